@@ -82,8 +82,8 @@ const installExitHooks = (): void => {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       for (const child of live) child.kill('SIGKILL');
-      // Re-raise with the default handler so the exit status tells the signal.
-      process.kill(process.pid, signal);
+      // Nobody else handles it: re-raise with the default handler so the exit status tells the signal.
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
     });
   }
 };

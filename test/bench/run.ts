@@ -1,0 +1,32 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDynamoLocal } from '../../infra/local/dynamodb-local.ts';
+import type { BenchRow, BenchSuite } from './lib.ts';
+import { suites } from './suites/index.ts';
+
+// `npm run bench [-- name-filter]`: every suite once, one shared DynamoDB Local.
+const filter = process.argv[2];
+const chosen = Object.entries(suites).filter(([name]) => !filter || name.includes(filter)) as [string, BenchSuite][];
+
+const db = await startDynamoLocal({ inMemory: true });
+const rows: BenchRow[] = [];
+try {
+  for (const [name, suite] of chosen) {
+    process.stderr.write(`bench: ${name}\n`);
+    rows.push(...(await suite({ dynamoEndpoint: db.endpoint })));
+  }
+} finally {
+  await db.stop();
+}
+
+const fmt = (n: number | null) => (n === null ? '' : String(n));
+const header = ['name', 'unit', 'p50', 'p99', 'value', 'baseline', 'ratio'];
+const table = [header, ...rows.map((r) => [r.name, r.unit, fmt(r.p50), fmt(r.p99), fmt(r.value), fmt(r.baseline), fmt(r.ratio)])];
+const widths = header.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+for (const row of table) process.stdout.write(`${row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}\n`);
+
+const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
+process.stdout.write(`\nwritten to ${out}\n`);

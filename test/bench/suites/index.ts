@@ -1,0 +1,7 @@
+import type { BenchSuite } from '../lib.ts';
+import { eventStoreBench } from './event-store.ts';
+
+/** Every bench suite, in the order `npm run bench` runs them. */
+export const suites: Record<string, BenchSuite> = {
+  'event-store': eventStoreBench,
+};
