@@ -1,0 +1,104 @@
+import {
+  DeleteItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  type DynamoDBClient,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import type { EventBridgeEvent } from '../../envelope.ts';
+
+/**
+ * One event on its way to one subscription.
+ *
+ * @example
+ * const d: Delivery = { subscription: 'DeployOnBuildSucceeded', event, attempts: 0, receivedAt: now, dueAt: now };
+ */
+export interface Delivery {
+  subscription: string;
+  event: EventBridgeEvent;
+  attempts: number;
+  /** When the bus accepted the event (ms since epoch): the start of its maximum age. */
+  receivedAt: number;
+  dueAt: number;
+  lastError?: string;
+}
+
+/**
+ * A message in a subscription's dead-letter queue, with EventBridge's DLQ attributes.
+ *
+ * @example
+ * dl.errorCode; // 'RetryAttemptsExhausted'
+ */
+export interface DeadLetter {
+  id: string;
+  subscription: string;
+  event: EventBridgeEvent;
+  errorCode: 'RetryAttemptsExhausted' | 'MaximumEventAgeExceeded' | 'PoisonEvent' | 'UnknownSubscription';
+  errorMessage: string;
+  attempts: number;
+  receivedAt: string;
+  deadLetteredAt: string;
+}
+
+const queryAll = async (client: DynamoDBClient, input: QueryCommandInput) => {
+  const items: Record<string, { S?: string }>[] = [];
+  let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
+  do {
+    const res = await client.send(new QueryCommand({ ...input, ExclusiveStartKey }));
+    items.push(...((res.Items ?? []) as Record<string, { S?: string }>[]));
+    ExclusiveStartKey = res.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items;
+};
+
+const byPk = (TableName: string, pk: string): QueryCommandInput => ({
+  TableName,
+  KeyConditionExpression: 'pk = :pk',
+  ExpressionAttributeValues: { ':pk': { S: pk } },
+  ConsistentRead: true,
+});
+
+/**
+ * Durable pending deliveries: written when the bus accepts an event, removed when the
+ * subscription took it or it was dead-lettered. A restarted bus resumes from here.
+ *
+ * @example
+ * const journal = deliveryJournal(client, 'shiplog-bus-deliveries');
+ */
+export const deliveryJournal = (client: DynamoDBClient, TableName: string) => ({
+  save: async (d: Delivery): Promise<void> => {
+    await client.send(
+      new PutItemCommand({
+        TableName,
+        Item: { pk: { S: d.subscription }, sk: { S: d.event.id }, body: { S: JSON.stringify(d) } },
+      }),
+    );
+  },
+  remove: async (d: Pick<Delivery, 'subscription' | 'event'>): Promise<void> => {
+    await client.send(new DeleteItemCommand({ TableName, Key: { pk: { S: d.subscription }, sk: { S: d.event.id } } }));
+  },
+  pending: async (subscription: string): Promise<Delivery[]> =>
+    (await queryAll(client, byPk(TableName, subscription))).map((i) => JSON.parse(i.body!.S!) as Delivery),
+});
+export type DeliveryJournal = ReturnType<typeof deliveryJournal>;
+
+/**
+ * Each subscription's dead-letter queue, persisted, listable and redrivable.
+ *
+ * @example
+ * const dlq = deadLetterQueue(client, 'shiplog-dlq');
+ * await dlq.list('DeployOnBuildSucceeded');
+ */
+export const deadLetterQueue = (client: DynamoDBClient, TableName: string) => ({
+  put: async (dl: DeadLetter): Promise<void> => {
+    await client.send(
+      new PutItemCommand({ TableName, Item: { pk: { S: dl.subscription }, sk: { S: dl.id }, body: { S: JSON.stringify(dl) } } }),
+    );
+  },
+  list: async (subscription: string): Promise<DeadLetter[]> =>
+    (await queryAll(client, byPk(TableName, subscription))).map((i) => JSON.parse(i.body!.S!) as DeadLetter),
+  remove: async (subscription: string, id: string): Promise<void> => {
+    await client.send(new DeleteItemCommand({ TableName, Key: { pk: { S: subscription }, sk: { S: id } } }));
+  },
+});
+export type DeadLetterQueue = ReturnType<typeof deadLetterQueue>;

@@ -1,0 +1,203 @@
+import { DescribeTableCommand, GetItemCommand, PutItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeStreamCommand,
+  DynamoDBStreamsClient,
+  ExpiredIteratorException,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  TrimmedDataAccessException,
+  type _Record,
+  type Shard,
+} from '@aws-sdk/client-dynamodb-streams';
+import type { BusEntry, EventBus } from '../../events/bus/port.ts';
+import { createTableIfMissing } from '../../events/store/table.ts';
+import { localCredentials } from './dynamodb-local.ts';
+
+export interface StreamOutboxOptions {
+  endpoint: string;
+  client: DynamoDBClient;
+  /** The event store table whose stream is read. */
+  tableName: string;
+  /** Where shard checkpoints are kept, so a restart resumes instead of republishing everything. */
+  checkpointTable: string;
+  bus: EventBus;
+  pollMs?: number;
+  onError?: (err: unknown) => void;
+}
+
+/**
+ * The local outbox: reads the event store table's DynamoDB stream (every shard, parents before
+ * children), publishes each committed event to the bus, then checkpoints. A restart resumes after
+ * the checkpoint: an event may be published twice (the bus is at-least-once anyway), never lost.
+ * On AWS the same job is done by an EventBridge Pipe.
+ *
+ * @example
+ * const outbox = streamOutbox({ endpoint, client, tableName, checkpointTable, bus });
+ * await outbox.start();
+ */
+export interface StreamOutbox {
+  start(): Promise<void>;
+  /** One pass over every shard; returns how many events it published. */
+  pollOnce(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export const toBusEntry = (record: _Record): BusEntry | undefined => {
+  const image = record.dynamodb?.NewImage;
+  if (record.eventName !== 'INSERT' || !image?.detail?.S || !image.type?.S || !image.source?.S) return undefined;
+  return { source: image.source.S, detailType: image.type.S, detail: JSON.parse(image.detail.S) as BusEntry['detail'] };
+};
+
+export const createCheckpointTable = (client: DynamoDBClient, TableName: string) =>
+  createTableIfMissing(client, {
+    TableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'pk', AttributeType: 'S' },
+      { AttributeName: 'sk', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'pk', KeyType: 'HASH' },
+      { AttributeName: 'sk', KeyType: 'RANGE' },
+    ],
+  });
+
+interface ShardState {
+  iterator?: string;
+  seq?: string;
+  done: boolean;
+}
+
+export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
+  const streamsClient = new DynamoDBStreamsClient({ endpoint: opts.endpoint, region: 'local', credentials: localCredentials });
+  const pollMs = opts.pollMs ?? 100;
+  const shards = new Map<string, ShardState>();
+  let streamArn: string | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<unknown> | undefined;
+  let stopped = false;
+
+  const checkpointKey = (shardId: string) => ({ pk: { S: streamArn! }, sk: { S: shardId } });
+
+  const loadCheckpoint = async (shardId: string): Promise<ShardState> => {
+    const res = await opts.client.send(
+      new GetItemCommand({ TableName: opts.checkpointTable, Key: checkpointKey(shardId), ConsistentRead: true }),
+    );
+    return { seq: res.Item?.seq?.S, done: res.Item?.done?.BOOL ?? false };
+  };
+
+  const saveCheckpoint = async (shardId: string, state: ShardState) => {
+    await opts.client.send(
+      new PutItemCommand({
+        TableName: opts.checkpointTable,
+        Item: { ...checkpointKey(shardId), ...(state.seq ? { seq: { S: state.seq } } : {}), done: { BOOL: state.done } },
+      }),
+    );
+  };
+
+  const listShards = async (): Promise<Shard[]> => {
+    const out: Shard[] = [];
+    let ExclusiveStartShardId: string | undefined;
+    do {
+      const res = await streamsClient.send(new DescribeStreamCommand({ StreamArn: streamArn, ExclusiveStartShardId }));
+      out.push(...(res.StreamDescription?.Shards ?? []));
+      ExclusiveStartShardId = res.StreamDescription?.LastEvaluatedShardId;
+    } while (ExclusiveStartShardId);
+    return out;
+  };
+
+  const iteratorFor = async (shardId: string, state: ShardState): Promise<string | undefined> => {
+    const res = await streamsClient.send(
+      new GetShardIteratorCommand({
+        StreamArn: streamArn,
+        ShardId: shardId,
+        ...(state.seq
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: state.seq }
+          : { ShardIteratorType: 'TRIM_HORIZON' }),
+      }),
+    );
+    return res.ShardIterator;
+  };
+
+  const drainShard = async (shardId: string, state: ShardState): Promise<number> => {
+    let published = 0;
+    for (;;) {
+      state.iterator ??= await iteratorFor(shardId, state);
+      if (!state.iterator) {
+        state.done = true;
+        await saveCheckpoint(shardId, state);
+        return published;
+      }
+      let res;
+      try {
+        res = await streamsClient.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 1000 }));
+      } catch (err) {
+        state.iterator = undefined;
+        if (err instanceof ExpiredIteratorException) continue;
+        if (err instanceof TrimmedDataAccessException) {
+          // The checkpoint points at records the stream no longer keeps (24 h): start at the oldest kept.
+          state.seq = undefined;
+          continue;
+        }
+        throw err;
+      }
+      const records = res.Records ?? [];
+      const entries = records.map(toBusEntry).filter((e): e is BusEntry => e !== undefined);
+      // Publish first, checkpoint after: a crash in between republishes, never loses.
+      if (entries.length > 0) await opts.bus.publish(entries);
+      published += entries.length;
+      state.iterator = res.NextShardIterator;
+      const last = records.at(-1)?.dynamodb?.SequenceNumber;
+      if (last) state.seq = last;
+      if (!state.iterator) state.done = true;
+      if (last || state.done) await saveCheckpoint(shardId, state);
+      if (records.length === 0 || state.done) return published;
+    }
+  };
+
+  const pollOnce = async (): Promise<number> => {
+    if (!streamArn) {
+      const table = await opts.client.send(new DescribeTableCommand({ TableName: opts.tableName }));
+      streamArn = table.Table?.LatestStreamArn;
+      if (!streamArn) throw new Error(`table ${opts.tableName} has no stream`);
+    }
+    const all = await listShards();
+    const ids = new Set(all.map((s) => s.ShardId!));
+    let published = 0;
+    for (const shard of all) {
+      const id = shard.ShardId!;
+      if (!shards.has(id)) shards.set(id, await loadCheckpoint(id));
+      const state = shards.get(id)!;
+      if (state.done) continue;
+      // A child shard waits for its parent, so one stream's events keep their order.
+      const parent = shard.ParentShardId ? shards.get(shard.ParentShardId) : undefined;
+      if (shard.ParentShardId && ids.has(shard.ParentShardId) && !parent?.done) continue;
+      published += await drainShard(id, state);
+    }
+    return published;
+  };
+
+  const loop = () => {
+    if (stopped) return;
+    running = pollOnce()
+      .catch((err: unknown) => opts.onError?.(err))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(loop, pollMs);
+      });
+  };
+
+  return {
+    start: async () => {
+      await createCheckpointTable(opts.client, opts.checkpointTable);
+      stopped = false;
+      loop();
+    },
+    pollOnce,
+    stop: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      streamsClient.destroy();
+    },
+  };
+};

@@ -1,0 +1,44 @@
+/**
+ * An EventBridge event pattern, as JSON. Build it from catalog constants (`Source`, `EventType`),
+ * never from string literals.
+ *
+ * @example
+ * const p: EventPattern = { source: [Source.build], 'detail-type': [EventType.BuildSucceeded] };
+ */
+export type EventPattern = Record<string, unknown>;
+
+/**
+ * How the bus delivers to one subscription, mirroring an EventBridge target's retry policy and
+ * dead-letter config: `maxAttempts` counts the first try (EventBridge retries 0–185 times),
+ * `maxEventAgeSeconds` is 60–86400, `deadLetter` sends what cannot be delivered to the
+ * subscription's own dead-letter queue.
+ *
+ * @example
+ * const policy: DeliveryPolicy = { maxAttempts: 8, maxEventAgeSeconds: 3600, deadLetter: true };
+ */
+export interface DeliveryPolicy {
+  maxAttempts: number;
+  maxEventAgeSeconds: number;
+  deadLetter: boolean;
+}
+
+/**
+ * One subscription: who listens to which pattern. `handler` is the module (relative to the repo
+ * root, without extension) and export of the Lambda entry on AWS; the local runtime maps the same
+ * `name` to the same handler built with local ports.
+ *
+ * @example
+ * subscribe('DeployOnBuildSucceeded', 'services/deploy/lambda.onBuildSucceeded', pattern)
+ */
+export interface Subscription {
+  name: string;
+  description: string;
+  handler: string;
+  pattern: EventPattern;
+  policy: DeliveryPolicy;
+  /**
+   * `service` subscriptions react (and count for "every event has a consumer");
+   * `projection` and `fanout` ones take everything for read models and outside subscribers.
+   */
+  kind: 'service' | 'projection' | 'fanout';
+}
