@@ -79,6 +79,7 @@ const definitions = {
   DeploymentFailed: define(D, P.release, true, deploy.DeploymentFailed, 'The deployment will not go live because a step failed.'),
   DeploymentRejected: define(D, P.release, true, deploy.DeploymentRejected, 'The deployment was refused, e.g. stale: a newer one is live.'),
   RolledBack: define(D, P.release, true, deploy.RolledBack, 'An alias was rolled back to an earlier deployment.'),
+  RollbackRejected: define(D, P.release, false, deploy.RollbackRejected, 'A rollback could not be done, and why.'),
   Promoted: define(D, P.release, true, deploy.Promoted, 'An existing deployment was promoted to an alias.'),
   DomainAdded: define(M, P.domain, false, domains.DomainAdded, 'A custom domain was attached to a project alias.'),
   CertificateRequested: define(M, P.domain, false, domains.CertificateRequested, 'A TLS certificate was requested for a domain.'),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { Actor } from './envelope.ts';
-import { Alias, DurationMs, Id, ProjectId, Sha, Target } from './primitives.ts';
+import { Alias, DurationMs, Id, ProjectId, Sha, Target, Timestamp } from './primitives.ts';
 
 /** The ids every deployment-scoped deploy event carries. */
 const DeploymentRef = z.object({ projectId: ProjectId, deploymentId: Id });
@@ -15,6 +15,8 @@ const DeploymentRef = z.object({ projectId: ProjectId, deploymentId: Id });
 export const AssetsUploaded = z.object({
   type: z.literal('AssetsUploaded'),
   data: DeploymentRef.extend({
+    sha: Sha.describe('The commit the deployment was built from'),
+    requestedAt: Timestamp.describe('When the deployment was requested: orders deployments of one alias'),
     assetsUri: z.string().min(1),
     fileCount: z.number().int().min(0),
     totalBytes: z.number().int().min(0),
@@ -112,7 +114,7 @@ export const DeploymentRejected = z.object({
   type: z.literal('DeploymentRejected'),
   data: DeploymentRef.extend({
     alias: Alias,
-    reason: z.enum(['stale', 'pinned-by-rollback', 'already-live']),
+    reason: z.enum(['stale', 'pinned-by-rollback', 'already-live', 'not-ready']),
     liveDeploymentId: Id.nullable(),
     detail: z.string().max(1000).optional(),
   }),
@@ -156,8 +158,27 @@ export type Promoted = z.infer<typeof Promoted>;
  * @example
  * DeployEvent.parse({ type: 'AliasShifted', data });
  */
+/**
+ * A rollback that could not be done, and why (nothing earlier to go back to, or the requested
+ * deployment is not a ready deployment of this project).
+ *
+ * @example
+ * RollbackRejected.parse({ type: 'RollbackRejected', data: { projectId: 'web', alias: 'production', reason: 'no earlier deployment', requestedBy } });
+ */
+export const RollbackRejected = z.object({
+  type: z.literal('RollbackRejected'),
+  data: z.object({
+    projectId: ProjectId,
+    alias: Alias,
+    toDeploymentId: Id.optional(),
+    reason: z.string().max(1000),
+    requestedBy: Actor,
+  }),
+});
+export type RollbackRejected = z.infer<typeof RollbackRejected>;
+
 export const DeployEvent = z.discriminatedUnion('type', [
   AssetsUploaded, FunctionVersionPublished, AliasShifted, DeploymentLive, DeploymentFailed,
-  DeploymentRejected, RolledBack, Promoted,
+  DeploymentRejected, RolledBack, RollbackRejected, Promoted,
 ]);
 export type DeployEvent = z.infer<typeof DeployEvent>;

@@ -50,7 +50,7 @@ const samples: { [T in EventType]: EventData<T> } = {
   BuildFailed: { ...b, reason: 'build-failed', exitCode: 1, message: 'next build exited with code 1', logTail: ['Type error: x'] },
   BuildCanceled: { ...b, reason: 'superseded', supersededBy: 'd2' },
   BuildTimedOut: { ...b, limitSeconds: 1800, startedAt: at, detectedBy: 'reconciliation' },
-  AssetsUploaded: { ...d, assetsUri: 's3://assets/web/d1/', fileCount: 412, totalBytes: 5242880, durationMs: 2100 },
+  AssetsUploaded: { ...d, sha: 'a'.repeat(40), requestedAt: at, assetsUri: 's3://assets/web/d1/', fileCount: 412, totalBytes: 5242880, durationMs: 2100 },
   FunctionVersionPublished: { ...d, role: 'server', functionName: 'shiplog-web-server', version: '42', codeSha256: 'q1w2e3' },
   AliasShifted: { ...p, alias: 'production', fromDeploymentId: null, toDeploymentId: 'd1', reason: 'deploy' },
   DeploymentLive: {
@@ -60,6 +60,7 @@ const samples: { [T in EventType]: EventData<T> } = {
   DeploymentFailed: { ...d, stage: 'build', message: 'next build exited with code 1', buildId: 'b1' },
   DeploymentRejected: { ...d, alias: 'production', reason: 'stale', liveDeploymentId: 'd2' },
   RolledBack: { ...p, alias: 'production', fromDeploymentId: 'd2', toDeploymentId: 'd1', requestedBy: user, reason: '500s' },
+  RollbackRejected: { ...p, alias: 'production', reason: 'no earlier ready deployment', requestedBy: user },
   Promoted: { ...d, alias: 'production', fromDeploymentId: 'd0', requestedBy: user },
   DomainAdded: { ...dom, alias: 'production' },
   CertificateRequested: { ...dom, certificateId: cert, provider: 'acm', subjectAlternativeNames: [] },

@@ -1,0 +1,165 @@
+import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
+import type { Actor } from '../../events/envelope.ts';
+
+type BuildEvent = Extract<
+  ShiplogEvent,
+  { type: 'BuildQueued' | 'BuildStarted' | 'BuildSucceeded' | 'BuildFailed' | 'BuildCanceled' | 'BuildTimedOut' }
+>;
+
+/**
+ * What the build service asks of one build (one deployment's `build#` stream).
+ *
+ * @example
+ * decide({ type: 'StartBuild', runner: 'local', runnerBuildId: '123', now, deadlineAt }, state)
+ */
+export type BuildCommand =
+  | { type: 'QueueBuild'; request: EventData<'DeploymentRequested'>; buildId: string; now: string }
+  | { type: 'StartBuild'; runner: 'local' | 'codebuild'; runnerBuildId: string; logUri?: string; now: string; deadlineAt: string }
+  | {
+      type: 'CompleteBuild';
+      artifact: EventData<'BuildSucceeded'>['artifact'];
+      installMs?: number;
+      buildMs: number;
+      versions: EventData<'BuildSucceeded'>['versions'];
+      now: string;
+    }
+  | { type: 'FailBuild'; reason: EventData<'BuildFailed'>['reason']; exitCode: number | null; message: string; logTail: string[]; now: string }
+  | { type: 'CancelBuild'; reason: EventData<'BuildCanceled'>['reason']; supersededBy?: string; canceledBy?: Actor }
+  | { type: 'TimeOutBuild'; limitSeconds: number; detectedBy: 'runner' | 'reconciliation' };
+
+export type BuildStatus = 'none' | 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'timed-out';
+
+export interface BuildState {
+  status: BuildStatus;
+  queued?: EventData<'BuildQueued'>;
+  startedAt?: string;
+}
+
+export const initialState = (): BuildState => ({ status: 'none' });
+
+export const isFinished = (s: BuildState): boolean => !['none', 'queued', 'running'].includes(s.status);
+
+export const evolve = (s: BuildState, e: { type: string; data: unknown }): BuildState => {
+  const ev = e as BuildEvent;
+  switch (ev.type) {
+    case 'BuildQueued':
+      return { status: 'queued', queued: ev.data };
+    case 'BuildStarted':
+      return { ...s, status: 'running', startedAt: ev.data.startedAt };
+    case 'BuildSucceeded':
+      return { ...s, status: 'succeeded' };
+    case 'BuildFailed':
+      return { ...s, status: 'failed' };
+    case 'BuildCanceled':
+      return { ...s, status: 'canceled' };
+    case 'BuildTimedOut':
+      return { ...s, status: 'timed-out' };
+    default:
+      return s;
+  }
+};
+
+const ms = (from: string | undefined, to: string): number =>
+  from ? Math.max(0, Date.parse(to) - Date.parse(from)) : 0;
+
+/**
+ * The build's rules: a build is queued once, starts once, and ends once. A completion that
+ * arrives after the build ended (a late runner, a duplicate trigger) decides nothing.
+ *
+ * @example
+ * const events = decide(cmd, history.reduce(evolve, initialState()));
+ */
+export const decide = (cmd: BuildCommand, s: BuildState): BuildEvent[] => {
+  if (cmd.type === 'QueueBuild') {
+    if (s.status !== 'none') return [];
+    const r = cmd.request;
+    return [
+      {
+        type: 'BuildQueued',
+        data: {
+          projectId: r.projectId,
+          deploymentId: r.deploymentId,
+          buildId: cmd.buildId,
+          target: r.target,
+          alias: r.alias,
+          branch: r.branch,
+          sha: r.commit.sha,
+          repository: r.repository,
+          buildSettings: r.buildSettings,
+          env: r.env,
+          requestedAt: r.requestedAt,
+        },
+      },
+    ];
+  }
+  const q = s.queued;
+  if (!q || isFinished(s)) return [];
+  const ref = { projectId: q.projectId, deploymentId: q.deploymentId, buildId: q.buildId };
+  switch (cmd.type) {
+    case 'StartBuild':
+      if (s.status !== 'queued') return [];
+      return [
+        {
+          type: 'BuildStarted',
+          data: {
+            ...ref,
+            runner: cmd.runner,
+            runnerBuildId: cmd.runnerBuildId,
+            ...(cmd.logUri ? { logUri: cmd.logUri } : {}),
+            startedAt: cmd.now,
+            deadlineAt: cmd.deadlineAt,
+          },
+        },
+      ];
+    case 'CompleteBuild':
+      return [
+        {
+          type: 'BuildSucceeded',
+          data: {
+            ...ref,
+            target: q.target,
+            alias: q.alias,
+            sha: q.sha,
+            requestedAt: q.requestedAt,
+            artifact: cmd.artifact,
+            durations: {
+              queuedMs: ms(q.requestedAt, s.startedAt ?? cmd.now),
+              ...(cmd.installMs !== undefined ? { installMs: cmd.installMs } : {}),
+              buildMs: cmd.buildMs,
+              totalMs: ms(q.requestedAt, cmd.now),
+            },
+            versions: cmd.versions,
+          },
+        },
+      ];
+    case 'FailBuild':
+      return [
+        {
+          type: 'BuildFailed',
+          data: {
+            ...ref,
+            reason: cmd.reason,
+            exitCode: cmd.exitCode,
+            message: cmd.message.slice(0, 2000),
+            logTail: cmd.logTail.slice(-100).map((l) => l.slice(0, 1000)),
+            durationMs: ms(s.startedAt, cmd.now),
+          },
+        },
+      ];
+    case 'CancelBuild':
+      return [
+        {
+          type: 'BuildCanceled',
+          data: {
+            ...ref,
+            reason: cmd.reason,
+            ...(cmd.supersededBy ? { supersededBy: cmd.supersededBy } : {}),
+            ...(cmd.canceledBy ? { canceledBy: cmd.canceledBy } : {}),
+          },
+        },
+      ];
+    case 'TimeOutBuild':
+      if (s.status !== 'running' || !s.startedAt) return [];
+      return [{ type: 'BuildTimedOut', data: { ...ref, limitSeconds: cmd.limitSeconds, startedAt: s.startedAt, detectedBy: cmd.detectedBy } }];
+  }
+};

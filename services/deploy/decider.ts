@@ -1,0 +1,193 @@
+import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
+import type { Actor } from '../../events/envelope.ts';
+
+type DeployEvent = Extract<
+  ShiplogEvent,
+  {
+    type:
+      | 'AssetsUploaded'
+      | 'FunctionVersionPublished'
+      | 'AliasShifted'
+      | 'DeploymentLive'
+      | 'DeploymentFailed'
+      | 'DeploymentRejected'
+      | 'RolledBack'
+      | 'RollbackRejected'
+      | 'Promoted';
+  }
+>;
+
+/** A deployment as one release (a project's alias) knows it. */
+export interface ReleaseDeployment {
+  deploymentId: string;
+  requestedAt: string;
+  sha: string;
+  published: boolean;
+  status: 'publishing' | 'ready' | 'live' | 'rejected' | 'failed';
+}
+
+/**
+ * One release stream: what an alias of a project serves, what it served before, and whether a
+ * rollback pinned it (new deploys wait for a promote, as on Vercel).
+ */
+export interface ReleaseState {
+  projectId?: string;
+  alias?: string;
+  live: string | null;
+  /** Deployments that were live, oldest first (a deployment may appear more than once). */
+  history: string[];
+  pinned: boolean;
+  deployments: Record<string, ReleaseDeployment>;
+}
+
+export const initialState = (): ReleaseState => ({ live: null, history: [], pinned: false, deployments: {} });
+
+/**
+ * What the deploy service asks of a release.
+ *
+ * @example
+ * decide({ type: 'GoLive', deploymentId: 'd2', url, aliasUrls, totalMs }, state)
+ */
+export type DeployCommand =
+  | {
+      type: 'Publish';
+      build: EventData<'BuildSucceeded'>;
+      assets: { uri: string; fileCount: number; totalBytes: number; durationMs: number };
+      fn: { functionName: string; version: string; codeSha256: string };
+    }
+  | { type: 'GoLive'; deploymentId: string; url: string; aliasUrls: string[]; now: string }
+  | { type: 'Fail'; projectId: string; deploymentId: string; stage: EventData<'DeploymentFailed'>['stage']; message: string; buildId?: string }
+  | { type: 'Rollback'; projectId: string; alias: string; to?: string; requestedBy: Actor; reason: string }
+  | { type: 'Promote'; projectId: string; alias: string; deploymentId: string; requestedBy: Actor };
+
+const withDeployment = (s: ReleaseState, id: string, patch: Partial<ReleaseDeployment>): ReleaseState => ({
+  ...s,
+  deployments: { ...s.deployments, [id]: { ...(s.deployments[id] as ReleaseDeployment), ...patch } },
+});
+
+const goLive = (s: ReleaseState, to: string): ReleaseState => {
+  const prev = s.live;
+  let next = withDeployment(s, to, { status: 'live' });
+  if (prev && prev !== to && next.deployments[prev]) next = withDeployment(next, prev, { status: 'ready' });
+  return { ...next, live: to, history: [...s.history, to] };
+};
+
+export const evolve = (s: ReleaseState, e: { type: string; data: unknown }): ReleaseState => {
+  const ev = e as DeployEvent;
+  switch (ev.type) {
+    case 'AssetsUploaded': {
+      const d = ev.data;
+      const base = { ...s, projectId: d.projectId };
+      if (s.deployments[d.deploymentId]) return base;
+      return withDeployment(base, d.deploymentId, {
+        deploymentId: d.deploymentId, requestedAt: d.requestedAt, sha: d.sha, published: false, status: 'publishing',
+      });
+    }
+    case 'FunctionVersionPublished': {
+      const known = s.deployments[ev.data.deploymentId];
+      return known ? withDeployment(s, ev.data.deploymentId, { published: true, status: 'ready' }) : s;
+    }
+    case 'AliasShifted':
+      return { ...goLive(s, ev.data.toDeploymentId), alias: ev.data.alias, projectId: ev.data.projectId };
+    case 'DeploymentRejected':
+      return s.deployments[ev.data.deploymentId] ? withDeployment(s, ev.data.deploymentId, { status: 'rejected' }) : s;
+    case 'DeploymentFailed':
+      return s.deployments[ev.data.deploymentId] ? withDeployment(s, ev.data.deploymentId, { status: 'failed' }) : s;
+    case 'RolledBack':
+      return { ...s, pinned: true };
+    case 'Promoted':
+      return { ...s, pinned: false };
+    default:
+      return s;
+  }
+};
+
+/**
+ * The release's rules. A deployment goes live only when it is published, is not older than
+ * what is live (an older commit's build that finishes last never wins), and no rollback pinned
+ * the alias. Rollback moves the alias to an earlier ready deployment, no rebuild.
+ *
+ * @example
+ * const events = decide(cmd, history.reduce(evolve, initialState()));
+ */
+export const decide = (cmd: DeployCommand, s: ReleaseState): DeployEvent[] => {
+  switch (cmd.type) {
+    case 'Publish': {
+      const b = cmd.build;
+      if (s.deployments[b.deploymentId]?.published) return [];
+      const ref = { projectId: b.projectId, deploymentId: b.deploymentId };
+      return [
+        { type: 'AssetsUploaded', data: { ...ref, sha: b.sha, requestedAt: b.requestedAt, assetsUri: cmd.assets.uri, fileCount: cmd.assets.fileCount, totalBytes: cmd.assets.totalBytes, durationMs: cmd.assets.durationMs } },
+        { type: 'FunctionVersionPublished', data: { ...ref, role: 'server', functionName: cmd.fn.functionName, version: cmd.fn.version, codeSha256: cmd.fn.codeSha256 } },
+      ];
+    }
+    case 'GoLive': {
+      const d = s.deployments[cmd.deploymentId];
+      if (!d?.published || d.status !== 'ready' || s.history.includes(cmd.deploymentId)) return [];
+      const projectId = s.projectId!;
+      const alias = s.alias ?? 'production';
+      const live = s.live ? s.deployments[s.live] : undefined;
+      const reject = (reason: 'stale' | 'pinned-by-rollback', detail: string): DeployEvent[] => [
+        { type: 'DeploymentRejected', data: { projectId, deploymentId: cmd.deploymentId, alias, reason, liveDeploymentId: s.live, detail } },
+      ];
+      if (live && live.requestedAt > d.requestedAt) {
+        return reject('stale', `a newer deployment (${s.live}, requested ${live.requestedAt}) is already live`);
+      }
+      if (s.pinned) return reject('pinned-by-rollback', `rolled back to ${s.live}; promote a deployment to resume`);
+      return [
+        { type: 'AliasShifted', data: { projectId, alias, fromDeploymentId: s.live, toDeploymentId: cmd.deploymentId, reason: 'deploy' } },
+        {
+          type: 'DeploymentLive',
+          data: {
+            projectId,
+            deploymentId: cmd.deploymentId,
+            target: alias === 'production' ? 'production' : 'preview',
+            alias,
+            sha: d.sha,
+            url: cmd.url,
+            aliasUrls: cmd.aliasUrls,
+            previousDeploymentId: s.live,
+            totalMs: Math.max(0, Date.parse(cmd.now) - Date.parse(d.requestedAt)),
+          },
+        },
+      ];
+    }
+    case 'Fail': {
+      const d = s.deployments[cmd.deploymentId];
+      if (d && (d.status === 'failed' || s.history.includes(cmd.deploymentId))) return [];
+      return [
+        {
+          type: 'DeploymentFailed',
+          data: { projectId: cmd.projectId, deploymentId: cmd.deploymentId, stage: cmd.stage, message: cmd.message.slice(0, 2000), ...(cmd.buildId ? { buildId: cmd.buildId } : {}) },
+        },
+      ];
+    }
+    case 'Rollback': {
+      const refuse = (reason: string): DeployEvent[] => [
+        { type: 'RollbackRejected', data: { projectId: cmd.projectId, alias: cmd.alias, ...(cmd.to ? { toDeploymentId: cmd.to } : {}), reason, requestedBy: cmd.requestedBy } },
+      ];
+      if (!s.live) return refuse('nothing is live on this alias yet');
+      const to = cmd.to ?? [...s.history].reverse().find((id) => id !== s.live && s.deployments[id]?.published);
+      if (!to) return refuse('there is no earlier deployment to roll back to');
+      if (to === s.live) return refuse(`${to} is already live`);
+      if (!s.deployments[to]?.published) return refuse(`${to} is not a ready deployment of this alias`);
+      return [
+        { type: 'AliasShifted', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, reason: 'rollback' } },
+        { type: 'RolledBack', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, requestedBy: cmd.requestedBy, reason: cmd.reason } },
+      ];
+    }
+    case 'Promote': {
+      const d = s.deployments[cmd.deploymentId];
+      const ref = { projectId: cmd.projectId, deploymentId: cmd.deploymentId, alias: cmd.alias };
+      if (!d?.published) {
+        return [{ type: 'DeploymentRejected', data: { ...ref, reason: 'not-ready', liveDeploymentId: s.live, detail: 'only a built and published deployment can be promoted' } }];
+      }
+      if (s.live === cmd.deploymentId && !s.pinned) return [];
+      const shift: DeployEvent[] =
+        s.live === cmd.deploymentId
+          ? []
+          : [{ type: 'AliasShifted', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: cmd.deploymentId, reason: 'promote' } }];
+      return [...shift, { type: 'Promoted', data: { ...ref, fromDeploymentId: s.live, requestedBy: cmd.requestedBy } }];
+    }
+  }
+};

@@ -1,0 +1,11 @@
+/**
+ * The shell every service handler runs in: parse (Powertools parser + the event catalog),
+ * log (Powertools logger with the event's ids), skip replays, run at most once per event id
+ * (Powertools idempotency on DynamoDB), and tell the bus what to retry.
+ */
+export { defineHandler } from './define-handler.ts';
+export { isRetryable, PoisonEventError, type PoisonReason } from './errors.ts';
+export { createIdempotencyTable, idempotencyTableDefinition, type IdempotencyOptions } from './idempotency.ts';
+export type { InvocationKeys } from './logging.ts';
+export { parseHandlerEvent } from './parse-event.ts';
+export type { HandlerContext, HandlerEvent, HandlerOptions, ShiplogHandler } from './types.ts';
