@@ -91,8 +91,12 @@ export const evolve = (s: ReleaseState, e: { type: string; data: unknown }): Rel
       return { ...goLive(s, ev.data.toDeploymentId), alias: ev.data.alias, projectId: ev.data.projectId };
     case 'DeploymentRejected':
       return s.deployments[ev.data.deploymentId] ? withDeployment(s, ev.data.deploymentId, { status: 'rejected' }) : s;
-    case 'DeploymentFailed':
-      return s.deployments[ev.data.deploymentId] ? withDeployment(s, ev.data.deploymentId, { status: 'failed' }) : s;
+    case 'DeploymentFailed': {
+      const known = s.deployments[ev.data.deploymentId];
+      return withDeployment(s, ev.data.deploymentId, known ? { status: 'failed' } : {
+        deploymentId: ev.data.deploymentId, requestedAt: '', sha: '', published: false, status: 'failed',
+      });
+    }
     case 'RolledBack':
       return { ...s, pinned: true };
     case 'Promoted':
