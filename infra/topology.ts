@@ -43,6 +43,30 @@ const allShiplogEvents: EventPattern = { source: [{ prefix: 'shiplog.' }] };
  */
 export const subscriptions: Subscription[] = [
   subscribe(
+    'BuildOnDeploymentRequested',
+    'services/build/lambda.onDeploymentRequested',
+    { source: [Source.ingest], 'detail-type': [EventType.DeploymentRequested] },
+    'queues a build for every requested deployment',
+  ),
+  subscribe(
+    'DeployOnBuildSucceeded',
+    'services/deploy/lambda.onBuildSucceeded',
+    { source: [Source.build], 'detail-type': [EventType.BuildSucceeded] },
+    'publishes a finished build and makes it live unless a newer one is',
+  ),
+  subscribe(
+    'DeployOnBuildEnded',
+    'services/deploy/lambda.onBuildEnded',
+    { source: [Source.build], 'detail-type': [EventType.BuildFailed, EventType.BuildTimedOut] },
+    'records the deployment of a failed build as failed; what is live stays live',
+  ),
+  subscribe(
+    'DeployOnReleaseRequest',
+    'services/deploy/lambda.onReleaseRequest',
+    { source: [Source.ingest], 'detail-type': [EventType.RollbackRequested, EventType.PromoteRequested] },
+    'rolls an alias back or promotes a deployment, with no rebuild',
+  ),
+  subscribe(
     'Projections',
     'projections/lambda.handler',
     allShiplogEvents,
@@ -59,7 +83,40 @@ export const subscriptions: Subscription[] = [
  * @example
  * terminalEvents.includes(EventType.DeploymentLive); // true
  */
-export const terminalEvents: readonly EventType[] = Object.values(EventType);
+export const terminalEvents: readonly EventType[] = [
+  EventType.ProjectCreated,
+  EventType.ProjectSettingsChanged,
+  EventType.EnvVarSet,
+  EventType.EnvVarRemoved,
+  EventType.PushReceived,
+  EventType.PushIgnored,
+  EventType.BuildQueued,
+  EventType.BuildStarted,
+  EventType.BuildCanceled,
+  EventType.AssetsUploaded,
+  EventType.FunctionVersionPublished,
+  EventType.AliasShifted,
+  EventType.DeploymentLive,
+  EventType.DeploymentFailed,
+  EventType.DeploymentRejected,
+  EventType.RolledBack,
+  EventType.RollbackRejected,
+  EventType.Promoted,
+  // Domains, alarms and outside subscriptions are recorded; their services are not built yet.
+  EventType.DomainAdded,
+  EventType.CertificateRequested,
+  EventType.DomainValidationPending,
+  EventType.CertificateIssued,
+  EventType.DomainActive,
+  EventType.DomainFailed,
+  EventType.DomainRemoved,
+  EventType.AlarmRaised,
+  EventType.AlarmCleared,
+  EventType.SubscriptionCreated,
+  EventType.SubscriptionRemoved,
+  EventType.DeliverySucceeded,
+  EventType.DeliveryFailed,
+];
 
 /** The sources a subscription pattern may name. */
 export const knownSources: readonly string[] = Object.values(Source);

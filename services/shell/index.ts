@@ -9,3 +9,4 @@ export { createIdempotencyTable, idempotencyTableDefinition, type IdempotencyOpt
 export type { InvocationKeys } from './logging.ts';
 export { parseHandlerEvent } from './parse-event.ts';
 export type { HandlerContext, HandlerEvent, HandlerOptions, ShiplogHandler } from './types.ts';
+export { execute, type Decider } from './execute.ts';

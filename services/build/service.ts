@@ -1,0 +1,163 @@
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { EventType, type EventData } from '../../events/catalog.ts';
+import type { EmitContext } from '../../events/new-events.ts';
+import type { EventStore } from '../../events/store/index.ts';
+import { streams } from '../../events/streams.ts';
+import { defineHandler, execute, type IdempotencyOptions } from '../shell/index.ts';
+import { decide, evolve, initialState, type BuildCommand, type BuildState } from './decider.ts';
+import type { BuildOutcome } from './ports.ts';
+import type { ScheduledBuild, SchedulerEvents } from './scheduler.ts';
+
+export interface BuildServiceDeps {
+  store: EventStore;
+  ids: () => string;
+  now: () => string;
+  /** Where the runner fetches the code of a repository (a local bare repo, or a clone URL). */
+  repoFor(projectId: string, repository: EventData<'DeploymentRequested'>['repository']): string;
+  /** Sizes and a content digest of a finished artifact. */
+  describeArtifact(dir: string): Promise<{ sha256: string; sizeBytes: number }>;
+  timeoutMs: number;
+  idempotency?: IdempotencyOptions;
+}
+
+const decider = { decide, evolve, initialState };
+const actor = { kind: 'service', id: 'build' } as const;
+
+const toScheduled = (
+  q: NonNullable<BuildState['queued']>,
+  repo: string,
+  timeoutMs: number,
+  causeEventId: string,
+): ScheduledBuild & { causeEventId: string } => ({
+  deploymentId: q.deploymentId,
+  projectId: q.projectId,
+  lane: `${q.projectId}#${q.branch}#${q.target}`,
+  requestedAt: q.requestedAt,
+  target: q.target,
+  causeEventId,
+  job: {
+    deploymentId: q.deploymentId,
+    projectId: q.projectId,
+    repo,
+    sha: q.sha,
+    rootDir: q.buildSettings.rootDirectory,
+    installCommand: q.buildSettings.installCommand ?? 'npm ci',
+    buildCommand: q.buildSettings.buildCommand ?? 'npx next build',
+    timeoutMs,
+  },
+});
+
+const fromOutcome = async (outcome: BuildOutcome, deps: BuildServiceDeps, timeoutMs: number): Promise<BuildCommand> => {
+  const now = deps.now();
+  if (outcome.ok) {
+    const artifact = await deps.describeArtifact(outcome.artifactDir);
+    return {
+      type: 'CompleteBuild',
+      artifact: { uri: pathToFileURL(outcome.artifactDir).href, ...artifact },
+      installMs: outcome.durationsMs.install,
+      buildMs: outcome.durationsMs.build + outcome.durationsMs.package,
+      versions: { next: outcome.versions.next ?? 'unknown', opennext: outcome.versions.openNext, node: process.version },
+      now,
+    };
+  }
+  switch (outcome.reason) {
+    case 'timed-out':
+      return { type: 'TimeOutBuild', limitSeconds: Math.round(timeoutMs / 1000), detectedBy: 'runner' };
+    case 'canceled':
+      return { type: 'CancelBuild', reason: 'user-request' };
+    case 'install-failed':
+    case 'build-failed':
+    case 'package-failed':
+      return { type: 'FailBuild', reason: outcome.reason, exitCode: outcome.exitCode, message: outcome.message, logTail: outcome.logTail, now };
+    default:
+      return { type: 'FailBuild', reason: 'infrastructure', exitCode: outcome.exitCode, message: outcome.message, logTail: outcome.logTail, now };
+  }
+};
+
+/**
+ * The build service: queues a build for every requested deployment and records what the
+ * runner reports (started, succeeded, failed, timed out, superseded).
+ *
+ * @example
+ * const build = buildService(deps);
+ * const scheduler = localScheduler({ ..., events: build.schedulerEvents });
+ * build.attach(scheduler);
+ */
+export const buildService = (deps: BuildServiceDeps) => {
+  let submit: ((b: ScheduledBuild & { causeEventId: string }) => Promise<void>) | undefined;
+  const ctx = (cause: EmitContext['cause']): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
+  const causeOf = (b: ScheduledBuild) => ({
+    eventId: (b as ScheduledBuild & { causeEventId?: string }).causeEventId ?? b.deploymentId,
+    correlationId: b.deploymentId,
+  });
+  const run = (b: ScheduledBuild, cmd: BuildCommand) =>
+    execute(deps.store, streams.build(b.deploymentId), decider, () => cmd, ctx(causeOf(b)));
+
+  const onDeploymentRequested = defineHandler({
+    name: 'BuildOnDeploymentRequested',
+    accepts: [EventType.DeploymentRequested],
+    ...(deps.idempotency ? { idempotency: deps.idempotency } : {}),
+    handle: async (e, { logger }) => {
+      const { state, appended } = await execute(
+        deps.store,
+        streams.build(e.data.deploymentId),
+        decider,
+        (): BuildCommand => ({ type: 'QueueBuild', request: e.data, buildId: deps.ids(), now: deps.now() }),
+        ctx(e.metadata),
+      );
+      if (state.status !== 'queued' || !state.queued || !submit) return;
+      const queuedId = appended[0]?.metadata.eventId ?? e.metadata.eventId;
+      logger.info('build queued', { deploymentId: e.data.deploymentId });
+      await submit(toScheduled(state.queued, deps.repoFor(e.data.projectId, e.data.repository), deps.timeoutMs, queuedId));
+    },
+  });
+
+  const schedulerEvents: SchedulerEvents = {
+    started: async (b, info) => {
+      await run(b, { type: 'StartBuild', runner: 'local', runnerBuildId: info.runnerBuildId, now: deps.now(), deadlineAt: info.deadlineAt });
+    },
+    finished: async (b, outcome) => {
+      await run(b, await fromOutcome(outcome, deps, b.job.timeoutMs));
+    },
+    superseded: async (b, by) => {
+      await run(b, { type: 'CancelBuild', reason: 'superseded', supersededBy: by });
+    },
+  };
+
+  return {
+    onDeploymentRequested,
+    schedulerEvents,
+    attach: (scheduler: { submit(b: ScheduledBuild): Promise<void> }) => {
+      submit = (b) => scheduler.submit(b);
+    },
+  };
+};
+
+/**
+ * A digest of an artifact directory: sha256 over its files' relative paths and contents' sizes,
+ * in sorted order, plus the total size.
+ *
+ * @example
+ * await describeArtifactDir('/data/builds/d1/.open-next');
+ */
+export const describeArtifactDir = async (dir: string): Promise<{ sha256: string; sizeBytes: number }> => {
+  const { readdir, stat } = await import('node:fs/promises');
+  const { join, relative } = await import('node:path');
+  const hash = createHash('sha256');
+  let sizeBytes = 0;
+  const walk = async (d: string): Promise<void> => {
+    const entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const ent of entries) {
+      const p = join(d, ent.name);
+      if (ent.isDirectory()) await walk(p);
+      else if (ent.isFile()) {
+        const { size } = await stat(p);
+        sizeBytes += size;
+        hash.update(`${relative(dir, p)}\0${size}\n`);
+      }
+    }
+  };
+  await walk(dir);
+  return { sha256: hash.digest('hex'), sizeBytes };
+};

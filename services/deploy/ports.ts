@@ -1,0 +1,76 @@
+/**
+ * What the deploy service needs from the world to put a build live: a place that keeps every
+ * deployment as an immutable version and moves named aliases between them. Lambda versions +
+ * aliases, S3 and CloudFront on AWS; version directories and pointer files behind the local
+ * router (`adapters/local-host.ts`).
+ */
+
+/**
+ * A build's artifact to publish: the `.open-next` output of the build runner.
+ *
+ * @example
+ * const input: PublishInput = { projectId: 'web', deploymentId: '01JD…', artifactDir: outcome.artifactDir };
+ */
+export interface PublishInput {
+  projectId: string;
+  deploymentId: string;
+  artifactDir: string;
+}
+
+/**
+ * What publishing produced: how many static assets, and the version id of the server function
+ * (a Lambda version number on AWS, the version directory's name locally).
+ *
+ * @example
+ * const r: Published = { assets: 24, functionVersion: '01JD2Z8J6X3Q4R5S6T7V8W9XYZ' };
+ */
+export interface Published {
+  assets: number;
+  functionVersion: string;
+}
+
+/**
+ * Points an alias of a project at a published deployment.
+ *
+ * @example
+ * await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: '01JD…' });
+ */
+export interface ShiftAliasInput {
+  projectId: string;
+  alias: string;
+  deploymentId: string;
+}
+
+/**
+ * The URLs a deployment is reachable at: its own, which serves it forever, and the project's
+ * production URL, which serves whatever the `production` alias points at.
+ *
+ * @example
+ * host.urls({ projectId: 'web', deploymentId: '01JD2Z8J6X3Q4R5S6T7V8W9XYZ' });
+ * // { deployment: 'http://01jd2z8j6x3q4r5s6t7v8w9xyz-web.localhost:3001', production: 'http://web.localhost:3001' }
+ */
+export interface SiteUrls {
+  deployment: string;
+  production: string;
+}
+
+/**
+ * Hosts deployments. `publish` is idempotent (a retried deploy publishes nothing twice) and a
+ * published version never changes; `shiftAlias` is atomic for requests (each request is served
+ * entirely by the old or entirely by the new deployment) and refuses an unpublished deployment.
+ *
+ * @example
+ * await host.publish({ projectId: 'web', deploymentId: d2, artifactDir });
+ * const previous = await host.aliasTarget('web', 'production');
+ * await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d2 });
+ * // rollback: await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: previous! });
+ */
+export interface SiteHost {
+  /** Copies a build's artifact into an immutable version dir; idempotent. */
+  publish(input: PublishInput): Promise<Published>;
+  /** Points an alias (e.g. 'production') of a project at a published deployment, atomically. */
+  shiftAlias(input: ShiftAliasInput): Promise<void>;
+  /** The deployment an alias points at, or undefined if it was never shifted. */
+  aliasTarget(projectId: string, alias: string): Promise<string | undefined>;
+  urls(input: { projectId: string; deploymentId: string }): SiteUrls;
+}
