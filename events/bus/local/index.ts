@@ -1,0 +1,3 @@
+export * from './journal.ts';
+export * from './local-bus.ts';
+export * from './tables.ts';
