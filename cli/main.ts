@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { deploymentsCommand, logsCommand } from './commands/deployments.ts';
 import { devCommand } from './commands/dev.ts';
 import { eventsCommand } from './commands/events.ts';
 
@@ -10,6 +11,8 @@ const program = new Command('shiplog')
 
 program.addCommand(devCommand());
 program.addCommand(eventsCommand());
+program.addCommand(deploymentsCommand());
+program.addCommand(logsCommand());
 
 try {
   await program.parseAsync(process.argv);
