@@ -29,10 +29,14 @@ const isApiError = (e: unknown): e is InvalidEventPatternError | InvalidEventErr
   e instanceof InvalidEventPatternError || e instanceof InvalidEventError;
 
 /** `@path` or `file://path` reads a file, as the AWS CLI's `file://` does; anything else is the JSON itself. */
-const loadArgument = (value: string): string => {
-  if (value.startsWith('@')) return readFileSync(value.slice(1), 'utf8');
-  if (value.startsWith('file://')) return readFileSync(value.slice('file://'.length), 'utf8');
-  return value;
+const loadArgument = (option: string, value: string): string => {
+  const path = value.startsWith('@') ? value.slice(1) : value.startsWith('file://') ? value.slice('file://'.length) : null;
+  if (path === null) return value;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`Error parsing parameter '${option}': Unable to load paramfile ${value}: ${(e as Error).message}`, { cause: e });
+  }
 };
 
 /**
@@ -47,10 +51,10 @@ export const runSingle = (pattern: string, event: string, options: TestPatternOp
   let patternRaw: string;
   let eventRaw: string;
   try {
-    patternRaw = loadArgument(pattern);
-    eventRaw = loadArgument(event);
+    patternRaw = loadArgument('--pattern', pattern);
+    eventRaw = loadArgument('--event', event);
   } catch (e) {
-    return { stdout: '', stderr: `Error parsing parameter: ${(e as Error).message}\n`, exitCode: 2 };
+    return { stdout: '', stderr: `${(e as Error).message}\n`, exitCode: 2 };
   }
   try {
     const result = testEventPattern(patternRaw, eventRaw, options);

@@ -1,55 +1,20 @@
 import { InvalidEventPatternError } from './errors.ts';
 import { ignoreCaseMatcher } from './ignore-case.ts';
-import { cidrRange, CidrError, ipLiteralRange } from './ip.ts';
+import { cidrRange, CidrError } from './ip.ts';
 import { JsonSyntaxError, type TokenSource, type TokenType } from './json-lexer.ts';
 import type { Matcher } from './matchers.ts';
-import { comparablePatternNumber, NumberRangeError, patternNumber } from './numbers.ts';
-import { globMatches, parseWildcard, WildcardError } from './wildcard.ts';
+import { NumberRangeError, patternNumber } from './numbers.ts';
+import {
+  anythingButText, between, equalTo, fail, literal, MAX, MIN, ONE_KEY, OR, RESERVED_IN_OR, SET_OPS, setOpTypeError,
+  stringValue, TOO_MANY, type SetOp,
+} from './operators.ts';
+import { parseWildcard, WildcardError } from './wildcard.ts';
 
 /**
  * One branch of a pattern after `$or` expansion: flattened field path (`detail.state`) → the
  * alternatives for that field. A pattern matches if any branch does.
  */
 export type Branch = Map<string, Matcher[]>;
-
-const OR = '$or';
-const RESERVED_IN_OR = new Set([
-  'exactly', 'equals-ignore-case', 'prefix', 'suffix', 'anything-but', 'exists', 'wildcard', 'numeric', 'cidr', 'html',
-  '=', '<', '<=', '>', '>=', 'regex', 'not-wildcard', 'not-equals-ignore-case', 'date-after', 'date-on-or-after',
-  'date-before', 'date-on-or-before', 'in-date-range', 'ip-address-in-range', 'ip-address-not-in-range',
-]);
-const ONE_KEY = 'Only one key allowed in match expression';
-const TOO_MANY = 'Too many elements in numeric expression';
-
-const fail = (reason: string): never => {
-  throw new InvalidEventPatternError(reason);
-};
-
-type SetOp = 'equals-ignore-case' | 'prefix' | 'suffix' | 'wildcard';
-const SET_OPS: readonly string[] = ['equals-ignore-case', 'prefix', 'suffix', 'wildcard'];
-
-const setOpTypeError = (op: SetOp): string =>
-  op === 'equals-ignore-case' ? 'Inside anything-but/equals-ignore-case list, number|start|null|boolean is not supported.'
-    : op === 'wildcard' ? 'wildcard match pattern must be a string' : 'prefix/suffix match pattern must be a string';
-
-const between = (bottom: string, openBottom: boolean, top: string, openTop: boolean): Matcher => {
-  const b = patternNumber(bottom);
-  const t = patternNumber(top);
-  if (b >= t) fail('Bottom must be less than top');
-  return { kind: 'numeric', bottom: b, openBottom, top: t, openTop };
-};
-
-const MAX = String(Number.MAX_VALUE);
-const MIN = String(-Number.MAX_VALUE);
-
-const anythingButText = (op: SetOp, values: string[]): Matcher => {
-  let tests: ((s: string) => boolean)[];
-  if (op === 'equals-ignore-case') tests = values.map((v) => ignoreCaseMatcher(v, 'whole'));
-  else if (op === 'prefix') tests = values.map((v) => (s: string) => s.startsWith(v));
-  else if (op === 'suffix') tests = values.map((v) => (s: string) => s.endsWith(v));
-  else tests = values.map(parseWildcard).map((g) => (s: string) => globMatches(g, s));
-  return { kind: 'anythingButText', op, values, test: (s) => tests.some((t) => t(s)) };
-};
 
 /**
  * event-ruler's `JsonRuleCompiler`, re-expressed: it pulls tokens and validates as it goes, so
@@ -112,16 +77,10 @@ class Compiler {
     const values: Matcher[] = [];
     for (let t = this.next(); t !== 'endArray'; t = this.next()) {
       if (t === 'startObject') values.push(this.expression());
-      else if (t === 'string') {
-        const s = this.text();
-        const range = ipLiteralRange(s);
-        values.push(range === null ? { kind: 'exact', value: s } : { kind: 'ip', range });
-      } else if (t === 'number') {
-        const text = this.text();
-        values.push({ kind: 'literal', text, num: comparablePatternNumber(text) });
-      } else if (t === 'null' || t === 'true' || t === 'false') {
-        values.push({ kind: 'literal', text: t, num: undefined });
-      } else fail('Match value must be String, number, true, false, or null');
+      else if (t === 'string') values.push(stringValue(this.text()));
+      else if (t === 'number') values.push(literal(this.text(), true));
+      else if (t === 'null' || t === 'true' || t === 'false') values.push(literal(t, false));
+      else fail('Match value must be String, number, true, false, or null');
     }
     if (values.length === 0) fail('Empty arrays are not allowed');
     if (branches.length === 0) branches.push(new Map());
@@ -211,8 +170,7 @@ class Compiler {
         if (t !== 'number') fail('Value of equals must be numeric');
         const value = this.text();
         if (this.next() !== 'endArray') fail(TOO_MANY);
-        const n = patternNumber(value);
-        return { kind: 'numeric', bottom: n, openBottom: false, top: n, openTop: false };
+        return equalTo(value);
       }
       case '>=':
       case '>': {

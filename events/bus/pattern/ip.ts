@@ -151,8 +151,8 @@ const javaParseInt = (s: string): number | null => {
 };
 
 /**
- * The range a `cidr` operand stands for. Like event-ruler, the base address is not masked
- * (`10.0.0.5/24` spans `10.0.0.5`–`10.0.0.255`) and `/32` (or `/128`) is refused.
+ * The range a `cidr` operand stands for (`10.0.0.5/24` spans `10.0.0.0`–`10.0.0.255`). Like
+ * event-ruler, `/32` (or `/128`) is refused: a single address is written as a plain string.
  *
  * @example
  * cidrRange('10.0.0.0/24'); // { bottom: '0A000000', top: '0A0000FF', openBottom: false, openTop: false }
@@ -170,12 +170,14 @@ export const cidrRange = (cidr: string): IpRange => {
   if (bytes.length === 4 && maskBits > 31) throw new CidrError('IPv4 mask bits must be < 32');
   if (bytes.length === 16 && maskBits > 127) throw new CidrError('IPv6 mask bits must be < 128');
   let hostBits = bytes.length * 8 - maskBits;
+  const bottom = [...bytes];
   const top = [...bytes];
-  for (let i = top.length - 1; i >= 0; i--, hostBits -= 8) {
-    if (hostBits >= 8) top[i] = 0xff;
-    else if (hostBits > 0) top[i] = (top[i] as number) | ((1 << hostBits) - 1);
+  for (let i = top.length - 1; i >= 0 && hostBits > 0; i--, hostBits -= 8) {
+    const host = hostBits >= 8 ? 0xff : (1 << hostBits) - 1;
+    bottom[i] = (bottom[i] as number) & ~host & 0xff;
+    top[i] = (top[i] as number) | host;
   }
-  return { bottom: toHex(bytes), top: toHex(top), openBottom: false, openTop: false };
+  return { bottom: toHex(bottom), top: toHex(top), openBottom: false, openTop: false };
 };
 
 const HEX_PREFIX = /^[0-9A-F]*$/;

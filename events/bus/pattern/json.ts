@@ -58,7 +58,8 @@ const setMember = (obj: JsonObject, key: string, value: JsonValue, keep: boolean
     }
   }
   // A plain assignment to "__proto__" would set the prototype instead of a member.
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  else obj[key] = value;
 };
 
 const readValue = (tokens: TokenSource, type: TokenType, keep: boolean): JsonValue => {

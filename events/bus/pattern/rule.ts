@@ -1,11 +1,14 @@
 import type { Branch } from './compile.ts';
 import { InvalidEventPatternError } from './errors.ts';
+import { terminal, type Terminal } from './flatten.ts';
 import { isNumericMatcher, type Matcher, type Mode } from './matchers.ts';
 import { parseWildcard, wildcardComplexity, type Glob } from './wildcard.ts';
 
 /** One field test of a branch, in the order event-ruler walks them (sorted by path). */
 export interface Step {
   readonly path: string;
+  /** Index of the path in {@link CompiledRule.terminals}. */
+  readonly terminal: number;
   /** The value alternatives; empty when the field only has `{"exists": false}`. */
   readonly matchers: readonly Matcher[];
   /** Whether `{"exists": false}` is one of the alternatives. */
@@ -13,10 +16,17 @@ export interface Step {
   readonly mode: Mode;
 }
 
-/** A pattern ready to match: its branches, and every path prefix an event walk must keep. */
+/** One `$or` branch: its steps in path order, and the order in which to try them for a quick no. */
+export interface RuleBranch {
+  readonly steps: readonly Step[];
+  /** Steps without `exists: false`, shallowest paths first: those usually decide fastest. */
+  readonly checkOrder: readonly number[];
+}
+
+/** A pattern ready to match: its branches, and the distinct paths they test. */
 export interface CompiledRule {
-  readonly branches: readonly (readonly Step[])[];
-  readonly wanted: ReadonlySet<string>;
+  readonly branches: readonly RuleBranch[];
+  readonly terminals: readonly Terminal[];
 }
 
 /**
@@ -94,34 +104,40 @@ const checkComplexity = (branches: readonly Branch[]): void => {
   }
 };
 
-const prefixesOf = (path: string): string[] => {
-  const out: string[] = [];
-  for (let i = path.indexOf('.'); i >= 0; i = path.indexOf('.', i + 1)) out.push(path.slice(0, i));
-  out.push(path);
-  return out;
-};
+const depth = (path: string): number => path.split('.').length;
 
 /**
  * Turns compiled branches into a matchable rule: fields sorted as event-ruler walks them,
  * value modes decided, and AWS's wildcard complexity limit enforced.
  *
  * @example
- * buildRule(compileBranches(new JsonLexer('{"a": ["x"]}'))).branches[0]?.[0]?.path; // 'a'
+ * buildRule(compileBranches(new JsonLexer('{"a": ["x"]}'))).branches[0]?.steps[0]?.path; // 'a'
  */
 export const buildRule = (branches: readonly Branch[]): CompiledRule => {
   checkComplexity(branches);
   const sorted = branches.map((b) => [...b.entries()].sort(([x], [y]) => (x < y ? -1 : x > y ? 1 : 0)));
   const branchModes = modes(sorted);
-  const wanted = new Set<string>();
-  const steps = sorted.map((entries, i) =>
-    entries.map(([path, matchers], j): Step => {
-      for (const p of prefixesOf(path)) wanted.add(p);
-      return {
-        path,
-        matchers: matchers.filter((m) => m.kind !== 'absent'),
-        absent: matchers.some((m) => m.kind === 'absent'),
-        mode: branchModes[i]?.[j] ?? 'plain',
-      };
+  const terminals: Terminal[] = [];
+  const indexOf = new Map<string, number>();
+  const terminalOf = (path: string): number => {
+    let i = indexOf.get(path);
+    if (i === undefined) {
+      i = terminals.push(terminal(path)) - 1;
+      indexOf.set(path, i);
+    }
+    return i;
+  };
+  const ruleBranches = sorted.map((entries, i): RuleBranch => {
+    const steps = entries.map(([path, matchers], j): Step => ({
+      path,
+      terminal: terminalOf(path),
+      matchers: matchers.filter((m) => m.kind !== 'absent'),
+      absent: matchers.some((m) => m.kind === 'absent'),
+      mode: branchModes[i]?.[j] ?? 'plain',
     }));
-  return { branches: steps, wanted };
+    const checkOrder = steps.map((_, j) => j).filter((j) => !(steps[j] as Step).absent)
+      .sort((a, b) => depth((steps[a] as Step).path) - depth((steps[b] as Step).path) || a - b);
+    return { steps, checkOrder };
+  });
+  return { branches: ruleBranches, terminals };
 };
