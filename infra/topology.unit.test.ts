@@ -36,7 +36,7 @@ describe('topology', () => {
   });
 
   it('gives every event type a service subscriber, or marks it terminal on purpose', () => {
-    const reacted = new Set(subscriptions.filter((s) => s.kind === 'service').flatMap((s) => matchingTypes(s.pattern)));
+    const reacted = new Set<string>(subscriptions.filter((s) => s.kind === 'service').flatMap((s) => matchingTypes(s.pattern)));
     const terminal = new Set<string>(terminalEvents);
     const orphans = catalogEntries().map((e) => e.type).filter((t) => !reacted.has(t) && !terminal.has(t));
     expect(orphans, 'event types nobody reacts to: subscribe to them or list them in terminalEvents').toEqual([]);

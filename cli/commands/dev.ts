@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { localConfig } from '../../infra/local/config.ts';
-import { startLocalRuntime } from '../../infra/local/runtime.ts';
 
 /** `shiplog dev`: the whole platform on this machine, until Ctrl-C. */
 export const devCommand = (): Command =>
@@ -8,6 +7,8 @@ export const devCommand = (): Command =>
     .description('run shiplog on this machine (DynamoDB Local, the bus, the services); Ctrl-C stops it')
     .action(async () => {
       const cfg = localConfig();
+      // Loaded on demand: the other commands start fast without the whole platform.
+      const { startLocalRuntime } = await import('../../infra/local/runtime.ts');
       const rt = await startLocalRuntime(cfg);
       process.stdout.write(
         [

@@ -5,13 +5,14 @@ import {
   InvalidEventPatternError,
   JsonSyntaxError,
   parseMembers,
+  parsePattern,
   testEventPattern,
   type RawMember,
 } from '../../events/bus/pattern/index.ts';
 
 /** Options shared by the single and batch forms. */
 export interface TestPatternOptions {
-  /** Require the envelope fields AWS requires of an event (default true). */
+  /** Require the envelope fields AWS requires of an event (default true; see `testEventPattern`). */
   envelopeCheck?: boolean;
 }
 
@@ -71,14 +72,24 @@ const rawOf = (member: RawMember | undefined, name: string): string => {
   return typeof member.value === 'string' ? member.value : member.raw;
 };
 
-const batchLine = (line: string, options: TestPatternOptions): string => {
+const batchLine = (line: string, lineOptions: TestPatternOptions): string => {
+  let options = lineOptions;
   let pattern: string;
   let event: string;
   try {
     const members = parseMembers(line);
-    pattern = rawOf(members.get('pattern'), 'pattern');
-    event = rawOf(members.get('event'), 'event');
+    // Conformance rows carry the exact text sent to AWS in `*_raw`: prefer it when present.
+    pattern = rawOf(members.get('pattern_raw') ?? members.get('pattern'), 'pattern');
+    const eventMember = members.get('event_raw') ?? members.get('event');
+    // An invalid pattern is reported as such even when the line has no event.
+    if (eventMember === undefined) parsePattern(pattern);
+    event = rawOf(eventMember, 'event');
+    // A row that says where its verdict comes from decides the event check: AWS refuses events
+    // without an envelope, the engine (event-ruler) matches bare content.
+    const tier = members.get('tier')?.value;
+    if (typeof tier === 'string') options = { ...options, envelopeCheck: tier === 'aws' };
   } catch (e) {
+    if (isApiError(e)) return JSON.stringify({ Error: e.message });
     const why = e instanceof JsonSyntaxError ? e.reason : (e as Error).message;
     return JSON.stringify({ Error: `Invalid batch line (expected {"pattern":…,"event":…}): ${why}` });
   }
@@ -117,6 +128,7 @@ interface CommandOptions {
   event?: string;
   batch?: boolean;
   envelopeCheck: boolean;
+  strictEnvelope?: boolean;
 }
 
 /**
@@ -133,13 +145,20 @@ export const testPatternCommand = (): Command =>
     .option('--pattern <json|@file>', 'the event pattern, as JSON or @path to a file')
     .option('--event <json|@file>', 'the event, as JSON or @path to a file')
     .option('--batch', 'read JSON Lines {"pattern":…,"event":…} from stdin; print one result line each')
-    .option('--no-envelope-check', "accept any JSON object as the event (AWS requires id, account, source, time, region, detail-type)")
+    .option('--no-envelope-check', 'accept any JSON object as the event')
+    .option(
+      '--strict-envelope',
+      'with --batch: refuse events without id, account, source, time, region and detail-type, as AWS does ' +
+        '(by default batch lines are matched as bare content, unless a line says `"tier":"aws"`)',
+    )
     .action(async (opts: CommandOptions) => {
-      const options = { envelopeCheck: opts.envelopeCheck };
       if (opts.batch === true) {
-        process.stdout.write(runBatch(await readStdin(), options));
+        // Batch lines are usually test corpora of bare content: match them as the engine does
+        // unless asked to be strict (a line with a `tier` field decides for itself).
+        process.stdout.write(runBatch(await readStdin(), { envelopeCheck: opts.strictEnvelope === true }));
         return;
       }
+      const options: TestPatternOptions = { envelopeCheck: opts.envelopeCheck };
       if (opts.pattern === undefined || opts.event === undefined) {
         process.stderr.write('test-pattern: --pattern and --event are required (or use --batch)\n');
         process.exitCode = 2;

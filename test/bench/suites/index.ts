@@ -1,7 +1,9 @@
 import type { BenchSuite } from '../lib.ts';
 import { eventStoreBench } from './event-store.ts';
+import { matcherBench } from './matcher.ts';
 
 /** Every bench suite, in the order `npm run bench` runs them. */
 export const suites: Record<string, BenchSuite> = {
   'event-store': eventStoreBench,
+  matcher: matcherBench,
 };
