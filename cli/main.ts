@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { deploymentsCommand, logsCommand } from './commands/deployments.ts';
 import { devCommand } from './commands/dev.ts';
 import { eventsCommand } from './commands/events.ts';
+import { envCommand, projectsCommand, releaseCommands } from './commands/projects.ts';
 
 const program = new Command('shiplog')
   .description('Self-hosted deployments for Next.js apps: git push to live, with a replayable history.')
@@ -13,6 +14,9 @@ program.addCommand(devCommand());
 program.addCommand(eventsCommand());
 program.addCommand(deploymentsCommand());
 program.addCommand(logsCommand());
+program.addCommand(projectsCommand());
+program.addCommand(envCommand());
+for (const c of releaseCommands()) program.addCommand(c);
 
 try {
   await program.parseAsync(process.argv);

@@ -28,4 +28,10 @@ export const localConfig = (env: NodeJS.ProcessEnv = process.env): LocalConfig =
 /** Table names of the local runtime. */
 export const localTables = {
   events: 'shiplog-events',
+  deliveries: 'shiplog-bus-deliveries',
+  deadLetters: 'shiplog-dlq',
+  outbox: 'shiplog-outbox-checkpoints',
+  idempotency: 'shiplog-idempotency',
+  secrets: 'shiplog-secrets',
+  views: 'shiplog-views',
 } as const;

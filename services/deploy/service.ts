@@ -6,23 +6,11 @@ import type { EventStore } from '../../events/store/index.ts';
 import { streams } from '../../events/streams.ts';
 import { defineHandler, execute, type IdempotencyOptions } from '../shell/index.ts';
 import { decide, evolve, initialState, type DeployCommand } from './decider.ts';
-
-/**
- * What deploy needs from where apps are served (local version dirs + router, or Lambda + S3).
- *
- * @example
- * await host.publish({ projectId: 'web', deploymentId: 'd1', artifactDir });
- */
-export interface ReleaseHost {
-  publish(input: { projectId: string; deploymentId: string; artifactDir: string }): Promise<{ assets: number; functionVersion: string }>;
-  shiftAlias(input: { projectId: string; alias: string; deploymentId: string }): Promise<void>;
-  aliasTarget(projectId: string, alias: string): Promise<string | undefined>;
-  urls(input: { projectId: string; deploymentId: string }): { deployment: string; production: string };
-}
+import type { SiteHost } from './ports.ts';
 
 export interface DeployServiceDeps {
   store: EventStore;
-  host: ReleaseHost;
+  host: SiteHost;
   ids: () => string;
   now: () => string;
   /** Serializes work on one alias (locally an in-process mutex). */

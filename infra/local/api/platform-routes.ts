@@ -5,6 +5,7 @@ import type { DeadLetterQueue } from '../../../events/bus/local/journal.ts';
 import { evolveDeployment, initialDeployment, type DeploymentView } from '../../../projections/views/deployment.ts';
 import type { ProjectionEvent } from '../../../projections/types.ts';
 import type { LogStore } from '../../../services/build/log-store.ts';
+import type { SiteHost } from '../../../services/deploy/ports.ts';
 import { HttpError, readJson, route, sendJson, type Route } from './router.ts';
 
 export interface PlatformRouteDeps {
@@ -13,6 +14,7 @@ export interface PlatformRouteDeps {
   bus: LocalBus;
   deadLetters: DeadLetterQueue;
   subscriptionNames: string[];
+  host: Pick<SiteHost, 'aliasTarget'>;
   urls(input: { projectId: string; deploymentId: string }): { deployment: string; production: string };
 }
 
@@ -62,6 +64,10 @@ export const platformRoutes = (deps: PlatformRouteDeps): Route[] => [
     const rows = [...byDeployment].map(([id, evs]) => deploymentRow(fold(id, evs), deps.urls));
     rows.sort((a, b) => ((b.requestedAt ?? '') < (a.requestedAt ?? '') ? -1 : (b.requestedAt ?? '') > (a.requestedAt ?? '') ? 1 : b.id < a.id ? -1 : 1));
     sendJson(res, 200, rows);
+  }),
+
+  route('GET', '/api/projects/:project/aliases', async ({ res, params }) => {
+    sendJson(res, 200, { production: (await deps.host.aliasTarget(params.project!, 'production')) ?? null });
   }),
 
   route('GET', '/api/deployments/:id', async ({ res, params }) => {

@@ -125,9 +125,10 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
 
         // 2. install
         t = performance.now();
-        r = await run('install', appDir, 'sh', ['-c', job.installCommand || 'npm ci']);
+        const installCommand = job.installCommand || 'npm ci';
+        r = await run('install', appDir, 'sh', ['-c', installCommand]);
         if (r.spawnError) return fail('infrastructure', null, `sh could not start: ${r.spawnError.message}`);
-        if (r.exitCode !== 0) return fail('install-failed', r.exitCode, `install command "${job.installCommand}" ${describeExit(r)}`);
+        if (r.exitCode !== 0) return fail('install-failed', r.exitCode, `install command "${installCommand}" ${describeExit(r)}`);
         const install = performance.now() - t;
 
         // 3. build, in the standalone mode OpenNext packages from (what `open-next build` would set)
@@ -136,11 +137,12 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           return fail('build-failed', null, 'no lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lock) in the repository');
         }
         t = performance.now();
-        r = await run('build', appDir, 'sh', ['-c', job.buildCommand || 'npx next build'], {
+        const buildCommand = job.buildCommand || 'npx next build';
+        r = await run('build', appDir, 'sh', ['-c', buildCommand], {
           NEXT_PRIVATE_STANDALONE: 'true',
           NEXT_PRIVATE_OUTPUT_TRACE_ROOT: traceRoot,
         });
-        if (r.exitCode !== 0) return fail('build-failed', r.exitCode, `build command "${job.buildCommand}" ${describeExit(r)}`);
+        if (r.exitCode !== 0) return fail('build-failed', r.exitCode, `build command "${buildCommand}" ${describeExit(r)}`);
         const buildMs = performance.now() - t;
 
         // 4. package with OpenNext, its own build step turned off

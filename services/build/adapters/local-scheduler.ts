@@ -8,8 +8,8 @@ export interface LocalSchedulerOptions {
   dataDir: string;
   runner: BuildRunner;
   logs: LogStore;
-  /** The project's env vars for a target, decrypted only for the build. */
-  envFor(projectId: string, target: 'production' | 'preview'): Promise<Record<string, string>>;
+  /** The env vars of the build's deployment (the versions it was requested with), decrypted only for the build. */
+  envFor(b: ScheduledBuild): Promise<Record<string, string>>;
   events: SchedulerEvents;
   /** Builds at once; default 1 (a 2-core machine builds one Next.js app at a time well). */
   concurrency?: number;
@@ -57,7 +57,7 @@ export const localScheduler = (opts: LocalSchedulerOptions): BuildScheduler => {
     e.state = 'running';
     report(
       (async () => {
-        const env = await opts.envFor(e.b.projectId, e.b.target);
+        const env = await opts.envFor(e.b);
         const run = opts.runner.start({ ...e.b.job, env }, (line, stream) => opts.logs.append(e.b.deploymentId, stream, line));
         e.run = run;
         if (e.supersededBy) run.cancel(`superseded by ${e.supersededBy}`);

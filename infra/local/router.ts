@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, relative, resolve, sep } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { localSiteHost, siteLayout } from '../../services/deploy/adapters/local-host.ts';
+import { maxEventBodyBytes, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from './sites/apigw.ts';
+import { FunctionInvocationError, functionPool } from './sites/function-pool.ts';
+import { parseSiteHost } from './sites/host.ts';
+import { behaviorMatcher, serveAsset, type Behavior } from './sites/static-files.ts';
+
+/**
+ * Options of {@link startSiteRouter}. `envFor` gives a deployment's runtime variables; it is
+ * asked when the deployment's function environment starts, not per request.
+ *
+ * @example
+ * startSiteRouter({ port: 3001, dataDir: '.shiplog', envFor: async (projectId, deploymentId) => env.resolve(projectId, deploymentId) });
+ */
+export interface SiteRouterOptions {
+  port: number;
+  dataDir: string;
+  envFor: (projectId: string, deploymentId: string) => Promise<Record<string, string>>;
+  /** Interface to listen on; 127.0.0.1 by default (browsers resolve `*.localhost` to loopback). */
+  hostname?: string;
+  domain?: string;
+  /** Stop a deployment's function after this long without requests; 5 minutes by default. */
+  idleMs?: number;
+  invokeTimeoutMs?: number;
+  /** Output of the functions, line by line; dropped by default. */
+  onFunctionLog?: (functionKey: string, line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/**
+ * A running site router.
+ *
+ * @example
+ * const router = await startSiteRouter({ port: 0, dataDir, envFor });
+ * console.log(router.port); await router.close();
+ */
+export interface SiteRouter {
+  port: number;
+  /** Keys (`<project>/<deployment>/<origin>`) of the function environments now running. */
+  runningFunctions(): string[];
+  close(): Promise<void>;
+}
+
+interface Version {
+  dir: string;
+  match: (path: string) => string;
+  origins: Record<string, { type: string; bundle?: string }>;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const sendPage = (res: ServerResponse, status: number, title: string, message: string, extra: Record<string, string> = {}) => {
+  if (res.headersSent) return void res.destroy();
+  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${status} ${escapeHtml(title)}</title></head>`
+    + `<body style="font-family:system-ui;margin:4rem"><h1>${status}: ${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`
+    + '<p><small>shiplog local router</small></p></body></html>';
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(html), ...extra });
+  res.end(html);
+};
+
+class TooLarge extends Error {}
+const readBody = async (req: IncomingMessage): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxEventBodyBytes) throw new TooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+};
+
+/**
+ * The local stand-in for CloudFront + API Gateway + Lambda aliases. One HTTP server:
+ * `http://<project>.localhost:<port>` serves the project's production alias and
+ * `http://<deployment id>-<project>.localhost:<port>` one deployment forever. Each request
+ * resolves its deployment once, then follows that version's `open-next.output.json`: static
+ * assets from its `assets/`, everything else through its OpenNext functions, each version's in
+ * its own Lambda-like child process with that deployment's variables (see `functionPool`).
+ * A request in flight during an alias shift finishes on the version it started on.
+ *
+ * @example
+ * const router = await startSiteRouter({ port: 3001, dataDir: '.shiplog', envFor: async () => ({}) });
+ * // curl -H 'host: web.localhost' http://127.0.0.1:3001/
+ * await router.close();
+ */
+export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRouter> => {
+  const domain = opts.domain ?? 'localhost';
+  const layout = siteLayout(opts.dataDir);
+  const host = localSiteHost({ dataDir: opts.dataDir, port: opts.port, domain });
+  const pool = functionPool({ idleMs: opts.idleMs, invokeTimeoutMs: opts.invokeTimeoutMs, onLog: opts.onFunctionLog });
+  const versions = new Map<string, Promise<Version | undefined>>();
+  const ids = new Map<string, string>();
+
+  // Host names are lowercase; version directories keep the deployment id's own case.
+  const findDeployment = async (projectId: string, lower: string): Promise<string | undefined> => {
+    const key = `${projectId}/${lower}`;
+    if (!ids.has(key)) {
+      const names = await readdir(layout.projectDir(projectId)).catch(() => [] as string[]);
+      const id = names.find((n) => n.toLowerCase() === lower && layout.isPublished(join(layout.projectDir(projectId), n)));
+      if (id) ids.set(key, id);
+    }
+    return ids.get(key);
+  };
+
+  const loadVersion = async (projectId: string, deploymentId: string): Promise<Version | undefined> => {
+    const dir = layout.versionDir(projectId, deploymentId);
+    if (!layout.isPublished(dir)) return undefined;
+    const output = JSON.parse(await readFile(join(dir, 'open-next.output.json'), 'utf8')) as { behaviors: Behavior[]; origins: Version['origins'] };
+    return { dir, match: behaviorMatcher(output.behaviors), origins: output.origins };
+  };
+  const versionOf = async (projectId: string, deploymentId: string) => {
+    const key = `${projectId}/${deploymentId}`;
+    let v = versions.get(key);
+    if (!v) versions.set(key, (v = loadVersion(projectId, deploymentId)));
+    const version = await v;
+    if (!version) versions.delete(key); // not published yet; it may be later
+    return version;
+  };
+
+  const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { key: string; dir: string; projectId: string; deploymentId: string }, extra: Record<string, string>) => {
+    const body = await readBody(req);
+    const event = toApiGatewayV2Event(req, body, { requestId: randomUUID(), now: new Date() });
+    const inv = await pool.invoke({ key: fn.key, dir: fn.dir, env: () => opts.envFor(fn.projectId, fn.deploymentId) }, event);
+    if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
+    res.writeHead(inv.head.statusCode, { ...toNodeHeaders(inv.head), ...extra });
+    await pipeline(inv.body, res).catch(() => res.destroy());
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const address = parseSiteHost(req.headers.host, domain);
+    if (!address) {
+      return sendPage(res, 404, 'No site here', `shiplog serves no site at "${req.headers.host ?? ''}". Sites live at http://<project>.${domain}:${server.port()}.`);
+    }
+    const { projectId } = address;
+    const deploymentId =
+      address.kind === 'alias' ? await host.aliasTarget(projectId, address.alias) : await findDeployment(projectId, address.deploymentId);
+    if (!deploymentId) {
+      return address.kind === 'alias'
+        ? sendPage(res, 404, 'Not deployed', `Project "${projectId}" has no ${address.alias} deployment.`)
+        : sendPage(res, 404, 'No such deployment', `Project "${projectId}" has no deployment "${address.deploymentId}".`);
+    }
+    const extra = { 'x-shiplog-deployment': deploymentId };
+    const version = await versionOf(projectId, deploymentId);
+    if (!version) return sendPage(res, 404, 'No such deployment', `Deployment "${deploymentId}" of "${projectId}" is not published.`, extra);
+    const path = (req.url ?? '/').split('?')[0]!;
+    const originName = version.match(path);
+    const origin = version.origins[originName];
+    if (origin?.type === 's3') {
+      if (await serveAsset(req, res, join(version.dir, 'assets'), path, extra)) return;
+      return sendPage(res, 404, 'Not found', `No file at ${path}.`, extra);
+    }
+    const fnDir = origin?.type === 'function' && origin.bundle ? resolve(version.dir, relative('.open-next', origin.bundle)) : undefined;
+    if (!fnDir || !fnDir.startsWith(version.dir + sep)) {
+      return sendPage(res, 502, 'Bad deployment', `Origin "${originName}" of this deployment is not a function shiplog can run.`, extra);
+    }
+    try {
+      await invoke(req, res, { key: `${projectId}/${deploymentId}/${originName}`, dir: fnDir, projectId, deploymentId }, extra);
+    } catch (e) {
+      if (e instanceof TooLarge) return sendPage(res, 413, 'Payload too large', `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
+      if (!(e instanceof FunctionInvocationError)) throw e;
+      opts.onFunctionLog?.(`${projectId}/${deploymentId}/${originName}`, e.message, 'stderr');
+      const title = e.status === 504 ? 'Function timed out' : 'Function failed';
+      return sendPage(res, e.status, title, `${e.message}. The next request starts a fresh instance.`, extra);
+    }
+  };
+
+  const httpServer = createServer((req, res) => {
+    handle(req, res).catch((e: unknown) => sendPage(res, 500, 'Router error', e instanceof Error ? e.message : String(e)));
+  });
+  const server = { port: () => (httpServer.address() as AddressInfo).port };
+  await new Promise<void>((ok, fail) => httpServer.once('error', fail).listen(opts.port, opts.hostname ?? '127.0.0.1', () => ok()));
+
+  return {
+    port: server.port(),
+    runningFunctions: () => pool.running(),
+    close: async () => {
+      const closed = new Promise<void>((ok) => httpServer.close(() => ok()));
+      httpServer.closeAllConnections();
+      await Promise.all([closed, pool.close()]);
+    },
+  };
+};

@@ -1,0 +1,99 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { EventBridgeEvent } from '../../events/envelope.ts';
+import type { EventData } from '../../events/catalog.ts';
+import type { EventStore } from '../../events/store/index.ts';
+import { streams } from '../../events/streams.ts';
+import { makeProjectionHandler } from '../../projections/runner.ts';
+import { createViewsTable } from '../../projections/store/table.ts';
+import { dynamoViewStore } from '../../projections/store/dynamo-view-store.ts';
+import type { LogStore } from '../../services/build/log-store.ts';
+import { buildService, describeArtifactDir } from '../../services/build/service.ts';
+import type { ScheduledBuild } from '../../services/build/scheduler.ts';
+import type { SiteHost } from '../../services/deploy/ports.ts';
+import { deployService, keyedLock } from '../../services/deploy/service.ts';
+import { ingestRoutes, localIngestDeps } from '../../services/ingest/index.ts';
+import type { IdempotencyOptions } from '../../services/shell/index.ts';
+import type { Route } from './api/router.ts';
+import type { LocalConfig } from './config.ts';
+import { localTables } from './config.ts';
+
+export interface LocalServicesDeps {
+  cfg: LocalConfig;
+  client: DynamoDBClient;
+  store: EventStore;
+  ids: () => string;
+  now: () => string;
+  logs: LogStore;
+  host: SiteHost;
+  apiUrl: string;
+  buildTimeoutMs: number;
+  idempotency: IdempotencyOptions;
+  log: (line: string) => void;
+}
+
+/**
+ * The local composition root of the services: every topology subscription's handler built with
+ * local ports, plus the HTTP routes of the command side. Only this file (and `infra/aws`) knows
+ * which runtime the services run in.
+ *
+ * @example
+ * const services = await localServices(deps);
+ * services.handlers.DeployOnBuildSucceeded(event);
+ */
+export const localServices = async (deps: LocalServicesDeps) => {
+  const { store, client } = deps;
+
+  // ingest: the command side (projects, env vars, webhooks, the git remote)
+  const ingest = await localIngestDeps({ client, store, dataDir: deps.cfg.dataDir, publicUrl: deps.apiUrl, secretsTable: localTables.secrets });
+
+  // The env vars a deployment was requested with (names and versions), resolved to values.
+  const deploymentEnv = async (projectId: string, deploymentId: string): Promise<Record<string, string>> => {
+    const requested = (await store.readStream(streams.deployment(deploymentId))).find((e) => e.type === 'DeploymentRequested');
+    if (!requested) return {};
+    return ingest.secrets.resolveRefs(projectId, (requested.data as EventData<'DeploymentRequested'>).env);
+  };
+
+  const build = buildService({
+    store,
+    ids: deps.ids,
+    now: deps.now,
+    repoFor: (projectId, repository) => (repository.source === 'git' ? ingest.repos.cloneUrl(projectId) : repository.cloneUrl),
+    describeArtifact: describeArtifactDir,
+    timeoutMs: deps.buildTimeoutMs,
+    idempotency: deps.idempotency,
+  });
+
+  const deploy = deployService({
+    store,
+    host: deps.host,
+    ids: deps.ids,
+    now: deps.now,
+    withLock: keyedLock(),
+    idempotency: deps.idempotency,
+  });
+
+  await createViewsTable(client, localTables.views);
+  const views = dynamoViewStore({ client, tableName: localTables.views });
+  const projections = makeProjectionHandler({ store, views });
+
+  const handlers: Record<string, (event: EventBridgeEvent) => Promise<unknown>> = {
+    BuildOnDeploymentRequested: build.onDeploymentRequested,
+    DeployOnBuildSucceeded: deploy.onBuildSucceeded,
+    DeployOnBuildEnded: deploy.onBuildEnded,
+    DeployOnReleaseRequest: deploy.onReleaseRequest,
+    Projections: projections,
+  };
+
+  const routes: Route[] = ingestRoutes(ingest);
+
+  return {
+    build,
+    deploy,
+    handlers,
+    routes,
+    views,
+    secrets: ingest.secrets,
+    envFor: (b: ScheduledBuild) => deploymentEnv(b.projectId, b.deploymentId),
+    runtimeEnvFor: deploymentEnv,
+  };
+};

@@ -1,0 +1,241 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { PassThrough, type Readable } from 'node:stream';
+import { lineSplitter } from '../../../services/build/adapters/local-process.ts';
+
+/**
+ * One deployed function: its directory (the cwd of its execution environment) and the
+ * environment variables it runs with, asked for only when an environment starts.
+ *
+ * @example
+ * const fn: FunctionRef = { key: 'web/01JD…/default', dir: '/data/sites/web/01JD…/server-functions/default', env: async () => ({ SERVER_GREETING: 'hi' }) };
+ */
+export interface FunctionRef {
+  key: string;
+  dir: string;
+  env: () => Promise<Record<string, string>>;
+}
+
+/** The head of a streamed response: the prelude of Lambda's HTTP integration stream. */
+export interface StreamHead {
+  statusCode: number;
+  headers?: Record<string, string | number | boolean | string[]>;
+  cookies?: string[];
+}
+
+/**
+ * What an invocation returned: the handler's result, or a response streamed as it is produced.
+ *
+ * @example
+ * const inv = await pool.invoke(fn, event);
+ * if (inv.kind === 'stream') inv.body.pipe(res);
+ */
+export type Invocation = { kind: 'result'; result: unknown } | { kind: 'stream'; head: StreamHead; body: Readable };
+
+/**
+ * An invocation that failed for a reason the caller should answer with `status`: 502 when the
+ * function crashed, failed to start or threw, 504 when it ran past its timeout.
+ */
+export class FunctionInvocationError extends Error {
+  constructor(
+    readonly status: 502 | 504,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Options of {@link functionPool}.
+ *
+ * @example
+ * functionPool({ idleMs: 5 * 60_000, invokeTimeoutMs: 30_000, onLog: (key, line) => console.log(key, line) });
+ */
+export interface FunctionPoolOptions {
+  /** Stop an environment with nothing in flight after this long without requests. */
+  idleMs?: number;
+  /** Like a Lambda timeout: past it the environment is killed and the request gets a 504. */
+  invokeTimeoutMs?: number;
+  startTimeoutMs?: number;
+  onLog?: (key: string, line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+interface Pending {
+  resolve: (inv: Invocation) => void;
+  reject: (e: Error) => void;
+  stream?: PassThrough;
+  timer: NodeJS.Timeout;
+}
+
+interface Environment {
+  child: ChildProcess;
+  ready: Promise<void>;
+  pending: Map<number, Pending>;
+  lastUsed: number;
+}
+
+interface WorkerMessage {
+  type: 'ready' | 'init-error' | 'result' | 'error' | 'head' | 'chunk' | 'end';
+  id?: number;
+  result?: unknown;
+  message?: string;
+  head?: StreamHead;
+  data?: Uint8Array;
+}
+
+const workerPath = fileURLToPath(new URL('./function-worker.mjs', import.meta.url));
+
+/**
+ * Lambda-like execution environments for deployed functions, one child process per function
+ * version: started on the first invocation, reused (invocations run concurrently in it), stopped
+ * when idle or on `close`. A crash fails what was in flight with a 502 and the next invocation
+ * starts a fresh environment. Each environment has the deployment's variables as its whole
+ * environment, so deployments never see each other's, nor shiplog's.
+ *
+ * @example
+ * const pool = functionPool({ idleMs: 300_000 });
+ * const inv = await pool.invoke(fn, apiGatewayV2Event);
+ * await pool.close();
+ */
+export const functionPool = (opts: FunctionPoolOptions = {}) => {
+  const idleMs = opts.idleMs ?? 5 * 60_000;
+  const invokeTimeoutMs = opts.invokeTimeoutMs ?? 30_000;
+  const envs = new Map<string, Environment>();
+  const startingEnvs = new Map<string, Promise<Environment>>();
+  let nextId = 1;
+  let closed = false;
+
+  const start = async (fn: FunctionRef): Promise<Environment> => {
+    const vars = await fn.env();
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', NODE_ENV: 'production', ...vars };
+    const child = fork(workerPath, [], { cwd: fn.dir, env, execArgv: [], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      const split = lineSplitter((line) => opts.onLog?.(fn.key, line, stream));
+      child[stream]?.on('data', (c: Buffer) => split.write(c)).on('end', () => split.end());
+    }
+    const pending = new Map<number, Pending>();
+    const ready = new Promise<void>((resolve, reject) => {
+      const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
+      const timer = setTimeout(() => {
+        reject(new FunctionInvocationError(502, `function ${fn.key} did not start within ${startTimeoutMs} ms`));
+        child.kill('SIGKILL');
+      }, startTimeoutMs);
+      child.on('message', (m: WorkerMessage) => {
+        if (m.type === 'ready') resolve();
+        if (m.type === 'init-error') reject(new FunctionInvocationError(502, `function ${fn.key} failed to start: ${m.message}`));
+        if (m.type === 'ready' || m.type === 'init-error') clearTimeout(timer);
+      });
+      const fail = (why: string) => {
+        clearTimeout(timer);
+        reject(new FunctionInvocationError(502, why));
+        for (const p of pending.values()) {
+          clearTimeout(p.timer);
+          if (p.stream) p.stream.destroy(new FunctionInvocationError(502, why));
+          else p.reject(new FunctionInvocationError(502, why));
+        }
+        pending.clear();
+        if (envs.get(fn.key)?.child === child) envs.delete(fn.key);
+      };
+      child.on('exit', (code, signal) => fail(`function ${fn.key} exited (${signal ?? `code ${code}`})`));
+      child.on('error', (e) => fail(`function ${fn.key} could not run: ${e.message}`));
+    });
+    ready.catch(() => undefined);
+    child.on('message', (m: WorkerMessage) => {
+      const p = m.id === undefined ? undefined : pending.get(m.id);
+      if (!p) return;
+      const settle = () => {
+        clearTimeout(p.timer);
+        pending.delete(m.id!);
+      };
+      switch (m.type) {
+        case 'result':
+          settle();
+          return p.resolve({ kind: 'result', result: m.result });
+        case 'error':
+          settle();
+          return p.reject(new FunctionInvocationError(502, `function ${fn.key} failed: ${m.message}`));
+        case 'head':
+          p.stream = new PassThrough();
+          return p.resolve({ kind: 'stream', head: m.head ?? { statusCode: 200 }, body: p.stream });
+        case 'chunk':
+          if (m.data) p.stream?.write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+          return;
+        case 'end':
+          settle();
+          p.stream?.end();
+          return;
+      }
+    });
+    const environment: Environment = { child, ready, pending, lastUsed: Date.now() };
+    envs.set(fn.key, environment);
+    return environment;
+  };
+
+  const stop = (child: ChildProcess): Promise<void> =>
+    child.exitCode !== null || child.signalCode !== null
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 2000).unref();
+        });
+
+  const reaper = setInterval(() => {
+    for (const [key, env] of envs) {
+      if (env.pending.size === 0 && Date.now() - env.lastUsed > idleMs) {
+        envs.delete(key);
+        void stop(env.child);
+      }
+    }
+  }, Math.min(idleMs, 30_000));
+  reaper.unref();
+
+  return {
+    /** Invokes a function with an event; starts its environment if none is running. */
+    async invoke(fn: FunctionRef, event: unknown): Promise<Invocation> {
+      if (closed) throw new FunctionInvocationError(502, 'the router is shutting down');
+      let env = envs.get(fn.key);
+      if (!env) {
+        // Concurrent first requests share one start.
+        let starting = startingEnvs.get(fn.key);
+        if (!starting) {
+          starting = start(fn).finally(() => startingEnvs.delete(fn.key));
+          startingEnvs.set(fn.key, starting);
+        }
+        env = await starting;
+      }
+      env.lastUsed = Date.now();
+      await env.ready;
+      const { child, pending } = env;
+      const id = nextId++;
+      return new Promise<Invocation>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          reject(new FunctionInvocationError(504, `function ${fn.key} timed out after ${invokeTimeoutMs} ms`));
+          pending.delete(id);
+          child.kill('SIGKILL'); // as Lambda does: a timed-out environment is not reused
+        }, invokeTimeoutMs);
+        pending.set(id, { resolve, reject, timer });
+        child.send({ type: 'invoke', id, event, deadline: Date.now() + invokeTimeoutMs }, (err) => {
+          if (!err) return;
+          clearTimeout(timer);
+          pending.delete(id);
+          reject(new FunctionInvocationError(502, `function ${fn.key} is unreachable: ${err.message}`));
+        });
+      });
+    },
+    /** The keys of the functions with a running environment. */
+    running: (): string[] => [...envs.keys()],
+    /** Stops every environment and waits for them to exit. */
+    async close(): Promise<void> {
+      closed = true;
+      clearInterval(reaper);
+      await Promise.allSettled(startingEnvs.values());
+      const all = [...envs.values()];
+      envs.clear();
+      await Promise.all(all.map((env) => stop(env.child)));
+    },
+  };
+};
+
+/** The pool {@link functionPool} returns. */
+export type FunctionPool = ReturnType<typeof functionPool>;

@@ -1,0 +1,118 @@
+// A Lambda-like execution environment for one deployed function, forked by function-pool.ts
+// with the function's directory as cwd and the deployment's variables as its whole environment.
+// It imports the handler once, then serves invocations over IPC:
+//   parent → { type: 'invoke', id, event }
+//   child  → { type: 'ready' } | { type: 'init-error', message }
+//            { type: 'result', id, result } | { type: 'error', id, message }
+//            { type: 'head', id, head } { type: 'chunk', id, data } { type: 'end', id }  (streaming)
+// Plain JavaScript on purpose: it runs under a bare `node`, like a Lambda runtime bootstrap.
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+
+const streamingHandler = Symbol('streamingHandler');
+const integrationType = 'application/vnd.awslambda.http-integration-response';
+const delimiter = Buffer.alloc(8);
+
+const send = (message) =>
+  new Promise((resolve, reject) => {
+    if (!process.connected) return reject(new Error('IPC channel closed'));
+    process.send(message, (err) => (err ? reject(err) : resolve()));
+  });
+
+// What Lambda's Node.js runtime offers response-streaming handlers (OpenNext's
+// `aws-lambda-streaming` wrapper). The stream carries a JSON prelude, 8 NUL bytes, then the body.
+globalThis.awslambda = {
+  streamifyResponse: (fn) => Object.assign(fn, { [streamingHandler]: true }),
+  HttpResponseStream: {
+    from: (stream, prelude) => {
+      stream.setContentType(integrationType);
+      stream.write(JSON.stringify(prelude));
+      stream.write(delimiter);
+      return stream;
+    },
+  },
+};
+
+const responseStream = (id) => {
+  let contentType = 'application/octet-stream';
+  let pending = Buffer.alloc(0);
+  let headSent = false;
+  const sendHead = async (head) => {
+    headSent = true;
+    await send({ type: 'head', id, head });
+  };
+  const stream = new Writable({
+    async write(chunk, _enc, done) {
+      try {
+        let data = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk);
+        if (!headSent && contentType !== integrationType) {
+          await sendHead({ statusCode: 200, headers: { 'content-type': contentType }, cookies: [] });
+        }
+        if (!headSent) {
+          pending = Buffer.concat([pending, data]);
+          const at = pending.indexOf(delimiter);
+          if (at < 0) return done();
+          await sendHead(JSON.parse(pending.subarray(0, at).toString('utf8')));
+          data = pending.subarray(at + delimiter.length);
+        }
+        if (data.length > 0) await send({ type: 'chunk', id, data });
+        done();
+      } catch (e) {
+        done(e);
+      }
+    },
+    async final(done) {
+      try {
+        if (!headSent) await sendHead({ statusCode: 200, headers: { 'content-type': contentType }, cookies: [] });
+        await send({ type: 'end', id });
+        done();
+      } catch (e) {
+        done(e);
+      }
+    },
+  });
+  stream.setContentType = (type) => {
+    contentType = type;
+  };
+  return stream;
+};
+
+const context = (id, deadline) => ({
+  awsRequestId: String(id),
+  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'shiplog-local',
+  callbackWaitsForEmptyEventLoop: true,
+  getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+});
+
+const invoke = async (handler, { id, event, deadline }) => {
+  try {
+    if (handler[streamingHandler]) {
+      const stream = responseStream(id);
+      await handler(event, stream, context(id, deadline));
+      if (!stream.writableFinished) await new Promise((resolve, reject) => stream.once('finish', resolve).once('error', reject));
+      return;
+    }
+    const result = await handler(event, context(id, deadline));
+    await send({ type: 'result', id, result });
+  } catch (e) {
+    console.error(e);
+    await send({ type: 'error', id, message: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+  }
+};
+
+let handler;
+try {
+  const mod = await import(pathToFileURL(join(process.cwd(), process.argv[2] ?? 'index.mjs')).href);
+  handler = mod.handler;
+  if (typeof handler !== 'function') throw new Error('the function module exports no `handler`');
+} catch (e) {
+  console.error(e);
+  await send({ type: 'init-error', message: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
+  process.exit(1);
+}
+process.on('message', (message) => {
+  if (message?.type === 'invoke') void invoke(handler, message);
+});
+process.on('disconnect', () => process.exit(0));
+await send({ type: 'ready' });
