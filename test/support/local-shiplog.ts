@@ -1,0 +1,96 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../infra/local/dynamodb-local.ts';
+
+/**
+ * A real `shiplog dev` in a child process with its own data dir and ports, driven through the
+ * CLI as a user would.
+ *
+ * @example
+ * const sl = await startShiplog();
+ * const project = sl.cli(['projects', 'create', 'web', '--json']);
+ * await sl.stop();
+ */
+export interface LocalShiplog {
+  dataDir: string;
+  port: number;
+  sitesPort: number;
+  env: NodeJS.ProcessEnv;
+  /** Runs a CLI command; returns stdout, stderr and the exit status. */
+  cli(args: string[], timeoutMs?: number): { stdout: string; stderr: string; status: number | null };
+  /** `cli` with `--json`, parsed; throws with stderr when the command fails. */
+  json<T>(args: string[], timeoutMs?: number): T;
+  /** GET on the site router with a Host header (`<project>.localhost`). */
+  site(host: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export const startShiplog = async (): Promise<LocalShiplog> => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'shiplog-e2e-'));
+  const port = await freePort();
+  const sitesPort = await freePort();
+  const env = { ...process.env, SHIPLOG_DATA_DIR: dataDir, SHIPLOG_PORT: String(port), SHIPLOG_SITES_PORT: String(sitesPort) };
+  let output = '';
+  const child: ChildProcess = spawn(process.execPath, ['cli/shiplog.mjs', 'dev'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`shiplog dev exited with ${child.exitCode}:\n${output}`);
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error(`shiplog dev did not answer /healthz:\n${output}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const cli = (args: string[], timeoutMs = 60_000) => {
+    const r = spawnSync(process.execPath, ['cli/shiplog.mjs', ...args], { env, encoding: 'utf8', timeout: timeoutMs });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  };
+  return {
+    dataDir, port, sitesPort, env, cli,
+    json: <T>(args: string[], timeoutMs?: number): T => {
+      const r = cli([...args, '--json'], timeoutMs);
+      if (r.status !== 0) throw new Error(`shiplog ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+      return JSON.parse(r.stdout) as T;
+    },
+    site: (host, path) =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port: sitesPort, path, headers: { host: `${host}:${sitesPort}` } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (body += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      }),
+    output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        child.kill('SIGINT');
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+        if (child.exitCode === null) child.kill('SIGKILL');
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+};
+
+/** A git working copy of a fixture, committed on `main`. */
+export const gitCommitAll = (dir: string, message: string): void => {
+  for (const args of [['add', '-A'], ['-c', 'user.email=dev@example.com', '-c', 'user.name=Dev Eloper', 'commit', '-qm', message]]) {
+    const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  }
+};
+
+export const gitPush = (dir: string, remote: string, branch = 'main'): string => {
+  const r = spawnSync('git', ['push', remote, `HEAD:refs/heads/${branch}`], { cwd: dir, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git push failed: ${r.stderr}`);
+  return r.stderr;
+};
