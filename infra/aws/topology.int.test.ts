@@ -1,0 +1,298 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { describe, expect, it } from 'vitest';
+import { eventStoreTableDefinition } from '../../events/store/table.ts';
+import { subscriptions } from '../topology.ts';
+import type { Subscription } from '../topology-types.ts';
+import {
+  declareShiplog,
+  EVENT_STORE_ACTIONS,
+  OUTBOX_ENRICH_HANDLER,
+  stackNames,
+  type FunctionSpec,
+  type SubscriptionNeeds,
+} from './index.ts';
+
+// The stack from infra/aws, declared under Pulumi mocks: no AWS, no SST. What is checked is what
+// the declaration hands to Pulumi, which is what `sst deploy` would send to AWS.
+
+const ACCOUNT = '123456789012';
+const REGION = 'eu-west-1';
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+}
+
+const arnOf = (type: string, name: string): string => {
+  const [, service = 'x', kind = 'x'] = /^aws:([^/]+)\/([^:]+):/.exec(type) ?? [];
+  return `arn:aws:${service}:${REGION}:${ACCOUNT}:${kind}/${name}`;
+};
+
+const stateOf = (args: pulumi.runtime.MockResourceArgs): Record<string, unknown> => {
+  const name = (args.inputs.name as string | undefined) ?? args.name;
+  const arn = args.type === 'aws:lambda/function:Function'
+    ? `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
+    : arnOf(args.type, name);
+  const extra: Record<string, unknown> =
+    args.type === 'aws:dynamodb/table:Table' ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
+    : args.type === 'aws:sqs/queue:Queue' ? { url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}` }
+    : {};
+  return { ...args.inputs, name, arn, ...extra };
+};
+
+const resolved = <T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> =>
+  new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v)));
+
+/** Declares the stack under fresh mocks and waits until every resource is registered. */
+const declareUnderMocks = async (subs: Subscription[], needs: SubscriptionNeeds = {}) => {
+  const registered: Registered[] = [];
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
+        return { id: `${args.name}-id`, state: stateOf(args) };
+      },
+      call: (args) =>
+        args.token === 'aws:index/getCallerIdentity:getCallerIdentity'
+          ? { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: 'ci', id: ACCOUNT }
+          : args.inputs,
+    },
+    'shiplog',
+    'ci',
+    false,
+  );
+  const specs: FunctionSpec[] = [];
+  const functions: aws.lambda.Function[] = [];
+  const names = stackNames('shiplog', 'ci');
+  const stack = declareShiplog(
+    { aws, pulumi },
+    {
+      names,
+      subscriptions: subs,
+      protect: false,
+      needs,
+      declareFunction: (spec) => {
+        specs.push(spec);
+        const fn = new aws.lambda.Function(spec.name, {
+          role: `arn:aws:iam::${ACCOUNT}:role/${spec.name}`,
+          handler: spec.handler,
+          runtime: 'nodejs22.x',
+          code: new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.StringAsset('export {}') }),
+        });
+        functions.push(fn);
+        return { name: fn.name, arn: fn.arn };
+      },
+    },
+  );
+  const { pipe, role, policy, deadLetter } = stack.outbox;
+  const all: pulumi.Resource[] = [stack.bus, stack.table, pipe, role, policy, deadLetter, ...functions];
+  for (const s of stack.subscriptions) {
+    all.push(s.rule, s.target, s.invoke, s.asyncInvoke, ...(s.deadLetter ? [s.deadLetter] : []));
+    if (s.queuePolicy) all.push(s.queuePolicy);
+  }
+  await resolved(pulumi.all(all.map((r) => r.urn)));
+  const ofType = (type: string) => registered.filter((r) => r.type === type);
+  const one = (type: string, name: string): Registered => {
+    const found = registered.filter((r) => r.type === type && r.name === name);
+    expect(found, `${type} ${name}`).toHaveLength(1);
+    return found[0] as Registered;
+  };
+  const functionArn = (name: string) => stateOf({ type: 'aws:lambda/function:Function', name, inputs: {} } as never).arn;
+  return { stack, names, registered, specs, ofType, one, functionArn };
+};
+
+const Rule = 'aws:cloudwatch/eventRule:EventRule';
+const Target = 'aws:cloudwatch/eventTarget:EventTarget';
+const Queue = 'aws:sqs/queue:Queue';
+const QueuePolicy = 'aws:sqs/queuePolicy:QueuePolicy';
+const Permission = 'aws:lambda/permission:Permission';
+const InvokeConfig = 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig';
+const Table = 'aws:dynamodb/table:Table';
+const Pipe = 'aws:pipes/pipe:Pipe';
+const RolePolicy = 'aws:iam/rolePolicy:RolePolicy';
+
+/** A topology with both kinds of policy, beside the real one. */
+const synthetic: Subscription[] = [
+  {
+    name: 'DeployOnBuildSucceeded',
+    description: 'deploys a finished build',
+    handler: 'services/deploy/lambda.onBuildSucceeded',
+    pattern: { source: ['shiplog.build'], 'detail-type': ['BuildSucceeded'], detail: { data: { ok: [true] } } },
+    policy: { maxAttempts: 4, maxEventAgeSeconds: 600, deadLetter: true },
+    kind: 'service',
+  },
+  {
+    name: 'Webhooks',
+    description: 'signs and sends every event to outside subscribers',
+    handler: 'services/subscriptions/lambda.fanout',
+    pattern: { source: [{ prefix: 'shiplog.' }] },
+    policy: { maxAttempts: 1, maxEventAgeSeconds: 60, deadLetter: false },
+    kind: 'fanout',
+  },
+];
+
+describe.each([
+  ['the topology (infra/topology.ts)', subscriptions],
+  ['a synthetic topology', synthetic],
+])('infra/aws declares %s', (_label, subs) => {
+  it('declares one rule per subscription on the shiplog bus, with exactly its pattern', async () => {
+    const s = await declareUnderMocks(subs);
+    expect(s.ofType(Rule)).toHaveLength(subs.length);
+    for (const sub of subs) {
+      const rule = s.one(Rule, `${sub.name}Rule`);
+      expect(rule.inputs.eventBusName).toBe(s.names.bus);
+      expect(JSON.parse(rule.inputs.eventPattern as string)).toEqual(sub.pattern);
+    }
+  });
+
+  it("targets each rule at its subscription's function with the subscription's retry policy and DLQ", async () => {
+    const s = await declareUnderMocks(subs);
+    expect(s.ofType(Target)).toHaveLength(subs.length);
+    expect(s.specs.map((f) => f.name).sort()).toEqual(['OutboxEnrich', ...subs.map((x) => x.name)].sort());
+    for (const sub of subs) {
+      const ruleName = `${s.names.prefix}-${sub.name}`;
+      const target = s.one(Target, `${sub.name}Target`);
+      expect(target.inputs.rule).toBe(ruleName);
+      expect(target.inputs.eventBusName).toBe(s.names.bus);
+      expect(target.inputs.arn).toBe(s.functionArn(sub.name));
+      expect(s.specs.find((f) => f.name === sub.name)?.handler).toBe(sub.handler);
+      expect(target.inputs.retryPolicy).toEqual({
+        maximumRetryAttempts: sub.policy.maxAttempts - 1,
+        maximumEventAgeInSeconds: sub.policy.maxEventAgeSeconds,
+      });
+      const invoke = s.one(Permission, `${sub.name}Invoke`);
+      expect(invoke.inputs).toMatchObject({
+        action: 'lambda:InvokeFunction',
+        function: sub.name,
+        principal: 'events.amazonaws.com',
+        sourceArn: arnOf(Rule, ruleName),
+      });
+      const async = s.one(InvokeConfig, `${sub.name}AsyncInvoke`);
+      expect(async.inputs.maximumRetryAttempts).toBe(Math.min(2, sub.policy.maxAttempts - 1));
+      if (!sub.policy.deadLetter) {
+        expect(target.inputs.deadLetterConfig).toBeUndefined();
+        expect(s.registered.some((r) => r.name === `${sub.name}DeadLetter`)).toBe(false);
+        expect(async.inputs.destinationConfig).toBeUndefined();
+        continue;
+      }
+      const dlqName = `${s.names.prefix}-${sub.name}-dlq`;
+      const dlqArn = arnOf(Queue, dlqName);
+      expect(s.one(Queue, `${sub.name}DeadLetter`).inputs.name).toBe(dlqName);
+      expect(target.inputs.deadLetterConfig).toEqual({ arn: dlqArn });
+      expect(async.inputs.destinationConfig).toEqual({ onFailure: { destination: dlqArn } });
+      const policy = JSON.parse(s.one(QueuePolicy, `${sub.name}DeadLetterPolicy`).inputs.policy as string);
+      expect(policy.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'events.amazonaws.com' },
+          Action: 'sqs:SendMessage',
+          Resource: dlqArn,
+          Condition: { ArnEquals: { 'aws:SourceArn': arnOf(Rule, ruleName) } },
+        },
+      ]);
+    }
+  });
+
+  it('links every function to the event store (read, append) and the bus (put), and nothing else', async () => {
+    const s = await declareUnderMocks(subs);
+    const tableArn = arnOf(Table, s.names.eventsTable);
+    const busArn = arnOf('aws:cloudwatch/eventBus:EventBus', s.names.bus);
+    for (const sub of subs) {
+      const spec = s.specs.find((f) => f.name === sub.name);
+      if (!spec) throw new Error(`no function for ${sub.name}`);
+      const links = await resolved(spec.links.map((l) => ({ name: l.name, permissions: l.permissions })));
+      expect(links).toEqual([
+        { name: 'ShiplogEvents', permissions: [{ actions: [...EVENT_STORE_ACTIONS], resources: [tableArn, `${tableArn}/index/*`] }] },
+        { name: 'ShiplogBus', permissions: [{ actions: ['events:PutEvents'], resources: [busArn] }] },
+      ]);
+      const own = sub.policy.deadLetter
+        ? [{ actions: ['sqs:SendMessage'], resources: [arnOf(Queue, `${s.names.prefix}-${sub.name}-dlq`)] }]
+        : [];
+      expect(await resolved(spec.permissions)).toEqual(own);
+      expect(await resolved(spec.environment)).toEqual({
+        SHIPLOG_EVENTS_TABLE: s.names.eventsTable,
+        SHIPLOG_BUS_NAME: s.names.bus,
+      });
+    }
+    const enrich = s.specs.find((f) => f.name === 'OutboxEnrich');
+    expect(enrich).toMatchObject({ handler: OUTBOX_ENRICH_HANDLER, links: [], permissions: [] });
+    expect(EVENT_STORE_ACTIONS).not.toContain('dynamodb:DeleteItem');
+    expect(EVENT_STORE_ACTIONS).not.toContain('dynamodb:UpdateItem');
+  });
+});
+
+describe('infra/aws, the rest of the stack', () => {
+  it('declares the event store table with the keys, indexes and stream of eventStoreTableDefinition', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const def = eventStoreTableDefinition(s.names.eventsTable);
+    const table = s.one(Table, 'EventStore').inputs;
+    expect(table.name).toBe(def.TableName);
+    expect(table.billingMode).toBe(def.BillingMode);
+    expect(table.attributes).toEqual(def.AttributeDefinitions?.map((a) => ({ name: a.AttributeName, type: a.AttributeType })));
+    expect(table.hashKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName);
+    expect(table.rangeKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'RANGE')?.AttributeName);
+    expect(table.globalSecondaryIndexes).toEqual(
+      def.GlobalSecondaryIndexes?.map((g) => ({
+        name: g.IndexName,
+        keySchemas: g.KeySchema?.map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
+        projectionType: g.Projection?.ProjectionType,
+      })),
+    );
+    expect({ streamEnabled: table.streamEnabled, streamViewType: table.streamViewType }).toEqual({
+      streamEnabled: true,
+      streamViewType: 'NEW_IMAGE',
+    });
+    expect(table.pointInTimeRecovery).toEqual({ enabled: true });
+  });
+
+  it('pipes INSERT records from the table stream, through the enrichment, to the shiplog bus', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const tableArn = arnOf(Table, s.names.eventsTable);
+    const streamArn = `${tableArn}/stream/2026-01-01T00:00:00.000`;
+    const busArn = arnOf('aws:cloudwatch/eventBus:EventBus', s.names.bus);
+    const pipes = s.ofType(Pipe);
+    expect(pipes).toHaveLength(1);
+    const pipe = pipes[0]?.inputs as {
+      source: string;
+      target: string;
+      enrichment: string;
+      sourceParameters: { filterCriteria: { filters: { pattern: string }[] }; dynamodbStreamParameters: object };
+      targetParameters: object;
+    };
+    expect(pipe.source).toBe(streamArn);
+    expect(pipe.target).toBe(busArn);
+    expect(pipe.enrichment).toBe(s.functionArn('OutboxEnrich'));
+    const source = pipe.sourceParameters;
+    expect(source.filterCriteria.filters.map((f) => JSON.parse(f.pattern))).toEqual([{ eventName: ['INSERT'] }]);
+    expect(source.dynamodbStreamParameters).toMatchObject({
+      startingPosition: 'TRIM_HORIZON',
+      deadLetterConfig: { arn: arnOf(Queue, `${s.names.prefix}-outbox-dlq`) },
+    });
+    expect(pipe.targetParameters).toEqual({
+      eventbridgeEventBusParameters: { source: '$.source', detailType: '$.detailType', time: '$.time' },
+      inputTemplate: '<$.detail>',
+    });
+    const policy = JSON.parse(s.one(RolePolicy, 'OutboxPipePolicy').inputs.policy as string);
+    expect(policy.Statement).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        Resource: [streamArn],
+      },
+      { Effect: 'Allow', Action: ['lambda:InvokeFunction'], Resource: [s.functionArn('OutboxEnrich')] },
+      { Effect: 'Allow', Action: ['events:PutEvents'], Resource: [busArn] },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [arnOf(Queue, `${s.names.prefix}-outbox-dlq`)] },
+    ]);
+  });
+
+  it('gives a subscription what its needs say, and refuses needs of unknown or duplicate subscriptions', async () => {
+    const extra = { actions: ['s3:GetObject'], resources: ['arn:aws:s3:::artifacts/*'] };
+    const s = await declareUnderMocks(synthetic, { Webhooks: { permissions: [extra] } });
+    expect(await resolved(s.specs.find((f) => f.name === 'Webhooks')?.permissions ?? [])).toEqual([extra]);
+    await expect(declareUnderMocks(synthetic, { Nobody: { permissions: [extra] } })).rejects.toThrow(/Nobody/);
+    const first = synthetic[0] as Subscription;
+    await expect(declareUnderMocks([first, first])).rejects.toThrow(/declared twice/);
+  });
+});

@@ -1,0 +1,58 @@
+// The AWS app. Everything it declares is in infra/aws (pure functions of the topology, tested
+// offline under Pulumi mocks); this file only supplies SST: the app settings, `sst.aws.Function`
+// (which builds each handler) and the links. SST forbids top-level imports here, hence the
+// dynamic imports inside run(). Type-checked by tsconfig.infra.json against .sst/platform.
+
+export default $config({
+  app(input) {
+    return {
+      name: 'shiplog',
+      home: 'aws',
+      // Events are kept forever: production keeps its resources when the stage is removed.
+      removal: input?.stage === 'production' ? 'retain' : 'remove',
+      protect: input?.stage === 'production',
+    };
+  },
+  async run() {
+    const { declareShiplog, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
+    const { subscriptions } = await import('./infra/topology.ts');
+    type Spec = Parameters<Parameters<typeof declareShiplog>[1]['declareFunction']>[0];
+
+    // One sst.Linkable per linked resource, shared by every function linked to it.
+    const linkables = new Map<string, sst.Linkable<Record<string, unknown>>>();
+    const linkable = (link: Spec['links'][number]) => {
+      const existing = linkables.get(link.name);
+      if (existing) return existing;
+      const created = new sst.Linkable(link.name, {
+        properties: link.properties,
+        include: link.permissions.map((p) => sst.aws.permission(p)),
+      });
+      linkables.set(link.name, created);
+      return created;
+    };
+
+    const stack = declareShiplog(
+      { aws, pulumi: $util },
+      {
+        names: stackNames($app.name, $app.stage),
+        subscriptions,
+        protect: $app.stage === PRODUCTION_STAGE,
+        declareFunction: (spec) =>
+          new sst.aws.Function(spec.name, {
+            handler: spec.handler,
+            description: spec.description,
+            runtime: 'nodejs22.x',
+            environment: spec.environment,
+            link: spec.links.map(linkable),
+            permissions: spec.permissions,
+          }),
+      },
+    );
+
+    return {
+      bus: stack.bus.name,
+      eventsTable: stack.table.name,
+      outbox: stack.outbox.pipe.name,
+    };
+  },
+});
