@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dashboard/', '.shiplog/', '.sst/', 'test/artifacts/', '**/*.d.ts', 'events/schemas/'] },
+  { ignores: ['node_modules/', 'dashboard/', '.shiplog/', '.sst/', 'test/artifacts/', '**/*.d.ts', 'events/schemas/', 'test/fixtures/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -82,14 +82,13 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     const apiUrl = `http://localhost:${cfg.port}`;
 
     // 3. the services, one handler per subscription
-    let scheduler: BuildScheduler | undefined;
     const services = await localServices({
       cfg, client, store, ids, now, logs, host, apiUrl,
       buildTimeoutMs: opts.buildTimeoutMs ?? 20 * 60_000,
       idempotency: { client, tableName: localTables.idempotency },
       log,
     });
-    scheduler = localScheduler({
+    const scheduler: BuildScheduler = localScheduler({
       dataDir: cfg.dataDir,
       runner: localBuildRunner({ workRoot: join(cfg.dataDir, 'builds', 'work') }),
       logs,
@@ -98,7 +97,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       onError: (err) => log(`build scheduler: ${(err as Error).message}`),
     });
     services.build.attach(scheduler);
-    stops.push(() => scheduler!.stop());
+    stops.push(() => scheduler.stop());
 
     // 4. the bus, and the outbox that feeds it from the store
     const deadLetters = deadLetterQueue(client, localTables.deadLetters);

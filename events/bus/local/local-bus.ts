@@ -170,8 +170,10 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
 
   const enqueue = (d: Delivery) => {
     if (stopped) return;
+    const queue = queues.get(d.subscription);
+    if (!queue) return;
     busy++;
-    queues.get(d.subscription)?.push(d) ?? settle();
+    queue.push(d);
     pump(d.subscription);
   };
 
