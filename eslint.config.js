@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dashboard/', '.shiplog/', '.sst/', 'test/artifacts/', '**/*.d.ts', 'events/schemas/', 'test/fixtures/'] },
+  { ignores: ['node_modules/', 'dashboard/', '.shiplog/', '.sst/', 'test/artifacts/', '**/*.d.ts', 'events/schemas/', 'test/fixtures/', '.xdg/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

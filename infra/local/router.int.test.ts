@@ -154,4 +154,17 @@ describe('site router (hand-made artifacts)', () => {
   it('runs one environment per deployment function', () => {
     expect(router.runningFunctions().sort()).toEqual([`streamer/${d1}/default`, `web/${d1}/default`, `web/${d2}/default`]);
   });
+
+  it('stops idle environments, and starts them again on demand', async () => {
+    const quick = await startSiteRouter({ port: 0, dataDir: join(root, 'data'), envFor: async () => ({}), idleMs: 1000 });
+    try {
+      const host = `web.localhost:${quick.port}`;
+      expect((await send(quick.port, host, '/')).status).toBe(200);
+      expect(quick.runningFunctions()).toEqual([`web/${d1}/default`]);
+      await expect.poll(() => quick.runningFunctions(), { timeout: 10_000 }).toEqual([]);
+      expect((await send(quick.port, host, '/')).status).toBe(200);
+    } finally {
+      await quick.close();
+    }
+  });
 });

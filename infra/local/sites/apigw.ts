@@ -4,6 +4,9 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 /**
  * The payload limit of a synchronous Lambda invocation; bigger request bodies get a 413,
  * as behind API Gateway.
+ *
+ * @example
+ * if (size > maxEventBodyBytes) return tooLarge(res);
  */
 export const maxEventBodyBytes = 6 * 1024 * 1024;
 

@@ -16,7 +16,12 @@ export interface FunctionRef {
   env: () => Promise<Record<string, string>>;
 }
 
-/** The head of a streamed response: the prelude of Lambda's HTTP integration stream. */
+/**
+ * The head of a streamed response: the prelude of Lambda's HTTP integration stream.
+ *
+ * @example
+ * const head: StreamHead = { statusCode: 200, headers: { 'content-type': 'text/html' }, cookies: ['a=1'] };
+ */
 export interface StreamHead {
   statusCode: number;
   headers?: Record<string, string | number | boolean | string[]>;
@@ -35,6 +40,9 @@ export type Invocation = { kind: 'result'; result: unknown } | { kind: 'stream';
 /**
  * An invocation that failed for a reason the caller should answer with `status`: 502 when the
  * function crashed, failed to start or threw, 504 when it ran past its timeout.
+ *
+ * @example
+ * try { await pool.invoke(fn, event); } catch (e) { if (e instanceof FunctionInvocationError) res.writeHead(e.status).end(e.message); }
  */
 export class FunctionInvocationError extends Error {
   constructor(
@@ -71,6 +79,8 @@ interface Environment {
   child: ChildProcess;
   ready: Promise<void>;
   pending: Map<number, Pending>;
+  /** Invocations between their start and their registration in `pending` (waiting for `ready`). */
+  starting: number;
   lastUsed: number;
 }
 
@@ -146,6 +156,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
       const settle = () => {
         clearTimeout(p.timer);
         pending.delete(m.id!);
+        environment.lastUsed = Date.now();
       };
       switch (m.type) {
         case 'result':
@@ -166,7 +177,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
           return;
       }
     });
-    const environment: Environment = { child, ready, pending, lastUsed: Date.now() };
+    const environment: Environment = { child, ready, pending, starting: 0, lastUsed: Date.now() };
     envs.set(fn.key, environment);
     return environment;
   };
@@ -182,7 +193,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
 
   const reaper = setInterval(() => {
     for (const [key, env] of envs) {
-      if (env.pending.size === 0 && Date.now() - env.lastUsed > idleMs) {
+      if (env.starting === 0 && env.pending.size === 0 && Date.now() - env.lastUsed > idleMs) {
         envs.delete(key);
         void stop(env.child);
       }
@@ -205,7 +216,12 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
         env = await starting;
       }
       env.lastUsed = Date.now();
-      await env.ready;
+      env.starting++;
+      try {
+        await env.ready;
+      } finally {
+        env.starting--;
+      }
       const { child, pending } = env;
       const id = nextId++;
       return new Promise<Invocation>((resolve, reject) => {
@@ -237,5 +253,10 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
   };
 };
 
-/** The pool {@link functionPool} returns. */
+/**
+ * The pool {@link functionPool} returns.
+ *
+ * @example
+ * const pool: FunctionPool = functionPool();
+ */
 export type FunctionPool = ReturnType<typeof functionPool>;

@@ -19,6 +19,9 @@ export const inheritedNames: readonly string[] = [
 /**
  * The phase a command belongs to; it decides `NODE_ENV` (an install under
  * `NODE_ENV=production` would skip devDependencies that `next build` needs).
+ *
+ * @example
+ * buildEnv(job, 'install', process.env, []).NODE_ENV; // undefined unless the project sets it
  */
 export type BuildPhase = 'checkout' | 'install' | 'build' | 'package';
 

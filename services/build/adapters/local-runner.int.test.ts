@@ -39,13 +39,15 @@ const run = async (j: BuildJob) => {
   return { running, lines };
 };
 
+/** Alive and not a zombie: an orphan killed with its group may wait a moment for init to reap it. */
 const isAlive = (pid: number) => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
   }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : undefined;
+  return stat === undefined ? true : stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
 };
 
 beforeAll(async () => {
@@ -80,6 +82,7 @@ describe('localBuildRunner', () => {
         expect(env).toMatchObject({ PROJECT_VAR: 'yes', DATABASE_URL: 'postgres://app', CI: '1', NEXT_TELEMETRY_DISABLED: '1', PATH: process.env.PATH });
         expect(env).toMatchObject({ SHIPLOG_DEPLOYMENT_ID: j.deploymentId, SHIPLOG_PROJECT_ID: 'web', SHIPLOG_GIT_COMMIT_SHA: sha });
         for (const name of Object.keys(leaks)) expect(env).not.toHaveProperty(name);
+        expect(env.TMPDIR).toBe(join(root, 'work', j.deploymentId, 'tmp'));
         expect(Object.keys(env).filter((k) => k.startsWith('AWS_') || k.startsWith('npm_package_'))).toEqual([]);
       }
       expect(envOf('INSTALL')).not.toHaveProperty('NODE_ENV');
@@ -109,6 +112,9 @@ describe('localBuildRunner', () => {
     expect(checkout).toMatchObject({ ok: false, reason: 'checkout-failed' });
     const escape = await (await run(job({ rootDir: '../..' }))).running.outcome;
     expect(escape).toMatchObject({ ok: false, reason: 'checkout-failed' });
+    const unsafe = await (await run(job({ deploymentId: '..' }))).running.outcome;
+    expect(unsafe).toMatchObject({ ok: false, reason: 'infrastructure' });
+    expect(existsSync(repo)).toBe(true);
   });
 
   it('streams lines as they come, and cancel kills the whole process group', async () => {
@@ -122,7 +128,7 @@ describe('localBuildRunner', () => {
     running.cancel('superseded by d2');
     const outcome = await running.outcome;
     expect(outcome).toMatchObject({ ok: false, reason: 'canceled', exitCode: null, message: 'canceled: superseded by d2' });
-    expect(isAlive(grandchild)).toBe(false);
+    await expect.poll(() => isAlive(grandchild), { timeout: 5_000 }).toBe(false);
     expect(lines.map((l) => l.line)).not.toContain('never');
     expect(existsSync(join(root, 'work', j.deploymentId))).toBe(false);
   });

@@ -72,6 +72,11 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
   const openNextBin = opts.openNextBin ?? require.resolve('@opennextjs/aws/index.js');
   return {
     start(job: BuildJob, onLog: (line: string, stream: LogStream) => void): RunningBuild {
+      // The deployment id names a directory that gets deleted: refuse anything but a plain name.
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(job.deploymentId)) {
+        const message = `unsafe deploymentId "${job.deploymentId}"`;
+        return { outcome: Promise.resolve({ ok: false, reason: 'infrastructure', exitCode: null, message, logTail: [] }), cancel: () => undefined };
+      }
       const ctl = new AbortController();
       let stop: { kind: 'canceled' | 'timed-out'; message: string } | undefined;
       const halt = (kind: 'canceled' | 'timed-out', message: string) => {
@@ -97,20 +102,23 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
       };
       const dir = resolve(opts.workRoot, job.deploymentId);
       const src = join(dir, 'src');
+      // Every phase's temporary files (npm, Next, OpenNext's config scratch) go with the build.
+      const tmp = join(dir, 'tmp');
+      let created = false;
 
       const run = async (phase: BuildPhase, cwd: string, cmd: string, args: string[], extra: Record<string, string> = {}) => {
         log(`$ ${cmd === 'sh' ? args[1] : [cmd, ...args].join(' ')}`, 'system');
-        const env = { ...buildEnv(job, phase, process.env, opts.inheritEnv ?? []), ...extra };
+        const env = { ...buildEnv(job, phase, process.env, opts.inheritEnv ?? []), TMPDIR: tmp, ...extra };
         return runProcess(cmd, args, { cwd, env, signal: ctl.signal, onLine: log, killGraceMs: opts.killGraceMs });
       };
 
       const build = async (): Promise<BuildOutcome> => {
-        if (!/^[A-Za-z0-9_-]{1,128}$/.test(job.deploymentId)) return fail('infrastructure', null, `unsafe deploymentId "${job.deploymentId}"`);
         if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(job.sha)) return fail('checkout-failed', null, `not a full commit sha: "${job.sha}"`);
         const appDir = resolve(src, job.rootDir || '.');
         if (!isInside(src, appDir)) return fail('checkout-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
+        created = true;
         await rm(dir, { recursive: true, force: true });
-        await mkdir(src, { recursive: true });
+        await Promise.all([mkdir(src, { recursive: true }), mkdir(tmp, { recursive: true })]);
 
         // 1. checkout: a shallow fetch of the one commit, a full fetch if the remote refuses it
         let t = performance.now();
@@ -171,7 +179,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         .catch((e: unknown) => fail('infrastructure', null, e instanceof Error ? e.message : String(e)))
         .then(async (o) => {
           clearTimeout(timer);
-          if (!opts.keepSource) await rm(o.ok ? src : dir, { recursive: true, force: true }).catch(() => undefined);
+          const leftovers = o.ok ? [src, tmp] : [dir];
+          if (created && !opts.keepSource) await Promise.all(leftovers.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
           return o;
         });
       return { outcome, cancel: (reason) => halt('canceled', `canceled: ${reason}`) };

@@ -2,7 +2,12 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
-/** The config file the runner hands to `open-next build --config-path`. */
+/**
+ * The config file the runner hands to `open-next build --config-path`, next to the app's own.
+ *
+ * @example
+ * join(appDir, shiplogConfigFile); // '<app>/open-next.shiplog.config.ts'
+ */
 export const shiplogConfigFile = 'open-next.shiplog.config.ts';
 
 /**
