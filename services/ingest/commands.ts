@@ -1,0 +1,227 @@
+import { randomBytes } from 'node:crypto';
+import type { Actor, EnvVarRef, EventData, ProjectSettings, Repository, Target } from '../../events/index.ts';
+import type { PushInput, SettingsPatch } from './decider.ts';
+import { reject } from './errors.ts';
+import {
+  CreateProjectInput, EnvVarInput, parseInput, RollbackInput, SettingsInput, type CreateProjectInput as CreateInput, type EnvVarInput as EnvInput,
+  type RollbackInput as RollbackIn, type SettingsInput as SettingsIn,
+} from './inputs.ts';
+import { CredentialName, secretScope, type IngestDeps } from './ports.ts';
+import { repositoryFrom } from './rules.ts';
+import { commandRunner, envRefs, loadProject, loadRequest } from './shell.ts';
+import type { ProjectState } from './state.ts';
+
+/**
+ * The actor of commands that name none: the local runtime's single user.
+ *
+ * @example
+ * await ingest.requestRedeploy(id, localUser);
+ */
+export const localUser: Actor = { kind: 'user', id: 'local' };
+
+/**
+ * A project as the API shows it, folded from its stream (never any secret).
+ *
+ * @example
+ * (await ingest.getProject('web'))?.settings.productionBranch; // 'main'
+ */
+export interface ProjectView {
+  projectId: string;
+  name: string;
+  repository: Repository;
+  settings: ProjectSettings;
+  env: (EnvVarRef & { sensitive: boolean })[];
+  createdAt: string;
+  version: number;
+  webhookUrl: string;
+  gitUrl: string;
+}
+
+/**
+ * A project's credentials. Returned once, when created or rotated; stored encrypted.
+ *
+ * @example
+ * const { webhookSecret, pushToken } = await ingest.rotateCredentials('web');
+ */
+export interface Credentials {
+  webhookSecret: string;
+  pushToken: string;
+}
+
+/**
+ * What became of a push: a deployment was requested, it was ignored (and why), or the
+ * delivery was seen before and nothing new happened.
+ *
+ * @example
+ * if (outcome.status === 'deploying') outcome.deploymentId;
+ */
+export type PushOutcome =
+  | { status: 'deploying'; deliveryId: string; deploymentId: string; target: Target; alias: string; branch: string; sha: string }
+  | { status: 'ignored'; deliveryId: string; reason: EventData<'PushIgnored'>['reason']; detail?: string }
+  | { status: 'duplicate'; deliveryId: string; deploymentId?: string };
+
+/**
+ * The ingest commands, bound to their ports.
+ *
+ * @example
+ * const ingest = ingestCommands(deps);
+ * const { pushToken } = await ingest.createProject({ name: 'web' });
+ * await ingest.setEnvVar('web', { name: 'API_KEY', value: 's3cret', target: 'production', sensitive: true });
+ */
+export const ingestCommands = (deps: IngestDeps) => {
+  const { store, secrets, repos } = deps;
+  const run = commandRunner(deps);
+  const newSecret = deps.newSecret ?? (() => randomBytes(32).toString('base64url'));
+  const base = deps.publicUrl.replace(/\/+$/, '');
+
+  const view = (s: ProjectState): ProjectView | undefined =>
+    s.project && {
+      ...s.project,
+      env: envRefs(s),
+      version: s.version,
+      webhookUrl: `${base}/webhooks/github/${s.project.projectId}`,
+      gitUrl: `${base}/git/${s.project.projectId}.git`,
+    };
+  const mustView = (s: ProjectState): ProjectView => view(s) ?? reject('project-not-found', 'no such project');
+
+  const credentials = async (projectId: string): Promise<Credentials | undefined> => {
+    const scope = secretScope.project(projectId);
+    const [webhookSecret, pushToken] = await Promise.all([secrets.get(scope, CredentialName.webhookSecret), secrets.get(scope, CredentialName.pushToken)]);
+    return webhookSecret && pushToken ? { webhookSecret: webhookSecret.value, pushToken: pushToken.value } : undefined;
+  };
+
+  const remoteUrl = (projectId: string, token: string): string => {
+    const url = new URL(`${base}/git/${projectId}.git`);
+    url.username = 'shiplog';
+    url.password = token;
+    return url.toString();
+  };
+
+  /** New credentials (version after the current) and the bare repository, if missing. */
+  const rotateCredentials = async (projectId: string): Promise<Credentials> => {
+    const state = await loadProject(store, projectId);
+    const project = state.project ?? reject('project-not-found', `no project "${projectId}"`);
+    const scope = secretScope.project(projectId);
+    const version = ((await secrets.get(scope, CredentialName.pushToken))?.version ?? 0) + 1;
+    const creds = { webhookSecret: newSecret(), pushToken: newSecret() };
+    await secrets.put(scope, CredentialName.webhookSecret, version, creds.webhookSecret);
+    await secrets.put(scope, CredentialName.pushToken, version, creds.pushToken);
+    await repos.create(projectId, project.settings.productionBranch);
+    return creds;
+  };
+
+  return {
+    /** Registers a project; its credentials are generated, stored encrypted and returned once. */
+    createProject: async (raw: CreateInput, actor: Actor = localUser) => {
+      const input = parseInput(CreateProjectInput, raw, 'project');
+      const projectId = input.name;
+      const own: Repository = { source: 'git', fullName: projectId, cloneUrl: repos.cloneUrl(projectId) };
+      const { installCommand, buildCommand } = input;
+      const settings: ProjectSettings = {
+        productionBranch: input.productionBranch,
+        previewBranches: input.previewBranches,
+        autoDeploy: input.autoDeploy,
+        build: { framework: 'nextjs', rootDirectory: input.rootDir ?? '.', nodeVersion: input.nodeVersion, ...(installCommand ? { installCommand } : {}), ...(buildCommand ? { buildCommand } : {}) },
+      };
+      const repository = repositoryFrom(input.repo, own);
+      // The append decides who owns the name; only then are credentials written.
+      const { after } = await run(projectId, (now, ids) => ({ type: 'CreateProject', projectId, repository, settings, now, ids, actor }));
+      const creds = await rotateCredentials(projectId);
+      return { project: mustView(after), ...creds, gitRemoteUrl: remoteUrl(projectId, creds.pushToken) };
+    },
+
+    changeSettings: async (projectId: string, raw: SettingsIn, actor: Actor = localUser): Promise<ProjectView> => {
+      const { rootDir, nodeVersion, installCommand, buildCommand, ...top } = parseInput(SettingsInput, raw, 'settings');
+      const build = { rootDirectory: rootDir, nodeVersion, installCommand, buildCommand };
+      const patch: SettingsPatch = { ...top, build: Object.fromEntries(Object.entries(build).filter(([, v]) => v !== undefined)) };
+      return mustView((await run(projectId, (now, ids) => ({ type: 'ChangeSettings', projectId, patch, now, ids, actor }))).after);
+    },
+
+    getProject: async (projectId: string): Promise<ProjectView | undefined> => view(await loadProject(store, projectId)),
+
+    /** Records a new version of an env var, then stores its value encrypted; returns the reference. */
+    setEnvVar: async (projectId: string, raw: EnvInput, actor: Actor = localUser) => {
+      const { name, value, target, sensitive } = parseInput(EnvVarInput, raw, 'env var');
+      const { decision } = await run(projectId, (now, ids) => ({ type: 'SetEnvVar', projectId, name, target, sensitive, now, ids, actor }));
+      const { version } = decision.project[0]!.data as EventData<'EnvVarSet'>;
+      // After the append: the event store decides the version, so no two writers share one.
+      await secrets.put(secretScope.env(projectId, target), name, version, value);
+      return { name, target, version, sensitive };
+    },
+
+    /** Removes an env var from one target, or from every target that has it. Idempotent. */
+    removeEnvVar: async (projectId: string, name: string, target?: Target, actor: Actor = localUser): Promise<EnvVarRef[]> => {
+      const state = await loadProject(store, projectId);
+      const targets = target ? [target] : (['production', 'preview'] as const).filter((t) => [...state.env.values()].some((v) => v.name === name && v.target === t));
+      if (targets.length === 0) reject('env-var-not-found', `project "${projectId}" has no env var ${name}`);
+      const removed: EnvVarRef[] = [];
+      for (const t of targets) {
+        const { before } = await run(projectId, (now, ids) => ({ type: 'RemoveEnvVar', projectId, name, target: t, now, ids, actor }));
+        const version = [...before.env.values()].find((v) => v.name === name && v.target === t)!.version;
+        await secrets.remove(secretScope.env(projectId, t), name, version);
+        removed.push({ name, target: t, version });
+      }
+      return removed;
+    },
+
+    /** Records a push and what it leads to; never waits for a build. */
+    receivePush: async (projectId: string, push: PushInput, opts: { actor: Actor; repository?: Repository }): Promise<PushOutcome> => {
+      const { decision } = await run(projectId, (now, ids, state) => ({
+        type: 'ReceivePush', projectId, push, now, ids, actor: opts.actor,
+        repository: opts.repository ?? state.project?.repository ?? { source: 'git', fullName: projectId, cloneUrl: repos.cloneUrl(projectId) },
+      }));
+      const { deliveryId } = push;
+      if (decision.duplicate) return { status: 'duplicate', deliveryId, ...(decision.duplicate.deploymentId ? { deploymentId: decision.duplicate.deploymentId } : {}) };
+      const requested = decision.deployments[0]?.data;
+      if (requested) {
+        const { deploymentId, target, alias, branch, commit } = requested;
+        return { status: 'deploying', deliveryId, deploymentId, target, alias, branch, sha: commit.sha };
+      }
+      const ignored = decision.project.find((e) => e.type === 'PushIgnored')!.data as EventData<'PushIgnored'>;
+      return { status: 'ignored', deliveryId, reason: ignored.reason, ...(ignored.detail ? { detail: ignored.detail } : {}) };
+    },
+
+    requestRollback: async (projectId: string, raw: RollbackIn & { actor?: Actor }) => {
+      const { actor = localUser, ...rest } = raw;
+      const input = parseInput(RollbackInput, rest, 'rollback');
+      const to = input.to ? await loadRequest(store, input.to) : undefined;
+      const alias = input.alias ?? to?.alias ?? 'production';
+      const { decision } = await run(projectId, (now, ids) => ({ type: 'RequestRollback', projectId, alias, reason: input.reason ?? '', now, ids, actor, ...(to ? { to } : {}) }));
+      return { eventId: decision.project[0]!.metadata.eventId, alias, ...(to ? { toDeploymentId: to.deploymentId } : {}) };
+    },
+
+    /** A production deployment is promoted in place; a preview is rebuilt for production. */
+    requestPromote: async (deploymentId: string, actor: Actor = localUser, reason?: string) => {
+      const source = await loadRequest(store, deploymentId);
+      const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestPromote', projectId: source.projectId, source, now, ids, actor, ...(reason ? { reason } : {}) }));
+      const rebuilt = decision.deployments[0];
+      return rebuilt
+        ? { kind: 'rebuild' as const, projectId: source.projectId, deploymentId: rebuilt.data.deploymentId, sourceDeploymentId: deploymentId }
+        : { kind: 'promote' as const, projectId: source.projectId, deploymentId, eventId: decision.project[0]!.metadata.eventId };
+    },
+
+    requestRedeploy: async (deploymentId: string, actor: Actor = localUser, settings: 'current' | 'source' = 'current') => {
+      const source = await loadRequest(store, deploymentId);
+      const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestRedeploy', projectId: source.projectId, source, settings, now, ids, actor }));
+      const { data } = decision.deployments[0]!;
+      return { projectId: data.projectId, deploymentId: data.deploymentId, sourceDeploymentId: deploymentId, target: data.target, alias: data.alias };
+    },
+
+    rotateCredentials,
+    /** The current credentials, for verifying webhooks and git pushes. */
+    credentials,
+    /** The project's shiplog git remote with its push token embedded. */
+    gitRemoteUrl: async (projectId: string): Promise<string> => {
+      const creds = (await credentials(projectId)) ?? reject('project-not-found', `no credentials for project "${projectId}"`);
+      return remoteUrl(projectId, creds.pushToken);
+    },
+  };
+};
+
+/**
+ * The ingest commands object.
+ *
+ * @example
+ * const ingest: Ingest = ingestCommands(deps);
+ */
+export type Ingest = ReturnType<typeof ingestCommands>;

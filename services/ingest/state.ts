@@ -1,0 +1,127 @@
+import type { EventData, ProjectSettings, Repository, ShiplogEvent, StoredEvent, Target } from '../../events/index.ts';
+
+/**
+ * One env var of a project, per name and target: its latest version (versions keep counting
+ * after a removal, so a version number is never reused) and whether it is set now.
+ *
+ * @example
+ * const v: EnvVarState = { name: 'API_KEY', target: 'production', version: 2, sensitive: true, active: true };
+ */
+export interface EnvVarState {
+  name: string;
+  target: Target;
+  version: number;
+  sensitive: boolean;
+  active: boolean;
+}
+
+/**
+ * A push the project has recorded, by delivery id: what it was, when, and the deployment it
+ * requested (from `metadata.deploymentId` of its `PushReceived`).
+ *
+ * @example
+ * state.pushes.get('gh-1')?.deploymentId;
+ */
+export interface PushRecord {
+  eventId: string;
+  occurredAt: string;
+  deploymentId?: string;
+  data: EventData<'PushReceived'>;
+}
+
+/**
+ * The state of one `project#<id>` stream, folded by `evolve`.
+ *
+ * @example
+ * const state = history.reduce(evolve, initialState());
+ * state.project?.settings.productionBranch; // 'main'
+ */
+export interface ProjectState {
+  /** The stream version folded so far (0 for a new stream). */
+  version: number;
+  project?: { projectId: string; name: string; repository: Repository; settings: ProjectSettings; createdAt: string };
+  /** Env vars by `envKey(target, name)`. */
+  env: Map<string, EnvVarState>;
+  /** Pushes by delivery id. */
+  pushes: Map<string, PushRecord>;
+  /** The last push recorded per ref. */
+  lastPushByRef: Map<string, { before: string; after: string; deliveryId: string }>;
+}
+
+/**
+ * The key of an env var in `ProjectState.env`.
+ *
+ * @example
+ * envKey('production', 'API_KEY'); // 'production:API_KEY'
+ */
+export const envKey = (target: Target, name: string): string => `${target}:${name}`;
+
+/**
+ * How many recent deliveries the state remembers for duplicate detection.
+ *
+ * @example
+ * state.pushes.size <= PUSH_WINDOW; // true
+ */
+export const PUSH_WINDOW = 1000;
+
+/**
+ * The state of a stream with no events.
+ *
+ * @example
+ * decide(cmd, initialState());
+ */
+export const initialState = (): ProjectState => ({ version: 0, env: new Map(), pushes: new Map(), lastPushByRef: new Map() });
+
+/**
+ * Applies one stored event of a project stream. Pure; unknown types only advance the version.
+ *
+ * @example
+ * const state = (await store.readStream(streams.project('web'))).reduce(evolve, initialState());
+ */
+export const evolve = (s: ProjectState, stored: StoredEvent): ProjectState => {
+  const next: ProjectState = { ...s, version: stored.metadata.version };
+  const e = stored as unknown as ShiplogEvent;
+  switch (e.type) {
+    case 'ProjectCreated':
+      return { ...next, project: { ...e.data, createdAt: stored.metadata.occurredAt } };
+    case 'ProjectSettingsChanged':
+      return s.project ? { ...next, project: { ...s.project, settings: e.data.settings } } : next;
+    case 'EnvVarSet': {
+      const env = new Map(s.env);
+      env.set(envKey(e.data.target, e.data.name), { name: e.data.name, target: e.data.target, version: e.data.version, sensitive: e.data.sensitive, active: true });
+      return { ...next, env };
+    }
+    case 'EnvVarRemoved': {
+      const key = envKey(e.data.target, e.data.name);
+      const prev = s.env.get(key);
+      if (!prev || prev.version !== e.data.version) return next;
+      const env = new Map(s.env);
+      env.set(key, { ...prev, active: false });
+      return { ...next, env };
+    }
+    case 'PushReceived': {
+      const pushes = new Map(s.pushes);
+      const { deploymentId } = stored.metadata;
+      pushes.set(e.data.deliveryId, { eventId: stored.metadata.eventId, occurredAt: stored.metadata.occurredAt, data: e.data, ...(deploymentId ? { deploymentId } : {}) });
+      // TODO(when project streams get snapshots): keep every delivery; until then the fold copies this map per push.
+      if (pushes.size > PUSH_WINDOW) pushes.delete(pushes.keys().next().value!);
+      const lastPushByRef = new Map(s.lastPushByRef);
+      lastPushByRef.set(e.data.ref, { before: e.data.before, after: e.data.after, deliveryId: e.data.deliveryId });
+      return { ...next, pushes, lastPushByRef };
+    }
+    default:
+      return next;
+  }
+};
+
+/**
+ * The env vars a deployment to `target` gets now, as references (never values), by name.
+ *
+ * @example
+ * activeEnv(state, 'production'); // [{ name: 'API_KEY', target: 'production', version: 2 }]
+ */
+export const activeEnv = (s: ProjectState, target: Target): { name: string; target: Target; version: number }[] =>
+  [...s.env.values()]
+    .filter((v) => v.active && v.target === target)
+    .map(({ name, version }) => ({ name, target, version }))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
