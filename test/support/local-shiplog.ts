@@ -59,7 +59,7 @@ export const startShiplog = async (): Promise<LocalShiplog> => {
     },
     site: (host, path) =>
       new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: sitesPort, path, headers: { host: `${host}:${sitesPort}` } }, (res) => {
+        const req = request({ host: '127.0.0.1', port: sitesPort, path, agent: false, headers: { host: `${host}:${sitesPort}` } }, (res) => {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (c: string) => (body += c));
