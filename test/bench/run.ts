@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDynamoLocal } from '../../infra/local/dynamodb-local.ts';
@@ -28,5 +28,8 @@ for (const row of table) process.stdout.write(`${row.map((c, i) => (i === 0 ? c.
 
 const out = join(dirname(fileURLToPath(import.meta.url)), 'results', 'latest.json');
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, `${JSON.stringify(rows, null, 2)}\n`);
+// A filtered run updates its own rows and keeps the others' from the last full run.
+const previous: BenchRow[] = filter && existsSync(out) ? (JSON.parse(readFileSync(out, 'utf8')) as BenchRow[]) : [];
+const names = new Set(rows.map((r) => r.name));
+writeFileSync(out, `${JSON.stringify([...previous.filter((r) => !names.has(r.name)), ...rows], null, 2)}\n`);
 process.stdout.write(`\nwritten to ${out}\n`);

@@ -1,9 +1,13 @@
 import type { BenchSuite } from '../lib.ts';
 import { eventStoreBench } from './event-store.ts';
 import { matcherBench } from './matcher.ts';
+import { outboxBench } from './outbox.ts';
+import { pushToLiveBench } from './push-to-live.ts';
 
 /** Every bench suite, in the order `npm run bench` runs them. */
 export const suites: Record<string, BenchSuite> = {
   'event-store': eventStoreBench,
   matcher: matcherBench,
+  outbox: outboxBench,
+  'push-to-live': pushToLiveBench,
 };

@@ -1,0 +1,122 @@
+import { BatchWriteItemCommand, type BatchWriteItemCommandOutput, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import type { StoredEvent } from '../../../events/index.ts';
+import { toItem } from '../../../events/store/codec.ts';
+import { createEventStoreTable, dynamoEventStore } from '../../../events/store/index.ts';
+import { eventTypes } from '../../../events/upcasters.ts';
+import { dynamoClient } from '../../../infra/local/dynamodb-local.ts';
+import { defaultProjections } from '../../../projections/all.ts';
+import { deploymentsProjection } from '../../../projections/deployments.ts';
+import { memoryFold } from '../../../projections/fold.ts';
+import { fromStored } from '../../../projections/incoming.ts';
+import { rebuildProjection } from '../../../projections/rebuild.ts';
+import { replayDeployment } from '../../../projections/replay/deployment.ts';
+import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
+import { createViewsTable } from '../../../projections/store/table.ts';
+import { newId } from '../../support/events.ts';
+import { generateHistory, toNewEvent } from '../../property/generator.ts';
+import { seeded } from '../../property/random.ts';
+import { latencyRow, rateRow, sample, type BenchRow, type BenchSuite } from '../lib.ts';
+
+// The projections: how fast events fold in memory, how fast a rebuild reads and writes a store of
+// STORE_EVENTS events on DynamoDB Local (against a bare global-order read of the same store), and
+// how long replaying one deployment takes in that store (against the bare readDeployment query).
+const STORE_EVENTS = Number(process.env.BENCH_PROJECTION_EVENTS ?? 100_000);
+const FOLD_EVENTS = Number(process.env.BENCH_FOLD_EVENTS ?? 50_000);
+const REPLAYS = Number(process.env.BENCH_REPLAYS ?? 300);
+const WRITERS = 16;
+
+/** Generated histories, one after another in time, until there are `n` events. */
+const history = (n: number, seed: number): { events: StoredEvent[]; deployments: string[] } => {
+  const events: StoredEvent[] = [];
+  const deployments: string[] = [];
+  let start = Date.parse('2026-01-05T09:00:00.000Z');
+  for (let i = 0; events.length < n; i++) {
+    const h = generateHistory({ seed: seed + i, prefix: `b${seed % 1000}-${i}`, startMs: start });
+    events.push(...h.events);
+    deployments.push(...h.deployments);
+    start = Date.parse(h.events.at(-1)!.metadata.occurredAt) + 1000;
+  }
+  return { events: events.slice(0, n), deployments };
+};
+
+const pool = async <T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) => {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+};
+
+// Fills the store fast: BatchWriteItem of the very items `store.append` writes (same codec, same
+// keys and indexes), 25 per call, WRITERS calls in flight, without the per-append version check.
+// The commit time of each event is its occurredAt, so the global order is the histories' order.
+const fill = async (client: DynamoDBClient, tableName: string, events: StoredEvent[]): Promise<number> => {
+  const items = events.map((e) => toItem(e.metadata.streamId, e.metadata.version, toNewEvent(e), eventTypes.schemaVersionOf(e.type), eventTypes.sourceOf(e.type), e.metadata.occurredAt, 0));
+  const batches: (typeof items)[] = [];
+  for (let i = 0; i < items.length; i += 25) batches.push(items.slice(i, i + 25));
+  const t0 = performance.now();
+  await pool(batches, WRITERS, async (batch) => {
+    let pending: WriteRequest[] | undefined = batch.map((Item) => ({ PutRequest: { Item } }));
+    while (pending && pending.length > 0) {
+      const res: BatchWriteItemCommandOutput = await client.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }));
+      pending = res.UnprocessedItems?.[tableName];
+    }
+  });
+  return events.length / ((performance.now() - t0) / 1000);
+};
+
+export const projectionsBench: BenchSuite = async ({ dynamoEndpoint }) => {
+  const rows: BenchRow[] = [];
+
+  // 1. folding in memory: every projection, parsing included; baseline: parsing alone
+  const { events: foldEvents } = history(FOLD_EVENTS, 1);
+  let t0 = performance.now();
+  for (const e of foldEvents) fromStored(e);
+  const parseRate = foldEvents.length / ((performance.now() - t0) / 1000);
+  const folds = defaultProjections().map((p) => memoryFold(p));
+  t0 = performance.now();
+  for (const e of foldEvents) {
+    const incoming = fromStored(e);
+    for (const f of folds) f.apply(incoming);
+  }
+  const foldRate = foldEvents.length / ((performance.now() - t0) / 1000);
+  rows.push(rateRow(`fold ${foldEvents.length} events into all ${folds.length} projections in memory (vs parsing alone)`, 'events/s', foldRate, parseRate));
+
+  // 2. a store of STORE_EVENTS events on DynamoDB Local
+  const client = dynamoClient(dynamoEndpoint);
+  const eventsTable = `bench-proj-events-${newId()}`;
+  const viewsTable = `bench-proj-views-${newId()}`;
+  await Promise.all([createEventStoreTable(client, eventsTable), createViewsTable(client, viewsTable)]);
+  const store = dynamoEventStore({ client, tableName: eventsTable, types: eventTypes });
+  const { events, deployments } = history(STORE_EVENTS, 100_000);
+  const fillRate = await fill(client, eventsTable, events);
+  rows.push(rateRow(`fill the store with ${events.length} events (BatchWriteItem, ${WRITERS} writers)`, 'events/s', fillRate));
+
+  // 3. rebuild rate vs a bare read of the same store in global order
+  let read = 0;
+  t0 = performance.now();
+  for await (const _ of store.iterateAll({ pageSize: 1000 })) read++;
+  const readRate = read / ((performance.now() - t0) / 1000);
+  const views = dynamoViewStore({ client, tableName: viewsTable, writeConcurrency: 16 });
+  // The store is quiet, so the settle window (events re-checked after the bulk load) can be short.
+  const rebuilt = await rebuildProjection({ store, views, projection: deploymentsProjection, registryTtlMs: 0, settleMs: 200 });
+  rows.push(rateRow(`rebuild "deployments" from ${rebuilt.events} events, ${rebuilt.docs} documents (vs iterateAll alone)`, 'events/s', rebuilt.events / rebuilt.seconds, readRate));
+  let all = 0;
+  t0 = performance.now();
+  for (const projection of defaultProjections().filter((p) => p.name !== 'deployments')) {
+    all += (await rebuildProjection({ store, views, projection, registryTtlMs: 0, settleMs: 200 })).events;
+  }
+  rows.push(rateRow('rebuild projects, activity and delivery, one after another (vs iterateAll alone)', 'events/s', all / ((performance.now() - t0) / 1000), readRate));
+
+  // 4. replaying one deployment from that store vs the bare query
+  const r = seeded(7);
+  const ids = Array.from({ length: REPLAYS }, () => r.pick(deployments));
+  for (const id of ids.slice(0, 20)) await replayDeployment(store, id);
+  const base = await sample(ids.length, (i) => store.readDeployment(ids[i]!));
+  const replays = await sample(ids.length, (i) => replayDeployment(store, ids[i]!));
+  rows.push(latencyRow(`replay one deployment from a store of ${events.length} events (vs readDeployment)`, replays, base));
+  const at = await sample(ids.length, (i) => replayDeployment(store, ids[i]!, { at: { event: 3 } }));
+  rows.push(latencyRow('replay one deployment --at its 3rd event (vs readDeployment)', at, base));
+
+  client.destroy();
+  return rows;
+};
