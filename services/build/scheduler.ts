@@ -18,7 +18,7 @@ export interface ScheduledBuild {
 
 /** What the scheduler reports back; the build service turns each into events. */
 export interface SchedulerEvents {
-  started(b: ScheduledBuild, info: { runnerBuildId: string; deadlineAt: string }): Promise<void>;
+  started(b: ScheduledBuild, info: { runnerBuildId: string; deadlineAt: string; runner?: 'local' | 'codebuild'; logUri?: string }): Promise<void>;
   finished(b: ScheduledBuild, outcome: BuildOutcome): Promise<void>;
   superseded(b: ScheduledBuild, by: string): Promise<void>;
 }

@@ -54,7 +54,8 @@ const fromOutcome = async (outcome: BuildOutcome, deps: BuildServiceDeps, timeou
     const artifact = await deps.describeArtifact(outcome.artifactDir);
     return {
       type: 'CompleteBuild',
-      artifact: { uri: pathToFileURL(outcome.artifactDir).href, ...artifact },
+      // A local runner reports a directory; CodeBuild reports where it uploaded (s3://…).
+      artifact: { uri: /^[a-z][a-z0-9+.-]*:\/\//i.test(outcome.artifactDir) ? outcome.artifactDir : pathToFileURL(outcome.artifactDir).href, ...artifact },
       installMs: outcome.durationsMs.install,
       buildMs: outcome.durationsMs.build + outcome.durationsMs.package,
       versions: { next: outcome.versions.next ?? 'unknown', opennext: outcome.versions.openNext, node: process.version },
@@ -115,7 +116,14 @@ export const buildService = (deps: BuildServiceDeps) => {
 
   const schedulerEvents: SchedulerEvents = {
     started: async (b, info) => {
-      await run(b, { type: 'StartBuild', runner: 'local', runnerBuildId: info.runnerBuildId, now: deps.now(), deadlineAt: info.deadlineAt });
+      await run(b, {
+        type: 'StartBuild',
+        runner: info.runner ?? 'local',
+        runnerBuildId: info.runnerBuildId,
+        ...(info.logUri ? { logUri: info.logUri } : {}),
+        now: deps.now(),
+        deadlineAt: info.deadlineAt,
+      });
     },
     finished: async (b, outcome) => {
       await run(b, await fromOutcome(outcome, deps, b.job.timeoutMs));

@@ -55,7 +55,7 @@ export const deployService = (deps: DeployServiceDeps) => {
       const urls = deps.host.urls({ projectId: b.projectId, deploymentId: b.deploymentId });
       // 1. publish (idempotent), then record it
       const t0 = Date.now();
-      const published = await deps.host.publish({ projectId: b.projectId, deploymentId: b.deploymentId, artifactDir: fileURLToPath(b.artifact.uri) });
+      const published = await deps.host.publish({ projectId: b.projectId, deploymentId: b.deploymentId, artifactDir: b.artifact.uri.startsWith('file:') ? fileURLToPath(b.artifact.uri) : b.artifact.uri });
       await run(b.projectId, b.alias, () => ({
         type: 'Publish',
         build: b,

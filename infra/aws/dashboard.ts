@@ -1,0 +1,82 @@
+import type { Input } from '@pulumi/pulumi';
+import type { PermissionSpec } from './cloud.ts';
+import type { StackNames } from './names.ts';
+
+/**
+ * The environment the dashboard's server side reads (`dashboard/lib/server/context.ts` and
+ * `dashboard/lib/auth/index.ts`): the same names `shiplog dev` sets locally.
+ *
+ * @example
+ * process.env[DashboardEnv.viewsTable]; // 'shiplog-views'
+ */
+export const DashboardEnv = {
+  auth: 'SHIPLOG_DASHBOARD_AUTH',
+  apiUrl: 'SHIPLOG_DASHBOARD_API_URL',
+  eventsTable: 'SHIPLOG_DASHBOARD_EVENTS_TABLE',
+  viewsTable: 'SHIPLOG_DASHBOARD_VIEWS_TABLE',
+  productionUrl: 'SHIPLOG_DASHBOARD_PRODUCTION_URL',
+  deploymentUrl: 'SHIPLOG_DASHBOARD_DEPLOYMENT_URL',
+} as const;
+
+/**
+ * What the dashboard is declared from. URL templates take `{project}` and `{deployment}`.
+ *
+ * @example
+ * { names, apiUrl: api.url, auth: 'cognito',
+ *   productionUrl: 'https://{project}.apps.example.com', deploymentUrl: 'https://{deployment}-{project}.apps.example.com' }
+ */
+export interface DashboardInput {
+  names: StackNames;
+  /** The read models' table (the projections); default `<prefix>-views`. */
+  viewsTable?: string;
+  /** The platform API that takes the dashboard's commands. */
+  apiUrl: Input<string>;
+  productionUrl: Input<string>;
+  deploymentUrl: Input<string>;
+  /** The auth adapter (`dashboard/lib/auth`); a hosted dashboard needs a provider, not `local`. */
+  auth: string;
+  /** A custom domain for the dashboard, if any. */
+  domain?: string;
+}
+
+/**
+ * Everything `sst.aws.Nextjs` needs to serve the dashboard: the app's path, its environment and
+ * read-only access to the event store (explorer, time travel) and the read models. It gets no
+ * write permission on either: every change is a command to the API.
+ *
+ * @example
+ * // sst.config.ts, inside run()
+ * const spec = dashboardSpec({ names, apiUrl, productionUrl, deploymentUrl, auth: 'cognito' });
+ * new sst.aws.Nextjs(spec.name, { path: spec.path, environment: spec.environment, permissions: spec.permissions, ...(spec.domain ? { domain: spec.domain } : {}) });
+ */
+export interface DashboardSpec {
+  name: string;
+  path: string;
+  environment: Record<string, Input<string>>;
+  permissions: PermissionSpec[];
+  domain?: string;
+}
+
+/** The DynamoDB reads the dashboard makes: items and queries, on the tables and their indexes. */
+export const DASHBOARD_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
+
+const tableArns = (table: string): string[] => [`arn:aws:dynamodb:*:*:table/${table}`, `arn:aws:dynamodb:*:*:table/${table}/index/*`];
+
+export const dashboardSpec = (input: DashboardInput): DashboardSpec => {
+  if (input.auth === 'local') throw new Error('a hosted dashboard needs an identity provider adapter, not the local admin');
+  const viewsTable = input.viewsTable ?? `${input.names.prefix}-views`;
+  return {
+    name: 'Dashboard',
+    path: 'dashboard',
+    environment: {
+      [DashboardEnv.auth]: input.auth,
+      [DashboardEnv.apiUrl]: input.apiUrl,
+      [DashboardEnv.eventsTable]: input.names.eventsTable,
+      [DashboardEnv.viewsTable]: viewsTable,
+      [DashboardEnv.productionUrl]: input.productionUrl,
+      [DashboardEnv.deploymentUrl]: input.deploymentUrl,
+    },
+    permissions: [{ actions: [...DASHBOARD_READ_ACTIONS], resources: [...tableArns(input.names.eventsTable), ...tableArns(viewsTable)] }],
+    ...(input.domain ? { domain: input.domain } : {}),
+  };
+};

@@ -1,0 +1,181 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import { monotonicFactory } from 'ulid';
+import type { EventData } from '../../../events/catalog.ts';
+import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
+import { streams } from '../../../events/streams.ts';
+import { eventTypes } from '../../../events/upcasters.ts';
+import { codeBuildScheduler, parameterStoreRef } from '../../../services/build/adapters/aws-codebuild.ts';
+import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adapters/cloudwatch-logs.ts';
+import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/codebuild-events.ts';
+import { evolve, initialState, isFinished } from '../../../services/build/decider.ts';
+import { buildService, describeArtifactDir } from '../../../services/build/service.ts';
+import { awsSiteHost } from '../../../services/deploy/adapters/aws-host.ts';
+import type { SiteHost } from '../../../services/deploy/ports.ts';
+import { deployService, keyedLock } from '../../../services/deploy/service.ts';
+import type { IdempotencyOptions } from '../../../services/shell/index.ts';
+import { FunctionEnv } from '../names.ts';
+
+/**
+ * The environment variables the AWS composition root reads. `infra/aws` sets them on the
+ * functions that need them: the build functions (`services/build/lambda.*`) the `build*` and
+ * `artifactsBucket` ones, the deploy functions (`services/deploy/lambda.*`) the `site*` ones;
+ * all of them `eventsTable` and `prefix`.
+ *
+ * @example
+ * process.env[AwsRuntimeEnv.buildProject]; // 'shiplog-build'
+ */
+export const AwsRuntimeEnv = {
+  eventsTable: FunctionEnv.eventsTable,
+  /** The stage's name prefix (`stackNames(...).prefix`): site function names, parameter paths. */
+  prefix: 'SHIPLOG_PREFIX',
+  /** Optional: remember handled event ids (Powertools idempotency); the deciders dedupe without it. */
+  idempotencyTable: 'SHIPLOG_IDEMPOTENCY_TABLE',
+  buildProject: 'SHIPLOG_BUILD_PROJECT',
+  buildLogGroup: 'SHIPLOG_BUILD_LOG_GROUP',
+  buildTimeoutMinutes: 'SHIPLOG_BUILD_TIMEOUT_MINUTES',
+  artifactsBucket: 'SHIPLOG_ARTIFACTS_BUCKET',
+  sitesBucket: 'SHIPLOG_SITES_BUCKET',
+  siteRoleArn: 'SHIPLOG_SITE_ROLE_ARN',
+  siteDomain: 'SHIPLOG_SITE_DOMAIN',
+  siteCacheTable: 'SHIPLOG_SITE_CACHE_TABLE',
+  siteRevalidationQueueUrl: 'SHIPLOG_SITE_REVALIDATION_QUEUE_URL',
+} as const;
+
+const required = (env: NodeJS.ProcessEnv, name: string): string => {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: this shiplog function needs it`);
+  return value;
+};
+
+const once = <T>(make: () => T): (() => T) => {
+  let value: T | undefined;
+  return () => (value ??= make());
+};
+
+/**
+ * Makes `applyAlias` converge when several Lambdas race on one alias. A `RevisionId` guard
+ * stops lost updates between reading and writing the alias, but not a writer that read the
+ * release stream before a faster one shifted: so the lock re-runs the guarded function until a
+ * round shifts nothing. Each round reads the stream again, and the stream only moves forward, so
+ * the last writer of every race ends by checking the alias against the latest stream.
+ *
+ * @example
+ * const { host, withLock } = convergingAliases(awsSiteHost(opts));
+ * deployService({ store, host, withLock, ids, now });
+ */
+export const convergingAliases = (inner: SiteHost, maxRounds = 5) => {
+  const shifts = new Map<string, number>();
+  const local = keyedLock();
+  const host: SiteHost = {
+    ...inner,
+    shiftAlias: async (input) => {
+      await inner.shiftAlias(input);
+      const key = `${input.projectId}#${input.alias}`;
+      shifts.set(key, (shifts.get(key) ?? 0) + 1);
+    },
+  };
+  const withLock = <T>(key: string, fn: () => Promise<T>): Promise<T> =>
+    local(key, async () => {
+      for (let round = 1; ; round++) {
+        const before = shifts.get(key) ?? 0;
+        const result = await fn();
+        if ((shifts.get(key) ?? 0) === before || round >= maxRounds) return result;
+      }
+    });
+  return { host, withLock };
+};
+
+const core = once(() => {
+  const env = process.env;
+  const client = new DynamoDBClient({});
+  const store: EventStore = dynamoEventStore({ client, tableName: required(env, AwsRuntimeEnv.eventsTable), types: eventTypes });
+  const idempotencyTable = env[AwsRuntimeEnv.idempotencyTable];
+  const idempotency: IdempotencyOptions | undefined = idempotencyTable ? { client, tableName: idempotencyTable } : undefined;
+  const ids = monotonicFactory();
+  return { store, ids: () => ids(), now: () => new Date().toISOString(), idempotency, prefix: env[AwsRuntimeEnv.prefix] ?? 'shiplog' };
+});
+
+/**
+ * The build service on AWS: CodeBuild runs the builds, its state-change events and a scheduled
+ * reconciliation complete them, CloudWatch Logs holds their logs. Made on first use, so
+ * importing a Lambda module needs no environment.
+ *
+ * @example
+ * export const onDeploymentRequested = (e: unknown) => awsBuild().build.onDeploymentRequested(e);
+ */
+export const awsBuild = once(() => {
+  const env = process.env;
+  const { store, ids, now, idempotency, prefix } = core();
+  const projectName = required(env, AwsRuntimeEnv.buildProject);
+  const artifactsBucket = required(env, AwsRuntimeEnv.artifactsBucket);
+  const timeoutMs = Number(env[AwsRuntimeEnv.buildTimeoutMinutes] ?? 20) * 60_000;
+  const logGroupName = env[AwsRuntimeEnv.buildLogGroup];
+  const [codebuild, s3, cloudwatch] = [new CodeBuildClient({}), new S3Client({}), new CloudWatchLogsClient({})];
+
+  const buildState = async (deploymentId: string) => (await store.readStream(streams.build(deploymentId))).reduce(evolve, initialState());
+  const build = buildService({
+    store, ids, now, timeoutMs,
+    // Pushes to shiplog's own remote reach CodeBuild as `<sha>.zip` snapshots under this prefix.
+    repoFor: (projectId, repository) => (repository.source === 'git' ? `s3://${artifactsBucket}/sources/${projectId}/` : repository.cloneUrl),
+    describeArtifact: async (dir) => {
+      if (!dir.startsWith('s3://')) return describeArtifactDir(dir);
+      const manifest = await readArtifactManifest(s3, dir);
+      if (!manifest) throw new Error(`${dir} has no manifest yet`);
+      return { sha256: manifest.sha256, sizeBytes: manifest.sizeBytes };
+    },
+    ...(idempotency ? { idempotency } : {}),
+  });
+  const scheduler = codeBuildScheduler({
+    client: codebuild, projectName, artifactsBucket, events: build.schedulerEvents, secretRef: parameterStoreRef(prefix),
+    ...(logGroupName ? { logGroupName } : {}),
+    envRefsFor: async (b) => {
+      const queued = (await store.readStream(streams.build(b.deploymentId))).find((e) => e.type === 'BuildQueued');
+      return (queued?.data as EventData<'BuildQueued'> | undefined)?.env ?? [];
+    },
+  });
+  build.attach(scheduler);
+  const completions = codeBuildCompletions({
+    codebuild, s3, projectName, events: build.schedulerEvents,
+    isOpen: async (id) => ['queued', 'running'].includes((await buildState(id)).status),
+    logTail: cloudWatchTail(cloudwatch),
+    // A build lives at most its queue time (60 min) plus its timeout; look a little further.
+    windowMs: timeoutMs + 2 * 3600_000,
+  });
+  const logs = cloudWatchLogStore({
+    client: cloudwatch,
+    groupName: logGroupName ?? `/aws/codebuild/${projectName}`,
+    isFinished: async (id) => isFinished(await buildState(id)),
+  });
+  return { build, scheduler, completions, logs };
+});
+
+/**
+ * The deploy service on AWS: sites on Lambda versions and aliases, assets in S3.
+ *
+ * @example
+ * export const onBuildSucceeded = (e: unknown) => awsDeploy().deploy.onBuildSucceeded(e);
+ */
+export const awsDeploy = once(() => {
+  const env = process.env;
+  const { store, ids, now, idempotency, prefix } = core();
+  const [cacheTable, queueUrl] = [env[AwsRuntimeEnv.siteCacheTable], env[AwsRuntimeEnv.siteRevalidationQueueUrl]];
+  const site = awsSiteHost({
+    lambda: new LambdaClient({}), s3: new S3Client({}), prefix,
+    bucket: required(env, AwsRuntimeEnv.sitesBucket),
+    domain: required(env, AwsRuntimeEnv.siteDomain),
+    site: {
+      role: required(env, AwsRuntimeEnv.siteRoleArn),
+      environment: {
+        ...(cacheTable ? { CACHE_DYNAMO_TABLE: cacheTable } : {}),
+        ...(queueUrl ? { REVALIDATION_QUEUE_URL: queueUrl, REVALIDATION_QUEUE_REGION: env.AWS_REGION ?? '' } : {}),
+      },
+    },
+  });
+  const { host, withLock } = convergingAliases(site);
+  const deploy = deployService({ store, host, ids, now, withLock, ...(idempotency ? { idempotency } : {}) });
+  return { deploy, host };
+});
