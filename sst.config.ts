@@ -17,6 +17,9 @@ export default $config({
     const { declareShiplog, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
     const { subscriptions } = await import('./infra/topology.ts');
     type Spec = Parameters<Parameters<typeof declareShiplog>[1]['declareFunction']>[0];
+    // The domain sites are served on (`<project>.<domain>`): a setting of the stage, not a secret.
+    const siteDomain = process.env.SHIPLOG_SITE_DOMAIN;
+    if (!siteDomain) throw new Error('set SHIPLOG_SITE_DOMAIN (for example apps.example.com) to the domain this stage serves sites on');
 
     // One sst.Linkable per linked resource, shared by every function linked to it.
     const linkables = new Map<string, sst.Linkable<Record<string, unknown>>>();
@@ -37,11 +40,13 @@ export default $config({
         names: stackNames($app.name, $app.stage),
         subscriptions,
         protect: $app.stage === PRODUCTION_STAGE,
+        siteDomain,
         declareFunction: (spec) =>
           new sst.aws.Function(spec.name, {
             handler: spec.handler,
             description: spec.description,
             runtime: 'nodejs22.x',
+            ...(spec.timeoutSeconds ? { timeout: `${spec.timeoutSeconds} seconds` as const } : {}),
             environment: spec.environment,
             link: spec.links.map(linkable),
             permissions: spec.permissions,
@@ -53,6 +58,9 @@ export default $config({
       bus: stack.bus.name,
       eventsTable: stack.table.name,
       outbox: stack.outbox.pipe.name,
+      buildProject: stack.adapters.build.project.name,
+      artifactsBucket: stack.adapters.buckets.artifacts.bucket.bucket,
+      sitesBucket: stack.adapters.buckets.sites.bucket.bucket,
     };
   },
 });

@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { deploymentsCommand, logsCommand } from './commands/deployments.ts';
 import { devCommand } from './commands/dev.ts';
+import { diffCommand } from './commands/diff.ts';
+import { projectionsCommand } from './commands/projections.ts';
+import { replayCommand } from './commands/replay.ts';
 import { eventsCommand } from './commands/events.ts';
 import { envCommand, projectsCommand, releaseCommands } from './commands/projects.ts';
 
@@ -17,6 +20,9 @@ program.addCommand(logsCommand());
 program.addCommand(projectsCommand());
 program.addCommand(envCommand());
 for (const c of releaseCommands()) program.addCommand(c);
+program.addCommand(replayCommand());
+program.addCommand(diffCommand());
+program.addCommand(projectionsCommand());
 
 try {
   await program.parseAsync(process.argv);

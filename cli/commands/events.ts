@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { dlqCommand } from './dlq.ts';
+import { getCommand } from './events-get.ts';
+import { tailCommand } from './events-tail.ts';
 import { testPatternCommand } from './events-test-pattern.ts';
 import { typesCommand } from './events-types.ts';
 
@@ -9,5 +11,7 @@ export const eventsCommand = (): Command => {
   events.addCommand(typesCommand());
   events.addCommand(testPatternCommand());
   events.addCommand(dlqCommand());
+  events.addCommand(tailCommand());
+  events.addCommand(getCommand());
   return events;
 };

@@ -19,7 +19,20 @@ export interface Cloud {
 }
 
 /**
- * One IAM statement a function is granted: the actions on the resources, nothing else.
+ * One IAM condition, in the shape `sst.aws.Function`'s `permissions` take it.
+ *
+ * @example
+ * const c: PermissionCondition = { test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] };
+ */
+export interface PermissionCondition {
+  test: string;
+  variable: string;
+  values: Input<string>[];
+}
+
+/**
+ * One IAM statement a function is granted: the actions on the resources (under the conditions,
+ * when there are any), nothing else.
  *
  * @example
  * const put: PermissionSpec = { actions: ['events:PutEvents'], resources: [bus.arn] };
@@ -27,6 +40,7 @@ export interface Cloud {
 export interface PermissionSpec {
   actions: string[];
   resources: Input<string>[];
+  conditions?: PermissionCondition[];
 }
 
 /**
@@ -61,6 +75,8 @@ export interface FunctionSpec {
   links: LinkSpec[];
   /** Permissions beyond the links, for what this function alone needs. */
   permissions: PermissionSpec[];
+  /** How long one invocation may run; the platform's default (SST: 20 s) when absent. */
+  timeoutSeconds?: number;
 }
 
 /**
@@ -82,3 +98,15 @@ export interface DeclaredFunction {
  * const declareFunction: DeclareFunction = (spec) => new sst.aws.Function(spec.name, { handler: spec.handler });
  */
 export type DeclareFunction = (spec: FunctionSpec) => DeclaredFunction;
+
+/**
+ * The account and region the stack is deployed to, for the ARNs the declaration writes itself
+ * (patterns, parameter paths) rather than reads from a resource.
+ *
+ * @example
+ * const scope: AccountScope = { accountId: aws.getCallerIdentityOutput({}).accountId, region: aws.getRegionOutput({}).region };
+ */
+export interface AccountScope {
+  accountId: Input<string>;
+  region: Input<string>;
+}

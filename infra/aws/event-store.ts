@@ -10,13 +10,13 @@ const keyOf = (schema: KeySchemaElement[] | undefined, type: 'HASH' | 'RANGE'): 
   schema?.find((k) => k.KeyType === type)?.AttributeName;
 
 const required = <T>(value: T | undefined, what: string): T => {
-  if (value === undefined) throw new Error(`event store definition: ${what} is missing`);
+  if (value === undefined) throw new Error(`table definition: ${what} is missing`);
   return value;
 };
 
 /**
- * Mirrors a DynamoDB `CreateTable` definition (the one the local runtime and the tests create)
- * as Pulumi table arguments: same attributes, keys, indexes, billing and stream. Anything the
+ * Mirrors a DynamoDB `CreateTable` definition (the one the local runtime and the tests create:
+ * the event store's, the idempotency table's) as Pulumi table arguments: same attributes, keys, indexes, billing and stream. Anything the
  * mirror does not know how to carry over is an error, so the two cannot drift apart silently.
  *
  * @example
@@ -25,7 +25,7 @@ const required = <T>(value: T | undefined, what: string): T => {
 export const tableArgsFrom = (def: CreateTableCommandInput): TableArgs => {
   const unsupported = (['LocalSecondaryIndexes', 'ProvisionedThroughput', 'SSESpecification', 'TableClass'] as const)
     .filter((k) => def[k] !== undefined);
-  if (unsupported.length > 0) throw new Error(`event store definition: cannot mirror ${unsupported.join(', ')}`);
+  if (unsupported.length > 0) throw new Error(`table definition: cannot mirror ${unsupported.join(', ')}`);
   const gsis: Gsi[] = (def.GlobalSecondaryIndexes ?? []).map((gsi) => ({
     name: required(gsi.IndexName, 'IndexName'),
     keySchemas: required(gsi.KeySchema, `KeySchema of ${gsi.IndexName}`).map((k) => ({

@@ -1,17 +1,27 @@
 import type { Subscription } from '../topology-types.ts';
-import type { Cloud, DeclareFunction, LinkSpec } from './cloud.ts';
+import { adapterNeeds } from './adapter-access.ts';
+import { declareAdapters } from './adapters.ts';
+import { awsRules } from './aws-rules.ts';
+import { DEFAULT_BUILD_TIMEOUT_MINUTES } from './build-runner.ts';
+import type { AccountScope, Cloud, DeclareFunction, LinkSpec } from './cloud.ts';
 import { declareEventStore } from './event-store.ts';
 import { FunctionEnv, LinkName, type StackNames } from './names.ts';
 import { declareOutbox } from './outbox.ts';
 import { busPut, eventStoreAccess } from './permissions.ts';
-import { declareSubscription, type SubscriptionNeeds } from './subscription.ts';
+import type { SiteCache } from './site-role.ts';
+import { declareRule, declareSubscription, type FunctionNeeds, type SubscriptionNeeds } from './subscription.ts';
 
+export { adapterNeeds, idempotencyAccess, type AdapterResources } from './adapter-access.ts';
+export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws-rules.ts';
+export { BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, PLACEHOLDER_BUILDSPEC } from './build-runner.ts';
 export * from './cloud.ts';
 export { tableArgsFrom } from './event-store.ts';
 export * from './names.ts';
 export { OUTBOX_FILTER, OUTBOX_STREAM_PARAMETERS, OUTBOX_TARGET_PARAMETERS } from './outbox.ts';
 export { EVENT_STORE_ACTIONS } from './permissions.ts';
-export { asyncInvokePolicy, targetRetryPolicy, type SubscriptionNeeds } from './subscription.ts';
+export type { SiteCache } from './site-role.ts';
+export { IDEMPOTENCY_TTL_ATTRIBUTE } from './storage.ts';
+export { asyncInvokePolicy, targetRetryPolicy, type FunctionNeeds, type RuleSpec, type SubscriptionNeeds } from './subscription.ts';
 
 /**
  * The outbox enrichment Lambda's handler, in SST's `<module>.<export>` form.
@@ -27,6 +37,7 @@ export const OUTBOX_ENRICH_HANDLER = 'infra/aws/outbox-enrich.handler';
  * @example
  * const input: ShiplogStackInput = {
  *   names: stackNames($app.name, $app.stage), subscriptions, protect: $app.stage === 'production',
+ *   siteDomain: 'apps.example.com',
  *   declareFunction: (spec) => new sst.aws.Function(spec.name, { handler: spec.handler }),
  * };
  */
@@ -34,37 +45,54 @@ export interface ShiplogStackInput {
   names: StackNames;
   subscriptions: Subscription[];
   declareFunction: DeclareFunction;
-  /** Deletion protection on the event store. */
+  /** Deletion protection on the event store; non-empty buckets are kept too. */
   protect: boolean;
+  /** The domain sites are served on (`<project>.<siteDomain>`); CloudFront for it is not declared yet. */
+  siteDomain: string;
+  /** CodeBuild's build timeout; default {@link DEFAULT_BUILD_TIMEOUT_MINUTES}. */
+  buildTimeoutMinutes?: number;
+  /** OpenNext's tag cache table and revalidation queue, when the stage has them. */
+  siteCache?: SiteCache;
+  /** Extra needs of a subscription or an AWS-only rule, by name. */
   needs?: SubscriptionNeeds;
 }
 
-const checkSubscriptions = (subs: Subscription[], needs: SubscriptionNeeds): void => {
-  const names = subs.map((s) => s.name);
+const checkNames = (names: string[], needs: SubscriptionNeeds): void => {
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate) throw new Error(`subscription ${duplicate} is declared twice`);
   const unknown = Object.keys(needs).filter((n) => !names.includes(n));
   if (unknown.length > 0) throw new Error(`needs name unknown subscriptions: ${unknown.join(', ')}`);
 };
 
+const mergeNeeds = (a: FunctionNeeds, b: FunctionNeeds = {}): FunctionNeeds => ({
+  links: [...(a.links ?? []), ...(b.links ?? [])],
+  permissions: [...(a.permissions ?? []), ...(b.permissions ?? [])],
+  environment: { ...a.environment, ...b.environment },
+  ...((b.timeoutSeconds ?? a.timeoutSeconds) ? { timeoutSeconds: b.timeoutSeconds ?? a.timeoutSeconds } : {}),
+});
+
 /**
  * Declares shiplog's AWS stack: the `shiplog` EventBridge bus, the event store table, the outbox
- * (table stream → Pipe → bus) and one function, rule, target and dead-letter queue per
- * subscription of the topology. Every function is linked to the event store (read and append)
- * and the bus (put), and to nothing else unless `needs` says so.
+ * (table stream → Pipe → bus), one function, rule, target and dead-letter queue per
+ * subscription of the topology and per AWS-only rule (`aws-rules.ts`), and the resources of the
+ * build and deploy adapters (`adapters.ts`). Every function is linked to the event store (read
+ * and append) and the bus (put); build and deploy functions get what `adapterNeeds` grants them,
+ * and nothing else unless `needs` says so.
  *
  * @example
  * // sst.config.ts, inside run()
- * const stack = declareShiplog({ aws, pulumi: $util }, { names, subscriptions, declareFunction, protect });
+ * const stack = declareShiplog({ aws, pulumi: $util }, { names, subscriptions, declareFunction, protect, siteDomain });
  * return { bus: stack.bus.name, table: stack.table.name };
  */
 export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   const { aws } = cloud;
   const { names, declareFunction } = input;
   const needs = input.needs ?? {};
-  checkSubscriptions(input.subscriptions, needs);
+  const rules = awsRules(names.buildProject);
+  checkNames([...input.subscriptions, ...rules].map((s) => s.name), needs);
   // 1. the bus and the store
   const accountId = aws.getCallerIdentityOutput({}).accountId;
+  const scope: AccountScope = { accountId, region: aws.getRegionOutput({}).region };
   const bus = new aws.cloudwatch.EventBus('Bus', {
     name: names.bus,
     description: 'shiplog: every committed event, as source shiplog.<service> and detail-type <EventType>',
@@ -80,7 +108,7 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     permissions: [],
   });
   const outbox = declareOutbox(cloud, { prefix: names.prefix, table, bus, enrich, accountId });
-  // 3. the subscriptions
+  // 3. what every function is linked to
   const links: LinkSpec[] = [
     {
       name: LinkName.eventStore,
@@ -89,9 +117,21 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     },
     { name: LinkName.bus, properties: { name: bus.name, arn: bus.arn }, permissions: busPut(bus.arn) },
   ];
-  const environment = { [FunctionEnv.eventsTable]: table.name, [FunctionEnv.busName]: bus.name };
+  const environment = { [FunctionEnv.eventsTable]: table.name, [FunctionEnv.busName]: bus.name, [FunctionEnv.prefix]: names.prefix };
+  // 4. what the build and deploy adapters use, and who may use it
+  const adapters = declareAdapters(cloud, {
+    names, scope, protect: input.protect, siteDomain: input.siteDomain, siteCache: input.siteCache ?? {},
+    buildTimeoutMinutes: input.buildTimeoutMinutes ?? DEFAULT_BUILD_TIMEOUT_MINUTES,
+  });
+  const needsOf = (name: string, handler: string) => mergeNeeds(adapterNeeds(cloud, handler, adapters.resources), needs[name]);
+  // 5. the subscriptions, and the rules only AWS has
   const subscriptions = input.subscriptions.map((sub) =>
-    declareSubscription(cloud, { sub, prefix: names.prefix, bus, declareFunction, links, environment, needs }),
+    declareSubscription(cloud, {
+      sub, prefix: names.prefix, bus, declareFunction, links, environment, needs: { [sub.name]: needsOf(sub.name, sub.handler) },
+    }),
   );
-  return { bus, table, outbox: { ...outbox, enrich }, links, subscriptions };
+  const awsOnly = rules.map((rule) =>
+    declareRule(cloud, { rule, prefix: names.prefix, declareFunction, links, environment, needs: needsOf(rule.name, rule.handler) }),
+  );
+  return { bus, table, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, scope };
 };

@@ -4,17 +4,25 @@
  *
  * The production stage owns the plain names (`shiplog` bus, `shiplog-events` table), so outside
  * subscribers can write rules against a bus name that does not change; every other stage is
- * suffixed with its stage.
+ * suffixed with its stage. S3 bucket names are global, so buckets get a prefix and a suffix
+ * Pulumi chooses (`bucketPrefix`), never a fixed name.
  *
  * @example
- * stackNames('shiplog', 'production'); // { bus: 'shiplog', eventsTable: 'shiplog-events', prefix: 'shiplog' }
- * stackNames('shiplog', 'ci');         // { bus: 'shiplog-ci', eventsTable: 'shiplog-ci-events', prefix: 'shiplog-ci' }
+ * stackNames('shiplog', 'production').eventsTable; // 'shiplog-events'
+ * stackNames('shiplog', 'ci').buildProject;        // 'shiplog-ci-build'
  */
 export interface StackNames {
   /** Prefix for names this stack chooses itself. */
   prefix: string;
   bus: string;
   eventsTable: string;
+  idempotencyTable: string;
+  buildProject: string;
+  buildLogGroup: string;
+  /** The execution role of every project's site function. */
+  siteRole: string;
+  artifactsBucketPrefix: string;
+  sitesBucketPrefix: string;
 }
 
 /**
@@ -25,19 +33,53 @@ export interface StackNames {
  */
 export const PRODUCTION_STAGE = 'production';
 
+/** Site functions are `<prefix>-site-<project>` (services/deploy/adapters/aws-site.ts), cut at 55 characters. */
+const MAX_PREFIX = 40;
+/** `bucketPrefix` takes at most 37 characters; Pulumi appends a unique suffix. */
+const bucketPrefix = (prefix: string, what: string) =>
+  `${prefix.toLowerCase().replace(/[^a-z0-9-]/g, '-').slice(0, 35 - what.length)}-${what}-`;
+
 /**
- * The names of a stage's resources (see {@link StackNames}).
+ * The names of a stage's resources (see {@link StackNames}). Refuses a stage with a `site`
+ * segment (`site`, `pr-site`, `site-2`): deploy functions may change every Lambda named
+ * `<prefix>-site-*`, and such a stage's functions would carry another stage's site prefix.
  *
  * @example
  * stackNames('shiplog', 'pr-12').bus; // 'shiplog-pr-12'
+ * stackNames('shiplog', 'pr-site');   // throws
  */
 export const stackNames = (app: string, stage: string): StackNames => {
+  if (stage.split('-').includes('site')) {
+    throw new Error(`stage "${stage}" has a "site" segment: its functions would look like another stage's site functions`);
+  }
   const prefix = stage === PRODUCTION_STAGE ? app : `${app}-${stage}`;
-  return { prefix, bus: prefix, eventsTable: `${prefix}-events` };
+  if (prefix.length > MAX_PREFIX) throw new Error(`"${prefix}" is longer than ${MAX_PREFIX} characters: use a shorter stage name`);
+  return {
+    prefix,
+    bus: prefix,
+    eventsTable: `${prefix}-events`,
+    idempotencyTable: `${prefix}-idempotency`,
+    buildProject: `${prefix}-build`,
+    // CodeBuild's own default group name, so the runtime's fallback names the same group.
+    buildLogGroup: `/aws/codebuild/${prefix}-build`,
+    siteRole: `${prefix}-site`,
+    artifactsBucketPrefix: bucketPrefix(prefix, 'artifacts'),
+    sitesBucketPrefix: bucketPrefix(prefix, 'sites'),
+  };
 };
 
 /**
- * The environment variables every shiplog function gets (the AWS composition root reads them).
+ * The names of a stage's site functions, as an IAM pattern: the only Lambda functions (with
+ * their versions and aliases) a deploy function may change.
+ *
+ * @example
+ * siteFunctionPattern('shiplog'); // 'shiplog-site-*'
+ */
+export const siteFunctionPattern = (prefix: string): string => `${prefix}-site-*`;
+
+/**
+ * The environment variables shiplog functions read. `infra/aws/runtime/deps.ts` (`AwsRuntimeEnv`)
+ * reads these names; `infra/aws/adapter-access.ts` decides which function gets which.
  *
  * @example
  * process.env[FunctionEnv.eventsTable]; // 'shiplog-events'
@@ -45,6 +87,17 @@ export const stackNames = (app: string, stage: string): StackNames => {
 export const FunctionEnv = {
   eventsTable: 'SHIPLOG_EVENTS_TABLE',
   busName: 'SHIPLOG_BUS_NAME',
+  prefix: 'SHIPLOG_PREFIX',
+  idempotencyTable: 'SHIPLOG_IDEMPOTENCY_TABLE',
+  buildProject: 'SHIPLOG_BUILD_PROJECT',
+  buildLogGroup: 'SHIPLOG_BUILD_LOG_GROUP',
+  buildTimeoutMinutes: 'SHIPLOG_BUILD_TIMEOUT_MINUTES',
+  artifactsBucket: 'SHIPLOG_ARTIFACTS_BUCKET',
+  sitesBucket: 'SHIPLOG_SITES_BUCKET',
+  siteRoleArn: 'SHIPLOG_SITE_ROLE_ARN',
+  siteDomain: 'SHIPLOG_SITE_DOMAIN',
+  siteCacheTable: 'SHIPLOG_SITE_CACHE_TABLE',
+  siteRevalidationQueueUrl: 'SHIPLOG_SITE_REVALIDATION_QUEUE_URL',
 } as const;
 
 /**

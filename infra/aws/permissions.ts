@@ -1,5 +1,5 @@
 import type { Input } from '@pulumi/pulumi';
-import type { Cloud, PermissionSpec } from './cloud.ts';
+import type { Cloud, PermissionCondition, PermissionSpec } from './cloud.ts';
 
 /**
  * The event store is append-only: functions read and append, and cannot update or delete.
@@ -56,16 +56,29 @@ export const queueSend = (queueArn: Input<string>): PermissionSpec[] => [
 export const policyDocument = ({ pulumi }: Cloud, permissions: PermissionSpec[]) =>
   pulumi.jsonStringify({
     Version: '2012-10-17',
-    Statement: permissions.map((p) => ({ Effect: 'Allow', Action: p.actions, Resource: p.resources })),
+    Statement: permissions.map((p) => ({
+      Effect: 'Allow',
+      Action: p.actions,
+      Resource: p.resources,
+      ...(p.conditions?.length ? { Condition: conditionBlock(p.conditions) } : {}),
+    })),
   });
 
+const conditionBlock = (conditions: PermissionCondition[]) => {
+  const block: Record<string, Record<string, Input<string>[]>> = {};
+  for (const c of conditions) block[c.test] = { ...block[c.test], [c.variable]: c.values };
+  return block;
+};
+
 /**
- * A trust policy letting one AWS service assume a role, only on behalf of this account.
+ * A trust policy letting one AWS service assume a role, only on behalf of this account. Without
+ * an account (Lambda execution roles, where Lambda passes no source account) the service alone.
  *
  * @example
- * new aws.iam.Role('PipeRole', { assumeRolePolicy: assumeRolePolicy('pipes.amazonaws.com', accountId) });
+ * new aws.iam.Role('PipeRole', { assumeRolePolicy: assumeRolePolicy(cloud, 'pipes.amazonaws.com', accountId) });
+ * new aws.iam.Role('SiteRole', { assumeRolePolicy: assumeRolePolicy(cloud, 'lambda.amazonaws.com') });
  */
-export const assumeRolePolicy = ({ pulumi }: Cloud, service: string, accountId: Input<string>) =>
+export const assumeRolePolicy = ({ pulumi }: Cloud, service: string, accountId?: Input<string>) =>
   pulumi.jsonStringify({
     Version: '2012-10-17',
     Statement: [
@@ -73,7 +86,7 @@ export const assumeRolePolicy = ({ pulumi }: Cloud, service: string, accountId: 
         Effect: 'Allow',
         Principal: { Service: service },
         Action: 'sts:AssumeRole',
-        Condition: { StringEquals: { 'aws:SourceAccount': accountId } },
+        ...(accountId === undefined ? {} : { Condition: { StringEquals: { 'aws:SourceAccount': accountId } } }),
       },
     ],
   });

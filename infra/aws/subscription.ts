@@ -1,6 +1,6 @@
 import type * as AwsModule from '@pulumi/aws';
 import type { Input } from '@pulumi/pulumi';
-import type { DeliveryPolicy, Subscription } from '../topology-types.ts';
+import type { DeliveryPolicy, EventPattern, Subscription } from '../topology-types.ts';
 import type { Cloud, DeclareFunction, LinkSpec, PermissionSpec } from './cloud.ts';
 import { DEAD_LETTER_RETENTION_SECONDS } from './outbox.ts';
 import { queueSend } from './permissions.ts';
@@ -44,13 +44,50 @@ export const asyncInvokePolicy = (p: DeliveryPolicy) => ({
 });
 
 /**
- * What a subscription needs beyond the event store and the bus (a read-model table, a bucket),
- * keyed by subscription name.
+ * What a function needs beyond the event store and the bus (a read-model table, a bucket, the
+ * environment that names them, a longer timeout), keyed by subscription or rule name.
  *
  * @example
- * const needs: SubscriptionNeeds = { Projections: { links: [readModelsLink] } };
+ * const needs: SubscriptionNeeds = { Projections: { links: [readModelsLink], environment: { SHIPLOG_VIEWS_TABLE: views.name } } };
  */
-export type SubscriptionNeeds = Record<string, { links?: LinkSpec[]; permissions?: PermissionSpec[] }>;
+export type SubscriptionNeeds = Record<string, FunctionNeeds>;
+
+/**
+ * What one function needs beyond the event store and the bus.
+ *
+ * @example
+ * const needs: FunctionNeeds = { permissions: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/artifacts/*'] }] };
+ */
+export interface FunctionNeeds {
+  links?: LinkSpec[];
+  permissions?: PermissionSpec[];
+  environment?: Record<string, Input<string>>;
+  timeoutSeconds?: number;
+}
+
+/**
+ * What invokes a rule's function: a pattern on a bus, or a schedule (which EventBridge runs
+ * on the account's default bus only).
+ *
+ * @example
+ * const t: RuleTrigger = { busName: 'default', schedule: 'rate(5 minutes)' };
+ */
+export type RuleTrigger = { busName: Input<string>; pattern: EventPattern } | { busName: 'default'; schedule: string };
+
+/**
+ * One EventBridge rule and the function it invokes, with a delivery policy.
+ *
+ * @example
+ * const r: RuleSpec = { name: 'BuildReconcile', handler: 'services/build/lambda.reconcile', description: '…',
+ *   policy: policies.service, trigger: { busName: 'default', schedule: 'rate(5 minutes)' } };
+ */
+export interface RuleSpec {
+  name: string;
+  handler: string;
+  description: string;
+  policy: DeliveryPolicy;
+  trigger: RuleTrigger;
+}
 
 const physicalName = (prefix: string, name: string, suffix: string, max: number): string => {
   const full = `${prefix}-${name}${suffix}`;
@@ -73,10 +110,85 @@ const sendFromRule = ({ pulumi }: Cloud, queueArn: Input<string>, ruleArn: Input
   });
 
 /**
- * One subscription on AWS: its function, an EventBridge rule on the shiplog bus with exactly the
- * subscription's pattern, a target with the subscription's retry policy, the permission for the
- * rule to invoke the function, and (when the policy asks for one) a dead-letter queue that the
- * target and the function's failed asynchronous invocations both send to.
+ * One rule on AWS: its function, an EventBridge rule (the pattern on its bus, or the schedule), a
+ * target with the rule's retry policy, the permission for the rule to invoke the function, and
+ * (when the policy asks for one) a dead-letter queue that the target and the function's failed
+ * asynchronous invocations both send to.
+ *
+ * @example
+ * declareRule(cloud, { rule, prefix: 'shiplog', declareFunction, links, environment, needs: {} });
+ */
+export const declareRule = (
+  cloud: Cloud,
+  input: {
+    rule: RuleSpec;
+    prefix: string;
+    declareFunction: DeclareFunction;
+    links: LinkSpec[];
+    environment: Record<string, Input<string>>;
+    needs?: FunctionNeeds;
+  },
+) => {
+  const { aws } = cloud;
+  const { rule: spec, prefix } = input;
+  const { trigger } = spec;
+  const extra = input.needs ?? {};
+  // 1. the dead-letter queue
+  const deadLetter = spec.policy.deadLetter
+    ? new aws.sqs.Queue(`${spec.name}DeadLetter`, {
+        name: physicalName(prefix, spec.name, '-dlq', 80),
+        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
+      })
+    : undefined;
+  // 2. the function, with the event store, the bus, and what this function alone needs
+  const fn = input.declareFunction({
+    name: spec.name,
+    handler: spec.handler,
+    description: spec.description,
+    environment: { ...input.environment, ...extra.environment },
+    links: [...input.links, ...(extra.links ?? [])],
+    permissions: [...(deadLetter ? queueSend(deadLetter.arn) : []), ...(extra.permissions ?? [])],
+    ...(extra.timeoutSeconds ? { timeoutSeconds: extra.timeoutSeconds } : {}),
+  });
+  // 3. the rule: exactly the pattern, or the schedule
+  const rule = new aws.cloudwatch.EventRule(`${spec.name}Rule`, {
+    name: physicalName(prefix, spec.name, '', 64),
+    description: spec.description,
+    eventBusName: trigger.busName,
+    ...('pattern' in trigger ? { eventPattern: JSON.stringify(trigger.pattern) } : { scheduleExpression: trigger.schedule }),
+  });
+  const invoke = new aws.lambda.Permission(`${spec.name}Invoke`, {
+    action: 'lambda:InvokeFunction',
+    function: fn.name,
+    principal: 'events.amazonaws.com',
+    sourceArn: rule.arn,
+  });
+  const queuePolicy = deadLetter
+    ? new aws.sqs.QueuePolicy(`${spec.name}DeadLetterPolicy`, {
+        queueUrl: deadLetter.url,
+        policy: sendFromRule(cloud, deadLetter.arn, rule.arn),
+      })
+    : undefined;
+  // 4. the target, with the delivery policy
+  const target = new aws.cloudwatch.EventTarget(`${spec.name}Target`, {
+    rule: rule.name,
+    eventBusName: trigger.busName,
+    arn: fn.arn,
+    retryPolicy: targetRetryPolicy(spec.policy),
+    ...(deadLetter ? { deadLetterConfig: { arn: deadLetter.arn } } : {}),
+  });
+  // 5. the Lambda side of the same policy
+  const asyncInvoke = new aws.lambda.FunctionEventInvokeConfig(`${spec.name}AsyncInvoke`, {
+    functionName: fn.name,
+    ...asyncInvokePolicy(spec.policy),
+    ...(deadLetter ? { destinationConfig: { onFailure: { destination: deadLetter.arn } } } : {}),
+  });
+  return { fn, rule, target, invoke, deadLetter, queuePolicy, asyncInvoke };
+};
+
+/**
+ * One subscription of the topology on AWS: {@link declareRule} with exactly the subscription's
+ * pattern on the shiplog bus.
  *
  * @example
  * declareSubscription(cloud, { sub, prefix: 'shiplog', bus, declareFunction, links, environment, needs: {} });
@@ -93,57 +205,7 @@ export const declareSubscription = (
     needs: SubscriptionNeeds;
   },
 ) => {
-  const { aws } = cloud;
-  const { sub, prefix, bus } = input;
-  const extra = input.needs[sub.name] ?? {};
-  // 1. the dead-letter queue
-  const deadLetter = sub.policy.deadLetter
-    ? new aws.sqs.Queue(`${sub.name}DeadLetter`, {
-        name: physicalName(prefix, sub.name, '-dlq', 80),
-        messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
-      })
-    : undefined;
-  // 2. the function, with the event store, the bus, and what this subscription alone needs
-  const fn = input.declareFunction({
-    name: sub.name,
-    handler: sub.handler,
-    description: sub.description,
-    environment: input.environment,
-    links: [...input.links, ...(extra.links ?? [])],
-    permissions: [...(deadLetter ? queueSend(deadLetter.arn) : []), ...(extra.permissions ?? [])],
-  });
-  // 3. the rule, with exactly the topology's pattern
-  const rule = new aws.cloudwatch.EventRule(`${sub.name}Rule`, {
-    name: physicalName(prefix, sub.name, '', 64),
-    description: sub.description,
-    eventBusName: bus.name,
-    eventPattern: JSON.stringify(sub.pattern),
-  });
-  const invoke = new aws.lambda.Permission(`${sub.name}Invoke`, {
-    action: 'lambda:InvokeFunction',
-    function: fn.name,
-    principal: 'events.amazonaws.com',
-    sourceArn: rule.arn,
-  });
-  const queuePolicy = deadLetter
-    ? new aws.sqs.QueuePolicy(`${sub.name}DeadLetterPolicy`, {
-        queueUrl: deadLetter.url,
-        policy: sendFromRule(cloud, deadLetter.arn, rule.arn),
-      })
-    : undefined;
-  // 4. the target, with the delivery policy
-  const target = new aws.cloudwatch.EventTarget(`${sub.name}Target`, {
-    rule: rule.name,
-    eventBusName: bus.name,
-    arn: fn.arn,
-    retryPolicy: targetRetryPolicy(sub.policy),
-    ...(deadLetter ? { deadLetterConfig: { arn: deadLetter.arn } } : {}),
-  });
-  // 5. the Lambda side of the same policy
-  const asyncInvoke = new aws.lambda.FunctionEventInvokeConfig(`${sub.name}AsyncInvoke`, {
-    functionName: fn.name,
-    ...asyncInvokePolicy(sub.policy),
-    ...(deadLetter ? { destinationConfig: { onFailure: { destination: deadLetter.arn } } } : {}),
-  });
-  return { sub, fn, rule, target, invoke, deadLetter, queuePolicy, asyncInvoke };
+  const { sub } = input;
+  const rule: RuleSpec = { ...sub, trigger: { busName: input.bus.name, pattern: sub.pattern } };
+  return { sub, ...declareRule(cloud, { ...input, rule, needs: input.needs[sub.name] ?? {} }) };
 };

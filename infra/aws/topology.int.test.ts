@@ -1,107 +1,16 @@
-import * as aws from '@pulumi/aws';
-import * as pulumi from '@pulumi/pulumi';
 import { describe, expect, it } from 'vitest';
 import { eventStoreTableDefinition } from '../../events/store/table.ts';
 import { subscriptions } from '../topology.ts';
 import type { Subscription } from '../topology-types.ts';
-import {
-  declareShiplog,
-  EVENT_STORE_ACTIONS,
-  OUTBOX_ENRICH_HANDLER,
-  stackNames,
-  type FunctionSpec,
-  type SubscriptionNeeds,
-} from './index.ts';
+import { awsRules, EVENT_STORE_ACTIONS, OUTBOX_ENRICH_HANDLER, type SubscriptionNeeds } from './index.ts';
+import { arnOf, declareUnderMocks as declare, resolved } from './mocked-stack.ts';
 
-// The stack from infra/aws, declared under Pulumi mocks: no AWS, no SST. What is checked is what
-// the declaration hands to Pulumi, which is what `sst deploy` would send to AWS.
+// The topology's subscriptions on AWS, declared under Pulumi mocks (see mocked-stack.ts).
 
-const ACCOUNT = '123456789012';
-const REGION = 'eu-west-1';
-
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-}
-
-const arnOf = (type: string, name: string): string => {
-  const [, service = 'x', kind = 'x'] = /^aws:([^/]+)\/([^:]+):/.exec(type) ?? [];
-  return `arn:aws:${service}:${REGION}:${ACCOUNT}:${kind}/${name}`;
-};
-
-const stateOf = (args: pulumi.runtime.MockResourceArgs): Record<string, unknown> => {
-  const name = (args.inputs.name as string | undefined) ?? args.name;
-  const arn = args.type === 'aws:lambda/function:Function'
-    ? `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${name}`
-    : arnOf(args.type, name);
-  const extra: Record<string, unknown> =
-    args.type === 'aws:dynamodb/table:Table' ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
-    : args.type === 'aws:sqs/queue:Queue' ? { url: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${name}` }
-    : {};
-  return { ...args.inputs, name, arn, ...extra };
-};
-
-const resolved = <T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> =>
-  new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v)));
-
-/** Declares the stack under fresh mocks and waits until every resource is registered. */
-const declareUnderMocks = async (subs: Subscription[], needs: SubscriptionNeeds = {}) => {
-  const registered: Registered[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs as Record<string, unknown> });
-        return { id: `${args.name}-id`, state: stateOf(args) };
-      },
-      call: (args) =>
-        args.token === 'aws:index/getCallerIdentity:getCallerIdentity'
-          ? { accountId: ACCOUNT, arn: `arn:aws:iam::${ACCOUNT}:user/ci`, userId: 'ci', id: ACCOUNT }
-          : args.inputs,
-    },
-    'shiplog',
-    'ci',
-    false,
-  );
-  const specs: FunctionSpec[] = [];
-  const functions: aws.lambda.Function[] = [];
-  const names = stackNames('shiplog', 'ci');
-  const stack = declareShiplog(
-    { aws, pulumi },
-    {
-      names,
-      subscriptions: subs,
-      protect: false,
-      needs,
-      declareFunction: (spec) => {
-        specs.push(spec);
-        const fn = new aws.lambda.Function(spec.name, {
-          role: `arn:aws:iam::${ACCOUNT}:role/${spec.name}`,
-          handler: spec.handler,
-          runtime: 'nodejs22.x',
-          code: new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.StringAsset('export {}') }),
-        });
-        functions.push(fn);
-        return { name: fn.name, arn: fn.arn };
-      },
-    },
-  );
-  const { pipe, role, policy, deadLetter } = stack.outbox;
-  const all: pulumi.Resource[] = [stack.bus, stack.table, pipe, role, policy, deadLetter, ...functions];
-  for (const s of stack.subscriptions) {
-    all.push(s.rule, s.target, s.invoke, s.asyncInvoke, ...(s.deadLetter ? [s.deadLetter] : []));
-    if (s.queuePolicy) all.push(s.queuePolicy);
-  }
-  await resolved(pulumi.all(all.map((r) => r.urn)));
-  const ofType = (type: string) => registered.filter((r) => r.type === type);
-  const one = (type: string, name: string): Registered => {
-    const found = registered.filter((r) => r.type === type && r.name === name);
-    expect(found, `${type} ${name}`).toHaveLength(1);
-    return found[0] as Registered;
-  };
-  const functionArn = (name: string) => stateOf({ type: 'aws:lambda/function:Function', name, inputs: {} } as never).arn;
-  return { stack, names, registered, specs, ofType, one, functionArn };
-};
+const declareUnderMocks = (subs: Subscription[], needs: SubscriptionNeeds = {}) => declare(subs, { needs });
+/** Functions the AWS adapters give more than the event store and the bus (adapter-access.int.test.ts). */
+const isAdapterEntry = (handler: string) => /^services\/(build|deploy)\/lambda\./.test(handler);
+const awsOnly = awsRules('shiplog-ci-build').map((r) => r.name);
 
 const Rule = 'aws:cloudwatch/eventRule:EventRule';
 const Target = 'aws:cloudwatch/eventTarget:EventTarget';
@@ -139,7 +48,7 @@ describe.each([
 ])('infra/aws declares %s', (_label, subs) => {
   it('declares one rule per subscription on the shiplog bus, with exactly its pattern', async () => {
     const s = await declareUnderMocks(subs);
-    expect(s.ofType(Rule)).toHaveLength(subs.length);
+    expect(s.ofType(Rule)).toHaveLength(subs.length + awsOnly.length);
     for (const sub of subs) {
       const rule = s.one(Rule, `${sub.name}Rule`);
       expect(rule.inputs.eventBusName).toBe(s.names.bus);
@@ -149,8 +58,8 @@ describe.each([
 
   it("targets each rule at its subscription's function with the subscription's retry policy and DLQ", async () => {
     const s = await declareUnderMocks(subs);
-    expect(s.ofType(Target)).toHaveLength(subs.length);
-    expect(s.specs.map((f) => f.name).sort()).toEqual(['OutboxEnrich', ...subs.map((x) => x.name)].sort());
+    expect(s.ofType(Target)).toHaveLength(subs.length + awsOnly.length);
+    expect(s.specs.map((f) => f.name).sort()).toEqual(['OutboxEnrich', ...subs.map((x) => x.name), ...awsOnly].sort());
     for (const sub of subs) {
       const ruleName = `${s.names.prefix}-${sub.name}`;
       const target = s.one(Target, `${sub.name}Target`);
@@ -195,7 +104,7 @@ describe.each([
     }
   });
 
-  it('links every function to the event store (read, append) and the bus (put), and nothing else', async () => {
+  it('links every function to the event store (read, append) and the bus (put), and grants others nothing more', async () => {
     const s = await declareUnderMocks(subs);
     const tableArn = arnOf(Table, s.names.eventsTable);
     const busArn = arnOf('aws:cloudwatch/eventBus:EventBus', s.names.bus);
@@ -210,11 +119,17 @@ describe.each([
       const own = sub.policy.deadLetter
         ? [{ actions: ['sqs:SendMessage'], resources: [arnOf(Queue, `${s.names.prefix}-${sub.name}-dlq`)] }]
         : [];
-      expect(await resolved(spec.permissions)).toEqual(own);
-      expect(await resolved(spec.environment)).toEqual({
-        SHIPLOG_EVENTS_TABLE: s.names.eventsTable,
-        SHIPLOG_BUS_NAME: s.names.bus,
-      });
+      const base = { SHIPLOG_EVENTS_TABLE: s.names.eventsTable, SHIPLOG_BUS_NAME: s.names.bus, SHIPLOG_PREFIX: s.names.prefix };
+      const permissions = await resolved(spec.permissions);
+      const environment = await resolved(spec.environment);
+      if (isAdapterEntry(sub.handler)) {
+        expect(permissions.slice(0, own.length)).toEqual(own);
+        expect(environment).toMatchObject(base);
+        continue;
+      }
+      expect(permissions).toEqual(own);
+      expect(environment).toEqual(base);
+      expect(spec.timeoutSeconds).toBeUndefined();
     }
     const enrich = s.specs.find((f) => f.name === 'OutboxEnrich');
     expect(enrich).toMatchObject({ handler: OUTBOX_ENRICH_HANDLER, links: [], permissions: [] });

@@ -13,6 +13,7 @@ import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
 import { createIdempotencyTable } from '../../services/shell/index.ts';
 import { subscriptions } from '../topology.ts';
 import { dispatch } from './api/router.ts';
+import { startDashboard } from './dashboard.ts';
 import { platformRoutes } from './api/platform-routes.ts';
 import type { LocalConfig } from './config.ts';
 import { localTables } from './config.ts';
@@ -120,11 +121,19 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     stops.push(() => outbox.stop());
 
     // 5. the API and the site router
+    const dashboard =
+      process.env.SHIPLOG_DASHBOARD === 'off'
+        ? undefined
+        : startDashboard({ dataDir: cfg.dataDir, apiUrl, dynamoEndpoint: db.endpoint, tables: localTables, sitesPort: cfg.sitesPort, log });
+    if (dashboard) stops.push(() => dashboard.close());
     const api = createServer(
-      dispatch([
-        ...platformRoutes({ store, logs, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name), host, urls: (i) => host.urls(i) }),
-        ...services.routes,
-      ]),
+      dispatch(
+        [
+          ...platformRoutes({ store, logs, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name), host, urls: (i) => host.urls(i) }),
+          ...services.routes,
+        ],
+        dashboard && ((req, res) => dashboard.handle(req, res)),
+      ),
     );
     await listen(api, cfg.port);
     stops.push(() => new Promise<void>((r) => api.close(() => r())));

@@ -29,11 +29,13 @@ export interface LocalShiplog {
   stop(): Promise<void>;
 }
 
-export const startShiplog = async (): Promise<LocalShiplog> => {
+export const startShiplog = async (opts: { dashboard?: boolean } = {}): Promise<LocalShiplog> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'shiplog-e2e-'));
   const port = await freePort();
   const sitesPort = await freePort();
-  const env = { ...process.env, SHIPLOG_DATA_DIR: dataDir, SHIPLOG_PORT: String(port), SHIPLOG_SITES_PORT: String(sitesPort) };
+  const env: NodeJS.ProcessEnv = { ...process.env, SHIPLOG_DATA_DIR: dataDir, SHIPLOG_PORT: String(port), SHIPLOG_SITES_PORT: String(sitesPort) };
+  // The dashboard builds itself on first start: only the suites that drive it pay for that.
+  if (!opts.dashboard) env.SHIPLOG_DASHBOARD = 'off';
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['cli/shiplog.mjs', 'dev'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));

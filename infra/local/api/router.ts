@@ -98,13 +98,14 @@ export const readJson = async (req: IncomingMessage, limit = 1 << 20): Promise<u
 };
 
 /**
- * Dispatches a request to the first matching route; unknown paths 404, errors become JSON.
+ * Dispatches a request to the first matching route; other paths go to `fallback` (the dashboard)
+ * or 404; errors become JSON.
  *
  * @example
  * createServer(dispatch(routes))
  */
 export const dispatch =
-  (routes: Route[]) =>
+  (routes: Route[], fallback?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>) =>
   async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     try {
@@ -113,6 +114,8 @@ export const dispatch =
         const params = r.match(url.pathname);
         if (params) return await r.handle({ req, res, params, query: url.searchParams });
       }
+      // Everything that is not the API, git or webhooks is the dashboard's.
+      if (fallback && !/^\/(api|git|webhooks)(\/|$)|^\/healthz$/.test(url.pathname)) return await fallback(req, res);
       sendJson(res, 404, { error: `no route for ${req.method} ${url.pathname}` });
     } catch (err) {
       const status = err instanceof HttpError ? err.status : 500;

@@ -177,6 +177,8 @@ export const buildspecFor = (input: BuildspecInput): string => {
   const lines = ['version: 0.2', 'env:', `  shell: ${q('bash')}`, 'phases:'];
   for (const [phase, commands] of Object.entries(buildspecPhases(input))) {
     lines.push(`  ${phase}:`);
+    // The standard image's default Node is older than what Next.js 16 needs.
+    if (phase === 'install') lines.push('    runtime-versions:', `      nodejs: ${q('20')}`);
     lines.push(`    on-failure: ${q('ABORT')}`, '    commands:', ...commands.map((c) => `      - ${q(c)}`));
   }
   return `${lines.join('\n')}\n`;

@@ -24,7 +24,8 @@ describe('buildspecFor', () => {
     const yaml = buildspecFor(input);
     expect(yaml.startsWith('version: 0.2\nenv:\n  shell: "bash"\nphases:\n')).toBe(true);
     for (const phase of ['install', 'pre_build', 'build', 'post_build']) {
-      expect(yaml).toContain(`  ${phase}:\n    on-failure: "ABORT"\n    commands:\n`);
+      const runtime = phase === 'install' ? '    runtime-versions:\n      nodejs: "20"\n' : '';
+      expect(yaml).toContain(`  ${phase}:\n${runtime}    on-failure: "ABORT"\n    commands:\n`);
       expect(commandsOf(yaml, phase)).toEqual(buildspecPhases(input)[phase as 'build']);
     }
   });

@@ -1,4 +1,5 @@
 import type { BenchSuite } from '../lib.ts';
+import { dashboardBench } from './dashboard.ts';
 import { eventStoreBench } from './event-store.ts';
 import { matcherBench } from './matcher.ts';
 import { outboxBench } from './outbox.ts';
@@ -10,4 +11,5 @@ export const suites: Record<string, BenchSuite> = {
   matcher: matcherBench,
   outbox: outboxBench,
   'push-to-live': pushToLiveBench,
+  dashboard: dashboardBench,
 };

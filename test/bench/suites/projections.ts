@@ -36,7 +36,11 @@ const history = (n: number, seed: number): { events: StoredEvent[]; deployments:
     deployments.push(...h.deployments);
     start = Date.parse(h.events.at(-1)!.metadata.occurredAt) + 1000;
   }
-  return { events: events.slice(0, n), deployments };
+  const kept = events.slice(0, n);
+  const counts = new Map<string, number>();
+  for (const e of kept) if (e.metadata.deploymentId) counts.set(e.metadata.deploymentId, (counts.get(e.metadata.deploymentId) ?? 0) + 1);
+  // Deployments whose first three events made it into the store.
+  return { events: kept, deployments: deployments.filter((d) => (counts.get(d) ?? 0) >= 3) };
 };
 
 const pool = async <T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>) => {
@@ -99,23 +103,25 @@ export const projectionsBench: BenchSuite = async ({ dynamoEndpoint }) => {
   const views = dynamoViewStore({ client, tableName: viewsTable, writeConcurrency: 16 });
   // The store is quiet, so the settle window (events re-checked after the bulk load) can be short.
   const rebuilt = await rebuildProjection({ store, views, projection: deploymentsProjection, registryTtlMs: 0, settleMs: 200 });
-  rows.push(rateRow(`rebuild "deployments" from ${rebuilt.events} events, ${rebuilt.docs} documents (vs iterateAll alone)`, 'events/s', rebuilt.events / rebuilt.seconds, readRate));
-  let all = 0;
-  t0 = performance.now();
-  for (const projection of defaultProjections().filter((p) => p.name !== 'deployments')) {
-    all += (await rebuildProjection({ store, views, projection, registryTtlMs: 0, settleMs: 200 })).events;
-  }
-  rows.push(rateRow('rebuild projects, activity and delivery, one after another (vs iterateAll alone)', 'events/s', all / ((performance.now() - t0) / 1000), readRate));
+  rows.push(rateRow(`rebuild "deployments" from ${rebuilt.events} events until it serves (vs iterateAll alone)`, 'events/s', rebuilt.events / rebuilt.seconds, readRate));
+  rows.push(rateRow(`  same, documents written per second (${rebuilt.docs} documents)`, 'docs/s', rebuilt.docs / rebuilt.seconds));
 
   // 4. replaying one deployment from that store vs the bare query
   const r = seeded(7);
   const ids = Array.from({ length: REPLAYS }, () => r.pick(deployments));
   for (const id of ids.slice(0, 20)) await replayDeployment(store, id);
-  const base = await sample(ids.length, (i) => store.readDeployment(ids[i]!));
-  const replays = await sample(ids.length, (i) => replayDeployment(store, ids[i]!));
-  rows.push(latencyRow(`replay one deployment from a store of ${events.length} events (vs readDeployment)`, replays, base));
-  const at = await sample(ids.length, (i) => replayDeployment(store, ids[i]!, { at: { event: 3 } }));
-  rows.push(latencyRow('replay one deployment --at its 3rd event (vs readDeployment)', at, base));
+  // Interleaved, so both see the same warm-up and the same neighbours.
+  const base: number[] = [];
+  const replays: number[] = [];
+  const at: number[] = [];
+  for (const id of ids) {
+    base.push(...(await sample(1, () => store.readDeployment(id))));
+    replays.push(...(await sample(1, () => replayDeployment(store, id))));
+    at.push(...(await sample(1, () => replayDeployment(store, id, { at: { event: 3 } }))));
+  }
+  const sorted = (xs: number[]) => xs.sort((a, b) => a - b);
+  rows.push(latencyRow(`replay one deployment from a store of ${events.length} events (vs readDeployment)`, sorted(replays), sorted(base)));
+  rows.push(latencyRow('replay one deployment --at its 3rd event (vs readDeployment)', sorted(at), base));
 
   client.destroy();
   return rows;

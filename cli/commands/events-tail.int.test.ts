@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../../events/index.ts';
+import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
+import { eventTypes } from '../../events/upcasters.ts';
+import { tailEvents } from '../../projections/replay/tail.ts';
+import { fakeRuntime, runCommand } from '../../projections/test-local.ts';
+import { scenario } from '../../projections/test-events.ts';
+import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
+import { storedEventFilter, tailCommand } from './events-tail.ts';
+
+const client = testDynamoClient();
+let store: EventStore;
+afterAll(() => client.destroy());
+beforeAll(async () => {
+  const events = uniqueTableName(import.meta.url, 'events');
+  await createEventStoreTable(client, events);
+  store = dynamoEventStore({ client, tableName: events, types: eventTypes });
+});
+
+const append = async (events: StoredEvent[]) => {
+  for (const e of events) {
+    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
+    await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+  }
+};
+
+describe('shiplog events tail', () => {
+  it('follows new events in global order, from now, filtered by a pattern', async () => {
+    const s = scenario('tail');
+    s.created();
+    await append(s.events);
+    await new Promise((r) => setTimeout(r, 20));
+    const shown: string[] = [];
+    const stop = new AbortController();
+    const done = tailEvents({
+      store, pollMs: 30, signal: stop.signal,
+      filter: storedEventFilter('{"detail-type":["EnvVarSet","EnvVarRemoved"]}'),
+      onEvent: (e) => { shown.push(`${e.type}:${e.metadata.version}`); },
+    });
+    const before = s.events.length;
+    s.envSet('A', 'production', 1);
+    s.pushed('main', 1);
+    s.envSet('A', 'production', 2);
+    s.envRemoved('A', 'production', 2);
+    await append(s.events.slice(before));
+    for (let i = 0; i < 100 && shown.length < 3; i++) await new Promise((r) => setTimeout(r, 30));
+    stop.abort();
+    expect(await done).toBe(3);
+    expect(shown).toEqual(['EnvVarSet:2', 'EnvVarSet:4', 'EnvVarRemoved:5']);
+  });
+
+  it('refuses a bad pattern, and says when shiplog is not running', async () => {
+    expect(() => storedEventFilter('{nope')).toThrow(/--pattern must be JSON/);
+    expect(() => storedEventFilter('{"source":"not-an-array"}')).toThrow(/Event pattern is not valid/);
+    const none = fakeRuntime({ dynamoEndpoint: 'http://127.0.0.1:9', tables: {} });
+    none.remove();
+    await expect(none.use(() => runCommand(tailCommand(), []))).rejects.toThrow('shiplog is not running here (start it with `npm start`)');
+  });
+});

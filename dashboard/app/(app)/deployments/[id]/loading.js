@@ -1,0 +1,1 @@
+export { DeploymentLoading as default } from '../../../../views/loading.tsx';

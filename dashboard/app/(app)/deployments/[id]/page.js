@@ -1,0 +1,2 @@
+export { default } from '../../../../views/deployment-page.tsx';
+export const metadata = { title: 'Deployment' };

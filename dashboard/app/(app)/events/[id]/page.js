@@ -1,0 +1,2 @@
+export { default } from '../../../../views/event-page.tsx';
+export const metadata = { title: 'Event' };

@@ -1,0 +1,2 @@
+export { default } from '../../../views/events-page.tsx';
+export const metadata = { title: 'Events' };

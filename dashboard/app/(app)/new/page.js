@@ -1,0 +1,2 @@
+export { default } from '../../../views/new-project-page.tsx';
+export const metadata = { title: 'New project' };

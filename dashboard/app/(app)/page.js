@@ -1,0 +1,2 @@
+export { default } from '../../views/projects-page.tsx';
+export const metadata = { title: 'Projects' };

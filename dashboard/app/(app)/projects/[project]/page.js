@@ -1,0 +1,2 @@
+export { default } from '../../../../views/project-page.tsx';
+export const metadata = { title: 'Project' };

@@ -1,0 +1,2 @@
+export { default } from '../../../../../views/settings-page.tsx';
+export const metadata = { title: 'Settings' };

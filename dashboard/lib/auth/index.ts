@@ -1,0 +1,106 @@
+import { cookies, headers } from 'next/headers';
+import { redirect } from 'next/navigation';
+import { localAuth } from './local.ts';
+import type { AuthPort } from './port.ts';
+import { cookieOptions, csrfToken, isValidCsrf, issueSession, readSession, SESSION_COOKIE, type Session } from './session.ts';
+
+export type { AuthPort, Identity } from './port.ts';
+export type { Session } from './session.ts';
+
+const KEY = Symbol.for('shiplog.dashboard.auth');
+type Holder = { [KEY]?: AuthPort };
+
+/**
+ * The auth adapter this deployment uses, chosen once from `SHIPLOG_DASHBOARD_AUTH`: `local`
+ * (default; the admin of `shiplog dev`, files in `SHIPLOG_DASHBOARD_AUTH_DIR`).
+ * TODO(when the dashboard is hosted on AWS): a Cognito / OIDC `RedirectAuth` adapter here.
+ */
+export const authPort = (): AuthPort => {
+  const holder = globalThis as Holder;
+  if (holder[KEY]) return holder[KEY];
+  const kind = process.env.SHIPLOG_DASHBOARD_AUTH ?? 'local';
+  if (kind !== 'local') throw new Error(`no dashboard auth adapter named "${kind}" (known: local)`);
+  const dir = process.env.SHIPLOG_DASHBOARD_AUTH_DIR;
+  if (!dir) throw new Error('the dashboard needs SHIPLOG_DASHBOARD_AUTH_DIR (set by shiplog dev)');
+  return (holder[KEY] = localAuth(dir));
+};
+
+/** The signed-in session of this request, or null. */
+export const currentSession = async (): Promise<Session | null> => {
+  const value = (await cookies()).get(SESSION_COOKIE)?.value;
+  return readSession(await authPort().sessionKey(), value);
+};
+
+/** The session of this request; otherwise off to the sign-in page. */
+export const requireSession = async (returnTo = '/'): Promise<Session & { csrf: string }> => {
+  const session = await currentSession();
+  if (!session) redirect(`/sign-in?next=${encodeURIComponent(returnTo)}`);
+  return { ...session, csrf: csrfToken(await authPort().sessionKey(), session) };
+};
+
+const isHttps = async (): Promise<boolean> => (await headers()).get('x-forwarded-proto') === 'https';
+
+// Next refuses a server action whose Origin differs from its Host; checked again here so the
+// rule holds whatever sits in front (and for the sign-in action, which has no session yet).
+const isSameOrigin = async (): Promise<boolean> => {
+  const h = await headers();
+  const origin = h.get('origin');
+  const host = h.get('x-forwarded-host') ?? h.get('host');
+  if (!origin || !host) return false;
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+};
+
+/** Thrown by `guard` when a mutation is not allowed; actions turn it into a message. */
+export class ForbiddenError extends Error {}
+
+/**
+ * What every mutation does first: a session, a same-origin request and the session's CSRF token
+ * in the submitted form.
+ *
+ * @example
+ * export async function setEnvVar(_: ActionState, form: FormData) { const session = await guard(form); … }
+ */
+export const guard = async (form: FormData): Promise<Session> => {
+  const session = await currentSession();
+  if (!session) throw new ForbiddenError('You are signed out. Sign in again to continue.');
+  if (!(await isSameOrigin())) throw new ForbiddenError('This request did not come from the dashboard.');
+  if (!isValidCsrf(await authPort().sessionKey(), session, form.get('csrf'))) throw new ForbiddenError('This form has expired. Reload the page and try again.');
+  return session;
+};
+
+// Failed sign-ins per client, to slow down guessing: 10 per 5 minutes.
+const failures = new Map<string, number[]>();
+const WINDOW_MS = 5 * 60_000;
+const clientOf = async () => (await headers()).get('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
+
+/**
+ * Signs in with a username and password; sets the session cookie. Returns an error to show.
+ *
+ * @example
+ * const error = await signInWithPassword(username, password); if (!error) redirect('/');
+ */
+export const signInWithPassword = async (username: string, password: string): Promise<string | null> => {
+  const auth = authPort();
+  if (auth.method !== 'password') return 'This dashboard signs in through its identity provider.';
+  if (!(await isSameOrigin())) return 'This request did not come from the dashboard.';
+  const client = await clientOf();
+  const now = Date.now();
+  const recent = (failures.get(client) ?? []).filter((t) => now - t < WINDOW_MS);
+  if (recent.length >= 10) return 'Too many failed attempts. Wait a few minutes and try again.';
+  const who = await auth.verifyPassword(username, password);
+  if (!who) {
+    failures.set(client, [...recent, now]);
+    return 'That username and password do not match.';
+  }
+  failures.delete(client);
+  (await cookies()).set(SESSION_COOKIE, issueSession(await auth.sessionKey(), who), cookieOptions(await isHttps()));
+  return null;
+};
+
+export const signOut = async (): Promise<void> => {
+  (await cookies()).delete(SESSION_COOKIE);
+};

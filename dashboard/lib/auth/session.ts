@@ -1,0 +1,69 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Identity } from './port.ts';
+
+/**
+ * A signed-in session as the cookie carries it. `sid` is random per sign-in and keys the CSRF
+ * token, so a token from one session is worthless in another.
+ *
+ * @example
+ * const s: Session = { sid: '…', user: { id: 'admin', name: 'admin', provider: 'local' }, iat: 1764…, exp: 1765… };
+ */
+export interface Session {
+  sid: string;
+  user: Identity;
+  /** Seconds since the epoch. */
+  iat: number;
+  exp: number;
+}
+
+export const SESSION_COOKIE = 'shiplog_session';
+export const SESSION_TTL_SECONDS = 7 * 24 * 3600;
+
+const mac = (key: Buffer, purpose: string, value: string): string => createHmac('sha256', key).update(`${purpose}\n${value}`).digest('base64url');
+
+const same = (a: string, b: string): boolean => {
+  const x = Buffer.from(a);
+  const y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+};
+
+/**
+ * A new session for `user`, as the cookie value: `v1.<payload>.<hmac>`.
+ *
+ * @example
+ * cookies().set(SESSION_COOKIE, issueSession(key, user), cookieOptions(secure));
+ */
+export const issueSession = (key: Buffer, user: Identity, nowMs = Date.now()): string => {
+  const iat = Math.floor(nowMs / 1000);
+  const session: Session = { sid: randomBytes(16).toString('base64url'), user, iat, exp: iat + SESSION_TTL_SECONDS };
+  const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
+  return `v1.${payload}.${mac(key, 'session', payload)}`;
+};
+
+/** The session a cookie value carries, if its signature holds and it has not expired. */
+export const readSession = (key: Buffer, value: string | undefined, nowMs = Date.now()): Session | null => {
+  if (!value) return null;
+  const [version, payload, sig] = value.split('.');
+  if (version !== 'v1' || !payload || !sig || !same(sig, mac(key, 'session', payload))) return null;
+  try {
+    const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
+    return typeof session.exp === 'number' && session.exp * 1000 > nowMs ? session : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The CSRF token of a session: every mutation's form carries it. */
+export const csrfToken = (key: Buffer, session: Session): string => mac(key, 'csrf', session.sid);
+
+export const isValidCsrf = (key: Buffer, session: Session, token: unknown): boolean =>
+  typeof token === 'string' && token.length > 0 && same(token, csrfToken(key, session));
+
+/** httpOnly, SameSite=Lax, Secure behind https, for the whole dashboard. */
+export const cookieOptions = (secure: boolean) => ({
+  httpOnly: true,
+  sameSite: 'lax' as const,
+  secure,
+  path: '/',
+  maxAge: SESSION_TTL_SECONDS,
+});

@@ -1,0 +1,129 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { subscriptions } from '../topology.ts';
+import { adapterNeeds, FunctionEnv } from './index.ts';
+import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
+import { awsBuild, awsDeploy, AwsRuntimeEnv } from './runtime/deps.ts';
+
+// What each build and deploy function gets (adapter-access.ts): its environment and its IAM
+// statements, written out in full, under Pulumi mocks.
+
+const artifacts = `arn:aws:s3:::shiplog-ci-artifacts-${BUCKET_SUFFIX}`;
+const sites = `arn:aws:s3:::shiplog-ci-sites-${BUCKET_SUFFIX}`;
+const project = `arn:aws:codebuild:${REGION}:${ACCOUNT}:project/shiplog-ci-build`;
+const idempotencyTable = arnOf('aws:dynamodb/table:Table', 'shiplog-ci-idempotency');
+const siteRole = `arn:aws:iam::${ACCOUNT}:role/shiplog-ci-site`;
+const dlq = (name: string) => ({ actions: ['sqs:SendMessage'], resources: [arnOf('aws:sqs/queue:Queue', `shiplog-ci-${name}-dlq`)] });
+const idempotency = { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [idempotencyTable] };
+
+const base = { SHIPLOG_EVENTS_TABLE: 'shiplog-ci-events', SHIPLOG_BUS_NAME: 'shiplog-ci', SHIPLOG_PREFIX: 'shiplog-ci' };
+const buildEnv = {
+  ...base,
+  SHIPLOG_BUILD_PROJECT: 'shiplog-ci-build',
+  SHIPLOG_BUILD_LOG_GROUP: '/aws/codebuild/shiplog-ci-build',
+  SHIPLOG_BUILD_TIMEOUT_MINUTES: '20',
+  SHIPLOG_ARTIFACTS_BUCKET: `shiplog-ci-artifacts-${BUCKET_SUFFIX}`,
+};
+const deployEnv = {
+  ...base,
+  SHIPLOG_SITES_BUCKET: `shiplog-ci-sites-${BUCKET_SUFFIX}`,
+  SHIPLOG_SITE_ROLE_ARN: siteRole,
+  SHIPLOG_SITE_DOMAIN: 'apps.example.com',
+  SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency',
+};
+const completes = (name: string) => [
+  dlq(name),
+  { actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'], resources: [project] },
+  { actions: ['s3:GetObject'], resources: [`${artifacts}/artifacts/*`] },
+  { actions: ['s3:ListBucket'], resources: [artifacts] },
+  { actions: ['logs:GetLogEvents'], resources: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/shiplog-ci-build:log-stream:*`] },
+];
+const deploys = (name: string) => [
+  dlq(name),
+  {
+    actions: [
+      'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
+      'lambda:GetFunctionConfiguration', 'lambda:GetAlias', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:TagResource',
+    ],
+    resources: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:shiplog-ci-site-*`],
+  },
+  {
+    actions: ['iam:PassRole'],
+    resources: [siteRole],
+    conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
+  },
+  { actions: ['s3:GetObject'], resources: [`${artifacts}/artifacts/*`] },
+  { actions: ['s3:GetObject', 's3:PutObject'], resources: [`${sites}/*`] },
+  { actions: ['s3:ListBucket'], resources: [artifacts, sites] },
+  idempotency,
+];
+
+const expected: [name: string, environment: Record<string, string>, permissions: object[], timeoutSeconds: number | undefined][] = [
+  [
+    'BuildOnDeploymentRequested',
+    { ...buildEnv, SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency' },
+    [
+      dlq('BuildOnDeploymentRequested'),
+      { actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'], resources: [project] },
+      idempotency,
+    ],
+    120,
+  ],
+  ['BuildOnCodeBuildStateChange', buildEnv, completes('BuildOnCodeBuildStateChange'), 120],
+  ['BuildReconcile', buildEnv, completes('BuildReconcile'), 300],
+  ['DeployOnBuildSucceeded', deployEnv, deploys('DeployOnBuildSucceeded'), 900],
+  ['DeployOnBuildEnded', deployEnv, deploys('DeployOnBuildEnded'), 900],
+  ['DeployOnReleaseRequest', deployEnv, deploys('DeployOnReleaseRequest'), 900],
+  ['Projections', base, [dlq('Projections')], undefined],
+];
+
+describe('infra/aws gives each function what its AWS adapters need, and no more', () => {
+  it.each(expected)('%s: environment, permissions and timeout', async (name, environment, permissions, timeoutSeconds) => {
+    const s = await declareUnderMocks(subscriptions);
+    const spec = s.spec(name);
+    expect(await resolved(spec.environment)).toEqual(environment);
+    expect(await resolved(spec.permissions)).toEqual(permissions);
+    expect(spec.timeoutSeconds).toBe(timeoutSeconds);
+    expect(spec.links.map((l) => l.name)).toEqual(['ShiplogEvents', 'ShiplogBus']);
+  });
+
+  it('covers every function of the stack', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    expect(s.specs.map((f) => f.name).sort()).toEqual([...expected.map(([name]) => name), 'OutboxEnrich'].sort());
+  });
+
+  it("passes the site cache table and revalidation queue to the deploy functions, for the site functions' environment", async () => {
+    const siteCache = { table: { name: 'tags', arn: 'arn:aws:dynamodb:::table/tags' }, revalidationQueue: { url: 'https://q', arn: 'arn:aws:sqs:::q' } };
+    const s = await declareUnderMocks(subscriptions, { siteCache });
+    expect(await resolved(s.spec('DeployOnBuildSucceeded').environment)).toEqual({
+      ...deployEnv,
+      SHIPLOG_SITE_CACHE_TABLE: 'tags',
+      SHIPLOG_SITE_REVALIDATION_QUEUE_URL: 'https://q',
+    });
+    expect(await resolved(s.spec('BuildReconcile').environment)).toEqual(buildEnv);
+  });
+
+  it('refuses a build entry it has not decided the rights of', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    expect(() => adapterNeeds({} as never, 'services/build/lambda.somethingNew', s.stack.adapters.resources)).toThrow(/somethingNew/);
+    expect(adapterNeeds({} as never, 'services/subscriptions/lambda.fanout', s.stack.adapters.resources)).toEqual({});
+  });
+});
+
+describe('the environment infra/aws sets is the one infra/aws/runtime reads', () => {
+  const saved = { ...process.env };
+  afterEach(() => {
+    process.env = { ...saved };
+  });
+
+  it('names every AwsRuntimeEnv variable as FunctionEnv does', () => {
+    for (const [key, name] of Object.entries(AwsRuntimeEnv)) expect(FunctionEnv[key as keyof typeof FunctionEnv], key).toBe(name);
+  });
+
+  it('is enough for the AWS composition roots of build and deploy', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('BuildReconcile').environment)) };
+    expect(() => awsBuild()).not.toThrow();
+    process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('DeployOnReleaseRequest').environment)) };
+    expect(() => awsDeploy()).not.toThrow();
+  });
+});

@@ -1,0 +1,138 @@
+import type { Input } from '@pulumi/pulumi';
+import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
+import { FunctionEnv, siteFunctionPattern } from './names.ts';
+import type { SiteCache } from './site-role.ts';
+import type { FunctionNeeds } from './subscription.ts';
+
+/**
+ * The resources the AWS build and deploy adapters use, as their functions see them.
+ *
+ * @example
+ * const r: AdapterResources = { prefix: 'shiplog', scope, buildProject: { name: project.name, arn: project.arn }, … };
+ */
+export interface AdapterResources {
+  prefix: string;
+  scope: AccountScope;
+  buildProject: NamedArn;
+  buildLogGroup: NamedArn;
+  buildTimeoutMinutes: number;
+  artifactsBucket: NamedArn;
+  sitesBucket: NamedArn;
+  siteRoleArn: Input<string>;
+  siteDomain: Input<string>;
+  idempotencyTable: NamedArn;
+  siteCache: SiteCache;
+}
+
+/**
+ * A resource's name and ARN.
+ *
+ * @example
+ * const project: NamedArn = { name: p.name, arn: p.arn };
+ */
+export interface NamedArn {
+  name: Input<string>;
+  arn: Input<string>;
+}
+
+/** What each AWS build entry calls (services/build/lambda.ts through infra/aws/runtime/deps.ts). */
+const BUILD_ENTRIES: Record<string, { starts: boolean; completes: boolean; idempotent: boolean; timeoutSeconds: number }> = {
+  // codeBuildScheduler.submit: reads the lane, starts one build, stops superseded ones.
+  'services/build/lambda.onDeploymentRequested': { starts: true, completes: false, idempotent: true, timeoutSeconds: 120 },
+  // codeBuildCompletions: reads builds, the artifact manifest and, for a failure, the log tail.
+  'services/build/lambda.onCodeBuildStateChange': { starts: false, completes: true, idempotent: false, timeoutSeconds: 120 },
+  'services/build/lambda.reconcile': { starts: false, completes: true, idempotent: false, timeoutSeconds: 300 },
+};
+const DEPLOY_MODULE = 'services/deploy/lambda.';
+/** Publishing waits up to 5 minutes for a function update (aws-host.ts) after copying the assets. */
+const DEPLOY_TIMEOUT_SECONDS = 900;
+
+/**
+ * Read and write of handled event ids: the calls of Powertools' `DynamoDBPersistenceLayer`.
+ *
+ * @example
+ * idempotencyAccess(table.arn); // [{ actions: ['dynamodb:GetItem', …], resources: [table.arn] }]
+ */
+export const idempotencyAccess = (tableArn: Input<string>): PermissionSpec[] => [
+  { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [tableArn] },
+];
+
+const buildAccess = ({ pulumi }: Cloud, r: AdapterResources, entry: (typeof BUILD_ENTRIES)[string]): PermissionSpec[] => [
+  {
+    actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds', ...(entry.starts ? ['codebuild:StartBuild', 'codebuild:StopBuild'] : [])],
+    resources: [r.buildProject.arn],
+  },
+  ...(entry.completes
+    ? [
+        { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${r.artifactsBucket.arn}/artifacts/*`] },
+        { actions: ['s3:ListBucket'], resources: [r.artifactsBucket.arn] },
+        { actions: ['logs:GetLogEvents'], resources: [pulumi.interpolate`${r.buildLogGroup.arn}:log-stream:*`] },
+      ]
+    : []),
+  ...(entry.idempotent ? idempotencyAccess(r.idempotencyTable.arn) : []),
+];
+
+const deployAccess = ({ pulumi }: Cloud, r: AdapterResources): PermissionSpec[] => {
+  const { region, accountId } = r.scope;
+  return [
+    {
+      actions: [
+        'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
+        'lambda:GetFunctionConfiguration', 'lambda:GetAlias', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:TagResource',
+      ],
+      resources: [pulumi.interpolate`arn:aws:lambda:${region}:${accountId}:function:${siteFunctionPattern(r.prefix)}`],
+    },
+    {
+      actions: ['iam:PassRole'],
+      resources: [r.siteRoleArn],
+      conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
+    },
+    // Reading a build's output, and (CreateFunction, UpdateFunctionCode) its server zip, read with the caller's rights.
+    { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${r.artifactsBucket.arn}/artifacts/*`] },
+    { actions: ['s3:GetObject', 's3:PutObject'], resources: [pulumi.interpolate`${r.sitesBucket.arn}/*`] },
+    // Without ListBucket a missing object is a 403, which the adapters would read as misconfiguration.
+    { actions: ['s3:ListBucket'], resources: [r.artifactsBucket.arn, r.sitesBucket.arn] },
+    ...idempotencyAccess(r.idempotencyTable.arn),
+  ];
+};
+
+/**
+ * What one function needs for the AWS adapters, by its handler: the build entries get the
+ * CodeBuild project, the artifacts and the build logs; the deploy entries the site functions,
+ * the site role and the buckets; everything else nothing. A new build entry must be listed here
+ * first, so it never runs with rights nobody decided on.
+ *
+ * @example
+ * adapterNeeds(cloud, 'services/deploy/lambda.onBuildSucceeded', resources).environment?.SHIPLOG_SITES_BUCKET;
+ */
+export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources): FunctionNeeds => {
+  const entry = BUILD_ENTRIES[handler];
+  if (handler.startsWith('services/build/lambda.') && !entry) throw new Error(`${handler}: no AWS access is declared for this build entry`);
+  if (entry) {
+    return {
+      environment: {
+        [FunctionEnv.buildProject]: r.buildProject.name,
+        [FunctionEnv.buildLogGroup]: r.buildLogGroup.name,
+        [FunctionEnv.buildTimeoutMinutes]: String(r.buildTimeoutMinutes),
+        [FunctionEnv.artifactsBucket]: r.artifactsBucket.name,
+        ...(entry.idempotent ? { [FunctionEnv.idempotencyTable]: r.idempotencyTable.name } : {}),
+      },
+      permissions: buildAccess(cloud, r, entry),
+      timeoutSeconds: entry.timeoutSeconds,
+    };
+  }
+  if (!handler.startsWith(DEPLOY_MODULE)) return {};
+  const { table, revalidationQueue } = r.siteCache;
+  return {
+    environment: {
+      [FunctionEnv.sitesBucket]: r.sitesBucket.name,
+      [FunctionEnv.siteRoleArn]: r.siteRoleArn,
+      [FunctionEnv.siteDomain]: r.siteDomain,
+      [FunctionEnv.idempotencyTable]: r.idempotencyTable.name,
+      ...(table ? { [FunctionEnv.siteCacheTable]: table.name } : {}),
+      ...(revalidationQueue ? { [FunctionEnv.siteRevalidationQueueUrl]: revalidationQueue.url } : {}),
+    },
+    permissions: deployAccess(cloud, r),
+    timeoutSeconds: DEPLOY_TIMEOUT_SECONDS,
+  };
+};

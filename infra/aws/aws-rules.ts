@@ -1,0 +1,51 @@
+import { policies } from '../topology.ts';
+import type { EventPattern } from '../topology-types.ts';
+import type { RuleSpec } from './subscription.ts';
+
+/**
+ * How often reconciliation looks for builds whose completion event was lost.
+ *
+ * @example
+ * awsRules('shiplog-build').find((r) => r.name === 'BuildReconcile')?.trigger; // { busName: 'default', schedule: 'rate(5 minutes)' }
+ */
+export const RECONCILE_SCHEDULE = 'rate(5 minutes)';
+
+/**
+ * CodeBuild's state changes of one project, except `IN_PROGRESS` (the handler ignores it). The
+ * finished statuses are not listed one by one, so a status CodeBuild adds still arrives.
+ *
+ * @example
+ * codeBuildStateChangePattern('shiplog-build').detail['project-name']; // ['shiplog-build']
+ */
+export const codeBuildStateChangePattern = (projectName: string) =>
+  ({
+    source: ['aws.codebuild'],
+    'detail-type': ['CodeBuild Build State Change'],
+    detail: { 'project-name': [projectName], 'build-status': [{ 'anything-but': ['IN_PROGRESS'] }] },
+  }) satisfies EventPattern;
+
+/**
+ * The rules only the AWS runtime has, beside the topology's subscriptions: CodeBuild publishes
+ * its state changes to the account's default bus, never to ours, and reconciliation runs on a
+ * schedule (the local runtime's scheduler reports completions itself). Both are delivered with
+ * the topology's service policy and a dead-letter queue.
+ *
+ * @example
+ * for (const rule of awsRules(names.buildProject)) declareRule(cloud, { rule, prefix, declareFunction, links, environment });
+ */
+export const awsRules = (buildProject: string): RuleSpec[] => [
+  {
+    name: 'BuildOnCodeBuildStateChange',
+    handler: 'services/build/lambda.onCodeBuildStateChange',
+    description: 'turns a finished CodeBuild build into BuildSucceeded, BuildFailed, BuildTimedOut or BuildCanceled',
+    policy: { ...policies.service },
+    trigger: { busName: 'default', pattern: codeBuildStateChangePattern(buildProject) },
+  },
+  {
+    name: 'BuildReconcile',
+    handler: 'services/build/lambda.reconcile',
+    description: 'reports finished builds whose CodeBuild state change was lost, so no deployment stays building',
+    policy: { ...policies.service },
+    trigger: { busName: 'default', schedule: RECONCILE_SCHEDULE },
+  },
+];

@@ -1,0 +1,136 @@
+import type * as AwsModule from '@pulumi/aws';
+import type { Input } from '@pulumi/pulumi';
+import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
+import type { StackNames } from './names.ts';
+import { assumeRolePolicy, policyDocument } from './permissions.ts';
+
+/**
+ * The build environment: Ubuntu 22.04 with git, zip, the aws CLI and Node 20 beside the image's
+ * default Node 18. Medium compute (4 vCPU, 7 GB): `next build` of a real app can run out of
+ * memory on the 3 GB small one.
+ *
+ * TODO(before the first AWS build): the buildspec (services/build/adapters/buildspec.ts) must
+ * select Node 20 (`runtime-versions: nodejs: 20` in `install`); without it builds run on Node 18,
+ * which current Next.js refuses.
+ *
+ * @example
+ * BUILD_ENVIRONMENT.image; // 'aws/codebuild/standard:7.0'
+ */
+export const BUILD_ENVIRONMENT = {
+  type: 'LINUX_CONTAINER',
+  computeType: 'BUILD_GENERAL1_MEDIUM',
+  image: 'aws/codebuild/standard:7.0',
+  imagePullCredentialsType: 'CODEBUILD',
+} as const;
+
+/**
+ * The build timeout when the stack input gives none (`SHIPLOG_BUILD_TIMEOUT_MINUTES`'s default).
+ *
+ * @example
+ * declareBuildRunner(cloud, { ..., timeoutMinutes: DEFAULT_BUILD_TIMEOUT_MINUTES });
+ */
+export const DEFAULT_BUILD_TIMEOUT_MINUTES = 20;
+
+/**
+ * How long build logs are kept. The dashboard links a deployment's log; past this it is gone,
+ * while the deployment's events (with the failure's log tail) stay.
+ *
+ * @example
+ * new aws.cloudwatch.LogGroup('BuildLogs', { retentionInDays: BUILD_LOG_RETENTION_DAYS });
+ */
+export const BUILD_LOG_RETENTION_DAYS = 90;
+
+/**
+ * CodeBuild requires a buildspec on a project without a source. shiplog passes the real one with
+ * every `StartBuild` (`buildspecOverride`), so a build started any other way fails at once.
+ *
+ * @example
+ * new aws.codebuild.Project('Build', { source: { type: 'NO_SOURCE', buildspec: PLACEHOLDER_BUILDSPEC } });
+ */
+export const PLACEHOLDER_BUILDSPEC = [
+  'version: 0.2',
+  'phases:',
+  '  build:',
+  '    commands:',
+  `      - "echo 'shiplog passes the buildspec with StartBuild; this project is not built on its own' >&2; exit 1"`,
+  '',
+].join('\n');
+
+/**
+ * What CodeBuild itself may do while it runs a shiplog build: read the env var parameters of this
+ * stage (`/<prefix>/env/*`, decrypted through SSM only), read pushed sources, upload artifacts,
+ * and write to its log group.
+ *
+ * @example
+ * policyDocument(cloud, codeBuildServiceAccess(cloud, { prefix: 'shiplog', scope, artifactsBucketArn, logGroupArn }));
+ */
+export const codeBuildServiceAccess = (
+  { pulumi }: Cloud,
+  input: { prefix: string; scope: AccountScope; artifactsBucketArn: Input<string>; logGroupArn: Input<string> },
+): PermissionSpec[] => {
+  const { region, accountId } = input.scope;
+  const parameters = pulumi.interpolate`arn:aws:ssm:${region}:${accountId}:parameter/${input.prefix}/env/*`;
+  return [
+    { actions: ['ssm:GetParameters'], resources: [parameters] },
+    {
+      // SecureString parameters with the default key (aws/ssm): decrypted only through SSM, for our parameters.
+      actions: ['kms:Decrypt'],
+      resources: [pulumi.interpolate`arn:aws:kms:${region}:${accountId}:key/*`],
+      conditions: [
+        { test: 'StringEquals', variable: 'kms:ViaService', values: [pulumi.interpolate`ssm.${region}.amazonaws.com`] },
+        { test: 'StringLike', variable: 'kms:EncryptionContext:PARAMETER_ARN', values: [parameters] },
+      ],
+    },
+    { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/sources/*`] },
+    { actions: ['s3:PutObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/artifacts/*`] },
+    { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [input.logGroupArn, pulumi.interpolate`${input.logGroupArn}:*`] },
+  ];
+};
+
+/**
+ * The CodeBuild project every shiplog build runs in, its log group and its service role. The
+ * project has no source and no artifacts of its own: `StartBuild` passes the source, the
+ * buildspec, the environment and the log stream of each build (services/build/adapters/aws-codebuild.ts).
+ *
+ * @example
+ * const runner = declareBuildRunner(cloud, { names, scope, artifacts: bucket, timeoutMinutes: 20 });
+ * runner.project.name; // 'shiplog-build'
+ */
+export const declareBuildRunner = (
+  cloud: Cloud,
+  input: { names: StackNames; scope: AccountScope; artifacts: AwsModule.s3.Bucket; timeoutMinutes: number },
+) => {
+  const { aws } = cloud;
+  const { names, timeoutMinutes } = input;
+  if (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 5 || timeoutMinutes > 2160) {
+    throw new Error(`build timeout ${timeoutMinutes} is not a whole number of minutes from 5 to 2160 (CodeBuild's range)`);
+  }
+  const logGroup = new aws.cloudwatch.LogGroup('BuildLogs', { name: names.buildLogGroup, retentionInDays: BUILD_LOG_RETENTION_DAYS });
+  const role = new aws.iam.Role('BuildRole', {
+    description: 'shiplog builds: what CodeBuild may do while it runs one',
+    assumeRolePolicy: assumeRolePolicy(cloud, 'codebuild.amazonaws.com', input.scope.accountId),
+  });
+  const policy = new aws.iam.RolePolicy('BuildRolePolicy', {
+    role: role.id,
+    policy: policyDocument(cloud, codeBuildServiceAccess(cloud, {
+      prefix: names.prefix, scope: input.scope, artifactsBucketArn: input.artifacts.arn, logGroupArn: logGroup.arn,
+    })),
+  });
+  const project = new aws.codebuild.Project(
+    'Build',
+    {
+      name: names.buildProject,
+      description: 'shiplog builds: one per deployment, started by the build service with its own buildspec',
+      serviceRole: role.arn,
+      source: { type: 'NO_SOURCE', buildspec: PLACEHOLDER_BUILDSPEC },
+      artifacts: { type: 'NO_ARTIFACTS' },
+      environment: { ...BUILD_ENVIRONMENT },
+      logsConfig: { cloudwatchLogs: { status: 'ENABLED', groupName: logGroup.name }, s3Logs: { status: 'DISABLED' } },
+      buildTimeout: timeoutMinutes,
+      queuedTimeout: 60,
+    },
+    // A build started before the role's policy exists could not read its parameters.
+    { dependsOn: [policy] },
+  );
+  return { project, logGroup, role, policy };
+};

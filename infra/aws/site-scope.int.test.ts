@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { siteFunctionName } from '../../services/deploy/adapters/aws-site.ts';
+import { subscriptions } from '../topology.ts';
+import { stackNames } from './index.ts';
+import { ACCOUNT, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
+
+// Deploy functions create and change Lambda functions. These tests hold them to their stage's
+// site functions: no statement of any function may reach a Lambda function that is not one.
+
+/** IAM's resource matching: `*` any run of characters (colons included), `?` one character. */
+const iamMatches = (pattern: string, arn: string): boolean =>
+  new RegExp(`^${pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('')}$`).test(arn);
+
+const fnArn = (name: string, account = ACCOUNT, region = REGION) => `arn:aws:lambda:${region}:${account}:function:${name}`;
+/** How `sst.aws.Function` names a stage's functions (`$app-$stage-<Name>Function-<8 random>`). */
+const sstName = (stage: string, name: string) => `shiplog-${stage}-${name.replace(/[^a-zA-Z0-9]/g, '')}Function-abcdefgh`;
+
+/** Every Lambda statement of every function of a stage, with the function it belongs to. */
+const lambdaStatements = async (stage: string) => {
+  const s = await declareUnderMocks(subscriptions, { stage });
+  const out: { fn: string; actions: string[]; resources: string[] }[] = [];
+  for (const spec of s.specs) {
+    const own = await resolved(spec.permissions);
+    const linked = await resolved(spec.links.flatMap((l) => l.permissions));
+    for (const p of [...own, ...linked]) {
+      if (p.actions.some((a) => a.startsWith('lambda:') || a === '*')) out.push({ fn: spec.name, actions: p.actions, resources: p.resources });
+    }
+  }
+  return { s, out };
+};
+
+describe('deploy functions reach only the site functions of their stage', () => {
+  it('grants Lambda actions to the deploy functions alone, on the site function pattern alone', async () => {
+    const { out } = await lambdaStatements('ci');
+    expect([...new Set(out.map((o) => o.fn))].sort()).toEqual(['DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnReleaseRequest']);
+    for (const o of out) expect(o.resources).toEqual([fnArn('shiplog-ci-site-*')]);
+  });
+
+  it("matches the stage's site functions, their versions and aliases, however long the project id", async () => {
+    const { out } = await lambdaStatements('ci');
+    const [pattern] = out[0]?.resources ?? [];
+    for (const project of ['web', 'a', 'x'.repeat(80)]) {
+      const name = siteFunctionName('shiplog-ci', project);
+      for (const arn of [fnArn(name), `${fnArn(name)}:production`, `${fnArn(name)}:17`]) expect(iamMatches(pattern!, arn), arn).toBe(true);
+    }
+  });
+
+  it("matches none of the stack's own functions, nor another stage's, account's or region's", async () => {
+    const { s, out } = await lambdaStatements('ci');
+    const others = [
+      ...s.specs.flatMap((f) => [fnArn(f.name), fnArn(sstName('ci', f.name)), fnArn(`shiplog-ci-${f.name}`)]),
+      fnArn('shiplog-ci-build'),
+      fnArn('shiplog-ci-site'),
+      fnArn('shiplog-ci-sitefoo'),
+      fnArn('shiplog-site-web'),
+      fnArn('shiplog-ci2-site-web'),
+      fnArn(siteFunctionName('shiplog-ci', 'web'), '210987654321'),
+      fnArn(siteFunctionName('shiplog-ci', 'web'), ACCOUNT, 'us-east-1'),
+    ];
+    for (const o of out) for (const r of o.resources) for (const arn of others) expect(iamMatches(r, arn), `${o.fn}: ${r} reaches ${arn}`).toBe(false);
+  });
+
+  it('lets no stage reach the functions of another', async () => {
+    const stages = ['production', 'ci', 'pr-12', 'ci-2', 'websites', 'sitex'];
+    // One stage at a time: each declaration sets the Pulumi mocks afresh.
+    for (const stage of stages) {
+      const { out } = await lambdaStatements(stage);
+      for (const other of stages.filter((x) => x !== stage)) {
+        const prefix = stackNames('shiplog', other).prefix;
+        const theirs = [fnArn(siteFunctionName(prefix, 'web')), ...subscriptions.map((sub) => fnArn(sstName(other, sub.name)))];
+        for (const o of out) for (const r of o.resources) for (const arn of theirs) expect(iamMatches(r, arn), `${stage} reaches ${arn}`).toBe(false);
+      }
+    }
+  });
+
+  it('refuses stage names whose functions would look like site functions', () => {
+    for (const stage of ['site', 'pr-site', 'site-2', 'a-site-b']) expect(() => stackNames('shiplog', stage), stage).toThrow(/site/);
+    for (const stage of ['sites', 'websites', 'sitex', 'pr-12']) expect(() => stackNames('shiplog', stage)).not.toThrow();
+    expect(() => stackNames('shiplog', 'x'.repeat(40))).toThrow(/longer than/);
+  });
+
+  it('lets deploy functions pass the site role, to Lambda, and no other role', async () => {
+    const { s } = await lambdaStatements('ci');
+    for (const spec of s.specs) {
+      const passes = (await resolved(spec.permissions)).filter((p) => p.actions.some((a) => a.startsWith('iam:')));
+      if (!spec.name.startsWith('Deploy')) {
+        expect(passes, spec.name).toEqual([]);
+        continue;
+      }
+      expect(passes).toEqual([
+        {
+          actions: ['iam:PassRole'],
+          resources: [`arn:aws:iam::${ACCOUNT}:role/shiplog-ci-site`],
+          conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
+        },
+      ]);
+    }
+  });
+});

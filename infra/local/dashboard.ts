@@ -1,0 +1,240 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureAdminCredential } from '../../dashboard/lib/auth/credential.ts';
+
+const FINGERPRINT = 'shiplog-fingerprint';
+// What the dashboard's build is made of: its own sources and the repository code it imports.
+const SOURCES = ['app', 'views', 'components', 'lib', 'next.config.mjs', 'package.json'];
+const SHARED = ['events', 'projections', 'services/build/log-store.ts'];
+
+const walk = (path: string, out: string[]): void => {
+  if (!existsSync(path)) return;
+  if (statSync(path).isFile()) {
+    if (!/\.test\.ts$/.test(path)) out.push(path);
+    return;
+  }
+  for (const name of readdirSync(path).sort()) {
+    if (name === 'node_modules' || name === '.next' || name === 'schemas') continue;
+    walk(join(path, name), out);
+  }
+};
+
+/**
+ * A hash of everything a dashboard build is made from, so a build made from other sources
+ * (after a `git pull`) is rebuilt, and an up-to-date one is reused.
+ *
+ * @example
+ * sourceFingerprint('/repo/dashboard'); // 'sha256:…'
+ */
+export const sourceFingerprint = (dashboardDir: string): string => {
+  const root = join(dashboardDir, '..');
+  const files: string[] = [];
+  for (const p of SOURCES) walk(join(dashboardDir, p), files);
+  for (const p of SHARED) walk(join(root, p), files);
+  const hash = createHash('sha256');
+  hash.update(createRequire(join(dashboardDir, 'package.json'))('next/package.json').version as string);
+  for (const f of files) hash.update(`\0${relative(root, f)}\0`).update(readFileSync(f));
+  return `sha256:${hash.digest('hex')}`;
+};
+
+/** Whether `dashboard/.next` holds a production build of the current sources. */
+export const isBuildCurrent = (dashboardDir: string): boolean => {
+  const dist = join(dashboardDir, '.next');
+  if (!existsSync(join(dist, 'BUILD_ID'))) return false;
+  try {
+    return readFileSync(join(dist, FINGERPRINT), 'utf8').trim() === sourceFingerprint(dashboardDir);
+  } catch {
+    return false;
+  }
+};
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// One build at a time per dashboard folder, across processes (parallel test files each start one).
+const withLock = async <T>(dashboardDir: string, fn: () => Promise<T>): Promise<T> => {
+  const lock = join(tmpdir(), `shiplog-dashboard-build-${createHash('sha256').update(dashboardDir).digest('hex').slice(0, 12)}.lock`);
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 20 * 60_000) rmSync(lock, { recursive: true, force: true });
+      else await sleep(500);
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+};
+
+/**
+ * Runs `next build` in the dashboard folder unless its build is current, logging progress.
+ * Returns how long the build took (0 when none was needed).
+ *
+ * @example
+ * const ms = await ensureDashboardBuild('/repo/dashboard', (l) => console.error(l));
+ */
+export const ensureDashboardBuild = async (dashboardDir: string, log: (line: string) => void): Promise<number> =>
+  withLock(dashboardDir, async () => {
+    if (isBuildCurrent(dashboardDir)) return 0;
+    const fingerprint = sourceFingerprint(dashboardDir);
+    log('dashboard: building (next build; the first start takes a while)…');
+    const started = Date.now();
+    const bin = createRequire(join(dashboardDir, 'package.json')).resolve('next/dist/bin/next');
+    const tail: string[] = [];
+    const code = await new Promise<number>((resolve, reject) => {
+      const child = spawn(process.execPath, [bin, 'build'], {
+        cwd: dashboardDir,
+        env: { ...process.env, NEXT_TELEMETRY_DISABLED: '1', NODE_ENV: 'production', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const onData = (chunk: Buffer) => {
+        for (const line of chunk.toString().split('\n')) {
+          const l = line.trimEnd();
+          if (!l.trim()) continue;
+          tail.push(l);
+          if (tail.length > 40) tail.shift();
+          if (/Compiled|Creating|Collecting|Generating static pages.*in|Finalizing|Failed|Error|error/.test(l)) log(`dashboard build: ${l.trim()}`);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('error', reject);
+      child.on('close', (c) => resolve(c ?? 1));
+    });
+    if (code !== 0) throw new Error(`next build failed (exit ${code}):\n${tail.join('\n')}`);
+    writeFileSync(join(dashboardDir, '.next', FINGERPRINT), `${fingerprint}\n`);
+    const ms = Date.now() - started;
+    log(`dashboard: built in ${(ms / 1000).toFixed(1)} s`);
+    return ms;
+  });
+
+/**
+ * What the local dashboard needs from the runtime that mounts it.
+ *
+ * @example
+ * { dataDir, apiUrl: 'http://localhost:3000', dynamoEndpoint, tables: localTables, sitesPort: 3001 }
+ */
+export interface DashboardOptions {
+  dataDir: string;
+  /** The platform API the dashboard sends commands to (and reads build logs from). */
+  apiUrl: string;
+  dynamoEndpoint: string;
+  tables: { events: string; views: string };
+  sitesPort: number;
+  log?: (line: string) => void;
+  /** `SHIPLOG_ADMIN_PASSWORD` sets the admin password; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** The Next.js app; default the repository's `dashboard/`. */
+  dir?: string;
+}
+
+/**
+ * The dashboard, served in-process by Next.js. `handle` answers every request the API does not
+ * (mount it as the API server's fallback); until the first build is done it answers 503 with a
+ * page that reloads itself. `ready` settles when Next serves (or the build failed).
+ *
+ * @example
+ * const dashboard = startDashboard({ dataDir, apiUrl, dynamoEndpoint, tables: localTables, sitesPort });
+ * createServer((req, res) => routeOr(req, res, () => dashboard.handle(req, res)));
+ */
+export interface LocalDashboard {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  ready: Promise<void>;
+  close(): Promise<void>;
+}
+
+// The slice of Next's custom-server API used here (`next({ dir, dev: false })`).
+interface NextApp {
+  prepare(): Promise<void>;
+  getRequestHandler(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  close(): Promise<void>;
+}
+type CreateNext = (opts: { dir: string; dev: boolean; quiet?: boolean; customServer?: boolean }) => NextApp;
+
+const defaultDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
+
+const page = (status: number, title: string, body: string, refresh: boolean) =>
+  `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${refresh ? '<meta http-equiv="refresh" content="3">' : ''}<title>${title} · shiplog</title>` +
+  `<style>body{font:15px/1.5 system-ui,sans-serif;background:#fafafa;color:#171717;display:flex;min-height:100vh;align-items:center;justify-content:center;margin:0}main{max-width:460px;padding:32px;background:#fff;border:1px solid #e6e6e6;border-radius:12px}pre{white-space:pre-wrap;font-size:12px;color:#6b6b6b}</style>` +
+  `</head><body><main data-status="${status}"><h1>${title}</h1>${body}</main></body></html>`;
+
+const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+
+export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const env = opts.env ?? process.env;
+  const dir = opts.dir ?? defaultDir;
+  const authDir = join(opts.dataDir, 'dashboard');
+  const startedAt = Date.now();
+  let handler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
+  let app: NextApp | undefined;
+  let failure: Error | undefined;
+
+  // Everything the dashboard's server side reads comes from the environment, as on AWS.
+  Object.assign(process.env, {
+    SHIPLOG_DASHBOARD_AUTH: 'local',
+    SHIPLOG_DASHBOARD_AUTH_DIR: authDir,
+    SHIPLOG_DASHBOARD_API_URL: opts.apiUrl,
+    SHIPLOG_DASHBOARD_DYNAMO_ENDPOINT: opts.dynamoEndpoint,
+    SHIPLOG_DASHBOARD_EVENTS_TABLE: opts.tables.events,
+    SHIPLOG_DASHBOARD_VIEWS_TABLE: opts.tables.views,
+    SHIPLOG_DASHBOARD_SITES_PORT: String(opts.sitesPort),
+  });
+
+  const ready = (async () => {
+    // 1. the admin: printed once, when first created; only its scrypt hash is kept
+    const admin = await ensureAdminCredential(authDir, { ...(env.SHIPLOG_ADMIN_PASSWORD ? { password: env.SHIPLOG_ADMIN_PASSWORD } : {}) });
+    if (admin.created) {
+      log(`dashboard: ${opts.apiUrl}  sign in as ${admin.username} with password ${admin.created}`);
+      log('dashboard: the password is shown this once (only its hash is kept); set SHIPLOG_ADMIN_PASSWORD to choose another');
+    } else {
+      log(`dashboard: ${opts.apiUrl}  (sign in as ${admin.username})`);
+    }
+    // 2. the build, when there is none of the current sources
+    await ensureDashboardBuild(dir, log);
+    // 3. Next.js in this process
+    // Resolved from the dashboard's folder, and untyped here: Next's types would re-type process.env for the whole repo.
+    const createNext = createRequire(join(dir, 'package.json'))('next') as CreateNext;
+    app = createNext({ dir, dev: false, quiet: true, customServer: true });
+    await app.prepare();
+    handler = app.getRequestHandler();
+    log(`dashboard: ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+  })().catch((err: unknown) => {
+    failure = err as Error;
+    log(`dashboard: could not start: ${failure.message}`);
+  });
+
+  return {
+    handle: (req, res) => {
+      if (handler) {
+        handler(req, res).catch((err: unknown) => {
+          log(`dashboard: ${(err as Error).message}`);
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.end();
+        });
+        return;
+      }
+      const status = failure ? 500 : 503;
+      const html = failure
+        ? page(500, 'The dashboard did not start', `<p>See the output of <code>shiplog dev</code>.</p><pre>${escapeHtml(failure.message.slice(-2000))}</pre>`, false)
+        : page(503, 'The dashboard is starting', `<p>Building it for the first time; this page reloads itself. (${Math.round((Date.now() - startedAt) / 1000)} s so far)</p>`, true);
+      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...(failure ? {} : { 'retry-after': '3' }) });
+      res.end(html);
+    },
+    ready: ready.then(() => (failure ? Promise.reject(failure) : undefined)),
+    close: async () => {
+      await ready;
+      await app?.close();
+    },
+  };
+};

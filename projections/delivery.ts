@@ -1,0 +1,50 @@
+import { StreamPrefix } from '../events/index.ts';
+import type { DocKey, Projection, ProjectionEvent } from './types.ts';
+import { evolveDeliveryFacts, initialDeliveryFacts, type DeliveryFacts } from './views/dora.ts';
+
+/**
+ * Where the `delivery` projection keeps the delivery facts of each deployment: under
+ * `delivery#<project>`, listed by request time for windowed metrics.
+ *
+ * @example
+ * deliveryKeys.facts('web', 'd1'); // { pk: 'delivery#web', sk: 'd1' }
+ */
+export const deliveryKeys = {
+  facts: (projectId: string, deploymentId: string): DocKey => ({ pk: `delivery#${projectId}`, sk: deploymentId }),
+  list: (projectId: string): string => `delivery#${projectId}`,
+};
+
+const keysOf = (e: ProjectionEvent): DocKey[] => {
+  const p = e.metadata.projectId;
+  switch (e.type) {
+    case 'DeploymentRequested':
+    case 'DeploymentLive':
+    case 'DeploymentFailed':
+      return [deliveryKeys.facts(p, e.data.deploymentId)];
+    case 'RolledBack':
+      return [deliveryKeys.facts(p, e.data.fromDeploymentId)];
+    case 'AlarmRaised':
+    case 'AlarmCleared':
+      return e.data.deploymentId ? [deliveryKeys.facts(p, e.data.deploymentId)] : [];
+    default:
+      return [];
+  }
+};
+
+/**
+ * Delivery facts per deployment, from which `readModels().deliveryMetrics` computes the DORA
+ * four of a project over any window.
+ *
+ * @example
+ * (await models.deliveryMetrics('web')).leadTime.medianMs;
+ */
+export const deliveryProjection: Projection<DeliveryFacts> = {
+  name: 'delivery',
+  version: 1,
+  streams: [StreamPrefix.deployment, StreamPrefix.release, StreamPrefix.alarm],
+  keysOf,
+  initialState: (key) => initialDeliveryFacts(key.sk, key.pk.slice('delivery#'.length)),
+  evolve: evolveDeliveryFacts,
+  listEntryOf: (state) =>
+    state.requestedAt ? { lpk: deliveryKeys.list(state.projectId), lsk: `${state.requestedAt}#${state.deploymentId}`, item: state } : undefined,
+};

@@ -1,0 +1,75 @@
+import { StreamPrefix } from '../events/index.ts';
+import type { DocKey, ListEntry, Projection, ProjectionEvent } from './types.ts';
+import {
+  evolveBuildAttempt, evolveDeployment, initialBuildAttempt, initialDeployment, summarizeDeployment,
+  type BuildAttempt, type DeploymentView,
+} from './views/deployment.ts';
+
+/**
+ * Where the `deployments` projection keeps each document:
+ * - a deployment (with its whole timeline) at `deployment#<id>`, listed newest first under
+ *   `deployments#<project>` by request time;
+ * - each build attempt under `build#<deployment>` (the build logs index), listed per project
+ *   under `builds#<project>` by queue time.
+ *
+ * @example
+ * deploymentKeys.deployment('d1'); // { pk: 'deployment#d1', sk: 'doc' }
+ */
+export const deploymentKeys = {
+  deployment: (deploymentId: string): DocKey => ({ pk: `deployment#${deploymentId}`, sk: 'doc' }),
+  list: (projectId: string): string => `deployments#${projectId}`,
+  build: (deploymentId: string, buildId: string): DocKey => ({ pk: `build#${deploymentId}`, sk: buildId }),
+  builds: (deploymentId: string): string => `build#${deploymentId}`,
+  buildList: (projectId: string): string => `builds#${projectId}`,
+};
+
+/** A build attempt in the build logs index: where its log is and how it ended. */
+export interface BuildLogView extends BuildAttempt {
+  projectId: string;
+  deploymentId: string;
+}
+
+export type DeploymentsDoc = DeploymentView | BuildLogView;
+
+const isBuildEvent = (e: ProjectionEvent): e is ProjectionEvent & { data: { buildId: string; deploymentId: string; projectId: string } } =>
+  e.metadata.streamId.startsWith(`${StreamPrefix.build}#`) && 'buildId' in e.data;
+
+const keysOf = (e: ProjectionEvent): DocKey[] => {
+  const keys: DocKey[] = [];
+  if (e.metadata.deploymentId) keys.push(deploymentKeys.deployment(e.metadata.deploymentId));
+  if (isBuildEvent(e)) keys.push(deploymentKeys.build(e.data.deploymentId, e.data.buildId));
+  return keys;
+};
+
+const isDeploymentKey = (key: DocKey): boolean => key.sk === 'doc' && key.pk.startsWith('deployment#');
+
+/**
+ * Deployments (summary, durations, outcome and the full cross-service timeline with causation)
+ * and the build logs index. A deployment document is exactly what `replayDeployment` computes
+ * from the store.
+ *
+ * @example
+ * const view = (await models.getDeployment('d1'))?.status;
+ */
+export const deploymentsProjection: Projection<DeploymentsDoc> = {
+  name: 'deployments',
+  version: 1,
+  streams: [StreamPrefix.project, StreamPrefix.deployment, StreamPrefix.build, StreamPrefix.release, StreamPrefix.alarm],
+  keysOf,
+  initialState: (key) =>
+    isDeploymentKey(key)
+      ? initialDeployment(key.pk.slice('deployment#'.length))
+      : { ...initialBuildAttempt(key.sk), projectId: '', deploymentId: key.pk.slice('build#'.length) },
+  evolve: (state, e) => {
+    if ('timeline' in state) return evolveDeployment(state, e);
+    return { ...evolveBuildAttempt(state, e), projectId: e.metadata.projectId, deploymentId: state.deploymentId };
+  },
+  listEntryOf: (state, key): ListEntry | undefined => {
+    if ('timeline' in state) {
+      if (!state.requestedAt || !isDeploymentKey(key)) return undefined;
+      return { lpk: deploymentKeys.list(state.projectId), lsk: `${state.requestedAt}#${state.deploymentId}`, item: summarizeDeployment(state) };
+    }
+    if (!state.queuedAt || !state.projectId) return undefined;
+    return { lpk: deploymentKeys.buildList(state.projectId), lsk: `${state.queuedAt}#${state.buildId}`, item: state };
+  },
+};

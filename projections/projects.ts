@@ -1,0 +1,55 @@
+import { StreamPrefix } from '../events/index.ts';
+import type { DocKey, Projection, ProjectionEvent } from './types.ts';
+import { evolveDomain, type DomainView } from './views/domain.ts';
+import { evolveEnvVar, type EnvVarView } from './views/env-vars.ts';
+import { evolveProject, initialProject, type ProjectView } from './views/project.ts';
+
+/**
+ * Where the `projects` projection keeps each document:
+ * - every project in one partition (`projects`), so the project list is one Query;
+ * - a project's env vars under `env#<project>`, sorted by target and name;
+ * - a project's domains under `domains#<project>`, sorted by host.
+ *
+ * @example
+ * projectKeys.project('web'); // { pk: 'projects', sk: 'web' }
+ */
+export const projectKeys = {
+  project: (projectId: string): DocKey => ({ pk: 'projects', sk: projectId }),
+  envVar: (projectId: string, target: string, name: string): DocKey => ({ pk: `env#${projectId}`, sk: `${target}#${name}` }),
+  envVars: (projectId: string): string => `env#${projectId}`,
+  domain: (projectId: string, host: string): DocKey => ({ pk: `domains#${projectId}`, sk: host }),
+  domains: (projectId: string): string => `domains#${projectId}`,
+};
+
+export type ProjectsDoc = ProjectView | EnvVarView | DomainView | null;
+
+const projectTypes = new Set<string>([
+  'ProjectCreated', 'ProjectSettingsChanged', 'PushReceived', 'DeploymentRequested', 'AliasShifted', 'DeploymentLive', 'RolledBack', 'Promoted',
+]);
+
+const keysOf = (e: ProjectionEvent): DocKey[] => {
+  if (projectTypes.has(e.type)) return [projectKeys.project(e.metadata.projectId)];
+  if (e.type === 'EnvVarSet' || e.type === 'EnvVarRemoved') return [projectKeys.envVar(e.data.projectId, e.data.target, e.data.name)];
+  if (e.metadata.streamId.startsWith(`${StreamPrefix.domain}#`) && 'host' in e.data) return [projectKeys.domain(e.data.projectId, e.data.host)];
+  return [];
+};
+
+/**
+ * Projects (with the state of each alias and the live deployment), env var names and versions,
+ * and custom domains.
+ *
+ * @example
+ * const docs = foldEvents(projectsProjection, events);
+ */
+export const projectsProjection: Projection<ProjectsDoc> = {
+  name: 'projects',
+  version: 1,
+  streams: [StreamPrefix.project, StreamPrefix.deployment, StreamPrefix.release, StreamPrefix.domain],
+  keysOf,
+  initialState: (key) => (key.pk === 'projects' ? initialProject(key.sk) : null),
+  evolve: (state, e, key) => {
+    if (key.pk === 'projects') return evolveProject(state as ProjectView, e);
+    if (key.pk.startsWith('env#')) return evolveEnvVar(state as EnvVarView | null, e);
+    return evolveDomain(state as DomainView | null, e);
+  },
+};

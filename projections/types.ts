@@ -1,0 +1,93 @@
+import type { EventData, EventMetadata, EventType, StreamPrefix } from '../events/index.ts';
+
+/**
+ * An event as a projection folds it: a known catalog type with its parsed, current-version data
+ * and the full metadata. Unknown types never reach `evolve`.
+ *
+ * @example
+ * const e: ProjectionEvent = { type: 'BuildStarted', data, metadata };
+ */
+export type ProjectionEvent = { [T in EventType]: { type: T; data: EventData<T>; metadata: EventMetadata } }[EventType];
+
+/**
+ * Where one document of a read model lives: `pk` groups documents that one Query returns,
+ * `sk` orders them inside it.
+ *
+ * @example
+ * const key: DocKey = { pk: 'deployment#01JD…', sk: 'doc' };
+ */
+export interface DocKey {
+  pk: string;
+  sk: string;
+}
+
+/**
+ * A document's entry in a list (the views table's `byList` index): the list it belongs to, its
+ * place in it, and what a list shows of it (a summary, not the whole document).
+ *
+ * @example
+ * const entry: ListEntry = { lpk: 'deployments#web', lsk: '2026-11-22T10:00:00.000Z#d1', item: summary };
+ */
+export interface ListEntry {
+  lpk: string;
+  lsk: string;
+  item: unknown;
+}
+
+/**
+ * A read model: documents folded from events by a pure `evolve`.
+ *
+ * The runner keeps, per projection and stream, the last applied version, so each event is applied
+ * once and in stream order. Events of different streams may be applied in any order, so `evolve`
+ * must give the same documents whatever the interleaving of streams (facts from one stream are
+ * kept apart from those of another, or combined with order-free operations such as min/max).
+ *
+ * @example
+ * const counter: Projection<{ n: number }> = {
+ *   name: 'counter', version: 1, streams: ['project'],
+ *   keysOf: (e) => [{ pk: 'count', sk: e.metadata.projectId }],
+ *   initialState: () => ({ n: 0 }),
+ *   evolve: (s) => ({ n: s.n + 1 }),
+ * };
+ */
+export interface Projection<S = unknown> {
+  /** Also the name `shiplog projections rebuild <name>` takes. */
+  name: string;
+  /** Bump when `evolve` changes meaning: `projections status` then asks for a rebuild. */
+  version: number;
+  /** The stream prefixes this projection folds; events of other streams are not even looked at. */
+  streams: readonly StreamPrefix[];
+  /** The documents an event changes (none: only the stream's applied version moves). */
+  keysOf(event: ProjectionEvent): DocKey[];
+  initialState(key: DocKey): S;
+  /** Pure. `null` deletes the document. */
+  evolve(state: S, event: ProjectionEvent, key: DocKey): S | null;
+  /** The document's list entry, if it is listed. */
+  listEntryOf?(state: S, key: DocKey): ListEntry | undefined;
+}
+
+/** A projection of any state, as the runner holds them side by side. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyProjection = Projection<any>;
+
+/**
+ * One delivered or stored event as the runner sees it: where it sits in its stream, and the
+ * parsed event when its type is known (`undefined` for a type this code does not know).
+ *
+ * @example
+ * const incoming: Incoming = { streamId: 'build#d1', version: 3, event };
+ */
+export interface Incoming {
+  streamId: string;
+  version: number;
+  event: ProjectionEvent | undefined;
+}
+
+/** The string form of a key, for maps and diffs. */
+export const keyString = (key: DocKey): string => `${key.pk}\u0000${key.sk}`;
+
+/** Whether a projection folds events of this stream. */
+export const follows = (projection: AnyProjection, streamId: string): boolean => {
+  const prefix = streamId.split('#', 1)[0];
+  return projection.streams.some((p) => p === prefix);
+};
