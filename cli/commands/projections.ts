@@ -43,9 +43,9 @@ export const formatVerify = (results: VerifyResult[]): string =>
     return [head, ...shown, ...(r.differences.length > 20 ? [`  … and ${r.differences.length - 20} more`] : [])].join('\n');
   }).join('\n');
 
-const formatRebuild = (r: RebuildResult): string =>
+const formatRebuild = (r: RebuildResult, kept: boolean): string =>
   `${r.name}: rebuilt into ${r.generation} from ${r.events} events (${r.docs} documents, ${r.streams} streams, ${r.caughtUp} caught up) in ${r.seconds.toFixed(1)} s; ` +
-  (r.previous ? `${r.previous} ${r.dropped ? `dropped (${r.dropped} items, ${r.dropSeconds.toFixed(1)} s)` : 'kept'}` : 'first generation');
+  (r.previous ? `${r.previous} ${kept ? 'kept' : `dropped (${r.dropped} items, ${r.dropSeconds.toFixed(1)} s)`}` : 'first generation');
 
 /**
  * `shiplog projections status|rebuild [name]|verify [name]`.
@@ -81,7 +81,7 @@ export const projectionsCommand = (): Command => {
         }
         return out;
       });
-      output(results, o.json, () => results.map(formatRebuild).join('\n'));
+      output(results, o.json, () => results.map((r) => formatRebuild(r, o.keepOld === true)).join('\n'));
     });
   cmd
     .command('verify [name]')

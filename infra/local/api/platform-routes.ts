@@ -2,8 +2,10 @@ import type { StoredEvent } from '../../../events/envelope.ts';
 import type { EventStore } from '../../../events/store/index.ts';
 import type { LocalBus } from '../../../events/bus/local/index.ts';
 import type { DeadLetterQueue } from '../../../events/bus/local/journal.ts';
-import { evolveDeployment, initialDeployment, type DeploymentView } from '../../../projections/views/deployment.ts';
-import type { ProjectionEvent } from '../../../projections/types.ts';
+import type { DeploymentView } from '../../../projections/views/deployment.ts';
+import { foldDeployment as fold } from '../../../projections/replay/deployment.ts';
+import { InvalidReplayRequestError, replayFromRequest } from '../../../projections/replay/to-bus.ts';
+import { compilePattern } from '../../../events/bus/pattern/index.ts';
 import type { LogStore } from '../../../services/build/log-store.ts';
 import type { SiteHost } from '../../../services/deploy/ports.ts';
 import { HttpError, readJson, route, sendJson, type Route } from './router.ts';
@@ -41,8 +43,6 @@ export const deploymentRow = (v: DeploymentView, urls: PlatformRouteDeps['urls']
   error: v.error ? `${v.error.message}${v.error.logTail.length ? `\n${v.error.logTail.slice(-30).join('\n')}` : ''}` : (v.rejection ? `rejected: ${v.rejection.reason}${v.rejection.detail ? ` (${v.rejection.detail})` : ''}` : null),
 });
 
-const fold = (deploymentId: string, events: StoredEvent[]): DeploymentView =>
-  events.reduce((v, e) => evolveDeployment(v, e as unknown as ProjectionEvent), initialDeployment(deploymentId));
 
 /**
  * The platform's own API: health, deployments (folded from the store), build logs (with SSE),
@@ -91,6 +91,15 @@ export const platformRoutes = (deps: PlatformRouteDeps): Route[] => [
       },
     );
     req.on('close', unsubscribe);
+  }),
+
+  route('POST', '/api/replay', async ({ req, res }) => {
+    try {
+      sendJson(res, 200, await replayFromRequest(await readJson(req), { store: deps.store, bus: deps.bus, matcher: compilePattern }));
+    } catch (err) {
+      if (err instanceof InvalidReplayRequestError) throw new HttpError(400, err.message);
+      throw err;
+    }
   }),
 
   route('GET', '/api/dlq', async ({ res, query }) => {

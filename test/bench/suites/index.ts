@@ -3,6 +3,7 @@ import { dashboardBench } from './dashboard.ts';
 import { eventStoreBench } from './event-store.ts';
 import { matcherBench } from './matcher.ts';
 import { outboxBench } from './outbox.ts';
+import { projectionsBench } from './projections.ts';
 import { pushToLiveBench } from './push-to-live.ts';
 
 /** Every bench suite, in the order `npm run bench` runs them. */
@@ -10,6 +11,7 @@ export const suites: Record<string, BenchSuite> = {
   'event-store': eventStoreBench,
   matcher: matcherBench,
   outbox: outboxBench,
+  projections: projectionsBench,
   'push-to-live': pushToLiveBench,
   dashboard: dashboardBench,
 };
