@@ -153,12 +153,6 @@ export const Promoted = z.object({
 export type Promoted = z.infer<typeof Promoted>;
 
 /**
- * Every event the deploy service emits.
- *
- * @example
- * DeployEvent.parse({ type: 'AliasShifted', data });
- */
-/**
  * A rollback that could not be done, and why (nothing earlier to go back to, or the requested
  * deployment is not a ready deployment of this project).
  *
@@ -177,6 +171,12 @@ export const RollbackRejected = z.object({
 });
 export type RollbackRejected = z.infer<typeof RollbackRejected>;
 
+/**
+ * Every event the deploy service emits.
+ *
+ * @example
+ * DeployEvent.parse({ type: 'AliasShifted', data });
+ */
 export const DeployEvent = z.discriminatedUnion('type', [
   AssetsUploaded, FunctionVersionPublished, AliasShifted, DeploymentLive, DeploymentFailed,
   DeploymentRejected, RolledBack, RollbackRejected, Promoted,

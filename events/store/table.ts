@@ -118,3 +118,23 @@ export const createTableIfMissing = async (client: DynamoDBClient, def: CreateTa
   const { Table } = await client.send(new DescribeTableCommand({ TableName: def.TableName }));
   if (Table?.TableStatus !== 'ACTIVE') throw new Error(`table ${def.TableName} is ${Table?.TableStatus}`);
 };
+
+/**
+ * A table keyed by two strings, `pk` and `sk`, on demand: the shape of the local runtime's
+ * small tables (bus deliveries, dead letters, outbox checkpoints, secrets).
+ *
+ * @example
+ * await createTableIfMissing(client, pkSkTableDefinition('shiplog-dlq'));
+ */
+export const pkSkTableDefinition = (tableName: string): CreateTableCommandInput => ({
+  TableName: tableName,
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [
+    { AttributeName: 'pk', AttributeType: 'S' },
+    { AttributeName: 'sk', AttributeType: 'S' },
+  ],
+  KeySchema: [
+    { AttributeName: 'pk', KeyType: 'HASH' },
+    { AttributeName: 'sk', KeyType: 'RANGE' },
+  ],
+});

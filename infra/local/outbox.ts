@@ -10,7 +10,7 @@ import {
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { BusEntry, EventBus } from '../../events/bus/port.ts';
-import { createTableIfMissing } from '../../events/store/table.ts';
+import { createTableIfMissing, pkSkTableDefinition } from '../../events/store/table.ts';
 import { localCredentials } from './dynamodb-local.ts';
 
 export interface StreamOutboxOptions {
@@ -49,18 +49,7 @@ export const toBusEntry = (record: _Record): BusEntry | undefined => {
 };
 
 export const createCheckpointTable = (client: DynamoDBClient, TableName: string) =>
-  createTableIfMissing(client, {
-    TableName,
-    BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [
-      { AttributeName: 'pk', AttributeType: 'S' },
-      { AttributeName: 'sk', AttributeType: 'S' },
-    ],
-    KeySchema: [
-      { AttributeName: 'pk', KeyType: 'HASH' },
-      { AttributeName: 'sk', KeyType: 'RANGE' },
-    ],
-  });
+  createTableIfMissing(client, pkSkTableDefinition(TableName));
 
 interface ShardState {
   iterator?: string;

@@ -1,5 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createTableIfMissing } from '../../store/table.ts';
+import { createTableIfMissing, pkSkTableDefinition } from '../../store/table.ts';
 
 /**
  * The local bus keeps two tables, so a restart loses nothing:
@@ -16,17 +16,6 @@ export interface LocalBusTables {
 
 export const createLocalBusTables = async (client: DynamoDBClient, tables: LocalBusTables): Promise<void> => {
   for (const TableName of [tables.deliveries, tables.deadLetters]) {
-    await createTableIfMissing(client, {
-      TableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: 'pk', AttributeType: 'S' },
-        { AttributeName: 'sk', AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: 'pk', KeyType: 'HASH' },
-        { AttributeName: 'sk', KeyType: 'RANGE' },
-      ],
-    });
+    await createTableIfMissing(client, pkSkTableDefinition(TableName));
   }
 };

@@ -31,18 +31,18 @@ import { FunctionEnv } from '../names.ts';
 export const AwsRuntimeEnv = {
   eventsTable: FunctionEnv.eventsTable,
   /** The stage's name prefix (`stackNames(...).prefix`): site function names, parameter paths. */
-  prefix: 'SHIPLOG_PREFIX',
+  prefix: FunctionEnv.prefix,
   /** Optional: remember handled event ids (Powertools idempotency); the deciders dedupe without it. */
-  idempotencyTable: 'SHIPLOG_IDEMPOTENCY_TABLE',
-  buildProject: 'SHIPLOG_BUILD_PROJECT',
-  buildLogGroup: 'SHIPLOG_BUILD_LOG_GROUP',
-  buildTimeoutMinutes: 'SHIPLOG_BUILD_TIMEOUT_MINUTES',
-  artifactsBucket: 'SHIPLOG_ARTIFACTS_BUCKET',
-  sitesBucket: 'SHIPLOG_SITES_BUCKET',
-  siteRoleArn: 'SHIPLOG_SITE_ROLE_ARN',
-  siteDomain: 'SHIPLOG_SITE_DOMAIN',
-  siteCacheTable: 'SHIPLOG_SITE_CACHE_TABLE',
-  siteRevalidationQueueUrl: 'SHIPLOG_SITE_REVALIDATION_QUEUE_URL',
+  idempotencyTable: FunctionEnv.idempotencyTable,
+  buildProject: FunctionEnv.buildProject,
+  buildLogGroup: FunctionEnv.buildLogGroup,
+  buildTimeoutMinutes: FunctionEnv.buildTimeoutMinutes,
+  artifactsBucket: FunctionEnv.artifactsBucket,
+  sitesBucket: FunctionEnv.sitesBucket,
+  siteRoleArn: FunctionEnv.siteRoleArn,
+  siteDomain: FunctionEnv.siteDomain,
+  siteCacheTable: FunctionEnv.siteCacheTable,
+  siteRevalidationQueueUrl: FunctionEnv.siteRevalidationQueueUrl,
 } as const;
 
 const required = (env: NodeJS.ProcessEnv, name: string): string => {

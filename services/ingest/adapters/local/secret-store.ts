@@ -1,8 +1,9 @@
 import {
-  ConditionalCheckFailedException, CreateTableCommand, GetItemCommand, PutItemCommand, QueryCommand, ResourceInUseException,
-  UpdateItemCommand, waitUntilTableExists, type AttributeValue, type CreateTableCommandInput, type DynamoDBClient,
+  ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand,
+  UpdateItemCommand, type AttributeValue, type CreateTableCommandInput, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { EnvVarRef, Target } from '../../../../events/index.ts';
+import { createTableIfMissing, pkSkTableDefinition } from '../../../../events/store/table.ts';
 import { SecretMissingError } from '../../errors.ts';
 import { secretScope, type SecretStore, type SecretValue } from '../../ports.ts';
 import { open, seal, type Sealed } from './secret-key.ts';
@@ -14,18 +15,7 @@ import { open, seal, type Sealed } from './secret-key.ts';
  * @example
  * await createSecretsTable(client, 'shiplog-secrets');
  */
-export const secretsTableDefinition = (tableName: string): CreateTableCommandInput => ({
-  TableName: tableName,
-  BillingMode: 'PAY_PER_REQUEST',
-  AttributeDefinitions: [
-    { AttributeName: 'pk', AttributeType: 'S' },
-    { AttributeName: 'sk', AttributeType: 'S' },
-  ],
-  KeySchema: [
-    { AttributeName: 'pk', KeyType: 'HASH' },
-    { AttributeName: 'sk', KeyType: 'RANGE' },
-  ],
-});
+export const secretsTableDefinition = (tableName: string): CreateTableCommandInput => pkSkTableDefinition(tableName);
 
 /**
  * Creates the secrets table if it does not exist and waits until it is active.
@@ -33,14 +23,8 @@ export const secretsTableDefinition = (tableName: string): CreateTableCommandInp
  * @example
  * await createSecretsTable(client, 'shiplog-secrets');
  */
-export const createSecretsTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
-  try {
-    await client.send(new CreateTableCommand(secretsTableDefinition(tableName)));
-  } catch (err) {
-    if (!(err instanceof ResourceInUseException)) throw err;
-  }
-  await waitUntilTableExists({ client, maxWaitTime: 60 }, { TableName: tableName });
-};
+export const createSecretsTable = (client: DynamoDBClient, tableName: string): Promise<void> =>
+  createTableIfMissing(client, secretsTableDefinition(tableName));
 
 type Item = Record<string, AttributeValue>;
 const versionKey = (name: string, version: number): string => `v#${name}#${String(version).padStart(10, '0')}`;
