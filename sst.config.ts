@@ -1,7 +1,8 @@
 // The AWS app. Everything it declares is in infra/aws (pure functions of the topology, tested
 // offline under Pulumi mocks); this file only supplies SST: the app settings, `sst.aws.Function`
-// (which builds each handler) and the links. SST forbids top-level imports here, hence the
-// dynamic imports inside run(). Type-checked by tsconfig.infra.json against .sst/platform.
+// (which builds each handler), the links and, when asked for, the dashboard's `sst.aws.Nextjs`.
+// SST forbids top-level imports here, hence the dynamic imports inside run(). Type-checked by
+// tsconfig.infra.json against .sst/platform.
 
 export default $config({
   app(input) {
@@ -14,7 +15,7 @@ export default $config({
     };
   },
   async run() {
-    const { declareShiplog, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
+    const { declareShiplog, hostedDashboardSpec, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
     const { subscriptions } = await import('./infra/topology.ts');
     type Spec = Parameters<Parameters<typeof declareShiplog>[1]['declareFunction']>[0];
     // The domain sites are served on (`<project>.<domain>`): a setting of the stage, not a secret.
@@ -34,10 +35,11 @@ export default $config({
       return created;
     };
 
+    const names = stackNames($app.name, $app.stage);
     const stack = declareShiplog(
       { aws, pulumi: $util },
       {
-        names: stackNames($app.name, $app.stage),
+        names,
         subscriptions,
         protect: $app.stage === PRODUCTION_STAGE,
         siteDomain,
@@ -54,13 +56,31 @@ export default $config({
       },
     );
 
+    // The dashboard is opt-in: SHIPLOG_DASHBOARD_AUTH=cognito (its auth adapter) at deploy time, with
+    // SHIPLOG_DASHBOARD_API_URL. Its hosted sign-in (a Cognito/OIDC adapter in dashboard/lib/auth)
+    // does not exist yet and `local` cannot serve a hosted dashboard, so a default deploy declares
+    // none rather than ship one nobody can sign in to; an opted-in one deploys but refuses sign-in
+    // until that adapter lands. It reads the event store and the views table, and writes neither
+    // (see infra/aws/hosted-dashboard.ts and dashboard.ts).
+    const dashboardSpec = hostedDashboardSpec(process.env, { names, siteDomain });
+    const dashboard = dashboardSpec
+      ? new sst.aws.Nextjs(dashboardSpec.name, {
+          path: dashboardSpec.path,
+          environment: dashboardSpec.environment,
+          permissions: dashboardSpec.permissions,
+          ...(dashboardSpec.domain ? { domain: dashboardSpec.domain } : {}),
+        })
+      : undefined;
+
     return {
       bus: stack.bus.name,
       eventsTable: stack.table.name,
+      viewsTable: stack.views.name,
       outbox: stack.outbox.pipe.name,
       buildProject: stack.adapters.build.project.name,
       artifactsBucket: stack.adapters.buckets.artifacts.bucket.bucket,
       sitesBucket: stack.adapters.buckets.sites.bucket.bucket,
+      ...(dashboard ? { dashboard: dashboard.url } : {}),
     };
   },
 });

@@ -14,6 +14,15 @@ const idempotencyTable = arnOf('aws:dynamodb/table:Table', 'shiplog-ci-idempoten
 const siteRole = `arn:aws:iam::${ACCOUNT}:role/shiplog-ci-site`;
 const dlq = (name: string) => ({ actions: ['sqs:SendMessage'], resources: [arnOf('aws:sqs/queue:Queue', `shiplog-ci-${name}-dlq`)] });
 const idempotency = { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [idempotencyTable] };
+const viewsTable = arnOf('aws:dynamodb/table:Table', 'shiplog-ci-views');
+/** The Projections function's access to the read models (read-models.ts; read-models.int.test.ts). */
+const views = {
+  actions: [
+    'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem',
+    'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem',
+  ],
+  resources: [viewsTable, `${viewsTable}/index/byList`],
+};
 
 const base = { SHIPLOG_EVENTS_TABLE: 'shiplog-ci-events', SHIPLOG_BUS_NAME: 'shiplog-ci', SHIPLOG_PREFIX: 'shiplog-ci' };
 const buildEnv = {
@@ -73,10 +82,10 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   ['DeployOnBuildSucceeded', deployEnv, deploys('DeployOnBuildSucceeded'), 900],
   ['DeployOnBuildEnded', deployEnv, deploys('DeployOnBuildEnded'), 900],
   ['DeployOnReleaseRequest', deployEnv, deploys('DeployOnReleaseRequest'), 900],
-  ['Projections', base, [dlq('Projections')], undefined],
+  ['Projections', { ...base, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' }, [dlq('Projections'), views], undefined],
 ];
 
-describe('infra/aws gives each function what its AWS adapters need, and no more', () => {
+describe('infra/aws gives each function what its AWS adapters and the read models need, and no more', () => {
   it.each(expected)('%s: environment, permissions and timeout', async (name, environment, permissions, timeoutSeconds) => {
     const s = await declareUnderMocks(subscriptions);
     const spec = s.spec(name);

@@ -8,6 +8,7 @@ import { declareEventStore } from './event-store.ts';
 import { FunctionEnv, LinkName, type StackNames } from './names.ts';
 import { declareOutbox } from './outbox.ts';
 import { busPut, eventStoreAccess } from './permissions.ts';
+import { declareViewsTable, readModelNeeds } from './read-models.ts';
 import type { SiteCache } from './site-role.ts';
 import { declareRule, declareSubscription, type FunctionNeeds, type SubscriptionNeeds } from './subscription.ts';
 
@@ -15,10 +16,13 @@ export { adapterNeeds, idempotencyAccess, type AdapterResources } from './adapte
 export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws-rules.ts';
 export { BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, PLACEHOLDER_BUILDSPEC } from './build-runner.ts';
 export * from './cloud.ts';
+export { DASHBOARD_READ_ACTIONS, DashboardEnv, dashboardSpec, type DashboardInput, type DashboardSpec } from './dashboard.ts';
 export { tableArgsFrom } from './event-store.ts';
+export { DASHBOARD_DOMAIN_ENV, hostedDashboardSpec } from './hosted-dashboard.ts';
 export * from './names.ts';
 export { OUTBOX_FILTER, OUTBOX_STREAM_PARAMETERS, OUTBOX_TARGET_PARAMETERS } from './outbox.ts';
 export { EVENT_STORE_ACTIONS } from './permissions.ts';
+export { PROJECTIONS_HANDLER, readModelNeeds, VIEWS_ACTIONS, VIEWS_INDEXES, viewsAccess } from './read-models.ts';
 export type { SiteCache } from './site-role.ts';
 export { IDEMPOTENCY_TTL_ATTRIBUTE } from './storage.ts';
 export { asyncInvokePolicy, targetRetryPolicy, type FunctionNeeds, type RuleSpec, type SubscriptionNeeds } from './subscription.ts';
@@ -72,17 +76,18 @@ const mergeNeeds = (a: FunctionNeeds, b: FunctionNeeds = {}): FunctionNeeds => (
 });
 
 /**
- * Declares shiplog's AWS stack: the `shiplog` EventBridge bus, the event store table, the outbox
- * (table stream → Pipe → bus), one function, rule, target and dead-letter queue per
- * subscription of the topology and per AWS-only rule (`aws-rules.ts`), and the resources of the
- * build and deploy adapters (`adapters.ts`). Every function is linked to the event store (read
- * and append) and the bus (put); build and deploy functions get what `adapterNeeds` grants them,
- * and nothing else unless `needs` says so.
+ * Declares shiplog's AWS stack: the `shiplog` EventBridge bus, the event store table, the read
+ * models' (views) table, the outbox (table stream → Pipe → bus), one function, rule, target and
+ * dead-letter queue per subscription of the topology and per AWS-only rule (`aws-rules.ts`), and
+ * the resources of the build and deploy adapters (`adapters.ts`). Every function is linked to the
+ * event store (read and append) and the bus (put); build and deploy functions get what
+ * `adapterNeeds` grants them, the Projections function what `readModelNeeds` grants it (the views
+ * table), and nothing else unless `needs` says so.
  *
  * @example
  * // sst.config.ts, inside run()
  * const stack = declareShiplog({ aws, pulumi: $util }, { names, subscriptions, declareFunction, protect, siteDomain });
- * return { bus: stack.bus.name, table: stack.table.name };
+ * return { bus: stack.bus.name, table: stack.table.name, views: stack.views.name };
  */
 export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   const { aws } = cloud;
@@ -90,7 +95,7 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   const needs = input.needs ?? {};
   const rules = awsRules(names.buildProject);
   checkNames([...input.subscriptions, ...rules].map((s) => s.name), needs);
-  // 1. the bus and the store
+  // 1. the bus, the store and the read models
   const accountId = aws.getCallerIdentityOutput({}).accountId;
   const scope: AccountScope = { accountId, region: aws.getRegionOutput({}).region };
   const bus = new aws.cloudwatch.EventBus('Bus', {
@@ -98,6 +103,7 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     description: 'shiplog: every committed event, as source shiplog.<service> and detail-type <EventType>',
   });
   const table = declareEventStore(cloud, { name: names.eventsTable, protect: input.protect });
+  const views = declareViewsTable(cloud, names.viewsTable);
   // 2. the outbox
   const enrich = declareFunction({
     name: 'OutboxEnrich',
@@ -123,7 +129,11 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     names, scope, protect: input.protect, siteDomain: input.siteDomain, siteCache: input.siteCache ?? {},
     buildTimeoutMinutes: input.buildTimeoutMinutes ?? DEFAULT_BUILD_TIMEOUT_MINUTES,
   });
-  const needsOf = (name: string, handler: string) => mergeNeeds(adapterNeeds(cloud, handler, adapters.resources), needs[name]);
+  const needsOf = (name: string, handler: string) =>
+    mergeNeeds(
+      mergeNeeds(adapterNeeds(cloud, handler, adapters.resources), readModelNeeds(cloud, handler, { name: views.name, arn: views.arn })),
+      needs[name],
+    );
   // 5. the subscriptions, and the rules only AWS has
   const subscriptions = input.subscriptions.map((sub) =>
     declareSubscription(cloud, {
@@ -133,5 +143,5 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   const awsOnly = rules.map((rule) =>
     declareRule(cloud, { rule, prefix: names.prefix, declareFunction, links, environment, needs: needsOf(rule.name, rule.handler) }),
   );
-  return { bus, table, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, scope };
+  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, scope };
 };

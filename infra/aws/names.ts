@@ -9,6 +9,7 @@
  *
  * @example
  * stackNames('shiplog', 'production').eventsTable; // 'shiplog-events'
+ * stackNames('shiplog', 'production').viewsTable;  // 'shiplog-views'
  * stackNames('shiplog', 'ci').buildProject;        // 'shiplog-ci-build'
  */
 export interface StackNames {
@@ -16,6 +17,8 @@ export interface StackNames {
   prefix: string;
   bus: string;
   eventsTable: string;
+  /** The read models (projections), from `viewsTableDefinition`. */
+  viewsTable: string;
   idempotencyTable: string;
   buildProject: string;
   buildLogGroup: string;
@@ -58,6 +61,7 @@ export const stackNames = (app: string, stage: string): StackNames => {
     prefix,
     bus: prefix,
     eventsTable: `${prefix}-events`,
+    viewsTable: `${prefix}-views`,
     idempotencyTable: `${prefix}-idempotency`,
     buildProject: `${prefix}-build`,
     // CodeBuild's own default group name, so the runtime's fallback names the same group.
@@ -86,6 +90,8 @@ export const siteFunctionPattern = (prefix: string): string => `${prefix}-site-*
  */
 export const FunctionEnv = {
   eventsTable: 'SHIPLOG_EVENTS_TABLE',
+  /** The read models' table: the Projections function only (`projections/lambda.ts`). */
+  viewsTable: 'SHIPLOG_VIEWS_TABLE',
   busName: 'SHIPLOG_BUS_NAME',
   prefix: 'SHIPLOG_PREFIX',
   idempotencyTable: 'SHIPLOG_IDEMPOTENCY_TABLE',

@@ -48,7 +48,7 @@ export const asyncInvokePolicy = (p: DeliveryPolicy) => ({
  * environment that names them, a longer timeout), keyed by subscription or rule name.
  *
  * @example
- * const needs: SubscriptionNeeds = { Projections: { links: [readModelsLink], environment: { SHIPLOG_VIEWS_TABLE: views.name } } };
+ * const needs: SubscriptionNeeds = { Webhooks: { permissions: [{ actions: ['ssm:GetParameter'], resources: [secretsArn] }] } };
  */
 export type SubscriptionNeeds = Record<string, FunctionNeeds>;
 

@@ -2,14 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { eventStoreTableDefinition } from '../../events/store/table.ts';
 import { subscriptions } from '../topology.ts';
 import type { Subscription } from '../topology-types.ts';
-import { awsRules, EVENT_STORE_ACTIONS, OUTBOX_ENRICH_HANDLER, type SubscriptionNeeds } from './index.ts';
+import { awsRules, EVENT_STORE_ACTIONS, OUTBOX_ENRICH_HANDLER, PROJECTIONS_HANDLER, type SubscriptionNeeds } from './index.ts';
 import { arnOf, declareUnderMocks as declare, resolved } from './mocked-stack.ts';
 
 // The topology's subscriptions on AWS, declared under Pulumi mocks (see mocked-stack.ts).
 
 const declareUnderMocks = (subs: Subscription[], needs: SubscriptionNeeds = {}) => declare(subs, { needs });
-/** Functions the AWS adapters give more than the event store and the bus (adapter-access.int.test.ts). */
-const isAdapterEntry = (handler: string) => /^services\/(build|deploy)\/lambda\./.test(handler);
+/**
+ * Functions given more than the event store and the bus: by the AWS adapters
+ * (adapter-access.int.test.ts) and the read models (read-models.int.test.ts).
+ */
+const hasOwnNeeds = (handler: string) => /^services\/(build|deploy)\/lambda\./.test(handler) || handler === PROJECTIONS_HANDLER;
 const awsOnly = awsRules('shiplog-ci-build').map((r) => r.name);
 
 const Rule = 'aws:cloudwatch/eventRule:EventRule';
@@ -122,7 +125,7 @@ describe.each([
       const base = { SHIPLOG_EVENTS_TABLE: s.names.eventsTable, SHIPLOG_BUS_NAME: s.names.bus, SHIPLOG_PREFIX: s.names.prefix };
       const permissions = await resolved(spec.permissions);
       const environment = await resolved(spec.environment);
-      if (isAdapterEntry(sub.handler)) {
+      if (hasOwnNeeds(sub.handler)) {
         expect(permissions.slice(0, own.length)).toEqual(own);
         expect(environment).toMatchObject(base);
         continue;

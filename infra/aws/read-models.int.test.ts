@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { VIEWS_TABLE_ENV } from '../../projections/lambda.ts';
+import { LIST_INDEX, viewsTableDefinition } from '../../projections/store/table.ts';
+import { subscriptions } from '../topology.ts';
+import { EVENT_STORE_ACTIONS, FunctionEnv, PROJECTIONS_HANDLER } from './index.ts';
+import { arnOf, declareUnderMocks, resolved } from './mocked-stack.ts';
+
+// The read models' (views) table on AWS and who may touch it, under Pulumi mocks.
+
+const Table = 'aws:dynamodb/table:Table';
+const viewsName = 'shiplog-ci-views';
+const viewsArn = arnOf(Table, viewsName);
+const eventsArn = arnOf(Table, 'shiplog-ci-events');
+
+describe('the views table', () => {
+  it('is viewsTableDefinition: name, billing, attributes, keys and the byList index with what it carries', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const def = viewsTableDefinition(s.names.viewsTable);
+    const table = s.one(Table, 'Views').inputs;
+    expect(s.names.viewsTable).toBe(viewsName);
+    expect(table.name).toBe(def.TableName);
+    expect(table.billingMode).toBe(def.BillingMode);
+    expect(table.attributes).toEqual(def.AttributeDefinitions?.map((a) => ({ name: a.AttributeName, type: a.AttributeType })));
+    expect(table.hashKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName);
+    expect(table.rangeKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'RANGE')?.AttributeName);
+    expect(table.globalSecondaryIndexes).toEqual(
+      def.GlobalSecondaryIndexes?.map((g) => ({
+        name: g.IndexName,
+        keySchemas: g.KeySchema?.map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
+        projectionType: g.Projection?.ProjectionType,
+        nonKeyAttributes: g.Projection?.NonKeyAttributes,
+      })),
+    );
+    // What the view store relies on, spelled out, so a change to the definition is seen here too.
+    expect(table.globalSecondaryIndexes).toEqual([
+      {
+        name: LIST_INDEX,
+        keySchemas: [{ attributeName: 'lpk', keyType: 'HASH' }, { attributeName: 'lsk', keyType: 'RANGE' }],
+        projectionType: 'INCLUDE',
+        nonKeyAttributes: ['li'],
+      },
+    ]);
+    expect(table.streamEnabled).toBe(false);
+    expect(table.streamViewType).toBeUndefined();
+    expect(table.pointInTimeRecovery).toEqual({ enabled: true });
+  });
+
+  it('is declared once, beside the event store and the idempotency table', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    expect(s.ofType(Table).map((t) => t.name).sort()).toEqual(['EventStore', 'Idempotency', 'Views']);
+  });
+});
+
+describe('the Projections function', () => {
+  it('is the topology subscription with the projections handler', () => {
+    expect(subscriptions.filter((sub) => sub.handler === PROJECTIONS_HANDLER).map((sub) => sub.name)).toEqual(['Projections']);
+  });
+
+  it('learns the views table from the variable projections/lambda.ts reads, beside the event store', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    expect(FunctionEnv.viewsTable).toBe(VIEWS_TABLE_ENV);
+    expect(await resolved(s.spec('Projections').environment)).toEqual({
+      SHIPLOG_EVENTS_TABLE: 'shiplog-ci-events',
+      SHIPLOG_VIEWS_TABLE: viewsName,
+      SHIPLOG_BUS_NAME: 'shiplog-ci',
+      SHIPLOG_PREFIX: 'shiplog-ci',
+    });
+  });
+
+  it('reads and writes items on the views table and its byList index, and nothing more of it', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const permissions = await resolved(s.spec('Projections').permissions);
+    expect(permissions).toEqual([
+      { actions: ['sqs:SendMessage'], resources: [arnOf('aws:sqs/queue:Queue', 'shiplog-ci-Projections-dlq')] },
+      {
+        actions: [
+          'dynamodb:GetItem',
+          'dynamodb:BatchGetItem',
+          'dynamodb:Query',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:DeleteItem',
+          'dynamodb:BatchWriteItem',
+          'dynamodb:ConditionCheckItem',
+        ],
+        resources: [viewsArn, `${viewsArn}/index/byList`],
+      },
+    ]);
+    expect(permissions.flatMap((p) => p.actions)).not.toContain('dynamodb:Scan');
+  });
+
+  it('reads the event store (items and queries, on the table and its indexes) through its link', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const links = await resolved(s.spec('Projections').links.map((l) => ({ name: l.name, permissions: l.permissions })));
+    const store = links.find((l) => l.name === 'ShiplogEvents');
+    expect(store?.permissions).toEqual([{ actions: [...EVENT_STORE_ACTIONS], resources: [eventsArn, `${eventsArn}/index/*`] }]);
+    expect(store?.permissions[0]?.actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']));
+  });
+});
+
+describe('nothing else reaches the views table', () => {
+  it('gives no other function its name or any right on it, by permission or by link', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const others = s.specs.filter((f) => f.name !== 'Projections');
+    expect(others.map((f) => f.name)).toContain('OutboxEnrich');
+    for (const spec of others) {
+      const granted = JSON.stringify(await resolved({ environment: spec.environment, permissions: spec.permissions, links: spec.links }));
+      expect(granted, spec.name).not.toContain(viewsName);
+      expect(granted, spec.name).not.toContain('dynamodb:Scan');
+    }
+  });
+
+  it('is named by no other resource (roles, pipes, projects)', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const mentions = s.registered.filter((r) => JSON.stringify(r.inputs).includes(viewsName)).map((r) => `${r.type} ${r.name}`);
+    expect(mentions).toEqual([`${Table} Views`]);
+  });
+
+  it('gives no other function a DynamoDB statement that could match it (no wildcard tables)', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const allowed = [eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency')];
+    for (const spec of s.specs.filter((f) => f.name !== 'Projections')) {
+      const statements = [...(await resolved(spec.permissions)), ...(await resolved(spec.links.flatMap((l) => l.permissions)))];
+      for (const p of statements.filter((x) => x.actions.some((a) => a.startsWith('dynamodb:') || a === '*'))) {
+        for (const resource of p.resources) expect(allowed, `${spec.name}: ${resource}`).toContain(resource);
+      }
+    }
+  });
+});
