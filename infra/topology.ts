@@ -74,6 +74,15 @@ export const subscriptions: Subscription[] = [
     policies.projection,
     'projection',
   ),
+  subscribe(
+    'SubscriptionsDeliver',
+    'services/subscriptions/lambda.onEvent',
+    // Every source but shiplog.subscriptions: its delivery events would feed their own deliveries.
+    { source: Object.values(Source).filter((s) => s !== Source.subscriptions) },
+    "sends each project's events to its matching webhook subscriptions, signed",
+    policies.service,
+    'fanout',
+  ),
 ];
 
 /**

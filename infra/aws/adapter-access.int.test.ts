@@ -83,6 +83,8 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   ['DeployOnBuildEnded', deployEnv, deploys('DeployOnBuildEnded'), 900],
   ['DeployOnReleaseRequest', deployEnv, deploys('DeployOnReleaseRequest'), 900],
   ['Projections', { ...base, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' }, [dlq('Projections'), views], undefined],
+  // No secret store on AWS yet: it gets the default links and its DLQ, and delivers nothing there.
+  ['SubscriptionsDeliver', base, [dlq('SubscriptionsDeliver')], undefined],
 ];
 
 describe('infra/aws gives each function what its AWS adapters and the read models need, and no more', () => {

@@ -13,6 +13,7 @@ import type { SiteHost } from '../../services/deploy/ports.ts';
 import { deployService, keyedLock } from '../../services/deploy/service.ts';
 import { ingestRoutes, localIngestDeps } from '../../services/ingest/index.ts';
 import type { IdempotencyOptions } from '../../services/shell/index.ts';
+import { fetchWebhookSender, subscriptionRoutes, subscriptionsService } from '../../services/subscriptions/index.ts';
 import type { Route } from './api/router.ts';
 import type { LocalConfig } from './config.ts';
 import { localTables } from './config.ts';
@@ -72,6 +73,8 @@ export const localServices = async (deps: LocalServicesDeps) => {
     idempotency: deps.idempotency,
   });
 
+  const subscriptions = subscriptionsService({ store, secrets: ingest.secrets, sender: fetchWebhookSender(), ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
+
   await createViewsTable(client, localTables.views);
   const views = dynamoViewStore({ client, tableName: localTables.views });
   const projections = makeProjectionHandler({ store, views });
@@ -82,9 +85,10 @@ export const localServices = async (deps: LocalServicesDeps) => {
     DeployOnBuildEnded: deploy.onBuildEnded,
     DeployOnReleaseRequest: deploy.onReleaseRequest,
     Projections: projections,
+    SubscriptionsDeliver: subscriptions.onEvent,
   };
 
-  const routes: Route[] = ingestRoutes(ingest);
+  const routes: Route[] = [...ingestRoutes(ingest), ...subscriptionRoutes({ commands: subscriptions })];
 
   return {
     build,

@@ -149,13 +149,17 @@ export async function createSubscriptionAction(_: ActionState, form: FormData): 
   return run(form, async () => {
     const project = text(form, 'project');
     const description = text(form, 'description');
-    await command('POST', `/api/projects/${seg(project)}/subscriptions`, {
+    const created = await command<{ subscriptionId: string; signingSecret: string }>('POST', `/api/projects/${seg(project)}/subscriptions`, {
       targetUrl: text(form, 'targetUrl'),
       eventPattern: text(form, 'eventPattern') || '{"source":[{"prefix":"shiplog."}]}',
       ...(description ? { description } : {}),
     });
     revalidatePath(`/projects/${project}/settings`);
-    return { ok: true, message: 'Subscription created. Deliveries are signed with its secret.' };
+    // The signing secret is shown this once; shiplog keeps it encrypted and never shows it again.
+    return {
+      ok: true,
+      message: `Subscription ${created.subscriptionId} created. Verify deliveries' x-shiplog-signature-256 with this secret (shown once): ${created.signingSecret}`,
+    };
   });
 }
 

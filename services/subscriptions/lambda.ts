@@ -1,0 +1,10 @@
+import type { Context } from 'aws-lambda';
+import { awsSubscriptions } from './adapters/aws.ts';
+
+/**
+ * `SubscriptionsDeliver` (topology): delivers shiplog events to the project's webhook subscriptions.
+ *
+ * @example
+ * // infra/topology.ts: subscribe('SubscriptionsDeliver', 'services/subscriptions/lambda.onEvent', …)
+ */
+export const onEvent = (event: unknown, context?: Context): Promise<void> => awsSubscriptions().onEvent(event, context);

@@ -1,0 +1,67 @@
+import { EventType, Source } from '../../events/catalog.ts';
+import type { EventStore } from '../../events/store/index.ts';
+import { policies } from '../../infra/topology.ts';
+import { defineHandler, type IdempotencyOptions } from '../shell/index.ts';
+import { subscriptionCommands } from './commands.ts';
+import { deliverTo, webhookPayload, WebhookDeliveryError } from './deliver.ts';
+import type { SigningSecrets, WebhookSender } from './ports.ts';
+import { subscriptionRegistry } from './registry.ts';
+
+export interface SubscriptionsServiceDeps {
+  store: EventStore;
+  secrets: SigningSecrets;
+  sender: WebhookSender;
+  ids: () => string;
+  now: () => string;
+  idempotency?: IdempotencyOptions;
+  newSecret?: () => string;
+  secretRefScheme?: 'local' | 'ssm' | 'secretsmanager';
+  /** How long a project's subscriptions are cached (default 5 s): a removal stops deliveries within it. */
+  cacheTtlMs?: number;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+  /** The bus's attempts for `SubscriptionsDeliver`, to record whether a failure will be retried. */
+  maxAttempts?: number;
+}
+
+/** The name of the subscription in `infra/topology.ts`. */
+export const SUBSCRIPTIONS_DELIVER = 'SubscriptionsDeliver';
+
+/**
+ * The subscriptions service: signed webhooks of shiplog's events to outside systems.
+ * `create`/`remove`/`list` are the command side; `onEvent` delivers every event of a project to
+ * its matching subscriptions and records each attempt in `delivery#<subscription>#<event>`.
+ *
+ * Events of `shiplog.subscriptions` itself are never delivered: each delivery appends a
+ * `DeliverySucceeded`/`DeliveryFailed`, which would be delivered, which would append another,
+ * without end. Replays are not delivered either (`defineHandler` skips them): a subscriber
+ * already had them. A subscription receives the events that occurred from its creation on, not
+ * older ones the bus happens to carry after it (the outbox may lag behind the API).
+ *
+ * @example
+ * const subs = subscriptionsService({ store, secrets, sender: fetchWebhookSender(), ids, now });
+ * bus subscriber SubscriptionsDeliver: subs.onEvent
+ */
+export const subscriptionsService = (deps: SubscriptionsServiceDeps) => {
+  const registry = subscriptionRegistry({ store: deps.store, ...(deps.cacheTtlMs === undefined ? {} : { ttlMs: deps.cacheTtlMs }) });
+  const commands = subscriptionCommands({ ...deps, onChange: registry.invalidate });
+  const deliverDeps = { ...deps, timeoutMs: deps.timeoutMs ?? 10_000, maxAttempts: deps.maxAttempts ?? policies.service.maxAttempts };
+
+  const onEvent = defineHandler({
+    name: SUBSCRIPTIONS_DELIVER,
+    accepts: Object.values(EventType),
+    ...(deps.idempotency ? { idempotency: deps.idempotency } : {}),
+    handle: async (e, { logger }) => {
+      if (e.source === Source.subscriptions) return;
+      const payload = webhookPayload(e);
+      const targets = (await registry.active(e.metadata.projectId)).filter((s) => s.createdAt <= e.metadata.occurredAt && s.matches(payload));
+      const errors = await Promise.all(targets.map((s) => deliverTo(deliverDeps, s, e)));
+      const failures = targets.flatMap((s, i) => (errors[i] === undefined ? [] : [{ subscriptionId: s.data.subscriptionId, error: errors[i]! }]));
+      if (targets.length > 0) logger.info('delivered to subscriptions', { subscriptions: targets.length, failed: failures.length });
+      if (failures.length > 0) throw new WebhookDeliveryError(failures);
+    },
+  });
+
+  return { ...commands, onEvent, registry };
+};
+export type SubscriptionsService = ReturnType<typeof subscriptionsService>;
