@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { deploymentsCommand, logsCommand } from './commands/deployments.ts';
 import { devCommand } from './commands/dev.ts';
 import { diffCommand } from './commands/diff.ts';
+import { domainsCommand, subscriptionsCommand } from './commands/domains.ts';
 import { projectionsCommand } from './commands/projections.ts';
 import { replayCommand } from './commands/replay.ts';
 import { eventsCommand } from './commands/events.ts';
@@ -23,6 +24,8 @@ for (const c of releaseCommands()) program.addCommand(c);
 program.addCommand(replayCommand());
 program.addCommand(diffCommand());
 program.addCommand(projectionsCommand());
+program.addCommand(domainsCommand());
+program.addCommand(subscriptionsCommand());
 
 try {
   await program.parseAsync(process.argv);

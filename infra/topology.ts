@@ -67,6 +67,24 @@ export const subscriptions: Subscription[] = [
     'rolls an alias back or promotes a deployment, with no rebuild',
   ),
   subscribe(
+    'DomainsOnDomainAdded',
+    'services/domains/lambda.onDomainAdded',
+    { source: [Source.domains], 'detail-type': [EventType.DomainAdded] },
+    'requests a certificate for an added domain and publishes the DNS records to create',
+  ),
+  subscribe(
+    'DomainsOnValidationPending',
+    'services/domains/lambda.onValidationPending',
+    { source: [Source.domains], 'detail-type': [EventType.DomainValidationPending] },
+    'records the certificate once issued and makes the domain active, or failed',
+  ),
+  subscribe(
+    'DomainsOnDomainRemoved',
+    'services/domains/lambda.onDomainRemoved',
+    { source: [Source.domains], 'detail-type': [EventType.DomainRemoved] },
+    "releases a removed domain's certificate",
+  ),
+  subscribe(
     'Projections',
     'projections/lambda.handler',
     allShiplogEvents,
@@ -111,14 +129,11 @@ export const terminalEvents: readonly EventType[] = [
   EventType.RolledBack,
   EventType.RollbackRejected,
   EventType.Promoted,
-  // Domains, alarms and outside subscriptions are recorded; their services are not built yet.
-  EventType.DomainAdded,
   EventType.CertificateRequested,
-  EventType.DomainValidationPending,
   EventType.CertificateIssued,
   EventType.DomainActive,
   EventType.DomainFailed,
-  EventType.DomainRemoved,
+  // Alarms and outside subscriptions are recorded; their services are not built yet.
   EventType.AlarmRaised,
   EventType.AlarmCleared,
   EventType.SubscriptionCreated,

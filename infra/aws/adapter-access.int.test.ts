@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { isRetryable } from '../../services/shell/index.ts';
 import { subscriptions } from '../topology.ts';
 import { adapterNeeds, FunctionEnv } from './index.ts';
 import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
-import { awsBuild, awsDeploy, AwsRuntimeEnv } from './runtime/deps.ts';
+import { awsBuild, awsDeploy, awsDomains, AwsRuntimeEnv, pendingIsRetried, siteCname } from './runtime/deps.ts';
 
 // What each build and deploy function gets (adapter-access.ts): its environment and its IAM
 // statements, written out in full, under Pulumi mocks.
@@ -66,6 +67,9 @@ const deploys = (name: string) => [
   idempotency,
 ];
 
+const certificates = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/*`;
+const domainsEnv = { ...base, SHIPLOG_SITE_DOMAIN: 'apps.example.com', SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency' };
+
 const expected: [name: string, environment: Record<string, string>, permissions: object[], timeoutSeconds: number | undefined][] = [
   [
     'BuildOnDeploymentRequested',
@@ -82,6 +86,19 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   ['DeployOnBuildSucceeded', deployEnv, deploys('DeployOnBuildSucceeded'), 900],
   ['DeployOnBuildEnded', deployEnv, deploys('DeployOnBuildEnded'), 900],
   ['DeployOnReleaseRequest', deployEnv, deploys('DeployOnReleaseRequest'), 900],
+  [
+    'DomainsOnDomainAdded',
+    domainsEnv,
+    [
+      dlq('DomainsOnDomainAdded'),
+      { actions: ['acm:RequestCertificate'], resources: ['*'] },
+      { actions: ['acm:DescribeCertificate'], resources: [certificates] },
+      idempotency,
+    ],
+    60,
+  ],
+  ['DomainsOnValidationPending', domainsEnv, [dlq('DomainsOnValidationPending'), { actions: ['acm:DescribeCertificate'], resources: [certificates] }, idempotency], 60],
+  ['DomainsOnDomainRemoved', domainsEnv, [dlq('DomainsOnDomainRemoved'), { actions: ['acm:DeleteCertificate'], resources: [certificates] }, idempotency], 60],
   ['Projections', { ...base, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' }, [dlq('Projections'), views], undefined],
   // No secret store on AWS yet: it gets the default links and its DLQ, and delivers nothing there.
   ['SubscriptionsDeliver', base, [dlq('SubscriptionsDeliver')], undefined],
@@ -116,6 +133,7 @@ describe('infra/aws gives each function what its AWS adapters and the read model
   it('refuses a build entry it has not decided the rights of', async () => {
     const s = await declareUnderMocks(subscriptions);
     expect(() => adapterNeeds({} as never, 'services/build/lambda.somethingNew', s.stack.adapters.resources)).toThrow(/somethingNew/);
+    expect(() => adapterNeeds({} as never, 'services/domains/lambda.somethingNew', s.stack.adapters.resources)).toThrow(/somethingNew/);
     expect(adapterNeeds({} as never, 'services/subscriptions/lambda.fanout', s.stack.adapters.resources)).toEqual({});
   });
 });
@@ -130,11 +148,36 @@ describe('the environment infra/aws sets is the one infra/aws/runtime reads', ()
     for (const [key, name] of Object.entries(AwsRuntimeEnv)) expect(FunctionEnv[key as keyof typeof FunctionEnv], key).toBe(name);
   });
 
-  it('is enough for the AWS composition roots of build and deploy', async () => {
+  it('is enough for the AWS composition roots of build, deploy and domains', async () => {
     const s = await declareUnderMocks(subscriptions);
     process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('BuildReconcile').environment)) };
     expect(() => awsBuild()).not.toThrow();
     process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('DeployOnReleaseRequest').environment)) };
     expect(() => awsDeploy()).not.toThrow();
+    process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('DomainsOnValidationPending').environment)) };
+    expect(() => awsDomains()).not.toThrow();
+  });
+});
+
+describe('the AWS domains composition root', () => {
+  it('routes a custom host with a CNAME to the sites domain', () => {
+    expect(siteCname('apps.example.com')({ projectId: 'web', host: 'www.example.com', alias: 'production' }))
+      .toEqual({ purpose: 'routing', name: 'www.example.com', type: 'CNAME', value: 'apps.example.com' });
+  });
+
+  it('turns a pending certificate into a retryable error, so the bus checks it again', async () => {
+    const issued = { status: 'issued', issuer: 'Amazon', notBefore: 'a', notAfter: 'b' } as const;
+    let answer: 'pending' | 'issued' = 'pending';
+    const ca = pendingIsRetried({
+      provider: 'acm',
+      request: () => Promise.reject(new Error('unused')),
+      release: () => Promise.resolve(),
+      status: () => Promise.resolve(answer === 'pending' ? { status: 'pending' } : issued),
+    });
+    const err = await ca.status('arn').catch((e: unknown) => e);
+    expect(isRetryable(err)).toBe(true);
+    expect((err as Error).name).toBe('CertificateStillPendingError');
+    answer = 'issued';
+    expect(await ca.status('arn')).toEqual(issued);
   });
 });

@@ -47,6 +47,17 @@ const DEPLOY_MODULE = 'services/deploy/lambda.';
 /** Publishing waits up to 5 minutes for a function update (aws-host.ts) after copying the assets. */
 const DEPLOY_TIMEOUT_SECONDS = 900;
 
+const DOMAINS_MODULE = 'services/domains/lambda.';
+/** What each AWS domains entry calls of ACM (services/domains/adapters/acm.ts). */
+const DOMAIN_ENTRIES: Record<string, 'request' | 'status' | 'release'> = {
+  // RequestCertificate, then DescribeCertificate until the validation record appears (up to 30 s).
+  'services/domains/lambda.onDomainAdded': 'request',
+  'services/domains/lambda.onValidationPending': 'status',
+  'services/domains/lambda.onDomainRemoved': 'release',
+};
+/** The request waits up to 30 s for ACM's validation records, after the event store's reads and writes. */
+const DOMAINS_TIMEOUT_SECONDS = 60;
+
 /**
  * Read and write of handled event ids: the calls of Powertools' `DynamoDBPersistenceLayer`.
  *
@@ -96,11 +107,26 @@ const deployAccess = ({ pulumi }: Cloud, r: AdapterResources): PermissionSpec[] 
   ];
 };
 
+const domainsAccess = ({ pulumi }: Cloud, r: AdapterResources, entry: (typeof DOMAIN_ENTRIES)[string]): PermissionSpec[] => {
+  const certificates = pulumi.interpolate`arn:aws:acm:${r.scope.region}:${r.scope.accountId}:certificate/*`;
+  const acm: Record<typeof entry, PermissionSpec[]> = {
+    // RequestCertificate creates the certificate: it has no resource to scope it to.
+    request: [
+      { actions: ['acm:RequestCertificate'], resources: ['*'] },
+      { actions: ['acm:DescribeCertificate'], resources: [certificates] },
+    ],
+    status: [{ actions: ['acm:DescribeCertificate'], resources: [certificates] }],
+    release: [{ actions: ['acm:DeleteCertificate'], resources: [certificates] }],
+  };
+  return [...acm[entry], ...idempotencyAccess(r.idempotencyTable.arn)];
+};
+
 /**
  * What one function needs for the AWS adapters, by its handler: the build entries get the
  * CodeBuild project, the artifacts and the build logs; the deploy entries the site functions,
- * the site role and the buckets; everything else nothing. A new build entry must be listed here
- * first, so it never runs with rights nobody decided on.
+ * the site role and the buckets; the domains entries ACM and the sites domain; everything else
+ * nothing. A new build or domains entry must be listed here first, so it never runs with rights
+ * nobody decided on.
  *
  * @example
  * adapterNeeds(cloud, 'services/deploy/lambda.onBuildSucceeded', resources).environment?.SHIPLOG_SITES_BUCKET;
@@ -119,6 +145,15 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
       },
       permissions: buildAccess(cloud, r, entry),
       timeoutSeconds: entry.timeoutSeconds,
+    };
+  }
+  const domains = DOMAIN_ENTRIES[handler];
+  if (handler.startsWith(DOMAINS_MODULE) && !domains) throw new Error(`${handler}: no AWS access is declared for this domains entry`);
+  if (domains) {
+    return {
+      environment: { [FunctionEnv.siteDomain]: r.siteDomain, [FunctionEnv.idempotencyTable]: r.idempotencyTable.name },
+      permissions: domainsAccess(cloud, r, domains),
+      timeoutSeconds: DOMAINS_TIMEOUT_SECONDS,
     };
   }
   if (!handler.startsWith(DEPLOY_MODULE)) return {};

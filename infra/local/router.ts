@@ -29,6 +29,8 @@ export interface SiteRouterOptions {
   invokeTimeoutMs?: number;
   /** Output of the functions, line by line; dropped by default. */
   onFunctionLog?: (functionKey: string, line: string, stream: 'stdout' | 'stderr') => void;
+  /** A custom domain's project alias, asked for hosts that are not under `domain`. */
+  resolveHost?: (host: string) => Promise<{ projectId: string; alias: string } | undefined>;
 }
 
 /**
@@ -131,7 +133,8 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const address = parseSiteHost(req.headers.host, domain);
+    const custom = req.headers.host && !parseSiteHost(req.headers.host, domain) ? await opts.resolveHost?.(req.headers.host) : undefined;
+    const address = custom ? ({ kind: 'alias', ...custom } as const) : parseSiteHost(req.headers.host, domain);
     if (!address) {
       return sendPage(res, 404, 'No site here', `shiplog serves no site at "${req.headers.host ?? ''}". Sites live at http://<project>.${domain}:${server.port()}.`);
     }

@@ -137,7 +137,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     );
     await listen(api, cfg.port);
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
-    const sites: SiteRouter = await startSiteRouter({ port: cfg.sitesPort, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor });
+    const sites: SiteRouter = await startSiteRouter({ port: cfg.sitesPort, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost });
     stops.push(() => sites.close());
 
     // 6. pick up builds a previous run left unfinished, and tell other commands where we are

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { EventBridgeEvent } from '../../events/envelope.ts';
 import type { EventData } from '../../events/catalog.ts';
@@ -11,6 +12,7 @@ import { buildService, describeArtifactDir } from '../../services/build/service.
 import type { ScheduledBuild } from '../../services/build/scheduler.ts';
 import type { SiteHost } from '../../services/deploy/ports.ts';
 import { deployService, keyedLock } from '../../services/deploy/service.ts';
+import { customHostResolver, domainCommands, domainRoutes, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
 import { ingestRoutes, localIngestDeps } from '../../services/ingest/index.ts';
 import type { IdempotencyOptions } from '../../services/shell/index.ts';
 import { fetchWebhookSender, subscriptionRoutes, subscriptionsService } from '../../services/subscriptions/index.ts';
@@ -75,6 +77,8 @@ export const localServices = async (deps: LocalServicesDeps) => {
 
   const subscriptions = subscriptionsService({ store, secrets: ingest.secrets, sender: fetchWebhookSender(), ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
 
+  const domains = domainsService({ store, ca: localCertificateAuthority({ dir: join(deps.cfg.dataDir, 'ca') }), routingRecord: ({ host }) => ({ purpose: 'routing', name: host, type: 'A', value: '127.0.0.1' }), ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
+
   await createViewsTable(client, localTables.views);
   const views = dynamoViewStore({ client, tableName: localTables.views });
   const projections = makeProjectionHandler({ store, views });
@@ -86,9 +90,10 @@ export const localServices = async (deps: LocalServicesDeps) => {
     DeployOnReleaseRequest: deploy.onReleaseRequest,
     Projections: projections,
     SubscriptionsDeliver: subscriptions.onEvent,
+    DomainsOnDomainAdded: domains.onDomainAdded, DomainsOnValidationPending: domains.onValidationPending, DomainsOnDomainRemoved: domains.onDomainRemoved,
   };
 
-  const routes: Route[] = [...ingestRoutes(ingest), ...subscriptionRoutes({ commands: subscriptions })];
+  const routes: Route[] = [...ingestRoutes(ingest), ...subscriptionRoutes({ commands: subscriptions }), ...domainRoutes({ commands: domainCommands({ store, ids: deps.ids, now: deps.now }) })];
 
   return {
     build,
@@ -99,5 +104,6 @@ export const localServices = async (deps: LocalServicesDeps) => {
     secrets: ingest.secrets,
     envFor: (b: ScheduledBuild) => deploymentEnv(b.projectId, b.deploymentId),
     runtimeEnvFor: deploymentEnv,
+    resolveHost: customHostResolver({ store }),
   };
 };

@@ -1,3 +1,4 @@
+import { ACMClient } from '@aws-sdk/client-acm';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,14 +17,18 @@ import { buildService, describeArtifactDir } from '../../../services/build/servi
 import { awsSiteHost } from '../../../services/deploy/adapters/aws-host.ts';
 import type { SiteHost } from '../../../services/deploy/ports.ts';
 import { deployService, keyedLock } from '../../../services/deploy/service.ts';
+import { acmCertificateAuthority } from '../../../services/domains/adapters/acm.ts';
+import type { CertificateAuthority, RoutingRecord } from '../../../services/domains/ports.ts';
+import { domainsService } from '../../../services/domains/service.ts';
 import type { IdempotencyOptions } from '../../../services/shell/index.ts';
 import { FunctionEnv } from '../names.ts';
 
 /**
  * The environment variables the AWS composition root reads. `infra/aws` sets them on the
  * functions that need them: the build functions (`services/build/lambda.*`) the `build*` and
- * `artifactsBucket` ones, the deploy functions (`services/deploy/lambda.*`) the `site*` ones;
- * all of them `eventsTable` and `prefix`.
+ * `artifactsBucket` ones, the deploy functions (`services/deploy/lambda.*`) the `site*` ones,
+ * the domains functions (`services/domains/lambda.*`) `siteDomain`; all of them `eventsTable`
+ * and `prefix`.
  *
  * @example
  * process.env[AwsRuntimeEnv.buildProject]; // 'shiplog-build'
@@ -178,4 +183,59 @@ export const awsDeploy = once(() => {
   const { host, withLock } = convergingAliases(site);
   const deploy = deployService({ store, host, ids, now, withLock, ...(idempotency ? { idempotency } : {}) });
   return { deploy, host };
+});
+
+/**
+ * A certificate ACM has not issued yet. Retryable: the bus delivers `DomainValidationPending`
+ * again, so the domain is checked again until the subscription's maximum event age.
+ *
+ * @example
+ * catch (e) { if (e instanceof CertificateStillPendingError) e.retryable; } // true
+ */
+export class CertificateStillPendingError extends Error {
+  override readonly name = 'CertificateStillPendingError';
+  readonly retryable = true;
+}
+
+/**
+ * Makes `status` throw {@link CertificateStillPendingError} for a pending certificate. The
+ * domains service takes `pending` as "nothing to do yet" (the local CA issues at once), and
+ * nothing else asks ACM again: the bus's retries are the re-check until a scheduled reconcile
+ * of pending domains exists.
+ *
+ * @example
+ * const ca = pendingIsRetried(acmCertificateAuthority({ client }));
+ */
+export const pendingIsRetried = (inner: CertificateAuthority): CertificateAuthority => ({
+  ...inner,
+  status: async (certificateId) => {
+    const status = await inner.status(certificateId);
+    if (status.status === 'pending') throw new CertificateStillPendingError(`certificate ${certificateId} is still pending validation`);
+    return status;
+  },
+});
+
+/**
+ * The CNAME that points a custom host at the sites domain (`SHIPLOG_SITE_DOMAIN`).
+ *
+ * @example
+ * siteCname('apps.example.com')({ projectId: 'web', host: 'www.example.com', alias: 'production' });
+ * // { purpose: 'routing', name: 'www.example.com', type: 'CNAME', value: 'apps.example.com' }
+ */
+export const siteCname = (siteDomain: string): RoutingRecord => ({ host }) => ({ purpose: 'routing', name: host, type: 'CNAME', value: siteDomain });
+
+/**
+ * The domains service on AWS: certificates from ACM (in the function's region), a CNAME to the
+ * sites domain as the routing record.
+ *
+ * @example
+ * export const onDomainAdded = (e: unknown) => awsDomains().domains.onDomainAdded(e);
+ */
+export const awsDomains = once(() => {
+  const env = process.env;
+  const { store, ids, now, idempotency } = core();
+  const ca = pendingIsRetried(acmCertificateAuthority({ client: new ACMClient({}) }));
+  const routingRecord = siteCname(required(env, AwsRuntimeEnv.siteDomain));
+  const domains = domainsService({ store, ca, routingRecord, ids, now, ...(idempotency ? { idempotency } : {}) });
+  return { domains, ca };
 });

@@ -1,0 +1,69 @@
+import type { DnsRecord } from '../../events/domains.ts';
+
+/**
+ * What a certificate authority says about one certificate.
+ *
+ * @example
+ * const s: CertificateStatus = { status: 'issued', issuer: 'CN=shiplog local CA', notBefore, notAfter };
+ */
+export type CertificateStatus =
+  | { status: 'pending' }
+  | { status: 'issued'; issuer: string; notBefore: string; notAfter: string }
+  | { status: 'failed'; reason: 'certificate-failed' | 'caa-forbids-issuer' | 'validation-timed-out'; detail: string };
+
+/**
+ * A certificate that was requested, and the DNS records that prove control of its host.
+ *
+ * @example
+ * const r: RequestedCertificate = { certificateId: 'arn:aws:acm:…', validationRecords: [{ purpose: 'certificate-validation', … }] };
+ */
+export interface RequestedCertificate {
+  certificateId: string;
+  validationRecords: DnsRecord[];
+  /** When validation gives up, if the authority has a deadline (ACM: 72 hours). */
+  expiresAt?: string;
+}
+
+/**
+ * Issues TLS certificates for custom domains with DNS validation. The `local-ca` adapter
+ * (`adapters/local.ts`) issues at once from a CA on this machine. The `acm` adapter is for the
+ * AWS side to write: `request` is ACM `RequestCertificate` (ValidationMethod DNS,
+ * IdempotencyToken) then `DescribeCertificate` until `DomainValidationOptions[].ResourceRecord`
+ * appears; `status` maps `DescribeCertificate` (`PENDING_VALIDATION`, `ISSUED`, `FAILED` with
+ * `FailureReason`, `VALIDATION_TIMED_OUT`); `release` is `DeleteCertificate`.
+ *
+ * @example
+ * const { certificateId, validationRecords } = await ca.request({ host: 'www.example.com', idempotencyToken: event.id });
+ * const status = await ca.status(certificateId);
+ */
+export interface CertificateAuthority {
+  readonly provider: 'acm' | 'local-ca';
+  /** Requests a certificate for `host`; the same token must not request a second one (retries). */
+  request(input: { host: string; idempotencyToken: string }): Promise<RequestedCertificate>;
+  status(certificateId: string): Promise<CertificateStatus>;
+  /** Deletes the certificate; a certificate that is already gone is not an error. */
+  release(certificateId: string): Promise<void>;
+}
+
+/**
+ * A refusal of the certificate authority that no retry will change (e.g. ACM's CAA check).
+ * The service records it as `DomainFailed`; other errors are retried by the bus.
+ *
+ * @example
+ * throw new CertificateRefusedError('caa-forbids-issuer', 'CAA of example.com allows only letsencrypt.org');
+ */
+export class CertificateRefusedError extends Error {
+  override readonly name = 'CertificateRefusedError';
+  constructor(readonly reason: 'certificate-failed' | 'caa-forbids-issuer', message: string) {
+    super(message);
+  }
+}
+
+/**
+ * The DNS record that points a custom host at shiplog (AWS: a CNAME to the CloudFront
+ * distribution; locally an A record to this machine).
+ *
+ * @example
+ * const routing: RoutingRecord = ({ host }) => ({ purpose: 'routing', name: host, type: 'A', value: '127.0.0.1' });
+ */
+export type RoutingRecord = (domain: { projectId: string; host: string; alias: string }) => DnsRecord;
