@@ -16,6 +16,7 @@ import { customHostResolver, domainCommands, domainRoutes, domainsService, local
 import { ingestRoutes, localIngestDeps } from '../../services/ingest/index.ts';
 import type { IdempotencyOptions } from '../../services/shell/index.ts';
 import { fetchWebhookSender, subscriptionRoutes, subscriptionsService } from '../../services/subscriptions/index.ts';
+import { localActor } from './api/actor.ts';
 import type { Route } from './api/router.ts';
 import type { LocalConfig } from './config.ts';
 import { localTables } from './config.ts';
@@ -93,7 +94,11 @@ export const localServices = async (deps: LocalServicesDeps) => {
     DomainsOnDomainAdded: domains.onDomainAdded, DomainsOnValidationPending: domains.onValidationPending, DomainsOnDomainRemoved: domains.onDomainRemoved,
   };
 
-  const routes: Route[] = [...ingestRoutes(ingest), ...subscriptionRoutes({ commands: subscriptions }), ...domainRoutes({ commands: domainCommands({ store, ids: deps.ids, now: deps.now }) })];
+  const routes: Route[] = [
+    ...ingestRoutes({ ...ingest, actorOf: localActor }),
+    ...subscriptionRoutes({ commands: subscriptions, actorOf: localActor }),
+    ...domainRoutes({ commands: domainCommands({ store, ids: deps.ids, now: deps.now }), actorOf: localActor }),
+  ];
 
   return {
     build,

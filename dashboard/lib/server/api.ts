@@ -1,3 +1,4 @@
+import { currentSession } from '../auth/index.ts';
 import { context } from './context.ts';
 
 /**
@@ -30,10 +31,16 @@ const messageOf = (status: number, body: unknown, method: string, path: string):
  */
 export const command = async <T = unknown>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> => {
   let res: Response;
+  // The event history says who did it: the signed-in user, not the API's default local user.
+  const user = (await currentSession())?.user;
   try {
     res = await fetch(`${context().apiUrl}${path}`, {
       method,
-      headers: { 'content-type': 'application/json', 'x-shiplog-client': 'dashboard' },
+      headers: {
+        'content-type': 'application/json',
+        'x-shiplog-client': 'dashboard',
+        ...(user ? { 'x-shiplog-actor': `${user.provider}:${user.id}` } : {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       cache: 'no-store',
     });

@@ -1,0 +1,17 @@
+import type { IncomingMessage } from 'node:http';
+import type { Actor } from '../../../events/envelope.ts';
+
+/**
+ * Who a local API request acts for. The local API has no login step (the CLI finds it through
+ * the data dir), so a client may name its user in `x-shiplog-actor` (the dashboard sends the
+ * signed-in user); otherwise it is the machine's local user. A hosted API must take the actor
+ * from its authenticator instead.
+ *
+ * @example
+ * ingestRoutes({ ...deps, actorOf: localActor });
+ */
+export const localActor = (req: IncomingMessage): Actor => {
+  const named = req.headers['x-shiplog-actor'];
+  const id = typeof named === 'string' ? named.trim() : '';
+  return /^[\w.@:-]{1,128}$/.test(id) ? { kind: 'user', id } : { kind: 'user', id: 'local' };
+};
