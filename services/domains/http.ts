@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Actor } from '../../events/envelope.ts';
-import { HttpError, readJson, route, sendJson, type Route, type RouteHandler } from '../../infra/local/api/router.ts';
+import { answeringRefusals, readJson, route, sendJson, type Route } from '../../infra/local/api/router.ts';
 import { DomainRequestError, type DomainCommands } from './commands.ts';
 
 export interface DomainRouteDeps {
@@ -11,16 +11,7 @@ export interface DomainRouteDeps {
   maxBytes?: number;
 }
 
-const answering =
-  (handler: RouteHandler): RouteHandler =>
-  async (r) => {
-    try {
-      await handler(r);
-    } catch (err) {
-      if (err instanceof DomainRequestError) throw new HttpError(err.status, err.message);
-      throw err;
-    }
-  };
+const answering = answeringRefusals(DomainRequestError);
 
 /**
  * The routes of the domains service:

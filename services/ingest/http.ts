@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { Target, type Actor } from '../../events/index.ts';
-import { HttpError, readJson, route, sendJson, type Route, type RouteHandler } from '../../infra/local/api/router.ts';
+import { answeringRefusals, HttpError, readJson, route, sendJson, type Route, type RouteHandler } from '../../infra/local/api/router.ts';
 import { ingestCommands, localUser } from './commands.ts';
 import { CommandRejectedError } from './errors.ts';
 import { GITHUB_MAX_PAYLOAD_BYTES, webhookRoutes } from './http-webhook.ts';
@@ -26,16 +26,7 @@ export interface IngestRouteDeps extends IngestDeps {
 }
 
 // Refusals become their HTTP status; everything else stays a 500.
-const answering =
-  (handler: RouteHandler): RouteHandler =>
-  async (r) => {
-    try {
-      await handler(r);
-    } catch (err) {
-      if (err instanceof CommandRejectedError) throw new HttpError(err.status, err.message);
-      throw err;
-    }
-  };
+const answering = answeringRefusals(CommandRejectedError);
 
 /**
  * Every route of the ingest service for the local API server:

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Actor } from '../../events/envelope.ts';
-import { HttpError, readJson, route, sendJson, type Route, type RouteHandler } from '../../infra/local/api/router.ts';
+import { answeringRefusals, readJson, route, sendJson, type Route } from '../../infra/local/api/router.ts';
 import { SubscriptionRequestError, type SubscriptionCommands } from './commands.ts';
 
 export interface SubscriptionRouteDeps {
@@ -11,16 +11,7 @@ export interface SubscriptionRouteDeps {
   maxBytes?: number;
 }
 
-const answering =
-  (handler: RouteHandler): RouteHandler =>
-  async (r) => {
-    try {
-      await handler(r);
-    } catch (err) {
-      if (err instanceof SubscriptionRequestError) throw new HttpError(err.status, err.message);
-      throw err;
-    }
-  };
+const answering = answeringRefusals(SubscriptionRequestError);
 
 /**
  * The routes of the subscriptions service:

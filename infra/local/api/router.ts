@@ -33,6 +33,26 @@ export class HttpError extends Error {
 }
 
 /**
+ * Wraps route handlers so a service's refusal (its own error type, carrying the HTTP status it
+ * means) answers with that status; anything else stays a 500.
+ *
+ * @example
+ * const answering = answeringRefusals(CommandRejectedError);
+ * route('POST', '/api/projects', answering(async ({ req, res }) => …));
+ */
+export const answeringRefusals =
+  (refusal: abstract new (...args: never[]) => Error & { status: number }) =>
+  (handler: RouteHandler): RouteHandler =>
+  async (r) => {
+    try {
+      await handler(r);
+    } catch (err) {
+      if (err instanceof refusal) throw new HttpError(err.status, err.message);
+      throw err;
+    }
+  };
+
+/**
  * Declares a route; `:name` segments become params, a trailing `*` matches the rest.
  *
  * @example
