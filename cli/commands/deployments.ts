@@ -57,7 +57,8 @@ export const deploymentsCommand = (): Command => {
           if (e instanceof CliError && /\(404\)/.test(e.message)) return undefined;
           throw e;
         });
-        const logs = await api<{ n: number; text: string }[]>('GET', `/api/deployments/${encodeURIComponent(id)}/logs?after=${lastLine}`).catch(() => []);
+        // Only a terminal shows the log's last line; plain output needs no log at all.
+        const logs = tty ? await api<{ n: number; text: string }[]>('GET', `/api/deployments/${encodeURIComponent(id)}/logs?after=${lastLine}`).catch(() => []) : [];
         if (logs.length) lastLine = logs.at(-1)!.n;
         const status = d ? (d.live ? 'live' : d.status) : 'pending';
         const elapsed = `${Math.round((Date.now() - started) / 1000)}s`;

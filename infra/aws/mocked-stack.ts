@@ -1,5 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { expect } from 'vitest';
 import type { Subscription } from '../topology-types.ts';
 import { declareShiplog, stackNames, type FunctionSpec, type ShiplogStackInput } from './index.ts';
 
@@ -158,4 +160,27 @@ export const declareUnderMocks = async (
   };
   const functionArn = (name: string) => realArn['aws:lambda/function:Function']!(name);
   return { stack, names, registered, specs, spec, ofType, one, functionArn };
+};
+
+/**
+ * Asserts a declared table's inputs equal a code table definition (as `tableArgsFrom` should
+ * have carried it over): name, billing, attributes, keys and every index with its projection.
+ *
+ * @example
+ * expectTableFrom(s.one(Table, 'Views').inputs, viewsTableDefinition(s.names.viewsTable));
+ */
+export const expectTableFrom = (table: Record<string, unknown>, def: CreateTableCommandInput): void => {
+  expect(table.name).toBe(def.TableName);
+  expect(table.billingMode).toBe(def.BillingMode);
+  expect(table.attributes).toEqual(def.AttributeDefinitions?.map((a) => ({ name: a.AttributeName, type: a.AttributeType })));
+  expect(table.hashKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName);
+  expect(table.rangeKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'RANGE')?.AttributeName);
+  expect(table.globalSecondaryIndexes).toEqual(
+    def.GlobalSecondaryIndexes?.map((g) => ({
+      name: g.IndexName,
+      keySchemas: g.KeySchema?.map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
+      projectionType: g.Projection?.ProjectionType,
+      nonKeyAttributes: g.Projection?.NonKeyAttributes,
+    })),
+  );
 };

@@ -3,7 +3,7 @@ import { VIEWS_TABLE_ENV } from '../../projections/lambda.ts';
 import { LIST_INDEX, viewsTableDefinition } from '../../projections/store/table.ts';
 import { subscriptions } from '../topology.ts';
 import { EVENT_STORE_ACTIONS, FunctionEnv, PROJECTIONS_HANDLER } from './index.ts';
-import { arnOf, declareUnderMocks, resolved } from './mocked-stack.ts';
+import { arnOf, declareUnderMocks, expectTableFrom, resolved } from './mocked-stack.ts';
 
 // The read models' (views) table on AWS and who may touch it, under Pulumi mocks.
 
@@ -18,19 +18,7 @@ describe('the views table', () => {
     const def = viewsTableDefinition(s.names.viewsTable);
     const table = s.one(Table, 'Views').inputs;
     expect(s.names.viewsTable).toBe(viewsName);
-    expect(table.name).toBe(def.TableName);
-    expect(table.billingMode).toBe(def.BillingMode);
-    expect(table.attributes).toEqual(def.AttributeDefinitions?.map((a) => ({ name: a.AttributeName, type: a.AttributeType })));
-    expect(table.hashKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName);
-    expect(table.rangeKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'RANGE')?.AttributeName);
-    expect(table.globalSecondaryIndexes).toEqual(
-      def.GlobalSecondaryIndexes?.map((g) => ({
-        name: g.IndexName,
-        keySchemas: g.KeySchema?.map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
-        projectionType: g.Projection?.ProjectionType,
-        nonKeyAttributes: g.Projection?.NonKeyAttributes,
-      })),
-    );
+    expectTableFrom(table, def);
     // What the view store relies on, spelled out, so a change to the definition is seen here too.
     expect(table.globalSecondaryIndexes).toEqual([
       {

@@ -3,7 +3,7 @@ import { eventStoreTableDefinition } from '../../events/store/table.ts';
 import { subscriptions } from '../topology.ts';
 import type { Subscription } from '../topology-types.ts';
 import { awsRules, EVENT_STORE_ACTIONS, OUTBOX_ENRICH_HANDLER, PROJECTIONS_HANDLER, type SubscriptionNeeds } from './index.ts';
-import { arnOf, declareUnderMocks as declare, resolved } from './mocked-stack.ts';
+import { arnOf, declareUnderMocks as declare, expectTableFrom, resolved } from './mocked-stack.ts';
 
 // The topology's subscriptions on AWS, declared under Pulumi mocks (see mocked-stack.ts).
 
@@ -146,18 +146,7 @@ describe('infra/aws, the rest of the stack', () => {
     const s = await declareUnderMocks(subscriptions);
     const def = eventStoreTableDefinition(s.names.eventsTable);
     const table = s.one(Table, 'EventStore').inputs;
-    expect(table.name).toBe(def.TableName);
-    expect(table.billingMode).toBe(def.BillingMode);
-    expect(table.attributes).toEqual(def.AttributeDefinitions?.map((a) => ({ name: a.AttributeName, type: a.AttributeType })));
-    expect(table.hashKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName);
-    expect(table.rangeKey).toBe(def.KeySchema?.find((k) => k.KeyType === 'RANGE')?.AttributeName);
-    expect(table.globalSecondaryIndexes).toEqual(
-      def.GlobalSecondaryIndexes?.map((g) => ({
-        name: g.IndexName,
-        keySchemas: g.KeySchema?.map((k) => ({ attributeName: k.AttributeName, keyType: k.KeyType })),
-        projectionType: g.Projection?.ProjectionType,
-      })),
-    );
+    expectTableFrom(table, def);
     expect({ streamEnabled: table.streamEnabled, streamViewType: table.streamViewType }).toEqual({
       streamEnabled: true,
       streamViewType: 'NEW_IMAGE',

@@ -14,6 +14,8 @@ export interface ScheduledBuild {
   requestedAt: string;
   target: 'production' | 'preview';
   job: Omit<BuildJob, 'env'>;
+  /** The `BuildQueued` event the build's later events are caused by. */
+  causeEventId?: string;
 }
 
 /** What the scheduler reports back; the build service turns each into events. */

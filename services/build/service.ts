@@ -29,7 +29,7 @@ const toScheduled = (
   repo: string,
   timeoutMs: number,
   causeEventId: string,
-): ScheduledBuild & { causeEventId: string } => ({
+): ScheduledBuild => ({
   deploymentId: q.deploymentId,
   projectId: q.projectId,
   lane: `${q.projectId}#${q.branch}#${q.target}`,
@@ -86,10 +86,10 @@ const fromOutcome = async (outcome: BuildOutcome, deps: BuildServiceDeps, timeou
  * build.attach(scheduler);
  */
 export const buildService = (deps: BuildServiceDeps) => {
-  let submit: ((b: ScheduledBuild & { causeEventId: string }) => Promise<void>) | undefined;
+  let submit: ((b: ScheduledBuild) => Promise<void>) | undefined;
   const ctx = (cause: EmitContext['cause']): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
   const causeOf = (b: ScheduledBuild) => ({
-    eventId: (b as ScheduledBuild & { causeEventId?: string }).causeEventId ?? b.deploymentId,
+    eventId: b.causeEventId ?? b.deploymentId,
     correlationId: b.deploymentId,
   });
   const run = (b: ScheduledBuild, cmd: BuildCommand) =>

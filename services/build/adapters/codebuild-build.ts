@@ -37,7 +37,7 @@ export interface ShiplogBuild {
   complete: boolean;
   startedAt?: number | undefined;
   timeoutMinutes?: number | undefined;
-  scheduled: ScheduledBuild & { causeEventId?: string };
+  scheduled: ScheduledBuild;
   artifactUri?: string | undefined;
   phases: CodeBuildPhase[];
   logs: { group?: string | undefined; stream?: string | undefined; deepLink?: string | undefined };

@@ -18,7 +18,7 @@ export const T0 = Date.parse('2026-11-22T10:00:00.000Z');
  * @example
  * scheduled('01JD000000000000000000000B', { requestedAt: '2026-11-22T10:01:00.000Z' });
  */
-export const scheduled = (deploymentId: string, over: Partial<ScheduledBuild> = {}): ScheduledBuild & { causeEventId: string } => ({
+export const scheduled = (deploymentId: string, over: Partial<ScheduledBuild> = {}): ScheduledBuild => ({
   deploymentId,
   projectId: 'web',
   lane: 'web#main#production',
