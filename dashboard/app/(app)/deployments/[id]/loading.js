@@ -1,1 +1,0 @@
-export { DeploymentLoading as default } from '../../../../views/loading.tsx';

@@ -1,2 +1,0 @@
-export { default } from '../../../../views/deployment-page.tsx';
-export const metadata = { title: 'Deployment' };

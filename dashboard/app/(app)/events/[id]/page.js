@@ -1,2 +1,0 @@
-export { default } from '../../../../views/event-page.tsx';
-export const metadata = { title: 'Event' };

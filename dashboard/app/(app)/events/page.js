@@ -1,2 +1,0 @@
-export { default } from '../../../views/events-page.tsx';
-export const metadata = { title: 'Events' };

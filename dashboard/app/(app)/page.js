@@ -1,2 +1,0 @@
-export { default } from '../../views/projects-page.tsx';
-export const metadata = { title: 'Projects' };

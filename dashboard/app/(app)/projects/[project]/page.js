@@ -1,2 +1,0 @@
-export { default } from '../../../../views/project-page.tsx';
-export const metadata = { title: 'Project' };

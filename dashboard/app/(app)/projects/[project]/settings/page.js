@@ -1,2 +1,0 @@
-export { default } from '../../../../../views/settings-page.tsx';
-export const metadata = { title: 'Settings' };
