@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dashboard/', '.shiplog/', '.sst/', 'test/artifacts/', '**/*.d.ts', 'events/schemas/', 'test/fixtures/', '.xdg/'] },
+  { ignores: ['node_modules/', '**/.next/', '.shiplog/', '.sst/', 'test/artifacts/', '**/*.d.ts', 'events/schemas/', 'test/fixtures/', '.xdg/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -10,6 +10,17 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+    },
+  },
+  // The dashboard (Next.js App Router): JSX, and for its client components the browser's globals.
+  // TypeScript checks names in .ts/.tsx (typescript-eslint turns no-undef off there); these serve
+  // any plain JavaScript it has (next.config.mjs).
+  {
+    name: 'shiplog/dashboard',
+    files: ['dashboard/**/*.{ts,tsx,js,mjs}'],
+    languageOptions: {
+      parserOptions: { ecmaFeatures: { jsx: true } },
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', fetch: 'readonly', EventSource: 'readonly', FormData: 'readonly', Request: 'readonly', Response: 'readonly' },
     },
   },
 );

@@ -3,6 +3,7 @@ import { readRuntimeFile, type RuntimeFile } from '../infra/local/runtime-file.t
 
 /** A failure the CLI reports as one line, with its exit code. */
 export class CliError extends Error {
+  override readonly name = 'CliError';
   constructor(
     message: string,
     readonly exitCode = 1,

@@ -23,4 +23,4 @@ export * from './subscriptions.ts';
 
 // Infrastructure: the event store and the bus.
 export * from './store/index.ts';
-// TODO(when events/bus/index.ts exists): export * from './bus/index.ts';
+export * from './bus/index.ts';

@@ -1,3 +1,5 @@
+import type { DeliveryPolicy } from '../events/bus/policies.ts';
+
 /**
  * An EventBridge event pattern, as JSON. Build it from catalog constants (`Source`, `EventType`),
  * never from string literals.
@@ -7,20 +9,8 @@
  */
 export type EventPattern = Record<string, unknown>;
 
-/**
- * How the bus delivers to one subscription, mirroring an EventBridge target's retry policy and
- * dead-letter config: `maxAttempts` counts the first try (EventBridge retries 0–185 times),
- * `maxEventAgeSeconds` is 60–86400, `deadLetter` sends what cannot be delivered to the
- * subscription's own dead-letter queue.
- *
- * @example
- * const policy: DeliveryPolicy = { maxAttempts: 8, maxEventAgeSeconds: 3600, deadLetter: true };
- */
-export interface DeliveryPolicy {
-  maxAttempts: number;
-  maxEventAgeSeconds: number;
-  deadLetter: boolean;
-}
+/** How the bus delivers to one subscription (retries, maximum age, dead letters). */
+export type { DeliveryPolicy } from '../events/bus/policies.ts';
 
 /**
  * One subscription: who listens to which pattern. `handler` is the module (relative to the repo
@@ -28,7 +18,7 @@ export interface DeliveryPolicy {
  * `name` to the same handler built with local ports.
  *
  * @example
- * subscribe('DeployOnBuildSucceeded', 'services/deploy/lambda.onBuildSucceeded', pattern)
+ * subscribe('DeployOnBuildSucceeded', 'infra/aws/functions/deploy.onBuildSucceeded', pattern)
  */
 export interface Subscription {
   name: string;

@@ -1,25 +1,17 @@
+import { policies } from '../events/bus/policies.ts';
 import { EventType, Source } from '../events/catalog.ts';
 import type { DeliveryPolicy, EventPattern, Subscription } from './topology-types.ts';
 
 export type { DeliveryPolicy, EventPattern, Subscription } from './topology-types.ts';
 
-/**
- * Delivery policies. EventBridge's defaults are 185 retries over 24 hours; ours are shorter:
- * a deployment that waits a day for a retry is worse than a dead letter someone can redrive.
- *
- * @example
- * subscribe('X', 'services/x/lambda.handler', pattern, policies.service)
- */
-export const policies = {
-  service: { maxAttempts: 8, maxEventAgeSeconds: 3600, deadLetter: true },
-  projection: { maxAttempts: 16, maxEventAgeSeconds: 86_400, deadLetter: true },
-} as const satisfies Record<string, DeliveryPolicy>;
+/** The delivery policies the subscriptions use (`events/bus/policies.ts`). */
+export { policies };
 
 /**
  * Declares one subscription.
  *
  * @example
- * subscribe('DeployOnBuildSucceeded', 'services/deploy/lambda.handler',
+ * subscribe('DeployOnBuildSucceeded', 'infra/aws/functions/deploy.onBuildSucceeded',
  *   { source: [Source.build], 'detail-type': [EventType.BuildSucceeded] }, 'deploys a finished build')
  */
 export const subscribe = (
@@ -44,49 +36,49 @@ const allShiplogEvents: EventPattern = { source: [{ prefix: 'shiplog.' }] };
 export const subscriptions: Subscription[] = [
   subscribe(
     'BuildOnDeploymentRequested',
-    'services/build/lambda.onDeploymentRequested',
+    'infra/aws/functions/build.onDeploymentRequested',
     { source: [Source.ingest], 'detail-type': [EventType.DeploymentRequested] },
     'queues a build for every requested deployment',
   ),
   subscribe(
     'DeployOnBuildSucceeded',
-    'services/deploy/lambda.onBuildSucceeded',
+    'infra/aws/functions/deploy.onBuildSucceeded',
     { source: [Source.build], 'detail-type': [EventType.BuildSucceeded] },
     'publishes a finished build and makes it live unless a newer one is',
   ),
   subscribe(
     'DeployOnBuildEnded',
-    'services/deploy/lambda.onBuildEnded',
+    'infra/aws/functions/deploy.onBuildEnded',
     { source: [Source.build], 'detail-type': [EventType.BuildFailed, EventType.BuildTimedOut] },
     'records the deployment of a failed build as failed; what is live stays live',
   ),
   subscribe(
     'DeployOnReleaseRequest',
-    'services/deploy/lambda.onReleaseRequest',
+    'infra/aws/functions/deploy.onReleaseRequest',
     { source: [Source.ingest], 'detail-type': [EventType.RollbackRequested, EventType.PromoteRequested] },
     'rolls an alias back or promotes a deployment, with no rebuild',
   ),
   subscribe(
     'DomainsOnDomainAdded',
-    'services/domains/lambda.onDomainAdded',
+    'infra/aws/functions/domains.onDomainAdded',
     { source: [Source.domains], 'detail-type': [EventType.DomainAdded] },
     'requests a certificate for an added domain and publishes the DNS records to create',
   ),
   subscribe(
     'DomainsOnValidationPending',
-    'services/domains/lambda.onValidationPending',
+    'infra/aws/functions/domains.onValidationPending',
     { source: [Source.domains], 'detail-type': [EventType.DomainValidationPending] },
     'records the certificate once issued and makes the domain active, or failed',
   ),
   subscribe(
     'DomainsOnDomainRemoved',
-    'services/domains/lambda.onDomainRemoved',
+    'infra/aws/functions/domains.onDomainRemoved',
     { source: [Source.domains], 'detail-type': [EventType.DomainRemoved] },
     "releases a removed domain's certificate",
   ),
   subscribe(
     'Projections',
-    'projections/lambda.handler',
+    'infra/aws/functions/projections.handler',
     allShiplogEvents,
     'folds every event into the read models the dashboard and the CLI query',
     policies.projection,
@@ -94,7 +86,7 @@ export const subscriptions: Subscription[] = [
   ),
   subscribe(
     'SubscriptionsDeliver',
-    'services/subscriptions/lambda.onEvent',
+    'infra/aws/functions/subscriptions.onEvent',
     // Every source but shiplog.subscriptions: its delivery events would feed their own deliveries.
     { source: Object.values(Source).filter((s) => s !== Source.subscriptions) },
     "sends each project's events to its matching webhook subscriptions, signed",

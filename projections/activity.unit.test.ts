@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activityKeys, activityProjection } from './activity.ts';
 import { foldEvents } from './fold.ts';
-import { scenario } from './test-events.ts';
+import { scenario } from '../test/support/scenario-events.ts';
 import type { ActivityEntry } from './views/activity.ts';
 
 describe('activity projection', () => {

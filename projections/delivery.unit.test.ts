@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryProjection } from './delivery.ts';
 import { foldEvents } from './fold.ts';
-import { scenario, type Scenario } from './test-events.ts';
+import { scenario, type Scenario } from '../test/support/scenario-events.ts';
 import { computeDeliveryMetrics, type DeliveryFacts } from './views/dora.ts';
 
 const ship = (s: Scenario, d: string, n = 1) => { s.requested(d, { n, commitAt: new Date(Date.parse(s.now()) - 3_600_000).toISOString() }); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d); };

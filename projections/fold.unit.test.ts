@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentKeys, deploymentsProjection } from './deployments.ts';
 import { memoryFold } from './fold.ts';
 import { fromStored } from './incoming.ts';
-import { scenario } from './test-events.ts';
+import { scenario } from '../test/support/scenario-events.ts';
 import { keyString } from './types.ts';
 import type { DeploymentView } from './views/deployment.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { foldEvents } from './fold.ts';
 import { projectKeys, projectsProjection } from './projects.ts';
-import { scenario, type Scenario } from './test-events.ts';
+import { scenario, type Scenario } from '../test/support/scenario-events.ts';
 import { keyString, type DocKey } from './types.ts';
 
 const docs = (s: Scenario) => foldEvents(projectsProjection, s.events).docs;

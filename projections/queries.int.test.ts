@@ -7,7 +7,7 @@ import { readModels, type ReadModels } from './queries.ts';
 import { makeProjectionHandler } from './runner.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { createViewsTable } from './store/table.ts';
-import { scenario, type Scenario } from './test-events.ts';
+import { scenario, type Scenario } from '../test/support/scenario-events.ts';
 import { localUrls } from './urls.ts';
 
 const client = testDynamoClient();

@@ -13,7 +13,7 @@ import { projectionStatus } from './status.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from './store/ports.ts';
 import { createViewsTable } from './store/table.ts';
-import { scenario, type Scenario } from './test-events.ts';
+import { scenario, type Scenario } from '../test/support/scenario-events.ts';
 import { localUrls } from './urls.ts';
 import { verifyProjections } from './verify.ts';
 

@@ -11,7 +11,7 @@ import { makeProjectionHandler, makeProjectionRunner } from './runner.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from './store/ports.ts';
 import { createViewsTable } from './store/table.ts';
-import { scenario, type Scenario } from './test-events.ts';
+import { scenario, type Scenario } from '../test/support/scenario-events.ts';
 import type { DeploymentView } from './views/deployment.ts';
 import type { ProjectView } from './views/project.ts';
 

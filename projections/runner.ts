@@ -1,3 +1,4 @@
+import { backoff } from '../events/backoff.ts';
 import type { EventBridgeEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
 import { defaultProjections } from './all.ts';
@@ -52,6 +53,8 @@ export const settledVersion = async (store: EventStore, streamId: string, baseli
 const MAX_BATCH_EVENTS = 50;
 const MAX_BATCH_DOCS = 90;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Between two attempts of a batch that lost a race to a concurrent delivery.
+const conflictDelay = backoff({ baseMs: 5, maxMs: 1000 });
 
 const uniqueKeys = (projection: AnyProjection, events: Incoming[]): Map<string, DocKey> => {
   const keys = new Map<string, DocKey>();
@@ -130,7 +133,7 @@ export const makeProjectionRunner = (deps: ProjectionRunnerDeps) => {
       }
       // Lost a race (the same event delivered twice at once, or another stream's event on a shared document).
       if (++attempt >= maxAttempts) throw new ProjectionConflictError(`${projection.name}: ${streamId} v${last} kept conflicting after ${attempt} attempts`);
-      await sleep(Math.random() * Math.min(1000, 5 * 2 ** attempt));
+      await sleep(conflictDelay(attempt));
     }
   };
 

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { withLocal } from '../../projections/local.ts';
+import { withLocal } from '../../infra/local/projections.ts';
 import { diffDeployments, type DeploymentDiff } from '../../projections/replay/diff.ts';
 import { output } from '../client.ts';
 

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { catalog, isKnownEventType, type StoredEvent } from '../../events/index.ts';
-import { withLocal } from '../../projections/local.ts';
+import { withLocal } from '../../infra/local/projections.ts';
 import { output } from '../client.ts';
 
 /**

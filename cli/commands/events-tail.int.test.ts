@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { eventTypes } from '../../events/upcasters.ts';
 import { tailEvents } from '../../projections/replay/tail.ts';
-import { fakeRuntime, runCommand } from '../../projections/test-local.ts';
-import { scenario } from '../../projections/test-events.ts';
+import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
+import { scenario } from '../../test/support/scenario-events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { storedEventFilter, tailCommand } from './events-tail.ts';
 
@@ -17,19 +17,24 @@ beforeAll(async () => {
   store = dynamoEventStore({ client, tableName: events, types: eventTypes });
 });
 
-const append = async (events: StoredEvent[]) => {
+/** Appends one by one; returns the commit time (ms) of the last one. */
+const append = async (events: StoredEvent[]): Promise<number> => {
+  let committedAt = 0;
   for (const e of events) {
     const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+    const res = await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+    committedAt = Date.parse(res.events.at(-1)!.position.slice(0, 24));
   }
+  return committedAt;
 };
 
 describe('shiplog events tail', () => {
   it('follows new events in global order, from now, filtered by a pattern', async () => {
     const s = scenario('tail');
     s.created();
-    await append(s.events);
-    await new Promise((r) => setTimeout(r, 20));
+    const committedAt = await append(s.events);
+    // "From now" starts after the millisecond of the last commit: these events are history.
+    await expect.poll(() => Date.now(), { interval: 1 }).toBeGreaterThan(committedAt);
     const shown: string[] = [];
     const stop = new AbortController();
     const done = tailEvents({
@@ -43,7 +48,7 @@ describe('shiplog events tail', () => {
     s.envSet('A', 'production', 2);
     s.envRemoved('A', 'production', 2);
     await append(s.events.slice(before));
-    for (let i = 0; i < 100 && shown.length < 3; i++) await new Promise((r) => setTimeout(r, 30));
+    await vi.waitFor(() => expect(shown.length).toBeGreaterThanOrEqual(3), { timeout: 3000 });
     stop.abort();
     expect(await done).toBe(3);
     expect(shown).toEqual(['EnvVarSet:2', 'EnvVarSet:4', 'EnvVarRemoved:5']);

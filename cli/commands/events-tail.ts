@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { compilePattern } from '../../events/bus/pattern/index.ts';
 import { catalog, isKnownEventType, toEventBridgeEvent, type StoredEvent } from '../../events/index.ts';
-import { withLocal } from '../../projections/local.ts';
+import { withLocal } from '../../infra/local/projections.ts';
 import { tailEvents } from '../../projections/replay/tail.ts';
 
 const line = (e: StoredEvent): string => {

@@ -8,8 +8,8 @@ import { makeProjectionHandler } from '../../projections/runner.ts';
 import { dynamoViewStore } from '../../projections/store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from '../../projections/store/ports.ts';
 import { createViewsTable } from '../../projections/store/table.ts';
-import { fakeRuntime, runCommand } from '../../projections/test-local.ts';
-import { scenario } from '../../projections/test-events.ts';
+import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
+import { scenario } from '../../test/support/scenario-events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { projectionsCommand } from './projections.ts';
 

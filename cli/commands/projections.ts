@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { defaultProjections, projectionNamed } from '../../projections/all.ts';
-import { withLocal } from '../../projections/local.ts';
+import { withLocal } from '../../infra/local/projections.ts';
 import { rebuildProjection, type RebuildResult } from '../../projections/rebuild.ts';
 import { projectionStatus, type ProjectionStatus } from '../../projections/status.ts';
 import { verifyProjections, type VerifyResult } from '../../projections/verify.ts';

@@ -1,7 +1,7 @@
 'use client';
 
 import { useActionState, useEffect, useRef, type ReactNode } from 'react';
-import type { ActionState } from '../lib/server/action-state.ts';
+import type { ActionState } from '../lib/action-state.ts';
 
 type Action = (state: ActionState, form: FormData) => Promise<ActionState>;
 

@@ -1,7 +1,7 @@
-import { deliveryKeys } from '../../../projections/delivery.ts';
-import { activeNamespace } from '../../../projections/registry.ts';
-import type { Page, ViewStore } from '../../../projections/store/ports.ts';
-import { computeDeliveryMetrics, type DeliveryFacts, type DeliveryMetrics } from '../../../projections/views/dora.ts';
+import { deliveryKeys } from '../../projections/delivery.ts';
+import { activeNamespace } from '../../projections/registry.ts';
+import type { Page, ViewStore } from '../../projections/store/ports.ts';
+import { computeDeliveryMetrics, type DeliveryFacts, type DeliveryMetrics } from '../../projections/views/dora.ts';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
@@ -17,6 +17,8 @@ export interface WeeklyPoint {
  * The DORA four of a project over the last `days`, and week by week over the last `weeks`, from
  * one read of its delivery facts (the same facts and pure computation `readModels().deliveryMetrics`
  * uses, which answers one window per read).
+ * Not in `server/`: it reads only through the `ViewStore` it is given, and the benchmark
+ * (`test/bench/suites/dashboard.ts`) calls it under plain Node.
  * TODO(when readModels serves a series): use it instead of reading the view store here.
  *
  * @example

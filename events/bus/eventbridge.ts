@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { PutEventsCommand, type EventBridgeClient, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { backoff } from '../backoff.ts';
 import { EntryTooLargeError, PublishFailedError, type BusEntry, type EventBus } from './port.ts';
 
 /**
@@ -73,7 +74,7 @@ export const eventBridgeBus = ({
   sleep = (ms) => delay(ms),
   random = Math.random,
 }: EventBridgeBusOptions): EventBus => {
-  const backoff = (retry: number) => random() * Math.min(MAX_DELAY_MS, baseDelayMs * 2 ** retry);
+  const delay = backoff({ baseMs: baseDelayMs, maxMs: MAX_DELAY_MS, jitter: 'full', random });
 
   const putChunk = async (chunk: Pending[]): Promise<Failure[]> => {
     const failed: Failure[] = [];
@@ -102,7 +103,7 @@ export const eventBridgeBus = ({
       }
       if (retryable.length === 0) return failed;
       if (attempt >= maxRetries) return [...failed, ...retryable];
-      await sleep(backoff(attempt));
+      await sleep(delay(attempt));
       pending = retryable;
     }
   };

@@ -7,6 +7,7 @@ import {
   type QueryCommandInput,
   type TransactWriteItem,
 } from '@aws-sdk/client-dynamodb';
+import { backoff } from '../backoff.ts';
 import type { NewEvent, StoredEvent } from '../envelope.ts';
 import {
   fromItem,
@@ -43,6 +44,8 @@ const defaultTypes: EventTypeRegistry = {
 };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Between two attempts of a transaction another one held: short, the conflict lasts one write.
+const conflictDelay = backoff({ baseMs: 10, maxMs: 320 });
 
 /**
  * The DynamoDB event store (one table, see `table.ts`), for AWS and DynamoDB Local alike.
@@ -172,7 +175,7 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
         if (codes.includes('ConditionalCheckFailed')) return resolveRefusal(streamId, events, expectedVersion);
         // TransactionConflict: another transaction held the same items; whoever wins, retry to learn it.
         if (attempt >= conflictRetries) return resolveRefusal(streamId, events, expectedVersion);
-        await sleep(Math.random() * 10 * 2 ** Math.min(attempt, 5));
+        await sleep(conflictDelay(attempt));
       }
     }
   };

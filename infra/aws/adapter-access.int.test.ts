@@ -3,7 +3,7 @@ import { isRetryable } from '../../services/shell/index.ts';
 import { subscriptions } from '../topology.ts';
 import { adapterNeeds, FunctionEnv } from './index.ts';
 import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
-import { awsBuild, awsDeploy, awsDomains, AwsRuntimeEnv, pendingIsRetried, siteCname } from './runtime/deps.ts';
+import { awsBuild, awsDeploy, awsDomains, AwsRuntimeEnv, pendingIsRetried, siteCname } from './runtime/root.ts';
 
 // What each build and deploy function gets (adapter-access.ts): its environment and its IAM
 // statements, written out in full, under Pulumi mocks.
@@ -132,9 +132,9 @@ describe('infra/aws gives each function what its AWS adapters and the read model
 
   it('refuses a build entry it has not decided the rights of', async () => {
     const s = await declareUnderMocks(subscriptions);
-    expect(() => adapterNeeds({} as never, 'services/build/lambda.somethingNew', s.stack.adapters.resources)).toThrow(/somethingNew/);
-    expect(() => adapterNeeds({} as never, 'services/domains/lambda.somethingNew', s.stack.adapters.resources)).toThrow(/somethingNew/);
-    expect(adapterNeeds({} as never, 'services/subscriptions/lambda.fanout', s.stack.adapters.resources)).toEqual({});
+    expect(() => adapterNeeds({} as never, 'infra/aws/functions/build.somethingNew', s.stack.adapters.resources)).toThrow(/somethingNew/);
+    expect(() => adapterNeeds({} as never, 'infra/aws/functions/domains.somethingNew', s.stack.adapters.resources)).toThrow(/somethingNew/);
+    expect(adapterNeeds({} as never, 'infra/aws/functions/subscriptions.fanout', s.stack.adapters.resources)).toEqual({});
   });
 });
 

@@ -35,25 +35,25 @@ export interface NamedArn {
   arn: Input<string>;
 }
 
-/** What each AWS build entry calls (services/build/lambda.ts through infra/aws/runtime/deps.ts). */
+/** What each AWS build entry calls (infra/aws/functions/build.ts through infra/aws/runtime/root.ts). */
 const BUILD_ENTRIES: Record<string, { starts: boolean; completes: boolean; idempotent: boolean; timeoutSeconds: number }> = {
   // codeBuildScheduler.submit: reads the lane, starts one build, stops superseded ones.
-  'services/build/lambda.onDeploymentRequested': { starts: true, completes: false, idempotent: true, timeoutSeconds: 120 },
+  'infra/aws/functions/build.onDeploymentRequested': { starts: true, completes: false, idempotent: true, timeoutSeconds: 120 },
   // codeBuildCompletions: reads builds, the artifact manifest and, for a failure, the log tail.
-  'services/build/lambda.onCodeBuildStateChange': { starts: false, completes: true, idempotent: false, timeoutSeconds: 120 },
-  'services/build/lambda.reconcile': { starts: false, completes: true, idempotent: false, timeoutSeconds: 300 },
+  'infra/aws/functions/build.onCodeBuildStateChange': { starts: false, completes: true, idempotent: false, timeoutSeconds: 120 },
+  'infra/aws/functions/build.reconcile': { starts: false, completes: true, idempotent: false, timeoutSeconds: 300 },
 };
-const DEPLOY_MODULE = 'services/deploy/lambda.';
+const DEPLOY_MODULE = 'infra/aws/functions/deploy.';
 /** Publishing waits up to 5 minutes for a function update (aws-host.ts) after copying the assets. */
 const DEPLOY_TIMEOUT_SECONDS = 900;
 
-const DOMAINS_MODULE = 'services/domains/lambda.';
+const DOMAINS_MODULE = 'infra/aws/functions/domains.';
 /** What each AWS domains entry calls of ACM (services/domains/adapters/acm.ts). */
 const DOMAIN_ENTRIES: Record<string, 'request' | 'status' | 'release'> = {
   // RequestCertificate, then DescribeCertificate until the validation record appears (up to 30 s).
-  'services/domains/lambda.onDomainAdded': 'request',
-  'services/domains/lambda.onValidationPending': 'status',
-  'services/domains/lambda.onDomainRemoved': 'release',
+  'infra/aws/functions/domains.onDomainAdded': 'request',
+  'infra/aws/functions/domains.onValidationPending': 'status',
+  'infra/aws/functions/domains.onDomainRemoved': 'release',
 };
 /** The request waits up to 30 s for ACM's validation records, after the event store's reads and writes. */
 const DOMAINS_TIMEOUT_SECONDS = 60;
@@ -129,11 +129,11 @@ const domainsAccess = ({ pulumi }: Cloud, r: AdapterResources, entry: (typeof DO
  * nobody decided on.
  *
  * @example
- * adapterNeeds(cloud, 'services/deploy/lambda.onBuildSucceeded', resources).environment?.SHIPLOG_SITES_BUCKET;
+ * adapterNeeds(cloud, 'infra/aws/functions/deploy.onBuildSucceeded', resources).environment?.SHIPLOG_SITES_BUCKET;
  */
 export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources): FunctionNeeds => {
   const entry = BUILD_ENTRIES[handler];
-  if (handler.startsWith('services/build/lambda.') && !entry) throw new Error(`${handler}: no AWS access is declared for this build entry`);
+  if (handler.startsWith('infra/aws/functions/build.') && !entry) throw new Error(`${handler}: no AWS access is declared for this build entry`);
   if (entry) {
     return {
       environment: {

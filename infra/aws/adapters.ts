@@ -29,7 +29,7 @@ export interface AdaptersInput {
  *
  * @example
  * const adapters = declareAdapters(cloud, { names, scope, protect, siteDomain, buildTimeoutMinutes: 20, siteCache: {} });
- * adapterNeeds(cloud, 'services/build/lambda.reconcile', adapters.resources);
+ * adapterNeeds(cloud, 'infra/aws/functions/build.reconcile', adapters.resources);
  */
 export const declareAdapters = (cloud: Cloud, input: AdaptersInput) => {
   const { names, scope } = input;

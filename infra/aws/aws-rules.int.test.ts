@@ -18,7 +18,7 @@ const servicePolicy = { maximumRetryAttempts: 7, maximumEventAgeInSeconds: 3600 
 const expected = [
   {
     name: 'BuildOnCodeBuildStateChange',
-    handler: 'services/build/lambda.onCodeBuildStateChange',
+    handler: 'infra/aws/functions/build.onCodeBuildStateChange',
     trigger: {
       eventPattern: {
         source: ['aws.codebuild'],
@@ -27,7 +27,7 @@ const expected = [
       },
     },
   },
-  { name: 'BuildReconcile', handler: 'services/build/lambda.reconcile', trigger: { scheduleExpression: 'rate(5 minutes)' } },
+  { name: 'BuildReconcile', handler: 'infra/aws/functions/build.reconcile', trigger: { scheduleExpression: 'rate(5 minutes)' } },
 ];
 
 describe('infra/aws declares the AWS-only build rules', () => {

@@ -36,14 +36,14 @@ export const codeBuildStateChangePattern = (projectName: string) =>
 export const awsRules = (buildProject: string): RuleSpec[] => [
   {
     name: 'BuildOnCodeBuildStateChange',
-    handler: 'services/build/lambda.onCodeBuildStateChange',
+    handler: 'infra/aws/functions/build.onCodeBuildStateChange',
     description: 'turns a finished CodeBuild build into BuildSucceeded, BuildFailed, BuildTimedOut or BuildCanceled',
     policy: { ...policies.service },
     trigger: { busName: 'default', pattern: codeBuildStateChangePattern(buildProject) },
   },
   {
     name: 'BuildReconcile',
-    handler: 'services/build/lambda.reconcile',
+    handler: 'infra/aws/functions/build.reconcile',
     description: 'reports finished builds whose CodeBuild state change was lost, so no deployment stays building',
     policy: { ...policies.service },
     trigger: { busName: 'default', schedule: RECONCILE_SCHEDULE },

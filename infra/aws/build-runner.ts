@@ -9,9 +9,8 @@ import { assumeRolePolicy, policyDocument } from './permissions.ts';
  * default Node 18. Medium compute (4 vCPU, 7 GB): `next build` of a real app can run out of
  * memory on the 3 GB small one.
  *
- * TODO(before the first AWS build): the buildspec (services/build/adapters/buildspec.ts) must
- * select Node 20 (`runtime-versions: nodejs: 20` in `install`); without it builds run on Node 18,
- * which current Next.js refuses.
+ * The buildspec (services/build/adapters/buildspec.ts) selects Node 20 (`runtime-versions: nodejs: 20`
+ * in `install`); without it builds would run on Node 18, which current Next.js refuses.
  *
  * @example
  * BUILD_ENVIRONMENT.image; // 'aws/codebuild/standard:7.0'

@@ -3,8 +3,12 @@
 // sst.config.ts), without running it. Catches what tsc cannot: an import esbuild cannot resolve,
 // a static import in sst.config.ts (SST refuses those), and a second copy of @pulumi/* in the
 // bundle (infra/aws must use the `aws`/`$util` SST hands it, so a deploy runs one Pulumi runtime).
+// Then bundles every Lambda entry in infra/aws/functions (the modules the topology's handler
+// strings name), as `sst.aws.Function` does, so an import that cannot be resolved in a function
+// fails here rather than in a deploy.
 //
 // Usage: node infra/aws/bundle-check.mjs   (after infra/aws/check.sh --prepare)
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -61,3 +65,27 @@ if (outside.length > 0) {
 }
 const ours = inputs.filter((p) => !p.includes('node_modules') && !p.startsWith('.sst/'));
 console.log(`bundle: sst.config.ts bundles (${inputs.length} inputs, ${ours.length} from the repo, @pulumi from .sst/platform only)`);
+
+// The Lambda entries: each bundles on its own, everything included (SST bundles the AWS SDK too).
+const functionsDir = join(root, 'infra/aws/functions');
+const entries = readdirSync(functionsDir).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
+const failed = [];
+for (const entry of entries) {
+  await esbuild
+    .build({
+      entryPoints: [join(functionsDir, entry)],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'node',
+      target: 'node22',
+      mainFields: ['module', 'main'],
+      logLevel: 'silent',
+    })
+    .catch((err) => {
+      failed.push(entry);
+      for (const e of err.errors ?? [err]) console.error(`bundle: ${entry}: ${e.location?.file ?? ''}:${e.location?.line ?? ''} ${e.text ?? e}`);
+    });
+}
+if (failed.length > 0) process.exit(1);
+console.log(`bundle: the ${entries.length} Lambda entries of infra/aws/functions bundle (${entries.join(', ')})`);

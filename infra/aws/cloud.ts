@@ -62,7 +62,7 @@ export interface LinkSpec {
  *
  * @example
  * const spec: FunctionSpec = {
- *   name: 'Projections', handler: 'projections/lambda.handler', description: 'folds events',
+ *   name: 'Projections', handler: 'infra/aws/functions/projections.handler', description: 'folds events',
  *   environment: { SHIPLOG_EVENTS_TABLE: table.name }, links: [eventStoreLink], permissions: [],
  * };
  */

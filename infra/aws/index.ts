@@ -33,7 +33,7 @@ export { asyncInvokePolicy, targetRetryPolicy, type FunctionNeeds, type RuleSpec
  * @example
  * new sst.aws.Function('OutboxEnrich', { handler: OUTBOX_ENRICH_HANDLER });
  */
-export const OUTBOX_ENRICH_HANDLER = 'infra/aws/outbox-enrich.handler';
+export const OUTBOX_ENRICH_HANDLER = 'infra/aws/functions/outbox-enrich.handler';
 
 /**
  * What the AWS stack is declared from.

@@ -82,7 +82,7 @@ export const stackNames = (app: string, stage: string): StackNames => {
 export const siteFunctionPattern = (prefix: string): string => `${prefix}-site-*`;
 
 /**
- * The environment variables shiplog functions read. `infra/aws/runtime/deps.ts` (`AwsRuntimeEnv`)
+ * The environment variables shiplog functions read. `infra/aws/runtime/root.ts` (`AwsRuntimeEnv`)
  * reads these names; `infra/aws/adapter-access.ts` decides which function gets which.
  *
  * @example
@@ -90,7 +90,7 @@ export const siteFunctionPattern = (prefix: string): string => `${prefix}-site-*
  */
 export const FunctionEnv = {
   eventsTable: 'SHIPLOG_EVENTS_TABLE',
-  /** The read models' table: the Projections function only (`projections/lambda.ts`). */
+  /** The read models' table: the Projections function only (`infra/aws/functions/projections.ts`). */
   viewsTable: 'SHIPLOG_VIEWS_TABLE',
   busName: 'SHIPLOG_BUS_NAME',
   prefix: 'SHIPLOG_PREFIX',

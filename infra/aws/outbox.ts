@@ -49,7 +49,7 @@ export const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
 
 /**
  * The outbox: the event store table's stream → an EventBridge Pipe (INSERT records only,
- * enriched by `infra/aws/outbox-enrich.ts`) → the shiplog bus. No handler writes to the bus
+ * enriched by `infra/aws/functions/outbox-enrich.ts`) → the shiplog bus. No handler writes to the bus
  * itself: an event reaches the bus only after it is committed.
  *
  * @example

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { VIEWS_TABLE_ENV } from '../../projections/lambda.ts';
+import { AwsRuntimeEnv } from './runtime/root.ts';
 import { LIST_INDEX, viewsTableDefinition } from '../../projections/store/table.ts';
 import { subscriptions } from '../topology.ts';
 import { EVENT_STORE_ACTIONS, FunctionEnv, PROJECTIONS_HANDLER } from './index.ts';
@@ -44,9 +44,9 @@ describe('the Projections function', () => {
     expect(subscriptions.filter((sub) => sub.handler === PROJECTIONS_HANDLER).map((sub) => sub.name)).toEqual(['Projections']);
   });
 
-  it('learns the views table from the variable projections/lambda.ts reads, beside the event store', async () => {
+  it('learns the views table from the variable the AWS root reads, beside the event store', async () => {
     const s = await declareUnderMocks(subscriptions);
-    expect(FunctionEnv.viewsTable).toBe(VIEWS_TABLE_ENV);
+    expect(FunctionEnv.viewsTable).toBe(AwsRuntimeEnv.viewsTable);
     expect(await resolved(s.spec('Projections').environment)).toEqual({
       SHIPLOG_EVENTS_TABLE: 'shiplog-ci-events',
       SHIPLOG_VIEWS_TABLE: viewsName,

@@ -8,12 +8,12 @@ import type { FunctionNeeds } from './subscription.ts';
 
 /**
  * The handler of the one function that writes the read models: the `Projections` subscription
- * of the topology (`projections/lambda.ts`).
+ * of the topology (`infra/aws/functions/projections.ts`).
  *
  * @example
  * subscriptions.find((s) => s.name === 'Projections')?.handler === PROJECTIONS_HANDLER; // true
  */
-export const PROJECTIONS_HANDLER = 'projections/lambda.handler';
+export const PROJECTIONS_HANDLER = 'infra/aws/functions/projections.handler';
 
 /**
  * What the Projections function may do on the views table and its indexes: the item calls of
@@ -76,7 +76,7 @@ export const viewsAccess = ({ pulumi }: Cloud, tableArn: Input<string>): Permiss
  * them through its own grant, `dashboard.ts`).
  *
  * @example
- * readModelNeeds(cloud, 'projections/lambda.handler', { name: views.name, arn: views.arn }).environment;
+ * readModelNeeds(cloud, 'infra/aws/functions/projections.handler', { name: views.name, arn: views.arn }).environment;
  * // { SHIPLOG_VIEWS_TABLE: views.name }
  */
 export const readModelNeeds = (cloud: Cloud, handler: string, views: NamedArn): FunctionNeeds =>

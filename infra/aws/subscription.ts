@@ -78,7 +78,7 @@ export type RuleTrigger = { busName: Input<string>; pattern: EventPattern } | { 
  * One EventBridge rule and the function it invokes, with a delivery policy.
  *
  * @example
- * const r: RuleSpec = { name: 'BuildReconcile', handler: 'services/build/lambda.reconcile', description: '…',
+ * const r: RuleSpec = { name: 'BuildReconcile', handler: 'infra/aws/functions/build.reconcile', description: '…',
  *   policy: policies.service, trigger: { busName: 'default', schedule: 'rate(5 minutes)' } };
  */
 export interface RuleSpec {

@@ -12,7 +12,7 @@ const declareUnderMocks = (subs: Subscription[], needs: SubscriptionNeeds = {}) 
  * Functions given more than the event store and the bus: by the AWS adapters
  * (adapter-access.int.test.ts) and the read models (read-models.int.test.ts).
  */
-const hasOwnNeeds = (handler: string) => /^services\/(build|deploy|domains)\/lambda\./.test(handler) || handler === PROJECTIONS_HANDLER;
+const hasOwnNeeds = (handler: string) => /^infra\/aws\/functions\/(build|deploy|domains)\./.test(handler) || handler === PROJECTIONS_HANDLER;
 const awsOnly = awsRules('shiplog-ci-build').map((r) => r.name);
 
 const Rule = 'aws:cloudwatch/eventRule:EventRule';
@@ -30,7 +30,7 @@ const synthetic: Subscription[] = [
   {
     name: 'DeployOnBuildSucceeded',
     description: 'deploys a finished build',
-    handler: 'services/deploy/lambda.onBuildSucceeded',
+    handler: 'infra/aws/functions/deploy.onBuildSucceeded',
     pattern: { source: ['shiplog.build'], 'detail-type': ['BuildSucceeded'], detail: { data: { ok: [true] } } },
     policy: { maxAttempts: 4, maxEventAgeSeconds: 600, deadLetter: true },
     kind: 'service',
@@ -38,7 +38,7 @@ const synthetic: Subscription[] = [
   {
     name: 'Webhooks',
     description: 'signs and sends every event to outside subscribers',
-    handler: 'services/subscriptions/lambda.fanout',
+    handler: 'infra/aws/functions/subscriptions.fanout',
     pattern: { source: [{ prefix: 'shiplog.' }] },
     policy: { maxAttempts: 1, maxEventAgeSeconds: 60, deadLetter: false },
     kind: 'fanout',

@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from './pkt-line.ts';
+import { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from '../../services/ingest/adapters/local/pkt-line.ts';
 
 /**
  * How to serve one smart-HTTP git request through `git http-backend`.
@@ -62,7 +62,7 @@ const parseCgiHeaders = (text: string): { status: number; headers: Record<string
  * added as side-band progress lines (`remote: …` on the pusher's terminal).
  *
  * @example
- * route('POST', '/git/:repo/*', ({ req, res }) => serveGitHttp(req, res, { projectRoot, pathInfo, remoteUser, afterReceive }));
+ * await serveGitHttp(c.env.incoming, c.env.outgoing, { projectRoot, pathInfo, remoteUser, afterReceive });
  */
 export const serveGitHttp = async (req: IncomingMessage, res: ServerResponse, opts: GitHttpOptions): Promise<void> => {
   const url = new URL(req.url ?? '/', 'http://localhost');

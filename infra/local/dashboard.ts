@@ -10,7 +10,7 @@ import { ensureAdminCredential } from '../../dashboard/lib/auth/credential.ts';
 
 const FINGERPRINT = 'shiplog-fingerprint';
 // What the dashboard's build is made of: its own sources and the repository code it imports.
-const SOURCES = ['app', 'views', 'components', 'lib', 'next.config.mjs', 'package.json'];
+const SOURCES = ['app', 'components', 'lib', 'next.config.mjs', 'tsconfig.json', 'package.json'];
 const SHARED = ['events', 'projections', 'services/build/log-store.ts'];
 
 const walk = (path: string, out: string[]): void => {

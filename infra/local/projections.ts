@@ -1,12 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { dynamoEventStore, type EventStore } from '../events/store/index.ts';
-import { eventTypes } from '../events/upcasters.ts';
-import { localConfig, localTables } from '../infra/local/config.ts';
-import { dynamoClient } from '../infra/local/dynamodb-local.ts';
-import { readRuntimeFile, type RuntimeFile } from '../infra/local/runtime-file.ts';
-import { dynamoViewStore } from './store/dynamo-view-store.ts';
-import type { ViewStore } from './store/ports.ts';
-import { localUrls, type Urls } from './urls.ts';
+import { dynamoEventStore, type EventStore } from '../../events/store/index.ts';
+import { eventTypes } from '../../events/upcasters.ts';
+import { dynamoViewStore } from '../../projections/store/dynamo-view-store.ts';
+import type { ViewStore } from '../../projections/store/ports.ts';
+import { localUrls, type Urls } from '../../projections/urls.ts';
+import { localConfig, localTables } from './config.ts';
+import { dynamoClient } from './dynamodb-local.ts';
+import { readRuntimeFile, type RuntimeFile } from './runtime-file.ts';
 
 /** The message every command gives when no local instance runs. */
 export const NOT_RUNNING = 'shiplog is not running here (start it with `npm start`)';

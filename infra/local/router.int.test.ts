@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
 import { startSiteRouter, type SiteRouter } from './router.ts';
 
@@ -11,11 +11,16 @@ import { startSiteRouter, type SiteRouter } from './router.ts';
 const d1 = '01JD2Z8J6X3Q4R5S6T7V8W9XY1';
 const d2 = '01JD2Z8J6X3Q4R5S6T7V8W9XY2';
 
-const bufferedFn = (label: string) => `
+// `/slow` says it started, then holds its response until the test creates the `gate` file.
+const bufferedFn = (label: string, gate: string) => `
+import { existsSync } from 'node:fs';
 export const handler = async (event) => {
   if (event.rawPath === '/crash') process.exit(3);
   if (event.rawPath === '/throw') throw new Error('boom');
-  if (event.rawPath === '/slow') await new Promise((r) => setTimeout(r, 300));
+  if (event.rawPath === '/slow') {
+    console.log('slow: started');
+    while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 10));
+  }
   const body = event.body ? Buffer.from(event.body, 'base64').toString('utf8') : null;
   return {
     statusCode: 200,
@@ -67,14 +72,19 @@ describe('site router (hand-made artifacts)', () => {
   let router: SiteRouter;
   let host: ReturnType<typeof localSiteHost>;
   const web = () => `web.localhost:${router.port}`;
+  const functionLogs: string[] = [];
+  const gate = () => join(root, 'slow-gate');
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'shiplog-router-'));
     process.env.SHIPLOG_SECRET_FOR_TEST = 'must not leak';
-    router = await startSiteRouter({ port: 0, dataDir: join(root, 'data'), envFor: async (_p, d) => ({ GREETING: `hi from ${d}` }) });
+    router = await startSiteRouter({
+      port: 0, dataDir: join(root, 'data'), envFor: async (_p, d) => ({ GREETING: `hi from ${d}` }),
+      onFunctionLog: (key, line) => functionLogs.push(`${key}: ${line}`),
+    });
     host = localSiteHost({ dataDir: join(root, 'data'), port: router.port });
-    await host.publish({ projectId: 'web', deploymentId: d1, artifactDir: await makeArtifact(root, 'one', bufferedFn('one')) });
-    await host.publish({ projectId: 'web', deploymentId: d2, artifactDir: await makeArtifact(root, 'two', bufferedFn('two')) });
+    await host.publish({ projectId: 'web', deploymentId: d1, artifactDir: await makeArtifact(root, 'one', bufferedFn('one', gate())) });
+    await host.publish({ projectId: 'web', deploymentId: d2, artifactDir: await makeArtifact(root, 'two', bufferedFn('two', gate())) });
     await host.publish({ projectId: 'streamer', deploymentId: d1, artifactDir: await makeArtifact(root, 'stream', streamingFn) });
     await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d1 });
     await host.shiftAlias({ projectId: 'streamer', alias: 'production', deploymentId: d1 });
@@ -116,8 +126,9 @@ describe('site router (hand-made artifacts)', () => {
 
   it('shifts the alias between requests, and a request in flight finishes on its version', async () => {
     const inFlight = send(router.port, web(), '/slow');
-    await new Promise((r) => setTimeout(r, 50));
+    await vi.waitFor(() => expect(functionLogs).toContain(`web/${d1}/default: slow: started`));
     await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d2 });
+    await writeFile(gate(), '');
     expect(JSON.parse((await inFlight).body).label).toBe('one');
     expect(JSON.parse((await send(router.port, web(), '/')).body).label).toBe('two');
     await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d1 });

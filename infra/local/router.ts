@@ -63,7 +63,9 @@ const sendPage = (res: ServerResponse, status: number, title: string, message: s
   res.end(html);
 };
 
-class TooLarge extends Error {}
+class TooLarge extends Error {
+  override readonly name = 'TooLarge';
+}
 const readBody = async (req: IncomingMessage): Promise<Buffer> => {
   const chunks: Buffer[] = [];
   let size = 0;

@@ -12,9 +12,9 @@ import type { BuildScheduler } from '../../services/build/scheduler.ts';
 import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
 import { createIdempotencyTable } from '../../services/shell/index.ts';
 import { subscriptions } from '../topology.ts';
-import { dispatch } from './api/router.ts';
+import { platformApi } from '../http/app.ts';
+import { nodeListener } from '../http/node.ts';
 import { startDashboard } from './dashboard.ts';
-import { platformRoutes } from './api/platform-routes.ts';
 import type { LocalConfig } from './config.ts';
 import { localTables } from './config.ts';
 import { dynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb-local.ts';
@@ -126,15 +126,13 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
         ? undefined
         : startDashboard({ dataDir: cfg.dataDir, apiUrl, dynamoEndpoint: db.endpoint, tables: localTables, sitesPort: cfg.sitesPort, log });
     if (dashboard) stops.push(() => dashboard.close());
-    const api = createServer(
-      dispatch(
-        [
-          ...platformRoutes({ store, logs, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name), host, urls: (i) => host.urls(i) }),
-          ...services.routes,
-        ],
-        dashboard && ((req, res) => dashboard.handle(req, res)),
-      ),
-    );
+    // The platform API (Hono) on Node's http server; the dashboard, a Node handler of its own, beside it.
+    const app = platformApi({
+      ...services.api,
+      deployments: { store, logs, host, urls: (i) => host.urls(i) },
+      events: { store, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name) },
+    });
+    const api = createServer(nodeListener(app, dashboard && ((req, res) => dashboard.handle(req, res))));
     await listen(api, cfg.port);
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
     const sites: SiteRouter = await startSiteRouter({ port: cfg.sitesPort, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost });

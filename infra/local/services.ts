@@ -12,12 +12,12 @@ import { buildService, describeArtifactDir } from '../../services/build/service.
 import type { ScheduledBuild } from '../../services/build/scheduler.ts';
 import type { SiteHost } from '../../services/deploy/ports.ts';
 import { deployService, keyedLock } from '../../services/deploy/service.ts';
-import { customHostResolver, domainCommands, domainRoutes, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
-import { ingestRoutes, localIngestDeps } from '../../services/ingest/index.ts';
+import { customHostResolver, domainCommands, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
+import { localIngestDeps } from '../../services/ingest/index.ts';
 import type { IdempotencyOptions } from '../../services/shell/index.ts';
-import { fetchWebhookSender, subscriptionRoutes, subscriptionsService } from '../../services/subscriptions/index.ts';
+import { fetchWebhookSender, subscriptionsService } from '../../services/subscriptions/index.ts';
+import { ingestApi, type PlatformApiDeps } from '../http/app.ts';
 import { localActor } from './api/actor.ts';
-import type { Route } from './api/router.ts';
 import type { LocalConfig } from './config.ts';
 import { localTables } from './config.ts';
 
@@ -37,7 +37,7 @@ export interface LocalServicesDeps {
 
 /**
  * The local composition root of the services: every topology subscription's handler built with
- * local ports, plus the HTTP routes of the command side. Only this file (and `infra/aws`) knows
+ * local ports, plus what the platform API's command side is built from (`api`). Only this file (and `infra/aws`) knows
  * which runtime the services run in.
  *
  * @example
@@ -94,17 +94,18 @@ export const localServices = async (deps: LocalServicesDeps) => {
     DomainsOnDomainAdded: domains.onDomainAdded, DomainsOnValidationPending: domains.onValidationPending, DomainsOnDomainRemoved: domains.onDomainRemoved,
   };
 
-  const routes: Route[] = [
-    ...ingestRoutes({ ...ingest, actorOf: localActor }),
-    ...subscriptionRoutes({ commands: subscriptions, actorOf: localActor }),
-    ...domainRoutes({ commands: domainCommands({ store, ids: deps.ids, now: deps.now }), actorOf: localActor }),
-  ];
+  const api = {
+    ingest: ingestApi(ingest),
+    subscriptions,
+    domains: domainCommands({ store, ids: deps.ids, now: deps.now }),
+    actorOf: localActor,
+  } satisfies PlatformApiDeps;
 
   return {
     build,
     deploy,
     handlers,
-    routes,
+    api,
     views,
     secrets: ingest.secrets,
     envFor: (b: ScheduledBuild) => deploymentEnv(b.projectId, b.deploymentId),

@@ -3,6 +3,7 @@ import {
   ScanCommand, TransactionCanceledException, TransactWriteItemsCommand,
   type AttributeValue, type BatchGetItemCommandOutput, type BatchWriteItemCommandOutput, type DynamoDBClient, type QueryCommandInput, type TransactWriteItem, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
+import { backoff } from '../../events/backoff.ts';
 import { canonicalJson } from '../canonical.ts';
 import { keyString, type DocKey, type ListEntry } from '../types.ts';
 import type { KeyedState, Page, QueryOptions, RegistryEntry, StoredDoc, ViewStore } from './ports.ts';
@@ -24,6 +25,9 @@ const appliedPk = (ns: string, streamId: string) => `${ns}|applied|${streamId}`;
 const s = (value: string): AttributeValue => ({ S: value });
 const n = (value: number): AttributeValue => ({ N: String(value) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// Before sending again what DynamoDB left unprocessed (its throughput was exceeded).
+const readDelay = backoff({ baseMs: 10, maxMs: 1000, jitter: 'none' });
+const writeDelay = backoff({ baseMs: 20, maxMs: 2000, jitter: 'none' });
 
 const encodeCursor = (key: Item | undefined): string | null =>
   key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null;
@@ -74,7 +78,7 @@ export const dynamoViewStore = (opts: DynamoViewStoreOptions): ViewStore => {
     for (const chunk of chunks(keys, 100)) {
       let pending: Item[] | undefined = chunk;
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(1000, 10 * 2 ** attempt));
+        if (attempt > 0) await sleep(readDelay(attempt));
         const res: BatchGetItemCommandOutput = await client.send(new BatchGetItemCommand({ RequestItems: { [TableName]: { Keys: pending, ConsistentRead: consistent } } }));
         out.push(...(res.Responses?.[TableName] ?? []));
         pending = res.UnprocessedKeys?.[TableName]?.Keys;
@@ -87,7 +91,7 @@ export const dynamoViewStore = (opts: DynamoViewStoreOptions): ViewStore => {
     await pool(chunks(requests, 25), writeConcurrency, async (chunk) => {
       let pending: WriteRequest[] | undefined = chunk;
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
-        if (attempt > 0) await sleep(Math.min(2000, 20 * 2 ** attempt));
+        if (attempt > 0) await sleep(writeDelay(attempt));
         const res: BatchWriteItemCommandOutput = await client.send(new BatchWriteItemCommand({ RequestItems: { [TableName]: pending } }));
         pending = res.UnprocessedItems?.[TableName];
       }

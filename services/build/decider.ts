@@ -1,7 +1,14 @@
 import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
 import type { Actor } from '../../events/envelope.ts';
+import type { Decider } from '../shell/decider.ts';
 
-type BuildEvent = Extract<
+/**
+ * An event of a `build#` stream.
+ *
+ * @example
+ * const e: BuildStreamEvent = { type: 'BuildCanceled', data: { projectId, deploymentId, buildId, reason: 'superseded' } };
+ */
+export type BuildStreamEvent = Extract<
   ShiplogEvent,
   { type: 'BuildQueued' | 'BuildStarted' | 'BuildSucceeded' | 'BuildFailed' | 'BuildCanceled' | 'BuildTimedOut' }
 >;
@@ -39,8 +46,7 @@ export const initialState = (): BuildState => ({ status: 'none' });
 
 export const isFinished = (s: BuildState): boolean => !['none', 'queued', 'running'].includes(s.status);
 
-export const evolve = (s: BuildState, e: { type: string; data: unknown }): BuildState => {
-  const ev = e as BuildEvent;
+export const evolve = (s: BuildState, ev: BuildStreamEvent): BuildState => {
   switch (ev.type) {
     case 'BuildQueued':
       return { status: 'queued', queued: ev.data };
@@ -62,6 +68,102 @@ export const evolve = (s: BuildState, e: { type: string; data: unknown }): Build
 const ms = (from: string | undefined, to: string): number =>
   from ? Math.max(0, Date.parse(to) - Date.parse(from)) : 0;
 
+type Queued = EventData<'BuildQueued'>;
+type Ref = Pick<Queued, 'projectId' | 'deploymentId' | 'buildId'>;
+type Cmd<T extends BuildCommand['type']> = Extract<BuildCommand, { type: T }>;
+
+const queue = (cmd: Cmd<'QueueBuild'>, s: BuildState): BuildStreamEvent[] => {
+  if (s.status !== 'none') return [];
+  const r = cmd.request;
+  return [
+    {
+      type: 'BuildQueued',
+      data: {
+        projectId: r.projectId,
+        deploymentId: r.deploymentId,
+        buildId: cmd.buildId,
+        target: r.target,
+        alias: r.alias,
+        branch: r.branch,
+        sha: r.commit.sha,
+        repository: r.repository,
+        buildSettings: r.buildSettings,
+        env: r.env,
+        requestedAt: r.requestedAt,
+      },
+    },
+  ];
+};
+
+const start = (cmd: Cmd<'StartBuild'>, s: BuildState, ref: Ref): BuildStreamEvent[] => {
+  if (s.status !== 'queued') return [];
+  return [
+    {
+      type: 'BuildStarted',
+      data: {
+        ...ref,
+        runner: cmd.runner,
+        runnerBuildId: cmd.runnerBuildId,
+        ...(cmd.logUri ? { logUri: cmd.logUri } : {}),
+        startedAt: cmd.now,
+        deadlineAt: cmd.deadlineAt,
+      },
+    },
+  ];
+};
+
+const complete = (cmd: Cmd<'CompleteBuild'>, s: BuildState, q: Queued, ref: Ref): BuildStreamEvent[] => [
+  {
+    type: 'BuildSucceeded',
+    data: {
+      ...ref,
+      target: q.target,
+      alias: q.alias,
+      sha: q.sha,
+      requestedAt: q.requestedAt,
+      artifact: cmd.artifact,
+      durations: {
+        queuedMs: ms(q.requestedAt, s.startedAt ?? cmd.now),
+        ...(cmd.installMs !== undefined ? { installMs: cmd.installMs } : {}),
+        buildMs: cmd.buildMs,
+        totalMs: ms(q.requestedAt, cmd.now),
+      },
+      versions: cmd.versions,
+    },
+  },
+];
+
+const fail = (cmd: Cmd<'FailBuild'>, s: BuildState, ref: Ref): BuildStreamEvent[] => [
+  {
+    type: 'BuildFailed',
+    data: {
+      ...ref,
+      reason: cmd.reason,
+      exitCode: cmd.exitCode,
+      message: cmd.message.slice(0, 2000),
+      logTail: cmd.logTail.slice(-100).map((l) => l.slice(0, 1000)),
+      durationMs: ms(s.startedAt, cmd.now),
+    },
+  },
+];
+
+const cancel = (cmd: Cmd<'CancelBuild'>, ref: Ref): BuildStreamEvent[] => [
+  {
+    type: 'BuildCanceled',
+    data: {
+      ...ref,
+      reason: cmd.reason,
+      ...(cmd.supersededBy ? { supersededBy: cmd.supersededBy } : {}),
+      ...(cmd.canceledBy ? { canceledBy: cmd.canceledBy } : {}),
+    },
+  },
+];
+
+const timeOut = (cmd: Cmd<'TimeOutBuild'>, s: BuildState, ref: Ref): BuildStreamEvent[] => {
+  if (s.status !== 'running' || !s.startedAt) return [];
+  return [{ type: 'BuildTimedOut', data: { ...ref, limitSeconds: cmd.limitSeconds, startedAt: s.startedAt, detectedBy: cmd.detectedBy } }];
+};
+
 /**
  * The build's rules: a build is queued once, starts once, and ends once. A completion that
  * arrives after the build ended (a late runner, a duplicate trigger) decides nothing.
@@ -69,97 +171,29 @@ const ms = (from: string | undefined, to: string): number =>
  * @example
  * const events = decide(cmd, history.reduce(evolve, initialState()));
  */
-export const decide = (cmd: BuildCommand, s: BuildState): BuildEvent[] => {
-  if (cmd.type === 'QueueBuild') {
-    if (s.status !== 'none') return [];
-    const r = cmd.request;
-    return [
-      {
-        type: 'BuildQueued',
-        data: {
-          projectId: r.projectId,
-          deploymentId: r.deploymentId,
-          buildId: cmd.buildId,
-          target: r.target,
-          alias: r.alias,
-          branch: r.branch,
-          sha: r.commit.sha,
-          repository: r.repository,
-          buildSettings: r.buildSettings,
-          env: r.env,
-          requestedAt: r.requestedAt,
-        },
-      },
-    ];
-  }
+export const decide = (cmd: BuildCommand, s: BuildState): BuildStreamEvent[] => {
+  if (cmd.type === 'QueueBuild') return queue(cmd, s);
   const q = s.queued;
   if (!q || isFinished(s)) return [];
-  const ref = { projectId: q.projectId, deploymentId: q.deploymentId, buildId: q.buildId };
+  const ref: Ref = { projectId: q.projectId, deploymentId: q.deploymentId, buildId: q.buildId };
   switch (cmd.type) {
     case 'StartBuild':
-      if (s.status !== 'queued') return [];
-      return [
-        {
-          type: 'BuildStarted',
-          data: {
-            ...ref,
-            runner: cmd.runner,
-            runnerBuildId: cmd.runnerBuildId,
-            ...(cmd.logUri ? { logUri: cmd.logUri } : {}),
-            startedAt: cmd.now,
-            deadlineAt: cmd.deadlineAt,
-          },
-        },
-      ];
+      return start(cmd, s, ref);
     case 'CompleteBuild':
-      return [
-        {
-          type: 'BuildSucceeded',
-          data: {
-            ...ref,
-            target: q.target,
-            alias: q.alias,
-            sha: q.sha,
-            requestedAt: q.requestedAt,
-            artifact: cmd.artifact,
-            durations: {
-              queuedMs: ms(q.requestedAt, s.startedAt ?? cmd.now),
-              ...(cmd.installMs !== undefined ? { installMs: cmd.installMs } : {}),
-              buildMs: cmd.buildMs,
-              totalMs: ms(q.requestedAt, cmd.now),
-            },
-            versions: cmd.versions,
-          },
-        },
-      ];
+      return complete(cmd, s, q, ref);
     case 'FailBuild':
-      return [
-        {
-          type: 'BuildFailed',
-          data: {
-            ...ref,
-            reason: cmd.reason,
-            exitCode: cmd.exitCode,
-            message: cmd.message.slice(0, 2000),
-            logTail: cmd.logTail.slice(-100).map((l) => l.slice(0, 1000)),
-            durationMs: ms(s.startedAt, cmd.now),
-          },
-        },
-      ];
+      return fail(cmd, s, ref);
     case 'CancelBuild':
-      return [
-        {
-          type: 'BuildCanceled',
-          data: {
-            ...ref,
-            reason: cmd.reason,
-            ...(cmd.supersededBy ? { supersededBy: cmd.supersededBy } : {}),
-            ...(cmd.canceledBy ? { canceledBy: cmd.canceledBy } : {}),
-          },
-        },
-      ];
+      return cancel(cmd, ref);
     case 'TimeOutBuild':
-      if (s.status !== 'running' || !s.startedAt) return [];
-      return [{ type: 'BuildTimedOut', data: { ...ref, limitSeconds: cmd.limitSeconds, startedAt: s.startedAt, detectedBy: cmd.detectedBy } }];
+      return timeOut(cmd, s, ref);
   }
 };
+
+/**
+ * The build decider, as the shell runs it.
+ *
+ * @example
+ * await execute(store, streams.build(deploymentId), buildDecider, () => cmd, ctx);
+ */
+export const buildDecider: Decider<BuildState, BuildCommand, BuildStreamEvent> = { decide, evolve, initialState };

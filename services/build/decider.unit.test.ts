@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData } from '../../events/catalog.ts';
 import { deciderSpec } from '../../test/support/decider-spec.ts';
-import { decide, evolve, initialState, type BuildCommand } from './decider.ts';
+import { buildDecider, decide, evolve, initialState, type BuildCommand } from './decider.ts';
 
-const given = deciderSpec({ decide, evolve, initialState });
+const given = deciderSpec(buildDecider);
 const request: EventData<'DeploymentRequested'> = {
   projectId: 'web', deploymentId: 'd1', target: 'production', alias: 'production', trigger: 'push', branch: 'main',
   commit: { sha: 'a'.repeat(40), message: 'm', author: { name: 'A', email: 'a@example.com' }, timestamp: '2026-11-22T10:00:00.000Z' },
@@ -23,12 +23,12 @@ const started = [...queued, ...decide(start, queued.reduce(evolve, initialState(
 describe('build decider', () => {
   it('queues once per deployment, carrying what deploy needs', () => {
     given([]).when(queue).then((e) => expect(e[0]).toMatchObject({ type: 'BuildQueued', data: { sha: request.commit.sha, alias: 'production', requestedAt: request.requestedAt } }));
-    given(queued).when(queue).then([]);
+    given(queued).when(queue).thenNothing();
   });
 
   it('starts a queued build, and only once', () => {
     given(queued).when(start).thenTypes(['BuildStarted']);
-    given(started).when(start).then([]);
+    given(started).when(start).thenNothing();
   });
 
   it('succeeds with durations measured from the request', () =>
@@ -39,8 +39,8 @@ describe('build decider', () => {
     const cancel: BuildCommand = { type: 'CancelBuild', reason: 'superseded', supersededBy: 'd2' };
     const canceled = [...started, ...decide(cancel, started.reduce(evolve, initialState()))];
     expect(canceled.at(-1)).toMatchObject({ type: 'BuildCanceled', data: { supersededBy: 'd2' } });
-    given(canceled).when(complete).then([]);
-    given(canceled).when({ type: 'TimeOutBuild', limitSeconds: 1200, detectedBy: 'runner' }).then([]);
+    given(canceled).when(complete).thenNothing();
+    given(canceled).when({ type: 'TimeOutBuild', limitSeconds: 1200, detectedBy: 'runner' }).thenNothing();
   });
 
   it('keeps the last 100 log lines of a failure', () =>
@@ -48,7 +48,7 @@ describe('build decider', () => {
       .then((e) => expect((e[0]!.data as { logTail: string[] }).logTail).toHaveLength(100)));
 
   it('times out only a running build', () => {
-    given(queued).when({ type: 'TimeOutBuild', limitSeconds: 60, detectedBy: 'reconciliation' }).then([]);
+    given(queued).when({ type: 'TimeOutBuild', limitSeconds: 60, detectedBy: 'reconciliation' }).thenNothing();
     given(started).when({ type: 'TimeOutBuild', limitSeconds: 60, detectedBy: 'reconciliation' }).thenTypes(['BuildTimedOut']);
   });
 });

@@ -1,7 +1,14 @@
 import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
 import type { Actor } from '../../events/envelope.ts';
+import type { Decider } from '../shell/decider.ts';
 
-type DeployEvent = Extract<
+/**
+ * An event of a release stream (`release#<project>#<alias>`).
+ *
+ * @example
+ * const e: ReleaseEvent = { type: 'Promoted', data: { projectId, deploymentId, alias, fromDeploymentId, requestedBy } };
+ */
+export type ReleaseEvent = Extract<
   ShiplogEvent,
   {
     type:
@@ -72,8 +79,7 @@ const goLive = (s: ReleaseState, to: string): ReleaseState => {
   return { ...next, live: to, history: [...s.history, to] };
 };
 
-export const evolve = (s: ReleaseState, e: { type: string; data: unknown }): ReleaseState => {
-  const ev = e as DeployEvent;
+export const evolve = (s: ReleaseState, ev: ReleaseEvent): ReleaseState => {
   switch (ev.type) {
     case 'AssetsUploaded': {
       const d = ev.data;
@@ -106,6 +112,90 @@ export const evolve = (s: ReleaseState, e: { type: string; data: unknown }): Rel
   }
 };
 
+type Cmd<T extends DeployCommand['type']> = Extract<DeployCommand, { type: T }>;
+
+const publish = (cmd: Cmd<'Publish'>, s: ReleaseState): ReleaseEvent[] => {
+  const b = cmd.build;
+  if (s.deployments[b.deploymentId]?.published) return [];
+  const ref = { projectId: b.projectId, deploymentId: b.deploymentId };
+  return [
+    { type: 'AssetsUploaded', data: { ...ref, sha: b.sha, requestedAt: b.requestedAt, assetsUri: cmd.assets.uri, fileCount: cmd.assets.fileCount, totalBytes: cmd.assets.totalBytes, durationMs: cmd.assets.durationMs } },
+    { type: 'FunctionVersionPublished', data: { ...ref, role: 'server', functionName: cmd.fn.functionName, version: cmd.fn.version, codeSha256: cmd.fn.codeSha256 } },
+  ];
+};
+
+const goLiveDecision = (cmd: Cmd<'GoLive'>, s: ReleaseState): ReleaseEvent[] => {
+  const d = s.deployments[cmd.deploymentId];
+  if (!d?.published || d.status !== 'ready' || s.history.includes(cmd.deploymentId)) return [];
+  const projectId = s.projectId!;
+  const alias = s.alias ?? 'production';
+  const live = s.live ? s.deployments[s.live] : undefined;
+  const reject = (reason: 'stale' | 'pinned-by-rollback', detail: string): ReleaseEvent[] => [
+    { type: 'DeploymentRejected', data: { projectId, deploymentId: cmd.deploymentId, alias, reason, liveDeploymentId: s.live, detail } },
+  ];
+  if (live && live.requestedAt > d.requestedAt) {
+    return reject('stale', `a newer deployment (${s.live}, requested ${live.requestedAt}) is already live`);
+  }
+  if (s.pinned) return reject('pinned-by-rollback', `rolled back to ${s.live}; promote a deployment to resume`);
+  return [
+    { type: 'AliasShifted', data: { projectId, alias, fromDeploymentId: s.live, toDeploymentId: cmd.deploymentId, reason: 'deploy' } },
+    {
+      type: 'DeploymentLive',
+      data: {
+        projectId,
+        deploymentId: cmd.deploymentId,
+        target: alias === 'production' ? 'production' : 'preview',
+        alias,
+        sha: d.sha,
+        url: cmd.url,
+        aliasUrls: cmd.aliasUrls,
+        previousDeploymentId: s.live,
+        totalMs: Math.max(0, Date.parse(cmd.now) - Date.parse(d.requestedAt)),
+      },
+    },
+  ];
+};
+
+const fail = (cmd: Cmd<'Fail'>, s: ReleaseState): ReleaseEvent[] => {
+  const d = s.deployments[cmd.deploymentId];
+  if (d && (d.status === 'failed' || s.history.includes(cmd.deploymentId))) return [];
+  return [
+    {
+      type: 'DeploymentFailed',
+      data: { projectId: cmd.projectId, deploymentId: cmd.deploymentId, stage: cmd.stage, message: cmd.message.slice(0, 2000), ...(cmd.buildId ? { buildId: cmd.buildId } : {}) },
+    },
+  ];
+};
+
+const rollback = (cmd: Cmd<'Rollback'>, s: ReleaseState): ReleaseEvent[] => {
+  const refuse = (reason: string): ReleaseEvent[] => [
+    { type: 'RollbackRejected', data: { projectId: cmd.projectId, alias: cmd.alias, ...(cmd.to ? { toDeploymentId: cmd.to } : {}), reason, requestedBy: cmd.requestedBy } },
+  ];
+  if (!s.live) return refuse('nothing is live on this alias yet');
+  const to = cmd.to ?? [...s.history].reverse().find((id) => id !== s.live && s.deployments[id]?.published);
+  if (!to) return refuse('there is no earlier deployment to roll back to');
+  if (to === s.live) return refuse(`${to} is already live`);
+  if (!s.deployments[to]?.published) return refuse(`${to} is not a ready deployment of this alias`);
+  return [
+    { type: 'AliasShifted', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, reason: 'rollback' } },
+    { type: 'RolledBack', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, requestedBy: cmd.requestedBy, reason: cmd.reason } },
+  ];
+};
+
+const promote = (cmd: Cmd<'Promote'>, s: ReleaseState): ReleaseEvent[] => {
+  const d = s.deployments[cmd.deploymentId];
+  const ref = { projectId: cmd.projectId, deploymentId: cmd.deploymentId, alias: cmd.alias };
+  if (!d?.published) {
+    return [{ type: 'DeploymentRejected', data: { ...ref, reason: 'not-ready', liveDeploymentId: s.live, detail: 'only a built and published deployment can be promoted' } }];
+  }
+  if (s.live === cmd.deploymentId && !s.pinned) return [];
+  const shift: ReleaseEvent[] =
+    s.live === cmd.deploymentId
+      ? []
+      : [{ type: 'AliasShifted', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: cmd.deploymentId, reason: 'promote' } }];
+  return [...shift, { type: 'Promoted', data: { ...ref, fromDeploymentId: s.live, requestedBy: cmd.requestedBy } }];
+};
+
 /**
  * The release's rules. A deployment goes live only when it is published, is not older than
  * what is live (an older commit's build that finishes last never wins), and no rollback pinned
@@ -114,84 +204,25 @@ export const evolve = (s: ReleaseState, e: { type: string; data: unknown }): Rel
  * @example
  * const events = decide(cmd, history.reduce(evolve, initialState()));
  */
-export const decide = (cmd: DeployCommand, s: ReleaseState): DeployEvent[] => {
+export const decide = (cmd: DeployCommand, s: ReleaseState): ReleaseEvent[] => {
   switch (cmd.type) {
-    case 'Publish': {
-      const b = cmd.build;
-      if (s.deployments[b.deploymentId]?.published) return [];
-      const ref = { projectId: b.projectId, deploymentId: b.deploymentId };
-      return [
-        { type: 'AssetsUploaded', data: { ...ref, sha: b.sha, requestedAt: b.requestedAt, assetsUri: cmd.assets.uri, fileCount: cmd.assets.fileCount, totalBytes: cmd.assets.totalBytes, durationMs: cmd.assets.durationMs } },
-        { type: 'FunctionVersionPublished', data: { ...ref, role: 'server', functionName: cmd.fn.functionName, version: cmd.fn.version, codeSha256: cmd.fn.codeSha256 } },
-      ];
-    }
-    case 'GoLive': {
-      const d = s.deployments[cmd.deploymentId];
-      if (!d?.published || d.status !== 'ready' || s.history.includes(cmd.deploymentId)) return [];
-      const projectId = s.projectId!;
-      const alias = s.alias ?? 'production';
-      const live = s.live ? s.deployments[s.live] : undefined;
-      const reject = (reason: 'stale' | 'pinned-by-rollback', detail: string): DeployEvent[] => [
-        { type: 'DeploymentRejected', data: { projectId, deploymentId: cmd.deploymentId, alias, reason, liveDeploymentId: s.live, detail } },
-      ];
-      if (live && live.requestedAt > d.requestedAt) {
-        return reject('stale', `a newer deployment (${s.live}, requested ${live.requestedAt}) is already live`);
-      }
-      if (s.pinned) return reject('pinned-by-rollback', `rolled back to ${s.live}; promote a deployment to resume`);
-      return [
-        { type: 'AliasShifted', data: { projectId, alias, fromDeploymentId: s.live, toDeploymentId: cmd.deploymentId, reason: 'deploy' } },
-        {
-          type: 'DeploymentLive',
-          data: {
-            projectId,
-            deploymentId: cmd.deploymentId,
-            target: alias === 'production' ? 'production' : 'preview',
-            alias,
-            sha: d.sha,
-            url: cmd.url,
-            aliasUrls: cmd.aliasUrls,
-            previousDeploymentId: s.live,
-            totalMs: Math.max(0, Date.parse(cmd.now) - Date.parse(d.requestedAt)),
-          },
-        },
-      ];
-    }
-    case 'Fail': {
-      const d = s.deployments[cmd.deploymentId];
-      if (d && (d.status === 'failed' || s.history.includes(cmd.deploymentId))) return [];
-      return [
-        {
-          type: 'DeploymentFailed',
-          data: { projectId: cmd.projectId, deploymentId: cmd.deploymentId, stage: cmd.stage, message: cmd.message.slice(0, 2000), ...(cmd.buildId ? { buildId: cmd.buildId } : {}) },
-        },
-      ];
-    }
-    case 'Rollback': {
-      const refuse = (reason: string): DeployEvent[] => [
-        { type: 'RollbackRejected', data: { projectId: cmd.projectId, alias: cmd.alias, ...(cmd.to ? { toDeploymentId: cmd.to } : {}), reason, requestedBy: cmd.requestedBy } },
-      ];
-      if (!s.live) return refuse('nothing is live on this alias yet');
-      const to = cmd.to ?? [...s.history].reverse().find((id) => id !== s.live && s.deployments[id]?.published);
-      if (!to) return refuse('there is no earlier deployment to roll back to');
-      if (to === s.live) return refuse(`${to} is already live`);
-      if (!s.deployments[to]?.published) return refuse(`${to} is not a ready deployment of this alias`);
-      return [
-        { type: 'AliasShifted', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, reason: 'rollback' } },
-        { type: 'RolledBack', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, requestedBy: cmd.requestedBy, reason: cmd.reason } },
-      ];
-    }
-    case 'Promote': {
-      const d = s.deployments[cmd.deploymentId];
-      const ref = { projectId: cmd.projectId, deploymentId: cmd.deploymentId, alias: cmd.alias };
-      if (!d?.published) {
-        return [{ type: 'DeploymentRejected', data: { ...ref, reason: 'not-ready', liveDeploymentId: s.live, detail: 'only a built and published deployment can be promoted' } }];
-      }
-      if (s.live === cmd.deploymentId && !s.pinned) return [];
-      const shift: DeployEvent[] =
-        s.live === cmd.deploymentId
-          ? []
-          : [{ type: 'AliasShifted', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: cmd.deploymentId, reason: 'promote' } }];
-      return [...shift, { type: 'Promoted', data: { ...ref, fromDeploymentId: s.live, requestedBy: cmd.requestedBy } }];
-    }
+    case 'Publish':
+      return publish(cmd, s);
+    case 'GoLive':
+      return goLiveDecision(cmd, s);
+    case 'Fail':
+      return fail(cmd, s);
+    case 'Rollback':
+      return rollback(cmd, s);
+    case 'Promote':
+      return promote(cmd, s);
   }
 };
+
+/**
+ * The release decider, as the shell runs it.
+ *
+ * @example
+ * await execute(store, streams.release('web', 'production'), releaseDecider, (s) => cmd, ctx);
+ */
+export const releaseDecider: Decider<ReleaseState, DeployCommand, ReleaseEvent> = { decide, evolve, initialState };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData } from '../../events/catalog.ts';
 import { deciderSpec } from '../../test/support/decider-spec.ts';
-import { decide, evolve, initialState, type DeployCommand } from './decider.ts';
+import { decide, evolve, initialState, releaseDecider, type DeployCommand, type ReleaseEvent } from './decider.ts';
 
-const given = deciderSpec({ decide, evolve, initialState });
+const given = deciderSpec(releaseDecider);
 const user = { kind: 'user' as const, id: 'admin' };
 const sha = (n: number) => String(n).repeat(40).slice(0, 40);
 const at = (min: number) => `2026-11-22T10:${String(min).padStart(2, '0')}:00.000Z`;
@@ -20,12 +20,12 @@ const publish = (id: string, min: number): DeployCommand => ({
 const goLive = (id: string): DeployCommand => ({ type: 'GoLive', deploymentId: id, url: `http://${id}-web.localhost:3001`, aliasUrls: ['http://web.localhost:3001'], now: at(30) });
 // History helpers: run commands through the decider to get real events.
 const run = (cmds: DeployCommand[]) =>
-  cmds.reduce<{ type: string; data: unknown }[]>((h, c) => [...h, ...decide(c, h.reduce(evolve, initialState()))], []);
+  cmds.reduce<ReleaseEvent[]>((h, c) => [...h, ...decide(c, h.reduce(evolve, initialState()))], []);
 
 describe('release decider', () => {
   it('publishes a build once', () => {
     given([]).when(publish('d1', 1)).thenTypes(['AssetsUploaded', 'FunctionVersionPublished']);
-    given(run([publish('d1', 1)])).when(publish('d1', 1)).then([]);
+    given(run([publish('d1', 1)])).when(publish('d1', 1)).thenNothing();
   });
 
   it('makes the first published deployment live, from nothing', () =>
@@ -42,8 +42,8 @@ describe('release decider', () => {
     }));
 
   it('ignores a duplicate go-live and an unpublished one', () => {
-    given(run([publish('d1', 1), goLive('d1')])).when(goLive('d1')).then([]);
-    given([]).when(goLive('d1')).then([]);
+    given(run([publish('d1', 1), goLive('d1')])).when(goLive('d1')).thenNothing();
+    given([]).when(goLive('d1')).thenNothing();
   });
 
   it('rolls back to the previous live deployment without a rebuild, and pins the alias', () => {
@@ -78,7 +78,7 @@ describe('release decider', () => {
   it('records a failure once, and never for a deployment that went live', () => {
     const fail: DeployCommand = { type: 'Fail', projectId: 'web', deploymentId: 'd1', stage: 'build', message: 'compile error' };
     given([]).when(fail).thenTypes(['DeploymentFailed']);
-    given(run([fail])).when(fail).then([]);
-    given(run([publish('d1', 1), goLive('d1')])).when(fail).then([]);
+    given(run([fail])).when(fail).thenNothing();
+    given(run([publish('d1', 1), goLive('d1')])).when(fail).thenNothing();
   });
 });

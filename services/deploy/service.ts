@@ -4,8 +4,8 @@ import type { EventMetadata } from '../../events/envelope.ts';
 import type { EmitContext } from '../../events/new-events.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { streams } from '../../events/streams.ts';
-import { defineHandler, execute, type IdempotencyOptions } from '../shell/index.ts';
-import { decide, evolve, initialState, type DeployCommand } from './decider.ts';
+import { defineHandler, execute, fold, type IdempotencyOptions } from '../shell/index.ts';
+import { releaseDecider, type DeployCommand, type ReleaseState } from './decider.ts';
 import type { SiteHost } from './ports.ts';
 
 export interface DeployServiceDeps {
@@ -18,7 +18,7 @@ export interface DeployServiceDeps {
   idempotency?: IdempotencyOptions;
 }
 
-const decider = { decide, evolve, initialState };
+const decider = releaseDecider;
 const actor = { kind: 'service', id: 'deploy' } as const;
 
 /**
@@ -32,7 +32,7 @@ const actor = { kind: 'service', id: 'deploy' } as const;
 export const deployService = (deps: DeployServiceDeps) => {
   const ctx = (cause: EventMetadata): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
   const idem = deps.idempotency ? { idempotency: deps.idempotency } : {};
-  const run = (projectId: string, alias: string, cmd: (s: ReturnType<typeof initialState>) => DeployCommand | undefined, cause: EventMetadata) =>
+  const run = (projectId: string, alias: string, cmd: (s: ReleaseState) => DeployCommand | undefined, cause: EventMetadata) =>
     execute(deps.store, streams.release(projectId, alias), decider, cmd, ctx(cause));
 
   // The alias follows the release stream: under the alias lock, read what the stream says is
@@ -40,7 +40,7 @@ export const deployService = (deps: DeployServiceDeps) => {
   const applyAlias = (projectId: string, alias: string) =>
     deps.withLock(`${projectId}#${alias}`, async () => {
       const history = await deps.store.readStream(streams.release(projectId, alias));
-      const { live } = history.reduce(evolve, initialState());
+      const { live } = fold(decider, history);
       if (live && (await deps.host.aliasTarget(projectId, alias)) !== live) {
         await deps.host.shiftAlias({ projectId, alias, deploymentId: live });
       }

@@ -3,8 +3,8 @@ import type { Actor } from '../../events/envelope.ts';
 import { Alias, Host } from '../../events/primitives.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { streamPrefixOf, streams } from '../../events/streams.ts';
-import { execute } from '../shell/index.ts';
-import { decide, evolve, initialState, isAttached, type DomainCommand, type DomainState } from './decider.ts';
+import { execute, load } from '../shell/index.ts';
+import { domainDecider, isAttached, type DomainCommand, type DomainState } from './decider.ts';
 import { toDomainView, type DomainView } from './view.ts';
 
 /** A request the domains API refuses, with the HTTP status it answers with. */
@@ -35,7 +35,7 @@ export interface DomainCommandDeps {
   reservedDomains?: readonly string[];
 }
 
-const decider = { decide, evolve, initialState };
+const decider = domainDecider;
 
 /**
  * The command side of the domains service: add, remove and list a project's custom domains.
@@ -48,7 +48,7 @@ const decider = { decide, evolve, initialState };
  */
 export const domainCommands = (deps: DomainCommandDeps) => {
   const reserved = deps.reservedDomains ?? ['localhost'];
-  const fold = async (host: string): Promise<DomainState> => (await deps.store.readStream(streams.domain(host))).reduce(evolve, initialState());
+  const fold = async (host: string): Promise<DomainState> => load(deps.store, streams.domain(host), decider);
   const ctx = (actor: Actor) => ({ ids: deps.ids, now: deps.now, cause: null, actor });
 
   const validHost = (raw: string): string => {

@@ -1,11 +1,18 @@
 import type { ShiplogEvent } from '../../events/catalog.ts';
 import type { DnsRecord } from '../../events/domains.ts';
+import type { Decider } from '../shell/decider.ts';
 
-type DomainEvent = Extract<
+/**
+ * An event of a `domain#<host>` stream.
+ *
+ * @example
+ * const e: DomainStreamEvent = { type: 'DomainRemoved', data: { projectId: 'web', host: 'www.example.com' } };
+ */
+export type DomainStreamEvent = Extract<
   ShiplogEvent,
   { type: 'DomainAdded' | 'CertificateRequested' | 'DomainValidationPending' | 'CertificateIssued' | 'DomainActive' | 'DomainFailed' | 'DomainRemoved' }
 >;
-type FailureReason = Extract<DomainEvent, { type: 'DomainFailed' }>['data']['reason'];
+type FailureReason = Extract<DomainStreamEvent, { type: 'DomainFailed' }>['data']['reason'];
 
 /** One custom domain (`domain#<host>`), as its stream tells it. */
 export interface DomainState {
@@ -38,8 +45,7 @@ export type DomainCommand =
   | { type: 'Fail'; certificateId?: string; reason: FailureReason; detail?: string; retryable: boolean }
   | { type: 'Remove'; projectId: string };
 
-export const evolve = (s: DomainState, e: { type: string; data: unknown }): DomainState => {
-  const ev = e as DomainEvent;
+export const evolve = (s: DomainState, ev: DomainStreamEvent): DomainState => {
   switch (ev.type) {
     case 'DomainAdded': {
       const { projectId, host, alias, redirectTo } = ev.data;
@@ -73,7 +79,7 @@ export const evolve = (s: DomainState, e: { type: string; data: unknown }): Doma
  * @example
  * const events = decide(cmd, history.reduce(evolve, initialState()));
  */
-export const decide = (cmd: DomainCommand, s: DomainState): DomainEvent[] => {
+export const decide = (cmd: DomainCommand, s: DomainState): DomainStreamEvent[] => {
   switch (cmd.type) {
     case 'Add': {
       if (isAttached(s)) return [];
@@ -107,3 +113,11 @@ export const decide = (cmd: DomainCommand, s: DomainState): DomainEvent[] => {
       return [{ type: 'DomainRemoved', data: { projectId: cmd.projectId, host: s.host! } }];
   }
 };
+
+/**
+ * The domain decider, as the shell runs it.
+ *
+ * @example
+ * await execute(store, streams.domain('www.example.com'), domainDecider, () => cmd, ctx);
+ */
+export const domainDecider: Decider<DomainState, DomainCommand, DomainStreamEvent> = { decide, evolve, initialState };

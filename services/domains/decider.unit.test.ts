@@ -1,9 +1,9 @@
 import { describe, it } from 'vitest';
 import type { DnsRecord, DomainEvent } from '../../events/domains.ts';
 import { deciderSpec } from '../../test/support/decider-spec.ts';
-import { decide, evolve, initialState, type DomainCommand } from './decider.ts';
+import { domainDecider, type DomainCommand } from './decider.ts';
 
-const given = deciderSpec({ decide, evolve, initialState });
+const given = deciderSpec(domainDecider);
 const host = 'www.example.com';
 const ref = { projectId: 'web', host };
 const records: DnsRecord[] = [
@@ -32,8 +32,8 @@ describe('domain decider', () => {
   });
 
   it('adds nothing for a host already attached (a duplicate add)', () => {
-    given([added]).when(add).then([]);
-    given([added, requested, pending, issued, active]).when(add).then([]);
+    given([added]).when(add).thenNothing();
+    given([added, requested, pending, issued, active]).when(add).thenNothing();
   });
 
   it('lets a removed or failed host be added again', () => {
@@ -43,33 +43,33 @@ describe('domain decider', () => {
 
   it('requests the certificate once, then waits for the DNS records', () => {
     given([added]).when(request).then([requested, pending]);
-    given([added, requested, pending]).when(request).then([]);
-    given([added, removed]).when(request).then([]);
+    given([added, requested, pending]).when(request).thenNothing();
+    given([added, removed]).when(request).thenNothing();
   });
 
   it('issues only the pending certificate of the domain, then makes it active', () => {
     given([added, requested, pending]).when(issue).then([issued, active]);
-    given([added, requested, pending, issued, active]).when(issue).then([]);
-    given([added, requested, pending]).when({ ...issue, certificateId: 'another' }).then([]);
-    given([added]).when(issue).then([]);
+    given([added, requested, pending, issued, active]).when(issue).thenNothing();
+    given([added, requested, pending]).when({ ...issue, certificateId: 'another' }).thenNothing();
+    given([added]).when(issue).thenNothing();
   });
 
   it('ignores a late issue after removal or re-adding (reordering)', () => {
-    given([added, requested, pending, removed]).when(issue).then([]);
-    given([added, requested, pending, removed, added]).when(issue).then([]);
+    given([added, requested, pending, removed]).when(issue).thenNothing();
+    given([added, requested, pending, removed, added]).when(issue).thenNothing();
   });
 
   it('fails a domain that is being set up, once', () => {
     const fail: DomainCommand = { type: 'Fail', certificateId, reason: 'validation-timed-out', retryable: true };
     given([added, requested, pending]).when(fail).then([failed]);
-    given([added, requested, pending, failed]).when(fail).then([]);
-    given([added, requested, pending, issued, active]).when(fail).then([]);
+    given([added, requested, pending, failed]).when(fail).thenNothing();
+    given([added, requested, pending, issued, active]).when(fail).thenNothing();
   });
 
   it('removes a domain of the project, once, and never another project’s', () => {
     given([added, requested, pending, issued, active]).when({ type: 'Remove', projectId: 'web' }).then([removed]);
     given([added, requested, pending, failed]).when({ type: 'Remove', projectId: 'web' }).then([removed]);
-    given([added, removed]).when({ type: 'Remove', projectId: 'web' }).then([]);
-    given([added]).when({ type: 'Remove', projectId: 'shop' }).then([]);
+    given([added, removed]).when({ type: 'Remove', projectId: 'web' }).thenNothing();
+    given([added]).when({ type: 'Remove', projectId: 'shop' }).thenNothing();
   });
 });

@@ -4,7 +4,6 @@
 export { localCertificateAuthority, type LocalCaOptions } from './adapters/local.ts';
 export { AddDomainInput, DomainRequestError, domainCommands, type DomainCommands, type DomainCommandDeps } from './commands.ts';
 export { decide, evolve, initialState, isAttached, type DomainCommand, type DomainState } from './decider.ts';
-export { domainRoutes, type DomainRouteDeps } from './http.ts';
 export * from './ports.ts';
 export { customHostResolver, type ResolvedHost } from './resolver.ts';
 export { domainsService, type DomainsService, type DomainsServiceDeps } from './service.ts';

@@ -1,6 +1,7 @@
 import type { EventStore } from '../../events/store/index.ts';
 import { streams } from '../../events/streams.ts';
-import { evolve, initialState } from './decider.ts';
+import { fold } from '../shell/decider.ts';
+import { domainDecider } from './decider.ts';
 
 /**
  * What a custom host serves: the project's alias, when the domain is active.
@@ -26,7 +27,7 @@ export const customHostResolver = (deps: { store: EventStore; ttlMs?: number; cl
   const clock = deps.clock ?? Date.now;
   const cache = new Map<string, { at: number; value: Promise<ResolvedHost | undefined> }>();
   const load = async (host: string): Promise<ResolvedHost | undefined> => {
-    const s = (await deps.store.readStream(streams.domain(host))).reduce(evolve, initialState());
+    const s = fold(domainDecider, await deps.store.readStream(streams.domain(host)));
     return s.status === 'active' && !s.redirectTo ? { projectId: s.projectId!, alias: s.alias! } : undefined;
   };
   return async (rawHost: string): Promise<ResolvedHost | undefined> => {

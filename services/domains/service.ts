@@ -3,8 +3,8 @@ import type { EventMetadata } from '../../events/envelope.ts';
 import type { EmitContext } from '../../events/new-events.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { streams } from '../../events/streams.ts';
-import { defineHandler, execute, type IdempotencyOptions } from '../shell/index.ts';
-import { decide, evolve, initialState, type DomainCommand, type DomainState } from './decider.ts';
+import { defineHandler, execute, load, type IdempotencyOptions } from '../shell/index.ts';
+import { domainDecider, type DomainCommand, type DomainState } from './decider.ts';
 import { CertificateRefusedError, type CertificateAuthority, type RoutingRecord } from './ports.ts';
 
 export interface DomainsServiceDeps {
@@ -16,7 +16,7 @@ export interface DomainsServiceDeps {
   idempotency?: IdempotencyOptions;
 }
 
-const decider = { decide, evolve, initialState };
+const decider = domainDecider;
 const actor = { kind: 'service', id: 'domains' } as const;
 
 /**
@@ -32,7 +32,7 @@ const actor = { kind: 'service', id: 'domains' } as const;
 export const domainsService = (deps: DomainsServiceDeps) => {
   const idem = deps.idempotency ? { idempotency: deps.idempotency } : {};
   const ctx = (cause: EventMetadata): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
-  const fold = async (host: string): Promise<DomainState> => (await deps.store.readStream(streams.domain(host))).reduce(evolve, initialState());
+  const fold = async (host: string): Promise<DomainState> => load(deps.store, streams.domain(host), decider);
   const run = (host: string, cmd: DomainCommand, cause: EventMetadata) => execute(deps.store, streams.domain(host), decider, () => cmd, ctx(cause));
   const refused = (e: unknown, certificateId?: string): DomainCommand | undefined =>
     e instanceof CertificateRefusedError ? { type: 'Fail', reason: e.reason, detail: e.message, retryable: e.reason !== 'caa-forbids-issuer', ...(certificateId ? { certificateId } : {}) } : undefined;
@@ -60,8 +60,10 @@ export const domainsService = (deps: DomainsServiceDeps) => {
     },
   });
 
-  // TODO(when the acm adapter exists): a scheduled reconcile that re-checks pending domains,
-  // since ACM validates minutes to hours after the records appear.
+  // ACM validates minutes to hours after the records appear (it waits up to 72 hours). On AWS,
+  // `pendingIsRetried` (infra/aws/runtime) makes the bus's retries the re-check, which stop at the
+  // subscription's maximum event age (an hour). TODO(the acm adapter exists, so now): a scheduled
+  // reconcile that re-checks pending domains.
   const onValidationPending = defineHandler({
     name: 'DomainsOnValidationPending',
     accepts: [EventType.DomainValidationPending],

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { Actor, EnvVarRef, EventData, ProjectSettings, Repository, Target } from '../../events/index.ts';
-import type { PushInput, SettingsPatch } from './decider.ts';
+import {
+  streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type ProjectSettings, type Repository, type StoredEvent, type Target,
+} from '../../events/index.ts';
+import { execute, load } from '../shell/execute.ts';
+import { decisionOf, ingestDecider, projectEvents, type Decision, type IngestCommand, type PushInput, type SettingsPatch } from './decider.ts';
 import { reject } from './errors.ts';
 import {
   CreateProjectInput, EnvVarInput, parseInput, RollbackInput, SettingsInput, type CreateProjectInput as CreateInput, type EnvVarInput as EnvInput,
   type RollbackInput as RollbackIn, type SettingsInput as SettingsIn,
 } from './inputs.ts';
-import { CredentialName, secretScope, type IngestDeps } from './ports.ts';
+import { CredentialName, secretScope, type Clock, type IngestDeps, type Ids } from './ports.ts';
 import { repositoryFrom } from './rules.ts';
-import { commandRunner, envRefs, loadProject, loadRequest } from './shell.ts';
-import type { ProjectState } from './state.ts';
+import { envRefs, type ProjectState } from './state.ts';
 
 /**
  * The actor of commands that name none: the local runtime's single user.
@@ -59,6 +61,82 @@ export type PushOutcome =
   | { status: 'deploying'; deliveryId: string; deploymentId: string; target: Target; alias: string; branch: string; sha: string }
   | { status: 'ignored'; deliveryId: string; reason: EventData<'PushIgnored'>['reason']; detail?: string }
   | { status: 'duplicate'; deliveryId: string; deploymentId?: string };
+
+/**
+ * The result of running a command: what was decided, the state before and after, and the
+ * project events as stored.
+ *
+ * @example
+ * const { decision, after } = await run(projectId, (now, ids) => ({ type: 'SetEnvVar', … }));
+ */
+export interface RunResult {
+  decision: Decision;
+  before: ProjectState;
+  after: ProjectState;
+  stored: StoredEvent[];
+}
+
+/**
+ * Loads and folds a project stream.
+ *
+ * @example
+ * const state = await loadProject(store, 'web');
+ */
+export const loadProject = (store: EventStore, projectId: string): Promise<ProjectState> =>
+  load(store, streams.project(projectId), ingestDecider);
+
+/**
+ * The `DeploymentRequested` of a deployment (the first event of its `deployment#` stream),
+ * or a `deployment-not-found` refusal.
+ *
+ * @example
+ * const request = await loadRequest(store, '01JD…');
+ */
+export const loadRequest = async (store: EventStore, deploymentId: string): Promise<EventData<'DeploymentRequested'>> => {
+  const [first] = await store.readStream(streams.deployment(deploymentId));
+  if (first?.type !== 'DeploymentRequested') return reject('deployment-not-found', `no deployment ${deploymentId}`);
+  return first.data as EventData<'DeploymentRequested'>;
+};
+
+/** An endless supply of fresh ids from the port, taken lazily: the decider takes what it needs. */
+const idsFrom = (ids: Ids): Iterable<string> => ({
+  *[Symbol.iterator]() {
+    for (;;) yield ids();
+  },
+});
+
+/**
+ * Runs an ingest command in the shell every service runs in (`execute`): load the project
+ * stream, fold, decide, append at the folded version (deciding again once on a version
+ * conflict); then append each requested deployment as the first event of its own stream.
+ *
+ * @example
+ * const run = commandRunner({ store, ids, clock });
+ * await run('web', (now, ids, state) => ({ type: 'ChangeSettings', projectId: 'web', patch, now, ids, actor }));
+ */
+export const commandRunner =
+  ({ store, ids, clock }: { store: EventStore; ids: Ids; clock: Clock }) =>
+  async (projectId: string, command: (now: string, ids: Iterable<string>, state: ProjectState) => IngestCommand): Promise<RunResult> => {
+    let cmd: IngestCommand | undefined;
+    const run = await execute(store, streams.project(projectId), ingestDecider, (state) => (cmd = command(clock().toISOString(), idsFrom(ids), state)), projectEvents, 2);
+    const decision = decisionOf(cmd!, run.before, run.decided);
+    // The deployments, once the push that asked for them is recorded.
+    await appendDeployments(store, decision);
+    return { decision, before: run.before, after: run.state, stored: run.appended };
+  };
+
+const appendDeployments = async (store: EventStore, decision: Decision): Promise<void> => {
+  for (const request of decision.deployments) {
+    const stream = streams.deployment(request.data.deploymentId);
+    // A redelivered push re-requests its deployment only when the first attempt never got it stored.
+    if (decision.duplicate && (await store.streamVersion(stream)) > 0) continue;
+    try {
+      await store.append(stream, [request], { expectedVersion: 0 });
+    } catch (err) {
+      if (!(decision.duplicate && err instanceof VersionConflictError)) throw err;
+    }
+  }
+};
 
 /**
  * The ingest commands, bound to their ports.

@@ -1,7 +1,8 @@
 import type { Actor, EventData, IngestEvent, NewEvent, ProjectSettings, Repository, Target } from '../../events/index.ts';
+import type { Decider } from '../shell/decider.ts';
 import { reject } from './errors.ts';
 import { aliasFor, ignoreReason, isZeroSha, ProjectName } from './rules.ts';
-import { activeEnv, envKey, type ProjectState, type PushRecord } from './state.ts';
+import { activeEnv, envKey, evolve, initialState, type ProjectState, type PushRecord } from './state.ts';
 
 type IngestType = IngestEvent['type'];
 /**
@@ -36,13 +37,14 @@ export interface SettingsPatch {
 export type PushInput = Omit<EventData<'PushReceived'>, 'projectId'>;
 
 /**
- * What the ingest service can be asked. Every command carries the time and enough fresh ids
- * (`ids`, consumed in order) so the decider needs neither a clock nor randomness.
+ * What the ingest service can be asked. Every command carries the time and fresh ids (`ids`,
+ * taken in order, as many as the decision needs: a list in tests, the shell's lazy supply
+ * from the `Ids` port in the service) so the decider needs neither a clock nor randomness.
  *
  * @example
  * decide({ type: 'SetEnvVar', projectId: 'web', name: 'API_KEY', target: 'production', sensitive: true, now, ids, actor }, state);
  */
-export type IngestCommand = { projectId: string; now: string; ids: readonly string[]; actor: Actor } & (
+export type IngestCommand = { projectId: string; now: string; ids: Iterable<string>; actor: Actor } & (
   | { type: 'CreateProject'; repository: Repository; settings: ProjectSettings }
   | { type: 'ChangeSettings'; patch: SettingsPatch }
   | { type: 'SetEnvVar'; name: string; target: Target; sensitive: boolean }
@@ -54,26 +56,29 @@ export type IngestCommand = { projectId: string; now: string; ids: readonly stri
 );
 
 /**
- * What a command decided: events for the project stream (appended at the folded version) and
- * `DeploymentRequested` events, each the first of its own `deployment#<id>` stream.
- * `duplicate` is set when a push delivery was seen before; `deployments` then re-requests the
- * deployment it made, with the same id, in case that append was lost.
+ * What a command decided, split by stream: events for the project stream (appended at the
+ * folded version) and `DeploymentRequested` events, each the first of its own
+ * `deployment#<id>` stream. `duplicate` is set when a push delivery was seen before;
+ * `deployments` then re-requests the deployment it made, with the same id, in case that
+ * append was lost.
  *
  * @example
- * const { project, deployments } = decide(cmd, state);
+ * const { project, deployments } = decisionOf(cmd, state, decide(cmd, state));
  */
 export interface Decision {
   project: IngestNewEvent[];
-  deployments: NewEvent<'DeploymentRequested', Requested>[];
+  deployments: RequestedEvent[];
   duplicate?: PushRecord;
 }
 
-const idSupply = (ids: readonly string[]) => {
-  let i = 0;
+const idSupply = (ids: Iterable<string>) => {
+  const it = ids[Symbol.iterator]();
+  let taken = 0;
   return (): string => {
-    const id = ids[i++];
-    if (id === undefined) throw new Error(`the command carries ${ids.length} ids; the decider needs more`);
-    return id;
+    const next = it.next();
+    if (next.done) throw new Error(`the command carries ${taken} ids; the decider needs more`);
+    taken++;
+    return next.value;
   };
 };
 
@@ -99,15 +104,16 @@ const applyPatch = (s: ProjectSettings, p: SettingsPatch): ProjectSettings => {
   };
 };
 
-/**
- * The ingest rules for one project stream. Pure: refusals throw `CommandRejectedError`
- * (only the caller needs to know), everything else is events.
- *
- * @example
- * const state = history.reduce(evolve, initialState());
- * const { project, deployments } = decide({ type: 'ReceivePush', projectId: 'web', push, repository, now, ids, actor }, state);
- */
-export const decide = (cmd: IngestCommand, s: ProjectState): Decision => {
+type Cmd<T extends IngestCommand['type']> = Extract<IngestCommand, { type: T }>;
+
+interface Tools {
+  nextId: () => string;
+  meta: (m?: { correlationId?: string; causationId?: string | null; deploymentId?: string }) => IngestNewEvent['metadata'];
+  request: (data: RequestData, deploymentId: string, causationId?: string | null, requestedAt?: string) => RequestedEvent;
+}
+type RequestedEvent = NewEvent<'DeploymentRequested', Requested>;
+
+const tools = (cmd: IngestCommand): Tools => {
   const nextId = idSupply(cmd.ids);
   const { projectId, now: occurredAt, actor } = cmd;
   const meta: Tools['meta'] = (m = {}) => {
@@ -115,88 +121,88 @@ export const decide = (cmd: IngestCommand, s: ProjectState): Decision => {
     const { deploymentId, correlationId = deploymentId ?? eventId, causationId = null } = m;
     return { eventId, occurredAt, correlationId, causationId, projectId, actor, ...(deploymentId ? { deploymentId } : {}) };
   };
-  const none: Decision = { project: [], deployments: [] };
   const request: Tools['request'] = (data, deploymentId, causationId = null, requestedAt = occurredAt) => ({
     type: 'DeploymentRequested',
     data: { projectId, deploymentId, ...data, requestedBy: actor, requestedAt },
     metadata: meta({ deploymentId, causationId }),
   });
-
-  switch (cmd.type) {
-    case 'CreateProject': {
-      const valid = ProjectName.safeParse(projectId);
-      if (!valid.success) reject('invalid', `project name "${projectId}" ${valid.error.issues[0]?.message}`);
-      if (s.project) reject('project-exists', `project "${projectId}" already exists: choose another name`);
-      return { ...none, project: [{ type: 'ProjectCreated', data: { projectId, name: projectId, repository: cmd.repository, settings: cmd.settings }, metadata: meta() }] };
-    }
-    case 'ChangeSettings': {
-      const p = existing(s, projectId);
-      const settings = applyPatch(p.settings, cmd.patch);
-      const changed = changedFields(p.settings, settings);
-      if (changed.length === 0) return none;
-      return { ...none, project: [{ type: 'ProjectSettingsChanged', data: { projectId, settings, changed }, metadata: meta() }] };
-    }
-    case 'SetEnvVar': {
-      existing(s, projectId);
-      const version = (s.env.get(envKey(cmd.target, cmd.name))?.version ?? 0) + 1;
-      const data = { projectId, name: cmd.name, target: cmd.target, version, sensitive: cmd.sensitive };
-      return { ...none, project: [{ type: 'EnvVarSet', data, metadata: meta() }] };
-    }
-    case 'RemoveEnvVar': {
-      existing(s, projectId);
-      const v = s.env.get(envKey(cmd.target, cmd.name));
-      if (!v) return reject('env-var-not-found', `project "${projectId}" has no ${cmd.target} env var ${cmd.name}`);
-      if (!v.active) return none;
-      return { ...none, project: [{ type: 'EnvVarRemoved', data: { projectId, name: cmd.name, target: cmd.target, version: v.version }, metadata: meta() }] };
-    }
-    case 'ReceivePush':
-      return decidePush(cmd, s, { nextId, meta, request });
-    case 'RequestRollback': {
-      existing(s, projectId);
-      const toDeploymentId = cmd.to && ownedBy(cmd.to, projectId).deploymentId;
-      const data = { projectId, alias: cmd.alias, reason: cmd.reason, requestedBy: actor, ...(toDeploymentId ? { toDeploymentId } : {}) };
-      return { ...none, project: [{ type: 'RollbackRequested', data, metadata: meta() }] };
-    }
-    case 'RequestPromote': {
-      const p = existing(s, projectId);
-      const src = ownedBy(cmd.source, projectId);
-      if (src.target === 'production') {
-        const data = { projectId, deploymentId: src.deploymentId, alias: 'production', requestedBy: actor, ...(cmd.reason ? { reason: cmd.reason } : {}) };
-        return { ...none, project: [{ type: 'PromoteRequested', data, metadata: meta({ deploymentId: src.deploymentId }) }] };
-      }
-      // A preview becomes production by a new build with the production settings and env.
-      const { branch, commit, repository } = src;
-      const env = activeEnv(s, 'production');
-      const d = request({ target: 'production', alias: 'production', trigger: 'promote', branch, commit, repository, buildSettings: p.settings.build, env, sourceDeploymentId: src.deploymentId }, nextId());
-      return { ...none, deployments: [d] };
-    }
-    case 'RequestRedeploy': {
-      const p = existing(s, projectId);
-      const src = ownedBy(cmd.source, projectId);
-      const asBefore = cmd.settings === 'source';
-      const { target, alias, branch, commit, repository } = src;
-      const buildSettings = asBefore ? src.buildSettings : p.settings.build;
-      const env = asBefore ? src.env : activeEnv(s, target);
-      return { ...none, deployments: [request({ target, alias, trigger: 'redeploy', branch, commit, repository, buildSettings, env, sourceDeploymentId: src.deploymentId }, nextId())] };
-    }
-  }
+  return { nextId, meta, request };
 };
 
-interface Tools {
-  nextId: () => string;
-  meta: (m?: { correlationId?: string; causationId?: string | null; deploymentId?: string }) => IngestNewEvent['metadata'];
-  request: (data: RequestData, deploymentId: string, causationId?: string | null, requestedAt?: string) => Decision['deployments'][number];
-}
+const createProject = (cmd: Cmd<'CreateProject'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId } = cmd;
+  const valid = ProjectName.safeParse(projectId);
+  if (!valid.success) reject('invalid', `project name "${projectId}" ${valid.error.issues[0]?.message}`);
+  if (s.project) reject('project-exists', `project "${projectId}" already exists: choose another name`);
+  return [{ type: 'ProjectCreated', data: { projectId, name: projectId, repository: cmd.repository, settings: cmd.settings }, metadata: t.meta() }];
+};
+
+const changeSettings = (cmd: Cmd<'ChangeSettings'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId } = cmd;
+  const p = existing(s, projectId);
+  const settings = applyPatch(p.settings, cmd.patch);
+  const changed = changedFields(p.settings, settings);
+  if (changed.length === 0) return [];
+  return [{ type: 'ProjectSettingsChanged', data: { projectId, settings, changed }, metadata: t.meta() }];
+};
+
+const setEnvVar = (cmd: Cmd<'SetEnvVar'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId } = cmd;
+  existing(s, projectId);
+  const version = (s.env.get(envKey(cmd.target, cmd.name))?.version ?? 0) + 1;
+  const data = { projectId, name: cmd.name, target: cmd.target, version, sensitive: cmd.sensitive };
+  return [{ type: 'EnvVarSet', data, metadata: t.meta() }];
+};
+
+const removeEnvVar = (cmd: Cmd<'RemoveEnvVar'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId } = cmd;
+  existing(s, projectId);
+  const v = s.env.get(envKey(cmd.target, cmd.name));
+  if (!v) return reject('env-var-not-found', `project "${projectId}" has no ${cmd.target} env var ${cmd.name}`);
+  if (!v.active) return [];
+  return [{ type: 'EnvVarRemoved', data: { projectId, name: cmd.name, target: cmd.target, version: v.version }, metadata: t.meta() }];
+};
+
+const requestRollback = (cmd: Cmd<'RequestRollback'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId } = cmd;
+  existing(s, projectId);
+  const toDeploymentId = cmd.to && ownedBy(cmd.to, projectId).deploymentId;
+  const data = { projectId, alias: cmd.alias, reason: cmd.reason, requestedBy: cmd.actor, ...(toDeploymentId ? { toDeploymentId } : {}) };
+  return [{ type: 'RollbackRequested', data, metadata: t.meta() }];
+};
+
+const requestPromote = (cmd: Cmd<'RequestPromote'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId } = cmd;
+  const p = existing(s, projectId);
+  const src = ownedBy(cmd.source, projectId);
+  if (src.target === 'production') {
+    const data = { projectId, deploymentId: src.deploymentId, alias: 'production', requestedBy: cmd.actor, ...(cmd.reason ? { reason: cmd.reason } : {}) };
+    return [{ type: 'PromoteRequested', data, metadata: t.meta({ deploymentId: src.deploymentId }) }];
+  }
+  // A preview becomes production by a new build with the production settings and env.
+  const { branch, commit, repository } = src;
+  const env = activeEnv(s, 'production');
+  return [t.request({ target: 'production', alias: 'production', trigger: 'promote', branch, commit, repository, buildSettings: p.settings.build, env, sourceDeploymentId: src.deploymentId }, t.nextId())];
+};
+
+const requestRedeploy = (cmd: Cmd<'RequestRedeploy'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const p = existing(s, cmd.projectId);
+  const src = ownedBy(cmd.source, cmd.projectId);
+  const asBefore = cmd.settings === 'source';
+  const { target, alias, branch, commit, repository } = src;
+  const buildSettings = asBefore ? src.buildSettings : p.settings.build;
+  const env = asBefore ? src.env : activeEnv(s, target);
+  return [t.request({ target, alias, trigger: 'redeploy', branch, commit, repository, buildSettings, env, sourceDeploymentId: src.deploymentId }, t.nextId())];
+};
 
 // PushReceived, then DeploymentRequested (its own stream) or PushIgnored. The deployment id is
 // decided first and recorded on the PushReceived, so a redelivery can re-request it.
-const decidePush = (cmd: Extract<IngestCommand, { type: 'ReceivePush' }>, s: ProjectState, t: Tools): Decision => {
+const receivePush = (cmd: Cmd<'ReceivePush'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
   const p = existing(s, cmd.projectId);
   const { push, projectId } = cmd;
   const seen = s.pushes.get(push.deliveryId);
   if (seen) {
-    const redo = seen.deploymentId ? [t.request(requestFor(seen.data, p.settings, cmd.repository, s), seen.deploymentId, seen.eventId, seen.occurredAt)] : [];
-    return { project: [], deployments: redo, duplicate: seen };
+    return seen.deploymentId ? [t.request(requestFor(seen.data, p.settings, cmd.repository, s), seen.deploymentId, seen.eventId, seen.occurredAt)] : [];
   }
   const correlationId = push.deliveryId;
   const ignored = ignoreReason(push, p.settings, s.lastPushByRef.get(push.ref));
@@ -204,11 +210,11 @@ const decidePush = (cmd: Extract<IngestCommand, { type: 'ReceivePush' }>, s: Pro
     const received = { type: 'PushReceived' as const, data: { projectId, ...push }, metadata: t.meta({ correlationId }) };
     const sha = isZeroSha(push.after) ? push.before : push.after;
     const data = { projectId, deliveryId: push.deliveryId, ref: push.ref, sha, ...ignored };
-    return { project: [received, { type: 'PushIgnored', data, metadata: t.meta({ correlationId, causationId: received.metadata.eventId }) }], deployments: [] };
+    return [received, { type: 'PushIgnored', data, metadata: t.meta({ correlationId, causationId: received.metadata.eventId }) }];
   }
   const deploymentId = t.nextId();
   const received = { type: 'PushReceived' as const, data: { projectId, ...push }, metadata: t.meta({ correlationId, deploymentId }) };
-  return { project: [received], deployments: [t.request(requestFor(push, p.settings, cmd.repository, s), deploymentId, received.metadata.eventId)] };
+  return [received, t.request(requestFor(push, p.settings, cmd.repository, s), deploymentId, received.metadata.eventId)];
 };
 
 const requestFor = (push: PushInput, settings: ProjectSettings, repository: Repository, s: ProjectState): RequestData => {
@@ -218,3 +224,64 @@ const requestFor = (push: PushInput, settings: ProjectSettings, repository: Repo
   const env = activeEnv(s, target);
   return { target, alias: aliasFor(target, branch), trigger: 'push', branch, commit, repository, buildSettings: settings.build, env, pushDeliveryId: push.deliveryId };
 };
+
+/**
+ * The ingest rules for one project stream. Pure: refusals throw `CommandRejectedError`
+ * (only the caller needs to know), everything else is events, with their metadata: the
+ * project stream's, then any `DeploymentRequested` (each for its own stream).
+ *
+ * @example
+ * const state = fold(ingestDecider, history);
+ * const events = decide({ type: 'ReceivePush', projectId: 'web', push, repository, now, ids, actor }, state);
+ */
+export const decide = (cmd: IngestCommand, s: ProjectState): IngestNewEvent[] => {
+  const t = tools(cmd);
+  switch (cmd.type) {
+    case 'CreateProject':
+      return createProject(cmd, s, t);
+    case 'ChangeSettings':
+      return changeSettings(cmd, s, t);
+    case 'SetEnvVar':
+      return setEnvVar(cmd, s, t);
+    case 'RemoveEnvVar':
+      return removeEnvVar(cmd, s, t);
+    case 'ReceivePush':
+      return receivePush(cmd, s, t);
+    case 'RequestRollback':
+      return requestRollback(cmd, s, t);
+    case 'RequestPromote':
+      return requestPromote(cmd, s, t);
+    case 'RequestRedeploy':
+      return requestRedeploy(cmd, s, t);
+  }
+};
+
+const isRequest = (e: IngestNewEvent): e is RequestedEvent => e.type === 'DeploymentRequested';
+
+/**
+ * The events of a decision that belong to the project stream (all but `DeploymentRequested`).
+ *
+ * @example
+ * await store.append(streams.project('web'), projectEvents(decide(cmd, state)), { expectedVersion });
+ */
+export const projectEvents = (events: IngestNewEvent[]): IngestNewEvent[] => events.filter((e) => !isRequest(e));
+
+/**
+ * A decision split by stream, with the push it duplicates (seen in `before`, the state it was
+ * decided on).
+ *
+ * @example
+ * const { project, deployments, duplicate } = decisionOf(cmd, state, decide(cmd, state));
+ */
+export const decisionOf = (cmd: IngestCommand, before: ProjectState, events: IngestNewEvent[]): Decision => {
+  const duplicate = cmd.type === 'ReceivePush' ? before.pushes.get(cmd.push.deliveryId) : undefined;
+  return { project: projectEvents(events), deployments: events.filter(isRequest), ...(duplicate ? { duplicate } : {}) };
+};
+
+/**
+ * The ingest decider (one `project#<id>` stream), as the shell runs it.
+ *
+ * @example
+ * await execute(store, streams.project('web'), ingestDecider, (s) => cmd, projectEvents, 2);
+ */
+export const ingestDecider: Decider<ProjectState, IngestCommand, IngestNewEvent> = { decide, evolve, initialState };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { detailSchemaFor, streams, type EventData, type StoredEvent } from '../../events/index.ts';
-import { decide, type Decision, type IngestCommand, type IngestNewEvent } from './decider.ts';
+import { deciderSpec } from '../../test/support/decider-spec.ts';
+import { decisionOf, ingestDecider, type Decision, type IngestCommand, type IngestNewEvent } from './decider.ts';
 import { CommandRejectedError, type RejectionCode } from './errors.ts';
-import { evolve, initialState } from './state.ts';
 
 const now = '2026-11-22T10:00:00.000Z';
 const ids = ['01JD0000000000000000000001', '01JD0000000000000000000002', '01JD0000000000000000000003', '01JD0000000000000000000004'];
@@ -42,49 +42,46 @@ const receive = (p = push()): IngestCommand => ({ ...base, actor: github, type: 
 const checkContract = (e: IngestNewEvent) =>
   detailSchemaFor(e.type).parse({ data: e.data, metadata: { ...e.metadata, streamId: 's', version: 1, schemaVersion: 1 } });
 
-const given = (...history: StoredEvent[]) => {
-  const state = history.reduce(evolve, initialState());
-  return {
-    when: (cmd: IngestCommand) => ({
+const spec = deciderSpec(ingestDecider);
+// The one Given/When/Then, with the decision split by stream and every event checked against the catalog.
+const given = (...history: StoredEvent[]) => ({
+  when: (cmd: IngestCommand) => {
+    const when = spec(history).when(cmd);
+    return {
       then: (expected: { project?: unknown[]; deployments?: unknown[] }): Decision => {
-        const d = decide(cmd, state);
-        [...d.project, ...d.deployments].forEach(checkContract);
-        expect(d.project.map(({ type, data }) => ({ type, data }))).toEqual(expected.project ?? []);
-        expect(d.deployments.map(({ type, data }) => ({ type, data }))).toEqual(expected.deployments ?? []);
-        return d;
+        let d: Decision | undefined;
+        when.then((events, before) => {
+          d = decisionOf(cmd, before, events);
+          [...d.project, ...d.deployments].forEach(checkContract);
+          expect(d.project.map(({ type, data }) => ({ type, data }))).toEqual(expected.project ?? []);
+          expect(d.deployments.map(({ type, data }) => ({ type, data }))).toEqual(expected.deployments ?? []);
+        });
+        return d!;
       },
-      rejects: (code: RejectionCode) => {
-        let thrown: unknown;
-        try {
-          decide(cmd, state);
-        } catch (err) {
-          thrown = err;
-        }
-        expect(thrown).toBeInstanceOf(CommandRejectedError);
-        expect((thrown as CommandRejectedError).code).toBe(code);
-      },
-    }),
-  };
-};
+      thenNothing: when.thenNothing,
+      thenThrows: (code: RejectionCode) => when.thenThrows(CommandRejectedError, (err) => expect(err.code).toBe(code)),
+    };
+  },
+});
 
 describe('ingest decider: projects', () => {
   it('creates a project', () =>
     given().when({ ...base, type: 'CreateProject', repository, settings }).then({ project: [{ type: 'ProjectCreated', data: { projectId: 'web', name: 'web', repository, settings } }] }));
 
-  it('refuses a name that is taken', () => given(created()).when({ ...base, type: 'CreateProject', repository, settings }).rejects('project-exists'));
+  it('refuses a name that is taken', () => given(created()).when({ ...base, type: 'CreateProject', repository, settings }).thenThrows('project-exists'));
 
   it('refuses a name that is not a DNS label', () =>
-    given().when({ ...base, projectId: 'Web_App', type: 'CreateProject', repository, settings }).rejects('invalid'));
+    given().when({ ...base, projectId: 'Web_App', type: 'CreateProject', repository, settings }).thenThrows('invalid'));
 
   it('records the full settings and which fields changed; an unchanged patch decides nothing', () => {
     given(created())
       .when({ ...base, type: 'ChangeSettings', patch: { productionBranch: 'trunk', build: { buildCommand: 'npm run build' } } })
       .then({ project: [{ type: 'ProjectSettingsChanged', data: { projectId: 'web', settings: { ...settings, productionBranch: 'trunk', build: { ...build, buildCommand: 'npm run build' } }, changed: ['productionBranch', 'build'] } }] });
-    given(created()).when({ ...base, type: 'ChangeSettings', patch: { productionBranch: 'main' } }).then({});
+    given(created()).when({ ...base, type: 'ChangeSettings', patch: { productionBranch: 'main' } }).thenNothing();
   });
 
   it('refuses commands for a project that does not exist', () =>
-    given().when({ ...base, type: 'SetEnvVar', name: 'A', target: 'production', sensitive: false }).rejects('project-not-found'));
+    given().when({ ...base, type: 'SetEnvVar', name: 'A', target: 'production', sensitive: false }).thenThrows('project-not-found'));
 });
 
 describe('ingest decider: env vars', () => {
@@ -100,8 +97,8 @@ describe('ingest decider: env vars', () => {
     given(created(), envSet('A', 'preview', 1), envSet('A', 'preview', 2)).when({ ...base, type: 'RemoveEnvVar', name: 'A', target: 'preview' })
       .then({ project: [{ type: 'EnvVarRemoved', data: { projectId: 'web', name: 'A', target: 'preview', version: 2 } }] });
     given(created(), envSet('A', 'preview', 1), ev('EnvVarRemoved', { projectId: 'web', name: 'A', target: 'preview', version: 1 }))
-      .when({ ...base, type: 'RemoveEnvVar', name: 'A', target: 'preview' }).then({});
-    given(created()).when({ ...base, type: 'RemoveEnvVar', name: 'A', target: 'preview' }).rejects('env-var-not-found');
+      .when({ ...base, type: 'RemoveEnvVar', name: 'A', target: 'preview' }).thenNothing();
+    given(created()).when({ ...base, type: 'RemoveEnvVar', name: 'A', target: 'preview' }).thenThrows('env-var-not-found');
   });
 });
 
@@ -179,7 +176,7 @@ describe('ingest decider: rollback, promote, redeploy', () => {
   it('records a rollback request, refusing a target deployment of another project', () => {
     given(created()).when({ ...base, type: 'RequestRollback', alias: 'production', to: source({ target: 'production', alias: 'production' }), reason: '500s' })
       .then({ project: [{ type: 'RollbackRequested', data: { projectId: 'web', alias: 'production', toDeploymentId: 'd-src', reason: '500s', requestedBy: user } }] });
-    given(created()).when({ ...base, type: 'RequestRollback', alias: 'production', to: source({ projectId: 'other' }), reason: '' }).rejects('deployment-not-found');
+    given(created()).when({ ...base, type: 'RequestRollback', alias: 'production', to: source({ projectId: 'other' }), reason: '' }).thenThrows('deployment-not-found');
   });
 
   it('promotes a production deployment in place', () => {

@@ -1,5 +1,5 @@
 /**
- * Why the ingest service refused a command. Each maps to one HTTP status in `http.ts`.
+ * Why the ingest service refused a command. Each maps to one HTTP status (`status`).
  *
  * @example
  * const code: RejectionCode = 'project-exists'; // 409

@@ -1,4 +1,5 @@
-import type { EventData, ProjectSettings, Repository, ShiplogEvent, StoredEvent, Target } from '../../events/index.ts';
+import type { EnvVarRef, EventData, ProjectSettings, Repository, Target } from '../../events/index.ts';
+import type { IngestNewEvent } from './decider.ts';
 
 /**
  * One env var of a project, per name and target: its latest version (versions keep counting
@@ -73,17 +74,17 @@ export const PUSH_WINDOW = 1000;
 export const initialState = (): ProjectState => ({ version: 0, env: new Map(), pushes: new Map(), lastPushByRef: new Map() });
 
 /**
- * Applies one stored event of a project stream. Pure; unknown types only advance the version.
+ * Applies one event of a project stream. Pure; unknown types only advance the version
+ * (versions have no gaps, so the number of events folded is the stream's version).
  *
  * @example
- * const state = (await store.readStream(streams.project('web'))).reduce(evolve, initialState());
+ * const state = fold({ evolve, initialState }, await store.readStream(streams.project('web')));
  */
-export const evolve = (s: ProjectState, stored: StoredEvent): ProjectState => {
-  const next: ProjectState = { ...s, version: stored.metadata.version };
-  const e = stored as unknown as ShiplogEvent;
+export const evolve = (s: ProjectState, e: IngestNewEvent): ProjectState => {
+  const next: ProjectState = { ...s, version: s.version + 1 };
   switch (e.type) {
     case 'ProjectCreated':
-      return { ...next, project: { ...e.data, createdAt: stored.metadata.occurredAt } };
+      return { ...next, project: { ...e.data, createdAt: e.metadata.occurredAt } };
     case 'ProjectSettingsChanged':
       return s.project ? { ...next, project: { ...s.project, settings: e.data.settings } } : next;
     case 'EnvVarSet': {
@@ -101,8 +102,8 @@ export const evolve = (s: ProjectState, stored: StoredEvent): ProjectState => {
     }
     case 'PushReceived': {
       const pushes = new Map(s.pushes);
-      const { deploymentId } = stored.metadata;
-      pushes.set(e.data.deliveryId, { eventId: stored.metadata.eventId, occurredAt: stored.metadata.occurredAt, data: e.data, ...(deploymentId ? { deploymentId } : {}) });
+      const { deploymentId, eventId, occurredAt } = e.metadata;
+      pushes.set(e.data.deliveryId, { eventId, occurredAt, data: e.data, ...(deploymentId ? { deploymentId } : {}) });
       // TODO(when project streams get snapshots): keep every delivery; until then the fold copies this map per push.
       if (pushes.size > PUSH_WINDOW) pushes.delete(pushes.keys().next().value!);
       const lastPushByRef = new Map(s.lastPushByRef);
@@ -125,3 +126,12 @@ export const activeEnv = (s: ProjectState, target: Target): { name: string; targ
     .filter((v) => v.active && v.target === target)
     .map(({ name, version }) => ({ name, target, version }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+
+/**
+ * The env var references of a state, for views.
+ *
+ * @example
+ * envRefs(state); // [{ name: 'API_KEY', target: 'production', version: 2, sensitive: true }]
+ */
+export const envRefs = (s: ProjectState): (EnvVarRef & { sensitive: boolean })[] =>
+  [...s.env.values()].filter((v) => v.active).map(({ name, target, version, sensitive }) => ({ name, target, version, sensitive }));

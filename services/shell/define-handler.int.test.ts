@@ -5,7 +5,7 @@ import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts'
 import {
   createIdempotencyTable, defineHandler, isRetryable, PoisonEventError, type HandlerEvent, type HandlerOptions,
 } from './index.ts';
-import { buildFailedV1Event, buildStartedEvent, buildSucceededEvent } from './test-events.ts';
+import { buildFailedV1Event, buildStartedEvent, buildSucceededEvent } from '../../test/support/events.ts';
 
 const client = testDynamoClient();
 const tableName = uniqueTableName(import.meta.url, 'idempotency');
@@ -118,8 +118,13 @@ describe('defineHandler: logging', () => {
   });
 
   it('keeps the keys of concurrent deliveries apart', async () => {
+    // Each delivery logs only once all three are inside handle: they run interleaved.
+    let inside = 0;
+    let allInside = (): void => undefined;
+    const together = new Promise<void>((r) => { allInside = r; });
     const handler = started([EventType.BuildStarted], async (e, ctx) => {
-      await new Promise((r) => setTimeout(r, 20));
+      if (++inside === 3) allInside();
+      await together;
       ctx.logger.info('in handle', { expected: e.id });
     });
     await Promise.all([buildStartedEvent(), buildStartedEvent(), buildStartedEvent()].map((e) => handler(e)));

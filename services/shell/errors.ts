@@ -39,6 +39,30 @@ export class PoisonEventError extends Error {
 }
 
 /**
+ * A dependency cannot take the request now (throttled, busy, failing on its side). Retryable:
+ * the bus delivers the event again later. Adapters subclass it with their own name.
+ *
+ * @example
+ * export class BuildRunnerUnavailableError extends RetryableError { override readonly name = 'BuildRunnerUnavailableError'; }
+ */
+export class RetryableError extends Error {
+  override readonly name: string = 'RetryableError';
+  readonly retryable = true;
+}
+
+/**
+ * A dependency is set up wrongly (no access, no such resource, a refused input). Not retryable
+ * until someone fixes it: the event goes to the dead-letter queue, to be redriven then.
+ *
+ * @example
+ * export class BuildRunnerConfigError extends ConfigError { override readonly name = 'BuildRunnerConfigError'; }
+ */
+export class ConfigError extends Error {
+  override readonly name: string = 'ConfigError';
+  readonly retryable = false;
+}
+
+/**
  * Whether the bus should deliver an event again after this error. Errors say so themselves
  * with a boolean `retryable` (`PoisonEventError` says no); anything else is retried, including
  * Powertools' `IdempotencyAlreadyInProgressError` (a duplicate arrived while the first delivery

@@ -1,48 +1,78 @@
 import type { ShiplogEvent } from '../../events/catalog.ts';
-import type { StoredEvent } from '../../events/envelope.ts';
+import type { NewEvent, StoredEvent } from '../../events/envelope.ts';
 import { toNewEvents, type EmitContext } from '../../events/new-events.ts';
 import { VersionConflictError, type EventStore } from '../../events/store/index.ts';
+import { fold, type Decider } from './decider.ts';
 
 /**
- * A decider as the shell runs it: fold the stream, decide, append.
+ * What `execute` did, from its last attempt: the command it decided on (if any), the state
+ * before and after, the decided events, the events appended to the stream, and its version.
  *
  * @example
- * const release: Decider<ReleaseState, DeployCommand> = { decide, evolve, initialState };
+ * const { decided, before, state, appended } = await execute(store, stream, decider, () => cmd, ctx);
  */
-export interface Decider<S, C> {
-  decide: (cmd: C, state: S) => ShiplogEvent[];
-  evolve: (state: S, event: { type: string; data: unknown }) => S;
-  initialState: () => S;
+export interface Execution<S, C, E> {
+  command: C | undefined;
+  decided: E[];
+  before: S;
+  state: S;
+  appended: StoredEvent[];
+  version: number;
 }
+
+/**
+ * How decided events become storable ones: an `EmitContext` for `toNewEvents` (ids, time,
+ * cause, actor), or a function for deciders whose events already carry their metadata; the
+ * function also chooses which decided events belong to this stream.
+ *
+ * @example
+ * const emit: Emit<IngestNewEvent> = (decided) => decided.filter((e) => e.type !== 'DeploymentRequested');
+ */
+export type Emit<E> = EmitContext | ((decided: E[]) => NewEvent[]);
 
 /**
  * The shell's core, for every service: load the stream, fold it, decide, append with the
  * expected version. A concurrent writer makes the append conflict: reload and decide again
- * (the decider sees what the other wrote, so a duplicate decides nothing).
+ * (the decider sees what the other wrote, so a duplicate decides nothing), at most `attempts`
+ * times in all.
  *
  * @example
  * const { appended, state } = await execute(store, streams.build(id), build, () => cmd, ctx);
  */
-export const execute = async <S, C>(
+export const execute = async <S, C, E extends ShiplogEvent>(
   store: EventStore,
   streamId: string,
-  decider: Decider<S, C>,
+  decider: Decider<S, C, E>,
   command: (state: S) => C | undefined,
-  ctx: EmitContext,
+  emit: Emit<E>,
   attempts = 5,
-): Promise<{ appended: StoredEvent[]; state: S; version: number }> => {
+): Promise<Execution<S, C, E>> => {
+  const toStore = typeof emit === 'function' ? emit : (decided: E[]) => toNewEvents(decided, emit);
   for (let attempt = 1; ; attempt++) {
     const history = await store.readStream(streamId);
-    const state = history.reduce(decider.evolve, decider.initialState());
+    const before = fold(decider, history);
     const version = history.at(-1)?.metadata.version ?? 0;
-    const cmd = command(state);
-    const decided = cmd === undefined ? [] : decider.decide(cmd, state);
-    if (decided.length === 0) return { appended: [], state, version };
+    const cmd = command(before);
+    const decided = cmd === undefined ? [] : decider.decide(cmd, before);
+    const events = toStore(decided);
+    if (events.length === 0) return { command: cmd, decided, before, state: before, appended: [], version };
     try {
-      const res = await store.append(streamId, toNewEvents(decided, ctx), { expectedVersion: version });
-      return { appended: res.events, state: res.events.reduce(decider.evolve, state), version: res.nextVersion };
+      const res = await store.append(streamId, events, { expectedVersion: version });
+      return { command: cmd, decided, before, state: fold(decider, res.events, before), appended: res.events, version: res.nextVersion };
     } catch (err) {
       if (!(err instanceof VersionConflictError) || attempt >= attempts) throw err;
     }
   }
 };
+
+/**
+ * The state of a stream, folded by its decider.
+ *
+ * @example
+ * const { live } = await load(store, streams.release('web', 'production'), release);
+ */
+export const load = async <S, E>(
+  store: EventStore,
+  streamId: string,
+  decider: Pick<Decider<S, never, E>, 'evolve' | 'initialState'>,
+): Promise<S> => fold(decider, await store.readStream(streamId));

@@ -4,7 +4,7 @@ import { DescribeTableCommand, DescribeTimeToLiveCommand, ScanCommand } from '@a
 import { EventType } from '../../events/index.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { createIdempotencyTable, defineHandler, isRetryable, type HandlerOptions, type IdempotencyOptions } from './index.ts';
-import { buildStartedEvent } from './test-events.ts';
+import { buildStartedEvent } from '../../test/support/events.ts';
 
 const client = testDynamoClient();
 const tableName = uniqueTableName(import.meta.url, 'idempotency');
@@ -96,8 +96,8 @@ describe('defineHandler with idempotency (DynamoDB Local)', () => {
     const event = buildStartedEvent();
     void handler(event); // never settles: the process "died" in handle
     await vi.waitFor(() => expect(handle).toHaveBeenCalledOnce());
-    await new Promise((r) => setTimeout(r, 300));
-    await handler(event);
+    // The bus redelivers: refused (still in progress) until the 200 ms have passed, then handled.
+    await vi.waitFor(() => handler(event), { timeout: 5000, interval: 50 });
     expect(handle).toHaveBeenCalledTimes(2);
   });
 

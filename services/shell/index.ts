@@ -4,9 +4,11 @@
  * (Powertools idempotency on DynamoDB), and tell the bus what to retry.
  */
 export { defineHandler } from './define-handler.ts';
-export { isRetryable, PoisonEventError, type PoisonReason } from './errors.ts';
+export { awsErrorName, awsErrorTranslator, translateAwsError, type AwsErrorKinds } from './aws-errors.ts';
+export { ConfigError, isRetryable, PoisonEventError, RetryableError, type PoisonReason } from './errors.ts';
 export { createIdempotencyTable, idempotencyTableDefinition, type IdempotencyOptions } from './idempotency.ts';
 export type { InvocationKeys } from './logging.ts';
 export { parseHandlerEvent } from './parse-event.ts';
 export type { HandlerContext, HandlerEvent, HandlerOptions, ShiplogHandler } from './types.ts';
-export { execute, type Decider } from './execute.ts';
+export { fold, type Decider } from './decider.ts';
+export { execute, load, type Emit, type Execution } from './execute.ts';

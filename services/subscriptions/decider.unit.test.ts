@@ -12,7 +12,7 @@ const remove: subscription.SubscriptionCommand = { type: 'RemoveSubscription', p
 const created = subscription.decide(create, subscription.initialState());
 
 describe('subscription decider', () => {
-  const given = deciderSpec(subscription);
+  const given = deciderSpec(subscription.subscriptionDecider);
 
   it('creates a subscription with only the reference of its secret', () =>
     given([]).when(create).then([{ type: 'SubscriptionCreated', data: {
@@ -20,28 +20,28 @@ describe('subscription decider', () => {
       signingSecretRef: 'local:subscription#s1/signing-secret', createdBy: user,
     } }]));
 
-  it('creates nothing for a retried create', () => given(created).when(create).then([]));
+  it('creates nothing for a retried create', () => given(created).when(create).thenNothing());
 
   it('removes an active subscription once', () => {
     given(created).when(remove).then([{ type: 'SubscriptionRemoved', data: { projectId: 'web', subscriptionId: 's1', reason: 'user' } }]);
-    given([...created, ...subscription.decide(remove, subscription.evolve(subscription.initialState(), created[0]!))]).when(remove).then([]);
+    given([...created, ...subscription.decide(remove, subscription.evolve(subscription.initialState(), created[0]!))]).when(remove).thenNothing();
   });
 
   it('removes nothing that does not exist, or belongs to another project', () => {
-    given([]).when(remove).then([]);
-    given(created).when({ ...remove, projectId: 'docs' } as subscription.SubscriptionCommand).then([]);
+    given([]).when(remove).thenNothing();
+    given(created).when({ ...remove, projectId: 'docs' } as subscription.SubscriptionCommand).thenNothing();
   });
 });
 
 describe('delivery decider', () => {
-  const given = deciderSpec(delivery);
+  const given = deciderSpec(delivery.deliveryDecider);
   const attempt = (outcome: delivery.AttemptOutcome, deliveryId = 'dl-new'): delivery.DeliveryCommand => ({
     type: 'RecordAttempt', projectId: 'web', subscriptionId: 's1', eventId: 'e1', eventType: 'DeploymentLive', deliveryId, outcome, maxAttempts: 3,
   });
   const ok = attempt({ ok: true, statusCode: 200, durationMs: 12 });
   const failed = attempt({ ok: false, statusCode: 500, error: 'Internal Server Error', durationMs: 5 });
   const history = (cmds: delivery.DeliveryCommand[]) =>
-    cmds.reduce<{ type: string; data: unknown }[]>((h, c) => [...h, ...delivery.decide(c, h.reduce(delivery.evolve, delivery.initialState()))], []);
+    cmds.reduce<delivery.DeliveryEvent[]>((h, c) => [...h, ...delivery.decide(c, h.reduce(delivery.evolve, delivery.initialState()))], []);
 
   it('records a first successful attempt', () =>
     given([]).when(ok).then([{ type: 'DeliverySucceeded', data: {
@@ -49,7 +49,7 @@ describe('delivery decider', () => {
     } }]));
 
   it('records nothing more for an event already delivered (a duplicate bus delivery)', () => {
-    given(history([ok])).when(ok).then([]);
+    given(history([ok])).when(ok).thenNothing();
     expect(delivery.isPending(history([ok]).reduce(delivery.evolve, delivery.initialState()))).toBe(false);
   });
 

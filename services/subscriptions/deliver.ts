@@ -2,7 +2,7 @@ import type { EventType } from '../../events/catalog.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { streams } from '../../events/streams.ts';
 import { toEventBridgeEvent } from '../../events/envelope.ts';
-import { execute, type HandlerEvent } from '../shell/index.ts';
+import { execute, load, type HandlerEvent } from '../shell/index.ts';
 import * as delivery from './delivery-decider.ts';
 import { SIGNING_SECRET_NAME, signingSecretScope, type SigningSecrets, type WebhookSender } from './ports.ts';
 import type { ActiveSubscription } from './registry.ts';
@@ -42,7 +42,7 @@ export interface DeliverDeps {
 }
 
 const actor = { kind: 'service', id: 'subscriptions' } as const;
-const decider = { decide: delivery.decide, evolve: delivery.evolve, initialState: delivery.initialState };
+const decider = delivery.deliveryDecider;
 
 /**
  * Delivers one event to one subscription unless its delivery stream says it was delivered, and
@@ -55,7 +55,7 @@ export const deliverTo = async (deps: DeliverDeps, sub: ActiveSubscription, e: H
   const { subscriptionId, projectId, targetUrl } = sub.data;
   const streamId = streams.delivery(subscriptionId, e.id);
   // 1. load: a duplicate of a delivered event stops here
-  const state = (await deps.store.readStream(streamId)).reduce(delivery.evolve, delivery.initialState());
+  const state = await load(deps.store, streamId, decider);
   if (!delivery.isPending(state)) return undefined;
   // 2. send, signed
   const secret = await deps.secrets.get(signingSecretScope(subscriptionId), SIGNING_SECRET_NAME);

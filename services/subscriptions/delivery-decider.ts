@@ -1,6 +1,13 @@
 import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
+import type { Decider } from '../shell/decider.ts';
 
-type DeliveryEvent = Extract<ShiplogEvent, { type: 'DeliverySucceeded' | 'DeliveryFailed' }>;
+/**
+ * An event of a delivery stream.
+ *
+ * @example
+ * const e: DeliveryEvent = { type: 'DeliverySucceeded', data: { projectId, subscriptionId, deliveryId, eventId, eventType, attempt: 1, statusCode: 200, durationMs: 12 } };
+ */
+export type DeliveryEvent = Extract<ShiplogEvent, { type: 'DeliverySucceeded' | 'DeliveryFailed' }>;
 
 /**
  * One delivery stream (`delivery#<subscriptionId>#<eventId>`): the attempts to deliver one
@@ -39,8 +46,7 @@ export interface DeliveryCommand {
   maxAttempts: number;
 }
 
-export const evolve = (s: DeliveryState, e: { type: string; data: unknown }): DeliveryState => {
-  const ev = e as DeliveryEvent;
+export const evolve = (s: DeliveryState, ev: DeliveryEvent): DeliveryState => {
   switch (ev.type) {
     case 'DeliverySucceeded':
       return { attempts: Math.max(s.attempts, ev.data.attempt), delivered: true, deliveryId: s.deliveryId ?? ev.data.deliveryId };
@@ -72,3 +78,11 @@ export const decide = (cmd: DeliveryCommand, s: DeliveryState): DeliveryEvent[] 
     },
   }];
 };
+
+/**
+ * The delivery decider, as the shell runs it.
+ *
+ * @example
+ * await execute(store, streams.delivery(subscriptionId, eventId), deliveryDecider, () => cmd, ctx);
+ */
+export const deliveryDecider: Decider<DeliveryState, DeliveryCommand, DeliveryEvent> = { decide, evolve, initialState };

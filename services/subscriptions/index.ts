@@ -4,7 +4,6 @@
 export { fetchWebhookSender } from './adapters/fetch.ts';
 export { CreateSubscriptionInput, SubscriptionRequestError, subscriptionCommands, type SubscriptionCommands } from './commands.ts';
 export { WebhookDeliveryError, webhookPayload } from './deliver.ts';
-export { subscriptionRoutes, type SubscriptionRouteDeps } from './http.ts';
 export * from './ports.ts';
 export { subscriptionsService, SUBSCRIPTIONS_DELIVER, type SubscriptionsService, type SubscriptionsServiceDeps } from './service.ts';
 export { signBody, verifySignature } from './signature.ts';

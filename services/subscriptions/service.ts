@@ -1,6 +1,6 @@
 import { EventType, Source } from '../../events/catalog.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { policies } from '../../infra/topology.ts';
+import { policies } from '../../events/bus/policies.ts';
 import { defineHandler, type IdempotencyOptions } from '../shell/index.ts';
 import { subscriptionCommands } from './commands.ts';
 import { deliverTo, webhookPayload, WebhookDeliveryError } from './deliver.ts';

@@ -1,7 +1,14 @@
 import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
 import type { Actor } from '../../events/envelope.ts';
+import type { Decider } from '../shell/decider.ts';
 
-type SubscriptionStreamEvent = Extract<ShiplogEvent, { type: 'SubscriptionCreated' | 'SubscriptionRemoved' }>;
+/**
+ * An event of a `subscription#<id>` stream.
+ *
+ * @example
+ * const e: SubscriptionStreamEvent = { type: 'SubscriptionRemoved', data: { projectId: 'web', subscriptionId: 's1', reason: 'user' } };
+ */
+export type SubscriptionStreamEvent = Extract<ShiplogEvent, { type: 'SubscriptionCreated' | 'SubscriptionRemoved' }>;
 
 /** One subscription stream (`subscription#<id>`): whether it exists, and its settings. */
 export interface SubscriptionState {
@@ -31,8 +38,7 @@ export type SubscriptionCommand =
     }
   | { type: 'RemoveSubscription'; projectId: string; subscriptionId: string; reason: EventData<'SubscriptionRemoved'>['reason'] };
 
-export const evolve = (s: SubscriptionState, e: { type: string; data: unknown }): SubscriptionState => {
-  const ev = e as SubscriptionStreamEvent;
+export const evolve = (s: SubscriptionState, ev: SubscriptionStreamEvent): SubscriptionState => {
   switch (ev.type) {
     case 'SubscriptionCreated':
       return { status: 'active', subscription: ev.data };
@@ -58,3 +64,11 @@ export const decide = (cmd: SubscriptionCommand, s: SubscriptionState): Subscrip
       return cmd satisfies never;
   }
 };
+
+/**
+ * The subscription decider, as the shell runs it.
+ *
+ * @example
+ * await execute(store, streams.subscription('s1'), subscriptionDecider, () => cmd, ctx);
+ */
+export const subscriptionDecider: Decider<SubscriptionState, SubscriptionCommand, SubscriptionStreamEvent> = { decide, evolve, initialState };

@@ -1,10 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
-import { CHROMIUM, dashboardOf, launchChromium, shoot, waitFor, type BrowserContext, type Page } from './support.ts';
+import { assertChromium, dashboardOf, launchChromium, shoot, waitFor, type BrowserContext, type Page } from './support.ts';
 
 // The dashboard in a real browser against a real `shiplog dev`: sign in, create a project, push
 // the fixture app, watch it go live with the log following, open the site, roll back from the
@@ -17,7 +17,7 @@ const setMarker = (dir: string, marker: string) => {
   writeFileSync(file, readFileSync(file, 'utf8').replace(/BUILD_MARKER = '[^']*'/, `BUILD_MARKER = '${marker}'`));
 };
 
-describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
+describe('dashboard in Chromium', () => {
   let sl: LocalShiplog;
   let dash: { url: string; close(): Promise<void> };
   let chrome: { browser: BrowserContext; close(): Promise<void> };
@@ -30,6 +30,7 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
   const marker = async () => (JSON.parse((await sl.site('web.localhost', '/api/hello')).body) as { marker: string }).marker;
 
   beforeAll(async () => {
+    assertChromium();
     process.env.SHIPLOG_ADMIN_PASSWORD = PASSWORD; // for a shiplog dev that serves the dashboard itself
     sl = await startShiplog({ dashboard: true });
     dash = await dashboardOf(sl, PASSWORD);
@@ -54,19 +55,19 @@ describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
     const statuses: string[] = [];
     let followed = false;
     let shotBuilding = false;
-    const deadline = Date.now() + 9 * 60_000;
-    for (;;) {
-      const status = await page.locator('h1 [data-status]').getAttribute('data-status').catch(() => null);
-      if (status && statuses.at(-1) !== status) statuses.push(status);
-      if ((await page.locator('[data-testid=log-state]').textContent().catch(() => '')) === 'Following live') followed = true;
-      if (status === 'building' && !shotBuilding && (await page.locator('.log-line').count()) > 3) {
-        shotBuilding = true;
-        await shoot(page, 'deployment-building');
-      }
-      if (status === 'ready' || status === 'error') break;
-      if (Date.now() > deadline) throw new Error(`deployment ${id} still ${status}:\n${sl.output().slice(-3000)}`);
-      await page.waitForTimeout(300);
-    }
+    await vi.waitFor(
+      async () => {
+        const status = await page.locator('h1 [data-status]').getAttribute('data-status').catch(() => null);
+        if (status && statuses.at(-1) !== status) statuses.push(status);
+        if ((await page.locator('[data-testid=log-state]').textContent().catch(() => '')) === 'Following live') followed = true;
+        if (status === 'building' && !shotBuilding && (await page.locator('.log-line').count()) > 3) {
+          shotBuilding = true;
+          await shoot(page, 'deployment-building');
+        }
+        if (status !== 'ready' && status !== 'error') throw new Error(`deployment ${id} still ${status}:\n${sl.output().slice(-3000)}`);
+      },
+      { timeout: 9 * 60_000, interval: 300 },
+    );
     return { statuses, followed };
   };
 

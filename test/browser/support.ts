@@ -1,7 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { vi } from 'vitest';
 import { startDashboard } from '../../infra/local/dashboard.ts';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { readRuntimeFile } from '../../infra/local/runtime-file.ts';
@@ -10,6 +11,21 @@ import type { LocalShiplog } from '../support/local-shiplog.ts';
 /** Debian's Chromium (`apt-get install -y chromium`; `.ci/run` installs it when missing). */
 export const CHROMIUM = process.env.SHIPLOG_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+
+/**
+ * Fails, saying how to get one, when there is no Chromium: the browser suite never skips itself
+ * silently.
+ *
+ * @example
+ * beforeAll(() => { assertChromium(); … });
+ */
+export const assertChromium = (path = CHROMIUM): void => {
+  if (existsSync(path)) return;
+  throw new Error(
+    `the browser suite needs Chromium at ${path}: install it (\`apt-get install -y chromium\`; \`bash .ci/run\` does it when missing) ` +
+      'or point SHIPLOG_CHROMIUM at a Chromium binary',
+  );
+};
 
 export const launchChromium = async (userDataDir: string): Promise<{ browser: BrowserContext; close(): Promise<void> }> => {
   mkdirSync(userDataDir, { recursive: true });
@@ -55,14 +71,19 @@ export const dashboardOf = async (sl: LocalShiplog, password: string): Promise<{
   };
 };
 
-export const waitFor = async (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-};
+/**
+ * Polls `check` (through `vi.waitFor`) until it answers true; fails naming `what` after `timeoutMs`.
+ *
+ * @example
+ * await waitFor(async () => (await fetch(url)).ok, 30_000, 'the site');
+ */
+export const waitFor = (check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> =>
+  vi.waitFor(
+    async () => {
+      if (!(await check().catch(() => false))) throw new Error(`timed out waiting for ${what}`);
+    },
+    { timeout: timeoutMs, interval: 250 },
+  );
 
 /** Saves a screenshot as `test/artifacts/<name>-<width>.png`. */
 export const shoot = async (page: Page, name: string): Promise<void> => {

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { catalog, type EventType } from '../../events/catalog.ts';
 import { toEventBridgeEvent, type StoredEvent } from '../../events/envelope.ts';
 import { createEventStoreTable, dynamoEventStore, eventTypes, type EventStore } from '../../events/index.ts';
-import { dispatch } from '../../infra/local/api/router.ts';
+import { platformApi } from '../../infra/http/app.ts';
+import { nodeListener } from '../../infra/http/node.ts';
 import { subscriptions } from '../../infra/topology.ts';
-import { domainCommands, domainRoutes, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
+import { domainCommands, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
 import { ingestCommands, localIngestDeps } from '../../services/ingest/index.ts';
 import { newId } from '../support/events.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
@@ -39,7 +40,7 @@ export const startDomains = async (fileUrl: string) => {
     DomainsOnValidationPending: service.onValidationPending,
     DomainsOnDomainRemoved: service.onDomainRemoved,
   };
-  const server: Server = createServer(dispatch(domainRoutes({ commands: domainCommands({ store, ids, now }) })));
+  const server: Server = createServer(nodeListener(platformApi({ domains: domainCommands({ store, ids, now }) })));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEventStoreTable, dynamoEventStore, eventTypes } from '../../events/index.ts';
+import { platformApi, routeTable } from '../../infra/http/app.ts';
 import { localServices } from '../../infra/local/services.ts';
 import { subscriptions } from '../../infra/topology.ts';
 import type { LogStore } from '../../services/build/log-store.ts';
@@ -24,10 +25,10 @@ describe('local composition root', () => {
       logs: {} as LogStore, host: localSiteHost({ dataDir, port: 0 }), apiUrl: 'http://127.0.0.1:1', buildTimeoutMs: 60_000,
       idempotency: { client, tableName: uniqueTableName(import.meta.url, 'idempotency') }, log: () => undefined,
     });
-    const domainSubs = subscriptions.filter((s) => s.handler.startsWith('services/domains/'));
+    const domainSubs = subscriptions.filter((s) => s.handler.startsWith('infra/aws/functions/domains.'));
     expect(domainSubs.map((s) => s.name)).toEqual(['DomainsOnDomainAdded', 'DomainsOnValidationPending', 'DomainsOnDomainRemoved']);
     for (const s of domainSubs) expect(typeof services.handlers[s.name], s.name).toBe('function');
-    const routes = services.routes.filter((r) => r.match('/api/projects/web/domains') || r.match('/api/projects/web/domains/www.example.com'));
+    const routes = routeTable(platformApi(services.api)).filter((r) => r.path === '/api/projects/:project/domains' || r.path === '/api/projects/:project/domains/:host');
     expect(routes.map((r) => r.method).sort()).toEqual(['DELETE', 'GET', 'POST']);
     expect(await services.resolveHost('www.example.com')).toBeUndefined();
   });

@@ -87,14 +87,8 @@ describe('git push to live, rollback, and a broken push', () => {
 
   it('rolls back to the first deployment with no rebuild', async () => {
     expect(sl.cli(['rollback', 'web', '--reason', 'e2e']).status).toBe(0);
-    const deadline = Date.now() + 30_000;
-    let marker = '';
-    while (Date.now() < deadline) {
-      marker = JSON.parse((await sl.site('web.localhost', '/api/hello')).body).marker;
-      if (marker === 'marker-one') break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    expect(marker).toBe('marker-one');
+    await expect.poll(async () => JSON.parse((await sl.site('web.localhost', '/api/hello')).body).marker, { timeout: 30_000, interval: 100 })
+      .toBe('marker-one');
     expect(sl.json<{ liveDeploymentId: string }>(['projects', 'get', 'web']).liveDeploymentId).toBe(deployments[0]!.id);
     // No build was started by the rollback.
     expect(sl.json<Row[]>(['deployments', 'list', 'web'])).toHaveLength(2);

@@ -102,7 +102,9 @@ describe('push to live on one machine', () => {
     const a = await get(production, '/ssr');
     expect(a.status).toBe(200);
     expect(a.text).toContain(`greetings from ${d1}`);
-    await new Promise((r) => setTimeout(r, 5));
+    // The next request comes in a later millisecond than the first was rendered in.
+    const renderedA = Date.parse(/id="rendered-at">([^<]*)</.exec(a.text)?.[1] ?? '');
+    await expect.poll(() => Date.now(), { interval: 1 }).toBeGreaterThan(renderedA);
     const b = await get(production, '/ssr');
     expect(/id="rendered-at">([^<]*)</.exec(b.text)?.[1]).not.toBe(/id="rendered-at">([^<]*)</.exec(a.text)?.[1]);
   });

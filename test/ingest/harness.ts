@@ -5,18 +5,33 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createEventStoreTable, dynamoEventStore, eventTypes, type EventStore, type StoredEvent } from '../../events/index.ts';
-import { dispatch } from '../../infra/local/api/router.ts';
-import { ingestCommands, ingestRoutes, localIngestDeps, type Ingest, type IngestRouteDeps } from '../../services/ingest/index.ts';
+import { ingestApi, platformApi } from '../../infra/http/app.ts';
+import { nodeListener } from '../../infra/http/node.ts';
+import type { GitRemoteOptions } from '../../infra/http/routes/git.ts';
+import { ingestCommands, localIngestDeps, type Ingest, type IngestDeps } from '../../services/ingest/index.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
 /**
  * A running ingest API for integration tests: its own tables on the run's DynamoDB Local, its
- * own data dir, and an HTTP server on a free port serving `ingestRoutes`.
+ * own data dir, and an HTTP server on a free port serving the platform API with ingest's routes.
  *
  * @example
  * const h = await startIngest(import.meta.url);
  * await fetch(`${h.url}/api/projects`, { method: 'POST', body: JSON.stringify({ name: 'web' }) });
  */
+/** Ingest's ports plus what its routes take: the git remote and the body limits. */
+export interface IngestRouteDeps extends IngestDeps {
+  git?: GitRemoteOptions;
+  webhookMaxBytes?: number;
+  apiMaxBytes?: number;
+}
+
+const ingestApp = ({ webhookMaxBytes, apiMaxBytes, ...deps }: IngestRouteDeps) =>
+  platformApi({
+    ingest: ingestApi(deps),
+    limits: { ...(webhookMaxBytes ? { webhookBytes: webhookMaxBytes } : {}), ...(apiMaxBytes ? { jsonBytes: apiMaxBytes } : {}) },
+  });
+
 export interface IngestHarness {
   url: string;
   client: DynamoDBClient;
@@ -51,7 +66,7 @@ export const startIngest = async (fileUrl: string, over: Partial<IngestRouteDeps
   const server = createServer();
   const url = await listen(server);
   const deps: IngestRouteDeps = { ...(await localIngestDeps({ client, store, dataDir, publicUrl: url, secretsTable })), ...over };
-  server.on('request', dispatch(ingestRoutes(deps)));
+  server.on('request', nodeListener(ingestApp(deps)));
   const extra: Server[] = [];
   return {
     url, client, store, deps, dataDir, eventsTable, secretsTable,
@@ -59,7 +74,7 @@ export const startIngest = async (fileUrl: string, over: Partial<IngestRouteDeps
     allEvents: async () => (await store.readAll({ limit: 10_000 })).events,
     rawTable: async (tableName) => JSON.stringify((await client.send(new ScanCommand({ TableName: tableName }))).Items ?? []),
     serve: async (changes) => {
-      const s = createServer(dispatch(ingestRoutes({ ...deps, ...changes })));
+      const s = createServer(nodeListener(ingestApp({ ...deps, ...changes })));
       extra.push(s);
       return { url: await listen(s), close: () => close(s) };
     },

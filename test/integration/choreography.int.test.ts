@@ -1,5 +1,5 @@
 import { UpdateItemCommand, GetItemCommand, CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { monotonicFactory } from 'ulid';
 import { EventType, type EventData } from '../../events/catalog.ts';
@@ -111,13 +111,10 @@ const run = (deploymentId: string, cmd: BuildCommand) =>
   execute(store, streams.build(deploymentId), { decide, evolve, initialState }, () => cmd,
     { ids: ulid, now, cause: null, actor: { kind: 'service', id: 'build' }, correlationId: deploymentId });
 
-const waitFor = async (check: () => Promise<boolean>, ms = 20_000) => {
-  const deadline = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
+const waitFor = (check: () => Promise<boolean>, ms = 20_000) =>
+  vi.waitFor(async () => {
+    if (!(await check())) throw new Error('timed out waiting');
+  }, { timeout: ms, interval: 50 });
 
 describe('choreography: store → outbox → local bus → handlers', () => {
   const ok = Array.from({ length: 4 }, () => `d-${ulid()}`);

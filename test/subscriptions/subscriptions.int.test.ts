@@ -10,11 +10,12 @@ import { toNewEvents } from '../../events/new-events.ts';
 import { createEventStoreTable, dynamoEventStore } from '../../events/store/index.ts';
 import { streams } from '../../events/streams.ts';
 import { eventTypes } from '../../events/upcasters.ts';
-import { dispatch } from '../../infra/local/api/router.ts';
+import { platformApi } from '../../infra/http/app.ts';
+import { nodeListener } from '../../infra/http/node.ts';
 import { streamOutbox, type StreamOutbox } from '../../infra/local/outbox.ts';
 import { subscriptions as topology } from '../../infra/topology.ts';
 import { createSecretsTable, dynamoSecretStore } from '../../services/ingest/adapters/local/secret-store.ts';
-import { fetchWebhookSender, subscriptionRoutes, subscriptionsService, verifySignature, WebhookDeliveryError } from '../../services/subscriptions/index.ts';
+import { fetchWebhookSender, subscriptionsService, verifySignature, WebhookDeliveryError } from '../../services/subscriptions/index.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
 const client = testDynamoClient();
@@ -83,7 +84,7 @@ beforeAll(async () => {
     });
   });
   receiverUrl = await listen(receiver);
-  api = createServer(dispatch(subscriptionRoutes({ commands: service })));
+  api = createServer(nodeListener(platformApi({ subscriptions: service })));
   apiUrl = await listen(api);
   await createProject('web');
 });
@@ -205,8 +206,7 @@ describe('delivery end to end: store → outbox → local bus → SubscriptionsD
     await createProject('e2e');
     const { subscriptionId, signingSecret } = await subscribe('e2e', '/flaky/e2e', { source: [{ prefix: 'shiplog.' }] });
     const event = await buildStarted('e2e');
-    const deadline = Date.now() + 20_000;
-    while ((await deliveryStream(subscriptionId, event.id)).length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(async () => (await deliveryStream(subscriptionId, event.id)).length, { timeout: 20_000 }).toBeGreaterThanOrEqual(2);
     await bus.idle();
     expect(await deliveryStream(subscriptionId, event.id)).toMatchObject([
       { type: 'DeliveryFailed', data: { attempt: 1, willRetry: true } },

@@ -1,23 +1,44 @@
 import { expect } from 'vitest';
+import { fold, type Decider } from '../../services/shell/decider.ts';
 
 /**
- * Given events, when a command, then these events: decider tests that assert on events only.
+ * Given a stream's events, when a command, then: the one Given/When/Then for decider tests.
+ * `given` takes the stream as stored (folded as the shell folds it); `then` takes the expected
+ * events, or a function that asserts on them (and may look at the state decided on);
+ * `thenNothing` expects no events; `thenThrows` expects a refusal of a class, optionally
+ * checked further. `then` returns the decided events.
  *
  * @example
- * const given = deciderSpec({ decide, evolve, initialState });
+ * const given = deciderSpec(buildDecider);
  * given([queued]).when(start).then([started]);
+ * given([queued, started]).when(start).thenNothing();
+ * given([]).when(bad).thenThrows(CommandRejectedError, (err) => expect(err.code).toBe('invalid'));
  */
-export const deciderSpec = <C, S, E extends { type: string; data: unknown }>(d: {
-  decide: (cmd: C, state: S) => E[];
-  evolve: (state: S, event: { type: string; data: unknown }) => S;
-  initialState: () => S;
-}) => (history: { type: string; data: unknown }[]) => ({
-  when: (cmd: C) => {
-    const produced = d.decide(cmd, history.reduce(d.evolve, d.initialState()));
-    return {
-      then: (expected: E[] | ((events: E[]) => void)) =>
-        typeof expected === 'function' ? expected(produced) : expect(produced).toEqual(expected),
-      thenTypes: (types: string[]) => expect(produced.map((e) => e.type)).toEqual(types),
-    };
-  },
-});
+export const deciderSpec =
+  <S, C, E extends { type: string }>(decider: Decider<S, C, E>) =>
+  (history: readonly { type: string; data: unknown }[] = []) => ({
+    when: (command: C) => {
+      const state = fold(decider, history);
+      const decided = () => decider.decide(command, state);
+      return {
+        then: (expected: E[] | ((events: E[], state: S) => void)): E[] => {
+          const events = decided();
+          if (typeof expected === 'function') expected(events, state);
+          else expect(events).toEqual(expected);
+          return events;
+        },
+        thenTypes: (types: string[]): void => expect(decided().map((e) => e.type)).toEqual(types),
+        thenNothing: (): void => expect(decided()).toEqual([]),
+        thenThrows: <X extends Error>(type: new (...args: never[]) => X, check?: (err: X) => void): void => {
+          let thrown: unknown;
+          try {
+            decided();
+          } catch (err) {
+            thrown = err;
+          }
+          expect(thrown).toBeInstanceOf(type);
+          check?.(thrown as X);
+        },
+      };
+    },
+  });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { writeRuntimeFile } from '../infra/local/runtime-file.ts';
+import { writeRuntimeFile } from '../../infra/local/runtime-file.ts';
 
 /**
  * Test helper: makes the CLI believe a shiplog instance runs here, on the test's DynamoDB Local

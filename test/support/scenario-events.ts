@@ -1,6 +1,6 @@
 import {
   catalog, parseDetail, streams, type Actor, type EventData, type EventType, type StoredEvent, type Target,
-} from '../events/index.ts';
+} from '../../events/index.ts';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let counter = 0;

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import type { ReactNode } from 'react';
-import { requireSession } from '../lib/auth/index.ts';
-import { signOutAction } from '../lib/server/actions.ts';
+import { requireSession } from '../../lib/auth/index.ts';
+import { signOutAction } from '../../lib/server/actions.ts';
 
 export default async function AppShell({ children }: { children: ReactNode }) {
   const session = await requireSession();

@@ -1,4 +1,4 @@
-import { Skeleton } from '../components/bits.tsx';
+import { Skeleton } from '../../components/bits.tsx';
 
 /** What a page shows while its server component reads: its shape, in grey. */
 export default function Loading() {
@@ -21,23 +21,6 @@ export default function Loading() {
             <Skeleton height={14} width="40%" />
           </div>
         ))}
-      </div>
-    </div>
-  );
-}
-
-export function DeploymentLoading() {
-  return (
-    <div aria-busy aria-label="Loading" className="loading">
-      <div className="page-head">
-        <Skeleton height={28} width={300} />
-      </div>
-      <div className="panel">
-        <Skeleton height={120} />
-      </div>
-      <div style={{ height: 24 }} />
-      <div className="log">
-        <Skeleton height={240} />
       </div>
     </div>
   );

@@ -1,10 +1,13 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
-import { EmptyState, When } from '../components/bits.tsx';
-import { LiveRefresh } from '../components/live-refresh.tsx';
-import { isInProgress, StatusBadge } from '../components/status-badge.tsx';
-import { requireSession } from '../lib/auth/index.ts';
-import { hostOf, shortId, shortSha } from '../lib/format.ts';
-import { context } from '../lib/server/context.ts';
+import { EmptyState, When } from '../../components/bits.tsx';
+import { LiveRefresh } from '../../components/live-refresh.tsx';
+import { isInProgress, StatusBadge } from '../../components/status-badge.tsx';
+import { requireSession } from '../../lib/auth/index.ts';
+import { hostOf, shortId, shortSha } from '../../lib/format.ts';
+import { context } from '../../lib/server/context.ts';
+
+export const metadata: Metadata = { title: 'Projects' };
 
 export default async function ProjectsPage() {
   await requireSession('/');

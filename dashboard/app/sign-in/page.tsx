@@ -1,6 +1,9 @@
+import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
-import { authPort, currentSession } from '../lib/auth/index.ts';
-import { SignInForm } from '../components/sign-in-form.tsx';
+import { authPort, currentSession } from '../../lib/auth/index.ts';
+import { SignInForm } from '../../components/sign-in-form.tsx';
+
+export const metadata: Metadata = { title: 'Sign in' };
 
 export default async function SignInPage({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   const params = await searchParams;

@@ -55,7 +55,9 @@ const isSameOrigin = async (): Promise<boolean> => {
 };
 
 /** Thrown by `guard` when a mutation is not allowed; actions turn it into a message. */
-export class ForbiddenError extends Error {}
+export class ForbiddenError extends Error {
+  override readonly name = 'ForbiddenError';
+}
 
 /**
  * What every mutation does first: a session, a same-origin request and the session's CSRF token

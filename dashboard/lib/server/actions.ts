@@ -1,9 +1,10 @@
 'use server';
 
+import 'server-only';
 import { revalidatePath } from 'next/cache';
 import { redirect } from 'next/navigation';
 import { ForbiddenError, guard, signInWithPassword, signOut } from '../auth/index.ts';
-import type { ActionState } from './action-state.ts';
+import type { ActionState } from '../action-state.ts';
 import { command, CommandError } from './api.ts';
 
 // Every mutation: guard (session, origin, CSRF), one command to the API, a message back.

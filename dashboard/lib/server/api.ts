@@ -1,3 +1,4 @@
+import 'server-only';
 import { currentSession } from '../auth/index.ts';
 import { context } from './context.ts';
 
@@ -8,6 +9,7 @@ import { context } from './context.ts';
  * try { await command('POST', '/api/projects', input); } catch (err) { if (err instanceof CommandError) show(err.message); }
  */
 export class CommandError extends Error {
+  override readonly name = 'CommandError';
   constructor(
     readonly status: number,
     message: string,

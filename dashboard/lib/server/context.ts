@@ -1,3 +1,4 @@
+import 'server-only';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
 import { eventTypes } from '../../../events/upcasters.ts';
@@ -9,7 +10,6 @@ import { localUrls, type Urls } from '../../../projections/urls.ts';
 /**
  * What the dashboard's server side reads: the read models, the view store (for the few
  * questions `readModels` does not answer yet) and the event store (explorer, time travel).
- * Built once per process from the environment; the dashboard's only composition root.
  */
 export interface DashboardContext {
   models: ReadModels;
@@ -19,10 +19,44 @@ export interface DashboardContext {
   apiUrl: string;
 }
 
-const required = (name: string): string => {
-  const v = process.env[name];
+/**
+ * All the dashboard knows of the runtime it runs in, handed to it by that runtime's composition
+ * root as environment variables (the one channel into a Next.js server on both):
+ * `infra/local/dashboard.ts` for `shiplog dev`, `infra/aws/dashboard.ts` on AWS.
+ *
+ * @example
+ * { apiUrl: 'http://localhost:3000', tables: { events: 'shiplog-events', views: 'shiplog-views' },
+ *   dynamo: { endpoint: 'http://127.0.0.1:8000', region: 'local' }, sites: { port: 3001 } }
+ */
+export interface DashboardConfig {
+  /** The platform API: commands, build logs. */
+  apiUrl: string;
+  tables: { events: string; views: string };
+  /** DynamoDB Local; null on AWS, where the function's role and region apply. */
+  dynamo: { endpoint: string; region: string } | null;
+  /** Site URLs: the local router's port, or templates with `{project}` and `{deployment}`. */
+  sites: { port: number } | { production: string; deployment: string };
+}
+
+const required = (env: NodeJS.ProcessEnv, name: string): string => {
+  const v = env[name];
   if (!v) throw new Error(`the dashboard needs ${name} (set by shiplog dev, or by infra/aws/dashboard.ts)`);
   return v;
+};
+
+/** Reads `SHIPLOG_DASHBOARD_*` (see the dashboard's README); throws naming what is missing. */
+export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): DashboardConfig => {
+  const endpoint = env.SHIPLOG_DASHBOARD_DYNAMO_ENDPOINT;
+  const sitesPort = Number(env.SHIPLOG_DASHBOARD_SITES_PORT);
+  return {
+    apiUrl: required(env, 'SHIPLOG_DASHBOARD_API_URL').replace(/\/+$/, ''),
+    tables: { events: required(env, 'SHIPLOG_DASHBOARD_EVENTS_TABLE'), views: required(env, 'SHIPLOG_DASHBOARD_VIEWS_TABLE') },
+    dynamo: endpoint ? { endpoint, region: env.AWS_REGION ?? 'local' } : null,
+    sites:
+      Number.isInteger(sitesPort) && sitesPort > 0
+        ? { port: sitesPort }
+        : { production: required(env, 'SHIPLOG_DASHBOARD_PRODUCTION_URL'), deployment: required(env, 'SHIPLOG_DASHBOARD_DEPLOYMENT_URL') },
+  };
 };
 
 // `{project}` and `{deployment}` (lower-cased, as hostnames are) in URL templates.
@@ -31,26 +65,21 @@ const templateUrls = (production: string, deployment: string): Urls => ({
   deployment: (projectId, deploymentId) => deployment.replaceAll('{project}', projectId).replaceAll('{deployment}', deploymentId.toLowerCase()),
 });
 
-const urlsFromEnv = (): Urls => {
-  const sitesPort = Number(process.env.SHIPLOG_DASHBOARD_SITES_PORT);
-  if (Number.isInteger(sitesPort) && sitesPort > 0) return localUrls(sitesPort);
-  return templateUrls(required('SHIPLOG_DASHBOARD_PRODUCTION_URL'), required('SHIPLOG_DASHBOARD_DEPLOYMENT_URL'));
-};
-
-const build = (): DashboardContext => {
-  const endpoint = process.env.SHIPLOG_DASHBOARD_DYNAMO_ENDPOINT;
+/** The dashboard's composition root: its stores and read models, from a config. */
+export const createContext = (config: DashboardConfig): DashboardContext => {
   // DynamoDB Local takes any credentials; on AWS the function's role supplies them.
-  const client = endpoint
-    ? new DynamoDBClient({ endpoint, region: process.env.AWS_REGION ?? 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
+  const client = config.dynamo
+    ? new DynamoDBClient({ ...config.dynamo, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
     : new DynamoDBClient({});
-  const views = dynamoViewStore({ client, tableName: required('SHIPLOG_DASHBOARD_VIEWS_TABLE') });
-  const store = dynamoEventStore({ client, tableName: required('SHIPLOG_DASHBOARD_EVENTS_TABLE'), types: eventTypes });
-  const urls = urlsFromEnv();
-  return { models: readModels({ views, urls }), views, store, urls, apiUrl: required('SHIPLOG_DASHBOARD_API_URL').replace(/\/+$/, '') };
+  const views = dynamoViewStore({ client, tableName: config.tables.views });
+  const store = dynamoEventStore({ client, tableName: config.tables.events, types: eventTypes });
+  const urls = 'port' in config.sites ? localUrls(config.sites.port) : templateUrls(config.sites.production, config.sites.deployment);
+  return { models: readModels({ views, urls }), views, store, urls, apiUrl: config.apiUrl };
 };
 
 // One per process, shared by every route bundle (Next may load this module more than once).
 const KEY = Symbol.for('shiplog.dashboard.context');
 type Holder = { [KEY]?: DashboardContext };
 
-export const context = (): DashboardContext => ((globalThis as Holder)[KEY] ??= build());
+/** The context of this process, built on first use from `configFromEnv()`. */
+export const context = (): DashboardContext => ((globalThis as Holder)[KEY] ??= createContext(configFromEnv()));

@@ -1,3 +1,4 @@
+import 'server-only';
 import type { StoredEvent } from '../../../events/envelope.ts';
 import type { LogLine } from '../../../services/build/log-store.ts';
 import { replayDeployment } from '../../../projections/replay/deployment.ts';

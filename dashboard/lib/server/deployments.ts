@@ -1,3 +1,4 @@
+import 'server-only';
 import type { DeploymentListItem, ReadModels } from '../../../projections/queries.ts';
 
 /**

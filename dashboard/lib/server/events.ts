@@ -1,3 +1,4 @@
+import 'server-only';
 import type { StoredEvent } from '../../../events/envelope.ts';
 import type { EventStore } from '../../../events/store/ports.ts';
 

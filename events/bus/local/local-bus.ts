@@ -1,4 +1,5 @@
 import { monotonicFactory } from 'ulid';
+import { backoff } from '../../backoff.ts';
 import type { EventBridgeEvent } from '../../envelope.ts';
 import { compilePattern } from '../pattern/index.ts';
 import type { BusEntry, EventBus } from '../port.ts';
@@ -88,7 +89,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   const subscribers = opts.subscribers.map((s) => ({ ...s, matches: compilePattern(s.pattern) }));
   const byName = new Map(subscribers.map((s) => [s.name, s]));
 
-  const timers = new Set<NodeJS.Timeout>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
   const queues = new Map<string, Delivery[]>(subscribers.map((s) => [s.name, []]));
   const running = new Map<string, number>(subscribers.map((s) => [s.name, 0]));
   let busy = 0; // scheduled timers + queued + running deliveries + journal writes
@@ -122,10 +123,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'dead-lettered', error: errorMessage });
   };
 
-  const backoff = (attempts: number) => {
-    const cap = Math.min(maxDelayMs, baseDelayMs * 2 ** (attempts - 1));
-    return cap / 2 + random() * (cap / 2);
-  };
+  const delay = backoff({ baseMs: baseDelayMs, maxMs: maxDelayMs, jitter: 'equal', random });
 
   const attempt = async (d: Delivery): Promise<void> => {
     const sub = byName.get(d.subscription);
@@ -143,7 +141,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
       d.lastError = message;
       if ((err as { retryable?: unknown } | null)?.retryable === false) return deadLetter(d, 'PoisonEvent', message);
       if (d.attempts >= sub.policy.maxAttempts) return deadLetter(d, 'RetryAttemptsExhausted', message);
-      d.dueAt = now() + backoff(d.attempts);
+      d.dueAt = now() + delay(d.attempts - 1);
       await opts.journal.save(d);
       opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'retry', error: message });
       schedule(d);

@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
-import { awsBuild } from '../../infra/aws/runtime/deps.ts';
+import { awsBuild } from '../runtime/root.ts';
 
 const logger = new Logger({ serviceName: 'build' });
 
@@ -8,7 +8,7 @@ const logger = new Logger({ serviceName: 'build' });
  * `BuildOnDeploymentRequested` (topology): queues the build and starts it on CodeBuild.
  *
  * @example
- * // infra/topology.ts: subscribe('BuildOnDeploymentRequested', 'services/build/lambda.onDeploymentRequested', …)
+ * // infra/topology.ts: subscribe('BuildOnDeploymentRequested', 'infra/aws/functions/build.onDeploymentRequested', …)
  */
 export const onDeploymentRequested = (event: unknown, context?: Context): Promise<void> =>
   awsBuild().build.onDeploymentRequested(event, context);
@@ -33,7 +33,7 @@ export const onCodeBuildStateChange = async (event: unknown): Promise<void> => {
  * was lost are reported now, so no deployment stays "building".
  *
  * @example
- * // rule: schedule 'rate(5 minutes)' → services/build/lambda.reconcile
+ * // rule: schedule 'rate(5 minutes)' → infra/aws/functions/build.reconcile
  */
 export const reconcile = async (): Promise<{ checked: number; reported: string[] }> => {
   const result = await awsBuild().completions.reconcile();

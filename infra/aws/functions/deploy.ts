@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { awsDeploy } from '../../infra/aws/runtime/deps.ts';
+import { awsDeploy } from '../runtime/root.ts';
 
 /**
  * `DeployOnBuildSucceeded` (topology): publishes the build as a Lambda version and moves the alias.
  *
  * @example
- * // infra/topology.ts: subscribe('DeployOnBuildSucceeded', 'services/deploy/lambda.onBuildSucceeded', …)
+ * // infra/topology.ts: subscribe('DeployOnBuildSucceeded', 'infra/aws/functions/deploy.onBuildSucceeded', …)
  */
 export const onBuildSucceeded = (event: unknown, context?: Context): Promise<void> =>
   awsDeploy().deploy.onBuildSucceeded(event, context);
@@ -14,7 +14,7 @@ export const onBuildSucceeded = (event: unknown, context?: Context): Promise<voi
  * `DeployOnBuildEnded` (topology): records the deployment of a failed or timed-out build as failed.
  *
  * @example
- * // infra/topology.ts: subscribe('DeployOnBuildEnded', 'services/deploy/lambda.onBuildEnded', …)
+ * // infra/topology.ts: subscribe('DeployOnBuildEnded', 'infra/aws/functions/deploy.onBuildEnded', …)
  */
 export const onBuildEnded = (event: unknown, context?: Context): Promise<void> =>
   awsDeploy().deploy.onBuildEnded(event, context);
@@ -23,7 +23,7 @@ export const onBuildEnded = (event: unknown, context?: Context): Promise<void> =
  * `DeployOnReleaseRequest` (topology): rollback and promote, with no rebuild.
  *
  * @example
- * // infra/topology.ts: subscribe('DeployOnReleaseRequest', 'services/deploy/lambda.onReleaseRequest', …)
+ * // infra/topology.ts: subscribe('DeployOnReleaseRequest', 'infra/aws/functions/deploy.onReleaseRequest', …)
  */
 export const onReleaseRequest = (event: unknown, context?: Context): Promise<void> =>
   awsDeploy().deploy.onReleaseRequest(event, context);

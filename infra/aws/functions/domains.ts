@@ -1,11 +1,11 @@
 import type { Context } from 'aws-lambda';
-import { awsDomains } from '../../infra/aws/runtime/deps.ts';
+import { awsDomains } from '../runtime/root.ts';
 
 /**
  * `DomainsOnDomainAdded` (topology): requests an ACM certificate and publishes the DNS records.
  *
  * @example
- * // infra/topology.ts: subscribe('DomainsOnDomainAdded', 'services/domains/lambda.onDomainAdded', …)
+ * // infra/topology.ts: subscribe('DomainsOnDomainAdded', 'infra/aws/functions/domains.onDomainAdded', …)
  */
 export const onDomainAdded = (event: unknown, context?: Context): Promise<void> =>
   awsDomains().domains.onDomainAdded(event, context);
@@ -15,7 +15,7 @@ export const onDomainAdded = (event: unknown, context?: Context): Promise<void> 
  * failure. A certificate still pending throws a retryable error, so the bus delivers it again.
  *
  * @example
- * // infra/topology.ts: subscribe('DomainsOnValidationPending', 'services/domains/lambda.onValidationPending', …)
+ * // infra/topology.ts: subscribe('DomainsOnValidationPending', 'infra/aws/functions/domains.onValidationPending', …)
  */
 export const onValidationPending = (event: unknown, context?: Context): Promise<void> =>
   awsDomains().domains.onValidationPending(event, context);
@@ -24,7 +24,7 @@ export const onValidationPending = (event: unknown, context?: Context): Promise<
  * `DomainsOnDomainRemoved` (topology): deletes the removed domain's certificate.
  *
  * @example
- * // infra/topology.ts: subscribe('DomainsOnDomainRemoved', 'services/domains/lambda.onDomainRemoved', …)
+ * // infra/topology.ts: subscribe('DomainsOnDomainRemoved', 'infra/aws/functions/domains.onDomainRemoved', …)
  */
 export const onDomainRemoved = (event: unknown, context?: Context): Promise<void> =>
   awsDomains().domains.onDomainRemoved(event, context);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { NewEvent } from '../../events/envelope.ts';
-import { toItem } from '../../events/store/codec.ts';
+import type { NewEvent } from '../../../events/envelope.ts';
+import { toItem } from '../../../events/store/codec.ts';
 import { handler, OutboxRecordError, toOutboxEntry, type OutboxStreamRecord } from './outbox-enrich.ts';
 
 const event: NewEvent = {

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { catalog, isKnownEventType, toEventBridgeEvent, type StoredEvent } from '../events/index.ts';
-import { createEventStoreTable, dynamoEventStore } from '../events/store/index.ts';
-import { testDynamoClient, uniqueTableName } from '../test/support/dynamo.ts';
-import { deploymentKeys } from './deployments.ts';
-import { projectKeys } from './projects.ts';
-import { dynamoViewStore } from './store/dynamo-view-store.ts';
-import { namespaceOf, type ViewStore } from './store/ports.ts';
-import { createViewsTable } from './store/table.ts';
-import { scenario } from './test-events.ts';
+import { catalog, isKnownEventType, toEventBridgeEvent, type StoredEvent } from '../../../events/index.ts';
+import { createEventStoreTable, dynamoEventStore } from '../../../events/store/index.ts';
+import { testDynamoClient, uniqueTableName } from '../../../test/support/dynamo.ts';
+import { deploymentKeys } from '../../../projections/deployments.ts';
+import { projectKeys } from '../../../projections/projects.ts';
+import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
+import { namespaceOf, type ViewStore } from '../../../projections/store/ports.ts';
+import { createViewsTable } from '../../../projections/store/table.ts';
+import { scenario } from '../../../test/support/scenario-events.ts';
 
 const client = testDynamoClient();
 let views: ViewStore;
@@ -37,9 +37,9 @@ beforeAll(async () => {
   }
 });
 
-describe('projections/lambda.handler', () => {
+describe('infra/aws/functions/projections.handler', () => {
   it('folds events through the handler shell, moves past unknown types and takes replays', async () => {
-    const { handler } = await import('./lambda.ts');
+    const { handler } = await import('./projections.ts');
     for (const e of stored.slice(0, 4)) await handler(toEventBridgeEvent(e, isKnownEventType(e.type) ? catalog[e.type].source : 'shiplog.ingest'));
     const replayed = toEventBridgeEvent(stored[4]!, 'shiplog.build');
     replayed.detail.metadata = { ...replayed.detail.metadata, replay: true };

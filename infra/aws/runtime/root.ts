@@ -5,36 +5,46 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { monotonicFactory } from 'ulid';
-import type { EventData } from '../../../events/catalog.ts';
+import type { Context } from 'aws-lambda';
+import { EventType, isKnownEventType, type EventData } from '../../../events/catalog.ts';
 import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
 import { streams } from '../../../events/streams.ts';
 import { eventTypes } from '../../../events/upcasters.ts';
+import { makeProjectionRunner } from '../../../projections/runner.ts';
+import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
+import type { ProjectionEvent } from '../../../projections/types.ts';
 import { codeBuildScheduler, parameterStoreRef } from '../../../services/build/adapters/aws-codebuild.ts';
 import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adapters/cloudwatch-logs.ts';
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/codebuild-events.ts';
-import { evolve, initialState, isFinished } from '../../../services/build/decider.ts';
+import { buildDecider, isFinished } from '../../../services/build/decider.ts';
 import { buildService, describeArtifactDir } from '../../../services/build/service.ts';
 import { awsSiteHost } from '../../../services/deploy/adapters/aws-host.ts';
 import type { SiteHost } from '../../../services/deploy/ports.ts';
 import { deployService, keyedLock } from '../../../services/deploy/service.ts';
 import { acmCertificateAuthority } from '../../../services/domains/adapters/acm.ts';
+import { domainCommands } from '../../../services/domains/commands.ts';
 import type { CertificateAuthority, RoutingRecord } from '../../../services/domains/ports.ts';
 import { domainsService } from '../../../services/domains/service.ts';
-import type { IdempotencyOptions } from '../../../services/shell/index.ts';
+import { defineHandler, fold, type IdempotencyOptions } from '../../../services/shell/index.ts';
+import { fetchWebhookSender } from '../../../services/subscriptions/adapters/fetch.ts';
+import type { SigningSecrets } from '../../../services/subscriptions/ports.ts';
+import { subscriptionsService } from '../../../services/subscriptions/service.ts';
 import { FunctionEnv } from '../names.ts';
 
 /**
  * The environment variables the AWS composition root reads. `infra/aws` sets them on the
- * functions that need them: the build functions (`services/build/lambda.*`) the `build*` and
- * `artifactsBucket` ones, the deploy functions (`services/deploy/lambda.*`) the `site*` ones,
- * the domains functions (`services/domains/lambda.*`) `siteDomain`; all of them `eventsTable`
- * and `prefix`.
+ * functions that need them: the build functions (`infra/aws/functions/build.*`) the `build*` and
+ * `artifactsBucket` ones, the deploy functions (`functions/deploy.*`) the `site*` ones, the
+ * domains functions (`functions/domains.*`) `siteDomain`, the projections function
+ * (`functions/projections.*`) `viewsTable`; all of them `eventsTable` and `prefix`.
  *
  * @example
  * process.env[AwsRuntimeEnv.buildProject]; // 'shiplog-build'
  */
 export const AwsRuntimeEnv = {
   eventsTable: FunctionEnv.eventsTable,
+  /** The read models' table: the Projections function only. */
+  viewsTable: FunctionEnv.viewsTable,
   /** The stage's name prefix (`stackNames(...).prefix`): site function names, parameter paths. */
   prefix: FunctionEnv.prefix,
   /** Optional: remember handled event ids (Powertools idempotency); the deciders dedupe without it. */
@@ -94,6 +104,11 @@ export const convergingAliases = (inner: SiteHost, maxRounds = 5) => {
   return { host, withLock };
 };
 
+/**
+ * The AWS composition root: the only code that builds AWS SDK clients for shiplog's functions
+ * and hands them to the services' adapters. Each `aws*` below is made on first use, so importing
+ * a Lambda entry (`infra/aws/functions/*`) needs no environment.
+ */
 const core = once(() => {
   const env = process.env;
   const client = new DynamoDBClient({});
@@ -101,7 +116,7 @@ const core = once(() => {
   const idempotencyTable = env[AwsRuntimeEnv.idempotencyTable];
   const idempotency: IdempotencyOptions | undefined = idempotencyTable ? { client, tableName: idempotencyTable } : undefined;
   const ids = monotonicFactory();
-  return { store, ids: () => ids(), now: () => new Date().toISOString(), idempotency, prefix: env[AwsRuntimeEnv.prefix] ?? 'shiplog' };
+  return { client, store, ids: () => ids(), now: () => new Date().toISOString(), idempotency, prefix: env[AwsRuntimeEnv.prefix] ?? 'shiplog' };
 });
 
 /**
@@ -121,7 +136,7 @@ export const awsBuild = once(() => {
   const logGroupName = env[AwsRuntimeEnv.buildLogGroup];
   const [codebuild, s3, cloudwatch] = [new CodeBuildClient({}), new S3Client({}), new CloudWatchLogsClient({})];
 
-  const buildState = async (deploymentId: string) => (await store.readStream(streams.build(deploymentId))).reduce(evolve, initialState());
+  const buildState = async (deploymentId: string) => fold(buildDecider, await store.readStream(streams.build(deploymentId)));
   const build = buildService({
     store, ids, now, timeoutMs,
     // Pushes to shiplog's own remote reach CodeBuild as `<sha>.zip` snapshots under this prefix.
@@ -238,4 +253,75 @@ export const awsDomains = once(() => {
   const routingRecord = siteCname(required(env, AwsRuntimeEnv.siteDomain));
   const domains = domainsService({ store, ca, routingRecord, ids, now, ...(idempotency ? { idempotency } : {}) });
   return { domains, ca };
+});
+
+// TODO(when the AWS runtime has a secret store, e.g. SSM SecureString): use it here and serve
+// the subscription routes on AWS. Until then no subscription can be created on AWS, so no
+// delivery ever asks for a secret; if one does, it fails loudly and lands in the DLQ.
+const noSecretStore: SigningSecrets = {
+  put: () => Promise.reject(new Error('the AWS runtime has no signing-secret store yet')),
+  get: () => Promise.reject(new Error('the AWS runtime has no signing-secret store yet')),
+};
+
+/**
+ * The subscriptions service on AWS: webhooks sent with `fetch`, no signing-secret store yet.
+ *
+ * @example
+ * export const onEvent = (e: unknown) => awsSubscriptions().onEvent(e);
+ */
+export const awsSubscriptions = once(() => {
+  const { store, ids, now, idempotency } = core();
+  return subscriptionsService({
+    store, secrets: noSecretStore, sender: fetchWebhookSender(), ids, now, secretRefScheme: 'ssm',
+    ...(idempotency ? { idempotency } : {}),
+  });
+});
+
+/**
+ * The projection runner on AWS, on the event store and the views table (`SHIPLOG_VIEWS_TABLE`),
+ * behind the handler shell: it parses (Powertools), logs with the event's ids and takes replays.
+ * The runner's per-stream applied versions make it idempotent, so no idempotency table is
+ * needed. Event types the catalog does not know skip the shell (which refuses them) and go
+ * straight to the runner, which moves past them: a newer producer must not break an older
+ * projection.
+ *
+ * @example
+ * export const handler = (e: unknown, c?: Context) => awsProjections().handle(e, c);
+ */
+export const awsProjections = once(() => {
+  const { client, store } = core();
+  const runner = makeProjectionRunner({ store, views: dynamoViewStore({ client, tableName: required(process.env, AwsRuntimeEnv.viewsTable) }) });
+  const shell = defineHandler({
+    name: 'Projections',
+    accepts: Object.values(EventType),
+    acceptsReplays: true,
+    handle: (e) => runner.apply({
+      streamId: e.metadata.streamId,
+      version: e.metadata.version,
+      event: { type: e.type, data: e.data, metadata: e.metadata } as ProjectionEvent,
+    }),
+  });
+  const handle = async (event: unknown, context?: Context): Promise<void> => {
+    const type = (event as { 'detail-type'?: unknown } | null)?.['detail-type'];
+    if (typeof type === 'string' && !isKnownEventType(type)) return runner.handle(event);
+    return shell(event, context);
+  };
+  return { runner, handle };
+});
+
+/**
+ * The platform API's ports on AWS (`infra/aws/functions/api.ts`): deployments folded from the
+ * store, build logs from CloudWatch, aliases from the site host, and the domain commands.
+ * Ingest and subscriptions join once the AWS runtime has a secret store.
+ *
+ * @example
+ * const app = platformApi(awsApi());
+ */
+export const awsApi = once(() => {
+  const { store, ids, now } = core();
+  const { host } = awsDeploy();
+  return {
+    deployments: { store, logs: awsBuild().logs, host, urls: (i: { projectId: string; deploymentId: string }) => host.urls(i) },
+    domains: domainCommands({ store, ids, now }),
+  };
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SiteHost } from '../../../services/deploy/ports.ts';
-import { awsBuild, awsDeploy, AwsRuntimeEnv, convergingAliases } from './deps.ts';
+import { awsBuild, awsDeploy, AwsRuntimeEnv, convergingAliases } from './root.ts';
 
 /** One alias on AWS and the release stream's `live`, shared by every "Lambda" of a test. */
 const world = () => {

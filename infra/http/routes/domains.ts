@@ -1,17 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import type { Actor } from '../../events/envelope.ts';
-import { answeringRefusals, readJson, route, sendJson, type Route } from '../../infra/local/api/router.ts';
-import { DomainRequestError, type DomainCommands } from './commands.ts';
-
-export interface DomainRouteDeps {
-  commands: Pick<DomainCommands, 'add' | 'remove' | 'list'>;
-  /** Who sent a request; default: the local user. */
-  actorOf?: (req: IncomingMessage) => Actor;
-  /** Largest JSON body; default 16 KiB. */
-  maxBytes?: number;
-}
-
-const answering = answeringRefusals(DomainRequestError);
+import { Hono } from 'hono';
+import type { DomainCommands } from '../../../services/domains/commands.ts';
+import type { ActorOf, ApiEnv } from '../app.ts';
+import { readJson } from '../body.ts';
+import { json } from '../json.ts';
 
 /**
  * The routes of the domains service:
@@ -25,18 +16,16 @@ const answering = answeringRefusals(DomainRequestError);
  * An invalid or reserved host answers 400, a host another project holds 409.
  *
  * @example
- * http.createServer(dispatch(domainRoutes({ commands: domainCommands(deps) })));
+ * app.route('/', domainRoutes({ commands: domainCommands(deps), actorOf, maxBytes: 16 << 10 }));
  */
-export const domainRoutes = (deps: DomainRouteDeps): Route[] => {
-  const actorOf = deps.actorOf ?? ((): Actor => ({ kind: 'user', id: 'local' }));
+export const domainRoutes = ({ commands, actorOf, maxBytes }: { commands: Pick<DomainCommands, 'add' | 'remove' | 'list'>; actorOf: ActorOf; maxBytes: number }) => {
+  const app = new Hono<ApiEnv>();
   const base = '/api/projects/:project/domains';
-  return [
-    route('POST', base, answering(async ({ req, res, params }) => {
-      const { created, domain } = await deps.commands.add(params.project!, await readJson(req, deps.maxBytes ?? 16 << 10), actorOf(req));
-      sendJson(res, created ? 201 : 200, domain);
-    })),
-    route('GET', base, answering(async ({ res, params }) => sendJson(res, 200, { domains: await deps.commands.list(params.project!) }))),
-    route('DELETE', `${base}/:host`, answering(async ({ req, res, params }) =>
-      sendJson(res, 200, await deps.commands.remove(params.project!, params.host!, actorOf(req))))),
-  ];
+  app.post(base, async (c) => {
+    const { created, domain } = await commands.add(c.req.param('project'), await readJson(c, maxBytes), actorOf(c.req));
+    return json(c, created ? 201 : 200, domain);
+  });
+  app.get(base, async (c) => json(c, 200, { domains: await commands.list(c.req.param('project')) }));
+  app.delete(`${base}/:host`, async (c) => json(c, 200, await commands.remove(c.req.param('project'), c.req.param('host'), actorOf(c.req))));
+  return app;
 };

@@ -1,17 +1,8 @@
-import type { IncomingMessage } from 'node:http';
-import type { Actor } from '../../events/envelope.ts';
-import { answeringRefusals, readJson, route, sendJson, type Route } from '../../infra/local/api/router.ts';
-import { SubscriptionRequestError, type SubscriptionCommands } from './commands.ts';
-
-export interface SubscriptionRouteDeps {
-  commands: Pick<SubscriptionCommands, 'create' | 'remove' | 'list'>;
-  /** Who sent a request; default: the local user. */
-  actorOf?: (req: IncomingMessage) => Actor;
-  /** Largest JSON body; default 64 KiB. */
-  maxBytes?: number;
-}
-
-const answering = answeringRefusals(SubscriptionRequestError);
+import { Hono } from 'hono';
+import type { SubscriptionCommands } from '../../../services/subscriptions/commands.ts';
+import type { ActorOf, ApiEnv } from '../app.ts';
+import { readJson } from '../body.ts';
+import { json } from '../json.ts';
 
 /**
  * The routes of the subscriptions service:
@@ -25,16 +16,13 @@ const answering = answeringRefusals(SubscriptionRequestError);
  * An invalid event pattern answers 400 with EventBridge's own message.
  *
  * @example
- * http.createServer(dispatch(subscriptionRoutes({ commands: subscriptionsService(deps) })));
+ * app.route('/', subscriptionRoutes({ commands: subscriptionsService(deps), actorOf, maxBytes: 64 << 10 }));
  */
-export const subscriptionRoutes = (deps: SubscriptionRouteDeps): Route[] => {
-  const actorOf = deps.actorOf ?? ((): Actor => ({ kind: 'user', id: 'local' }));
+export const subscriptionRoutes = ({ commands, actorOf, maxBytes }: { commands: Pick<SubscriptionCommands, 'create' | 'remove' | 'list'>; actorOf: ActorOf; maxBytes: number }) => {
+  const app = new Hono<ApiEnv>();
   const base = '/api/projects/:project/subscriptions';
-  return [
-    route('POST', base, answering(async ({ req, res, params }) =>
-      sendJson(res, 201, await deps.commands.create(params.project!, await readJson(req, deps.maxBytes ?? 64 << 10), actorOf(req))))),
-    route('GET', base, answering(async ({ res, params }) => sendJson(res, 200, { subscriptions: await deps.commands.list(params.project!) }))),
-    route('DELETE', `${base}/:id`, answering(async ({ req, res, params }) =>
-      sendJson(res, 200, await deps.commands.remove(params.project!, params.id!, actorOf(req))))),
-  ];
+  app.post(base, async (c) => json(c, 201, await commands.create(c.req.param('project'), await readJson(c, maxBytes), actorOf(c.req))));
+  app.get(base, async (c) => json(c, 200, { subscriptions: await commands.list(c.req.param('project')) }));
+  app.delete(`${base}/:id`, async (c) => json(c, 200, await commands.remove(c.req.param('project'), c.req.param('id'), actorOf(c.req))));
+  return app;
 };

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import type { Actor } from '../../../events/envelope.ts';
+import type { ActorOf } from '../../http/app.ts';
 
 /**
  * Who a local API request acts for. The local API has no login step (the CLI finds it through
@@ -8,10 +8,10 @@ import type { Actor } from '../../../events/envelope.ts';
  * from its authenticator instead.
  *
  * @example
- * ingestRoutes({ ...deps, actorOf: localActor });
+ * platformApi({ ...deps, actorOf: localActor });
  */
-export const localActor = (req: IncomingMessage): Actor => {
-  const named = req.headers['x-shiplog-actor'];
+export const localActor: ActorOf = (req): Actor => {
+  const named = req.header('x-shiplog-actor');
   const id = typeof named === 'string' ? named.trim() : '';
   return /^[\w.@:-]{1,128}$/.test(id) ? { kind: 'user', id } : { kind: 'user', id: 'local' };
 };

@@ -1,8 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { localActor } from './actor.ts';
 
-const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+// A request's headers as the API reads them (`c.req.header(name)`).
+const req = (headers: Record<string, string>) => ({ header: (name: string): string | undefined => headers[name] });
 
 describe('localActor', () => {
   it('names the user a client sends, such as the dashboard\'s signed-in user', () =>

@@ -45,6 +45,7 @@ export type Invocation = { kind: 'result'; result: unknown } | { kind: 'stream';
  * try { await pool.invoke(fn, event); } catch (e) { if (e instanceof FunctionInvocationError) res.writeHead(e.status).end(e.message); }
  */
 export class FunctionInvocationError extends Error {
+  override readonly name = 'FunctionInvocationError';
   constructor(
     readonly status: 502 | 504,
     message: string,

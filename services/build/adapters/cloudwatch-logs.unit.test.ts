@@ -111,16 +111,25 @@ describe('cloudWatchLogStore.follow', () => {
   });
 
   it('stops calling back after unsubscribe', async () => {
+    // The test is the clock: each poll interval ends when the test releases it.
+    const waits: (() => void)[] = [];
+    const logs = cloudWatchLogStore({ client, groupName: group, isFinished: async () => finished, pollMs: 5, sleep: () => new Promise<void>((r) => waits.push(r)) });
     const seen: LogLine[] = [];
     let ended = false;
-    const stop = store().follow('d1', 0, (l) => seen.push(l), () => { ended = true; });
+    const stop = logs.follow('d1', 0, (l) => seen.push(l), () => { ended = true; });
     await expect.poll(() => seen.length).toBe(6);
+    await expect.poll(() => waits.length).toBe(1);
+    const calls = cw.commandCalls(GetLogEventsCommand).length;
     stop();
     events.push(ev(5, 'late'));
     finished = true;
-    await new Promise((r) => setTimeout(r, 30));
+    waits[0]!();
+    await new Promise((r) => setImmediate(r));
     expect(seen).toHaveLength(6);
     expect(ended).toBe(false);
+    // The follower left its loop: no poll after the one it was waiting for, and no further wait.
+    expect(cw.commandCalls(GetLogEventsCommand)).toHaveLength(calls);
+    expect(waits).toHaveLength(1);
   });
 });
 

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { awsErrorTranslator } from '../../shell/aws-errors.ts';
+import { ConfigError, RetryableError } from '../../shell/errors.ts';
 import type { ScheduledBuild } from '../scheduler.ts';
 
 /**
@@ -96,9 +98,8 @@ export const readShiplogBuild = (raw: Omit<ShiplogBuild, 'id' | 'status' | 'sche
  * @example
  * catch (e) { if (e instanceof BuildRunnerUnavailableError) e.retryable; } // true
  */
-export class BuildRunnerUnavailableError extends Error {
+export class BuildRunnerUnavailableError extends RetryableError {
   override readonly name = 'BuildRunnerUnavailableError';
-  readonly retryable = true;
 }
 
 /**
@@ -108,13 +109,9 @@ export class BuildRunnerUnavailableError extends Error {
  * @example
  * catch (e) { if (e instanceof BuildRunnerConfigError) alert(e.message); }
  */
-export class BuildRunnerConfigError extends Error {
+export class BuildRunnerConfigError extends ConfigError {
   override readonly name = 'BuildRunnerConfigError';
-  readonly retryable = false;
 }
-
-const throttles = ['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'AccountLimitExceededException'];
-const misconfigurations = ['ResourceNotFoundException', 'InvalidInputException', 'AccessDeniedException', 'OAuthProviderException', 'AccountSuspendedException'];
 
 /**
  * Rethrows a CodeBuild SDK error as one of ours; anything unrecognised is rethrown unchanged
@@ -123,12 +120,10 @@ const misconfigurations = ['ResourceNotFoundException', 'InvalidInputException',
  * @example
  * await client.send(new StartBuildCommand(input)).catch(translateCodeBuildError);
  */
-export const translateCodeBuildError = (err: unknown): never => {
-  const e = err as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string };
-  const what = `CodeBuild: ${e.name}: ${e.message}`;
-  if (throttles.includes(e.name) || e.$metadata?.httpStatusCode === 429 || e.$fault === 'server') {
-    throw new BuildRunnerUnavailableError(what, { cause: err });
-  }
-  if (misconfigurations.includes(e.name)) throw new BuildRunnerConfigError(what, { cause: err });
-  throw err;
-};
+export const translateCodeBuildError = awsErrorTranslator({
+  prefix: 'CodeBuild: ',
+  busy: ['AccountLimitExceededException'],
+  misconfigured: ['ResourceNotFoundException', 'InvalidInputException', 'OAuthProviderException', 'AccountSuspendedException'],
+  Busy: BuildRunnerUnavailableError,
+  Config: BuildRunnerConfigError,
+});

@@ -6,8 +6,9 @@ import {
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Published, SiteHost } from '../ports.ts';
 import { artifactSource, type ArtifactSource } from './aws-artifact.ts';
+import { awsErrorName as errorName } from '../../shell/aws-errors.ts';
 import {
-  cacheControlFor, contentTypeFor, DeploymentNotPublishedError, errorName, SiteHostBusyError, siteFunctionName, siteKeys, translateHostError,
+  cacheControlFor, contentTypeFor, DeploymentNotPublishedError, SiteHostBusyError, siteFunctionName, siteKeys, translateHostError,
 } from './aws-site.ts';
 
 export {

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { extname } from 'node:path';
+import { awsErrorTranslator } from '../../shell/aws-errors.ts';
+import { ConfigError, RetryableError } from '../../shell/errors.ts';
 
 /**
  * The S3 keys of a project's sites. Deployment ids never start with a dot, so the markers
@@ -63,9 +65,8 @@ export const siteFunctionName = (prefix: string, projectId: string): string => {
  * @example
  * catch (e) { if (e instanceof SiteHostBusyError) e.retryable; } // true
  */
-export class SiteHostBusyError extends Error {
+export class SiteHostBusyError extends RetryableError {
   override readonly name = 'SiteHostBusyError';
-  readonly retryable = true;
 }
 
 /**
@@ -75,9 +76,8 @@ export class SiteHostBusyError extends Error {
  * @example
  * catch (e) { if (e instanceof SiteHostConfigError) alert(e.message); }
  */
-export class SiteHostConfigError extends Error {
+export class SiteHostConfigError extends ConfigError {
   override readonly name = 'SiteHostConfigError';
-  readonly retryable = false;
 }
 
 /**
@@ -93,32 +93,18 @@ export class DeploymentNotPublishedError extends Error {
 }
 
 /**
- * The name of an SDK error (`ResourceConflictException`, `NoSuchKey`, …), or '' for anything else.
- *
- * @example
- * errorName(new Error('x')); // 'Error'
- */
-export const errorName = (err: unknown): string => (err instanceof Error ? err.name : '');
-
-const busy = [
-  'TooManyRequestsException', 'ThrottlingException', 'Throttling', 'SlowDown', 'RequestLimitExceeded',
-  'ServiceException', 'ResourceNotReadyException', 'EC2ThrottledException', 'InternalError',
-];
-const misconfigured = [
-  'AccessDenied', 'AccessDeniedException', 'Forbidden', 'NoSuchBucket', 'InvalidParameterValueException', 'ResourceNotFoundException',
-  'CodeStorageExceededException', 'KMSAccessDeniedException', 'KMSNotFoundException', 'InvalidRuntimeException',
-];
-
-/**
  * Rethrows a Lambda or S3 SDK error as one of ours; anything unrecognised is rethrown unchanged.
  *
  * @example
  * await lambda.send(new GetAliasCommand(input)).catch(translateHostError);
  */
-export const translateHostError = (err: unknown): never => {
-  const e = err as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string };
-  const what = `${e.name}: ${e.message}`;
-  if (busy.includes(e.name) || e.$metadata?.httpStatusCode === 429 || e.$fault === 'server') throw new SiteHostBusyError(what, { cause: err });
-  if (misconfigured.includes(e.name)) throw new SiteHostConfigError(what, { cause: err });
-  throw err;
-};
+export const translateHostError = awsErrorTranslator({
+  prefix: '',
+  busy: ['SlowDown', 'ServiceException', 'ResourceNotReadyException', 'EC2ThrottledException', 'InternalError'],
+  misconfigured: [
+    'AccessDenied', 'Forbidden', 'NoSuchBucket', 'InvalidParameterValueException', 'ResourceNotFoundException',
+    'CodeStorageExceededException', 'KMSAccessDeniedException', 'KMSNotFoundException', 'InvalidRuntimeException',
+  ],
+  Busy: SiteHostBusyError,
+  Config: SiteHostConfigError,
+});

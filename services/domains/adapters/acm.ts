@@ -7,6 +7,8 @@ import {
 } from '@aws-sdk/client-acm';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { awsErrorName as errorName, awsErrorTranslator } from '../../shell/aws-errors.ts';
+import { ConfigError, RetryableError } from '../../shell/errors.ts';
 import { CertificateRefusedError, type CertificateAuthority, type CertificateStatus } from '../ports.ts';
 
 /**
@@ -16,9 +18,8 @@ import { CertificateRefusedError, type CertificateAuthority, type CertificateSta
  * @example
  * catch (e) { if (e instanceof CertificateAuthorityBusyError) e.retryable; } // true
  */
-export class CertificateAuthorityBusyError extends Error {
+export class CertificateAuthorityBusyError extends RetryableError {
   override readonly name = 'CertificateAuthorityBusyError';
-  readonly retryable = true;
 }
 
 /**
@@ -27,9 +28,8 @@ export class CertificateAuthorityBusyError extends Error {
  * @example
  * catch (e) { if (e instanceof CertificateAuthorityConfigError) alert(e.message); }
  */
-export class CertificateAuthorityConfigError extends Error {
+export class CertificateAuthorityConfigError extends ConfigError {
   override readonly name = 'CertificateAuthorityConfigError';
-  readonly retryable = false;
 }
 
 /**
@@ -53,15 +53,8 @@ export interface AcmOptions {
 /** ACM keeps a certificate in PENDING_VALIDATION for 72 hours, then VALIDATION_TIMED_OUT. */
 const VALIDATION_WINDOW_MS = 72 * 3600_000;
 
-const busy = [
-  'ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded', 'RequestInProgressException',
-  'ConflictException', 'ServiceUnavailable', 'InternalFailure', 'InternalServerError',
-];
-const misconfigured = ['AccessDeniedException', 'AccessDenied', 'InvalidArnException', 'ValidationException', 'InvalidTagException', 'TagPolicyException'];
 /** Refusals of this one request: the domain fails, and the user may add it again. */
 const refusedRequest = ['InvalidDomainValidationOptionsException', 'InvalidParameterException', 'LimitExceededException'];
-
-const errorName = (err: unknown): string => (err instanceof Error ? err.name : '');
 
 /**
  * Rethrows an ACM SDK error as one of ours (retryable or not); anything unrecognised unchanged.
@@ -69,13 +62,13 @@ const errorName = (err: unknown): string => (err instanceof Error ? err.name : '
  * @example
  * await client.send(cmd).catch(translateAcmError);
  */
-export const translateAcmError = (err: unknown): never => {
-  const e = err as Error & { $metadata?: { httpStatusCode?: number }; $fault?: string };
-  const what = `ACM ${e.name}: ${e.message}`;
-  if (busy.includes(e.name) || e.$metadata?.httpStatusCode === 429 || e.$fault === 'server') throw new CertificateAuthorityBusyError(what, { cause: err });
-  if (misconfigured.includes(e.name)) throw new CertificateAuthorityConfigError(what, { cause: err });
-  throw err;
-};
+export const translateAcmError = awsErrorTranslator({
+  prefix: 'ACM ',
+  busy: ['RequestInProgressException', 'ConflictException', 'ServiceUnavailable', 'InternalFailure', 'InternalServerError'],
+  misconfigured: ['AccessDenied', 'InvalidArnException', 'ValidationException', 'InvalidTagException', 'TagPolicyException'],
+  Busy: CertificateAuthorityBusyError,
+  Config: CertificateAuthorityConfigError,
+});
 
 /**
  * ACM's idempotency token: at most 32 word characters. Derived from the host and the caller's

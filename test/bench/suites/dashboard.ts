@@ -7,7 +7,7 @@ import { startDashboard } from '../../../infra/local/dashboard.ts';
 import { dynamoClient, freePort } from '../../../infra/local/dynamodb-local.ts';
 import { ensureAdminCredential, readSessionKey } from '../../../dashboard/lib/auth/credential.ts';
 import { issueSession, SESSION_COOKIE } from '../../../dashboard/lib/auth/session.ts';
-import { deliverySeries } from '../../../dashboard/lib/server/metrics.ts';
+import { deliverySeries } from '../../../dashboard/lib/metrics.ts';
 import { defaultProjections } from '../../../projections/all.ts';
 import { memoryFold } from '../../../projections/fold.ts';
 import { fromStored } from '../../../projections/incoming.ts';

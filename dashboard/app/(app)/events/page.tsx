@@ -1,12 +1,15 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
-import { catalogEntries } from '../../events/catalog.ts';
-import { EmptyState } from '../components/bits.tsx';
-import { requireSession } from '../lib/auth/index.ts';
-import { shortId, utc } from '../lib/format.ts';
-import { context } from '../lib/server/context.ts';
-import { eventFilterFrom, explore } from '../lib/server/events.ts';
+import { catalogEntries } from '../../../../events/catalog.ts';
+import { EmptyState } from '../../../components/bits.tsx';
+import { requireSession } from '../../../lib/auth/index.ts';
+import { shortId, utc } from '../../../lib/format.ts';
+import { context } from '../../../lib/server/context.ts';
+import { eventFilterFrom, explore } from '../../../lib/server/events.ts';
 
 type Search = Promise<Record<string, string | string[] | undefined>>;
+
+export const metadata: Metadata = { title: 'Events' };
 
 export default async function EventsPage({ searchParams }: { searchParams: Search }) {
   const search = await searchParams;

@@ -1,6 +1,9 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
-import { CreateProjectForm } from '../components/create-project-form.tsx';
-import { requireSession } from '../lib/auth/index.ts';
+import { CreateProjectForm } from '../../../components/create-project-form.tsx';
+import { requireSession } from '../../../lib/auth/index.ts';
+
+export const metadata: Metadata = { title: 'New project' };
 
 export default async function NewProjectPage() {
   const session = await requireSession('/new');

@@ -19,11 +19,11 @@ export const LOCAL_SECRETS_TABLE = 'shiplog-secrets';
 /**
  * Wires the ingest ports for the local runtime: secrets sealed with `<dataDir>/secrets.key` in a
  * DynamoDB Local table (created here), bare repositories under `<dataDir>/git`, the store-backed
- * project finder, ULIDs and the system clock. `git` is ready to pass to `ingestRoutes`.
+ * project finder, ULIDs and the system clock. `git` is where the platform API's git remote serves from.
  *
  * @example
  * const deps = await localIngestDeps({ client, store, dataDir: cfg.dataDir, publicUrl: `http://localhost:${cfg.port}` });
- * server.routes.push(...ingestRoutes(deps));
+ * platformApi({ ingest: ingestApi(deps) }); // infra/http/app.ts
  */
 export const localIngestDeps = async (opts: {
   client: DynamoDBClient;

@@ -1,19 +1,22 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { EmptyState, Field, Section, When } from '../components/bits.tsx';
-import { DeploymentActions } from '../components/deployment-actions.tsx';
-import { LiveRefresh } from '../components/live-refresh.tsx';
-import { LogView } from '../components/log-view.tsx';
-import { Chip, isInProgress, StatusBadge } from '../components/status-badge.tsx';
-import { TimeTravel } from '../components/time-travel.tsx';
-import { Timeline } from '../components/timeline.tsx';
-import { requireSession } from '../lib/auth/index.ts';
-import { duration, hostOf, shortId, utc } from '../lib/format.ts';
-import { context } from '../lib/server/context.ts';
-import { loadDeployment } from '../lib/server/deployment.ts';
+import { EmptyState, Field, Section, When } from '../../../../components/bits.tsx';
+import { DeploymentActions } from '../../../../components/deployment-actions.tsx';
+import { LiveRefresh } from '../../../../components/live-refresh.tsx';
+import { LogView } from '../../../../components/log-view.tsx';
+import { Chip, isInProgress, StatusBadge } from '../../../../components/status-badge.tsx';
+import { TimeTravel } from '../../../../components/time-travel.tsx';
+import { Timeline } from '../../../../components/timeline.tsx';
+import { requireSession } from '../../../../lib/auth/index.ts';
+import { duration, hostOf, shortId, utc } from '../../../../lib/format.ts';
+import { context } from '../../../../lib/server/context.ts';
+import { loadDeployment } from '../../../../lib/server/deployment.ts';
 
 type Params = Promise<{ id: string }>;
 type Search = Promise<Record<string, string | string[] | undefined>>;
+
+export const metadata: Metadata = { title: 'Deployment' };
 
 export default async function DeploymentPage({ params, searchParams }: { params: Params; searchParams: Search }) {
   const { id } = await params;

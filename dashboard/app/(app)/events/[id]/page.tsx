@@ -1,10 +1,13 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { catalog, isKnownEventType } from '../../events/catalog.ts';
-import { Field, Json, Section } from '../components/bits.tsx';
-import { requireSession } from '../lib/auth/index.ts';
-import { utc } from '../lib/format.ts';
-import { context } from '../lib/server/context.ts';
+import { catalog, isKnownEventType } from '../../../../../events/catalog.ts';
+import { Field, Json, Section } from '../../../../components/bits.tsx';
+import { requireSession } from '../../../../lib/auth/index.ts';
+import { utc } from '../../../../lib/format.ts';
+import { context } from '../../../../lib/server/context.ts';
+
+export const metadata: Metadata = { title: 'Event' };
 
 export default async function EventPage({ params }: { params: Promise<{ id: string }> }) {
   const { id } = await params;

@@ -1,14 +1,14 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { streams } from '../../events/streams.ts';
-import { EmptyState } from '../components/bits.tsx';
-import { CopyButton } from '../components/copy-button.tsx';
-import { LiveRefresh } from '../components/live-refresh.tsx';
-import { ProjectTabs } from '../components/project-tabs.tsx';
-import { requireSession } from '../lib/auth/index.ts';
-import { hostOf } from '../lib/format.ts';
-import { context } from '../lib/server/context.ts';
+import { streams } from '../../../../../events/streams.ts';
+import { EmptyState } from '../../../../components/bits.tsx';
+import { CopyButton } from '../../../../components/copy-button.tsx';
+import { LiveRefresh } from '../../../../components/live-refresh.tsx';
+import { ProjectTabs } from '../../../../components/project-tabs.tsx';
+import { requireSession } from '../../../../lib/auth/index.ts';
+import { hostOf } from '../../../../lib/format.ts';
+import { context } from '../../../../lib/server/context.ts';
 
 export default async function ProjectLayout({ children, params }: { children: ReactNode; params: Promise<{ project: string }> }) {
   const { project: raw } = await params;

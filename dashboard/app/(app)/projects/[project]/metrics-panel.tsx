@@ -1,8 +1,8 @@
 import type { ReactNode } from 'react';
-import { BarChart, LineChart, type Bar } from '../components/charts.tsx';
-import { duration, percent, perDay, shortId } from '../lib/format.ts';
-import { context } from '../lib/server/context.ts';
-import { deliverySeries } from '../lib/server/metrics.ts';
+import { BarChart, LineChart, type Bar } from '../../../../components/charts.tsx';
+import { duration, percent, perDay, shortId } from '../../../../lib/format.ts';
+import { context } from '../../../../lib/server/context.ts';
+import { deliverySeries } from '../../../../lib/metrics.ts';
 
 const week = (iso: string) => iso.slice(5, 10);
 

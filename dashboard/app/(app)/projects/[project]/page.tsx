@@ -1,21 +1,24 @@
+import type { Metadata } from 'next';
 import Link from 'next/link';
 import { Suspense } from 'react';
-import { ActionForm } from '../components/action-form.tsx';
-import { EmptyState, Section, When } from '../components/bits.tsx';
-import { DeploymentTable } from '../components/deployment-table.tsx';
-import { LiveRefresh } from '../components/live-refresh.tsx';
-import { isInProgress, StatusBadge } from '../components/status-badge.tsx';
-import { requireSession } from '../lib/auth/index.ts';
-import { hostOf, shortId, shortSha } from '../lib/format.ts';
-import { rollbackAction } from '../lib/server/actions.ts';
-import { context } from '../lib/server/context.ts';
-import { deploymentsPage, filterFrom } from '../lib/server/deployments.ts';
+import { ActionForm } from '../../../../components/action-form.tsx';
+import { EmptyState, Section, When } from '../../../../components/bits.tsx';
+import { DeploymentTable } from '../../../../components/deployment-table.tsx';
+import { LiveRefresh } from '../../../../components/live-refresh.tsx';
+import { isInProgress, StatusBadge } from '../../../../components/status-badge.tsx';
+import { requireSession } from '../../../../lib/auth/index.ts';
+import { hostOf, shortId, shortSha } from '../../../../lib/format.ts';
+import { rollbackAction } from '../../../../lib/server/actions.ts';
+import { context } from '../../../../lib/server/context.ts';
+import { deploymentsPage, filterFrom } from '../../../../lib/server/deployments.ts';
 import { MetricsPanel, MetricsSkeleton } from './metrics-panel.tsx';
 
 type Params = Promise<{ project: string }>;
 type Search = Promise<Record<string, string | string[] | undefined>>;
 
 const statuses = ['queued', 'building', 'deploying', 'ready', 'error', 'canceled', 'rejected'];
+
+export const metadata: Metadata = { title: 'Project' };
 
 export default async function ProjectPage({ params, searchParams }: { params: Params; searchParams: Search }) {
   const projectId = decodeURIComponent((await params).project);

@@ -1,5 +1,7 @@
-import { currentSession } from '../auth/index.ts';
-import { context } from './context.ts';
+import { currentSession } from '../../../../../lib/auth/index.ts';
+import { context } from '../../../../../lib/server/context.ts';
+
+export const dynamic = 'force-dynamic';
 
 /**
  * `GET /deployments/<id>/log`: the build log as server-sent events for a signed-in browser,

@@ -1,8 +1,8 @@
-import { ActionForm } from '../components/action-form.tsx';
-import { EmptyState, Section, When } from '../components/bits.tsx';
-import { Chip } from '../components/status-badge.tsx';
-import { addDomainAction, removeDomainAction } from '../lib/server/actions.ts';
-import { context } from '../lib/server/context.ts';
+import { ActionForm } from '../../../../../components/action-form.tsx';
+import { EmptyState, Section, When } from '../../../../../components/bits.tsx';
+import { Chip } from '../../../../../components/status-badge.tsx';
+import { addDomainAction, removeDomainAction } from '../../../../../lib/server/actions.ts';
+import { context } from '../../../../../lib/server/context.ts';
 
 const tone = { pending: 'neutral', validating: 'amber', issued: 'blue', active: 'green', failed: 'red' } as const;
 

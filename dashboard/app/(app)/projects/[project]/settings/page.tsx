@@ -1,15 +1,18 @@
+import type { Metadata } from 'next';
 import { Suspense } from 'react';
-import { ActionForm } from '../components/action-form.tsx';
-import { EmptyState, Section, Skeleton, When } from '../components/bits.tsx';
-import { Chip } from '../components/status-badge.tsx';
-import { requireSession } from '../lib/auth/index.ts';
-import { removeEnvVarAction, setEnvVarAction, updateSettingsAction } from '../lib/server/actions.ts';
-import { context } from '../lib/server/context.ts';
-import { DomainsSection } from './settings-domains.tsx';
-import { SubscriptionsSection } from './settings-subscriptions.tsx';
+import { ActionForm } from '../../../../../components/action-form.tsx';
+import { EmptyState, Section, Skeleton, When } from '../../../../../components/bits.tsx';
+import { Chip } from '../../../../../components/status-badge.tsx';
+import { requireSession } from '../../../../../lib/auth/index.ts';
+import { removeEnvVarAction, setEnvVarAction, updateSettingsAction } from '../../../../../lib/server/actions.ts';
+import { context } from '../../../../../lib/server/context.ts';
+import { DomainsSection } from './domains-section.tsx';
+import { SubscriptionsSection } from './subscriptions-section.tsx';
 
 // Env var values are write-only: the platform never returns them, so every value shows masked.
 const MASK = '••••••••••••';
+
+export const metadata: Metadata = { title: 'Settings' };
 
 export default async function SettingsPage({ params }: { params: Promise<{ project: string }> }) {
   const projectId = decodeURIComponent((await params).project);

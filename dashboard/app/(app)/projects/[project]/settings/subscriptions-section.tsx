@@ -1,8 +1,8 @@
-import { ActionForm } from '../components/action-form.tsx';
-import { EmptyState, Section, When } from '../components/bits.tsx';
-import { createSubscriptionAction, removeSubscriptionAction } from '../lib/server/actions.ts';
-import { context } from '../lib/server/context.ts';
-import { projectSubscriptions } from '../lib/server/subscriptions.ts';
+import { ActionForm } from '../../../../../components/action-form.tsx';
+import { EmptyState, Section, When } from '../../../../../components/bits.tsx';
+import { createSubscriptionAction, removeSubscriptionAction } from '../../../../../lib/server/actions.ts';
+import { context } from '../../../../../lib/server/context.ts';
+import { projectSubscriptions } from '../../../../../lib/server/subscriptions.ts';
 
 export async function SubscriptionsSection({ projectId, csrf }: { projectId: string; csrf: string }) {
   const subs = await projectSubscriptions(context().store, projectId);

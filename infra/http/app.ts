@@ -1,0 +1,146 @@
+import type { HttpBindings } from '@hono/node-server';
+import { Hono } from 'hono';
+import type { Actor } from '../../events/envelope.ts';
+import type { DomainCommands } from '../../services/domains/commands.ts';
+import { ingestCommands, localUser, type Ingest } from '../../services/ingest/commands.ts';
+import { gitPushes } from '../../services/ingest/git-push.ts';
+import type { GitRepos, Ids, IngestDeps, ProjectFinder } from '../../services/ingest/ports.ts';
+import { GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks } from '../../services/ingest/webhook.ts';
+import type { SubscriptionCommands } from '../../services/subscriptions/commands.ts';
+import { answerError } from './errors.ts';
+import { json } from './json.ts';
+import { deploymentRoutes, type DeploymentRouteDeps } from './routes/deployments.ts';
+import { domainRoutes } from './routes/domains.ts';
+import { eventRoutes, type EventRouteDeps } from './routes/events.ts';
+import { gitRoutes, type GitRemoteOptions } from './routes/git.ts';
+import { projectRoutes } from './routes/projects.ts';
+import { subscriptionRoutes } from './routes/subscriptions.ts';
+import { webhookRoutes } from './routes/webhooks.ts';
+
+/**
+ * The API's Hono environment. Served by `@hono/node-server`, `c.env` holds Node's own request
+ * and response (only the git remote uses them); on Lambda it holds the event instead.
+ */
+export type ApiEnv = { Bindings: Partial<HttpBindings> };
+
+/**
+ * Who sent a request, from its headers. A hosted API takes it from its authenticator; the
+ * local one from `x-shiplog-actor` (`infra/local/api/actor.ts`).
+ *
+ * @example
+ * const actorOf: ActorOf = (req) => ({ kind: 'user', id: req.header('x-user') ?? 'local' });
+ */
+export type ActorOf = (req: { header(name: string): string | undefined }) => Actor;
+
+/**
+ * The ingest service as the API uses it: its commands, the project finder (webhooks without a
+ * project in the URL), and, for the shiplog git remote, its repositories and where they live.
+ */
+export interface IngestApiDeps {
+  commands: Ingest;
+  finder: ProjectFinder;
+  repos: GitRepos;
+  ids: Ids;
+  /** The shiplog git remote (Node only); without it the `/git` routes are not served. */
+  git?: GitRemoteOptions | undefined;
+}
+
+/** Largest request bodies, in bytes. */
+export interface ApiLimits {
+  /** JSON bodies of ingest, replay and DLQ requests; default 1 MiB. */
+  jsonBytes: number;
+  /** Webhook deliveries; default 25 MB, GitHub's own cap. */
+  webhookBytes: number;
+  /** Domain requests; default 16 KiB. */
+  domainBytes: number;
+  /** Subscription requests; default 64 KiB. */
+  subscriptionBytes: number;
+}
+
+/**
+ * The ports and commands the platform API is built from. Each group is optional: a route group
+ * is served only when its service is given.
+ *
+ * @example
+ * platformApi({ ingest: ingestApi(await localIngestDeps(opts)), actorOf: localActor });
+ */
+export interface PlatformApiDeps {
+  ingest?: IngestApiDeps | undefined;
+  domains?: Pick<DomainCommands, 'add' | 'remove' | 'list'> | undefined;
+  subscriptions?: Pick<SubscriptionCommands, 'create' | 'remove' | 'list'> | undefined;
+  deployments?: DeploymentRouteDeps | undefined;
+  events?: EventRouteDeps | undefined;
+  /** Who sent a request; default: the local user. */
+  actorOf?: ActorOf | undefined;
+  limits?: Partial<ApiLimits> | undefined;
+}
+
+/**
+ * The ingest part of {@link PlatformApiDeps} from ingest's ports.
+ *
+ * @example
+ * platformApi({ ingest: ingestApi({ ...deps, git: { projectRoot } }) });
+ */
+export const ingestApi = (deps: IngestDeps & { git?: GitRemoteOptions | undefined }): IngestApiDeps => ({
+  commands: ingestCommands(deps),
+  finder: deps.finder,
+  repos: deps.repos,
+  ids: deps.ids,
+  git: deps.git,
+});
+
+/**
+ * The platform API, written once: the same Hono app runs on Node's http server
+ * (`infra/local`, through `@hono/node-server`) and as a Lambda behind API Gateway
+ * (`infra/aws/functions/api.ts`). Routes only parse the request, call a service's command or
+ * query, and answer; a service's refusal answers its status (`errors.ts`), anything else 500,
+ * always as `{ error }`. `GET /healthz` answers 200.
+ *
+ * @example
+ * const app = platformApi({ ingest, domains, subscriptions, deployments, events, actorOf: localActor });
+ * routeTable(app); // [{ method: 'GET', path: '/healthz' }, …]
+ */
+export const platformApi = (deps: PlatformApiDeps): Hono<ApiEnv> => {
+  const limits: ApiLimits = { jsonBytes: 1 << 20, webhookBytes: GITHUB_MAX_PAYLOAD_BYTES, domainBytes: 16 << 10, subscriptionBytes: 64 << 10, ...deps.limits };
+  const actorOf = deps.actorOf ?? (() => localUser);
+  const app = new Hono<ApiEnv>({ strict: false });
+  app.get('/healthz', (c) => json(c, 200, { ok: true }));
+  if (deps.deployments) app.route('/', deploymentRoutes(deps.deployments));
+  if (deps.events) app.route('/', eventRoutes(deps.events, limits.jsonBytes));
+  if (deps.ingest) {
+    const { commands: ingest, finder, repos, ids, git } = deps.ingest;
+    app.route('/', projectRoutes({ ingest, actorOf, maxBytes: limits.jsonBytes }));
+    app.route('/', webhookRoutes({ webhooks: githubWebhooks({ ingest, finder }), maxBytes: limits.webhookBytes }));
+    if (git) app.route('/', gitRoutes({ pushes: gitPushes({ ingest, repos, ids }), repos, git }));
+  }
+  if (deps.subscriptions) app.route('/', subscriptionRoutes({ commands: deps.subscriptions, actorOf, maxBytes: limits.subscriptionBytes }));
+  if (deps.domains) app.route('/', domainRoutes({ commands: deps.domains, actorOf, maxBytes: limits.domainBytes }));
+  app.notFound((c) => json(c, 404, { error: `no route for ${c.req.method} ${c.req.path}` }));
+  app.onError(answerError);
+  return app;
+};
+
+/**
+ * One route of the API: its method and path pattern.
+ *
+ * @example
+ * { method: 'DELETE', path: '/api/projects/:project/domains/:host' }
+ */
+export interface ApiRoute {
+  method: string;
+  path: string;
+}
+
+/**
+ * Every route an app serves, once each, in declaration order: what a security check walks to
+ * assert each one needs a credential.
+ *
+ * @example
+ * routeTable(platformApi(deps)).filter((r) => r.path.startsWith('/git/'));
+ */
+export const routeTable = (app: Hono<ApiEnv>): ApiRoute[] => {
+  const seen = new Set<string>();
+  return app.routes
+    .filter((r) => r.method !== 'ALL' && !seen.has(`${r.method} ${r.path}`) && seen.add(`${r.method} ${r.path}`))
+    .map(({ method, path }) => ({ method, path }));
+};
