@@ -1,12 +1,32 @@
+import { readAdminToken } from '../infra/local/access.ts';
 import { localConfig } from '../infra/local/config.ts';
+import { credentialsPath, instanceKey, storedToken } from './credentials.ts';
 import { readRuntimeFile, type RuntimeFile } from '../infra/local/runtime-file.ts';
 
 /** A failure the CLI reports as one line, with its exit code. */
 export class CliError extends Error {
-  override readonly name = 'CliError';
+  override readonly name: string = 'CliError';
   constructor(
     message: string,
     readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A failed API call: the HTTP status, or `null` when the API could not be reached; `reason` is
+ * the API's own `error` text.
+ *
+ * @example
+ * if (err instanceof ApiError && err.status === 404) throw new CliError(`no deployment ${id}`);
+ */
+export class ApiError extends CliError {
+  override readonly name = 'ApiError';
+  constructor(
+    message: string,
+    readonly status: number | null,
+    readonly reason = message,
   ) {
     super(message);
   }
@@ -27,22 +47,55 @@ export const runningInstance = (): RuntimeFile & { apiUrl: string } => {
 };
 
 /**
- * Calls the local API and returns its JSON; an error status becomes a one-line CliError.
+ * The API the CLI talks to and the token it sends. `--url`/`SHIPLOG_URL` names an instance
+ * (its token from `shiplog login`, or the local admin token when it is the local instance);
+ * otherwise the local instance of the data dir, with the admin token its first start wrote.
+ * `SHIPLOG_TOKEN` overrides the token.
+ *
+ * @example
+ * const { apiUrl, token } = apiTarget(); // { apiUrl: 'http://localhost:3000', token: 'shp_…' }
+ */
+export const apiTarget = (env: NodeJS.ProcessEnv = process.env): { apiUrl: string; token: string } => {
+  const named = env.SHIPLOG_URL?.trim();
+  if (named) {
+    let key: string;
+    try {
+      key = instanceKey(named);
+    } catch {
+      throw new CliError(`SHIPLOG_URL/--url is not a URL: "${named}"`);
+    }
+    const local = readRuntimeFile(localConfig(env).dataDir);
+    const token =
+      env.SHIPLOG_TOKEN ||
+      storedToken(key, env) ||
+      (local?.apiUrl && instanceKey(local.apiUrl) === key ? readAdminToken(localConfig(env).dataDir) : undefined);
+    if (!token) throw new CliError(`no token for ${key} in ${credentialsPath(env)}: run \`shiplog login --url ${key} --token <token>\``);
+    return { apiUrl: key, token };
+  }
+  const { apiUrl } = runningInstance();
+  const dataDir = localConfig(env).dataDir;
+  const token = env.SHIPLOG_TOKEN || readAdminToken(dataDir);
+  if (!token) throw new CliError(`no admin token in ${dataDir}/admin-token (shiplog dev writes it on start); set SHIPLOG_TOKEN or use \`shiplog login\``);
+  return { apiUrl, token };
+};
+
+/**
+ * Calls the API (see {@link apiTarget}) and returns its JSON; an error status becomes a one-line CliError.
  *
  * @example
  * const project = await api<{ productionUrl: string }>('GET', '/api/projects/web');
  */
 export const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
-  const { apiUrl } = runningInstance();
+  const { apiUrl, token } = apiTarget();
   let res: Response;
   try {
     res = await fetch(new URL(path, apiUrl), {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (err) {
-    throw new CliError(`cannot reach shiplog at ${apiUrl}: ${(err as Error).message}`);
+    throw new ApiError(`cannot reach shiplog at ${apiUrl}: ${(err as Error).message}`, null);
   }
   const text = await res.text();
   let parsed: unknown = undefined;
@@ -53,7 +106,7 @@ export const api = async <T>(method: string, path: string, body?: unknown): Prom
   }
   if (!res.ok) {
     const message = (parsed as { error?: string } | undefined)?.error ?? (text.slice(0, 200) || res.statusText);
-    throw new CliError(`${method} ${path} failed (${res.status}): ${message}`);
+    throw new ApiError(`${method} ${path} failed (${res.status}): ${message}`, res.status, message);
   }
   return parsed as T;
 };

@@ -12,6 +12,7 @@ export * from './primitives.ts';
 export * from './catalog.ts';
 export * from './streams.ts';
 export * from './upcasters.ts';
+export * from './new-events.ts';
 
 // Every event's schema, by owning service.
 export * from './ingest.ts';
@@ -24,3 +25,5 @@ export * from './subscriptions.ts';
 // Infrastructure: the event store and the bus.
 export * from './store/index.ts';
 export * from './bus/index.ts';
+export * from './bus/policies.ts';
+export * from './backoff.ts';

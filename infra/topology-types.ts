@@ -1,4 +1,4 @@
-import type { DeliveryPolicy } from '../events/bus/policies.ts';
+import type { DeliveryPolicy } from '../events/index.ts';
 
 /**
  * An EventBridge event pattern, as JSON. Build it from catalog constants (`Source`, `EventType`),
@@ -10,7 +10,7 @@ import type { DeliveryPolicy } from '../events/bus/policies.ts';
 export type EventPattern = Record<string, unknown>;
 
 /** How the bus delivers to one subscription (retries, maximum age, dead letters). */
-export type { DeliveryPolicy } from '../events/bus/policies.ts';
+export type { DeliveryPolicy } from '../events/index.ts';
 
 /**
  * One subscription: who listens to which pattern. `handler` is the module (relative to the repo

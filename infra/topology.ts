@@ -1,5 +1,4 @@
-import { policies } from '../events/bus/policies.ts';
-import { EventType, Source } from '../events/catalog.ts';
+import { policies, EventType, Source } from '../events/index.ts';
 import type { DeliveryPolicy, EventPattern, Subscription } from './topology-types.ts';
 
 export type { DeliveryPolicy, EventPattern, Subscription } from './topology-types.ts';

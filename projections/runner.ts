@@ -1,4 +1,4 @@
-import { backoff } from '../events/backoff.ts';
+import { backoff } from '../events/index.ts';
 import type { EventBridgeEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
 import { defaultProjections } from './all.ts';

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { withLocal } from '../../infra/local/projections.ts';
-import { diffDeployments, type DeploymentDiff } from '../../projections/replay/diff.ts';
+import { diffDeployments, type DeploymentDiff } from '../../projections/index.ts';
 import { output } from '../client.ts';
 
 const cell = (v: unknown): string => (v === null || v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { compilePattern } from '../../events/bus/pattern/index.ts';
 import { catalog, isKnownEventType, toEventBridgeEvent, type StoredEvent } from '../../events/index.ts';
 import { withLocal } from '../../infra/local/projections.ts';
-import { tailEvents } from '../../projections/replay/tail.ts';
+import { tailEvents } from '../../projections/index.ts';
 
 const line = (e: StoredEvent): string => {
   const m = e.metadata;

@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { catalogEntries } from '../../events/catalog.ts';
-import { StreamTemplate } from '../../events/streams.ts';
+import { catalogEntries, StreamTemplate } from '../../events/index.ts';
 
 const columns = ['type', 'source', 'service', 'schemaVersion', 'stream'] as const;
 

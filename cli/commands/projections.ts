@@ -1,9 +1,6 @@
 import { Command } from 'commander';
-import { defaultProjections, projectionNamed } from '../../projections/all.ts';
+import { defaultProjections, projectionNamed, rebuildProjection, type RebuildResult, projectionStatus, type ProjectionStatus, verifyProjections, type VerifyResult } from '../../projections/index.ts';
 import { withLocal } from '../../infra/local/projections.ts';
-import { rebuildProjection, type RebuildResult } from '../../projections/rebuild.ts';
-import { projectionStatus, type ProjectionStatus } from '../../projections/status.ts';
-import { verifyProjections, type VerifyResult } from '../../projections/verify.ts';
 import { output } from '../client.ts';
 
 const table = (rows: string[][]): string => {

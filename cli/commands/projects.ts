@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { api, CliError, output, runningInstance } from '../client.ts';
+import { getDeployment } from './deployments.ts';
 
 interface ProjectView {
   projectId: string;
@@ -54,6 +55,20 @@ export const projectsCommand = (): Command => {
       );
     });
   cmd
+    .command('rotate-credentials <name>')
+    .description('rotate the push token and webhook secret: the old ones stop working, the new ones are shown once')
+    .option('--json', 'print JSON')
+    .action(async (name: string, o: { json?: boolean }) => {
+      const res = await api<{ webhookSecret: string; pushToken: string; gitRemoteUrl: string }>('POST', `/api/projects/${encodeURIComponent(name)}/credentials/rotate`, {});
+      output(res, o.json, () =>
+        [
+          `rotated the credentials of ${name} (the old ones no longer work; these are shown once)`,
+          `  git remote       ${res.gitRemoteUrl}`,
+          `  webhook secret   ${res.webhookSecret}`,
+        ].join('\n'),
+      );
+    });
+  cmd
     .command('get <name>')
     .description('a project, its production URL and live deployment')
     .option('--json', 'print JSON')
@@ -98,6 +113,22 @@ export const envCommand = (): Command => {
   return cmd;
 };
 
+interface CausedEvent { eventId: string; type: string; data: Record<string, unknown> }
+
+/**
+ * Waits until a request (a rollback's or promotion's event) has one of `outcomes` among the
+ * events it caused, polling the API; undefined when `timeoutSeconds` pass first.
+ */
+const outcomeOf = async (project: string, requestId: string, outcomes: string[], timeoutSeconds: number): Promise<CausedEvent | undefined> => {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  for (;;) {
+    const { events } = await api<{ events: CausedEvent[] }>('GET', `/api/projects/${encodeURIComponent(project)}/requests/${encodeURIComponent(requestId)}`);
+    const outcome = events.find((e) => outcomes.includes(e.type));
+    if (outcome || Date.now() > deadline) return outcome;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+};
+
 /** `shiplog rollback`, `shiplog promote`, `shiplog redeploy`: moves with no rebuild (but redeploy). */
 export const releaseCommands = (): Command[] => [
   new Command('rollback')
@@ -105,28 +136,54 @@ export const releaseCommands = (): Command[] => [
     .description('point production back at an earlier ready deployment (no rebuild)')
     .option('--to <deployment>', 'the deployment to go back to (default: the one live before)')
     .option('--reason <text>', 'why, for the history')
+    .option('--timeout <seconds>', 'how long to wait for the outcome', '30')
     .option('--json', 'print JSON')
-    .action(async (project: string, o: { to?: string; reason?: string; json?: boolean }) => {
-      const res = await api<unknown>('POST', `/api/projects/${encodeURIComponent(project)}/rollback`, {
+    .action(async (project: string, o: { to?: string; reason?: string; timeout: string; json?: boolean }) => {
+      const res = await api<{ eventId: string; alias: string }>('POST', `/api/projects/${encodeURIComponent(project)}/rollback`, {
         ...(o.to ? { to: o.to } : {}),
         ...(o.reason ? { reason: o.reason } : {}),
       });
-      output(res, o.json, () => `rollback of ${project} requested${o.to ? ` to ${o.to}` : ''}`);
+      const outcome = await outcomeOf(project, res.eventId, ['RolledBack', 'RollbackRejected'], Number(o.timeout));
+      if (!outcome) throw new CliError(`rollback of ${project} requested (${res.eventId}) but not done after ${o.timeout}s; see \`shiplog deployments list ${project}\``);
+      if (outcome.type === 'RollbackRejected') throw new CliError(`rollback of ${project} refused: ${String(outcome.data.reason)}`);
+      const { fromDeploymentId, toDeploymentId } = outcome.data as { fromDeploymentId: string | null; toDeploymentId: string };
+      output({ ...res, outcome: outcome.type, fromDeploymentId, toDeploymentId }, o.json, () =>
+        `${res.alias} of ${project} rolled back to ${toDeploymentId}${fromDeploymentId ? ` (from ${fromDeploymentId})` : ''}; it is pinned until a promote`);
     }),
   new Command('promote')
     .argument('<deployment>')
-    .description('make a ready deployment live on production (no rebuild)')
+    .description('make a ready deployment live on production (never rebuilds: refuses what is not built for production)')
+    .option('--timeout <seconds>', 'how long to wait for the outcome', '30')
     .option('--json', 'print JSON')
-    .action(async (id: string, o: { json?: boolean }) => {
-      const res = await api<unknown>('POST', `/api/deployments/${encodeURIComponent(id)}/promote`, {});
-      output(res, o.json, () => `promotion of ${id} requested`);
+    .action(async (id: string, o: { timeout: string; json?: boolean }) => {
+      const d = await getDeployment(id);
+      // A rejected deployment (stale, pinned by a rollback) may be published: the deploy service says whether it can be promoted.
+      const built = d.live || d.status === 'ready' || d.status === 'rejected';
+      if (d.target !== 'production') {
+        throw new CliError(`deployment ${id} was built as a ${d.target ?? 'preview'}; promote never rebuilds: use \`shiplog redeploy ${id} --prod\` to build it for production`);
+      }
+      if (d.current.includes('production')) throw new CliError(`deployment ${id} is already current on production`);
+      if (!built && ['queued', 'building', 'deploying'].includes(d.status)) {
+        throw new CliError(`deployment ${id} is not ready (${d.status}); wait for it with \`shiplog deployments wait ${id}\``);
+      }
+      if (!built) throw new CliError(`deployment ${id} is not ready (${d.status === 'error' ? 'failed' : d.status}); use \`shiplog redeploy ${id}\``);
+      const res = await api<{ kind: 'promote' | 'rebuild'; projectId: string; deploymentId: string; eventId?: string }>('POST', `/api/deployments/${encodeURIComponent(id)}/promote`, {});
+      if (res.kind !== 'promote' || !res.eventId) throw new CliError(`the API started a rebuild (${res.deploymentId}) instead of a promotion of ${id}`);
+      const outcome = await outcomeOf(res.projectId, res.eventId, ['Promoted', 'DeploymentRejected'], Number(o.timeout));
+      if (!outcome) throw new CliError(`promotion of ${id} requested (${res.eventId}) but not done after ${o.timeout}s; see \`shiplog deployments get ${id}\``);
+      if (outcome.type === 'DeploymentRejected') {
+        const { reason, detail } = outcome.data as { reason: string; detail?: string };
+        throw new CliError(`promotion of ${id} refused: ${reason}${detail ? ` (${detail})` : ''}`);
+      }
+      output({ ...res, outcome: outcome.type }, o.json, () => `${id} is now current on production of ${res.projectId} (no rebuild)`);
     }),
   new Command('redeploy')
     .argument('<deployment>')
-    .description('build the same commit again as a new deployment')
+    .description('build the same commit again as a new deployment (--prod: build a preview for production)')
+    .option('--prod', 'build it for production, with the production env vars')
     .option('--json', 'print JSON')
-    .action(async (id: string, o: { json?: boolean }) => {
-      const res = await api<unknown>('POST', `/api/deployments/${encodeURIComponent(id)}/redeploy`, {});
+    .action(async (id: string, o: { json?: boolean; prod?: boolean }) => {
+      const res = await api<unknown>('POST', `/api/deployments/${encodeURIComponent(id)}/redeploy`, o.prod ? { target: 'production' } : {});
       output(res, o.json, () => `redeploy of ${id} requested: ${JSON.stringify(res)}`);
     }),
 ];

@@ -34,8 +34,10 @@ beforeAll(async () => {
     const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
     stored.push(...(await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
   }
-  // The API of the running instance, as the lead wires it: POST /api/replay → replayFromRequest.
+  // The API of the running instance, as the lead wires it: POST /api/replay → replayFromRequest,
+  // for the admin token the CLI found in the data dir.
   api = createServer((req, res) => {
+    if (req.headers.authorization !== `Bearer ${rt.adminToken}`) return void res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"no token"}');
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {

@@ -2,8 +2,7 @@ import { Command } from 'commander';
 import { compilePattern } from '../../events/bus/pattern/index.ts';
 import { toEventBridgeEvent, type StoredEvent } from '../../events/index.ts';
 import { withLocal } from '../../infra/local/projections.ts';
-import { parseAt, replayDeployment, type ReplayedDeployment } from '../../projections/replay/deployment.ts';
-import { cursorAt, replayEntry, type ReplayToBusResult } from '../../projections/replay/to-bus.ts';
+import { parseAt, replayDeployment, type ReplayedDeployment, cursorAt, replayEntry, type ReplayToBusResult } from '../../projections/index.ts';
 import { api, output } from '../client.ts';
 
 const seconds = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);

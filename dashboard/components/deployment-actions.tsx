@@ -1,4 +1,4 @@
-import type { DeploymentView } from '../../projections/views/deployment.ts';
+import type { DeploymentView } from '../../projections/index.ts';
 import { shortId } from '../lib/format.ts';
 import { promoteAction, redeployAction, rollbackAction } from '../lib/server/actions.ts';
 import { ActionForm } from './action-form.tsx';
@@ -8,7 +8,9 @@ type D = Pick<DeploymentView, 'deploymentId' | 'status' | 'target' | 'live'>;
 /** Redeploy, promote and roll back, each behind a confirmation. Only what applies is offered. */
 export function DeploymentActions({ csrf, deployment: d, projectId, isCurrent }: { csrf: string; deployment: D; projectId: string; isCurrent: boolean }) {
   const id = shortId(d.deploymentId);
-  const canPromote = d.status === 'ready' && !isCurrent;
+  // Promote never rebuilds, so only a production build can be promoted; a preview is built for production instead.
+  const canPromote = d.status === 'ready' && !isCurrent && d.target === 'production';
+  const canBuildForProduction = d.target !== 'production';
   const canRollBack = d.target === 'production' && d.live !== null && !isCurrent;
   return (
     <div className="page-actions" data-testid="deployment-actions">
@@ -42,12 +44,7 @@ export function DeploymentActions({ csrf, deployment: d, projectId, isCurrent }:
           submitLabel="Promote"
           confirm={{
             title: `Promote ${id} to production?`,
-            body:
-              d.target === 'production' ? (
-                <p>Production switches to this deployment at once, with no rebuild, and is unpinned.</p>
-              ) : (
-                <p>This preview is rebuilt with the production environment, then goes live.</p>
-              ),
+            body: <p>Production switches to this deployment at once, with no rebuild, and is unpinned.</p>,
             confirmLabel: 'Promote',
           }}
         >
@@ -56,6 +53,21 @@ export function DeploymentActions({ csrf, deployment: d, projectId, isCurrent }:
             <input name="reason" maxLength={1000} />
           </label>
         </ActionForm>
+      ) : null}
+      {canBuildForProduction ? (
+        <ActionForm
+          action={redeployAction}
+          csrf={csrf}
+          name="build-for-production"
+          hidden={{ deploymentId: d.deploymentId, target: 'production', settings: 'current' }}
+          variant="secondary"
+          submitLabel="Build for production"
+          confirm={{
+            title: `Build ${id} for production?`,
+            body: <p>Builds this preview&apos;s commit again with the production environment as a new deployment, which goes live when ready.</p>,
+            confirmLabel: 'Build for production',
+          }}
+        />
       ) : null}
       <ActionForm
         action={redeployAction}

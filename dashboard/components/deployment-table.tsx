@@ -1,5 +1,5 @@
 import Link from 'next/link';
-import type { DeploymentListItem } from '../../projections/queries.ts';
+import type { DeploymentListItem } from '../../projections/index.ts';
 import { duration, shortId, shortSha } from '../lib/format.ts';
 import { When } from './bits.tsx';
 import { Chip, StatusBadge } from './status-badge.tsx';

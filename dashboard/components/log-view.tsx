@@ -1,7 +1,7 @@
 'use client';
 
 import { useEffect, useRef, useState } from 'react';
-import type { LogLine } from '../../services/build/log-store.ts';
+import type { LogLine } from '../../services/build/index.ts';
 
 const time = (iso: string) => iso.slice(11, 19);
 

@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import type { DeploymentStatus } from '../../projections/views/deployment.ts';
+import type { DeploymentStatus } from '../../projections/index.ts';
 
 const labels: Record<DeploymentStatus, string> = {
   queued: 'Queued',

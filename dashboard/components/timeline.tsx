@@ -1,6 +1,6 @@
 import Link from 'next/link';
-import type { StoredEvent } from '../../events/envelope.ts';
-import type { CausalEntry } from '../../projections/views/timeline.ts';
+import type { StoredEvent } from '../../events/index.ts';
+import type { CausalEntry } from '../../projections/index.ts';
 import { Json } from './bits.tsx';
 
 const service = (source: string) => source.replace(/^shiplog\./, '');

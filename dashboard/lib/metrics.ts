@@ -1,7 +1,5 @@
-import { deliveryKeys } from '../../projections/delivery.ts';
-import { activeNamespace } from '../../projections/registry.ts';
-import type { Page, ViewStore } from '../../projections/store/ports.ts';
-import { computeDeliveryMetrics, type DeliveryFacts, type DeliveryMetrics } from '../../projections/views/dora.ts';
+import { deliveryKeys, activeNamespace, computeDeliveryMetrics, type DeliveryFacts, type DeliveryMetrics } from '../../projections/index.ts';
+import type { Page, ViewStore } from '../../projections/index.ts';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;

@@ -35,6 +35,12 @@ export interface DynamoEventStoreOptions {
   now?: () => string;
   /** How often an append retries when DynamoDB cancels it for a concurrent transaction. */
   conflictRetries?: number;
+  /**
+   * Called after each append that stored events (not for a duplicate retry), in this process:
+   * the local outbox uses it to publish at once instead of at its next poll. A throwing listener
+   * does not fail the append.
+   */
+  onCommitted?: (streamId: string, events: StoredEvent[]) => void;
 }
 
 const defaultTypes: EventTypeRegistry = {
@@ -168,6 +174,11 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
       try {
         await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
         const stored = items.flatMap((a) => (a.Put ? [fromItem(a.Put.Item as Item)] : []));
+        try {
+          opts.onCommitted?.(streamId, stored);
+        } catch {
+          // a listener's failure is not the append's: the events are committed
+        }
         return { nextVersion: expectedVersion + events.length, events: stored, duplicate: false };
       } catch (err) {
         if (!(err instanceof TransactionCanceledException)) throw err;

@@ -44,11 +44,11 @@ const BUILD_ENTRIES: Record<string, { starts: boolean; completes: boolean; idemp
   'infra/aws/functions/build.reconcile': { starts: false, completes: true, idempotent: false, timeoutSeconds: 300 },
 };
 const DEPLOY_MODULE = 'infra/aws/functions/deploy.';
-/** Publishing waits up to 5 minutes for a function update (aws-host.ts) after copying the assets. */
+/** Publishing waits up to 5 minutes for a function update (services/deploy/adapters/site-host/aws.ts) after copying the assets. */
 const DEPLOY_TIMEOUT_SECONDS = 900;
 
 const DOMAINS_MODULE = 'infra/aws/functions/domains.';
-/** What each AWS domains entry calls of ACM (services/domains/adapters/acm.ts). */
+/** What each AWS domains entry calls of ACM (services/domains/adapters/certificate-authority/aws.ts). */
 const DOMAIN_ENTRIES: Record<string, 'request' | 'status' | 'release'> = {
   // RequestCertificate, then DescribeCertificate until the validation record appears (up to 30 s).
   'infra/aws/functions/domains.onDomainAdded': 'request',

@@ -9,7 +9,7 @@ import { assumeRolePolicy, policyDocument } from './permissions.ts';
  * default Node 18. Medium compute (4 vCPU, 7 GB): `next build` of a real app can run out of
  * memory on the 3 GB small one.
  *
- * The buildspec (services/build/adapters/buildspec.ts) selects Node 20 (`runtime-versions: nodejs: 20`
+ * The buildspec (services/build/adapters/scheduler/buildspec.ts) selects Node 20 (`runtime-versions: nodejs: 20`
  * in `install`); without it builds would run on Node 18, which current Next.js refuses.
  *
  * @example
@@ -89,7 +89,7 @@ export const codeBuildServiceAccess = (
 /**
  * The CodeBuild project every shiplog build runs in, its log group and its service role. The
  * project has no source and no artifacts of its own: `StartBuild` passes the source, the
- * buildspec, the environment and the log stream of each build (services/build/adapters/aws-codebuild.ts).
+ * buildspec, the environment and the log stream of each build (services/build/adapters/scheduler/aws.ts).
  *
  * @example
  * const runner = declareBuildRunner(cloud, { names, scope, artifacts: bucket, timeoutMinutes: 20 });

@@ -1,6 +1,6 @@
 import type { CreateTableCommandInput, KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import type * as AwsModule from '@pulumi/aws';
-import { eventStoreTableDefinition } from '../../events/store/table.ts';
+import { eventStoreTableDefinition } from '../../events/index.ts';
 import type { Cloud } from './cloud.ts';
 
 type TableArgs = AwsModule.dynamodb.TableArgs;

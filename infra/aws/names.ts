@@ -36,7 +36,7 @@ export interface StackNames {
  */
 export const PRODUCTION_STAGE = 'production';
 
-/** Site functions are `<prefix>-site-<project>` (services/deploy/adapters/aws-site.ts), cut at 55 characters. */
+/** Site functions are `<prefix>-site-<project>` (services/deploy/adapters/site-host/aws-site.ts), cut at 55 characters. */
 const MAX_PREFIX = 40;
 /** `bucketPrefix` takes at most 37 characters; Pulumi appends a unique suffix. */
 const bucketPrefix = (prefix: string, what: string) =>
@@ -104,6 +104,8 @@ export const FunctionEnv = {
   siteDomain: 'SHIPLOG_SITE_DOMAIN',
   siteCacheTable: 'SHIPLOG_SITE_CACHE_TABLE',
   siteRevalidationQueueUrl: 'SHIPLOG_SITE_REVALIDATION_QUEUE_URL',
+  /** The API tokens' table: the API function only (`infra/aws/functions/api.ts`). */
+  tokensTable: 'SHIPLOG_TOKENS_TABLE',
 } as const;
 
 /**

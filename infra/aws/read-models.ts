@@ -1,5 +1,5 @@
 import type { Input } from '@pulumi/pulumi';
-import { viewsTableDefinition } from '../../projections/store/table.ts';
+import { viewsTableDefinition } from '../../projections/index.ts';
 import type { NamedArn } from './adapter-access.ts';
 import type { Cloud, PermissionSpec } from './cloud.ts';
 import { tableArgsFrom } from './event-store.ts';

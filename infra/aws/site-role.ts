@@ -5,7 +5,7 @@ import { assumeRolePolicy, policyDocument } from './permissions.ts';
 
 /**
  * Optional resources of OpenNext's ISR setup (`awsOpenNextConfig` in
- * services/build/adapters/buildspec.ts): the tag cache table (`dynamodb-lite`) and the
+ * services/build/adapters/scheduler/buildspec.ts): the tag cache table (`dynamodb-lite`) and the
  * revalidation queue (`sqs-lite`). Declared elsewhere; without them a site's `revalidateTag` and
  * background revalidation do nothing.
  *

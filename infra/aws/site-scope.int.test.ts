@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { siteFunctionName } from '../../services/deploy/adapters/aws-site.ts';
+import { siteFunctionName } from '../../services/deploy/adapters/site-host/aws-site.ts';
 import { subscriptions } from '../topology.ts';
 import { stackNames } from './index.ts';
 import { ACCOUNT, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';

@@ -1,4 +1,4 @@
-import { idempotencyTableDefinition } from '../../services/shell/idempotency.ts';
+import { idempotencyTableDefinition } from '../../services/shell/index.ts';
 import type { Cloud } from './cloud.ts';
 import { tableArgsFrom } from './event-store.ts';
 import type { StackNames } from './names.ts';

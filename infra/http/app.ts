@@ -1,20 +1,22 @@
 import type { HttpBindings } from '@hono/node-server';
 import { Hono } from 'hono';
-import type { Actor } from '../../events/envelope.ts';
-import type { DomainCommands } from '../../services/domains/commands.ts';
-import { ingestCommands, localUser, type Ingest } from '../../services/ingest/commands.ts';
-import { gitPushes } from '../../services/ingest/git-push.ts';
-import type { GitRepos, Ids, IngestDeps, ProjectFinder } from '../../services/ingest/ports.ts';
-import { GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks } from '../../services/ingest/webhook.ts';
-import type { SubscriptionCommands } from '../../services/subscriptions/commands.ts';
+import type { Actor } from '../../events/index.ts';
+import type { AccessCommands } from '../../services/access/index.ts';
+import type { DomainCommands } from '../../services/domains/index.ts';
+import { ingestCommands, localUser, type Ingest, gitPushes, GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks } from '../../services/ingest/index.ts';
+import type { GitRepos, Ids, IngestDeps, ProjectFinder } from '../../services/ingest/index.ts';
+import type { SubscriptionCommands } from '../../services/subscriptions/index.ts';
+import { actorOfPrincipal, hostCheck, principalOf, requireToken, type ApiGuard } from './auth.ts';
 import { answerError } from './errors.ts';
 import { json } from './json.ts';
+import { rejectMalformedPaths } from './paths.ts';
 import { deploymentRoutes, type DeploymentRouteDeps } from './routes/deployments.ts';
 import { domainRoutes } from './routes/domains.ts';
 import { eventRoutes, type EventRouteDeps } from './routes/events.ts';
 import { gitRoutes, type GitRemoteOptions } from './routes/git.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { subscriptionRoutes } from './routes/subscriptions.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 /**
@@ -24,8 +26,8 @@ import { webhookRoutes } from './routes/webhooks.ts';
 export type ApiEnv = { Bindings: Partial<HttpBindings> };
 
 /**
- * Who sent a request, from its headers. A hosted API takes it from its authenticator; the
- * local one from `x-shiplog-actor` (`infra/local/api/actor.ts`).
+ * Who sent a request, from its headers, for requests no token names (`/api/*` always has one:
+ * its actor is the token's, see `auth.ts`).
  *
  * @example
  * const actorOf: ActorOf = (req) => ({ kind: 'user', id: req.header('x-user') ?? 'local' });
@@ -62,7 +64,7 @@ export interface ApiLimits {
  * is served only when its service is given.
  *
  * @example
- * platformApi({ ingest: ingestApi(await localIngestDeps(opts)), actorOf: localActor });
+ * platformApi({ ingest: ingestApi(await localIngestDeps(opts)), guard: { verify: tokenVerifier(access), hosts } });
  */
 export interface PlatformApiDeps {
   ingest?: IngestApiDeps | undefined;
@@ -70,9 +72,18 @@ export interface PlatformApiDeps {
   subscriptions?: Pick<SubscriptionCommands, 'create' | 'remove' | 'list'> | undefined;
   deployments?: DeploymentRouteDeps | undefined;
   events?: EventRouteDeps | undefined;
-  /** Who sent a request; default: the local user. */
+  /** The API token commands, for `/api/tokens`. */
+  access?: Pick<AccessCommands, 'create' | 'list' | 'revoke'> | undefined;
+  /**
+   * How requests are checked (`auth.ts`): every `/api/*` route needs a bearer token it verifies,
+   * and the `Host` must be one the API serves. Required, so no runtime serves an open API.
+   */
+  guard: ApiGuard;
+  /** Who sent a request when no token names it; default: the local user. */
   actorOf?: ActorOf | undefined;
   limits?: Partial<ApiLimits> | undefined;
+  /** What `/healthz` reports: 503 with the unusable parts (`{ ok: false, unavailable: ['database'] }`); default always ok. */
+  health?: (() => Promise<{ ok: boolean; unavailable: string[] }>) | undefined;
 }
 
 /**
@@ -94,17 +105,29 @@ export const ingestApi = (deps: IngestDeps & { git?: GitRemoteOptions | undefine
  * (`infra/local`, through `@hono/node-server`) and as a Lambda behind API Gateway
  * (`infra/aws/functions/api.ts`). Routes only parse the request, call a service's command or
  * query, and answer; a service's refusal answers its status (`errors.ts`), anything else 500,
- * always as `{ error }`. `GET /healthz` answers 200.
+ * always as `{ error }`. `GET /healthz` answers 200. Every `/api/*` route needs a bearer token
+ * (`guard`, `auth.ts`); webhooks keep their signatures and the git remote its push tokens.
  *
  * @example
- * const app = platformApi({ ingest, domains, subscriptions, deployments, events, actorOf: localActor });
+ * const app = platformApi({ ingest, domains, subscriptions, deployments, events, access, guard });
  * routeTable(app); // [{ method: 'GET', path: '/healthz' }, …]
  */
 export const platformApi = (deps: PlatformApiDeps): Hono<ApiEnv> => {
   const limits: ApiLimits = { jsonBytes: 1 << 20, webhookBytes: GITHUB_MAX_PAYLOAD_BYTES, domainBytes: 16 << 10, subscriptionBytes: 64 << 10, ...deps.limits };
-  const actorOf = deps.actorOf ?? (() => localUser);
+  const fallback = deps.actorOf ?? (() => localUser);
+  // The actor of a request is its token's (`token:<name>`, or the dashboard's signed-in user).
+  const actorOf: ActorOf = (req) => {
+    const principal = principalOf(req);
+    return principal ? actorOfPrincipal(principal, req) : fallback(req);
+  };
   const app = new Hono<ApiEnv>({ strict: false });
-  app.get('/healthz', (c) => json(c, 200, { ok: true }));
+  app.use('*', hostCheck(deps.guard.hosts));
+  app.use('*', rejectMalformedPaths);
+  app.use('/api/*', requireToken(deps.guard.verify));
+  app.get('/healthz', async (c) => {
+    const h = deps.health ? await deps.health() : { ok: true, unavailable: [] };
+    return json(c, h.ok ? 200 : 503, h.ok ? { ok: true } : h);
+  });
   if (deps.deployments) app.route('/', deploymentRoutes(deps.deployments));
   if (deps.events) app.route('/', eventRoutes(deps.events, limits.jsonBytes));
   if (deps.ingest) {
@@ -114,6 +137,7 @@ export const platformApi = (deps: PlatformApiDeps): Hono<ApiEnv> => {
     if (git) app.route('/', gitRoutes({ pushes: gitPushes({ ingest, repos, ids }), repos, git }));
   }
   if (deps.subscriptions) app.route('/', subscriptionRoutes({ commands: deps.subscriptions, actorOf, maxBytes: limits.subscriptionBytes }));
+  if (deps.access) app.route('/', tokenRoutes({ access: deps.access, actorOf, maxBytes: limits.domainBytes }));
   if (deps.domains) app.route('/', domainRoutes({ commands: deps.domains, actorOf, maxBytes: limits.domainBytes }));
   app.notFound((c) => json(c, 404, { error: `no route for ${c.req.method} ${c.req.path}` }));
   app.onError(answerError);

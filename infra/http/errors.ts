@@ -1,10 +1,10 @@
 import type { Context } from 'hono';
 import { json } from './json.ts';
-import { InvalidReplayRequestError } from '../../projections/replay/to-bus.ts';
-import { DomainRequestError } from '../../services/domains/commands.ts';
-import { CommandRejectedError } from '../../services/ingest/errors.ts';
-import { WebhookRejectedError } from '../../services/ingest/webhook.ts';
-import { SubscriptionRequestError } from '../../services/subscriptions/commands.ts';
+import { AccessRequestError } from '../../services/access/index.ts';
+import { InvalidReplayRequestError } from '../../projections/index.ts';
+import { DomainRequestError } from '../../services/domains/index.ts';
+import { CommandRejectedError, WebhookRejectedError } from '../../services/ingest/index.ts';
+import { SubscriptionRequestError } from '../../services/subscriptions/index.ts';
 
 /**
  * An error with the HTTP status it should answer with, for what only HTTP refuses (a body too
@@ -33,6 +33,7 @@ const refusals: (abstract new (...args: never[]) => Error & { status: number })[
   DomainRequestError,
   SubscriptionRequestError,
   InvalidReplayRequestError,
+  AccessRequestError,
 ];
 
 /**

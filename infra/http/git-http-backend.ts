@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Transform, type Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from '../../services/ingest/adapters/local/pkt-line.ts';
+import { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from '../../services/ingest/index.ts';
 
 /**
  * How to serve one smart-HTTP git request through `git http-backend`.

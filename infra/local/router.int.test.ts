@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
+import { localSiteHost, siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
 import { startSiteRouter, type SiteRouter } from './router.ts';
 
 // Hand-written OpenNext-shaped artifacts: routing, env isolation, crashes and streaming
@@ -11,15 +11,18 @@ import { startSiteRouter, type SiteRouter } from './router.ts';
 const d1 = '01JD2Z8J6X3Q4R5S6T7V8W9XY1';
 const d2 = '01JD2Z8J6X3Q4R5S6T7V8W9XY2';
 
-// `/slow` says it started, then holds its response until the test creates the `gate` file.
-const bufferedFn = (label: string, gate: string) => `
+// `/slow` says it started, then holds its response until the test creates the `slow-gate` file
+// in its version's folder (all a sandboxed function can see). `instance` names its process.
+const bufferedFn = (label: string) => `
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+const instance = Math.random().toString(36).slice(2);
 export const handler = async (event) => {
   if (event.rawPath === '/crash') process.exit(3);
   if (event.rawPath === '/throw') throw new Error('boom');
   if (event.rawPath === '/slow') {
     console.log('slow: started');
-    while (!existsSync(${JSON.stringify(gate)})) await new Promise((r) => setTimeout(r, 10));
+    while (!existsSync(join(process.cwd(), '..', '..', 'slow-gate'))) await new Promise((r) => setTimeout(r, 10));
   }
   const body = event.body ? Buffer.from(event.body, 'base64').toString('utf8') : null;
   return {
@@ -28,7 +31,7 @@ export const handler = async (event) => {
     cookies: ['a=1; Path=/', 'b=2; Path=/'],
     body: JSON.stringify({ label: ${JSON.stringify(label)}, path: event.rawPath, query: event.rawQueryString, cookies: event.cookies ?? [],
       method: event.requestContext.http.method, body, greeting: process.env.GREETING ?? null,
-      leaked: Object.keys(process.env).filter((k) => k.startsWith('SHIPLOG_') || k.startsWith('AWS_')), pid: process.pid }),
+      leaked: Object.keys(process.env).filter((k) => k.startsWith('SHIPLOG_') || k.startsWith('AWS_')), instance }),
   };
 };`;
 
@@ -73,7 +76,7 @@ describe('site router (hand-made artifacts)', () => {
   let host: ReturnType<typeof localSiteHost>;
   const web = () => `web.localhost:${router.port}`;
   const functionLogs: string[] = [];
-  const gate = () => join(root, 'slow-gate');
+  const gate = () => join(siteLayout(join(root, 'data')).versionDir('web', d1), 'slow-gate');
 
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'shiplog-router-'));
@@ -83,8 +86,8 @@ describe('site router (hand-made artifacts)', () => {
       onFunctionLog: (key, line) => functionLogs.push(`${key}: ${line}`),
     });
     host = localSiteHost({ dataDir: join(root, 'data'), port: router.port });
-    await host.publish({ projectId: 'web', deploymentId: d1, artifactDir: await makeArtifact(root, 'one', bufferedFn('one', gate())) });
-    await host.publish({ projectId: 'web', deploymentId: d2, artifactDir: await makeArtifact(root, 'two', bufferedFn('two', gate())) });
+    await host.publish({ projectId: 'web', deploymentId: d1, artifactDir: await makeArtifact(root, 'one', bufferedFn('one')) });
+    await host.publish({ projectId: 'web', deploymentId: d2, artifactDir: await makeArtifact(root, 'two', bufferedFn('two')) });
     await host.publish({ projectId: 'streamer', deploymentId: d1, artifactDir: await makeArtifact(root, 'stream', streamingFn) });
     await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d1 });
     await host.shiftAlias({ projectId: 'streamer', alias: 'production', deploymentId: d1 });
@@ -144,7 +147,7 @@ describe('site router (hand-made artifacts)', () => {
   });
 
   it('turns a crash into a 502 and restarts the function on the next request', async () => {
-    const before = JSON.parse((await send(router.port, web(), '/')).body).pid as number;
+    const before = JSON.parse((await send(router.port, web(), '/')).body).instance as string;
     const crashed = await send(router.port, web(), '/crash');
     expect(crashed.status).toBe(502);
     expect(crashed.body).toContain('exited (code 3)');
@@ -152,7 +155,7 @@ describe('site router (hand-made artifacts)', () => {
     expect(thrown.status).toBe(502);
     const after = await send(router.port, web(), '/');
     expect(after.status).toBe(200);
-    expect(JSON.parse(after.body).pid).not.toBe(before);
+    expect(JSON.parse(after.body).instance).not.toBe(before);
   });
 
   it('passes a streamed response through', async () => {

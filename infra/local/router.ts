@@ -4,10 +4,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { localSiteHost, siteLayout } from '../../services/deploy/adapters/local-host.ts';
+import { localSiteHost, siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
 import { maxEventBodyBytes, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from './sites/apigw.ts';
 import { FunctionInvocationError, functionPool } from './sites/function-pool.ts';
 import { parseSiteHost } from './sites/host.ts';
+import { malformedSiteRequest } from './sites/request-checks.ts';
+import { ProjectId } from '../../events/index.ts';
 import { behaviorMatcher, serveAsset, type Behavior } from './sites/static-files.ts';
 
 /**
@@ -125,10 +127,10 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     return version;
   };
 
-  const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { key: string; dir: string; projectId: string; deploymentId: string }, extra: Record<string, string>) => {
+  const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { key: string; dir: string; root: string; projectId: string; deploymentId: string }, extra: Record<string, string>) => {
     const body = await readBody(req);
     const event = toApiGatewayV2Event(req, body, { requestId: randomUUID(), now: new Date() });
-    const inv = await pool.invoke({ key: fn.key, dir: fn.dir, env: () => opts.envFor(fn.projectId, fn.deploymentId) }, event);
+    const inv = await pool.invoke({ key: fn.key, dir: fn.dir, root: fn.root, env: () => opts.envFor(fn.projectId, fn.deploymentId) }, event);
     if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
     res.writeHead(inv.head.statusCode, { ...toNodeHeaders(inv.head), ...extra });
     await pipeline(inv.body, res).catch(() => res.destroy());
@@ -141,6 +143,10 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
       return sendPage(res, 404, 'No site here', `shiplog serves no site at "${req.headers.host ?? ''}". Sites live at http://<project>.${domain}:${server.port()}.`);
     }
     const { projectId } = address;
+    // A custom domain's record may name a project no site can have; it is a bad request, not a router error.
+    if (!ProjectId.safeParse(projectId).success) return sendPage(res, 400, 'Bad request', `"${projectId}" is not a valid project name.`);
+    const malformed = malformedSiteRequest(req.url ?? '/');
+    if (malformed) return sendPage(res, 400, 'Bad request', `${malformed}.`);
     const deploymentId =
       address.kind === 'alias' ? await host.aliasTarget(projectId, address.alias) : await findDeployment(projectId, address.deploymentId);
     if (!deploymentId) {
@@ -163,7 +169,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
       return sendPage(res, 502, 'Bad deployment', `Origin "${originName}" of this deployment is not a function shiplog can run.`, extra);
     }
     try {
-      await invoke(req, res, { key: `${projectId}/${deploymentId}/${originName}`, dir: fnDir, projectId, deploymentId }, extra);
+      await invoke(req, res, { key: `${projectId}/${deploymentId}/${originName}`, dir: fnDir, root: version.dir, projectId, deploymentId }, extra);
     } catch (e) {
       if (e instanceof TooLarge) return sendPage(res, 413, 'Payload too large', `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
       if (!(e instanceof FunctionInvocationError)) throw e;

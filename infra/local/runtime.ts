@@ -3,22 +3,26 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type LocalBus } from '../../events/bus/local/index.ts';
+import { eventTypes } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
-import { eventTypes } from '../../events/upcasters.ts';
-import { localLogStore } from '../../services/build/adapters/local-logs.ts';
-import { localScheduler } from '../../services/build/adapters/local-scheduler.ts';
-import { localBuildRunner } from '../../services/build/adapters/local-runner.ts';
-import type { BuildScheduler } from '../../services/build/scheduler.ts';
-import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
+import { localLogStore } from '../../services/build/adapters/log-store/local.ts';
+import { localScheduler } from '../../services/build/adapters/scheduler/local.ts';
+import { localBuildRunner } from '../../services/build/adapters/runner/local.ts';
+import { killOrphanedBuilds } from '../../services/build/adapters/runner/process-record.ts';
+import { localSiteHost, sweepInterrupted } from '../../services/deploy/adapters/site-host/local.ts';
 import { createIdempotencyTable } from '../../services/shell/index.ts';
 import { subscriptions } from '../topology.ts';
 import { platformApi } from '../http/app.ts';
+import { servedHosts, tokenVerifier } from '../http/auth.ts';
+import { startAccess } from './access.ts';
 import { nodeListener } from '../http/node.ts';
 import { startDashboard } from './dashboard.ts';
 import type { LocalConfig } from './config.ts';
-import { localTables } from './config.ts';
-import { dynamoClient, startDynamoLocal, type DynamoLocal } from './dynamodb-local.ts';
+import { isLoopbackHost, localTables } from './config.ts';
+import { dynamoClient } from './dynamodb-local.ts';
+import { superviseDynamoLocal, type SupervisedDynamoLocal } from './dynamodb-supervisor.ts';
 import { localServices } from './services.ts';
+import { buildReconciler } from './reconcile.ts';
 import { streamOutbox, type StreamOutbox } from './outbox.ts';
 import { startSiteRouter, type SiteRouter } from './router.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
@@ -32,7 +36,7 @@ import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
  * await rt.stop();
  */
 export interface LocalRuntime {
-  db: DynamoLocal;
+  db: SupervisedDynamoLocal;
   client: DynamoDBClient;
   store: EventStore;
   bus: LocalBus;
@@ -49,10 +53,21 @@ export interface LocalRuntimeOptions {
   log?: (line: string) => void;
 }
 
-const listen = (server: Server, port: number): Promise<void> =>
+/**
+ * What `/healthz` reports: `ok` once everything a user needs is usable, else which parts are not.
+ *
+ * @example
+ * { ok: false, unavailable: ['database'] }
+ */
+export interface LocalHealth {
+  ok: boolean;
+  unavailable: ('database' | 'dashboard')[];
+}
+
+const listen = (server: Server, port: number, host: string): Promise<void> =>
   new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () => {
+    server.listen(port, host, () => {
       server.off('error', reject);
       resolve();
     });
@@ -66,7 +81,9 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
   };
   try {
     // 1. the database and the tables
-    const db = await startDynamoLocal({ dataDir: join(cfg.dataDir, 'dynamodb') });
+    // Supervised (started again on the same port when it dies) and, where the host allows, in a
+    // network namespace of its own so it answers on 127.0.0.1 only.
+    const db = await superviseDynamoLocal({ dataDir: join(cfg.dataDir, 'dynamodb'), loopbackOnly: true, log });
     stops.push(() => db.stop());
     const client = dynamoClient(db.endpoint);
     stops.push(async () => client.destroy());
@@ -75,12 +92,24 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     await createIdempotencyTable(client, localTables.idempotency);
 
     // 2. the ports
-    const store = dynamoEventStore({ client, tableName: localTables.events, types: eventTypes });
+    // Each commit wakes the outbox (wired below), so a hop takes milliseconds, not a poll interval.
+    let committed = () => {};
+    const store = dynamoEventStore({ client, tableName: localTables.events, types: eventTypes, onCommitted: () => committed() });
     const ids = monotonicFactory();
     const now = () => new Date().toISOString();
     const logs = localLogStore(cfg.dataDir);
-    const host = localSiteHost({ dataDir: cfg.dataDir, port: cfg.sitesPort });
-    const apiUrl = `http://localhost:${cfg.port}`;
+    const workRoot = join(cfg.dataDir, 'builds', 'work');
+    const host = localSiteHost({ dataDir: cfg.dataDir, port: cfg.sitesPort, removeArtifactsUnder: workRoot });
+    // What a killed run left: its builds' process groups (each build command has its own) and half-done publishes.
+    const orphans = await killOrphanedBuilds(workRoot);
+    const swept = await sweepInterrupted(cfg.dataDir);
+    if (orphans + swept > 0) log(`shiplog: killed ${orphans} orphaned build process(es), removed ${swept} interrupted publish(es)`);
+    const bindHost = cfg.host ?? '127.0.0.1';
+    // A wildcard bind still answers on localhost; a specific address only on itself.
+    const urlHost = isLoopbackHost(bindHost) || bindHost === '0.0.0.0' || bindHost === '::' ? 'localhost' : bindHost.includes(':') ? `[${bindHost}]` : bindHost;
+    const apiUrl = `http://${urlHost}:${cfg.port}`;
+    // API tokens: the admin's (in <dataDir>/admin-token, for the CLI) and this run's dashboard token
+    const { access, dashboardToken } = await startAccess({ client, tableName: localTables.tokens, dataDir: cfg.dataDir, ids, now, log });
 
     // 3. the services, one handler per subscription
     const services = await localServices({
@@ -89,9 +118,9 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       idempotency: { client, tableName: localTables.idempotency },
       log,
     });
-    const scheduler: BuildScheduler = localScheduler({
+    const scheduler = localScheduler({
       dataDir: cfg.dataDir,
-      runner: localBuildRunner({ workRoot: join(cfg.dataDir, 'builds', 'work') }),
+      runner: localBuildRunner({ workRoot }),
       logs,
       envFor: services.envFor,
       events: services.build.schedulerEvents,
@@ -115,33 +144,55 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     stops.push(() => bus.stop());
     const outbox: StreamOutbox = streamOutbox({
       endpoint: db.endpoint, client, tableName: localTables.events, checkpointTable: localTables.outbox, bus,
-      onError: (err) => log(`outbox: ${(err as Error).message}`),
+      // While the database is being restarted every poll fails: that is said once, by the supervisor.
+      onError: (err) => {
+        if (db.state() === 'up') log(`outbox: ${(err as Error).message}`);
+      },
     });
     await outbox.start();
+    committed = () => outbox.wake();
     stops.push(() => outbox.stop());
 
     // 5. the API and the site router
     const dashboard =
       process.env.SHIPLOG_DASHBOARD === 'off'
         ? undefined
-        : startDashboard({ dataDir: cfg.dataDir, apiUrl, dynamoEndpoint: db.endpoint, tables: localTables, sitesPort: cfg.sitesPort, log });
+        : startDashboard({ dataDir: cfg.dataDir, apiUrl, dynamoEndpoint: db.endpoint, tables: localTables, sitesPort: cfg.sitesPort, apiToken: dashboardToken, log });
     if (dashboard) stops.push(() => dashboard.close());
     // The platform API (Hono) on Node's http server; the dashboard, a Node handler of its own, beside it.
     const app = platformApi({
       ...services.api,
       deployments: { store, logs, host, urls: (i) => host.urls(i) },
       events: { store, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name) },
+      access,
+      guard: { verify: tokenVerifier(access), hosts: servedHosts(cfg.port) },
+      health: () => health(),
     });
     const api = createServer(nodeListener(app, dashboard && ((req, res) => dashboard.handle(req, res))));
-    await listen(api, cfg.port);
+    let dashboardUsable = !dashboard;
+    dashboard?.ready.then(() => (dashboardUsable = true), () => {});
+    const health = async (): Promise<LocalHealth> => {
+      const unavailable: LocalHealth['unavailable'] = [];
+      if (!(await db.usable())) unavailable.push('database');
+      if (!dashboardUsable) unavailable.push('dashboard');
+      return { ok: unavailable.length === 0, unavailable };
+    };
+    await listen(api, cfg.port, bindHost);
+    if (!isLoopbackHost(bindHost)) {
+      log(`shiplog: warning: SHIPLOG_HOST=${bindHost} serves the API and the sites beyond this machine over plain HTTP; put a TLS-terminating proxy in front`);
+    }
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
-    const sites: SiteRouter = await startSiteRouter({ port: cfg.sitesPort, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost });
+    const sites: SiteRouter = await startSiteRouter({ port: cfg.sitesPort, hostname: bindHost, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost });
     stops.push(() => sites.close());
 
     // 6. pick up builds a previous run left unfinished, and tell other commands where we are
-    const resumed = await scheduler.resume();
-    if (resumed > 0) log(`shiplog: resumed ${resumed} unfinished build(s)`);
-    const sitesUrl = `http://localhost:${cfg.sitesPort}`;
+    // (every build not running is resumed or failed as interrupted, now and every minute)
+    const reconciler = buildReconciler({ store, build: services.build, scheduler, logs, workRoot, maxResumes: Number(process.env.SHIPLOG_BUILD_RESUMES ?? 1), log });
+    const reconciled = await reconciler.pass();
+    if (reconciled.resumed + reconciled.interrupted > 0) log(`shiplog: reconciled builds: ${reconciled.resumed} resumed, ${reconciled.interrupted} failed as interrupted`);
+    const reconcileTimer = reconciler.every(Number(process.env.SHIPLOG_RECONCILE_MS ?? 60_000));
+    stops.push(async () => clearInterval(reconcileTimer));
+    const sitesUrl = `http://${urlHost}:${cfg.sitesPort}`;
     writeRuntimeFile(cfg.dataDir, {
       pid: process.pid,
       startedAt: now(),

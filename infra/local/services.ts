@@ -1,23 +1,18 @@
 import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { EventBridgeEvent } from '../../events/envelope.ts';
-import type { EventData } from '../../events/catalog.ts';
+import type { EventBridgeEvent, EventData } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { streams } from '../../events/streams.ts';
-import { makeProjectionHandler } from '../../projections/runner.ts';
-import { createViewsTable } from '../../projections/store/table.ts';
-import { dynamoViewStore } from '../../projections/store/dynamo-view-store.ts';
-import type { LogStore } from '../../services/build/log-store.ts';
-import { buildService, describeArtifactDir } from '../../services/build/service.ts';
-import type { ScheduledBuild } from '../../services/build/scheduler.ts';
-import type { SiteHost } from '../../services/deploy/ports.ts';
-import { deployService, keyedLock } from '../../services/deploy/service.ts';
+import { streams } from '../../events/index.ts';
+import { makeProjectionHandler, createViewsTable, dynamoViewStore } from '../../projections/index.ts';
+import type { LogStore, ScheduledBuild } from '../../services/build/index.ts';
+import { buildService, describeArtifactDir } from '../../services/build/index.ts';
+import type { SiteHost } from '../../services/deploy/index.ts';
+import { deployService, keyedLock } from '../../services/deploy/index.ts';
 import { customHostResolver, domainCommands, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
-import { localIngestDeps } from '../../services/ingest/index.ts';
+import { localIngestDeps } from './ingest.ts';
 import type { IdempotencyOptions } from '../../services/shell/index.ts';
-import { fetchWebhookSender, subscriptionsService } from '../../services/subscriptions/index.ts';
+import { fetchWebhookSender, parseAllowList, subscriptionsService } from '../../services/subscriptions/index.ts';
 import { ingestApi, type PlatformApiDeps } from '../http/app.ts';
-import { localActor } from './api/actor.ts';
 import type { LocalConfig } from './config.ts';
 import { localTables } from './config.ts';
 
@@ -76,7 +71,9 @@ export const localServices = async (deps: LocalServicesDeps) => {
     idempotency: deps.idempotency,
   });
 
-  const subscriptions = subscriptionsService({ store, secrets: ingest.secrets, sender: fetchWebhookSender(), ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
+  // Webhooks never reach internal addresses unless SHIPLOG_WEBHOOK_ALLOW names them (hosts, IPs, CIDRs).
+  const webhookAllow = parseAllowList(process.env.SHIPLOG_WEBHOOK_ALLOW);
+  const subscriptions = subscriptionsService({ store, secrets: ingest.secrets, sender: fetchWebhookSender({ allow: webhookAllow }), allow: webhookAllow, ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
 
   const domains = domainsService({ store, ca: localCertificateAuthority({ dir: join(deps.cfg.dataDir, 'ca') }), routingRecord: ({ host }) => ({ purpose: 'routing', name: host, type: 'A', value: '127.0.0.1' }), ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
 
@@ -98,8 +95,7 @@ export const localServices = async (deps: LocalServicesDeps) => {
     ingest: ingestApi(ingest),
     subscriptions,
     domains: domainCommands({ store, ids: deps.ids, now: deps.now }),
-    actorOf: localActor,
-  } satisfies PlatformApiDeps;
+  } satisfies Omit<PlatformApiDeps, 'guard'>;
 
   return {
     build,

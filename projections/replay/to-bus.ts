@@ -1,5 +1,5 @@
 import { catalog, isKnownEventType, toEventBridgeEvent, type EventBridgeEvent, type StoredEvent } from '../../events/index.ts';
-import type { BusEntry, EventBus } from '../../events/bus/port.ts';
+import type { BusEntry, EventBus } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
 
 /** Compiles an EventBridge pattern into a predicate (`compilePattern` of `events/bus/pattern`). */

@@ -3,7 +3,7 @@ import {
   ScanCommand, TransactionCanceledException, TransactWriteItemsCommand,
   type AttributeValue, type BatchGetItemCommandOutput, type BatchWriteItemCommandOutput, type DynamoDBClient, type QueryCommandInput, type TransactWriteItem, type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
-import { backoff } from '../../events/backoff.ts';
+import { backoff } from '../../events/index.ts';
 import { canonicalJson } from '../canonical.ts';
 import { keyString, type DocKey, type ListEntry } from '../types.ts';
 import type { KeyedState, Page, QueryOptions, RegistryEntry, StoredDoc, ViewStore } from './ports.ts';

@@ -1,6 +1,5 @@
-import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
-import type { Actor } from '../../events/envelope.ts';
-import type { Decider } from '../shell/decider.ts';
+import type { EventData, ShiplogEvent, Actor } from '../../events/index.ts';
+import type { Decider } from '../shell/index.ts';
 
 /**
  * An event of a `build#` stream.
@@ -32,7 +31,8 @@ export type BuildCommand =
     }
   | { type: 'FailBuild'; reason: EventData<'BuildFailed'>['reason']; exitCode: number | null; message: string; logTail: string[]; now: string }
   | { type: 'CancelBuild'; reason: EventData<'BuildCanceled'>['reason']; supersededBy?: string; canceledBy?: Actor }
-  | { type: 'TimeOutBuild'; limitSeconds: number; detectedBy: 'runner' | 'reconciliation' };
+  | { type: 'TimeOutBuild'; limitSeconds: number; detectedBy: 'runner' | 'reconciliation' }
+  | { type: 'InterruptBuild'; phase: string; logTail: string[]; now: string };
 
 export type BuildStatus = 'none' | 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled' | 'timed-out';
 
@@ -164,6 +164,41 @@ const timeOut = (cmd: Cmd<'TimeOutBuild'>, s: BuildState, ref: Ref): BuildStream
   return [{ type: 'BuildTimedOut', data: { ...ref, limitSeconds: cmd.limitSeconds, startedAt: s.startedAt, detectedBy: cmd.detectedBy } }];
 };
 
+const interrupt = (cmd: Cmd<'InterruptBuild'>, s: BuildState, ref: Ref): BuildStreamEvent[] => {
+  if (s.status !== 'queued' && s.status !== 'running') return [];
+  return fail({ type: 'FailBuild', reason: 'infrastructure', exitCode: null, message: `interrupted: shiplog restarted during ${cmd.phase}`, logTail: cmd.logTail, now: cmd.now }, s, ref);
+};
+
+/**
+ * What reconciliation knows of one build besides its stream: whether a runner is working on it
+ * now, and how often a restart already interrupted it.
+ *
+ * @example
+ * const seen: BuildSighting = { active: false, interruptions: 1, maxResumes: 1 };
+ */
+export interface BuildSighting {
+  /** A runner of this process has it queued or running. */
+  active: boolean;
+  /** Restarts that interrupted this build so far (each resume counts one). */
+  interruptions: number;
+  /** How many interruptions a build is resumed after; beyond that it fails. */
+  maxResumes: number;
+}
+
+/**
+ * Reconciliation's rule, pure: a build that has ended or that a runner holds needs nothing; an
+ * unfinished build nobody runs is resumed (queued again) until it was interrupted `maxResumes`
+ * times, then it fails (`InterruptBuild`). So no deployment stays "building".
+ *
+ * @example
+ * reconcile(state, { active: false, interruptions: 0, maxResumes: 1 }); // 'resume'
+ * reconcile(state, { active: false, interruptions: 1, maxResumes: 1 }); // 'interrupt'
+ */
+export const reconcile = (s: BuildState, seen: BuildSighting): 'none' | 'resume' | 'interrupt' => {
+  if (!s.queued || isFinished(s) || s.status === 'none' || seen.active) return 'none';
+  return seen.interruptions < seen.maxResumes ? 'resume' : 'interrupt';
+};
+
 /**
  * The build's rules: a build is queued once, starts once, and ends once. A completion that
  * arrives after the build ended (a late runner, a duplicate trigger) decides nothing.
@@ -187,6 +222,8 @@ export const decide = (cmd: BuildCommand, s: BuildState): BuildStreamEvent[] => 
       return cancel(cmd, ref);
     case 'TimeOutBuild':
       return timeOut(cmd, s, ref);
+    case 'InterruptBuild':
+      return interrupt(cmd, s, ref);
   }
 };
 

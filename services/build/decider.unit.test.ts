@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData } from '../../events/catalog.ts';
 import { deciderSpec } from '../../test/support/decider-spec.ts';
-import { buildDecider, decide, evolve, initialState, type BuildCommand } from './decider.ts';
+import { buildDecider, decide, evolve, initialState, reconcile, type BuildCommand } from './decider.ts';
 
 const given = deciderSpec(buildDecider);
 const request: EventData<'DeploymentRequested'> = {
@@ -50,5 +50,31 @@ describe('build decider', () => {
   it('times out only a running build', () => {
     given(queued).when({ type: 'TimeOutBuild', limitSeconds: 60, detectedBy: 'reconciliation' }).thenNothing();
     given(started).when({ type: 'TimeOutBuild', limitSeconds: 60, detectedBy: 'reconciliation' }).thenTypes(['BuildTimedOut']);
+  });
+
+  it('fails an interrupted build with the phase it was in, and only an unfinished one', () => {
+    const interrupt: BuildCommand = { type: 'InterruptBuild', phase: 'next build', logTail: ['Creating an optimized production build ...'], now: complete.now };
+    given(started).when(interrupt).then((e) =>
+      expect(e).toMatchObject([{ type: 'BuildFailed', data: { reason: 'infrastructure', exitCode: null, message: 'interrupted: shiplog restarted during next build', logTail: ['Creating an optimized production build ...'] } }]));
+    given(queued).when({ ...interrupt, phase: 'the queue' }).thenTypes(['BuildFailed']);
+    given([...started, ...decide(complete, started.reduce(evolve, initialState()))]).when(interrupt).thenNothing();
+  });
+});
+
+describe('reconcile', () => {
+  const state = (events: ReturnType<typeof decide>) => events.reduce(evolve, initialState());
+  const succeeded = [...started, ...decide(complete, state(started))];
+
+  it('leaves a build alone while a runner holds it, or once it has ended', () => {
+    expect(reconcile(state(started), { active: true, interruptions: 0, maxResumes: 1 })).toBe('none');
+    expect(reconcile(state(succeeded), { active: false, interruptions: 0, maxResumes: 1 })).toBe('none');
+    expect(reconcile(initialState(), { active: false, interruptions: 0, maxResumes: 1 })).toBe('none');
+  });
+
+  it('resumes an orphaned build until it was interrupted maxResumes times, then interrupts it', () => {
+    expect(reconcile(state(queued), { active: false, interruptions: 0, maxResumes: 1 })).toBe('resume');
+    expect(reconcile(state(started), { active: false, interruptions: 0, maxResumes: 1 })).toBe('resume');
+    expect(reconcile(state(started), { active: false, interruptions: 1, maxResumes: 1 })).toBe('interrupt');
+    expect(reconcile(state(started), { active: false, interruptions: 0, maxResumes: 0 })).toBe('interrupt');
   });
 });

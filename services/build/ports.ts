@@ -1,7 +1,7 @@
 /**
  * What the build service needs from the world: something that turns a commit into an OpenNext
  * artifact. CodeBuild on AWS, a child process in a scratch directory locally
- * (`adapters/local-runner.ts`).
+ * (`adapters/runner/local.ts`).
  */
 
 /**

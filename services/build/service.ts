@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { EventType, type EventData } from '../../events/catalog.ts';
-import type { EmitContext } from '../../events/new-events.ts';
+import { EventType, type EventData, streams } from '../../events/index.ts';
+import type { EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { streams } from '../../events/streams.ts';
-import { defineHandler, execute, type IdempotencyOptions } from '../shell/index.ts';
-import { decide, evolve, initialState, type BuildCommand, type BuildState } from './decider.ts';
+import { defineHandler, execute, fold, type IdempotencyOptions } from '../shell/index.ts';
+import { decide, evolve, initialState, reconcile, type BuildCommand, type BuildSighting, type BuildState } from './decider.ts';
 import type { BuildOutcome } from './ports.ts';
 import type { ScheduledBuild, SchedulerEvents } from './scheduler.ts';
 
@@ -22,6 +21,21 @@ export interface BuildServiceDeps {
 }
 
 const decider = { decide, evolve, initialState };
+
+/**
+ * What reconciliation saw of one build outside the store, and how to queue it again.
+ *
+ * @example
+ * await build.reconcileBuild(id, { active: false, interruptions: 0, maxResumes: 1, phase: 'install', logTail: [], resubmit });
+ */
+export interface ReconcileSighting extends BuildSighting {
+  /** Where the build was when it was interrupted ("next build"), for the failure's message. */
+  phase: string;
+  logTail: string[];
+  /** The build as the runtime's queue journaled it, if it did. */
+  journaled?: ScheduledBuild;
+  resubmit(b: ScheduledBuild, interruptions: number): Promise<void>;
+}
 const actor = { kind: 'service', id: 'build' } as const;
 
 const toScheduled = (
@@ -133,9 +147,28 @@ export const buildService = (deps: BuildServiceDeps) => {
     },
   };
 
+  /**
+   * Reconciles one deployment's build against what the runtime saw (is a runner on it, how
+   * often was it interrupted): resumes it through `resubmit` or records it as interrupted.
+   */
+  const reconcileBuild = async (deploymentId: string, seen: ReconcileSighting): Promise<'none' | 'resume' | 'interrupt'> => {
+    const history = await deps.store.readStream(streams.build(deploymentId));
+    const state = fold(decider, history);
+    const action = reconcile(state, seen);
+    const q = state.queued;
+    const queuedId = history.find((e) => e.type === EventType.BuildQueued)?.metadata.eventId ?? deploymentId;
+    if (action === 'resume' && q) {
+      await seen.resubmit(seen.journaled ?? toScheduled(q, deps.repoFor(q.projectId, q.repository), deps.timeoutMs, queuedId), seen.interruptions + 1);
+    } else if (action === 'interrupt') {
+      await execute(deps.store, streams.build(deploymentId), decider, (): BuildCommand => ({ type: 'InterruptBuild', phase: seen.phase, logTail: seen.logTail, now: deps.now() }), ctx({ eventId: queuedId, correlationId: deploymentId }));
+    }
+    return action;
+  };
+
   return {
     onDeploymentRequested,
     schedulerEvents,
+    reconcileBuild,
     attach: (scheduler: { submit(b: ScheduledBuild): Promise<void> }) => {
       submit = (b) => scheduler.submit(b);
     },

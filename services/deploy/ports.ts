@@ -2,7 +2,7 @@
  * What the deploy service needs from the world to put a build live: a place that keeps every
  * deployment as an immutable version and moves named aliases between them. Lambda versions +
  * aliases, S3 and CloudFront on AWS; version directories and pointer files behind the local
- * router (`adapters/local-host.ts`).
+ * router (`adapters/site-host/local.ts`).
  */
 
 /**

@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
-import { EventType, type EventData } from '../../events/catalog.ts';
-import type { EventMetadata } from '../../events/envelope.ts';
-import type { EmitContext } from '../../events/new-events.ts';
+import { EventType, type EventData, streams } from '../../events/index.ts';
+import type { EventMetadata, EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { streams } from '../../events/streams.ts';
 import { defineHandler, execute, fold, type IdempotencyOptions } from '../shell/index.ts';
 import { releaseDecider, type DeployCommand, type ReleaseState } from './decider.ts';
 import type { SiteHost } from './ports.ts';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import type { Actor } from '../../events/envelope.ts';
-import { Alias, Host } from '../../events/primitives.ts';
+import type { Actor } from '../../events/index.ts';
+import { Alias, Host, streamPrefixOf, streams } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { streamPrefixOf, streams } from '../../events/streams.ts';
 import { execute, load } from '../shell/index.ts';
 import { domainDecider, isAttached, type DomainCommand, type DomainState } from './decider.ts';
 import { toDomainView, type DomainView } from './view.ts';

@@ -1,6 +1,5 @@
-import type { ShiplogEvent } from '../../events/catalog.ts';
-import type { DnsRecord } from '../../events/domains.ts';
-import type { Decider } from '../shell/decider.ts';
+import type { ShiplogEvent, DnsRecord } from '../../events/index.ts';
+import type { Decider } from '../shell/index.ts';
 
 /**
  * An event of a `domain#<host>` stream.

@@ -1,7 +1,7 @@
 /**
  * The domains service: custom domains with automatic TLS (ACM on AWS, a local CA on one machine).
  */
-export { localCertificateAuthority, type LocalCaOptions } from './adapters/local.ts';
+export { localCertificateAuthority, type LocalCaOptions } from './adapters/certificate-authority/local.ts';
 export { AddDomainInput, DomainRequestError, domainCommands, type DomainCommands, type DomainCommandDeps } from './commands.ts';
 export { decide, evolve, initialState, isAttached, type DomainCommand, type DomainState } from './decider.ts';
 export * from './ports.ts';

@@ -1,4 +1,4 @@
-import type { DnsRecord } from '../../events/domains.ts';
+import type { DnsRecord } from '../../events/index.ts';
 
 /**
  * What a certificate authority says about one certificate.
@@ -26,7 +26,7 @@ export interface RequestedCertificate {
 
 /**
  * Issues TLS certificates for custom domains with DNS validation. The `local-ca` adapter
- * (`adapters/local.ts`) issues at once from a CA on this machine. The `acm` adapter is for the
+ * (`adapters/certificate-authority/local.ts`) issues at once from a CA on this machine. The `acm` adapter is for the
  * AWS side to write: `request` is ACM `RequestCertificate` (ValidationMethod DNS,
  * IdempotencyToken) then `DescribeCertificate` until `DomainValidationOptions[].ResourceRecord`
  * appears; `status` maps `DescribeCertificate` (`PENDING_VALIDATION`, `ISSUED`, `FAILED` with

@@ -1,6 +1,6 @@
 import type { EventStore } from '../../events/store/index.ts';
-import { streams } from '../../events/streams.ts';
-import { fold } from '../shell/decider.ts';
+import { streams } from '../../events/index.ts';
+import { fold } from '../shell/index.ts';
 import { domainDecider } from './decider.ts';
 
 /**

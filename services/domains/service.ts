@@ -1,8 +1,6 @@
-import { EventType } from '../../events/catalog.ts';
-import type { EventMetadata } from '../../events/envelope.ts';
-import type { EmitContext } from '../../events/new-events.ts';
+import { EventType, streams } from '../../events/index.ts';
+import type { EventMetadata, EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { streams } from '../../events/streams.ts';
 import { defineHandler, execute, load, type IdempotencyOptions } from '../shell/index.ts';
 import { domainDecider, type DomainCommand, type DomainState } from './decider.ts';
 import { CertificateRefusedError, type CertificateAuthority, type RoutingRecord } from './ports.ts';

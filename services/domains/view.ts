@@ -1,4 +1,4 @@
-import type { DnsRecord } from '../../events/domains.ts';
+import type { DnsRecord } from '../../events/index.ts';
 import type { DomainState } from './decider.ts';
 
 /**

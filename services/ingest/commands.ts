@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type ProjectSettings, type Repository, type StoredEvent, type Target,
 } from '../../events/index.ts';
-import { execute, load } from '../shell/execute.ts';
+import { execute, load } from '../shell/index.ts';
 import { decisionOf, ingestDecider, projectEvents, type Decision, type IngestCommand, type PushInput, type SettingsPatch } from './decider.ts';
 import { reject } from './errors.ts';
 import {
@@ -268,19 +268,16 @@ export const ingestCommands = (deps: IngestDeps) => {
       return { eventId: decision.project[0]!.metadata.eventId, alias, ...(to ? { toDeploymentId: to.deploymentId } : {}) };
     },
 
-    /** A production deployment is promoted in place; a preview is rebuilt for production. */
+    /** A production deployment becomes live again, with no rebuild; a preview is refused (`redeploy --prod` builds it). */
     requestPromote: async (deploymentId: string, actor: Actor = localUser, reason?: string) => {
       const source = await loadRequest(store, deploymentId);
       const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestPromote', projectId: source.projectId, source, now, ids, actor, ...(reason ? { reason } : {}) }));
-      const rebuilt = decision.deployments[0];
-      return rebuilt
-        ? { kind: 'rebuild' as const, projectId: source.projectId, deploymentId: rebuilt.data.deploymentId, sourceDeploymentId: deploymentId }
-        : { kind: 'promote' as const, projectId: source.projectId, deploymentId, eventId: decision.project[0]!.metadata.eventId };
+      return { kind: 'promote' as const, projectId: source.projectId, deploymentId, eventId: decision.project[0]!.metadata.eventId };
     },
 
-    requestRedeploy: async (deploymentId: string, actor: Actor = localUser, settings: 'current' | 'source' = 'current') => {
+    requestRedeploy: async (deploymentId: string, actor: Actor = localUser, settings: 'current' | 'source' = 'current', target?: 'production') => {
       const source = await loadRequest(store, deploymentId);
-      const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestRedeploy', projectId: source.projectId, source, settings, now, ids, actor }));
+      const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestRedeploy', projectId: source.projectId, source, settings, now, ids, actor, ...(target ? { target } : {}) }));
       const { data } = decision.deployments[0]!;
       return { projectId: data.projectId, deploymentId: data.deploymentId, sourceDeploymentId: deploymentId, target: data.target, alias: data.alias };
     },

@@ -1,5 +1,5 @@
 import type { Actor, EventData, IngestEvent, NewEvent, ProjectSettings, Repository, Target } from '../../events/index.ts';
-import type { Decider } from '../shell/decider.ts';
+import type { Decider } from '../shell/index.ts';
 import { reject } from './errors.ts';
 import { aliasFor, ignoreReason, isZeroSha, ProjectName } from './rules.ts';
 import { activeEnv, envKey, evolve, initialState, type ProjectState, type PushRecord } from './state.ts';
@@ -52,7 +52,7 @@ export type IngestCommand = { projectId: string; now: string; ids: Iterable<stri
   | { type: 'ReceivePush'; push: PushInput; repository: Repository }
   | { type: 'RequestRollback'; alias: string; to?: Requested; reason: string }
   | { type: 'RequestPromote'; source: Requested; reason?: string }
-  | { type: 'RequestRedeploy'; source: Requested; settings: 'current' | 'source' }
+  | { type: 'RequestRedeploy'; source: Requested; settings: 'current' | 'source'; target?: 'production' }
 );
 
 /**
@@ -173,25 +173,28 @@ const requestRollback = (cmd: Cmd<'RequestRollback'>, s: ProjectState, t: Tools)
 
 const requestPromote = (cmd: Cmd<'RequestPromote'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
   const { projectId } = cmd;
-  const p = existing(s, projectId);
+  existing(s, projectId);
   const src = ownedBy(cmd.source, projectId);
-  if (src.target === 'production') {
-    const data = { projectId, deploymentId: src.deploymentId, alias: 'production', requestedBy: cmd.actor, ...(cmd.reason ? { reason: cmd.reason } : {}) };
-    return [{ type: 'PromoteRequested', data, metadata: t.meta({ deploymentId: src.deploymentId }) }];
+  // Promote only moves the production alias; it never rebuilds. A preview was built with the
+  // preview env, so serving it as production would be wrong: rebuilding it is a redeploy.
+  if (src.target !== 'production') {
+    reject('not-promotable', `deployment ${src.deploymentId} was built for ${src.target}; promote never rebuilds: use \`shiplog redeploy ${src.deploymentId} --prod\` to build it for production`);
   }
-  // A preview becomes production by a new build with the production settings and env.
-  const { branch, commit, repository } = src;
-  const env = activeEnv(s, 'production');
-  return [t.request({ target: 'production', alias: 'production', trigger: 'promote', branch, commit, repository, buildSettings: p.settings.build, env, sourceDeploymentId: src.deploymentId }, t.nextId())];
+  const data = { projectId, deploymentId: src.deploymentId, alias: 'production', requestedBy: cmd.actor, ...(cmd.reason ? { reason: cmd.reason } : {}) };
+  return [{ type: 'PromoteRequested', data, metadata: t.meta({ deploymentId: src.deploymentId }) }];
 };
 
 const requestRedeploy = (cmd: Cmd<'RequestRedeploy'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
   const p = existing(s, cmd.projectId);
   const src = ownedBy(cmd.source, cmd.projectId);
   const asBefore = cmd.settings === 'source';
-  const { target, alias, branch, commit, repository } = src;
+  const { branch, commit, repository } = src;
+  // `--prod` builds the source's commit for production (what promoting a preview used to do).
+  const forProduction = cmd.target === 'production' && src.target !== 'production';
+  const target = forProduction ? 'production' : src.target;
+  const alias = forProduction ? 'production' : src.alias;
   const buildSettings = asBefore ? src.buildSettings : p.settings.build;
-  const env = asBefore ? src.env : activeEnv(s, target);
+  const env = asBefore && !forProduction ? src.env : activeEnv(s, target);
   return [t.request({ target, alias, trigger: 'redeploy', branch, commit, repository, buildSettings, env, sourceDeploymentId: src.deploymentId }, t.nextId())];
 };
 

@@ -185,10 +185,13 @@ describe('ingest decider: rollback, promote, redeploy', () => {
     expect(d.project[0]!.metadata).toMatchObject({ deploymentId: 'd-src', correlationId: 'd-src' });
   });
 
-  it('promotes a preview by rebuilding it with the production settings and env', () =>
-    given(created(), envSet('DB', 'production', 2)).when({ ...base, type: 'RequestPromote', source: source() }).then({
+  it('refuses to promote a preview (promote never rebuilds), naming the redeploy that builds it for production', () =>
+    given(created(), envSet('DB', 'production', 2)).when({ ...base, type: 'RequestPromote', source: source() }).thenThrows('not-promotable'));
+
+  it('redeploys a preview for production with the production settings and env (redeploy --prod)', () =>
+    given(created(), envSet('DB', 'production', 2), envSet('P', 'preview', 3)).when({ ...base, type: 'RequestRedeploy', source: source(), settings: 'current', target: 'production' }).then({
       deployments: [{ type: 'DeploymentRequested', data: {
-        projectId: 'web', deploymentId: ids[0], target: 'production', alias: 'production', trigger: 'promote', branch: 'x', commit: commit(shaA), repository,
+        projectId: 'web', deploymentId: ids[0], target: 'production', alias: 'production', trigger: 'redeploy', branch: 'x', commit: commit(shaA), repository,
         buildSettings: build, env: [{ name: 'DB', target: 'production', version: 2 }], requestedBy: user, requestedAt: now, sourceDeploymentId: 'd-src',
       } }],
     }));

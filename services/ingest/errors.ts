@@ -4,7 +4,7 @@
  * @example
  * const code: RejectionCode = 'project-exists'; // 409
  */
-export type RejectionCode = 'invalid' | 'project-exists' | 'project-not-found' | 'env-var-not-found' | 'deployment-not-found';
+export type RejectionCode = 'invalid' | 'project-exists' | 'project-not-found' | 'env-var-not-found' | 'deployment-not-found' | 'not-promotable';
 
 const statusOf: Record<RejectionCode, number> = {
   invalid: 400,
@@ -12,6 +12,7 @@ const statusOf: Record<RejectionCode, number> = {
   'project-not-found': 404,
   'env-var-not-found': 404,
   'deployment-not-found': 404,
+  'not-promotable': 409,
 };
 
 /**

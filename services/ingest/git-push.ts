@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { RefUpdate } from './adapters/local/pkt-line.ts';
+import type { RefUpdate } from './pkt-line.ts';
 import type { Ingest, PushOutcome } from './commands.ts';
 import type { GitRepos, Ids } from './ports.ts';
 import { branchOf, isZeroSha } from './rules.ts';

@@ -12,8 +12,8 @@ export { aliasFor, branchOf, ignoreReason, isZeroSha, ProjectName, repositoryFro
 export { GithubPushPayload, payloadRepositoryKeys, pushFromGithub } from './github.ts';
 export { GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks, WebhookRejectedError, type GithubDelivery, type GithubDeliveryOutcome } from './webhook.ts';
 export { gitPushes } from './git-push.ts';
-export { localIngestDeps, LOCAL_SECRETS_TABLE } from './adapters/local/deps.ts';
-export { createSecretsTable, dynamoSecretStore, secretsTableDefinition } from './adapters/local/secret-store.ts';
-export { loadOrCreateSecretKey, SECRET_KEY_FILE } from './adapters/local/secret-key.ts';
-export { localGitRepos } from './adapters/local/git-repos.ts';
-export { storeProjectFinder } from './adapters/local/project-finder.ts';
+export { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from './pkt-line.ts';
+export { createSecretsTable, dynamoSecretStore, secretsTableDefinition } from './adapters/secret-store/local.ts';
+export { loadOrCreateSecretKey, SECRET_KEY_FILE } from './adapters/secret-store/secret-key.ts';
+export { localGitRepos } from './adapters/git-repos/local.ts';
+export { storeProjectFinder } from './adapters/project-finder/store.ts';

@@ -100,7 +100,7 @@ export const PromoteInput = z.strictObject({ reason: z.string().max(1000).option
  * @example
  * RedeployInput.parse({ settings: 'source' });
  */
-export const RedeployInput = z.strictObject({ settings: z.enum(['current', 'source']).default('current') });
+export const RedeployInput = z.strictObject({ settings: z.enum(['current', 'source']).default('current'), target: z.literal('production').optional() });
 
 /**
  * Parses command input, turning zod's issues into a readable `invalid` refusal (HTTP 400).

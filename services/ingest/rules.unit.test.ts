@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseReceivePackCommands, parseReportStatus, sidebandMessages } from './adapters/local/pkt-line.ts';
+import { parseReceivePackCommands, parseReportStatus, sidebandMessages } from './pkt-line.ts';
 import { aliasFor, repositoryFrom, repositoryKey } from './rules.ts';
 
 const own = { source: 'git', fullName: 'web', cloneUrl: '/data/git/web.git' } as const;

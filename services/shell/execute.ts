@@ -1,6 +1,5 @@
-import type { ShiplogEvent } from '../../events/catalog.ts';
-import type { NewEvent, StoredEvent } from '../../events/envelope.ts';
-import { toNewEvents, type EmitContext } from '../../events/new-events.ts';
+import type { ShiplogEvent, NewEvent, StoredEvent } from '../../events/index.ts';
+import { toNewEvents, type EmitContext } from '../../events/index.ts';
 import { VersionConflictError, type EventStore } from '../../events/store/index.ts';
 import { fold, type Decider } from './decider.ts';
 

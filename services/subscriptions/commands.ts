@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import type { Actor } from '../../events/envelope.ts';
+import type { Actor } from '../../events/index.ts';
 import { InvalidEventPatternError, parsePattern, validatePattern } from '../../events/bus/pattern/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { streams } from '../../events/streams.ts';
-import { EventPatternJson } from '../../events/subscriptions.ts';
+import { streams, EventPatternJson } from '../../events/index.ts';
 import { execute } from '../shell/index.ts';
 import * as subscription from './subscription-decider.ts';
 import { SIGNING_SECRET_NAME, signingSecretScope, type SigningSecrets } from './ports.ts';
+import { allowNothing, checkTargetUrl, type AllowList } from './target-policy.ts';
 import { listSubscriptions, type SubscriptionView } from './view.ts';
 
 /** A request the subscriptions API refuses, with the HTTP status it answers with. */
@@ -40,6 +40,8 @@ export interface SubscriptionCommandDeps {
   newSecret?: () => string;
   /** How event references name the secret store (default `local`). */
   secretRefScheme?: 'local' | 'ssm' | 'secretsmanager';
+  /** Internal targets allowed anyway (`SHIPLOG_WEBHOOK_ALLOW`); default none. */
+  allow?: AllowList;
   /** Called after a subscription of a project was created or removed (to drop a cache). */
   onChange?: (projectId: string) => void;
 }
@@ -80,6 +82,8 @@ export const subscriptionCommands = (deps: SubscriptionCommandDeps) => {
       if (!parsed.success) throw new SubscriptionRequestError(400, z.prettifyError(parsed.error));
       const input = parsed.data;
       const eventPattern = patternText(input.eventPattern);
+      const target = checkTargetUrl(new URL(input.targetUrl), deps.allow ?? allowNothing);
+      if (!target.ok) throw new SubscriptionRequestError(400, `targetUrl: ${target.reason}`);
       await requireProject(projectId);
       // 1. the secret first: an event never points at a secret that does not exist
       const subscriptionId = deps.ids();

@@ -1,7 +1,6 @@
-import type { EventType } from '../../events/catalog.ts';
+import type { EventType } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { streams } from '../../events/streams.ts';
-import { toEventBridgeEvent } from '../../events/envelope.ts';
+import { streams, toEventBridgeEvent } from '../../events/index.ts';
 import { execute, load, type HandlerEvent } from '../shell/index.ts';
 import * as delivery from './delivery-decider.ts';
 import { SIGNING_SECRET_NAME, signingSecretScope, type SigningSecrets, type WebhookSender } from './ports.ts';
@@ -69,7 +68,7 @@ export const deliverTo = async (deps: DeliverDeps, sub: ActiveSubscription, e: H
       'x-shiplog-delivery': deliveryId, 'x-shiplog-signature-256': signBody(body, secret.value),
     },
   });
-  const ok = res.statusCode !== null && res.statusCode >= 200 && res.statusCode < 300;
+  const ok = res.statusCode !== null && res.statusCode >= 200 && res.statusCode < 300 && res.error === undefined;
   // 3. record the attempt
   await execute(deps.store, streamId, decider, (): delivery.DeliveryCommand => ({
     type: 'RecordAttempt', projectId, subscriptionId, eventId: e.id, eventType: e.type, deliveryId, maxAttempts: deps.maxAttempts,

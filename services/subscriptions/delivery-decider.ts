@@ -1,5 +1,5 @@
-import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
-import type { Decider } from '../shell/decider.ts';
+import type { EventData, ShiplogEvent } from '../../events/index.ts';
+import type { Decider } from '../shell/index.ts';
 
 /**
  * An event of a delivery stream.

@@ -1,4 +1,4 @@
-import type { EventData } from '../../events/catalog.ts';
+import type { EventData } from '../../events/index.ts';
 import { compilePattern, type EventMatcher } from '../../events/bus/pattern/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
 

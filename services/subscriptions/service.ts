@@ -1,11 +1,11 @@
-import { EventType, Source } from '../../events/catalog.ts';
+import { EventType, Source, policies } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { policies } from '../../events/bus/policies.ts';
 import { defineHandler, type IdempotencyOptions } from '../shell/index.ts';
 import { subscriptionCommands } from './commands.ts';
 import { deliverTo, webhookPayload, WebhookDeliveryError } from './deliver.ts';
 import type { SigningSecrets, WebhookSender } from './ports.ts';
 import { subscriptionRegistry } from './registry.ts';
+import type { AllowList } from './target-policy.ts';
 
 export interface SubscriptionsServiceDeps {
   store: EventStore;
@@ -16,6 +16,8 @@ export interface SubscriptionsServiceDeps {
   idempotency?: IdempotencyOptions;
   newSecret?: () => string;
   secretRefScheme?: 'local' | 'ssm' | 'secretsmanager';
+  /** Internal targets allowed anyway (`SHIPLOG_WEBHOOK_ALLOW`), at creation; give the sender the same list. */
+  allow?: AllowList;
   /** How long a project's subscriptions are cached (default 5 s): a removal stops deliveries within it. */
   cacheTtlMs?: number;
   /** Per request (default 10 s). */

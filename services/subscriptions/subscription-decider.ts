@@ -1,6 +1,5 @@
-import type { EventData, ShiplogEvent } from '../../events/catalog.ts';
-import type { Actor } from '../../events/envelope.ts';
-import type { Decider } from '../shell/decider.ts';
+import type { EventData, ShiplogEvent, Actor } from '../../events/index.ts';
+import type { Decider } from '../shell/index.ts';
 
 /**
  * An event of a `subscription#<id>` stream.

@@ -1,5 +1,4 @@
-import type { EventData } from '../../events/catalog.ts';
-import type { StoredEvent } from '../../events/envelope.ts';
+import type { EventData, StoredEvent } from '../../events/index.ts';
 
 /**
  * A subscription as the API lists it: its settings and delivery counts, never its secret.

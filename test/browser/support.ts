@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { vi } from 'vitest';
+import { readAdminToken } from '../../infra/local/access.ts';
 import { startDashboard } from '../../infra/local/dashboard.ts';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { readRuntimeFile } from '../../infra/local/runtime-file.ts';
@@ -53,8 +54,15 @@ export const dashboardOf = async (sl: LocalShiplog, password: string): Promise<{
   }
   const rt = readRuntimeFile(sl.dataDir);
   if (!rt?.apiUrl) throw new Error('shiplog dev wrote no runtime file');
+  // A dashboard token of its own, made with the admin token shiplog dev left in its data dir.
+  const made = await fetch(`${rt.apiUrl}/api/tokens`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${readAdminToken(sl.dataDir)}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `browser-dashboard-${process.pid}`, kind: 'dashboard' }),
+  });
+  if (made.status !== 201) throw new Error(`could not create a dashboard token (${made.status}): ${await made.text()}`);
   const dashboard = startDashboard({
-    dataDir: sl.dataDir, apiUrl: rt.apiUrl, dynamoEndpoint: rt.dynamoEndpoint, sitesPort: sl.sitesPort,
+    dataDir: sl.dataDir, apiUrl: rt.apiUrl, apiToken: ((await made.json()) as { token: string }).token, dynamoEndpoint: rt.dynamoEndpoint, sitesPort: sl.sitesPort,
     tables: { events: rt.tables.events!, views: rt.tables.views! }, env: { SHIPLOG_ADMIN_PASSWORD: password },
   });
   const port = await freePort();

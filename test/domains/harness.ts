@@ -10,7 +10,9 @@ import { platformApi } from '../../infra/http/app.ts';
 import { nodeListener } from '../../infra/http/node.ts';
 import { subscriptions } from '../../infra/topology.ts';
 import { domainCommands, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
-import { ingestCommands, localIngestDeps } from '../../services/ingest/index.ts';
+import { localIngestDeps } from '../../infra/local/ingest.ts';
+import { ingestCommands } from '../../services/ingest/index.ts';
+import { testApiAuth } from '../support/api-auth.ts';
 import { newId } from '../support/events.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
@@ -40,7 +42,8 @@ export const startDomains = async (fileUrl: string) => {
     DomainsOnValidationPending: service.onValidationPending,
     DomainsOnDomainRemoved: service.onDomainRemoved,
   };
-  const server: Server = createServer(nodeListener(platformApi({ domains: domainCommands({ store, ids, now }) })));
+  const auth = await testApiAuth(client, fileUrl);
+  const server: Server = createServer(nodeListener(platformApi({ domains: domainCommands({ store, ids, now }), guard: auth.guard })));
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -49,7 +52,7 @@ export const startDomains = async (fileUrl: string) => {
     subscriptions.filter((s) => (s.pattern['detail-type'] as string[] | undefined)?.includes(type) && handlers[s.name]).map((s) => handlers[s.name]!);
 
   return {
-    store, ca, ingest, url, dataDir, service,
+    store, ca, ingest, url, dataDir, service, auth,
     /** Delivers every new event to its topology subscribers, again and again until none is new. */
     deliver: async (only?: (e: StoredEvent) => boolean): Promise<StoredEvent[]> => {
       const seen: StoredEvent[] = [];
@@ -64,7 +67,7 @@ export const startDomains = async (fileUrl: string) => {
       }
     },
     call: async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(url + path, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+      const res = await fetch(url + path, { method, headers: { ...auth.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
       return { status: res.status, body: (await res.json()) as Record<string, unknown> & { error?: string } };
     },
     stop: async () => {

@@ -3,7 +3,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSiteRouter, type SiteRouter } from '../../infra/local/router.ts';
-import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
+import { localSiteHost } from '../../services/deploy/adapters/site-host/local.ts';
 import { customHostResolver } from '../../services/domains/index.ts';
 import { startDomains, type DomainsHarness } from './harness.ts';
 

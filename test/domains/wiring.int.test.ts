@@ -7,7 +7,7 @@ import { platformApi, routeTable } from '../../infra/http/app.ts';
 import { localServices } from '../../infra/local/services.ts';
 import { subscriptions } from '../../infra/topology.ts';
 import type { LogStore } from '../../services/build/log-store.ts';
-import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
+import { localSiteHost } from '../../services/deploy/adapters/site-host/local.ts';
 import { newId } from '../support/events.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
@@ -28,7 +28,7 @@ describe('local composition root', () => {
     const domainSubs = subscriptions.filter((s) => s.handler.startsWith('infra/aws/functions/domains.'));
     expect(domainSubs.map((s) => s.name)).toEqual(['DomainsOnDomainAdded', 'DomainsOnValidationPending', 'DomainsOnDomainRemoved']);
     for (const s of domainSubs) expect(typeof services.handlers[s.name], s.name).toBe('function');
-    const routes = routeTable(platformApi(services.api)).filter((r) => r.path === '/api/projects/:project/domains' || r.path === '/api/projects/:project/domains/:host');
+    const routes = routeTable(platformApi({ ...services.api, guard: { verify: async () => undefined } })).filter((r) => r.path === '/api/projects/:project/domains' || r.path === '/api/projects/:project/domains/:host');
     expect(routes.map((r) => r.method).sort()).toEqual(['DELETE', 'GET', 'POST']);
     expect(await services.resolveHost('www.example.com')).toBeUndefined();
   });

@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSiteRouter, type SiteRouter } from '../../infra/local/router.ts';
-import { localBuildRunner } from '../../services/build/adapters/local-runner.ts';
+import { localBuildRunner } from '../../services/build/adapters/runner/local.ts';
 import type { BuildJob, BuildOutcome } from '../../services/build/ports.ts';
-import { localSiteHost } from '../../services/deploy/adapters/local-host.ts';
+import { localSiteHost } from '../../services/deploy/adapters/site-host/local.ts';
 
 // Push-to-live on one machine with real builds: the fixture app is committed to a scratch git
 // repository, built by the local runner (npm ci, next build, open-next build), published by the

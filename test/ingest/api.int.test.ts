@@ -132,8 +132,8 @@ describe('rollback, promote and redeploy requests', () => {
     expect(await call(h.url, 'POST', '/api/projects/shop/rollback', {})).toMatchObject({ status: 202, body: { alias: 'production' } });
     const requests = (await h.allEvents()).filter((e) => e.type === 'RollbackRequested');
     expect(requests.map((e) => e.data)).toEqual([
-      { projectId: 'shop', alias: 'production', toDeploymentId: production, reason: 'errors on /cart', requestedBy: { kind: 'user', id: 'local' } },
-      { projectId: 'shop', alias: 'production', reason: '', requestedBy: { kind: 'user', id: 'local' } },
+      { projectId: 'shop', alias: 'production', toDeploymentId: production, reason: 'errors on /cart', requestedBy: { kind: 'user', id: 'token:admin' } },
+      { projectId: 'shop', alias: 'production', reason: '', requestedBy: { kind: 'user', id: 'token:admin' } },
     ]);
     expect((await call(h.url, 'POST', '/api/projects/shop/rollback', { to: 'nope' })).status).toBe(404);
     expect((await call(h.url, 'POST', '/api/projects/shop/rollback', { actor: { kind: 'system', id: 'x' } })).status).toBe(400);

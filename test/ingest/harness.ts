@@ -8,7 +8,9 @@ import { createEventStoreTable, dynamoEventStore, eventTypes, type EventStore, t
 import { ingestApi, platformApi } from '../../infra/http/app.ts';
 import { nodeListener } from '../../infra/http/node.ts';
 import type { GitRemoteOptions } from '../../infra/http/routes/git.ts';
-import { ingestCommands, localIngestDeps, type Ingest, type IngestDeps } from '../../services/ingest/index.ts';
+import { localIngestDeps } from '../../infra/local/ingest.ts';
+import { ingestCommands, type Ingest, type IngestDeps } from '../../services/ingest/index.ts';
+import { testApiAuth, type TestApiAuth } from '../support/api-auth.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
 /**
@@ -26,9 +28,10 @@ export interface IngestRouteDeps extends IngestDeps {
   apiMaxBytes?: number;
 }
 
-const ingestApp = ({ webhookMaxBytes, apiMaxBytes, ...deps }: IngestRouteDeps) =>
+const ingestApp = ({ webhookMaxBytes, apiMaxBytes, ...deps }: IngestRouteDeps, auth: TestApiAuth) =>
   platformApi({
     ingest: ingestApi(deps),
+    guard: auth.guard,
     limits: { ...(webhookMaxBytes ? { webhookBytes: webhookMaxBytes } : {}), ...(apiMaxBytes ? { jsonBytes: apiMaxBytes } : {}) },
   });
 
@@ -38,6 +41,8 @@ export interface IngestHarness {
   store: EventStore;
   ingest: Ingest;
   deps: IngestRouteDeps;
+  /** The API's tokens; `call` sends the admin token. */
+  auth: TestApiAuth;
   dataDir: string;
   eventsTable: string;
   secretsTable: string;
@@ -63,20 +68,24 @@ export const startIngest = async (fileUrl: string, over: Partial<IngestRouteDeps
   await createEventStoreTable(client, eventsTable);
   const store = dynamoEventStore({ client, tableName: eventsTable, types: eventTypes });
   const dataDir = mkdtempSync(join(tmpdir(), 'shiplog-ingest-'));
+  const auth = await testApiAuth(client, fileUrl);
   const server = createServer();
   const url = await listen(server);
+  tokenOf.set(url, auth.token);
   const deps: IngestRouteDeps = { ...(await localIngestDeps({ client, store, dataDir, publicUrl: url, secretsTable })), ...over };
-  server.on('request', nodeListener(ingestApp(deps)));
+  server.on('request', nodeListener(ingestApp(deps, auth)));
   const extra: Server[] = [];
   return {
-    url, client, store, deps, dataDir, eventsTable, secretsTable,
+    url, client, store, deps, auth, dataDir, eventsTable, secretsTable,
     ingest: ingestCommands(deps),
     allEvents: async () => (await store.readAll({ limit: 10_000 })).events,
     rawTable: async (tableName) => JSON.stringify((await client.send(new ScanCommand({ TableName: tableName }))).Items ?? []),
     serve: async (changes) => {
-      const s = createServer(nodeListener(ingestApp({ ...deps, ...changes })));
+      const s = createServer(nodeListener(ingestApp({ ...deps, ...changes }, auth)));
       extra.push(s);
-      return { url: await listen(s), close: () => close(s) };
+      const extraUrl = await listen(s);
+      tokenOf.set(extraUrl, auth.token);
+      return { url: extraUrl, close: () => close(s) };
     },
     stop: async () => {
       await Promise.all([server, ...extra].map((s) => (s.listening ? close(s) : undefined)));
@@ -85,20 +94,27 @@ export const startIngest = async (fileUrl: string, over: Partial<IngestRouteDeps
   };
 };
 
+// The admin token of each server a harness started: `call` authenticates as the CLI does.
+const tokenOf = new Map<string, string>();
+
 /** A parsed JSON answer, loose on purpose: tests assert on its shape. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 
 /**
- * Sends a JSON request and returns status and parsed body.
+ * Sends a JSON request, with the admin token of the harness that serves `base`, and returns
+ * status and parsed body.
  *
  * @example
  * const { status, body } = await call(h.url, 'POST', '/api/projects', { name: 'web' });
  */
 export const call = async (base: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+  const token = tokenOf.get(base);
   const res = await fetch(`${base}${path}`, {
     method,
-    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    // A write names its body JSON even when it sends none (the API takes only JSON writes).
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined && !['POST', 'PUT', 'PATCH'].includes(method) ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };

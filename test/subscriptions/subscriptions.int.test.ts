@@ -14,8 +14,9 @@ import { platformApi } from '../../infra/http/app.ts';
 import { nodeListener } from '../../infra/http/node.ts';
 import { streamOutbox, type StreamOutbox } from '../../infra/local/outbox.ts';
 import { subscriptions as topology } from '../../infra/topology.ts';
-import { createSecretsTable, dynamoSecretStore } from '../../services/ingest/adapters/local/secret-store.ts';
-import { fetchWebhookSender, subscriptionsService, verifySignature, WebhookDeliveryError } from '../../services/subscriptions/index.ts';
+import { createSecretsTable, dynamoSecretStore } from '../../services/ingest/adapters/secret-store/local.ts';
+import { fetchWebhookSender, parseAllowList, subscriptionsService, verifySignature, WebhookDeliveryError } from '../../services/subscriptions/index.ts';
+import { testApiAuth, type TestApiAuth } from '../support/api-auth.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
 const client = testDynamoClient();
@@ -25,7 +26,9 @@ const tables = { events: t('events'), secrets: t('secrets'), deliveries: t('deli
 const store = dynamoEventStore({ client, tableName: tables.events, types: eventTypes });
 const secrets = dynamoSecretStore({ client, tableName: tables.secrets, key: randomBytes(32) });
 const now = () => new Date().toISOString();
-const service = subscriptionsService({ store, secrets, sender: fetchWebhookSender(), ids: ulid, now, cacheTtlMs: 0, maxAttempts: 3, timeoutMs: 2000 });
+// The receiver listens on loopback, which subscriptions refuse unless allowed (SHIPLOG_WEBHOOK_ALLOW).
+const allow = parseAllowList('127.0.0.1');
+const service = subscriptionsService({ store, secrets, sender: fetchWebhookSender({ allow }), allow, ids: ulid, now, cacheTtlMs: 0, maxAttempts: 3, timeoutMs: 2000 });
 
 // A real receiver: records every request; `/flaky/*` answers 500 to its first request, then 200.
 interface Received { path: string; headers: IncomingHttpHeaders; body: string }
@@ -35,6 +38,7 @@ let receiver: Server;
 let api: Server;
 let receiverUrl = '';
 let apiUrl = '';
+let auth: TestApiAuth;
 const listen = async (s: Server) => {
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
@@ -42,7 +46,7 @@ const listen = async (s: Server) => {
 const at = (path: string) => received.filter((r) => r.path === path);
 
 const call = async (method: string, path: string, body?: unknown) => {
-  const res = await fetch(`${apiUrl}${path}`, { method, ...(body === undefined ? {} : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }) });
+  const res = await fetch(`${apiUrl}${path}`, { method, headers: { ...auth.headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 };
 const subscribe = async (project: string, path: string, eventPattern: unknown) => {
@@ -84,7 +88,8 @@ beforeAll(async () => {
     });
   });
   receiverUrl = await listen(receiver);
-  api = createServer(nodeListener(platformApi({ subscriptions: service })));
+  auth = await testApiAuth(client, import.meta.url);
+  api = createServer(nodeListener(platformApi({ subscriptions: service, guard: auth.guard })));
   apiUrl = await listen(api);
   await createProject('web');
 });

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -19,8 +20,12 @@ export const fakeRuntime = (rt: { dynamoEndpoint: string; tables: Record<string,
     pid: process.pid, startedAt: new Date().toISOString(), dynamoEndpoint: rt.dynamoEndpoint,
     apiUrl: rt.apiUrl ?? 'http://127.0.0.1:9', sitesUrl: 'http://localhost:3001', tables: rt.tables,
   });
+  // The admin token the CLI sends, as `shiplog dev` leaves it in its data dir.
+  const adminToken = `shp_${randomBytes(32).toString('base64url')}`;
+  writeFileSync(join(dataDir, 'admin-token'), `${adminToken}\n`, { mode: 0o600 });
   return {
     dataDir,
+    adminToken,
     /** Points the CLI (SHIPLOG_DATA_DIR) at this instance for the duration of `fn`. */
     use: async <T>(fn: () => Promise<T>): Promise<T> => {
       const before = process.env.SHIPLOG_DATA_DIR;

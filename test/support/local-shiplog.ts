@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readAdminToken } from '../../infra/local/access.ts';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 
 /**
@@ -26,6 +27,10 @@ export interface LocalShiplog {
   /** GET on the site router with a Host header (`<project>.localhost`). */
   site(host: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   output(): string;
+  /** The pid of the `shiplog dev` process (the root of its process tree). */
+  pid: number;
+  /** The admin API token the first start wrote to `<dataDir>/admin-token` (what the CLI sends). */
+  adminToken(): string;
   stop(): Promise<void>;
 }
 
@@ -36,11 +41,14 @@ export const startShiplog = async (opts: { dashboard?: boolean } = {}): Promise<
   const env: NodeJS.ProcessEnv = { ...process.env, SHIPLOG_DATA_DIR: dataDir, SHIPLOG_PORT: String(port), SHIPLOG_SITES_PORT: String(sitesPort) };
   // The dashboard builds itself on first start: only the suites that drive it pay for that.
   if (!opts.dashboard) env.SHIPLOG_DASHBOARD = 'off';
+  // User code runs sandboxed in every suite, whatever the shell that started the tests says.
+  delete env.SHIPLOG_UNSAFE_NO_SANDBOX;
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['cli/shiplog.mjs', 'dev'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  const deadline = Date.now() + 90_000;
+  // /healthz answers 200 only once the dashboard serves, and its first start builds it.
+  const deadline = Date.now() + (opts.dashboard ? 15 * 60_000 : 90_000);
   for (;;) {
     if (child.exitCode !== null) throw new Error(`shiplog dev exited with ${child.exitCode}:\n${output}`);
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
@@ -71,6 +79,12 @@ export const startShiplog = async (opts: { dashboard?: boolean } = {}): Promise<
         req.end();
       }),
     output: () => output,
+    pid: child.pid ?? -1,
+    adminToken: () => {
+      const token = readAdminToken(dataDir);
+      if (!token) throw new Error(`shiplog dev wrote no admin token in ${dataDir}`);
+      return token;
+    },
     stop: async () => {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));

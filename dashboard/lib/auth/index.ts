@@ -1,5 +1,6 @@
 import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
+import { clientAddress, trustedProxies } from './client-address.ts';
 import { localAuth } from './local.ts';
 import type { AuthPort } from './port.ts';
 import { cookieOptions, csrfToken, isValidCsrf, issueSession, readSession, SESSION_COOKIE, type Session } from './session.ts';
@@ -77,7 +78,12 @@ export const guard = async (form: FormData): Promise<Session> => {
 // Failed sign-ins per client, to slow down guessing: 10 per 5 minutes.
 const failures = new Map<string, number[]>();
 const WINDOW_MS = 5 * 60_000;
-const clientOf = async () => (await headers()).get('x-forwarded-for')?.split(',')[0]?.trim() || 'local';
+// Keyed on the socket's peer, passed by the mount in the header it names (a client's own is dropped).
+const clientOf = async () => {
+  const h = await headers();
+  const peerHeader = process.env.SHIPLOG_DASHBOARD_PEER_HEADER;
+  return clientAddress({ peer: peerHeader ? h.get(peerHeader) : null, forwardedFor: h.get('x-forwarded-for'), trustedProxies: trustedProxies() });
+};
 
 /**
  * Signs in with a username and password; sets the session cookie. Returns an error to show.

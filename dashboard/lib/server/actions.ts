@@ -102,22 +102,19 @@ export async function rollbackAction(_: ActionState, form: FormData): Promise<Ac
 }
 
 export async function promoteAction(_: ActionState, form: FormData): Promise<ActionState> {
-  let next: string | null = null;
-  const state = await run(form, async () => {
+  return run(form, async () => {
     const reason = text(form, 'reason');
-    const out = await command<{ kind: 'promote' | 'rebuild'; deploymentId: string }>('POST', `/api/deployments/${seg(text(form, 'deploymentId'))}/promote`, reason ? { reason } : {});
-    if (out.kind === 'rebuild') next = `/deployments/${out.deploymentId}`;
-    return { ok: true, message: 'Promotion requested. Production switches in a moment.' };
+    await command<{ kind: 'promote'; deploymentId: string }>('POST', `/api/deployments/${seg(text(form, 'deploymentId'))}/promote`, reason ? { reason } : {});
+    return { ok: true, message: 'Promotion requested. Production switches in a moment, with no rebuild.' };
   });
-  if (next) redirect(next);
-  return state;
 }
 
 export async function redeployAction(_: ActionState, form: FormData): Promise<ActionState> {
   let next: string | null = null;
   const state = await run(form, async () => {
     const settings = text(form, 'settings') === 'source' ? 'source' : 'current';
-    const out = await command<{ deploymentId: string }>('POST', `/api/deployments/${seg(text(form, 'deploymentId'))}/redeploy`, { settings });
+    const target = text(form, 'target') === 'production' ? { target: 'production' } : {};
+    const out = await command<{ deploymentId: string }>('POST', `/api/deployments/${seg(text(form, 'deploymentId'))}/redeploy`, { settings, ...target });
     next = `/deployments/${out.deploymentId}`;
     return { ok: true, message: 'Redeploy requested.' };
   });

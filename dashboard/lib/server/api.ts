@@ -33,12 +33,13 @@ const messageOf = (status: number, body: unknown, method: string, path: string):
  */
 export const command = async <T = unknown>(method: 'POST' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> => {
   let res: Response;
-  // The event history says who did it: the signed-in user, not the API's default local user.
+  // The event history says who did it: the signed-in user (only a dashboard token may name one).
   const user = (await currentSession())?.user;
   try {
     res = await fetch(`${context().apiUrl}${path}`, {
       method,
       headers: {
+        authorization: `Bearer ${context().apiToken}`,
         'content-type': 'application/json',
         'x-shiplog-client': 'dashboard',
         ...(user ? { 'x-shiplog-actor': `${user.provider}:${user.id}` } : {}),
@@ -67,7 +68,7 @@ export const command = async <T = unknown>(method: 'POST' | 'PATCH' | 'DELETE', 
  * const lines = await apiGet<LogLine[]>(`/api/deployments/${id}/logs`);
  */
 export const apiGet = async <T>(path: string): Promise<T> => {
-  const res = await fetch(`${context().apiUrl}${path}`, { cache: 'no-store' });
+  const res = await fetch(`${context().apiUrl}${path}`, { headers: { authorization: `Bearer ${context().apiToken}` }, cache: 'no-store' });
   if (!res.ok) throw new CommandError(res.status, messageOf(res.status, await res.json().catch(() => ({})), 'GET', path));
   return (await res.json()) as T;
 };

@@ -1,11 +1,9 @@
 import 'server-only';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
-import { eventTypes } from '../../../events/upcasters.ts';
-import { readModels, type ReadModels } from '../../../projections/queries.ts';
-import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
-import type { ViewStore } from '../../../projections/store/ports.ts';
-import { localUrls, type Urls } from '../../../projections/urls.ts';
+import { eventTypes } from '../../../events/index.ts';
+import { readModels, type ReadModels, dynamoViewStore, localUrls, type Urls } from '../../../projections/index.ts';
+import type { ViewStore } from '../../../projections/index.ts';
 
 /**
  * What the dashboard's server side reads: the read models, the view store (for the few
@@ -17,6 +15,8 @@ export interface DashboardContext {
   store: EventStore;
   urls: Urls;
   apiUrl: string;
+  /** The dashboard's API token (kind `dashboard`). */
+  apiToken: string;
 }
 
 /**
@@ -31,6 +31,8 @@ export interface DashboardContext {
 export interface DashboardConfig {
   /** The platform API: commands, build logs. */
   apiUrl: string;
+  /** The dashboard's own API token (kind `dashboard`), sent with every call to the API. */
+  apiToken: string;
   tables: { events: string; views: string };
   /** DynamoDB Local; null on AWS, where the function's role and region apply. */
   dynamo: { endpoint: string; region: string } | null;
@@ -50,6 +52,7 @@ export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): DashboardCo
   const sitesPort = Number(env.SHIPLOG_DASHBOARD_SITES_PORT);
   return {
     apiUrl: required(env, 'SHIPLOG_DASHBOARD_API_URL').replace(/\/+$/, ''),
+    apiToken: required(env, 'SHIPLOG_DASHBOARD_API_TOKEN'),
     tables: { events: required(env, 'SHIPLOG_DASHBOARD_EVENTS_TABLE'), views: required(env, 'SHIPLOG_DASHBOARD_VIEWS_TABLE') },
     dynamo: endpoint ? { endpoint, region: env.AWS_REGION ?? 'local' } : null,
     sites:
@@ -74,7 +77,7 @@ export const createContext = (config: DashboardConfig): DashboardContext => {
   const views = dynamoViewStore({ client, tableName: config.tables.views });
   const store = dynamoEventStore({ client, tableName: config.tables.events, types: eventTypes });
   const urls = 'port' in config.sites ? localUrls(config.sites.port) : templateUrls(config.sites.production, config.sites.deployment);
-  return { models: readModels({ views, urls }), views, store, urls, apiUrl: config.apiUrl };
+  return { models: readModels({ views, urls }), views, store, urls, apiUrl: config.apiUrl, apiToken: config.apiToken };
 };
 
 // One per process, shared by every route bundle (Next may load this module more than once).

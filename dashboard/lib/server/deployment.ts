@@ -1,9 +1,8 @@
 import 'server-only';
-import type { StoredEvent } from '../../../events/envelope.ts';
-import type { LogLine } from '../../../services/build/log-store.ts';
-import { replayDeployment } from '../../../projections/replay/deployment.ts';
-import type { DeploymentView } from '../../../projections/views/deployment.ts';
-import type { CausalEntry } from '../../../projections/views/timeline.ts';
+import type { StoredEvent } from '../../../events/index.ts';
+import type { LogLine } from '../../../services/build/index.ts';
+import { replayDeployment } from '../../../projections/index.ts';
+import type { DeploymentView, CausalEntry } from '../../../projections/index.ts';
 import { apiGet } from './api.ts';
 import { context } from './context.ts';
 

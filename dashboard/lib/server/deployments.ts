@@ -1,5 +1,5 @@
 import 'server-only';
-import type { DeploymentListItem, ReadModels } from '../../../projections/queries.ts';
+import type { DeploymentListItem, ReadModels } from '../../../projections/index.ts';
 
 /**
  * What the deployments list can be narrowed to. Empty fields match everything.

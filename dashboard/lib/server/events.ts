@@ -1,6 +1,5 @@
 import 'server-only';
-import type { StoredEvent } from '../../../events/envelope.ts';
-import type { EventStore } from '../../../events/store/ports.ts';
+import type { StoredEvent, EventStore } from '../../../events/index.ts';
 
 /**
  * What the events explorer narrows the store to. Empty fields match everything; `window` is

@@ -1,7 +1,5 @@
 import 'server-only';
-import type { StoredEvent } from '../../../events/envelope.ts';
-import type { EventData } from '../../../events/catalog.ts';
-import type { EventStore } from '../../../events/store/ports.ts';
+import type { StoredEvent, EventData, EventStore } from '../../../events/index.ts';
 
 /** A webhook subscription of a project, as its events tell it. */
 export interface SubscriptionRow {

@@ -155,8 +155,11 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
       running.set(name, running.get(name)! + 1);
       attempt(d)
         .catch((err: unknown) => {
-          // The journal or the DLQ failed: keep the delivery (it stays journaled) and say so.
-          process.stderr.write(`local bus: ${name} ${d.event.id}: ${(err as Error).message}\n`);
+          // The journal or the DLQ failed (the database is down or restarting): keep the delivery
+          // in memory and try it again later, so it is not left waiting for the next start.
+          process.stderr.write(`local bus: ${name} ${d.event.id}: ${(err as Error).message}; trying again\n`);
+          d.dueAt = now() + delay(Math.min(d.attempts, 5));
+          schedule(d);
         })
         .finally(() => {
           running.set(name, running.get(name)! - 1);

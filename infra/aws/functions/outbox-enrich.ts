@@ -1,4 +1,4 @@
-import { EventMetadata } from '../../../events/envelope.ts';
+import { EventMetadata } from '../../../events/index.ts';
 
 /**
  * One DynamoDB stream record as the outbox pipe hands it to its enrichment: only the parts of

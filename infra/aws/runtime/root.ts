@@ -6,29 +6,26 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { monotonicFactory } from 'ulid';
 import type { Context } from 'aws-lambda';
-import { EventType, isKnownEventType, type EventData } from '../../../events/catalog.ts';
+import { EventType, isKnownEventType, type EventData, streams, eventTypes } from '../../../events/index.ts';
 import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
-import { streams } from '../../../events/streams.ts';
-import { eventTypes } from '../../../events/upcasters.ts';
-import { makeProjectionRunner } from '../../../projections/runner.ts';
-import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
-import type { ProjectionEvent } from '../../../projections/types.ts';
-import { codeBuildScheduler, parameterStoreRef } from '../../../services/build/adapters/aws-codebuild.ts';
-import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adapters/cloudwatch-logs.ts';
-import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/codebuild-events.ts';
-import { buildDecider, isFinished } from '../../../services/build/decider.ts';
-import { buildService, describeArtifactDir } from '../../../services/build/service.ts';
-import { awsSiteHost } from '../../../services/deploy/adapters/aws-host.ts';
-import type { SiteHost } from '../../../services/deploy/ports.ts';
-import { deployService, keyedLock } from '../../../services/deploy/service.ts';
-import { acmCertificateAuthority } from '../../../services/domains/adapters/acm.ts';
-import { domainCommands } from '../../../services/domains/commands.ts';
-import type { CertificateAuthority, RoutingRecord } from '../../../services/domains/ports.ts';
-import { domainsService } from '../../../services/domains/service.ts';
+import { makeProjectionRunner, dynamoViewStore } from '../../../projections/index.ts';
+import type { ProjectionEvent } from '../../../projections/index.ts';
+import { codeBuildScheduler, parameterStoreRef } from '../../../services/build/adapters/scheduler/aws.ts';
+import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adapters/log-store/aws.ts';
+import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
+import { buildDecider, isFinished, buildService, describeArtifactDir } from '../../../services/build/index.ts';
+import { awsSiteHost } from '../../../services/deploy/adapters/site-host/aws.ts';
+import type { SiteHost } from '../../../services/deploy/index.ts';
+import { deployService, keyedLock } from '../../../services/deploy/index.ts';
+import { acmCertificateAuthority } from '../../../services/domains/adapters/certificate-authority/aws.ts';
+import { domainCommands, domainsService } from '../../../services/domains/index.ts';
+import type { CertificateAuthority, RoutingRecord } from '../../../services/domains/index.ts';
 import { defineHandler, fold, type IdempotencyOptions } from '../../../services/shell/index.ts';
-import { fetchWebhookSender } from '../../../services/subscriptions/adapters/fetch.ts';
-import type { SigningSecrets } from '../../../services/subscriptions/ports.ts';
-import { subscriptionsService } from '../../../services/subscriptions/service.ts';
+import { fetchWebhookSender } from '../../../services/subscriptions/adapters/webhook-sender/fetch.ts';
+import type { SigningSecrets } from '../../../services/subscriptions/index.ts';
+import { subscriptionsService } from '../../../services/subscriptions/index.ts';
+import { accessCommands, dynamoTokenStore } from '../../../services/access/index.ts';
+import { tokenVerifier } from '../../http/auth.ts';
 import { FunctionEnv } from '../names.ts';
 
 /**
@@ -58,6 +55,8 @@ export const AwsRuntimeEnv = {
   siteDomain: FunctionEnv.siteDomain,
   siteCacheTable: FunctionEnv.siteCacheTable,
   siteRevalidationQueueUrl: FunctionEnv.siteRevalidationQueueUrl,
+  /** The API tokens' table (hashes only): the API function. */
+  tokensTable: FunctionEnv.tokensTable,
 } as const;
 
 const required = (env: NodeJS.ProcessEnv, name: string): string => {
@@ -318,9 +317,13 @@ export const awsProjections = once(() => {
  * const app = platformApi(awsApi());
  */
 export const awsApi = once(() => {
-  const { store, ids, now } = core();
+  const { client, store, ids, now } = core();
   const { host } = awsDeploy();
+  // Every /api/* route needs a token; API Gateway already routes by host, so no Host list here.
+  const access = accessCommands({ tokens: dynamoTokenStore({ client, tableName: required(process.env, AwsRuntimeEnv.tokensTable) }), ids, now });
   return {
+    access,
+    guard: { verify: tokenVerifier(access) },
     deployments: { store, logs: awsBuild().logs, host, urls: (i: { projectId: string; deploymentId: string }) => host.urls(i) },
     domains: domainCommands({ store, ids, now }),
   };

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { DomainCommands } from '../../../services/domains/commands.ts';
+import type { DomainCommands } from '../../../services/domains/index.ts';
 import type { ActorOf, ApiEnv } from '../app.ts';
 import { readJson } from '../body.ts';
 import { json } from '../json.ts';

@@ -1,9 +1,8 @@
 import { Hono } from 'hono';
-import type { LocalBus } from '../../../events/bus/local/index.ts';
-import type { DeadLetterQueue } from '../../../events/bus/local/journal.ts';
+import type { DeadLetterQueue, LocalBus } from '../../../events/bus/local/index.ts';
 import { compilePattern } from '../../../events/bus/pattern/index.ts';
 import type { EventStore } from '../../../events/store/index.ts';
-import { replayFromRequest } from '../../../projections/replay/to-bus.ts';
+import { replayFromRequest } from '../../../projections/index.ts';
 import type { ApiEnv } from '../app.ts';
 import { readJson } from '../body.ts';
 import { HttpError } from '../errors.ts';

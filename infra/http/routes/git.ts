@@ -1,8 +1,7 @@
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { Hono, type Context } from 'hono';
-import type { gitPushes } from '../../../services/ingest/git-push.ts';
-import type { GitRepos } from '../../../services/ingest/ports.ts';
-import { ProjectName } from '../../../services/ingest/rules.ts';
+import type { gitPushes, GitRepos } from '../../../services/ingest/index.ts';
+import { ProjectName } from '../../../services/ingest/index.ts';
 import type { ApiEnv } from '../app.ts';
 import { HttpError } from '../errors.ts';
 import { serveGitHttp } from '../git-http-backend.ts';

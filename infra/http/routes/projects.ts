@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { Target } from '../../../events/index.ts';
-import type { Ingest } from '../../../services/ingest/commands.ts';
-import { parseInput, PromoteInput, RedeployInput, RollbackInput, type CreateProjectInput, type EnvVarInput, type SettingsInput } from '../../../services/ingest/inputs.ts';
+import type { Ingest } from '../../../services/ingest/index.ts';
+import { parseInput, PromoteInput, RedeployInput, RollbackInput, type CreateProjectInput, type EnvVarInput, type SettingsInput } from '../../../services/ingest/index.ts';
 import type { ActorOf, ApiEnv } from '../app.ts';
 import { readJson } from '../body.ts';
 import { HttpError } from '../errors.ts';
@@ -15,7 +15,7 @@ import { json } from '../json.ts';
  * | `POST /api/projects` | create a project; answers its credentials once (201) |
  * | `GET /api/projects/:project` | the project, folded from its stream |
  * | `PATCH /api/projects/:project` | change settings |
- * | `POST /api/projects/:project/credentials` | rotate the webhook secret and push token |
+ * | `POST /api/projects/:project/credentials/rotate` | rotate the webhook secret and push token; the new ones are answered once |
  * | `POST /api/projects/:project/env` | set an env var (201, never echoes the value) |
  * | `DELETE /api/projects/:project/env/:key[?target=]` | remove an env var |
  * | `POST /api/projects/:project/rollback` | request a rollback (202) |
@@ -38,7 +38,7 @@ export const projectRoutes = ({ ingest, actorOf, maxBytes }: { ingest: Ingest; a
     return json(c, 200, project);
   });
   app.patch('/api/projects/:project', async (c) => json(c, 200, await ingest.changeSettings(c.req.param('project'), (await body(c)) as SettingsInput, actorOf(c.req))));
-  app.post('/api/projects/:project/credentials', async (c) => {
+  app.post('/api/projects/:project/credentials/rotate', async (c) => {
     const name = c.req.param('project');
     const creds = await ingest.rotateCredentials(name);
     return json(c, 200, { ...creds, gitRemoteUrl: await ingest.gitRemoteUrl(name) });
@@ -58,8 +58,8 @@ export const projectRoutes = ({ ingest, actorOf, maxBytes }: { ingest: Ingest; a
     return json(c, 202, await ingest.requestPromote(c.req.param('id'), actorOf(c.req), reason));
   });
   app.post('/api/deployments/:id/redeploy', async (c) => {
-    const { settings } = parseInput(RedeployInput, await body(c), 'redeploy');
-    return json(c, 202, await ingest.requestRedeploy(c.req.param('id'), actorOf(c.req), settings));
+    const { settings, target } = parseInput(RedeployInput, await body(c), 'redeploy');
+    return json(c, 202, await ingest.requestRedeploy(c.req.param('id'), actorOf(c.req), settings, target));
   });
   return app;
 };

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { SubscriptionCommands } from '../../../services/subscriptions/commands.ts';
+import type { SubscriptionCommands } from '../../../services/subscriptions/index.ts';
 import type { ActorOf, ApiEnv } from '../app.ts';
 import { readJson } from '../body.ts';
 import { json } from '../json.ts';

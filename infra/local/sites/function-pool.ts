@@ -1,7 +1,8 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, type Readable } from 'node:stream';
-import { lineSplitter } from '../../../services/build/adapters/local-process.ts';
+import { lineSplitter } from '../../../services/build/adapters/runner/process.ts';
+import { sandboxFromEnv, type Sandbox } from '../../../services/build/adapters/runner/sandbox.ts';
 
 /**
  * One deployed function: its directory (the cwd of its execution environment) and the
@@ -14,6 +15,8 @@ export interface FunctionRef {
   key: string;
   dir: string;
   env: () => Promise<Record<string, string>>;
+  /** What the function may read (its deployment version's folder); `dir` by default. */
+  root?: string;
 }
 
 /**
@@ -47,7 +50,7 @@ export type Invocation = { kind: 'result'; result: unknown } | { kind: 'stream';
 export class FunctionInvocationError extends Error {
   override readonly name = 'FunctionInvocationError';
   constructor(
-    readonly status: 502 | 504,
+    readonly status: 502 | 503 | 504,
     message: string,
   ) {
     super(message);
@@ -66,6 +69,13 @@ export interface FunctionPoolOptions {
   /** Like a Lambda timeout: past it the environment is killed and the request gets a 504. */
   invokeTimeoutMs?: number;
   startTimeoutMs?: number;
+  /** Where environments run: bubblewrap by default (`SHIPLOG_UNSAFE_NO_SANDBOX=1`: none). */
+  sandbox?: Sandbox;
+  /**
+   * Most environments alive at once; starting one more stops the least recently used idle one
+   * first, and with none idle the request gets a 503. Default `SHIPLOG_MAX_FUNCTIONS`, else 32.
+   */
+  maxEnvironments?: number;
   onLog?: (key: string, line: string, stream: 'stdout' | 'stderr') => void;
 }
 
@@ -111,6 +121,8 @@ const workerPath = fileURLToPath(new URL('./function-worker.mjs', import.meta.ur
 export const functionPool = (opts: FunctionPoolOptions = {}) => {
   const idleMs = opts.idleMs ?? 5 * 60_000;
   const invokeTimeoutMs = opts.invokeTimeoutMs ?? 30_000;
+  const sandbox = opts.sandbox ?? sandboxFromEnv();
+  const maxEnvironments = opts.maxEnvironments ?? (Number(process.env.SHIPLOG_MAX_FUNCTIONS) || 32);
   const envs = new Map<string, Environment>();
   const startingEnvs = new Map<string, Promise<Environment>>();
   let nextId = 1;
@@ -119,7 +131,14 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
   const start = async (fn: FunctionRef): Promise<Environment> => {
     const vars = await fn.env();
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', NODE_ENV: 'production', ...vars };
-    const child = fork(workerPath, [], { cwd: fn.dir, env, execArgv: [], serialization: 'advanced', stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    // In the sandbox: its version's folder read-only, its own /tmp, the internet but not shiplog.
+    // Its own session (detached), so it has no terminal; it dies with the pool's process.
+    const child = sandbox.spawn(
+      process.execPath,
+      [workerPath],
+      { cwd: fn.dir, env: { HOME: '/tmp', ...env }, readOnly: [fn.root ?? fn.dir, workerPath], network: 'outside' },
+      { ipc: true, serialization: 'advanced', detached: true },
+    );
     for (const stream of ['stdout', 'stderr'] as const) {
       const split = lineSplitter((line) => opts.onLog?.(fn.key, line, stream));
       child[stream]?.on('data', (c: Buffer) => split.write(c)).on('end', () => split.end());
@@ -192,6 +211,16 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
           setTimeout(() => child.kill('SIGKILL'), 2000).unref();
         });
 
+  // The cap: before an environment starts, the least recently used idle ones stop.
+  const makeRoom = () => {
+    while (envs.size + startingEnvs.size >= maxEnvironments) {
+      const idle = [...envs].filter(([, e]) => e.starting === 0 && e.pending.size === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
+      if (!idle) throw new FunctionInvocationError(503, `${maxEnvironments} functions are running and none is idle (SHIPLOG_MAX_FUNCTIONS)`);
+      envs.delete(idle[0]);
+      void stop(idle[1].child);
+    }
+  };
+
   const reaper = setInterval(() => {
     for (const [key, env] of envs) {
       if (env.starting === 0 && env.pending.size === 0 && Date.now() - env.lastUsed > idleMs) {
@@ -211,6 +240,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
         // Concurrent first requests share one start.
         let starting = startingEnvs.get(fn.key);
         if (!starting) {
+          makeRoom();
           starting = start(fn).finally(() => startingEnvs.delete(fn.key));
           startingEnvs.set(fn.key, starting);
         }

@@ -82,7 +82,7 @@ export const dashboardBench: BenchSuite = async ({ dynamoEndpoint }) => {
   // 2. the dashboard, in this process, signed in
   const dataDir = mkdtempSync(join(tmpdir(), 'shiplog-bench-dashboard-'));
   const dashboard = startDashboard({
-    dataDir, apiUrl: 'http://127.0.0.1:9', dynamoEndpoint, sitesPort: 3001, log: () => undefined,
+    dataDir, apiUrl: 'http://127.0.0.1:9', apiToken: 'shp_unused-the-page-reads-no-api', dynamoEndpoint, sitesPort: 3001, log: () => undefined,
     tables: { events: `bench-dash-events-unused-${newId()}`, views: viewsTable }, env: { SHIPLOG_ADMIN_PASSWORD: 'bench-password' },
   });
   const port = await freePort();

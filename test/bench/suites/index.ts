@@ -1,4 +1,5 @@
 import type { BenchSuite } from '../lib.ts';
+import { cliBench } from './cli.ts';
 import { dashboardBench } from './dashboard.ts';
 import { eventStoreBench } from './event-store.ts';
 import { matcherBench } from './matcher.ts';
@@ -14,4 +15,5 @@ export const suites: Record<string, BenchSuite> = {
   projections: projectionsBench,
   'push-to-live': pushToLiveBench,
   dashboard: dashboardBench,
+  cli: cliBench,
 };

@@ -4,7 +4,7 @@ import { request, Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { functionPool } from '../../../infra/local/sites/function-pool.ts';
-import { siteLayout } from '../../../services/deploy/adapters/local-host.ts';
+import { siteLayout } from '../../../services/deploy/adapters/site-host/local.ts';
 import { gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../../support/local-shiplog.ts';
 import { latencyRow, sample, type BenchRow, type BenchSuite } from '../lib.ts';
 

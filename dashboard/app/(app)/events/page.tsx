@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { catalogEntries } from '../../../../events/catalog.ts';
+import { catalogEntries } from '../../../../events/index.ts';
 import { EmptyState } from '../../../components/bits.tsx';
 import { requireSession } from '../../../lib/auth/index.ts';
 import { shortId, utc } from '../../../lib/format.ts';

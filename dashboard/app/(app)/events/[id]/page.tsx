@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import { catalog, isKnownEventType } from '../../../../../events/catalog.ts';
+import { catalog, isKnownEventType } from '../../../../../events/index.ts';
 import { Field, Json, Section } from '../../../../components/bits.tsx';
 import { requireSession } from '../../../../lib/auth/index.ts';
 import { utc } from '../../../../lib/format.ts';

@@ -1,7 +1,7 @@
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import type { ReactNode } from 'react';
-import { streams } from '../../../../../events/streams.ts';
+import { streams } from '../../../../../events/index.ts';
 import { EmptyState } from '../../../../components/bits.tsx';
 import { CopyButton } from '../../../../components/copy-button.tsx';
 import { LiveRefresh } from '../../../../components/live-refresh.tsx';

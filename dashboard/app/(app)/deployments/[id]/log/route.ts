@@ -15,7 +15,7 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
   let upstream: Response;
   try {
     upstream = await fetch(`${context().apiUrl}/api/deployments/${encodeURIComponent(id)}/logs?follow=1&after=${after}`, {
-      headers: { accept: 'text/event-stream' },
+      headers: { accept: 'text/event-stream', authorization: `Bearer ${context().apiToken}` },
       signal: req.signal,
       cache: 'no-store',
     });

@@ -1,0 +1,68 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { FunctionInvocationError, functionPool, type FunctionRef } from './function-pool.ts';
+
+// Real worker processes: each function is a directory with an index.mjs, as OpenNext's are.
+const root = mkdtempSync(join(tmpdir(), 'shiplog-pool-'));
+const fn = (name: string, body = 'return { statusCode: 200, body: String(process.pid) };'): FunctionRef => {
+  const dir = join(root, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'index.mjs'), `export const handler = async (event) => { ${body} };\n`);
+  return { key: name, dir, env: async () => ({}) };
+};
+const pidOf = async (pool: ReturnType<typeof functionPool>, f: FunctionRef) => {
+  const inv = await pool.invoke(f, {});
+  if (inv.kind !== 'result') throw new Error('expected a plain result');
+  return Number((inv.result as { body: string }).body);
+};
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('function pool cap', () => {
+  it('keeps at most maxEnvironments alive, stopping the least recently used idle one first', async () => {
+    const pool = functionPool({ maxEnvironments: 2 });
+    try {
+      const [a, b, c] = [fn('a'), fn('b'), fn('c')];
+      const pa = await pidOf(pool, a);
+      const pb = await pidOf(pool, b);
+      expect(await pidOf(pool, a)).toBe(pa); // a is now more recently used than b
+      const pc = await pidOf(pool, c);
+      expect(pool.running().sort()).toEqual(['a', 'c']);
+      await expect.poll(() => alive(pb)).toBe(false);
+      expect(alive(pa) && alive(pc)).toBe(true);
+      // b starts again on demand, and a (now the least recently used) makes room.
+      expect(await pidOf(pool, b)).not.toBe(pb);
+      expect(pool.running().sort()).toEqual(['b', 'c']);
+      await expect.poll(() => alive(pa)).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('answers 503 when every environment is busy, and never exceeds the cap', async () => {
+    const pool = functionPool({ maxEnvironments: 1 });
+    try {
+      // Never answers: its environment stays busy until the pool closes.
+      const slow = fn('slow', 'await new Promise(() => {});');
+      const busy = pool.invoke(slow, {});
+      busy.catch(() => undefined);
+      await expect.poll(() => pool.running()).toEqual(['slow']);
+      const refused = await pool.invoke(fn('other'), {}).then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(FunctionInvocationError);
+      expect((refused as FunctionInvocationError).status).toBe(503);
+      expect(pool.running()).toEqual(['slow']);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});

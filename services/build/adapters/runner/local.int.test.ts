@@ -1,0 +1,153 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BuildJob, LogStream } from '../../ports.ts';
+import { localBuildRunner } from './local.ts';
+
+// A tiny repository with no Next app: these tests exercise the runner's process handling
+// (environment, failures, cancel, timeout). The real build is in test/e2e/serving.e2e.test.ts.
+let root: string;
+let repo: string;
+let sha: string;
+
+const git = (...args: string[]) =>
+  execFileSync('git', ['-c', 'user.email=test@shiplog.dev', '-c', 'user.name=test', ...args], { cwd: repo, encoding: 'utf8' }).trim();
+
+const printEnv = (label: string) =>
+  `node -e 'for (const [k, v] of Object.entries(process.env)) console.log("${label} " + k + "=" + v)'`;
+
+const job = (over: Partial<BuildJob>): BuildJob => ({
+  deploymentId: `d${Math.random().toString(36).slice(2, 10)}`,
+  projectId: 'web',
+  repo,
+  sha,
+  rootDir: '.',
+  installCommand: 'true',
+  buildCommand: 'true',
+  env: {},
+  timeoutMs: 60_000,
+  ...over,
+});
+
+const run = async (j: BuildJob) => {
+  const lines: { line: string; stream: LogStream }[] = [];
+  const runner = localBuildRunner({ workRoot: join(root, 'work'), killGraceMs: 500 });
+  const running = runner.start(j, (line, stream) => lines.push({ line, stream }));
+  return { running, lines };
+};
+
+/** Alive and not a zombie: an orphan killed with its group may wait a moment for init to reap it. */
+const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : undefined;
+  return stat === undefined ? true : stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+};
+
+beforeAll(async () => {
+  root = await mkdtemp(join(tmpdir(), 'shiplog-runner-'));
+  repo = join(root, 'repo');
+  execFileSync('git', ['init', '--quiet', repo]);
+  await writeFile(join(repo, 'package.json'), '{ "name": "tiny", "private": true }\n');
+  await writeFile(join(repo, 'package-lock.json'), '{ "lockfileVersion": 3, "packages": {} }\n');
+  git('add', '-A');
+  git('commit', '--quiet', '-m', 'tiny');
+  sha = git('rev-parse', 'HEAD');
+});
+
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('localBuildRunner', () => {
+  it('gives commands the project env and basics, and nothing of shiplog\'s own', async () => {
+    const leaks = { AWS_SECRET_ACCESS_KEY: 'leak', AWS_REGION: 'leak', SHIPLOG_ADMIN_TOKEN: 'leak', npm_package_name: 'shiplog', npm_config_local_prefix: '/work/main' };
+    Object.assign(process.env, leaks);
+    try {
+      const j = job({ env: { PROJECT_VAR: 'yes', DATABASE_URL: 'postgres://app' }, installCommand: printEnv('INSTALL'), buildCommand: printEnv('BUILD') });
+      const { running, lines } = await run(j);
+      const outcome = await running.outcome;
+      // No Next app in the tiny repo: OpenNext refuses to package it.
+      expect(outcome).toMatchObject({ ok: false, reason: 'package-failed' });
+      const envOf = (label: string) =>
+        Object.fromEntries(lines.filter((l) => l.line.startsWith(`${label} `)).map((l) => l.line.slice(label.length + 1).split(/=(.*)/s).slice(0, 2)));
+      for (const label of ['INSTALL', 'BUILD']) {
+        const env = envOf(label);
+        expect(env).toMatchObject({ PROJECT_VAR: 'yes', DATABASE_URL: 'postgres://app', CI: '1', NEXT_TELEMETRY_DISABLED: '1', PATH: process.env.PATH });
+        expect(env).toMatchObject({ SHIPLOG_DEPLOYMENT_ID: j.deploymentId, SHIPLOG_PROJECT_ID: 'web', SHIPLOG_GIT_COMMIT_SHA: sha });
+        for (const name of Object.keys(leaks)) expect(env).not.toHaveProperty(name);
+        expect(env.TMPDIR).toBe(join(root, 'work', j.deploymentId, 'tmp'));
+        expect(Object.keys(env).filter((k) => k.startsWith('AWS_') || k.startsWith('npm_package_'))).toEqual([]);
+      }
+      expect(envOf('INSTALL')).not.toHaveProperty('NODE_ENV');
+      expect(envOf('BUILD')).toMatchObject({ NODE_ENV: 'production', NEXT_PRIVATE_STANDALONE: 'true' });
+    } finally {
+      for (const name of Object.keys(leaks)) delete process.env[name];
+    }
+  });
+
+  it('reports a failing build command as build-failed with the log tail', async () => {
+    const script = 'for i in $(seq 1 80); do echo "line $i"; done; echo "Type error: nope" >&2; exit 1';
+    const { running } = await run(job({ buildCommand: script }));
+    const outcome = await running.outcome;
+    expect(outcome).toMatchObject({ ok: false, reason: 'build-failed', exitCode: 1 });
+    if (outcome.ok) return;
+    expect(outcome.message).toContain('exited with code 1');
+    expect(outcome.logTail.length).toBeLessThanOrEqual(50);
+    expect(outcome.logTail).toContain('Type error: nope');
+    expect(outcome.logTail).toContain('line 80');
+    expect(outcome.logTail).not.toContain('line 1');
+  });
+
+  it('reports install and checkout failures as such', async () => {
+    const install = await (await run(job({ installCommand: 'exit 7' }))).running.outcome;
+    expect(install).toMatchObject({ ok: false, reason: 'install-failed', exitCode: 7 });
+    const checkout = await (await run(job({ sha: 'f'.repeat(40) }))).running.outcome;
+    expect(checkout).toMatchObject({ ok: false, reason: 'checkout-failed' });
+    const escape = await (await run(job({ rootDir: '../..' }))).running.outcome;
+    expect(escape).toMatchObject({ ok: false, reason: 'checkout-failed' });
+    const unsafe = await (await run(job({ deploymentId: '..' }))).running.outcome;
+    expect(unsafe).toMatchObject({ ok: false, reason: 'infrastructure' });
+    expect(existsSync(repo)).toBe(true);
+  });
+
+  it('streams lines as they come, and cancel kills the whole process group', async () => {
+    // The build runs in a sandbox with its own PID namespace: the host finds the grandchild by a marker argument.
+    const marker = `grandchild-${Math.random().toString(36).slice(2)}`;
+    const hostPid = () =>
+      readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(marker);
+        } catch {
+          return false;
+        }
+      });
+    const hang = `node -e 'setInterval(() => {}, 1000)' ${marker}`;
+    const j = job({ buildCommand: `echo started; ${hang}; echo never` });
+    const { running, lines } = await run(j);
+    await expect.poll(() => lines.some((l) => l.line === 'started') && hostPid() !== undefined, { timeout: 20_000 }).toBe(true);
+    const grandchild = hostPid()!;
+    expect(isAlive(grandchild)).toBe(true);
+    running.cancel('superseded by d2');
+    const outcome = await running.outcome;
+    expect(outcome).toMatchObject({ ok: false, reason: 'canceled', exitCode: null, message: 'canceled: superseded by d2' });
+    await expect.poll(() => isAlive(grandchild), { timeout: 5_000 }).toBe(false);
+    expect(lines.map((l) => l.line)).not.toContain('never');
+    expect(existsSync(join(root, 'work', j.deploymentId))).toBe(false);
+  });
+
+  it('times out a build that runs too long', async () => {
+    // Stopped by its limit, not waited for: the command would run 30 s and then print `never`.
+    const { running, lines } = await run(job({ buildCommand: 'sleep 30; echo never', timeoutMs: 1500 }));
+    const outcome = await running.outcome;
+    expect(outcome).toMatchObject({ ok: false, reason: 'timed-out', exitCode: null, message: 'build exceeded its 1500 ms limit' });
+    expect(lines.map((l) => l.line)).not.toContain('never');
+    if (!outcome.ok) expect(outcome.logTail.at(-1)).toContain('timed-out');
+  });
+});

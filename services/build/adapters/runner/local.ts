@@ -1,0 +1,233 @@
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, RunningBuild } from '../../ports.ts';
+import { buildEnv, type BuildPhase } from './build-env.ts';
+import { runProcess, type ProcessResult } from './process.ts';
+import { writeOpenNextConfig } from './open-next-config.ts';
+import { killRecordedGroup, recordProcess } from './process-record.ts';
+import { checkArtifactLinks, insideReal } from './artifact-links.ts';
+import { sandboxFromEnv, type Sandbox } from './sandbox.ts';
+
+/**
+ * Options of {@link localBuildRunner}.
+ *
+ * @example
+ * localBuildRunner({ workRoot: '.shiplog/builds', inheritEnv: ['GITHUB_TOKEN'] });
+ */
+export interface LocalBuildRunnerOptions {
+  /** Each build gets `<workRoot>/<deploymentId>/`: `src/` while building, then `artifact/`. */
+  workRoot: string;
+  /** The OpenNext CLI (`dist/index.js` of `@opennextjs/aws`); shiplog's own by default. */
+  openNextBin?: string;
+  /** More host variables a build may see, on top of `inheritedNames`. */
+  inheritEnv?: string[];
+  /** Keep `src/` (with node_modules) after the build, for debugging. */
+  keepSource?: boolean;
+  killGraceMs?: number;
+  /** Where the commands run; bubblewrap by default (`SHIPLOG_UNSAFE_NO_SANDBOX=1`: none). */
+  sandbox?: Sandbox;
+}
+
+const require = createRequire(import.meta.url);
+const tailSize = 50;
+const lockfiles = ['bun.lockb', 'bun.lock', 'package-lock.json', 'yarn.lock', 'pnpm-lock.yaml'];
+
+/** The directory OpenNext treats as the repository root: the nearest one up with a lockfile. */
+const findLockfileRoot = (appDir: string): string | undefined => {
+  for (let dir = appDir; ; dir = dirname(dir)) {
+    if (lockfiles.some((f) => existsSync(join(dir, f)))) return dir;
+    if (dirname(dir) === dir) return undefined;
+  }
+};
+
+const readVersion = async (pkgJson: string): Promise<string | null> => {
+  try {
+    return (JSON.parse(await readFile(pkgJson, 'utf8')) as { version?: string }).version ?? null;
+  } catch {
+    return null;
+  }
+};
+
+const nextVersion = async (appDir: string, src: string): Promise<string | null> => {
+  try {
+    const pkg = createRequire(join(appDir, 'package.json')).resolve('next/package.json');
+    return (await insideReal(src, pkg)) ? await readVersion(pkg) : null;
+  } catch {
+    return null;
+  }
+};
+
+const isInside = (root: string, p: string) => p === root || p.startsWith(root + sep);
+const describeExit = (r: ProcessResult) => (r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`);
+
+/**
+ * Builds on this machine: a fresh checkout of the commit, the install and build commands in a
+ * shell, then `open-next build` from shiplog's own `@opennextjs/aws`. Every command runs in its
+ * own process group with a scrubbed environment (see `buildEnv`); cancel and the timeout kill
+ * the group.
+ *
+ * @example
+ * const runner = localBuildRunner({ workRoot: '/var/lib/shiplog/builds' });
+ * const { outcome, cancel } = runner.start(job, (line, stream) => console.log(stream, line));
+ * const result = await outcome; // { ok: true, artifactDir: '/var/lib/shiplog/builds/01JD…/artifact', … }
+ */
+export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => {
+  const openNextBin = opts.openNextBin ?? require.resolve('@opennextjs/aws/index.js');
+  const sandbox = opts.sandbox ?? sandboxFromEnv();
+  // The packages OpenNext runs from (shiplog's own node_modules), bound read-only into the sandbox.
+  let modules = dirname(openNextBin);
+  while (basename(modules) !== 'node_modules' && dirname(modules) !== modules) modules = dirname(modules);
+  return {
+    start(job: BuildJob, onLog: (line: string, stream: LogStream) => void): RunningBuild {
+      // The deployment id names a directory that gets deleted: refuse anything but a plain name.
+      if (!/^[A-Za-z0-9_-]{1,128}$/.test(job.deploymentId)) {
+        const message = `unsafe deploymentId "${job.deploymentId}"`;
+        return { outcome: Promise.resolve({ ok: false, reason: 'infrastructure', exitCode: null, message, logTail: [] }), cancel: () => undefined };
+      }
+      const ctl = new AbortController();
+      let stop: { kind: 'canceled' | 'timed-out'; message: string } | undefined;
+      const halt = (kind: 'canceled' | 'timed-out', message: string) => {
+        if (stop) return;
+        stop = { kind, message };
+        ctl.abort();
+      };
+      const timer = setTimeout(() => halt('timed-out', `build exceeded its ${job.timeoutMs} ms limit`), job.timeoutMs);
+      const tail: string[] = [];
+      const log = (line: string, stream: LogStream) => {
+        tail.push(line);
+        if (tail.length > tailSize) tail.shift();
+        try {
+          onLog(line, stream);
+        } catch {
+          // A broken log sink must not break the build.
+        }
+      };
+      const fail = (reason: BuildFailureKind, exitCode: number | null, message: string): BuildOutcome => {
+        if (stop) [reason, exitCode, message] = [stop.kind, null, stop.message];
+        log(`build failed (${reason}): ${message}`, 'system');
+        return { ok: false, reason, exitCode, message: message.slice(0, 2000), logTail: [...tail] };
+      };
+      const dir = resolve(opts.workRoot, job.deploymentId);
+      const src = join(dir, 'src');
+      // Every phase's temporary files (npm, Next, OpenNext's config scratch) go with the build.
+      const tmp = join(dir, 'tmp');
+      // Its HOME (npm's cache lives there), so nothing of shiplog's own HOME is needed or seen.
+      const home = join(dir, 'home');
+      let created = false;
+      // A repository on this machine (shiplog's own git remote) is bound read-only for the checkout.
+      const localRepo = !/^[a-z][a-z0-9+.-]*:\/\//i.test(job.repo) && job.repo.startsWith('/') ? job.repo : undefined;
+
+      const run = async (phase: BuildPhase, cwd: string, cmd: string, args: string[], extra: Record<string, string> = {}) => {
+        log(`$ ${cmd === 'sh' ? args[1] : [cmd, ...args].join(' ')}`, 'system');
+        const env: Record<string, string> = { ...buildEnv(job, phase, process.env, opts.inheritEnv ?? []), TMPDIR: tmp, ...extra };
+        if (sandbox.kind !== 'none') {
+          // Host paths mean nothing inside the sandbox; the build's own take their place.
+          delete env.npm_config_userconfig;
+          Object.assign(env, { HOME: home, npm_config_cache: join(home, '.npm') });
+        }
+        const spec = {
+          cwd,
+          env,
+          // The build writes only its own src/, tmp/ and home/ (not its folder: shiplog's records live there).
+          writable: [src, tmp, home],
+          readOnly: [modules, ...(phase === 'checkout' && localRepo ? [localRepo] : [])],
+          network: phase === 'checkout' && localRepo ? ('none' as const) : ('outside' as const),
+        };
+        const spawn = (c: string, a: string[], o: { cwd: string; env: Record<string, string> }) => sandbox.spawn(c, a, { ...spec, ...o });
+        // The group is recorded in the work dir: a restart kills what a killed shiplog left running.
+        const r = await runProcess(cmd, args, { cwd, env, signal: ctl.signal, onLine: log, killGraceMs: opts.killGraceMs, onSpawn: (pgid) => recordProcess(dir, { phase, pgid }), spawn });
+        recordProcess(dir, { phase, pgid: null });
+        return r;
+      };
+
+      const build = async (): Promise<BuildOutcome> => {
+        if (!/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/.test(job.sha)) return fail('checkout-failed', null, `not a full commit sha: "${job.sha}"`);
+        const appDir = resolve(src, job.rootDir || '.');
+        if (!isInside(src, appDir)) return fail('checkout-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
+        created = true;
+        // A resumed build: whatever the interrupted run left running in this folder dies first.
+        await killRecordedGroup(dir);
+        await rm(dir, { recursive: true, force: true });
+        await Promise.all([mkdir(src, { recursive: true }), mkdir(tmp, { recursive: true }), mkdir(home, { recursive: true })]);
+        for (const d of [src, tmp, home]) await sandbox.own(d);
+        // A repository on this machine is owned by shiplog's user, not the sandbox's: git must still read it.
+        if (sandbox.kind !== 'none' && localRepo) await writeFile(join(home, '.gitconfig'), '[safe]\n\tdirectory = *\n', { flag: 'wx' });
+
+        // 1. checkout: a shallow fetch of the one commit, a full fetch if the remote refuses it
+        let t = performance.now();
+        let r = await run('checkout', src, 'git', ['init', '--quiet']);
+        if (r.exitCode === 0) r = await run('checkout', src, 'git', ['fetch', '--quiet', '--depth', '1', '--', job.repo, job.sha]);
+        if (r.exitCode !== 0 && !stop) r = await run('checkout', src, 'git', ['fetch', '--quiet', '--', job.repo, job.sha]);
+        if (r.exitCode === 0) r = await run('checkout', src, 'git', ['checkout', '--quiet', '--detach', 'FETCH_HEAD']);
+        if (r.spawnError) return fail('infrastructure', null, `git could not start: ${r.spawnError.message}`);
+        if (r.exitCode !== 0) return fail('checkout-failed', r.exitCode, `could not check out ${job.sha} from ${job.repo}: git ${describeExit(r)}`);
+        if (!existsSync(appDir)) return fail('checkout-failed', null, `rootDir "${job.rootDir}" does not exist at ${job.sha}`);
+        // The tree is the user's: a rootDir through a symlink must not lead shiplog out of it.
+        if (!(await insideReal(src, appDir))) return fail('checkout-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
+        const checkout = performance.now() - t;
+
+        // 2. install
+        t = performance.now();
+        const installCommand = job.installCommand || 'npm ci';
+        r = await run('install', appDir, 'sh', ['-c', installCommand]);
+        if (r.spawnError) return fail('infrastructure', null, `sh could not start: ${r.spawnError.message}`);
+        if (r.exitCode !== 0) return fail('install-failed', r.exitCode, `install command "${installCommand}" ${describeExit(r)}`);
+        const install = performance.now() - t;
+
+        // 3. build, in the standalone mode OpenNext packages from (what `open-next build` would set)
+        const traceRoot = findLockfileRoot(appDir);
+        if (!traceRoot || !isInside(src, traceRoot)) {
+          return fail('build-failed', null, 'no lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lock) in the repository');
+        }
+        t = performance.now();
+        const buildCommand = job.buildCommand || 'npx next build';
+        r = await run('build', appDir, 'sh', ['-c', buildCommand], {
+          NEXT_PRIVATE_STANDALONE: 'true',
+          NEXT_PRIVATE_OUTPUT_TRACE_ROOT: traceRoot,
+        });
+        if (r.exitCode !== 0) return fail('build-failed', r.exitCode, `build command "${buildCommand}" ${describeExit(r)}`);
+        const buildMs = performance.now() - t;
+
+        // 4. package with OpenNext, its own build step turned off
+        t = performance.now();
+        if (!(await insideReal(src, appDir))) return fail('build-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
+        const config = await writeOpenNextConfig(appDir);
+        log(config.own ? 'using the app\'s open-next.config.ts' : 'no open-next.config.ts: using shiplog\'s local config', 'system');
+        r = await run('package', appDir, process.execPath, [openNextBin, 'build', '--config-path', relative(appDir, config.path)]);
+        const output = join(appDir, '.open-next');
+        if (r.spawnError) return fail('infrastructure', null, `node could not start: ${r.spawnError.message}`);
+        if (r.exitCode !== 0) return fail('package-failed', r.exitCode, `open-next build ${describeExit(r)}`);
+        if (!existsSync(join(output, 'open-next.output.json'))) return fail('package-failed', null, 'open-next build left no .open-next/open-next.output.json');
+        const artifactDir = join(dir, 'artifact');
+        if (!(await lstat(output)).isDirectory()) return fail('package-failed', null, '.open-next is not a directory');
+        await rename(output, artifactDir);
+        // Published by shiplog's own user, links followed: none may point outside the artifact.
+        const escaping = await checkArtifactLinks(artifactDir);
+        if (escaping) return fail('package-failed', null, `the build output links outside itself: ${escaping}`);
+        const pack = performance.now() - t;
+
+        const versions = {
+          next: await nextVersion(appDir, src),
+          openNext: (await readVersion(join(dirname(openNextBin), '..', 'package.json'))) ?? 'unknown',
+        };
+        const durationsMs = { checkout: Math.round(checkout), install: Math.round(install), build: Math.round(buildMs), package: Math.round(pack) };
+        log(`build succeeded in ${Object.entries(durationsMs).map(([k, v]) => `${k} ${v} ms`).join(', ')}`, 'system');
+        return { ok: true, artifactDir, durationsMs, versions };
+      };
+
+      const outcome = build()
+        .catch((e: unknown) => fail('infrastructure', null, e instanceof Error ? e.message : String(e)))
+        .then(async (o) => {
+          clearTimeout(timer);
+          // A finished build runs nothing: its process record goes with its scratch space.
+          const leftovers = o.ok ? [src, tmp, home, join(dir, 'process.json')] : [dir];
+          if (created && !opts.keepSource) await Promise.all(leftovers.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
+          return o;
+        });
+      return { outcome, cancel: (reason) => halt('canceled', `canceled: ${reason}`) };
+    },
+  };
+};

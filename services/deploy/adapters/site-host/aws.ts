@@ -1,0 +1,256 @@
+import {
+  CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, GetFunctionConfigurationCommand, ListVersionsByFunctionCommand,
+  PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand,
+  type AliasConfiguration, type Architecture, type FunctionConfiguration, type LambdaClient, type Runtime,
+} from '@aws-sdk/client-lambda';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Published, SiteHost } from '../../ports.ts';
+import { artifactSource, type ArtifactSource } from './aws-artifact.ts';
+import { awsErrorName as errorName } from '../../../shell/index.ts';
+import {
+  cacheControlFor, contentTypeFor, DeploymentNotPublishedError, SiteHostBusyError, siteFunctionName, siteKeys, translateHostError,
+} from './aws-site.ts';
+
+export {
+  cacheControlFor, contentTypeFor, DeploymentNotPublishedError, SiteHostBusyError, SiteHostConfigError, siteFunctionName, siteKeys,
+} from './aws-site.ts';
+
+/**
+ * Options of {@link awsSiteHost}. `site` is what a project's server function is created with
+ * the first time (later deployments change only its code).
+ *
+ * @example
+ * awsSiteHost({ lambda, s3, bucket: 'shiplog-sites', prefix: 'shiplog', domain: 'shiplog.example.com',
+ *   site: { role: 'arn:aws:iam::123456789012:role/shiplog-site', environment: { CACHE_DYNAMO_TABLE: 'shiplog-site-tags' } } });
+ */
+export interface AwsSiteHostOptions {
+  lambda: LambdaClient;
+  s3: S3Client;
+  /** Assets (`sites/`), ISR cache (`cache/`) and uploaded function code (`artifacts/`). */
+  bucket: string;
+  /** Function names are `<prefix>-site-<projectId>`. */
+  prefix: string;
+  /** The domain CloudFront answers on: `<deployment>-<project>.<domain>` and `<project>.<domain>`. */
+  domain: string;
+  site: { role: string; runtime?: Runtime; memorySize?: number; timeoutSeconds?: number; architecture?: Architecture; environment?: Record<string, string> };
+  region?: string;
+  sleep?: (ms: number) => Promise<void>;
+  /** How long to wait for a function update to finish; default 5 minutes. */
+  waitTimeoutMs?: number;
+  /** Objects copied at once; default 16. */
+  concurrency?: number;
+}
+
+/** The description of a published version and of an alias: the deployment they stand for. */
+const describe = (deploymentId: string) => `shiplog:${deploymentId}`;
+const deploymentOf = (description: string | undefined) => (description?.startsWith('shiplog:') ? description.slice('shiplog:'.length) : undefined);
+
+interface OpenNextOutput {
+  origins?: { default?: { type?: string; bundle?: string; handler?: string } };
+}
+
+const inBatches = async <T>(items: T[], size: number, fn: (item: T) => Promise<unknown>) => {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(size, items.length) }, worker));
+};
+
+/**
+ * Deployments on AWS: every deployment is a published version of its project's server
+ * function (described `shiplog:<deploymentId>`) plus its assets under
+ * `sites/<project>/<deployment>/`; an alias of the project (`production`, `preview-…`) is a
+ * Lambda alias, described with the deployment it serves.
+ *
+ * - `publish` copies assets (S3 → S3 from a CodeBuild artifact, or uploads from a local
+ *   directory), seeds the ISR cache, updates the function's code (creating the function the
+ *   first time, waiting out updates in progress) and publishes a version guarded by the code's
+ *   `CodeSha256`, so a concurrent deployment's code is never published as this one. A
+ *   `.published` marker makes it idempotent; a `.publishing` marker makes a retry look for the
+ *   version an interrupted attempt published instead of publishing a second one.
+ * - `shiftAlias` updates the alias conditionally on the `RevisionId` it read; when another
+ *   writer moved it in between, it reads again and retries.
+ * - `urls` are host-based behind CloudFront (`<deploymentId>-<project>.<domain>`): Lambda puts
+ *   function URLs on aliases only, never on numbered versions, so a per-deployment URL needs a
+ *   router that maps the host to `function:version` (the version is in the `.published` marker).
+ *
+ * @example
+ * const host = awsSiteHost(opts);
+ * const { functionVersion } = await host.publish({ projectId: 'web', deploymentId: d1, artifactDir: 's3://shiplog-artifacts/artifacts/web/d1/' });
+ * await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d1 });
+ */
+export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
+  const { lambda, s3, bucket } = opts;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  const waitTimeoutMs = opts.waitTimeoutMs ?? 300_000;
+  const send = <T>(p: Promise<T>) => p.catch(translateHostError);
+
+  const readJson = async <T>(key: string): Promise<T | undefined> => {
+    try {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return JSON.parse((await res.Body?.transformToString('utf8')) ?? 'null') as T;
+    } catch (err) {
+      if (errorName(err) === 'NoSuchKey') return undefined;
+      return translateHostError(err);
+    }
+  };
+  const exists = (key: string) =>
+    s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key })).then(() => true, (err: unknown) => (errorName(err) === 'NotFound' ? false : translateHostError(err)));
+  const put = (key: string, body: string) => send(s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body })));
+
+  /** Waits until no update of the function is in progress and returns its `$LATEST` configuration. */
+  const settle = async (fn: string): Promise<FunctionConfiguration> => {
+    for (let waited = 0; ; waited += 1000) {
+      const cfg = await send(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn })));
+      if (cfg.State !== 'Pending' && cfg.LastUpdateStatus !== 'InProgress') return cfg;
+      if (waited >= waitTimeoutMs) throw new SiteHostBusyError(`${fn} is still updating after ${waitTimeoutMs} ms`);
+      await sleep(1000);
+    }
+  };
+
+  const findVersion = async (fn: string, deploymentId: string): Promise<string | undefined> => {
+    let Marker: string | undefined;
+    do {
+      const page = await lambda.send(new ListVersionsByFunctionCommand({ FunctionName: fn, Marker, MaxItems: 50 })).catch((err: unknown) =>
+        errorName(err) === 'ResourceNotFoundException' ? undefined : translateHostError(err));
+      const hit = page?.Versions?.find((v) => v.Version !== '$LATEST' && deploymentOf(v.Description) === deploymentId);
+      if (hit) return hit.Version;
+      Marker = page?.NextMarker;
+    } while (Marker);
+    return undefined;
+  };
+
+  const create = async (fn: string, projectId: string, code: { bucket: string; key: string }, handler: string): Promise<string | undefined> => {
+    const region = opts.region ?? (await s3.config.region());
+    try {
+      const res = await lambda.send(new CreateFunctionCommand({
+        FunctionName: fn, Role: opts.site.role, Runtime: opts.site.runtime ?? 'nodejs22.x', Handler: handler,
+        Code: { S3Bucket: code.bucket, S3Key: code.key }, Description: `shiplog site ${projectId}`,
+        MemorySize: opts.site.memorySize ?? 1024, Timeout: opts.site.timeoutSeconds ?? 30, Architectures: [opts.site.architecture ?? 'x86_64'],
+        Environment: { Variables: { CACHE_BUCKET_NAME: bucket, CACHE_BUCKET_KEY_PREFIX: `cache/${projectId}`, CACHE_BUCKET_REGION: region, ...opts.site.environment } },
+        Tags: { 'shiplog:project': projectId },
+      }));
+      return res.CodeSha256;
+    } catch (err) {
+      // Created by a concurrent first deployment of the project: update it instead.
+      if (errorName(err) === 'ResourceConflictException') return undefined;
+      return translateHostError(err);
+    }
+  };
+
+  const publishVersion = async (fn: string, projectId: string, deploymentId: string, code: { bucket: string; key: string }, handler: string): Promise<string> => {
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      let sha: string | undefined;
+      try {
+        sha = (await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: code.bucket, S3Key: code.key }))).CodeSha256;
+      } catch (err) {
+        const name = errorName(err);
+        if (name === 'ResourceNotFoundException') sha = await create(fn, projectId, code, handler);
+        else if (name === 'ResourceConflictException') await settle(fn);
+        else translateHostError(err);
+        if (!sha) continue;
+      }
+      const cfg = await settle(fn);
+      // Another deployment of the project replaced the code meanwhile: put ours back.
+      if (cfg.CodeSha256 !== sha) continue;
+      if (cfg.LastUpdateStatus === 'Failed' || cfg.State === 'Failed') {
+        throw new DeploymentNotPublishedError(`${fn} did not take the code of ${deploymentId}: ${cfg.LastUpdateStatusReason ?? cfg.StateReason ?? 'no reason given'}`);
+      }
+      try {
+        const v = await lambda.send(new PublishVersionCommand({ FunctionName: fn, CodeSha256: sha, RevisionId: cfg.RevisionId, Description: describe(deploymentId) }));
+        if (v.Version) return v.Version;
+      } catch (err) {
+        // The code or configuration changed between our update and the publish, or an update started.
+        const name = errorName(err);
+        const shaMismatch = name === 'InvalidParameterValueException' && /codesha256/i.test((err as Error).message);
+        if (name !== 'PreconditionFailedException' && name !== 'ResourceConflictException' && !shaMismatch) translateHostError(err);
+      }
+    }
+    throw new SiteHostBusyError(`could not publish ${deploymentId} on ${fn}: other deployments kept changing its code`);
+  };
+
+  const codeOf = async (source: ArtifactSource, output: OpenNextOutput, projectId: string, deploymentId: string) => {
+    const origin = output.origins?.default;
+    if (origin?.type !== 'function' || !origin.bundle) throw new DeploymentNotPublishedError(`${source.location}: the default origin is not a function`);
+    const inBuild = await source.objectOf('server-function.zip');
+    if (inBuild) return inBuild;
+    const key = siteKeys.code(projectId, deploymentId);
+    await send(s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await source.zip(origin.bundle.replace(/^\.open-next\//, '')) })));
+    return { bucket, key };
+  };
+
+  const versionOf = async (projectId: string, deploymentId: string): Promise<string | undefined> =>
+    (await readJson<Published>(siteKeys.published(projectId, deploymentId)))?.functionVersion ??
+    (await findVersion(siteFunctionName(opts.prefix, projectId), deploymentId));
+
+  const getAlias = (fn: string, alias: string): Promise<AliasConfiguration | undefined> =>
+    lambda.send(new GetAliasCommand({ FunctionName: fn, Name: alias })).catch((err: unknown) =>
+      errorName(err) === 'ResourceNotFoundException' ? undefined : translateHostError(err));
+
+  return {
+    async publish({ projectId, deploymentId, artifactDir }) {
+      const done = await readJson<Published>(siteKeys.published(projectId, deploymentId));
+      if (done) return { assets: done.assets, functionVersion: done.functionVersion };
+      const source = artifactSource(artifactDir, s3);
+      const output = JSON.parse((await send(source.readText('open-next.output.json'))) ?? 'null') as OpenNextOutput | null;
+      if (!output) throw new DeploymentNotPublishedError(`${source.location} is not an OpenNext output (no open-next.output.json)`);
+      // 1. the assets, with their headers, and the prerendered ISR cache
+      const assets = await send(source.list('assets'));
+      await inBatches(assets, opts.concurrency ?? 16, (path) => {
+        const rel = path.slice('assets/'.length);
+        return send(source.copyTo(path, { bucket, key: siteKeys.asset(projectId, deploymentId, rel), cacheControl: cacheControlFor(rel), contentType: contentTypeFor(rel) }));
+      });
+      const cache = await send(source.list('cache'));
+      await inBatches(cache, opts.concurrency ?? 16, (path) => send(source.copyTo(path, { bucket, key: siteKeys.cache(projectId, path.slice('cache/'.length)) })));
+      // 2. one version of the server function, found again if an earlier attempt published it
+      const fn = siteFunctionName(opts.prefix, projectId);
+      const code = await codeOf(source, output, projectId, deploymentId);
+      let version = (await exists(siteKeys.publishing(projectId, deploymentId))) ? await findVersion(fn, deploymentId) : undefined;
+      if (!version) {
+        await put(siteKeys.publishing(projectId, deploymentId), '');
+        version = await publishVersion(fn, projectId, deploymentId, code, output.origins?.default?.handler ?? 'index.handler');
+      }
+      // 3. the marker, last
+      const published: Published = { assets: assets.length, functionVersion: version };
+      await put(siteKeys.published(projectId, deploymentId), JSON.stringify({ ...published, deploymentId, functionName: fn }));
+      return published;
+    },
+
+    async shiftAlias({ projectId, alias, deploymentId }) {
+      const fn = siteFunctionName(opts.prefix, projectId);
+      const version = await versionOf(projectId, deploymentId);
+      if (!version) throw new DeploymentNotPublishedError(`cannot point ${projectId}/${alias} at ${deploymentId}: it is not published`);
+      const Description = describe(deploymentId);
+      for (let attempt = 1; attempt <= 8; attempt++) {
+        const current = await getAlias(fn, alias);
+        if (current?.FunctionVersion === version && current.Description === Description) return;
+        try {
+          if (current) await lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, Description, RevisionId: current.RevisionId }));
+          else await lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, Description }));
+          return;
+        } catch (err) {
+          // Another writer created or moved the alias after we read it: read it again.
+          if (!['PreconditionFailedException', 'ResourceConflictException'].includes(errorName(err))) translateHostError(err);
+        }
+      }
+      throw new SiteHostBusyError(`${fn}:${alias} kept changing while pointing it at ${deploymentId}`);
+    },
+
+    async aliasTarget(projectId, alias) {
+      const fn = siteFunctionName(opts.prefix, projectId);
+      const current = await getAlias(fn, alias);
+      if (!current?.FunctionVersion) return undefined;
+      const own = deploymentOf(current.Description);
+      if (own) return own;
+      // An alias moved by hand: the version's description still names its deployment.
+      const version = await send(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn, Qualifier: current.FunctionVersion })));
+      return deploymentOf(version.Description);
+    },
+
+    urls: ({ projectId, deploymentId }) => ({
+      deployment: `https://${deploymentId.toLowerCase()}-${projectId}.${opts.domain}`,
+      production: `https://${projectId}.${opts.domain}`,
+    }),
+  };
+};

@@ -1,0 +1,170 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve, sep } from 'node:path';
+import type { Published, SiteHost } from '../../ports.ts';
+
+const projectIdPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+const namePattern = /^[A-Za-z0-9_-]{1,128}$/;
+/** Written last into a version directory: its presence means "completely published". */
+const markerFile = '.shiplog-version.json';
+
+const check = (what: string, value: string, pattern: RegExp): string => {
+  if (!pattern.test(value)) throw new Error(`invalid ${what} "${value}"`);
+  return value;
+};
+
+/**
+ * Where the local site host keeps things, shared with the local router:
+ * `<dataDir>/sites/<projectId>/<deploymentId>/` holds a deployment's `.open-next` output, and
+ * `<dataDir>/sites/<projectId>/.aliases/<alias>` holds the deployment id an alias points at.
+ * Deployment ids and aliases never start with a dot, so neither can shadow the other.
+ *
+ * @example
+ * const layout = siteLayout('.shiplog');
+ * layout.versionDir('web', '01JD2Z8J6X3Q4R5S6T7V8W9XYZ'); // '.shiplog/sites/web/01JD2Z8J6X3Q4R5S6T7V8W9XYZ'
+ */
+export const siteLayout = (dataDir: string) => {
+  const projectDir = (projectId: string) => join(dataDir, 'sites', check('projectId', projectId, projectIdPattern));
+  return {
+    projectDir,
+    versionDir: (projectId: string, deploymentId: string) => join(projectDir(projectId), check('deploymentId', deploymentId, namePattern)),
+    aliasFile: (projectId: string, alias: string) => join(projectDir(projectId), '.aliases', check('alias', alias, namePattern)),
+    isPublished: (versionDir: string) => existsSync(join(versionDir, markerFile)),
+  };
+};
+
+/**
+ * Options of {@link localSiteHost}; `port` and `domain` only shape the URLs it reports.
+ *
+ * @example
+ * localSiteHost({ dataDir: '.shiplog', port: 3001 });
+ */
+export interface LocalSiteHostOptions {
+  dataDir: string;
+  port: number;
+  /** The domain under which the router answers; `localhost` resolves to 127.0.0.1 in browsers. */
+  domain?: string;
+  /**
+   * Artifacts inside this directory (the local runner's `builds/work`) are the build's to give
+   * away: removed once published, so no artifact is kept twice.
+   */
+  removeArtifactsUnder?: string;
+}
+
+const countFiles = async (dir: string): Promise<number> => {
+  if (!existsSync(dir)) return 0;
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.filter((e) => e.isFile()).length;
+};
+
+const isErrno = (e: unknown, ...codes: string[]) => e instanceof Error && codes.includes((e as NodeJS.ErrnoException).code ?? '');
+const tmpSuffix = () => `.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Removes what an interrupted publish or alias shift left behind (`.tmp-*` version dirs and
+ * pointer files). Call at start, before anything publishes.
+ *
+ * @example
+ * await sweepInterrupted('.shiplog'); // 1
+ */
+export const sweepInterrupted = async (dataDir: string): Promise<number> => {
+  const sites = join(dataDir, 'sites');
+  if (!existsSync(sites)) return 0;
+  let removed = 0;
+  for (const project of await readdir(sites, { withFileTypes: true })) {
+    if (!project.isDirectory()) continue;
+    for (const dir of [join(sites, project.name), join(sites, project.name, '.aliases')]) {
+      if (!existsSync(dir)) continue;
+      for (const name of await readdir(dir)) {
+        if (!/\.tmp-\d+-[0-9a-f]+$/.test(name)) continue;
+        await rm(join(dir, name), { recursive: true, force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
+};
+
+/**
+ * The site host of the embedded runtime. `publish` copies the artifact into a temporary
+ * directory and renames it into place, so a version directory is either absent or complete;
+ * `shiftAlias` replaces the pointer file by rename, so the router reads the old or the new
+ * target, never a torn write. The router resolves the alias once per request, which is what
+ * makes a shift atomic for requests.
+ *
+ * Only the version's `cache/` changes after publishing: it is the deployment's own ISR cache
+ * (OpenNext's `fs-dev` incremental cache), the local counterpart of the S3 cache prefix.
+ *
+ * @example
+ * const host = localSiteHost({ dataDir: '.shiplog', port: 3001 });
+ * await host.publish({ projectId: 'web', deploymentId: d1, artifactDir });
+ * await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d1 });
+ * host.urls({ projectId: 'web', deploymentId: d1 }).production; // 'http://web.localhost:3001'
+ */
+export const localSiteHost = (opts: LocalSiteHostOptions): SiteHost => {
+  const layout = siteLayout(opts.dataDir);
+  const domain = opts.domain ?? 'localhost';
+  const readMarker = async (dir: string) => JSON.parse(await readFile(join(dir, markerFile), 'utf8')) as Published;
+  const consumable = opts.removeArtifactsUnder ? resolve(opts.removeArtifactsUnder) + sep : undefined;
+  // Once the version dir is complete the build's copy is garbage (a retried publish finds the
+  // version published and never needs it). Its now-empty work dir goes too.
+  const dropArtifact = async (artifactDir: string) => {
+    const abs = resolve(artifactDir);
+    if (!consumable || !abs.startsWith(consumable)) return;
+    await rm(abs, { recursive: true, force: true });
+    await rmdir(dirname(abs)).catch(() => undefined);
+  };
+
+  return {
+    async publish({ projectId, deploymentId, artifactDir }) {
+      const dir = layout.versionDir(projectId, deploymentId);
+      if (layout.isPublished(dir)) {
+        await dropArtifact(artifactDir);
+        return readMarker(dir);
+      }
+      if (!existsSync(join(artifactDir, 'open-next.output.json'))) throw new Error(`${artifactDir} is not an OpenNext output (no open-next.output.json)`);
+      const tmp = dir + tmpSuffix();
+      await mkdir(layout.projectDir(projectId), { recursive: true });
+      try {
+        // `.build` is OpenNext's scratch space; dereference so the version owns every byte.
+        await cp(artifactDir, tmp, { recursive: true, dereference: true, filter: (src) => src !== join(artifactDir, '.build') });
+        const published: Published = { assets: await countFiles(join(tmp, 'assets')), functionVersion: deploymentId };
+        await writeFile(join(tmp, markerFile), JSON.stringify(published));
+        await rename(tmp, dir);
+        await dropArtifact(artifactDir);
+        return published;
+      } catch (e) {
+        await rm(tmp, { recursive: true, force: true });
+        // A concurrent publish of the same deployment won the rename: same artifact, same result.
+        if (isErrno(e, 'EEXIST', 'ENOTEMPTY') && layout.isPublished(dir)) return readMarker(dir);
+        throw e;
+      }
+    },
+
+    async shiftAlias({ projectId, alias, deploymentId }) {
+      if (!layout.isPublished(layout.versionDir(projectId, deploymentId))) {
+        throw new Error(`cannot point ${projectId}/${alias} at ${deploymentId}: it is not published`);
+      }
+      const file = layout.aliasFile(projectId, alias);
+      await mkdir(join(file, '..'), { recursive: true });
+      const tmp = file + tmpSuffix();
+      await writeFile(tmp, `${deploymentId}\n`);
+      await rename(tmp, file);
+    },
+
+    async aliasTarget(projectId, alias) {
+      try {
+        return (await readFile(layout.aliasFile(projectId, alias), 'utf8')).trim() || undefined;
+      } catch (e) {
+        if (isErrno(e, 'ENOENT')) return undefined;
+        throw e;
+      }
+    },
+
+    urls: ({ projectId, deploymentId }) => ({
+      deployment: `http://${deploymentId.toLowerCase()}-${projectId}.${domain}:${opts.port}`,
+      production: `http://${projectId}.${domain}:${opts.port}`,
+    }),
+  };
+};
