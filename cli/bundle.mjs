@@ -3,7 +3,7 @@
 // `prepare` script): one ES module per command, loaded on demand, so a command starts without
 // tsx. cli/shiplog.mjs runs it while it is newer than every source it was built from
 // (cli/dist/inputs.json lists them), and the sources through tsx otherwise.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -64,6 +64,24 @@ export const bundleCli = async () => {
   writeFileSync(join(distDir, 'inputs.json'), `${JSON.stringify(inputs)}\n`);
   return { entry: join(distDir, 'shiplog.mjs'), inputs: inputs.length };
 };
+
+/**
+ * Whether cli/dist/shiplog.mjs exists and is at least as new as every source it was built from.
+ *
+ * @example
+ * if (bundleIsFresh()) await import(bundleUrl.href);
+ */
+export const bundleIsFresh = () => {
+  try {
+    const built = statSync(join(distDir, 'shiplog.mjs')).mtimeMs;
+    const inputs = JSON.parse(readFileSync(join(distDir, 'inputs.json'), 'utf8'));
+    return inputs.every((p) => statSync(join(root, p)).mtimeMs <= built);
+  } catch {
+    return false; // no bundle, or a source it was built from is gone
+  }
+};
+
+export const bundleUrl = pathToFileURL(join(distDir, 'shiplog.mjs'));
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   try {

@@ -95,7 +95,7 @@ export type DeploymentLive = z.infer<typeof DeploymentLive>;
 export const DeploymentFailed = z.object({
   type: z.literal('DeploymentFailed'),
   data: DeploymentRef.extend({
-    stage: z.enum(['build', 'upload', 'publish', 'alias']),
+    stage: z.enum(['build', 'upload', 'publish', 'alias', 'health']).describe('`health`: the new version did not answer its health path with a non-5xx before its alias moved'),
     message: z.string().max(2000),
     buildId: Id.optional(),
   }),
@@ -114,7 +114,7 @@ export const DeploymentRejected = z.object({
   type: z.literal('DeploymentRejected'),
   data: DeploymentRef.extend({
     alias: Alias,
-    reason: z.enum(['stale', 'pinned-by-rollback', 'already-live', 'not-ready']),
+    reason: z.enum(['stale', 'pinned-by-rollback', 'already-live', 'not-ready', 'unhealthy']),
     liveDeploymentId: Id.nullable(),
     detail: z.string().max(1000).optional(),
   }),

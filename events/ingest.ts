@@ -17,6 +17,7 @@ export const BuildSettings = z.object({
   nodeVersion: z.enum(['20.x', '22.x']),
   installCommand: z.string().optional().describe('Overrides the detected package manager install'),
   buildCommand: z.string().optional().describe('Overrides `next build` (OpenNext wraps it)'),
+  healthPath: z.string().optional().describe('What the health gate requests before an alias moves to a deployment; `/` by default'),
 });
 export type BuildSettings = z.infer<typeof BuildSettings>;
 

@@ -60,12 +60,28 @@ export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S
   // Events that came before their predecessor (global order is commit-clock order, which two
   // writers' clocks can make disagree with a stream's versions): held until it comes.
   const held = new Map<string, Map<number, Incoming>>();
+  // The hot loop of rebuilds and replays: what `applyEvent` does, written straight into `docs`
+  // (a key listed twice sees its first change, as there), without a map of changes per event.
   const applyOne = (incoming: Incoming) => {
     applied.set(incoming.streamId, incoming.version);
-    for (const [ks, change] of applyEvent(projection, (key) => docs.get(keyString(key))?.state, incoming)) {
-      if (change.state === null) docs.delete(ks);
-      else docs.set(ks, change as KeyedDoc<S>);
+    const event = incoming.event;
+    if (!event) return;
+    for (const key of projection.keysOf(event)) {
+      const ks = keyString(key);
+      const before = docs.get(ks)?.state;
+      const state = projection.evolve(before === undefined || before === null ? projection.initialState(key) : before, event, key);
+      if (state === null) docs.delete(ks);
+      else docs.set(ks, { key, state });
     }
+  };
+  // Whether the projection follows a stream, per stream prefix (`follows` splits the id each time).
+  const followed = new Map<string, boolean>();
+  const followsStream = (streamId: string): boolean => {
+    const hash = streamId.indexOf('#');
+    const prefix = hash < 0 ? streamId : streamId.slice(0, hash);
+    let f = followed.get(prefix);
+    if (f === undefined) followed.set(prefix, (f = follows(projection, streamId)));
+    return f;
   };
   return {
     projection,
@@ -76,7 +92,7 @@ export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S
     },
     apply: (incoming) => {
       const { streamId, version } = incoming;
-      if (!follows(projection, streamId)) return false;
+      if (!followsStream(streamId)) return false;
       const current = applied.get(streamId) ?? 0;
       if (version <= current) return false;
       if (version > current + 1) {

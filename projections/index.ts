@@ -17,6 +17,7 @@ export { fromBus, fromStored, InvalidProjectionEventError } from './incoming.ts'
 export { makeProjectionHandler, makeProjectionRunner, ProjectionConflictError, settledVersion, StreamGapError, type ProjectionRunner, type ProjectionRunnerDeps } from './runner.ts';
 export { catchUp, rebuildProjection, type RebuildOptions, type RebuildResult } from './rebuild.ts';
 export { projectionStatus, type ProjectionStatus } from './status.ts';
+export { projectionPositions, type ProjectionPositions } from './positions.ts';
 export { activeNamespace } from './registry.ts';
 export { verifyProjections, type VerifyDifference, type VerifyResult } from './verify.ts';
 export { readModels, type DeploymentDetail, type DeploymentListItem, type ProjectWithUrls, type ReadModels } from './queries.ts';
@@ -31,7 +32,7 @@ export { diffDeployments, diffStates, type DeploymentDiff, type DiffRow } from '
 export { cursorAt, InvalidReplayRequestError, replayEntry, replayEventsToBus, replayFromRequest, type PatternMatcher, type ReplayToBusResult } from './replay/to-bus.ts';
 export { tailEvents } from './replay/tail.ts';
 export type { ActivityEntry } from './views/activity.ts';
-export type { BuildAttempt, DeploymentStatus, DeploymentSummary, DeploymentView } from './views/deployment.ts';
+export { errorTextOf, type BuildAttempt, type DeploymentStatus, type DeploymentSummary, type DeploymentView } from './views/deployment.ts';
 export type { DomainView } from './views/domain.ts';
 export { computeDeliveryMetrics, type DeliveryFacts, type DeliveryMetrics } from './views/dora.ts';
 export type { EnvVarView } from './views/env-vars.ts';

@@ -147,7 +147,9 @@ export const releaseCommands = (): Command[] => [
       if (!outcome) throw new CliError(`rollback of ${project} requested (${res.eventId}) but not done after ${o.timeout}s; see \`shiplog deployments list ${project}\``);
       if (outcome.type === 'RollbackRejected') throw new CliError(`rollback of ${project} refused: ${String(outcome.data.reason)}`);
       const { fromDeploymentId, toDeploymentId } = outcome.data as { fromDeploymentId: string | null; toDeploymentId: string };
-      output({ ...res, outcome: outcome.type, fromDeploymentId, toDeploymentId }, o.json, () =>
+      // Read-your-writes: answer once the read models show the rollback, so the next command sees it.
+      const current = (await getDeployment(toDeploymentId, outcome.eventId)).current;
+      output({ ...res, outcome: outcome.type, fromDeploymentId, toDeploymentId, current }, o.json, () =>
         `${res.alias} of ${project} rolled back to ${toDeploymentId}${fromDeploymentId ? ` (from ${fromDeploymentId})` : ''}; it is pinned until a promote`);
     }),
   new Command('promote')
@@ -175,7 +177,9 @@ export const releaseCommands = (): Command[] => [
         const { reason, detail } = outcome.data as { reason: string; detail?: string };
         throw new CliError(`promotion of ${id} refused: ${reason}${detail ? ` (${detail})` : ''}`);
       }
-      output({ ...res, outcome: outcome.type }, o.json, () => `${id} is now current on production of ${res.projectId} (no rebuild)`);
+      // Read-your-writes: answer once the read models show the promotion, so the next command sees it.
+      const current = (await getDeployment(id, outcome.eventId)).current;
+      output({ ...res, outcome: outcome.type, current }, o.json, () => `${id} is now current on production of ${res.projectId} (no rebuild)`);
     }),
   new Command('redeploy')
     .argument('<deployment>')

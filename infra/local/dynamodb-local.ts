@@ -105,13 +105,36 @@ const installExitHooks = (): void => {
 
 const pidFile = (dataDir: string): string => join(dataDir, 'dynamodb.pid');
 
-// A previous run killed with SIGKILL cannot clean up: its JVM still holds the database files.
-const killStale = (dataDir: string): void => {
+// Whether `pid` is a DynamoDB Local JVM serving `dataDir` (a pid file outlives its process, and
+// the number may name anything by now).
+const isOurJvm = (pid: number, dataDir: string): boolean => {
   try {
-    const pid = Number(readFileSync(pidFile(dataDir), 'utf8'));
-    if (pid > 0) process.kill(pid, 'SIGKILL');
+    const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const at = argv.indexOf('-dbPath');
+    return at > 0 && argv[at + 1] === dataDir && argv.some((a) => a.endsWith('DynamoDBLocal.jar'));
   } catch {
-    // no pid file or the process is gone
+    return false;
+  }
+};
+
+// A previous run killed with SIGKILL cannot clean up: if its JVM survived, it still holds the
+// database files. Kill it (only if the pid file still names that JVM) and wait until it is gone.
+const killStale = async (dataDir: string): Promise<void> => {
+  let pid = 0;
+  try {
+    pid = Number(readFileSync(pidFile(dataDir), 'utf8'));
+  } catch {
+    return; // no pid file
+  }
+  if (!(pid > 0) || !isOurJvm(pid, dataDir)) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return; // gone meanwhile
+  }
+  for (const deadline = Date.now() + 10_000; isOurJvm(pid, dataDir); ) {
+    if (Date.now() > deadline) throw new DynamoLocalError(`a DynamoDB Local of a previous run (pid ${pid}) still holds ${dataDir}`);
+    await new Promise((r) => setTimeout(r, 50));
   }
 };
 
@@ -211,6 +234,21 @@ const slirpApi = (socket: string, command: object): Promise<string> =>
     c.on('error', rej);
   });
 
+/** How many of the database's last output lines a start-up failure shows. */
+const outputLines = 20;
+
+// Resolves once a child's output pipes are drained and closed ('exit' may come before its last output).
+const closed = (child: ChildProcess): Promise<void> =>
+  child.stdout?.closed === false || child.stderr?.closed === false
+    ? new Promise((r) => {
+      const t = setTimeout(r, 2000);
+      child.once('close', () => {
+        clearTimeout(t);
+        r();
+      });
+    })
+    : Promise.resolve();
+
 interface Spawned {
   /** The process whose exit means the database is gone (bwrap or the JVM). */
   main: ChildProcess;
@@ -226,14 +264,21 @@ const trackStderr = (child: ChildProcess, sink: (text: string) => void) => {
   child.stdout?.on('data', (chunk: Buffer) => sink(chunk.toString()));
 };
 
+// Run inside the sandbox before the JVM: says on fd 4 that bwrap has finished setting up the
+// namespace (its own loopback included), then becomes the JVM (same pid).
+const namespaceReady = ['/bin/sh', '-c', 'printf 1 >&4; exec 4>&-; exec "$@"', 'sh'];
+
 // The JVM in a network namespace of its own (bwrap --unshare-net): inside, it binds every
 // interface of a namespace that has none but its own; slirp4netns then forwards 127.0.0.1:port
 // of the host to it. slirp4netns is told to exit when our end of its exit pipe closes (if we
 // are killed), and bwrap kills the JVM when we die (--die-with-parent).
+// slirp4netns starts only once the namespace is set up: its `--configure` brings `lo` up, which
+// gives `lo` 127.0.0.1 at once, and bwrap's own loopback set-up, if it runs after that, fails
+// ("loopback: Failed RTM_NEWADDR", really EEXIST) and bwrap exits with 1 before the JVM starts.
 const spawnIsolated = async (port: number, dataDir: string | undefined, onStderr: (text: string) => void): Promise<Spawned> => {
   const { cwd, args } = javaArgs(port, dataDir);
-  const bwrap = spawn('bwrap', ['--unshare-net', '--die-with-parent', '--dev-bind', '/', '/', '--chdir', cwd, '--info-fd', '3', 'java', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+  const bwrap = spawn('bwrap', ['--unshare-net', '--die-with-parent', '--dev-bind', '/', '/', '--chdir', cwd, '--info-fd', '3', ...namespaceReady, 'java', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
   });
   live.add(bwrap);
   trackStderr(bwrap, onStderr);
@@ -246,6 +291,11 @@ const spawnIsolated = async (port: number, dataDir: string | undefined, onStderr
   try {
     const info = JSON.parse(await readUntil(bwrap.stdio[3] as Readable, 'bwrap --info-fd', isJson)) as { 'child-pid': number };
     const jvmPid = info['child-pid'];
+    await readUntil(bwrap.stdio[4] as Readable, 'the sandbox set-up of DynamoDB Local', (t) => t === '1').catch(async () => {
+      if (bwrap.exitCode === null && bwrap.signalCode === null) await new Promise((r) => bwrap.once('exit', r));
+      await closed(bwrap);
+      throw new DynamoLocalError(`bwrap could not set up DynamoDB Local's network namespace (exit ${bwrap.exitCode ?? bwrap.signalCode})`);
+    });
     const slirp = spawn(
       'slirp4netns',
       ['--configure', '--disable-host-loopback', '--api-socket', apiSocket, '--exit-fd', '3', '--ready-fd', '4', String(jvmPid), 'tap0'],
@@ -290,11 +340,17 @@ export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<D
   const dataDir = opts.inMemory ? undefined : resolve(opts.dataDir ?? '.shiplog/dynamodb');
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
-    killStale(dataDir);
+    await killStale(dataDir);
   }
-  let stderr = '';
+  let output = '';
   const onStderr = (text: string) => {
-    stderr = (stderr + text).slice(-2000);
+    output = (output + text).slice(-8000);
+  };
+  // A start-up failure says what the JVM (or bwrap, or slirp4netns) printed last: a user needs it.
+  const withOutput = (err: unknown): Error => {
+    const lines = output.trim().split('\n').filter((l) => l.trim() !== '').slice(-outputLines);
+    return lines.length === 0 ? (err as Error)
+      : new DynamoLocalError(`${(err as Error).message}; its last output:\n${lines.map((l) => `  | ${l.trimEnd()}`).join('\n')}`);
   };
   const why = opts.loopbackOnly ? namespaceUnavailable() : undefined;
   if (opts.loopbackOnly && why) {
@@ -303,7 +359,11 @@ export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<D
     );
   }
   const isolation = opts.loopbackOnly && !why ? 'namespace' : 'plain';
-  const spawned = isolation === 'namespace' ? await spawnIsolated(port, dataDir, onStderr) : spawnPlain(port, dataDir, onStderr);
+  const spawned = isolation === 'namespace'
+    ? await spawnIsolated(port, dataDir, onStderr).catch((err: unknown) => {
+      throw withOutput(err);
+    })
+    : spawnPlain(port, dataDir, onStderr);
   const child = spawned.main;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
     child.once('exit', (code, signal) => {
@@ -346,8 +406,8 @@ export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<D
     await waitUntilAnswering(endpoint, child, opts.readyTimeoutMs ?? 60_000);
   } catch (err) {
     await stop();
-    const detail = stderr.trim().split('\n').pop();
-    throw detail ? new DynamoLocalError(`${(err as Error).message}: ${detail}`) : err;
+    await closed(child);
+    throw withOutput(err);
   }
   return { endpoint, port, pid: spawned.jvmPid, isolation, exited, stop };
 };

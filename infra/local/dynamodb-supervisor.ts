@@ -30,17 +30,31 @@ export interface SupervisorOptions extends DynamoLocalOptions {
   log?: (line: string) => void;
   /** First wait before a failed restart is tried again; doubles up to 10 s. */
   retryBaseMs?: number;
+  /** Tries of the first start before giving up (each failure is logged with the JVM's output); default 3. */
+  startAttempts?: number;
 }
 
 export const superviseDynamoLocal = async (opts: SupervisorOptions): Promise<SupervisedDynamoLocal> => {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  let current: DynamoLocal = await startDynamoLocal({ ...opts, onWarning: opts.onWarning ?? log });
+  const delay = backoff({ baseMs: opts.retryBaseMs ?? 500, maxMs: 10_000, jitter: 'equal' });
+  const attempts = Math.max(1, opts.startAttempts ?? 3);
+  const first = async (): Promise<DynamoLocal> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await startDynamoLocal({ ...opts, onWarning: attempt === 1 ? (opts.onWarning ?? log) : () => {} });
+      } catch (err) {
+        if (attempt >= attempts) throw err;
+        log(`shiplog: DynamoDB Local did not start (try ${attempt} of ${attempts}): ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, delay(attempt - 1)));
+      }
+    }
+  };
+  let current: DynamoLocal = await first();
   const port = current.port;
   let state: 'up' | 'restarting' | 'stopped' = 'up';
   let restarts = 0;
   let restarting: Promise<void> | undefined;
   let wake: (() => void) | undefined;
-  const delay = backoff({ baseMs: opts.retryBaseMs ?? 500, maxMs: 10_000, jitter: 'equal' });
   const probe = dynamoClient(current.endpoint);
 
   const restart = async (): Promise<void> => {

@@ -24,7 +24,10 @@ import { superviseDynamoLocal, type SupervisedDynamoLocal } from './dynamodb-sup
 import { localServices } from './services.ts';
 import { buildReconciler } from './reconcile.ts';
 import { streamOutbox, type StreamOutbox } from './outbox.ts';
+import { eventFeed } from './event-feed.ts';
+import { localUrls, projectionPositions, readModels } from '../../projections/index.ts';
 import { startSiteRouter, type SiteRouter } from './router.ts';
+import { localHealthProbe } from '../../services/deploy/adapters/health-probe/local.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
 
 /**
@@ -112,8 +115,12 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     const { access, dashboardToken } = await startAccess({ client, tableName: localTables.tokens, dataDir: cfg.dataDir, ids, now, log });
 
     // 3. the services, one handler per subscription
+    // The deploy health gate asks the site router, which starts after the bus: a check waits for it.
+    let routerStarted: (r: { port: number; hostname: string }) => void = () => {};
+    const routerUp = new Promise<{ port: number; hostname: string }>((r) => (routerStarted = r));
     const services = await localServices({
       cfg, client, store, ids, now, logs, host, apiUrl,
+      probe: localHealthProbe({ router: () => routerUp }),
       buildTimeoutMs: opts.buildTimeoutMs ?? 20 * 60_000,
       idempotency: { client, tableName: localTables.idempotency },
       log,
@@ -142,8 +149,10 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     });
     await bus.start();
     stops.push(() => bus.stop());
+    // What the outbox publishes also reaches the API's followers of a deployment's events (SSE).
+    const feed = eventFeed();
     const outbox: StreamOutbox = streamOutbox({
-      endpoint: db.endpoint, client, tableName: localTables.events, checkpointTable: localTables.outbox, bus,
+      endpoint: db.endpoint, client, tableName: localTables.events, checkpointTable: localTables.outbox, bus: feed.tap(bus),
       // While the database is being restarted every poll fails: that is said once, by the supervisor.
       onError: (err) => {
         if (db.state() === 'up') log(`outbox: ${(err as Error).message}`);
@@ -162,7 +171,10 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     // The platform API (Hono) on Node's http server; the dashboard, a Node handler of its own, beside it.
     const app = platformApi({
       ...services.api,
-      deployments: { store, logs, host, urls: (i) => host.urls(i) },
+      deployments: {
+        store, logs, host, urls: (i) => host.urls(i), feed,
+        readModels: { models: readModels({ views: services.views, urls: localUrls(cfg.sitesPort) }), positions: projectionPositions({ store, views: services.views }) },
+      },
       events: { store, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name) },
       access,
       guard: { verify: tokenVerifier(access), hosts: servedHosts(cfg.port) },
@@ -184,6 +196,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
     const sites: SiteRouter = await startSiteRouter({ port: cfg.sitesPort, hostname: bindHost, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost });
     stops.push(() => sites.close());
+    routerStarted({ port: sites.port, hostname: bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost });
 
     // 6. pick up builds a previous run left unfinished, and tell other commands where we are
     // (every build not running is resumed or failed as interrupted, now and every minute)

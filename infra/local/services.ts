@@ -6,7 +6,7 @@ import { streams } from '../../events/index.ts';
 import { makeProjectionHandler, createViewsTable, dynamoViewStore } from '../../projections/index.ts';
 import type { LogStore, ScheduledBuild } from '../../services/build/index.ts';
 import { buildService, describeArtifactDir } from '../../services/build/index.ts';
-import type { SiteHost } from '../../services/deploy/index.ts';
+import type { HealthProbe, SiteHost } from '../../services/deploy/index.ts';
 import { deployService, keyedLock } from '../../services/deploy/index.ts';
 import { customHostResolver, domainCommands, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
 import { localIngestDeps } from './ingest.ts';
@@ -24,6 +24,8 @@ export interface LocalServicesDeps {
   now: () => string;
   logs: LogStore;
   host: SiteHost;
+  /** The deploy health gate's probe (the site router); without it, aliases move unchecked. */
+  probe?: HealthProbe;
   apiUrl: string;
   buildTimeoutMs: number;
   idempotency: IdempotencyOptions;
@@ -69,6 +71,8 @@ export const localServices = async (deps: LocalServicesDeps) => {
     now: deps.now,
     withLock: keyedLock(),
     idempotency: deps.idempotency,
+    ...(deps.probe ? { probe: deps.probe } : {}),
+    ...(process.env.SHIPLOG_HEALTH_TIMEOUT_MS ? { healthTimeoutMs: Number(process.env.SHIPLOG_HEALTH_TIMEOUT_MS) } : {}),
   });
 
   // Webhooks never reach internal addresses unless SHIPLOG_WEBHOOK_ALLOW names them (hosts, IPs, CIDRs).

@@ -1,5 +1,5 @@
 import type {
-  Actor, BuildFailureReason, BuildSettings, Commit, EnvVarRef, Repository, Target,
+  Actor, BuildFailureReason, BuildSettings, Commit, EnvVarRef, EventData, Repository, Target,
 } from '../../events/index.ts';
 import { canonicalJson } from '../canonical.ts';
 import type { ProjectionEvent } from '../types.ts';
@@ -57,7 +57,7 @@ export interface DeploymentView {
   assets: { fileCount: number; totalBytes: number; durationMs: number } | null;
   functions: { role: string; functionName: string; version: string }[];
   live: { at: string; alias: string; url: string; aliasUrls: string[]; totalMs: number; previousDeploymentId: string | null } | null;
-  failure: { at: string; stage: 'build' | 'upload' | 'publish' | 'alias'; message: string } | null;
+  failure: { at: string; stage: EventData<'DeploymentFailed'>['stage']; message: string } | null;
   rejection: { at: string; reason: string; liveDeploymentId: string | null; detail: string | null } | null;
   alarms: { alarmId: string; metric: string; severity: string; raisedAt: string; clearedAt: string | null }[];
   durations: { queuedMs: number | null; buildMs: number | null; deployMs: number | null; totalMs: number | null };
@@ -174,8 +174,11 @@ const applyFacts = (v: DeploymentView, e: ProjectionEvent): DeploymentView => {
   }
 };
 
-/** The fields that combine facts from several streams, recomputed after every event. */
-const derive = (v: DeploymentView): DeploymentView => {
+/**
+ * The fields that combine facts from several streams, recomputed after every event. Writes them
+ * into `v`, which must be a view this fold made for this event (never the caller's state).
+ */
+const deriveInto = (v: DeploymentView): DeploymentView => {
   const build = v.builds.at(-1);
   let status: DeploymentStatus;
   if (v.live) status = 'ready';
@@ -195,17 +198,15 @@ const derive = (v: DeploymentView): DeploymentView => {
 
   const built = build?.status === 'succeeded' ? build.finishedAt : null;
   const end = v.live?.at ?? v.failure?.at ?? (build && build.status !== 'queued' && build.status !== 'building' ? build.finishedAt : null);
-  return {
-    ...v,
-    status,
-    error,
-    durations: {
-      queuedMs: build?.durations?.queuedMs ?? ms(build?.queuedAt, build?.startedAt),
-      buildMs: build?.durations?.buildMs ?? ms(build?.startedAt, build?.finishedAt),
-      deployMs: ms(built, v.live?.at ?? v.failure?.at),
-      totalMs: v.live?.totalMs ?? ms(v.requestedAt, end),
-    },
+  v.status = status;
+  v.error = error;
+  v.durations = {
+    queuedMs: build?.durations?.queuedMs ?? ms(build?.queuedAt, build?.startedAt),
+    buildMs: build?.durations?.buildMs ?? ms(build?.startedAt, build?.finishedAt),
+    deployMs: ms(built, v.live?.at ?? v.failure?.at),
+    totalMs: v.live?.totalMs ?? ms(v.requestedAt, end),
   };
+  return v;
 };
 
 /**
@@ -225,7 +226,8 @@ export const evolveDeployment = (v: DeploymentView, e: ProjectionEvent): Deploym
     lastEventAt: v.lastEventAt && v.lastEventAt >= at ? v.lastEventAt : at,
     timeline: insertEntry(v.timeline, timelineEntry(e)),
   };
-  return derive(applyFacts(base, e));
+  // applyFacts returns `base` or a copy of it: either way a new object, not `v`.
+  return deriveInto(applyFacts(base, e));
 };
 
 /**
@@ -248,7 +250,22 @@ export interface DeploymentSummary {
   durations: DeploymentView['durations'];
   liveAt: string | null;
   error: string | null;
+  /** {@link errorTextOf}: the error with its log tail, or why it was rejected (absent in entries written before it existed). */
+  errorText?: string | null;
 }
+
+/**
+ * What the API and the CLI show as a deployment's error: the failure's message and the last 30
+ * lines of its log, or why the deployment was rejected; `null` when neither.
+ *
+ * @example
+ * errorTextOf(view); // 'next build failed\n> Build error occurred…'
+ */
+export const errorTextOf = (v: Pick<DeploymentView, 'error' | 'rejection'>): string | null => {
+  if (v.error) return `${v.error.message}${v.error.logTail.length ? `\n${v.error.logTail.slice(-30).join('\n')}` : ''}`;
+  if (v.rejection) return `rejected: ${v.rejection.reason}${v.rejection.detail ? ` (${v.rejection.detail})` : ''}`;
+  return null;
+};
 
 export const summarizeDeployment = (v: DeploymentView): DeploymentSummary => ({
   deploymentId: v.deploymentId,
@@ -264,4 +281,5 @@ export const summarizeDeployment = (v: DeploymentView): DeploymentSummary => ({
   durations: v.durations,
   liveAt: v.live?.at ?? null,
   error: v.error?.message ?? null,
+  errorText: errorTextOf(v),
 });

@@ -24,7 +24,7 @@ export interface BuildJob {
   sha: string;
   /** The app's directory inside the repository, `'.'` for the root. */
   rootDir: string;
-  /** Runs in `rootDir`; `'npm ci'` by default. */
+  /** Runs in `rootDir`; empty: the local runner detects it from the lockfile (`install-command.ts`), CodeBuild runs `npm ci`. */
   installCommand: string;
   /** Runs in `rootDir`; `'npx next build'` by default. OpenNext packaging follows it. */
   buildCommand: string;

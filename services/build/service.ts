@@ -56,7 +56,8 @@ const toScheduled = (
     repo,
     sha: q.sha,
     rootDir: q.buildSettings.rootDirectory,
-    installCommand: q.buildSettings.installCommand ?? 'npm ci',
+    // Empty: the runner detects the package manager from the checkout (lockfile, packageManager).
+    installCommand: q.buildSettings.installCommand ?? '',
     buildCommand: q.buildSettings.buildCommand ?? 'npx next build',
     timeoutMs,
   },

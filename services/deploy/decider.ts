@@ -1,5 +1,40 @@
 import type { EventData, ShiplogEvent, Actor } from '../../events/index.ts';
 import type { Decider } from '../shell/index.ts';
+import type { HealthObservation } from './ports.ts';
+
+/**
+ * A health check of one deployment, as a command carries it: where it asked, how long it waited,
+ * what it saw.
+ *
+ * @example
+ * const h: HealthReport = { deploymentId: 'd2', path: '/', timeoutMs: 30_000, observation: { kind: 'response', status: 200, bodyStart: '<!DOCTYPE html>' } };
+ */
+export interface HealthReport {
+  deploymentId: string;
+  path: string;
+  timeoutMs: number;
+  observation: HealthObservation;
+}
+
+/**
+ * The health gate's rule: a version is healthy when it answered its health path with anything
+ * but a 5xx (a 404 or a redirect is an app's choice; a crash, a timeout or a 5xx is not).
+ *
+ * @example
+ * healthVerdict({ deploymentId: 'd2', path: '/', timeoutMs: 30_000, observation: { kind: 'response', status: 502, bodyStart: 'Bad gateway' } });
+ * // { healthy: false, message: 'GET / answered 502 (first bytes: "Bad gateway")' }
+ */
+export const healthVerdict = (h: HealthReport): { healthy: true } | { healthy: false; message: string } => {
+  const o = h.observation;
+  if (o.kind === 'response' && o.status < 500) return { healthy: true };
+  const first = (s: string) => JSON.stringify(s.replace(/\s+/g, ' ').trim().slice(0, 300));
+  return {
+    healthy: false,
+    message: o.kind === 'response'
+      ? `GET ${h.path} answered ${o.status} (first bytes: ${first(o.bodyStart)})`
+      : `GET ${h.path} got no answer within ${h.timeoutMs} ms: ${o.error.slice(0, 500)}`,
+  };
+};
 
 /**
  * An event of a release stream (`release#<project>#<alias>`).
@@ -61,10 +96,10 @@ export type DeployCommand =
       assets: { uri: string; fileCount: number; totalBytes: number; durationMs: number };
       fn: { functionName: string; version: string; codeSha256: string };
     }
-  | { type: 'GoLive'; deploymentId: string; url: string; aliasUrls: string[]; now: string }
+  | { type: 'GoLive'; deploymentId: string; url: string; aliasUrls: string[]; now: string; health?: HealthReport }
   | { type: 'Fail'; projectId: string; deploymentId: string; stage: EventData<'DeploymentFailed'>['stage']; message: string; buildId?: string }
-  | { type: 'Rollback'; projectId: string; alias: string; to?: string; requestedBy: Actor; reason: string }
-  | { type: 'Promote'; projectId: string; alias: string; deploymentId: string; requestedBy: Actor };
+  | { type: 'Rollback'; projectId: string; alias: string; to?: string; requestedBy: Actor; reason: string; health?: HealthReport }
+  | { type: 'Promote'; projectId: string; alias: string; deploymentId: string; requestedBy: Actor; health?: HealthReport };
 
 const withDeployment = (s: ReleaseState, id: string, patch: Partial<ReleaseDeployment>): ReleaseState => ({
   ...s,
@@ -136,6 +171,11 @@ const goLiveDecision = (cmd: Cmd<'GoLive'>, s: ReleaseState): ReleaseEvent[] => 
     return reject('stale', `a newer deployment (${s.live}, requested ${live.requestedAt}) is already live`);
   }
   if (s.pinned) return reject('pinned-by-rollback', `rolled back to ${s.live}; promote a deployment to resume`);
+  // The health gate: a version that does not answer never gets the alias; what is live stays live.
+  const verdict = cmd.health && cmd.health.deploymentId === cmd.deploymentId ? healthVerdict(cmd.health) : { healthy: true as const };
+  if (!verdict.healthy) {
+    return [{ type: 'DeploymentFailed', data: { projectId, deploymentId: cmd.deploymentId, stage: 'health', message: `health check failed, ${alias} not moved: ${verdict.message}`.slice(0, 2000) } }];
+  }
   return [
     { type: 'AliasShifted', data: { projectId, alias, fromDeploymentId: s.live, toDeploymentId: cmd.deploymentId, reason: 'deploy' } },
     {
@@ -166,15 +206,30 @@ const fail = (cmd: Cmd<'Fail'>, s: ReleaseState): ReleaseEvent[] => {
   ];
 };
 
+/**
+ * The deployment a rollback would move the alias to: the one named, else the last one live
+ * before the current; undefined when there is none.
+ *
+ * @example
+ * rollbackTarget(state); // 'd1'
+ */
+export const rollbackTarget = (s: ReleaseState, to?: string): string | undefined =>
+  to ?? [...s.history].reverse().find((id) => id !== s.live && s.deployments[id]?.published);
+
 const rollback = (cmd: Cmd<'Rollback'>, s: ReleaseState): ReleaseEvent[] => {
   const refuse = (reason: string): ReleaseEvent[] => [
-    { type: 'RollbackRejected', data: { projectId: cmd.projectId, alias: cmd.alias, ...(cmd.to ? { toDeploymentId: cmd.to } : {}), reason, requestedBy: cmd.requestedBy } },
+    { type: 'RollbackRejected', data: { projectId: cmd.projectId, alias: cmd.alias, ...(cmd.to ? { toDeploymentId: cmd.to } : {}), reason: reason.slice(0, 1000), requestedBy: cmd.requestedBy } },
   ];
   if (!s.live) return refuse('nothing is live on this alias yet');
-  const to = cmd.to ?? [...s.history].reverse().find((id) => id !== s.live && s.deployments[id]?.published);
+  const to = rollbackTarget(s, cmd.to);
   if (!to) return refuse('there is no earlier deployment to roll back to');
   if (to === s.live) return refuse(`${to} is already live`);
   if (!s.deployments[to]?.published) return refuse(`${to} is not a ready deployment of this alias`);
+  if (cmd.health) {
+    if (cmd.health.deploymentId !== to) return refuse(`the rollback target changed to ${to} while ${cmd.health.deploymentId} was being checked; try again`);
+    const verdict = healthVerdict(cmd.health);
+    if (!verdict.healthy) return refuse(`${to} failed its health check: ${verdict.message}`);
+  }
   return [
     { type: 'AliasShifted', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, reason: 'rollback' } },
     { type: 'RolledBack', data: { projectId: cmd.projectId, alias: cmd.alias, fromDeploymentId: s.live, toDeploymentId: to, requestedBy: cmd.requestedBy, reason: cmd.reason } },
@@ -188,6 +243,10 @@ const promote = (cmd: Cmd<'Promote'>, s: ReleaseState): ReleaseEvent[] => {
     return [{ type: 'DeploymentRejected', data: { ...ref, reason: 'not-ready', liveDeploymentId: s.live, detail: 'only a built and published deployment can be promoted' } }];
   }
   if (s.live === cmd.deploymentId && !s.pinned) return [];
+  const verdict = cmd.health && s.live !== cmd.deploymentId ? healthVerdict(cmd.health) : { healthy: true as const };
+  if (!verdict.healthy) {
+    return [{ type: 'DeploymentRejected', data: { ...ref, reason: 'unhealthy', liveDeploymentId: s.live, detail: `health check failed: ${verdict.message}`.slice(0, 1000) } }];
+  }
   const shift: ReleaseEvent[] =
     s.live === cmd.deploymentId
       ? []
@@ -197,8 +256,9 @@ const promote = (cmd: Cmd<'Promote'>, s: ReleaseState): ReleaseEvent[] => {
 
 /**
  * The release's rules. A deployment goes live only when it is published, is not older than
- * what is live (an older commit's build that finishes last never wins), and no rollback pinned
- * the alias. Rollback moves the alias to an earlier ready deployment, no rebuild.
+ * what is live (an older commit's build that finishes last never wins), no rollback pinned
+ * the alias, and it passed the health gate when one ran (`health`: non-5xx within the timeout).
+ * Promote and rollback refuse an unhealthy target the same way. Rollback moves the alias to an earlier ready deployment, no rebuild.
  *
  * @example
  * const events = decide(cmd, history.reduce(evolve, initialState()));

@@ -74,3 +74,38 @@ export interface SiteHost {
   aliasTarget(projectId: string, alias: string): Promise<string | undefined>;
   urls(input: { projectId: string; deploymentId: string }): SiteUrls;
 }
+
+/**
+ * What the health gate asks: one request to a deployment's own version (not through an alias),
+ * at its health path, answered or given up on within `timeoutMs`.
+ *
+ * @example
+ * const input: HealthCheckInput = { projectId: 'web', deploymentId: '01JD…', path: '/', timeoutMs: 30_000 };
+ */
+export interface HealthCheckInput {
+  projectId: string;
+  deploymentId: string;
+  path: string;
+  timeoutMs: number;
+}
+
+/**
+ * What the probe saw: a response (its status and first bytes, as text), or none (the version
+ * could not be reached, crashed before answering, or ran past the timeout). The verdict is the
+ * deploy decider's (`healthVerdict`), not the probe's.
+ *
+ * @example
+ * const seen: HealthObservation = { kind: 'response', status: 502, bodyStart: '<!doctype html>…Function failed' };
+ */
+export type HealthObservation = { kind: 'response'; status: number; bodyStart: string } | { kind: 'no-response'; error: string };
+
+/**
+ * Requests a deployment's health path from its own version. Locally the site router invokes the
+ * version through its per-deployment host; on AWS it would invoke the Lambda version.
+ *
+ * @example
+ * const seen = await probe.check({ projectId: 'web', deploymentId, path: '/', timeoutMs: 30_000 });
+ */
+export interface HealthProbe {
+  check(input: HealthCheckInput): Promise<HealthObservation>;
+}

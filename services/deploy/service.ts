@@ -3,8 +3,8 @@ import { EventType, type EventData, streams } from '../../events/index.ts';
 import type { EventMetadata, EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { defineHandler, execute, fold, type IdempotencyOptions } from '../shell/index.ts';
-import { releaseDecider, type DeployCommand, type ReleaseState } from './decider.ts';
-import type { SiteHost } from './ports.ts';
+import { releaseDecider, rollbackTarget, type DeployCommand, type HealthReport, type ReleaseState } from './decider.ts';
+import type { HealthProbe, SiteHost } from './ports.ts';
 
 export interface DeployServiceDeps {
   store: EventStore;
@@ -14,6 +14,14 @@ export interface DeployServiceDeps {
   /** Serializes work on one alias (locally an in-process mutex). */
   withLock<T>(key: string, fn: () => Promise<T>): Promise<T>;
   idempotency?: IdempotencyOptions;
+  /**
+   * The health gate: before an alias moves (deploy, promote, rollback) the target version must
+   * answer its health path (the project's `healthPath`, `/` by default) with a non-5xx within
+   * `healthTimeoutMs`. Without a probe there is no gate.
+   */
+  probe?: HealthProbe;
+  /** 30 s by default: the first request also starts the version's function. */
+  healthTimeoutMs?: number;
 }
 
 const decider = releaseDecider;
@@ -44,6 +52,20 @@ export const deployService = (deps: DeployServiceDeps) => {
       }
     });
 
+  // The health path a deployment was requested with (its build settings' snapshot), `/` by default.
+  const healthPathOf = async (deploymentId: string): Promise<string> => {
+    const queued = (await deps.store.readStream(streams.build(deploymentId))).find((x) => x.type === EventType.BuildQueued);
+    return (queued?.data as EventData<'BuildQueued'> | undefined)?.buildSettings.healthPath ?? '/';
+  };
+  const checkHealth = async (projectId: string, deploymentId: string | undefined): Promise<{ health?: HealthReport }> => {
+    if (!deps.probe || !deploymentId) return {};
+    const path = await healthPathOf(deploymentId);
+    const timeoutMs = deps.healthTimeoutMs ?? 30_000;
+    const observation = await deps.probe.check({ projectId, deploymentId, path, timeoutMs }).catch((e: unknown) => ({ kind: 'no-response' as const, error: e instanceof Error ? e.message : String(e) }));
+    return { health: { deploymentId, path, timeoutMs, observation } };
+  };
+  const releaseState = (projectId: string, alias: string) => deps.store.readStream(streams.release(projectId, alias)).then((h) => fold(decider, h));
+
   const onBuildSucceeded = defineHandler({
     name: 'DeployOnBuildSucceeded',
     accepts: [EventType.BuildSucceeded],
@@ -60,13 +82,18 @@ export const deployService = (deps: DeployServiceDeps) => {
         assets: { uri: urls.deployment, fileCount: published.assets, totalBytes: b.artifact.sizeBytes, durationMs: Date.now() - t0 },
         fn: { functionName: `${b.projectId}-server`, version: published.functionVersion, codeSha256: b.artifact.sha256 },
       }), e.metadata);
-      // 2. decide whether it goes live, then move the alias
+      // 2. the health gate (only when the deployment could still go live), then decide, then move the alias
+      const s = await releaseState(b.projectId, b.alias);
+      const candidate = s.deployments[b.deploymentId]?.status === 'ready' && !s.history.includes(b.deploymentId);
+      const health = candidate ? await checkHealth(b.projectId, b.deploymentId) : {};
+      if (health.health) logger.info('health checked', { path: health.health.path, observation: health.health.observation.kind, status: health.health.observation.kind === 'response' ? health.health.observation.status : null });
       const { appended } = await run(b.projectId, b.alias, () => ({
         type: 'GoLive',
         deploymentId: b.deploymentId,
         url: urls.deployment,
         aliasUrls: b.alias === 'production' ? [urls.production] : [],
         now: deps.now(),
+        ...health,
       }), e.metadata);
       await applyAlias(b.projectId, b.alias);
       logger.info('release decided', { outcome: appended.map((x) => x.type) });
@@ -93,10 +120,15 @@ export const deployService = (deps: DeployServiceDeps) => {
     ...idem,
     handle: async (e) => {
       const d = e.data;
+      // The target is checked like a new deployment; the decider refuses it if it is unhealthy.
+      const s = await releaseState(d.projectId, d.alias);
+      const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
+      const checkable = target !== undefined && target !== s.live && s.deployments[target]?.published === true;
+      const health = checkable ? await checkHealth(d.projectId, target) : {};
       const cmd: DeployCommand =
         e.type === EventType.RollbackRequested
-          ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason }
-          : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy };
+          ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
+          : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
       await run(d.projectId, d.alias, () => cmd, e.metadata);
       await applyAlias(d.projectId, d.alias);
     },

@@ -194,12 +194,12 @@ export const ingestCommands = (deps: IngestDeps) => {
       const input = parseInput(CreateProjectInput, raw, 'project');
       const projectId = input.name;
       const own: Repository = { source: 'git', fullName: projectId, cloneUrl: repos.cloneUrl(projectId) };
-      const { installCommand, buildCommand } = input;
+      const { installCommand, buildCommand, healthPath } = input;
       const settings: ProjectSettings = {
         productionBranch: input.productionBranch,
         previewBranches: input.previewBranches,
         autoDeploy: input.autoDeploy,
-        build: { framework: 'nextjs', rootDirectory: input.rootDir ?? '.', nodeVersion: input.nodeVersion, ...(installCommand ? { installCommand } : {}), ...(buildCommand ? { buildCommand } : {}) },
+        build: { framework: 'nextjs', rootDirectory: input.rootDir ?? '.', nodeVersion: input.nodeVersion, ...(installCommand ? { installCommand } : {}), ...(buildCommand ? { buildCommand } : {}), ...(healthPath ? { healthPath } : {}) },
       };
       const repository = repositoryFrom(input.repo, own);
       // The append decides who owns the name; only then are credentials written.
@@ -209,8 +209,8 @@ export const ingestCommands = (deps: IngestDeps) => {
     },
 
     changeSettings: async (projectId: string, raw: SettingsIn, actor: Actor = localUser): Promise<ProjectView> => {
-      const { rootDir, nodeVersion, installCommand, buildCommand, ...top } = parseInput(SettingsInput, raw, 'settings');
-      const build = { rootDirectory: rootDir, nodeVersion, installCommand, buildCommand };
+      const { rootDir, nodeVersion, installCommand, buildCommand, healthPath, ...top } = parseInput(SettingsInput, raw, 'settings');
+      const build = { rootDirectory: rootDir, nodeVersion, installCommand, buildCommand, healthPath };
       const patch: SettingsPatch = { ...top, build: Object.fromEntries(Object.entries(build).filter(([, v]) => v !== undefined)) };
       return mustView((await run(projectId, (now, ids) => ({ type: 'ChangeSettings', projectId, patch, now, ids, actor }))).after);
     },

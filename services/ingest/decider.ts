@@ -25,7 +25,7 @@ export interface SettingsPatch {
   productionBranch?: string;
   previewBranches?: 'all' | 'none';
   autoDeploy?: boolean;
-  build?: { rootDirectory?: string; nodeVersion?: '20.x' | '22.x'; installCommand?: string | null; buildCommand?: string | null };
+  build?: { rootDirectory?: string; nodeVersion?: '20.x' | '22.x'; installCommand?: string | null; buildCommand?: string | null; healthPath?: string | null };
 }
 
 /**

@@ -11,6 +11,8 @@ const GitBranch = Branch.refine(
   'must be a valid git branch name',
 );
 const NodeVersion = z.enum(['20.x', '22.x']);
+// A path (and query) on the deployment itself: what the health gate requests before go-live.
+const HealthPath = z.string().max(500).regex(/^\/[\x21-\x7e]*$/, 'must be a path starting with / (no spaces)').refine((p) => !p.startsWith('//'), 'must be a path on the deployment, not another host');
 const RootDir = z
   .string()
   .min(1)
@@ -39,6 +41,7 @@ export const CreateProjectInput = z.strictObject({
   buildCommand: Command.optional(),
   rootDir: RootDir.optional(),
   nodeVersion: NodeVersion.default('20.x'),
+  healthPath: HealthPath.optional(),
 });
 export type CreateProjectInput = z.input<typeof CreateProjectInput>;
 
@@ -57,6 +60,7 @@ export const SettingsInput = z
     buildCommand: Command.nullable().optional(),
     rootDir: RootDir.optional(),
     nodeVersion: NodeVersion.optional(),
+    healthPath: HealthPath.nullable().optional(),
   })
   .refine((p) => Object.keys(p).length > 0, 'name at least one setting to change');
 export type SettingsInput = z.input<typeof SettingsInput>;

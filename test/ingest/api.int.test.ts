@@ -139,12 +139,16 @@ describe('rollback, promote and redeploy requests', () => {
     expect((await call(h.url, 'POST', '/api/projects/shop/rollback', { actor: { kind: 'system', id: 'x' } })).status).toBe(400);
   });
 
-  it('promotes a production deployment in place and rebuilds a preview for production', async () => {
+  it('promotes a production deployment in place, refuses a preview (no rebuild), and redeploys a preview for production', async () => {
     expect(await call(h.url, 'POST', `/api/deployments/${production}/promote`, { reason: 'back to it' })).toMatchObject({ status: 202, body: { kind: 'promote', deploymentId: production } });
-    const rebuilt = await call(h.url, 'POST', `/api/deployments/${preview}/promote`);
-    expect(rebuilt).toMatchObject({ status: 202, body: { kind: 'rebuild', sourceDeploymentId: preview } });
+    const refused = await call(h.url, 'POST', `/api/deployments/${preview}/promote`);
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body)).toContain(`shiplog redeploy ${preview} --prod`);
+    expect((await h.store.readDeployment(preview)).map((e) => e.type)).toEqual(['PushReceived', 'DeploymentRequested']);
+    const rebuilt = await call(h.url, 'POST', `/api/deployments/${preview}/redeploy`, { target: 'production' });
+    expect(rebuilt).toMatchObject({ status: 202, body: { sourceDeploymentId: preview, target: 'production', alias: 'production' } });
     const events = await h.store.readDeployment(rebuilt.body.deploymentId);
-    expect(events.map((e) => [e.type, (e.data as EventData<'DeploymentRequested'>).trigger, (e.data as EventData<'DeploymentRequested'>).target])).toEqual([['DeploymentRequested', 'promote', 'production']]);
+    expect(events.map((e) => [e.type, (e.data as EventData<'DeploymentRequested'>).trigger, (e.data as EventData<'DeploymentRequested'>).target])).toEqual([['DeploymentRequested', 'redeploy', 'production']]);
     const promote = (await h.store.readDeployment(production)).find((e) => e.type === 'PromoteRequested');
     expect(promote).toMatchObject({ data: { alias: 'production', reason: 'back to it' }, metadata: { correlationId: production } });
     expect((await call(h.url, 'POST', '/api/deployments/nope/promote')).status).toBe(404);

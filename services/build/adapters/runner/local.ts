@@ -7,6 +7,7 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import { writeOpenNextConfig } from './open-next-config.ts';
+import { chooseInstall, installShellCommand, readInstallInputs } from './install-command.ts';
 import { killRecordedGroup, recordProcess } from './process-record.ts';
 import { checkArtifactLinks, insideReal } from './artifact-links.ts';
 import { sandboxFromEnv, type Sandbox } from './sandbox.ts';
@@ -171,7 +172,10 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
 
         // 2. install
         t = performance.now();
-        const installCommand = job.installCommand || 'npm ci';
+        // The project's own command, else the package manager as Vercel detects it (install-command.ts).
+        const detected = job.installCommand ? undefined : chooseInstall(readInstallInputs(appDir, src));
+        if (detected) log(`install: ${detected.manager}, detected from ${detected.reason}: ${detected.command}`, 'system');
+        const installCommand = detected ? installShellCommand(detected) : job.installCommand;
         r = await run('install', appDir, 'sh', ['-c', installCommand]);
         if (r.spawnError) return fail('infrastructure', null, `sh could not start: ${r.spawnError.message}`);
         if (r.exitCode !== 0) return fail('install-failed', r.exitCode, `install command "${installCommand}" ${describeExit(r)}`);

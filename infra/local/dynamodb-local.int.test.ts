@@ -1,0 +1,56 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dynamoClient, namespaceUnavailable, startDynamoLocal } from './dynamodb-local.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'shiplog-ddb-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('DynamoDB Local start-up', () => {
+  it('needs bubblewrap and slirp4netns for its loopback-only namespace (CI installs them)', () => {
+    expect(namespaceUnavailable(), 'apt-get install -y bubblewrap slirp4netns').toBeUndefined();
+  });
+
+  // The namespace is set up by bwrap before slirp4netns configures it: slirp4netns bringing `lo` up
+  // first made bwrap's own loopback set-up fail (EEXIST) and bwrap exit 1 before the JVM ran.
+  it('starts in its namespace again and again on the same data dir, after its JVM is killed each time', async () => {
+    const dataDir = join(root, 'restarts');
+    for (let i = 0; i < 4; i++) {
+      const db = await startDynamoLocal({ dataDir, loopbackOnly: true });
+      expect(db.isolation).toBe('namespace');
+      const client = dynamoClient(db.endpoint);
+      await expect(client.send(new ListTablesCommand({}))).resolves.toBeDefined();
+      client.destroy();
+      process.kill(db.pid, 'SIGKILL');
+      await db.exited;
+      await db.stop();
+    }
+  }, 180_000);
+
+  it('a stale pid file that names another process now kills nothing', async () => {
+    const dataDir = join(root, 'stale');
+    const bystander = spawn('sleep', ['600'], { stdio: 'ignore' });
+    try {
+      await startDynamoLocal({ dataDir, loopbackOnly: true }).then((db) => db.stop());
+      writeFileSync(join(dataDir, 'dynamodb.pid'), String(bystander.pid));
+      const db = await startDynamoLocal({ dataDir, loopbackOnly: true });
+      expect(alive(bystander.pid!), 'the pid file named a sleep, not a JVM of this data dir').toBe(true);
+      expect(readFileSync(join(dataDir, 'dynamodb.pid'), 'utf8')).toBe(String(db.pid));
+      await db.stop();
+    } finally {
+      bystander.kill('SIGKILL');
+    }
+  }, 120_000);
+});
