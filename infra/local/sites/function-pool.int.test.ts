@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,25 +6,28 @@ import { FunctionInvocationError, functionPool, type FunctionRef } from './funct
 
 // Real worker processes: each function is a directory with an index.mjs, as OpenNext's are.
 const root = mkdtempSync(join(tmpdir(), 'shiplog-pool-'));
-const fn = (name: string, body = 'return { statusCode: 200, body: String(process.pid) };'): FunctionRef => {
+// Each worker process answers an id of its own (pids are the sandbox's, not the host's).
+const fn = (name: string, body = 'return { statusCode: 200, body: processId };'): FunctionRef => {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'index.mjs'), `export const handler = async (event) => { ${body} };\n`);
+  writeFileSync(join(dir, 'index.mjs'), `const processId = crypto.randomUUID();\nexport const handler = async (event) => { ${body} };\n`);
   return { key: name, dir, env: async () => ({}) };
 };
 const pidOf = async (pool: ReturnType<typeof functionPool>, f: FunctionRef) => {
   const inv = await pool.invoke(f, {});
   if (inv.kind !== 'result') throw new Error('expected a plain result');
-  return Number((inv.result as { body: string }).body);
+  return (inv.result as { body: string }).body;
 };
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+// Whether any host process still runs a function's directory (the sandbox names it on its command line).
+const alive = (f: FunctionRef) =>
+  readdirSync('/proc').some((p) => {
+    if (!/^\d+$/.test(p)) return false;
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0').includes(f.dir);
+    } catch {
+      return false;
+    }
+  });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -37,13 +40,14 @@ describe('function pool cap', () => {
       const pb = await pidOf(pool, b);
       expect(await pidOf(pool, a)).toBe(pa); // a is now more recently used than b
       const pc = await pidOf(pool, c);
+      expect(pc).not.toBe(pa);
       expect(pool.running().sort()).toEqual(['a', 'c']);
-      await expect.poll(() => alive(pb)).toBe(false);
-      expect(alive(pa) && alive(pc)).toBe(true);
+      await expect.poll(() => alive(b)).toBe(false);
+      expect(alive(a) && alive(c)).toBe(true);
       // b starts again on demand, and a (now the least recently used) makes room.
       expect(await pidOf(pool, b)).not.toBe(pb);
       expect(pool.running().sort()).toEqual(['b', 'c']);
-      await expect.poll(() => alive(pa)).toBe(false);
+      await expect.poll(() => alive(a)).toBe(false);
     } finally {
       await pool.close();
     }
