@@ -27,12 +27,15 @@ let apiPort = 0;
 let auth: TestApiAuth;
 let dataDir: string;
 let fail503 = 0;
+let cutStreams = false;
+const paths: string[] = [];
+let store: ReturnType<typeof dynamoEventStore>;
 const served = { failed: 0, passed: 0 };
 
 beforeAll(async () => {
   const events = uniqueTableName(import.meta.url, 'events');
   await createEventStoreTable(client, events);
-  const store = dynamoEventStore({ client, tableName: events, types: eventTypes });
+  store = dynamoEventStore({ client, tableName: events, types: eventTypes });
   const s = scenario('cli');
   s.created();
   s.requested('d1'); s.queued('d1'); s.started('d1'); s.succeeded('d1'); s.assets('d1'); s.published('d1'); s.live('d1');
@@ -50,6 +53,12 @@ beforeAll(async () => {
   await new Promise<void>((r) => api.listen(0, '127.0.0.1', r));
   apiPort = (api.address() as AddressInfo).port;
   front = createServer((req, res) => {
+    paths.push(req.url ?? '');
+    // A stream that drops at once: headers, then the connection is cut.
+    if (cutStreams && req.url?.includes('/events')) {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      return void res.socket?.destroy();
+    }
     if (fail503 > 0 && req.url?.startsWith('/api/deployments/')) {
       fail503--;
       served.failed++;
@@ -69,6 +78,8 @@ beforeAll(async () => {
 afterAll(async () => {
   delete process.env.SHIPLOG_TOKEN;
   rt?.remove();
+  front?.closeAllConnections();
+  api?.closeAllConnections();
   await new Promise((r) => front?.close(r));
   await new Promise((r) => api?.close(r));
   rmSync(dataDir, { recursive: true, force: true });
@@ -107,6 +118,51 @@ describe('shiplog deployments wait / logs --follow', () => {
     expect(out.trim().split('\n').map((l) => JSON.parse(l) as { status: string }).at(-1)).toMatchObject({ id: 'd2', status: 'live' });
     expect(served.failed - before.failed).toBe(2);
     await expect(run(deploymentsCommand(), ['wait', 'd3'])).rejects.toThrow(/^deployment d3 error/);
+  });
+});
+
+describe('shiplog deployments wait: driven by the deployment\'s event stream', () => {
+  // d4 and d5 of their own project, building until the test ships them.
+  const building = async (d: string) => {
+    const s = scenario(`cli-${d}`);
+    s.created(); s.requested(d); s.queued(d); s.started(d);
+    const from = s.events.length;
+    s.succeeded(d); s.assets(d); s.published(d); s.live(d);
+    const append = async (events: typeof s.events) => {
+      for (const e of events) {
+        const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
+        await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+      }
+    };
+    await append(s.events.slice(0, from));
+    return () => append(s.events.slice(from));
+  };
+
+  it('reads the deployment once, then follows its events until it is live', async () => {
+    const ship = await building('d4');
+    const before = paths.length;
+    const waiting = run(deploymentsCommand(), ['wait', 'd4', '--json']);
+    await expect.poll(() => paths.slice(before).some((p) => p.startsWith('/api/deployments/d4/events?follow=1'))).toBe(true);
+    await ship();
+    const lines = (await waiting).trim().split('\n').map((l) => JSON.parse(l) as { status: string });
+    expect(lines.map((l) => l.status)).toEqual(['building', 'deploying', 'live']);
+    expect(paths.slice(before).filter((p) => p === '/api/deployments/d4')).toHaveLength(1);
+  });
+
+  it('falls back to polling with backoff when the stream drops, and still reports the outcome', async () => {
+    const ship = await building('d5');
+    const before = paths.length;
+    cutStreams = true;
+    try {
+      const waiting = run(deploymentsCommand(), ['wait', 'd5', '--json']);
+      await expect.poll(() => paths.slice(before).filter((p) => p.startsWith('/api/deployments/d5/events')).length).toBeGreaterThanOrEqual(2);
+      await ship();
+      const lines = (await waiting).trim().split('\n').map((l) => JSON.parse(l) as { status: string });
+      expect(lines.at(-1)).toMatchObject({ id: 'd5', status: 'live' });
+      expect(paths.slice(before).filter((p) => p === '/api/deployments/d5').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      cutStreams = false;
+    }
   });
 });
 

@@ -74,12 +74,20 @@ const followState = async (
     const res = await openEventStream(`/api/deployments/${encodeURIComponent(id)}/events?follow=1`, { lastEventId, signal });
     if (res.status === 404 || res.status === 405) return { outcome: 'unsupported', lastEventId, received };
     if (!res.ok || !res.body) return { outcome: 'dropped', lastEventId, received };
+    // The events before `caught-up` are history: only the state they lead to is shown.
+    let caughtUp = false;
+    let latest: DeploymentState | undefined;
     for await (const m of sseMessages(res.body)) {
-      if (m.event !== 'deployment-event') continue;
-      received++;
-      lastEventId = m.id ?? lastEventId;
-      const frame = JSON.parse(m.data) as { deployment: DeploymentState };
-      if (show(frame.deployment)) {
+      if (m.event === 'caught-up') caughtUp = true;
+      else if (m.event === 'deployment-event') {
+        received++;
+        lastEventId = m.id ?? lastEventId;
+        latest = (JSON.parse(m.data) as { deployment: DeploymentState }).deployment;
+      } else continue;
+      if (!caughtUp || !latest) continue;
+      const state = latest;
+      latest = undefined;
+      if (show(state)) {
         await res.body.cancel().catch(() => undefined);
         return { outcome: 'final', lastEventId, received };
       }

@@ -53,6 +53,7 @@ const deploys = (name: string) => [
     actions: [
       'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
       'lambda:GetFunctionConfiguration', 'lambda:GetAlias', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:TagResource',
+      'lambda:InvokeFunction',
     ],
     resources: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:shiplog-ci-site-*`],
   },

@@ -90,6 +90,8 @@ const deployAccess = ({ pulumi }: Cloud, r: AdapterResources): PermissionSpec[] 
       actions: [
         'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
         'lambda:GetFunctionConfiguration', 'lambda:GetAlias', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:TagResource',
+        // the health gate invokes a new version before its alias moves
+        'lambda:InvokeFunction',
       ],
       resources: [pulumi.interpolate`arn:aws:lambda:${region}:${accountId}:function:${siteFunctionPattern(r.prefix)}`],
     },

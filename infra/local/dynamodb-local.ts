@@ -120,7 +120,7 @@ const isOurJvm = (pid: number, dataDir: string): boolean => {
 // A previous run killed with SIGKILL cannot clean up: if its JVM survived, it still holds the
 // database files. Kill it (only if the pid file still names that JVM) and wait until it is gone.
 const killStale = async (dataDir: string): Promise<void> => {
-  let pid = 0;
+  let pid: number;
   try {
     pid = Number(readFileSync(pidFile(dataDir), 'utf8'));
   } catch {

@@ -22,6 +22,11 @@ export interface BuildReconcilerDeps {
   workRoot: string;
   /** Restarts a build survives before it fails; default 1. */
   maxResumes?: number;
+  /**
+   * Points a host alias where its release stream says (the deploy service's `applyAlias`): a run
+   * killed between `AliasShifted` and the pointer's rename left the host behind the store.
+   */
+  aliases?: { applyAlias(projectId: string, alias: string): Promise<void> };
   log: (line: string) => void;
 }
 
@@ -39,6 +44,7 @@ export interface BuildReconcilerDeps {
 export const buildReconciler = (deps: BuildReconcilerDeps) => {
   const maxResumes = deps.maxResumes ?? 1;
   const open = new Set<string>();
+  const releases = new Map<string, { projectId: string; alias: string }>();
   let cursor: string | null = null;
   let running: Promise<{ resumed: number; interrupted: number }> | undefined;
 
@@ -47,7 +53,11 @@ export const buildReconciler = (deps: BuildReconcilerDeps) => {
     for (;;) {
       const page = await deps.store.readAll({ cursor, limit: 500 });
       for (const e of page.events) {
-        if (!e.metadata.streamId.startsWith('build#') || !e.metadata.deploymentId) continue;
+        const { streamId, projectId } = e.metadata;
+        if (e.type === 'AliasShifted' && projectId && streamId.startsWith(`release#${projectId}#`)) {
+          releases.set(streamId, { projectId, alias: streamId.slice(`release#${projectId}#`.length) });
+        }
+        if (!streamId.startsWith('build#') || !e.metadata.deploymentId) continue;
         if (e.type === 'BuildQueued') open.add(e.metadata.deploymentId);
         else if (ended.has(e.type)) open.delete(e.metadata.deploymentId);
       }
@@ -58,6 +68,9 @@ export const buildReconciler = (deps: BuildReconcilerDeps) => {
 
   const once = async () => {
     await scan();
+    for (const { projectId, alias } of deps.aliases ? releases.values() : []) {
+      await deps.aliases!.applyAlias(projectId, alias).catch((err: unknown) => deps.log(`shiplog: could not point ${projectId}/${alias} where its release stream says: ${(err as Error).message}`));
+    }
     // Taken before the streams are read: a build a runner held then is left alone, and one that
     // started since is queued already (a resubmit of it does nothing).
     const active = new Set(deps.scheduler.active().map((a) => a.deploymentId));

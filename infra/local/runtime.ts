@@ -200,7 +200,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
 
     // 6. pick up builds a previous run left unfinished, and tell other commands where we are
     // (every build not running is resumed or failed as interrupted, now and every minute)
-    const reconciler = buildReconciler({ store, build: services.build, scheduler, logs, workRoot, maxResumes: Number(process.env.SHIPLOG_BUILD_RESUMES ?? 1), log });
+    const reconciler = buildReconciler({ store, build: services.build, scheduler, logs, workRoot, maxResumes: Number(process.env.SHIPLOG_BUILD_RESUMES ?? 1), aliases: services.deploy, log });
     const reconciled = await reconciler.pass();
     if (reconciled.resumed + reconciled.interrupted > 0) log(`shiplog: reconciled builds: ${reconciled.resumed} resumed, ${reconciled.interrupted} failed as interrupted`);
     const reconcileTimer = reconciler.every(Number(process.env.SHIPLOG_RECONCILE_MS ?? 60_000));

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,7 +64,7 @@ const referenceServer = async (shape: Shape, log: (s: string) => void): Promise<
   copyFixture(shape.fixture, dir);
   const tmp = join(dir, '.tmp');
   mkdirSync(tmp);
-  const env = { ...process.env, TMPDIR: tmp, CI: '1', NEXT_TELEMETRY_DISABLED: '1' };
+  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, CI: '1', NEXT_TELEMETRY_DISABLED: '1' };
   delete env.NODE_ENV;
   const install = installShellCommand(chooseInstall(readInstallInputs(dir, dir)));
   for (const cmd of [install, 'npx next build']) {
@@ -91,6 +91,8 @@ describe('every app shape deploys and answers as next start does', () => {
 
   beforeAll(async () => {
     sl = await startShiplog();
+    // /healthz answers before the runtime file the CLI looks for is written.
+    await vi.waitFor(() => expect(existsSync(join(sl.dataDir, 'runtime.json'))).toBe(true), { timeout: 60_000, interval: 100 });
     for (const shape of shapes) {
       const dir = mkdtempSync(join(tmpdir(), `shiplog-app-${shape.project}-`));
       copyFixture(shape.fixture, dir);

@@ -15,6 +15,7 @@ import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adap
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
 import { buildDecider, isFinished, buildService, describeArtifactDir } from '../../../services/build/index.ts';
 import { awsSiteHost } from '../../../services/deploy/adapters/site-host/aws.ts';
+import { awsHealthProbe } from '../../../services/deploy/adapters/health-probe/aws.ts';
 import type { SiteHost } from '../../../services/deploy/index.ts';
 import { deployService, keyedLock } from '../../../services/deploy/index.ts';
 import { acmCertificateAuthority } from '../../../services/domains/adapters/certificate-authority/aws.ts';
@@ -182,10 +183,10 @@ export const awsDeploy = once(() => {
   const env = process.env;
   const { store, ids, now, idempotency, prefix } = core();
   const [cacheTable, queueUrl] = [env[AwsRuntimeEnv.siteCacheTable], env[AwsRuntimeEnv.siteRevalidationQueueUrl]];
+  const [lambda, s3] = [new LambdaClient({}), new S3Client({})];
+  const [bucket, domain] = [required(env, AwsRuntimeEnv.sitesBucket), required(env, AwsRuntimeEnv.siteDomain)];
   const site = awsSiteHost({
-    lambda: new LambdaClient({}), s3: new S3Client({}), prefix,
-    bucket: required(env, AwsRuntimeEnv.sitesBucket),
-    domain: required(env, AwsRuntimeEnv.siteDomain),
+    lambda, s3, prefix, bucket, domain,
     site: {
       role: required(env, AwsRuntimeEnv.siteRoleArn),
       environment: {
@@ -195,7 +196,9 @@ export const awsDeploy = once(() => {
     },
   });
   const { host, withLock } = convergingAliases(site);
-  const deploy = deployService({ store, host, ids, now, withLock, ...(idempotency ? { idempotency } : {}) });
+  // The health gate invokes the new version itself before its alias moves.
+  const probe = awsHealthProbe({ lambda, s3, bucket, prefix, domain });
+  const deploy = deployService({ store, host, ids, now, withLock, probe, ...(idempotency ? { idempotency } : {}) });
   return { deploy, host };
 });
 

@@ -79,7 +79,8 @@ beforeAll(async () => {
   await outbox.start();
   dataDir = mkdtempSync(join(tmpdir(), 'shiplog-deployment-routes-'));
   auth = await testApiAuth(client, import.meta.url);
-  api = await serve({ feed });
+  // A shared 2-core machine folds slowly: wait long for the read models (the fallback has its own test).
+  api = await serve({ feed, afterWaitMs: 60_000 });
   folding = await serve({}, false);
 });
 afterAll(async () => {
@@ -181,7 +182,7 @@ const follow = async (res: Response, until: (frames: { id: string | undefined; t
   for await (const m of sseMessages(res.body!)) {
     if (m.event !== 'deployment-event') continue;
     const f = JSON.parse(m.data) as { type: string; deployment: { status: string; live: boolean } };
-    frames.push({ id: m.id, type: f.type, ...f.deployment });
+    frames.push({ ...f.deployment, id: m.id, type: f.type });
     if (until(frames)) break;
   }
   await res.body!.cancel().catch(() => undefined);

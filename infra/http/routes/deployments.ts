@@ -141,7 +141,8 @@ const eventFrame = (e: StoredEvent, v: DeploymentView) => ({
 
 /**
  * A deployment's events as server-sent events (`event: deployment-event`, `id` = event id), oldest
- * first, each with the deployment's state folded up to it; then every new event as it is committed.
+ * first, each with the deployment's state folded up to it, then `event: caught-up`; then every new
+ * event as it is committed.
  * New events are noticed through the feed (the deployment is re-read from the store when an event
  * of it is published) or, without one, by re-reading every `pollMs`. Events up to `after` (an event
  * id, e.g. `Last-Event-ID` on a reconnect) are folded but not sent again.
@@ -221,6 +222,7 @@ const deploymentEventStream = (deps: DeploymentRouteDeps, deploymentId: string, 
       const heartbeat = setInterval(() => send(': keep-alive\n\n'), deps.heartbeatMs ?? 15_000);
       stops.push(() => clearInterval(heartbeat));
       emit(first);
+      send('event: caught-up\ndata: {}\n\n');
       // What was committed between the first read and the subscription.
       void refresh();
     },

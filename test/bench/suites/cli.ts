@@ -17,7 +17,7 @@ import { localLogStore } from '../../../services/build/adapters/log-store/local.
 import { localSiteHost } from '../../../services/deploy/adapters/site-host/local.ts';
 import { newId } from '../../support/events.ts';
 import { scenario } from '../../support/scenario-events.ts';
-import { latencyRow, type BenchRow, type BenchSuite } from '../lib.ts';
+import { latencyRow, sample, type BenchRow, type BenchSuite } from '../lib.ts';
 
 // How long a `shiplog` command takes from spawn to exit: the compiled CLI (cli/dist, what
 // `npm install` builds) against `node -e 0` (Node's own start), and the sources through tsx (how
@@ -92,7 +92,12 @@ export const cliBench: BenchSuite = async ({ dynamoEndpoint }) => {
     await timeSpawn(3, ['-e', '0'], env); // warm the file cache
     const node = await timeSpawn(N, ['-e', '0'], env);
     rows.push(latencyRow(`cli: shiplog --version, compiled (n=${N}; vs node -e 0)`, await compiled(N, [cli, '--version'], env), node));
-    rows.push(latencyRow(`cli: shiplog deployments list, compiled, real API (n=${N}; vs node -e 0)`, await compiled(N, list, env), node));
+    const listSamples = await compiled(N, list, env);
+    rows.push(latencyRow(`cli: shiplog deployments list, compiled, real API (n=${N}; vs node -e 0)`, listSamples, node));
+    // The API's own share: the same request from this process, with a warm connection pool.
+    const url = `${env.SHIPLOG_URL}/api/projects/web/deployments`;
+    const request = await sample(N, () => fetch(url, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.text()));
+    rows.push(latencyRow(`cli: same, vs node -e 0 + that API request made in-process (n=${N})`, listSamples, [node[Math.floor(N / 2)]! + request[Math.floor(N / 2)]!]));
     rows.push(latencyRow(`cli: shiplog --help, compiled: loads every command (n=${N}; vs node -e 0)`, await compiled(N, [cli, '--help'], env), node));
     const sources = { ...env, SHIPLOG_CLI_SOURCES: '1' };
     rows.push(latencyRow(`cli: shiplog deployments list from the sources through tsx, as before (n=${N_SOURCES}; vs node -e 0)`, await timeSpawn(N_SOURCES, list, sources), node));

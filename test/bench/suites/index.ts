@@ -1,6 +1,7 @@
 import type { BenchSuite } from '../lib.ts';
 import { cliBench } from './cli.ts';
 import { dashboardBench } from './dashboard.ts';
+import { deploymentsBench } from './deployments.ts';
 import { eventStoreBench } from './event-store.ts';
 import { matcherBench } from './matcher.ts';
 import { outboxBench } from './outbox.ts';
@@ -15,5 +16,6 @@ export const suites: Record<string, BenchSuite> = {
   projections: projectionsBench,
   'push-to-live': pushToLiveBench,
   dashboard: dashboardBench,
+  deployments: deploymentsBench,
   cli: cliBench,
 };

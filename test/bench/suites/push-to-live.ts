@@ -78,12 +78,17 @@ export const pushToLiveBench: BenchSuite = async () => {
     };
     const oneRequest = await sample(50, () => get(agent, sl.sitesPort, 'web.localhost', '/api/hello'));
     const rollbackTimes: number[] = [];
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${sl.adminToken()}` };
+    const command = async (path: string, body: unknown) => {
+      const res = await fetch(`http://127.0.0.1:${sl.port}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (res.status !== 202) throw new Error(`POST ${path} answered ${res.status}: ${await res.text()}`);
+    };
     for (let i = 0; i < ROLLBACKS; i++) {
       const t0 = performance.now();
-      await fetch(`http://127.0.0.1:${sl.port}/api/projects/web/rollback`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ to: first.id, reason: 'bench' }) });
+      await command('/api/projects/web/rollback', { to: first.id, reason: 'bench' });
       await untilMarker('bench-one');
       rollbackTimes.push(performance.now() - t0);
-      await fetch(`http://127.0.0.1:${sl.port}/api/deployments/${second.id}/promote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      await command(`/api/deployments/${second.id}/promote`, {});
       await untilMarker('bench-two');
     }
     rows.push(latencyRow(`rollback: request → production serves the old version (n=${ROLLBACKS}; vs one request)`, rollbackTimes.sort((a, b) => a - b), oneRequest));

@@ -86,7 +86,7 @@ export const chooseInstall = (inputs: InstallInputs): InstallPlan => {
 export const installShellCommand = (plan: InstallPlan): string =>
   plan.corepack
     ? 'export COREPACK_HOME="$TMPDIR/.corepack" COREPACK_ENABLE_DOWNLOAD_PROMPT=0 PATH="$TMPDIR/.corepack-bin:$PATH"'
-      + ` && corepack enable --install-directory "$TMPDIR/.corepack-bin" ${plan.manager} && ${plan.command}`
+      + ` && mkdir -p "$TMPDIR/.corepack-bin" && corepack enable --install-directory "$TMPDIR/.corepack-bin" ${plan.manager} && ${plan.command}`
     : plan.command;
 
 /**
