@@ -64,7 +64,8 @@ export interface LocalRuntimeOptions {
  */
 export interface LocalHealth {
   ok: boolean;
-  unavailable: ('database' | 'dashboard')[];
+  /** `starting` until start-up is complete (builds reconciled, the runtime file written for the CLI). */
+  unavailable: ('database' | 'dashboard' | 'starting')[];
 }
 
 const listen = (server: Server, port: number, host: string): Promise<void> =>
@@ -182,9 +183,10 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     });
     const api = createServer(nodeListener(app, dashboard && ((req, res) => dashboard.handle(req, res))));
     let dashboardUsable = !dashboard;
+    let started = false;
     dashboard?.ready.then(() => (dashboardUsable = true), () => {});
     const health = async (): Promise<LocalHealth> => {
-      const unavailable: LocalHealth['unavailable'] = [];
+      const unavailable: LocalHealth['unavailable'] = started ? [] : ['starting'];
       if (!(await db.usable())) unavailable.push('database');
       if (!dashboardUsable) unavailable.push('dashboard');
       return { ok: unavailable.length === 0, unavailable };
@@ -215,6 +217,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       tables: { ...localTables },
     });
     stops.push(async () => removeRuntimeFile(cfg.dataDir));
+    started = true;
 
     let stopped = false;
     return {
