@@ -144,14 +144,16 @@ describe('every app shape deploys and answers as next start does', () => {
     for (const route of shape.routes) {
       const ours = await get(sl.sitesPort, `${shape.project}.localhost`, route);
       const theirs = await get(ref.port, 'localhost', route);
+      // Media type parameters such as charset are case-insensitive (RFC 9110 §8.3.1).
+      const type = (r: Response) => String(r.headers['content-type'] ?? '').toLowerCase();
       const same = {
         status: ours.status === theirs.status,
-        type: ours.headers['content-type'] === theirs.headers['content-type'],
+        type: type(ours) === type(theirs),
         body: mask(ours.body, shiplogBuildId) === mask(theirs.body, ref.buildId),
       };
       if (same.status && same.type && same.body) matching++;
       rows.push(`${shape.project} ${route}: shiplog ${ours.status} / next start ${theirs.status}${same.type ? '' : ` type ${ours.headers['content-type']} vs ${theirs.headers['content-type']}`}${same.body ? '' : ' BODY DIFFERS'}`);
-      expect.soft({ route, status: ours.status, type: ours.headers['content-type'] }).toEqual({ route, status: theirs.status, type: theirs.headers['content-type'] });
+      expect.soft({ route, status: ours.status, type: type(ours) }).toEqual({ route, status: theirs.status, type: type(theirs) });
       expect.soft(mask(ours.body, shiplogBuildId), `${route} body`).toBe(mask(theirs.body, ref.buildId));
     }
     notes.push(...rows, `${shape.project}: ${matching}/${shape.routes.length} routes match`);

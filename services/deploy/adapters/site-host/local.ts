@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve, sep } from 'node:path';
+import { cp, mkdir, readdir, readFile, readlink, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Published, SiteHost } from '../../ports.ts';
 
 const projectIdPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -56,6 +56,18 @@ const countFiles = async (dir: string): Promise<number> => {
   if (!existsSync(dir)) return 0;
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries.filter((e) => e.isFile()).length;
+};
+
+/** Replaces every absolute symlink under `dir` with a copy of what it points at. */
+const dereferenceAbsoluteLinks = async (dir: string): Promise<void> => {
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (!e.isSymbolicLink()) continue;
+    const link = join(e.parentPath, e.name);
+    const target = await readlink(link);
+    if (!isAbsolute(target)) continue;
+    await rm(link);
+    await cp(target, link, { recursive: true, dereference: true });
+  }
 };
 
 const isErrno = (e: unknown, ...codes: string[]) => e instanceof Error && codes.includes((e as NodeJS.ErrnoException).code ?? '');
@@ -127,8 +139,12 @@ export const localSiteHost = (opts: LocalSiteHostOptions): SiteHost => {
       const tmp = dir + tmpSuffix();
       await mkdir(layout.projectDir(projectId), { recursive: true });
       try {
-        // `.build` is OpenNext's scratch space; dereference so the version owns every byte.
-        await cp(artifactDir, tmp, { recursive: true, dereference: true, filter: (src) => src !== join(artifactDir, '.build') });
+        // `.build` is OpenNext's scratch space. Relative links stay links: a pnpm layout needs
+        // them (`node_modules/next` → `.pnpm/…/node_modules/next`, whose own dependencies are
+        // its siblings there; a copy in place of the link finds none of them). The runner refused
+        // any link leading out of the artifact; an absolute one is replaced by what it points at.
+        await cp(artifactDir, tmp, { recursive: true, verbatimSymlinks: true, filter: (src) => src !== join(artifactDir, '.build') });
+        await dereferenceAbsoluteLinks(tmp);
         const published: Published = { assets: await countFiles(join(tmp, 'assets')), functionVersion: deploymentId };
         await writeFile(join(tmp, markerFile), JSON.stringify(published));
         await rename(tmp, dir);
