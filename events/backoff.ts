@@ -34,3 +34,22 @@ export const backoff = ({ baseMs, maxMs, jitter = 'full', random = Math.random }
   if (jitter === 'none') return ceiling;
   return jitter === 'full' ? random() * ceiling : ceiling / 2 + random() * (ceiling / 2);
 };
+
+/**
+ * Waits `ms`, or less if `signal` aborts first (it never rejects): the pause between polls or
+ * retries of a loop that a caller may stop.
+ *
+ * @example
+ * await pause(retry(attempt), stopped.signal);
+ */
+export const pause = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { backoff } from '../../events/index.ts';
+import { backoff, pause } from '../../events/index.ts';
 import { api, ApiError, CliError, output } from '../client.ts';
 import { openEventStream, sseMessages } from '../sse.ts';
 
@@ -45,17 +45,6 @@ export const getDeployment = async (id: string, after?: string): Promise<Deploym
 
 // Where a deployment is current, e.g. `production`; `-` once replaced (or never live).
 const currentText = (d: DeploymentRow) => (d.current?.length ? d.current.join(',') : '-');
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 /** What `wait` needs of a deployment: from a poll (a row) or from an event of its stream. */
 type DeploymentState = Pick<DeploymentRow, 'status' | 'live' | 'error'>;
@@ -173,7 +162,7 @@ export const deploymentsCommand = (): Command => {
             if (Date.now() > deadline) throw new CliError(`deployment ${id}: the API still fails after ${o.timeout}s (${e.message})`);
             const wait = retryDelay(failedPolls++);
             process.stderr.write(`shiplog: poll failed (${e.message}); retrying in ${(wait / 1000).toFixed(1)}s\n`);
-            await sleep(wait, stopped.signal);
+            await pause(wait, stopped.signal);
             continue;
           }
           if (show(d)) return;
@@ -188,7 +177,7 @@ export const deploymentsCommand = (): Command => {
             if (stopped.signal.aborted) throw new CliError(`deployment ${id} is still ${lastStatus} after ${o.timeout}s`);
           }
           // 3. dropped (or no stream here): poll again after a backoff
-          await sleep(streamed ? retryDelay(drops++) : 1000, stopped.signal);
+          await pause(streamed ? retryDelay(drops++) : 1000, stopped.signal);
         }
       } finally {
         clearTimeout(timer);
@@ -233,7 +222,7 @@ const followLog = async (id: string, after: number, onLine: (l: LogLine) => void
       reason = (e as Error).message;
     }
     if (++drops > maxDrops) throw new CliError(`the log of ${id} stopped streaming (${reason})`);
-    await sleep(retryDelay(drops), signal);
+    await pause(retryDelay(drops), signal);
   }
 };
 

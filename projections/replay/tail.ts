@@ -1,16 +1,5 @@
-import type { StoredEvent } from '../../events/index.ts';
+import { pause, type StoredEvent } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(t);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const t = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 
 // Positions start with the commit time as a 24-character ISO string.
 const timeOf = (position: string): number => Date.parse(position.slice(0, 24));
@@ -60,7 +49,7 @@ export const tailEvents = async (opts: {
     }
     const horizon = iso(timeOf(cursor) - 2 * overlapMs);
     for (const [id, pos] of seen) if (pos < horizon) seen.delete(id);
-    await sleep(pollMs, opts.signal);
+    await pause(pollMs, opts.signal);
   }
   return shown;
 };
