@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { chooseInstall, installShellCommand, readInstallInputs } from '../../services/build/adapters/runner/install-command.ts';
-import { gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+import { gitCommitAll, gitPush, startShiplog, type LocalShiplog, deploymentOfHead } from '../support/local-shiplog.ts';
 
 // Apps of shapes the first fixture did not have, each deployed by a real `shiplog dev` and also
 // served by `next start` of the same source; every route's status, content type and body
@@ -87,7 +87,6 @@ describe('every app shape deploys and answers as next start does', () => {
   const waits: Record<string, ReturnType<LocalShiplog['cli']>> = {};
   const notes: string[] = [];
 
-  const newestId = (project: string) => sl.json<Row[]>(['deployments', 'list', project])[0]!.id;
 
   beforeAll(async () => {
     sl = await startShiplog();
@@ -105,7 +104,7 @@ describe('every app shape deploys and answers as next start does', () => {
     // shiplog builds the pushes while the reference builds run here, one after another.
     for (const shape of shapes) refs[shape.project] = await referenceServer(shape, (s) => notes.push(s));
     for (const shape of shapes) {
-      const id = newestId(shape.project);
+      const id = await deploymentOfHead(sl, shape.project, work[shape.project]!);
       waits[shape.project] = sl.cli(['deployments', 'wait', id, '--timeout', '900'], 950_000);
       live[shape.project] = sl.json<Row>(['deployments', 'get', id]);
     }
@@ -168,7 +167,7 @@ describe('every app shape deploys and answers as next start does', () => {
     writeFileSync(join(dir, 'pages', 'about.js'), readFileSync(join(dir, 'pages', 'about.js'), 'utf8').replace('A static page', 'A crashing version'));
     gitCommitAll(dir, 'crash at start');
     gitPush(dir, remotes.pages!);
-    const id = newestId('pages');
+    const id = await deploymentOfHead(sl, 'pages', dir);
     expect(id).not.toBe(before);
     const wait = sl.cli(['deployments', 'wait', id, '--timeout', '900'], 950_000);
     expect(wait.status, `${wait.stdout}\n${wait.stderr}`).toBe(1);

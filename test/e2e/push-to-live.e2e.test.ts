@@ -3,7 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+import { gitCommitAll, gitPush, startShiplog, type LocalShiplog, deploymentOfHead } from '../support/local-shiplog.ts';
 
 // The whole product on one machine: a real `shiplog dev`, real `git push`es of a Next.js app,
 // real `next build` + OpenNext builds, and HTTP against the sites router.
@@ -20,12 +20,12 @@ describe('git push to live, rollback, and a broken push', () => {
   let remote: string;
   const deployments: Row[] = [];
 
-  const pushAndWait = (message: string) => {
+  const pushAndWait = async (message: string) => {
     gitCommitAll(work, message);
     gitPush(work, remote);
-    const newest = sl.json<Row[]>(['deployments', 'list', 'web'])[0]!;
-    const wait = sl.cli(['deployments', 'wait', newest.id, '--timeout', '480'], 500_000);
-    return { id: newest.id, wait };
+    const id = await deploymentOfHead(sl, 'web', work);
+    const wait = sl.cli(['deployments', 'wait', id, '--timeout', '480'], 500_000);
+    return { id, wait };
   };
 
   beforeAll(async () => {
@@ -47,7 +47,7 @@ describe('git push to live, rollback, and a broken push', () => {
   });
 
   it('makes the first push live, with every kind of page right', async () => {
-    const { id, wait } = pushAndWait('first version');
+    const { id, wait } = await pushAndWait('first version');
     expect(wait.status, `${wait.stdout}\n${wait.stderr}\n${sl.output()}`).toBe(0);
     deployments.push(sl.json<Row>(['deployments', 'get', id]));
 
@@ -75,7 +75,7 @@ describe('git push to live, rollback, and a broken push', () => {
 
   it('makes a second push live while the first deployment keeps its own URL', async () => {
     setMarker(work, 'marker-two');
-    const { id, wait } = pushAndWait('second version');
+    const { id, wait } = await pushAndWait('second version');
     expect(wait.status, wait.stderr).toBe(0);
     deployments.push(sl.json<Row>(['deployments', 'get', id]));
     expect(JSON.parse((await sl.site('web.localhost', '/api/hello')).body).marker).toBe('marker-two');
@@ -96,7 +96,7 @@ describe('git push to live, rollback, and a broken push', () => {
 
   it('fails a broken push with the compiler error in its log, and keeps serving what is live', async () => {
     writeFileSync(markerFile(work), `${readFileSync(markerFile(work), 'utf8')}\nexport const BROKEN = ;\n`);
-    const { id, wait } = pushAndWait('broken');
+    const { id, wait } = await pushAndWait('broken');
     expect(wait.status).toBe(1);
     const failed = sl.json<Row & { error: string }>(['deployments', 'get', id]);
     expect(failed.status).toBe('error');

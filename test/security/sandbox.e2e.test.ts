@@ -4,7 +4,7 @@ import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { sandboxUid, sandboxUnavailable } from '../../services/build/adapters/runner/sandbox.ts';
-import { gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+import { gitCommitAll, gitPush, startShiplog, type LocalShiplog, deploymentOfHead } from '../support/local-shiplog.ts';
 
 // A probe app pushed through a real `shiplog dev`: at build time (next.config.mjs) and at run
 // time (a route handler in the deployed function) it tries to read shiplog's data dir and to call
@@ -50,7 +50,7 @@ describe('user code is sandboxed', () => {
     expect(spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: work }).status).toBe(0);
     gitCommitAll(work, 'probe');
     gitPush(work, created.gitRemote);
-    const id = sl.json<{ id: string }[]>(['deployments', 'list', 'probe'])[0]!.id;
+    const id = await deploymentOfHead(sl, 'probe', work);
     const wait = sl.cli(['deployments', 'wait', id, '--timeout', '480'], 500_000);
     expect(wait.status, `${wait.stdout}\n${wait.stderr}\n${sl.cli(['logs', id]).stdout.slice(-4000)}`).toBe(0);
 

@@ -110,3 +110,22 @@ export const gitPush = (dir: string, remote: string, branch = 'main'): string =>
   if (r.status !== 0) throw new Error(`git push failed: ${r.stderr}`);
   return r.stderr;
 };
+
+/**
+ * The id of the newest deployment of `dir`'s HEAD commit. Deployment lists come from the read
+ * models, which fold a push a moment after `git push` returns: poll until it is there.
+ *
+ * @example
+ * gitPush(work, remote);
+ * const id = await deploymentOfHead(sl, 'web', work);
+ */
+export const deploymentOfHead = async (sl: LocalShiplog, project: string, dir: string, timeoutMs = 60_000): Promise<string> => {
+  const sha = spawnSync('git', ['rev-parse', 'HEAD'], { cwd: dir, encoding: 'utf8' }).stdout.trim();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const row = sl.json<{ id: string; sha: string }[]>(['deployments', 'list', project]).find((r) => r.sha === sha);
+    if (row) return row.id;
+    if (Date.now() > deadline) throw new Error(`no deployment of ${sha} in ${project} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
