@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { functionPool } from '../../../infra/local/sites/function-pool.ts';
 import { siteLayout } from '../../../services/deploy/adapters/site-host/local.ts';
-import { gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../../support/local-shiplog.ts';
+import { gitCommitAll, gitPush, startShiplog, type LocalShiplog, deploymentOfHead } from '../../support/local-shiplog.ts';
 import { latencyRow, sample, type BenchRow, type BenchSuite } from '../lib.ts';
 
 // The product's own figures, from a real `shiplog dev`: push → live overhead, rollback latency,
@@ -38,15 +38,15 @@ const phases = (log: string) => {
   return { checkout: Number(m[1]), install: Number(m[2]), build: Number(m[3]), package: Number(m[4]) };
 };
 
-const pushAndTime = (sl: LocalShiplog, work: string, remote: string, message: string) => {
+const pushAndTime = async (sl: LocalShiplog, work: string, remote: string, message: string) => {
   gitCommitAll(work, message);
   const t0 = performance.now();
   gitPush(work, remote);
-  const newest = sl.json<{ id: string }[]>(['deployments', 'list', 'web'])[0]!;
-  const wait = sl.cli(['deployments', 'wait', newest.id, '--timeout', '600'], 700_000);
-  if (wait.status !== 0) throw new Error(`deployment ${newest.id} did not go live: ${wait.stderr}`);
+  const id = await deploymentOfHead(sl, 'web', work);
+  const wait = sl.cli(['deployments', 'wait', id, '--timeout', '600'], 700_000);
+  if (wait.status !== 0) throw new Error(`deployment ${id} did not go live: ${wait.stderr}`);
   const total = performance.now() - t0;
-  return { id: newest.id, total, phases: phases(sl.cli(['logs', newest.id]).stdout) };
+  return { id, total, phases: phases(sl.cli(['logs', id]).stdout) };
 };
 
 export const pushToLiveBench: BenchSuite = async () => {
@@ -61,9 +61,9 @@ export const pushToLiveBench: BenchSuite = async () => {
 
     // 1. push → live, twice; the platform's overhead is what is not the user's install and build
     setMarker(work, 'bench-one');
-    const first = pushAndTime(sl, work, gitRemote, 'one');
+    const first = await pushAndTime(sl, work, gitRemote, 'one');
     setMarker(work, 'bench-two');
-    const second = pushAndTime(sl, work, gitRemote, 'two');
+    const second = await pushAndTime(sl, work, gitRemote, 'two');
     const totals = [first.total, second.total].sort((a, b) => a - b);
     const overheads = [first, second].map((p) => p.total - p.phases.install - p.phases.build).sort((a, b) => a - b);
     const userTime = [first, second].map((p) => p.phases.install + p.phases.build).sort((a, b) => a - b);
