@@ -1,12 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { chooseInstall, installShellCommand, readInstallInputs } from '../../services/build/adapters/runner/install-command.ts';
-import { gitCommitAll, gitPush, startShiplog, type LocalShiplog, deploymentOfHead } from '../support/local-shiplog.ts';
+import { gitCommitAll, gitPush, startShiplog, type LocalShiplog, deploymentOfHead, getFrom, type PlainResponse } from '../support/local-shiplog.ts';
 
 // Apps of shapes the first fixture did not have, each deployed by a real `shiplog dev` and also
 // served by `next start` of the same source; every route's status, content type and body
@@ -31,22 +30,12 @@ const shapes: Shape[] = [
 ];
 
 interface Row { id: string; status: string; live: boolean; url: string }
-interface Response { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+type Response = PlainResponse;
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname;
 const copyFixture = (name: string, to: string) => cpSync(join(fixtures, name), to, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
 
-const get = (port: number, host: string, path: string): Promise<Response> =>
-  new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { host: `${host}:${port}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+const get = getFrom;
 
 /** What differs between two builds of one source and is not behaviour: times, build ids, hashed file names. */
 const mask = (body: string, buildId: string | undefined) => {

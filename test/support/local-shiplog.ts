@@ -25,7 +25,7 @@ export interface LocalShiplog {
   /** `cli` with `--json`, parsed; throws with stderr when the command fails. */
   json<T>(args: string[], timeoutMs?: number): T;
   /** GET on the site router with a Host header (`<project>.localhost`). */
-  site(host: string, path: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
+  site(host: string, path: string): Promise<PlainResponse>;
   output(): string;
   /** The pid of the `shiplog dev` process (the root of its process tree). */
   pid: number;
@@ -67,17 +67,7 @@ export const startShiplog = async (opts: { dashboard?: boolean } = {}): Promise<
       if (r.status !== 0) throw new Error(`shiplog ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
       return JSON.parse(r.stdout) as T;
     },
-    site: (host, path) =>
-      new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: sitesPort, path, agent: false, headers: { host: `${host}:${sitesPort}` } }, (res) => {
-          let body = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => (body += c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-        });
-        req.on('error', reject);
-        req.end();
-      }),
+    site: (host, path) => getFrom(sitesPort, host, path),
     output: () => output,
     pid: child.pid ?? -1,
     adminToken: () => {
@@ -129,3 +119,29 @@ export const deploymentOfHead = async (sl: LocalShiplog, project: string, dir: s
     await new Promise((r) => setTimeout(r, 200));
   }
 };
+
+/** A response as the e2e suites compare them. */
+export interface PlainResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+/**
+ * A GET on 127.0.0.1:`port` naming `host` (Node does not resolve `*.localhost`), on a fresh
+ * connection each time.
+ *
+ * @example
+ * const home = await getFrom(sl.sitesPort, 'web.localhost', '/');
+ */
+export const getFrom = (port: number, host: string, path: string): Promise<PlainResponse> =>
+  new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { host: `${host}:${port}` } }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
