@@ -98,10 +98,10 @@ describe('nothing else reaches the views table', () => {
     }
   });
 
-  it('is named by no other resource (roles, pipes, projects)', async () => {
+  it('is named by no other resource (roles, pipes, projects) than the Projections function that writes it', async () => {
     const s = await declareUnderMocks(subscriptions);
     const mentions = s.registered.filter((r) => JSON.stringify(r.inputs).includes(viewsName)).map((r) => `${r.type} ${r.name}`);
-    expect(mentions).toEqual([`${Table} Views`]);
+    expect(mentions.sort()).toEqual([`${Table} Views`, 'aws:lambda/function:Function Projections']);
   });
 
   it('gives no other function a DynamoDB statement that could match it (no wildcard tables)', async () => {

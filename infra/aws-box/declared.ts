@@ -1,0 +1,171 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { subscriptions as topology } from '../topology.ts';
+import type { Subscription } from '../topology-types.ts';
+import { declareShiplog, stackNames, type FunctionSpec, type ShiplogStackInput } from '../aws/index.ts';
+
+// The AWS stack exactly as `infra/aws` declares it, run under Pulumi mocks: no AWS, no SST, no
+// provider plugin. What comes out is what the declaration hands to Pulumi (the inputs of every
+// resource, outputs resolved), which is what `sst deploy` would send to AWS. The box creates its
+// resources in moto from this list; the *.int.test.ts files of infra/aws assert on it.
+
+/** The account of a declared stack (moto's default account, so ARNs agree with moto's). */
+export const DECLARED_ACCOUNT = '123456789012';
+/** The region of a declared stack. */
+export const DECLARED_REGION = 'eu-west-1';
+/** A declared bucket is named from its `bucketPrefix` with this suffix. */
+export const DECLARED_BUCKET_SUFFIX = 'mock';
+
+/**
+ * One resource as the declaration registered it.
+ *
+ * @example
+ * const rule: Registered = s.one('aws:cloudwatch/eventRule:EventRule', 'ProjectionsRule');
+ */
+export interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  /** The state the mock gave it: the inputs plus its physical `name`, `arn`, `url`, `streamArn`… */
+  state: Record<string, unknown>;
+}
+
+/**
+ * The ARN a declared resource gets when the tests need no AWS-specific form (the box finds
+ * resources by the name after the last `/`).
+ *
+ * @example
+ * arnOf('aws:sqs/queue:Queue', 'shiplog-ci-x-dlq'); // 'arn:aws:sqs:eu-west-1:123456789012:queue/shiplog-ci-x-dlq'
+ */
+export const arnOf = (type: string, name: string): string => {
+  const [, service = 'x', kind = 'x'] = /^aws:([^/]+)\/([^:]+):/.exec(type) ?? [];
+  return `arn:aws:${service}:${DECLARED_REGION}:${DECLARED_ACCOUNT}:${kind}/${name}`;
+};
+
+const realArn: Record<string, (name: string) => string> = {
+  'aws:lambda/function:Function': (n) => `arn:aws:lambda:${DECLARED_REGION}:${DECLARED_ACCOUNT}:function:${n}`,
+  'aws:s3/bucket:Bucket': (n) => `arn:aws:s3:::${n}`,
+  'aws:cloudwatch/logGroup:LogGroup': (n) => `arn:aws:logs:${DECLARED_REGION}:${DECLARED_ACCOUNT}:log-group:${n}`,
+  'aws:codebuild/project:Project': (n) => `arn:aws:codebuild:${DECLARED_REGION}:${DECLARED_ACCOUNT}:project/${n}`,
+  'aws:iam/role:Role': (n) => `arn:aws:iam::${DECLARED_ACCOUNT}:role/${n}`,
+};
+
+/**
+ * The state a mocked resource gets: its inputs, its physical name (a bucket's `bucketPrefix` +
+ * {@link DECLARED_BUCKET_SUFFIX}, else `name`, else the logical name) and AWS-shaped ARN / URL.
+ *
+ * @example
+ * stateOf({ type: 'aws:sqs/queue:Queue', name: 'X', inputs: { name: 'q' } }).url; // 'https://sqs.eu-west-1.amazonaws.com/123456789012/q'
+ */
+export const stateOf = (args: { type: string; name: string; inputs: Record<string, unknown> }): Record<string, unknown> => {
+  const prefix = args.inputs.bucketPrefix as string | undefined;
+  const name = prefix ? `${prefix}${DECLARED_BUCKET_SUFFIX}` : ((args.inputs.name as string | undefined) ?? args.name);
+  const arn = realArn[args.type]?.(name) ?? arnOf(args.type, name);
+  const extra: Record<string, unknown> =
+    args.type === 'aws:dynamodb/table:Table' ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
+    : args.type === 'aws:sqs/queue:Queue' ? { url: `https://sqs.${DECLARED_REGION}.amazonaws.com/${DECLARED_ACCOUNT}/${name}` }
+    : args.type === 'aws:s3/bucket:Bucket' ? { bucket: name }
+    : {};
+  return { ...args.inputs, name, arn, ...extra };
+};
+
+/**
+ * The value behind a Pulumi input, once the mocks resolved it.
+ *
+ * @example
+ * expect(await resolved(spec.environment)).toEqual({ SHIPLOG_EVENTS_TABLE: 'shiplog-ci-events' });
+ */
+export const resolved = <T>(value: pulumi.Input<T>): Promise<pulumi.Unwrap<T>> =>
+  new Promise((resolve) => pulumi.output(value).apply((v) => resolve(v)));
+
+const resourcesIn = (value: unknown, seen = new Set<unknown>()): pulumi.Resource[] => {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return [];
+  seen.add(value);
+  if (pulumi.Resource.isInstance(value)) return [value];
+  return Object.values(value).flatMap((v) => resourcesIn(v, seen));
+};
+
+/** Options of {@link declareStack}. */
+export type DeclareOptions = Partial<Omit<ShiplogStackInput, 'names' | 'subscriptions' | 'declareFunction'>> & {
+  stage?: string;
+  /** The physical name of a declared function (default: its spec's name). */
+  functionName?: (spec: FunctionSpec, prefix: string) => string;
+};
+
+/**
+ * Declares the stack under fresh Pulumi mocks (stage `ci` unless told) and waits until every
+ * resource is registered. Functions are raw `aws.lambda.Function`s (SST's `sst.aws.Function` does
+ * the same plus bundling) carrying their spec's handler, environment and timeout.
+ *
+ * @example
+ * const s = await declareStack(subscriptions, { stage: 'box', siteDomain: 'localhost' });
+ * s.one('aws:codebuild/project:Project', 'Build').state.name; // 'shiplog-box-build'
+ */
+export const declareStack = async (subs: Subscription[] = topology, options: DeclareOptions = {}) => {
+  const registered: Registered[] = [];
+  const { stage = 'ci', functionName = (spec) => spec.name, ...rest } = options;
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const inputs = args.inputs as Record<string, unknown>;
+        const state = stateOf({ type: args.type, name: args.name, inputs });
+        registered.push({ type: args.type, name: args.name, inputs, state });
+        return { id: args.type === 'aws:s3/bucket:Bucket' ? (state.bucket as string) : `${args.name}-id`, state };
+      },
+      call: (args) =>
+        args.token === 'aws:index/getCallerIdentity:getCallerIdentity'
+          ? { accountId: DECLARED_ACCOUNT, arn: `arn:aws:iam::${DECLARED_ACCOUNT}:user/ci`, userId: 'ci', id: DECLARED_ACCOUNT }
+          : args.token === 'aws:index/getRegion:getRegion' ? { region: DECLARED_REGION, name: DECLARED_REGION, id: DECLARED_REGION }
+          : args.inputs,
+    },
+    'shiplog',
+    stage,
+    false,
+  );
+  const specs: FunctionSpec[] = [];
+  const functions: aws.lambda.Function[] = [];
+  const names = stackNames('shiplog', stage);
+  const stack = declareShiplog(
+    { aws, pulumi },
+    {
+      names,
+      subscriptions: subs,
+      protect: stage === 'production',
+      siteDomain: 'apps.example.com',
+      ...rest,
+      declareFunction: (spec) => {
+        specs.push(spec);
+        const name = functionName(spec, names.prefix);
+        const fn = new aws.lambda.Function(spec.name, {
+          name,
+          role: `arn:aws:iam::${DECLARED_ACCOUNT}:role/${name}`,
+          handler: spec.handler,
+          runtime: 'nodejs22.x',
+          description: spec.description,
+          environment: { variables: spec.environment },
+          ...(spec.timeoutSeconds ? { timeout: spec.timeoutSeconds } : {}),
+          code: new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.StringAsset('export {}') }),
+        });
+        functions.push(fn);
+        return { name: fn.name, arn: fn.arn };
+      },
+    },
+  );
+  await resolved(pulumi.all([...resourcesIn(stack), ...functions].map((r) => r.urn)));
+  const ofType = (type: string) => registered.filter((r) => r.type === type);
+  const one = (type: string, name: string): Registered => {
+    const found = registered.filter((r) => r.type === type && r.name === name);
+    if (found.length !== 1) throw new Error(`${found.length} resources ${type} ${name}, expected 1`);
+    return found[0] as Registered;
+  };
+  const spec = (name: string): FunctionSpec => {
+    const found = specs.find((f) => f.name === name);
+    if (!found) throw new Error(`no function ${name}`);
+    return found;
+  };
+  const functionArn = (name: string) => realArn['aws:lambda/function:Function']!(name);
+  return { stack, names, registered, specs, spec, ofType, one, functionArn };
+};
+
+/** A declared stack. */
+export type DeclaredStack = Awaited<ReturnType<typeof declareStack>>;
