@@ -19,7 +19,7 @@ const isEntry = (path, pkg) =>
   path === `${pkg}/index.ts` || ((pkg === 'events' || pkg === 'projections') && path.startsWith(`${pkg}/`) && path.endsWith('/index.ts'));
 
 const isTest = (path) => path.startsWith('test/') || /\.test\.tsx?$/.test(path);
-const isCompositionRoot = (path) => path.startsWith('infra/local/') || path.startsWith('infra/aws/');
+const isCompositionRoot = (path) => path.startsWith('infra/local/') || path.startsWith('infra/aws/') || path.startsWith('infra/aws-box/');
 const isAdapter = (path) => /^services\/[^/]+\/adapters\//.test(path);
 const RUNTIMES = ['infra/', 'dashboard/', 'cli/'];
 

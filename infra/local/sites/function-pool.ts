@@ -17,6 +17,8 @@ export interface FunctionRef {
   env: () => Promise<Record<string, string>>;
   /** What the function may read (its deployment version's folder); `dir` by default. */
   root?: string;
+  /** Lambda's handler setting, `<file>.<export>`; default `index.handler`. */
+  handler?: string;
 }
 
 /**
@@ -135,7 +137,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     // Its own session (detached), so it has no terminal; it dies with the pool's process.
     const child = sandbox.spawn(
       process.execPath,
-      [workerPath],
+      [workerPath, ...(fn.handler ? [fn.handler] : [])],
       { cwd: fn.dir, env: { HOME: '/tmp', ...env }, readOnly: [fn.root ?? fn.dir, workerPath], network: 'outside' },
       { ipc: true, serialization: 'advanced', detached: true },
     );

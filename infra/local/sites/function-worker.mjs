@@ -101,11 +101,18 @@ const invoke = async (handler, { id, event, deadline }) => {
   }
 };
 
+// The handler in Lambda's form, `<file>.<export>` (default `index.handler`): the file is
+// `<file>.mjs`, else `<file>.js`.
+const handlerName = process.argv[2] ?? 'index.handler';
+const dot = handlerName.lastIndexOf('.');
+const [file, exported] = dot > 0 ? [handlerName.slice(0, dot), handlerName.slice(dot + 1)] : ['index', handlerName];
 let handler;
 try {
-  const mod = await import(pathToFileURL(join(process.cwd(), process.argv[2] ?? 'index.mjs')).href);
-  handler = mod.handler;
-  if (typeof handler !== 'function') throw new Error('the function module exports no `handler`');
+  const { existsSync } = await import('node:fs');
+  const path = [`${file}.mjs`, `${file}.js`].map((f) => join(process.cwd(), f)).find((f) => existsSync(f)) ?? join(process.cwd(), `${file}.mjs`);
+  const mod = await import(pathToFileURL(path).href);
+  handler = mod[exported];
+  if (typeof handler !== 'function') throw new Error(`the function module ${file} exports no \`${exported}\``);
 } catch (e) {
   console.error(e);
   await send({ type: 'init-error', message: e instanceof Error ? e.message : String(e) }).catch(() => undefined);
