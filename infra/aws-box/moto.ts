@@ -23,7 +23,7 @@ export const BOX_ACCOUNT = '123456789012';
 /** The region of the box. */
 export const BOX_REGION = 'eu-west-1';
 /** Credentials moto accepts (any); never real ones. */
-export const BOX_CREDENTIALS = { accessKeyId: 'shiplog-box', secretAccessKey: 'shiplog-box' };
+export const BOX_CREDENTIALS = { accessKeyId: 'shiplogbox', secretAccessKey: 'shiplogbox' }; // DynamoDB Local takes letters and digits only
 
 /**
  * Why moto cannot run here, or undefined when it can (`python3 -c 'import moto.server'`).

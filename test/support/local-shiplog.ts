@@ -34,23 +34,25 @@ export interface LocalShiplog {
   stop(): Promise<void>;
 }
 
-export const startShiplog = async (opts: { dashboard?: boolean } = {}): Promise<LocalShiplog> => {
+export const startShiplog = async (opts: { dashboard?: boolean; runtime?: 'local' | 'aws-box'; env?: NodeJS.ProcessEnv } = {}): Promise<LocalShiplog> => {
   const dataDir = mkdtempSync(join(tmpdir(), 'shiplog-e2e-'));
   const port = await freePort();
   const sitesPort = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, SHIPLOG_DATA_DIR: dataDir, SHIPLOG_PORT: String(port), SHIPLOG_SITES_PORT: String(sitesPort) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...opts.env, SHIPLOG_DATA_DIR: dataDir, SHIPLOG_PORT: String(port), SHIPLOG_SITES_PORT: String(sitesPort) };
   // The dashboard builds itself on first start: only the suites that drive it pay for that.
   if (!opts.dashboard) env.SHIPLOG_DASHBOARD = 'off';
   // User code runs sandboxed in every suite, whatever the shell that started the tests says.
   delete env.SHIPLOG_UNSAFE_NO_SANDBOX;
   let output = '';
-  const child: ChildProcess = spawn(process.execPath, ['cli/shiplog.mjs', 'dev'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // `npm start`, or `npm run start:aws-box` (the AWS composition on moto: docs/aws-box.md)
+  const command = opts.runtime === 'aws-box' ? ['--import', 'tsx', 'infra/aws-box/start.ts'] : ['cli/shiplog.mjs', 'dev'];
+  const child: ChildProcess = spawn(process.execPath, command, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
   // /healthz answers 200 only once the dashboard serves, and its first start builds it.
   const deadline = Date.now() + (opts.dashboard ? 15 * 60_000 : 90_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`shiplog dev exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) throw new Error(`shiplog (${command.join(' ')}) exited with ${child.exitCode}:\n${output}`);
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
     if (ok) break;
     if (Date.now() > deadline) throw new Error(`shiplog dev did not answer /healthz:\n${output}`);

@@ -146,7 +146,8 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
     pre_build: [
       app,
       // Next traces dependencies from the directory with the lockfile (a monorepo's root).
-      `d="$PWD"; while [ "$d" != / ] && ! (cd "$d" && ls ${lockfiles} >/dev/null 2>&1); do d="$(dirname "$d")"; done; [ "$d" != / ] || { echo 'no lockfile in the repository' >&2; exit 1; }; export NEXT_PRIVATE_OUTPUT_TRACE_ROOT="$d"`,
+      // (any one of the lockfiles; none anywhere: the app's own directory)
+      `d="$PWD"; has_lock() { for f in ${lockfiles}; do [ -f "$1/$f" ] && return 0; done; return 1; }; while [ "$d" != / ] && ! has_lock "$d"; do d="$(dirname "$d")"; done; [ "$d" != / ] || d="$PWD"; export NEXT_PRIVATE_OUTPUT_TRACE_ROOT="$d"`,
       `if [ -f open-next.config.ts ]; then echo ${b64(wrappedOpenNextConfig('./open-next.config.ts'))} | base64 -d > ${shiplogConfigFile}; else echo ${b64(awsOpenNextConfig)} | base64 -d > ${shiplogConfigFile}; fi`,
     ],
     build: [app, 'export NODE_ENV="${NODE_ENV:-production}" NEXT_PRIVATE_STANDALONE=true', input.buildCommand || 'npx next build'],
@@ -156,11 +157,11 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       app,
       `npx --yes @opennextjs/aws@${openNext} build --config-path ${shiplogConfigFile}`,
       'test -f .open-next/open-next.output.json',
-      `mkdir -p /tmp/shiplog && (cd .open-next/server-functions/default && zip -qr /tmp/shiplog/${ArtifactFile.serverZip} .)`,
-      `echo ${b64(manifestScript)} | base64 -d > /tmp/shiplog/manifest.mjs && node /tmp/shiplog/manifest.mjs .open-next /tmp/shiplog/${ArtifactFile.manifest} ${openNext}`,
+      `mkdir -p /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID && (cd .open-next/server-functions/default && zip -qr /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} .)`,
+      `echo ${b64(manifestScript)} | base64 -d > /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs && node /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs .open-next /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.manifest} ${openNext}`,
       'aws s3 cp .open-next "$SHIPLOG_ARTIFACT_URI" --recursive --exclude ".build/*" --only-show-errors',
-      `aws s3 cp /tmp/shiplog/${ArtifactFile.serverZip} "$SHIPLOG_ARTIFACT_URI${ArtifactFile.serverZip}" --only-show-errors`,
-      `aws s3 cp /tmp/shiplog/${ArtifactFile.manifest} "$SHIPLOG_ARTIFACT_URI${ArtifactFile.manifest}" --only-show-errors`,
+      `aws s3 cp /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} "\${SHIPLOG_ARTIFACT_URI}${ArtifactFile.serverZip}" --only-show-errors`,
+      `aws s3 cp /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.manifest} "\${SHIPLOG_ARTIFACT_URI}${ArtifactFile.manifest}" --only-show-errors`,
     ],
   };
 };

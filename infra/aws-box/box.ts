@@ -1,0 +1,265 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { monotonicFactory } from 'ulid';
+import type { GitRepos } from '../../services/ingest/index.ts';
+import { subscriptions } from '../topology.ts';
+import { FunctionEnv } from '../aws/names.ts';
+import { OUTBOX_ENRICH_HANDLER } from '../aws/index.ts';
+import { ingestApi, platformApi } from '../http/app.ts';
+import { servedHosts, tokenVerifier } from '../http/auth.ts';
+import { nodeListener } from '../http/node.ts';
+import { startAccess } from '../local/access.ts';
+import type { LocalConfig } from '../local/config.ts';
+import { freePort } from '../local/dynamodb-local.ts';
+import { superviseDynamoLocal } from '../local/dynamodb-supervisor.ts';
+import { localIngestDeps } from '../local/ingest.ts';
+import { localGitRepos } from '../../services/ingest/adapters/git-repos/local.ts';
+import { removeRuntimeFile, writeRuntimeFile } from '../local/runtime-file.ts';
+import { bundleFunctions } from './bundle.ts';
+import { codeBuildStandIn } from './codebuild.ts';
+import { declareStack, type DeclaredStack } from './declared.ts';
+import { awsEndpoint } from './endpoint.ts';
+import { eventBridgeStandIn, type DeliveredEvent } from './eventbridge.ts';
+import { frontDoor } from './front-door.ts';
+import { lambdaStandIn } from './lambda.ts';
+import { materialize, type BoxClients } from './materialize.ts';
+import { BOX_CREDENTIALS, BOX_REGION, startMoto } from './moto.ts';
+import { parseDeclaredPipe, pipeStandIn } from './pipe.ts';
+
+/** The stage the box declares: its resources are `shiplog-box-*`. */
+export const BOX_STAGE = 'box';
+
+/**
+ * A running AWS box.
+ *
+ * @example
+ * const box = await startAwsBox(localConfig());
+ * box.awsEndpoint; // 'http://127.0.0.1:4566…' — point the aws CLI at it
+ * await box.stop();
+ */
+export interface AwsBox {
+  apiUrl: string;
+  sitesUrl: string;
+  awsEndpoint: string;
+  motoEndpoint: string;
+  dynamoEndpoint: string;
+  stack: DeclaredStack;
+  /** Every event put on a bus of the box (newest last), for tests and `events` logs. */
+  events(): { bus: string; event: DeliveredEvent }[];
+  /** Resolves once no Lambda async invocation is running or waiting for a retry. */
+  lambdaIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startAwsBox}. */
+export interface AwsBoxOptions {
+  log?: (line: string) => void;
+  /** Port of the AWS endpoint; default `SHIPLOG_BOX_AWS_PORT`, else a free one. */
+  awsPort?: number;
+  /** Scales schedule rates (reconcile rules); default `SHIPLOG_BOX_SCHEDULE_SCALE`, else 1. */
+  scheduleScale?: number;
+  /** Waits between Lambda's async retries; default 1 s and 2 s. */
+  retryDelaysMs?: number[];
+}
+
+const listen = (server: Server, port: number, host: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+
+/**
+ * The ingest's repositories, plus what shiplog's own git remote does on AWS before a build can
+ * start: the pushed commit as a `<sha>.zip` snapshot under `sources/<project>/` of the artifacts
+ * bucket (where the AWS build service points CodeBuild). Written when ingest reads the commit it
+ * is about to request a deployment of.
+ */
+const snapshotting = (repos: GitRepos & { pathOf(projectId: string): string }, s3: S3Client, bucket: string): GitRepos => ({
+  ...repos,
+  readCommit: async (projectId, sha) => {
+    const commit = await repos.readCommit(projectId, sha);
+    const zip = execFileSync('git', ['--git-dir', repos.pathOf(projectId), 'archive', '--format=zip', sha], { maxBuffer: 512 << 20 });
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `sources/${projectId}/${sha}.zip`, Body: zip }));
+    return commit;
+  },
+});
+
+/**
+ * Starts shiplog's AWS composition on this machine: moto and DynamoDB Local, the declared stack
+ * created in them, the stand-ins (Lambda, EventBridge delivery, Pipes, CodeBuild, front door), the
+ * platform API on the AWS root's ports, and the runtime file the CLI reads. Every start is a fresh
+ * account: moto keeps its state in memory, so the box's data dir is emptied first.
+ *
+ * @example
+ * const box = await startAwsBox({ dataDir: '/tmp/box', port: 3100, sitesPort: 3101 });
+ */
+export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): Promise<AwsBox> => {
+  const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const stops: (() => Promise<unknown>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) await stop().catch((err: unknown) => log(`aws box: while stopping: ${(err as Error).message}`));
+  };
+  try {
+    const boxDir = join(cfg.dataDir, 'aws-box');
+    rmSync(boxDir, { recursive: true, force: true });
+    mkdirSync(boxDir, { recursive: true });
+
+    // 1. moto and DynamoDB Local
+    const [moto, db] = await Promise.all([
+      startMoto({ log }),
+      superviseDynamoLocal({ dataDir: join(boxDir, 'dynamodb'), loopbackOnly: true, log }),
+    ]);
+    stops.push(() => moto.stop(), () => db.stop());
+
+    // 2. the one AWS endpoint, and the stand-ins behind it
+    const awsPort = opts.awsPort ?? (Number(process.env.SHIPLOG_BOX_AWS_PORT) || (await freePort()));
+    const endpointUrl = `http://127.0.0.1:${awsPort}`;
+    const config = { endpoint: endpointUrl, region: BOX_REGION, credentials: BOX_CREDENTIALS };
+    const direct = { ...config, endpoint: moto.endpoint };
+    const clients: BoxClients = {
+      dynamodb: new DynamoDBClient(config), logs: new CloudWatchLogsClient(config), codebuild: new CodeBuildClient(config),
+      events: new EventBridgeClient(config), iam: new IAMClient(config), lambda: new LambdaClient(config),
+      s3: new S3Client({ ...config, forcePathStyle: true }), sqs: new SQSClient(config),
+    };
+    const lambda = lambdaStandIn({
+      lambda: new LambdaClient(direct), s3: new S3Client({ ...direct, forcePathStyle: true }), sqs: new SQSClient(config),
+      codeDir: join(boxDir, 'lambda'), awsEndpoint: endpointUrl, log,
+      ...(opts.retryDelaysMs ? { retryDelaysMs: opts.retryDelaysMs } : {}),
+      onFunctionLog: (fn, line) => {
+        if (process.env.SHIPLOG_BOX_FUNCTION_LOGS === '1') log(`${fn}: ${line}`);
+      },
+    });
+    stops.push(() => lambda.close());
+    const seen: { bus: string; event: DeliveredEvent }[] = [];
+    const eventbridge = eventBridgeStandIn({
+      events: new EventBridgeClient(direct), sqs: new SQSClient(config), awsEndpoint: endpointUrl, log,
+      invokeAsync: (arn, event) => lambda.invokeAsync(arn, undefined, event),
+      scheduleScale: opts.scheduleScale ?? (Number(process.env.SHIPLOG_BOX_SCHEDULE_SCALE) || 1),
+      onEvent: (event, bus) => {
+        seen.push({ bus, event });
+        if (seen.length > 10_000) seen.splice(0, seen.length - 10_000);
+      },
+    });
+    stops.push(async () => eventbridge.stop());
+    const codebuild = codeBuildStandIn({
+      awsEndpoint: endpointUrl, workRoot: join(boxDir, 'codebuild'), log,
+      putEvents: async (entries) => {
+        await eventbridge.putEvents(entries.map((e) => ({ ...e, Time: e.Time?.toISOString() })));
+      },
+    });
+    stops.push(() => codebuild.stop());
+    const endpoint = createServer(awsEndpoint({ moto: moto.endpoint, dynamodb: () => db.endpoint, codebuild, eventbridge, lambda, log }).handle);
+    await listen(endpoint, awsPort, '127.0.0.1');
+    stops.push(() => new Promise<void>((r) => endpoint.close(() => r())));
+
+    // 3. the stack, as infra/aws declares it, created in moto and DynamoDB Local
+    const stack = await declareStack(subscriptions, {
+      stage: BOX_STAGE, siteDomain: 'localhost', functionName: (spec, prefix) => `${prefix}-${spec.name}`,
+    });
+    const code = await bundleFunctions([...stack.specs.map((s) => s.handler), OUTBOX_ENRICH_HANDLER], join(boxDir, 'bundle'));
+    const made = await materialize(stack, clients, code);
+    const functionEnv = Object.assign(
+      {},
+      ...stack.ofType('aws:lambda/function:Function').map((f) => (f.inputs.environment as { variables?: Record<string, string> } | undefined)?.variables ?? {}),
+    ) as Record<string, string>;
+    const artifactsBucket = functionEnv[FunctionEnv.artifactsBucket]!;
+    const sitesBucket = functionEnv[FunctionEnv.sitesBucket]!;
+
+    // 4. the outbox pipe
+    const [pipeDecl] = made.pipes;
+    if (!pipeDecl) throw new Error('the declared stack has no outbox pipe');
+    const busName = stack.names.bus;
+    const enrichFn = `${stack.names.prefix}-OutboxEnrich`;
+    const outboxDlq = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: `${stack.names.prefix}-outbox-dlq` }))).QueueUrl!;
+    const pipe = pipeStandIn({
+      pipe: parseDeclaredPipe(pipeDecl.inputs),
+      dynamodb: new DynamoDBClient({ ...config, endpoint: db.endpoint }),
+      streams: new DynamoDBStreamsClient({ ...config, endpoint: db.endpoint }),
+      tableName: stack.names.eventsTable,
+      checkpointFile: join(boxDir, 'pipe-checkpoint.json'),
+      pollMs: 200,
+      enrich: async (records) => {
+        const out = await lambda.invoke(enrichFn, '$LATEST', records);
+        if (out.error) throw new Error(`${out.error.errorType}: ${out.error.errorMessage}`);
+        return out.payload as unknown[];
+      },
+      putEvents: async (entries) => {
+        const res = await eventbridge.putEvents(entries.map((e) => ({ ...e, EventBusName: busName, Time: e.Time?.toISOString() })));
+        return { failed: res.FailedEntryCount };
+      },
+      deadLetter: async (body) => {
+        await clients.sqs.send(new SendMessageCommand({ QueueUrl: outboxDlq, MessageBody: body }));
+      },
+      log,
+    });
+    await pipe.start();
+    stops.push(() => pipe.stop());
+    const schedules = await eventbridge.startSchedules('default');
+
+    // 5. the platform API, on the AWS root's ports (its environment is the declared functions')
+    Object.assign(process.env, functionEnv, {
+      AWS_ENDPOINT_URL: endpointUrl, AWS_REGION: BOX_REGION, AWS_DEFAULT_REGION: BOX_REGION,
+      AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
+      // Not declared yet (the control-plane issue declares the API and its tokens table).
+      [FunctionEnv.tokensTable]: `${stack.names.prefix}-tokens`,
+    });
+    const { awsApi } = await import('../aws/runtime/root.ts');
+    const ids = monotonicFactory();
+    const now = () => new Date().toISOString();
+    const { access } = await startAccess({ client: clients.dynamodb, tableName: `${stack.names.prefix}-tokens`, dataDir: cfg.dataDir, ids: () => ids(), now, log });
+    const apiUrl = `http://localhost:${cfg.port}`;
+    const aws = awsApi();
+    const ingest = await localIngestDeps({ client: clients.dynamodb, store: aws.deployments.store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: `${stack.names.prefix}-secrets` });
+    const app = platformApi({
+      ingest: ingestApi({ ...ingest, repos: snapshotting(localGitRepos({ root: ingest.git.projectRoot }), clients.s3, artifactsBucket) }),
+      deployments: aws.deployments,
+      domains: aws.domains,
+      access,
+      guard: { verify: tokenVerifier(access), hosts: servedHosts(cfg.port) },
+      health: async () => {
+        const unavailable: string[] = [];
+        if (!(await db.usable())) unavailable.push('database');
+        if (!(await moto.usable())) unavailable.push('aws');
+        return { ok: unavailable.length === 0, unavailable };
+      },
+    });
+    const api = createServer(nodeListener(app));
+    await listen(api, cfg.port, '127.0.0.1');
+    stops.push(() => new Promise<void>((r) => api.close(() => r())));
+
+    // 6. the front door: the sites, from the aliases and buckets in moto
+    const door = frontDoor({
+      lambda: new LambdaClient(direct), s3: new S3Client({ ...config, forcePathStyle: true }),
+      prefix: stack.names.prefix, sitesBucket, siteDomain: 'localhost', log,
+      invoke: (fn, event) => lambda.invokeRaw(fn.functionName, fn.qualifier, event),
+    });
+    const sites = createServer(door.handle);
+    await listen(sites, cfg.sitesPort, '127.0.0.1');
+    stops.push(() => new Promise<void>((r) => sites.close(() => r())));
+
+    const sitesUrl = `http://localhost:${cfg.sitesPort}`;
+    writeRuntimeFile(cfg.dataDir, { pid: process.pid, startedAt: now(), dynamoEndpoint: db.endpoint, apiUrl, sitesUrl, tables: { events: stack.names.eventsTable, views: stack.names.viewsTable } });
+    stops.push(async () => removeRuntimeFile(cfg.dataDir));
+    log(`aws box: ${made.created} declared resources created, schedules ${schedules.join(', ') || 'none'}`);
+    return {
+      apiUrl, sitesUrl, awsEndpoint: endpointUrl, motoEndpoint: moto.endpoint, dynamoEndpoint: db.endpoint, stack,
+      events: () => [...seen],
+      lambdaIdle: () => lambda.idle(),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+};
