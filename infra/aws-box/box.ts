@@ -12,7 +12,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { monotonicFactory } from 'ulid';
-import type { GitRepos } from '../../services/ingest/index.ts';
+import type { GitRepos, SecretStore } from '../../services/ingest/index.ts';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { subscriptions } from '../topology.ts';
 import { FunctionEnv } from '../aws/names.ts';
 import { OUTBOX_ENRICH_HANDLER } from '../aws/index.ts';
@@ -92,6 +93,21 @@ const snapshotting = (repos: GitRepos & { pathOf(projectId: string): string }, s
     const zip = execFileSync('git', ['--git-dir', repos.pathOf(projectId), 'archive', '--format=zip', sha], { maxBuffer: 512 << 20 });
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `sources/${projectId}/${sha}.zip`, Body: zip }));
     return commit;
+  },
+});
+
+/**
+ * The ingest's secret store, plus where the AWS build reads env vars from until the AWS runtime
+ * has its own store (the control-plane issue): every env var version also as an SSM SecureString
+ * at the path `parameterStoreRef` names (`/<prefix>/env/<project>/<target>/<name>/<version>`).
+ */
+const mirroredToParameterStore = (secrets: SecretStore, ssm: SSMClient, prefix: string): SecretStore => ({
+  ...secrets,
+  put: async (scope, name, version, value) => {
+    await secrets.put(scope, name, version, value);
+    const env = /^env#([^#]+)#([^#]+)$/.exec(scope);
+    if (!env) return;
+    await ssm.send(new PutParameterCommand({ Name: `/${prefix}/env/${env[1]}/${env[2]}/${name}/${version}`, Value: value, Type: 'SecureString', Overwrite: true }));
   },
 });
 
@@ -222,7 +238,11 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     const aws = awsApi();
     const ingest = await localIngestDeps({ client: clients.dynamodb, store: aws.deployments.store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: `${stack.names.prefix}-secrets` });
     const app = platformApi({
-      ingest: ingestApi({ ...ingest, repos: snapshotting(localGitRepos({ root: ingest.git.projectRoot }), clients.s3, artifactsBucket) }),
+      ingest: ingestApi({
+        ...ingest,
+        repos: snapshotting(localGitRepos({ root: ingest.git.projectRoot }), clients.s3, artifactsBucket),
+        secrets: mirroredToParameterStore(ingest.secrets, new SSMClient(config), stack.names.prefix),
+      }),
       deployments: aws.deployments,
       domains: aws.domains,
       access,
