@@ -16,17 +16,8 @@ export const devCommand = (): Command =>
       // Loaded on demand: the other commands start fast without the whole platform.
       const { startLocalRuntime } = await import('../../infra/local/runtime.ts');
       const rt = await startLocalRuntime(cfg);
-      process.stdout.write(
-        [
-          `shiplog is running (data in ${cfg.dataDir})`,
-          `  API, webhooks, git   ${rt.apiUrl}`,
-          `  sites                http://<project>.localhost:${cfg.sitesPort}`,
-          `  event store          DynamoDB Local at ${rt.db.endpoint}`,
-          'Create a project:      npx shiplog projects create <name>',
-          'Press Ctrl-C to stop.',
-          '',
-        ].join('\n'),
-      );
+      const { runningBanner } = await import('../../infra/local/runtime-file.ts');
+      process.stdout.write(runningBanner({ dataDir: cfg.dataDir, apiUrl: rt.apiUrl, sitesPort: cfg.sitesPort, dynamoEndpoint: rt.db.endpoint }));
       await new Promise<void>((resolveStop) => {
         const stop = () => {
           process.stdout.write('shiplog: stopping\n');

@@ -43,3 +43,22 @@ export const readRuntimeFile = (dataDir: string): RuntimeFile | undefined => {
     return undefined;
   }
 };
+
+/**
+ * What a running shiplog prints once it serves (`npm start` and `npm run start:aws-box`): where
+ * its data is, its API, sites and event store, any `extra` lines, and how to begin.
+ *
+ * @example
+ * process.stdout.write(runningBanner({ dataDir, apiUrl, sitesPort: 3001, dynamoEndpoint }));
+ */
+export const runningBanner = (rt: { dataDir: string; apiUrl: string; sitesPort: number; dynamoEndpoint: string; extra?: string[] }): string =>
+  [
+    `shiplog is running (data in ${rt.dataDir})`,
+    `  API, webhooks, git   ${rt.apiUrl}`,
+    `  sites                http://<project>.localhost:${rt.sitesPort}`,
+    `  event store          DynamoDB Local at ${rt.dynamoEndpoint}`,
+    ...(rt.extra ?? []),
+    'Create a project:      npx shiplog projects create <name>',
+    'Press Ctrl-C to stop.',
+    '',
+  ].join('\n');

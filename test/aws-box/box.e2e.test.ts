@@ -53,7 +53,9 @@ describe('the AWS box: push, build on CodeBuild, live on Lambda + S3, deploy aga
   };
 
   beforeAll(async () => {
-    sl = await startShiplog({ runtime: 'aws-box' });
+    // moto issues a DNS-validated certificate after MOTO_ACM_VALIDATION_WAIT seconds (60 by
+    // default); the schedules run 20 times faster (DomainsReconcile every 3 s).
+    sl = await startShiplog({ runtime: 'aws-box', env: { MOTO_ACM_VALIDATION_WAIT: '8', SHIPLOG_BOX_SCHEDULE_SCALE: '0.05' } });
     const endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())?.[1];
     expect(endpoint, sl.output()).toBeDefined();
     const config = { endpoint: endpoint!, region: BOX_REGION, credentials: BOX_CREDENTIALS };
@@ -129,6 +131,20 @@ describe('the AWS box: push, build on CodeBuild, live on Lambda + S3, deploy aga
     const { Versions = [] } = await aws.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: siteFunction }));
     expect(Versions.filter((v) => v.Version !== '$LATEST')).toHaveLength(2); // no third build published
   }, 120_000);
+
+  it('activates a custom domain whose certificate is still pending when first checked: the scheduled reconcile, not redelivery', async () => {
+    interface Domain { host: string; status: string }
+    const added = sl.cli(['domains', 'add', 'web', 'www.example.com']);
+    expect(added.status, added.stderr).toBe(0);
+    const statusOf = () => sl.json<Domain[]>(['domains', 'ls', 'web']).find((d) => d.host === 'www.example.com')?.status;
+    // ACM answers PENDING_VALIDATION first: the handler records nothing and returns (no retry, no DLQ)
+    await expect.poll(statusOf, { timeout: 30_000 }).toBe('pending');
+    await expect.poll(statusOf, { timeout: 90_000, interval: 1000 }).toBe('active');
+    const pending = `${prefix}-DomainsOnValidationPending-dlq`;
+    const { QueueUrl } = await aws.sqs.send(new GetQueueUrlCommand({ QueueName: pending }));
+    const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    expect(attrs.Attributes?.ApproximateNumberOfMessages).toBe('0');
+  }, 150_000);
 
   it('left nothing in the dead-letter queues', async () => {
     for (const name of [...subscriptions.map((s) => s.name).filter((n) => subscriptions.find((s) => s.name === n)?.policy.deadLetter), 'outbox']) {
