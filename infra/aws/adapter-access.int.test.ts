@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { isRetryable } from '../../services/shell/index.ts';
 import { subscriptions } from '../topology.ts';
 import { adapterNeeds, FunctionEnv } from './index.ts';
 import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
-import { awsBuild, awsDeploy, awsDomains, AwsRuntimeEnv, pendingIsRetried, siteCname } from './runtime/root.ts';
+import { awsBuild, awsDeploy, awsDomains, AwsRuntimeEnv, siteCname } from './runtime/root.ts';
 
 // What each build and deploy function gets (adapter-access.ts): its environment and its IAM
 // statements, written out in full, under Pulumi mocks.
@@ -100,6 +99,18 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   ],
   ['DomainsOnValidationPending', domainsEnv, [dlq('DomainsOnValidationPending'), { actions: ['acm:DescribeCertificate'], resources: [certificates] }, idempotency], 60],
   ['DomainsOnDomainRemoved', domainsEnv, [dlq('DomainsOnDomainRemoved'), { actions: ['acm:DeleteCertificate'], resources: [certificates] }, idempotency], 60],
+  // The scheduled reconcile of pending certificates: ACM reads, and reads of the read models to find them.
+  [
+    'DomainsReconcile',
+    { ...domainsEnv, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' },
+    [
+      dlq('DomainsReconcile'),
+      { actions: ['acm:DescribeCertificate'], resources: [certificates] },
+      idempotency,
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], resources: [viewsTable] },
+    ],
+    60,
+  ],
   ['Projections', { ...base, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' }, [dlq('Projections'), views], undefined],
   // No secret store on AWS yet: it gets the default links and its DLQ, and delivers nothing there.
   ['SubscriptionsDeliver', base, [dlq('SubscriptionsDeliver')], undefined],
@@ -155,7 +166,7 @@ describe('the environment infra/aws sets is the one infra/aws/runtime reads', ()
     expect(() => awsBuild()).not.toThrow();
     process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('DeployOnReleaseRequest').environment)) };
     expect(() => awsDeploy()).not.toThrow();
-    process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('DomainsOnValidationPending').environment)) };
+    process.env = { ...saved, AWS_REGION: REGION, ...(await resolved(s.spec('DomainsReconcile').environment)) };
     expect(() => awsDomains()).not.toThrow();
   });
 });
@@ -164,21 +175,5 @@ describe('the AWS domains composition root', () => {
   it('routes a custom host with a CNAME to the sites domain', () => {
     expect(siteCname('apps.example.com')({ projectId: 'web', host: 'www.example.com', alias: 'production' }))
       .toEqual({ purpose: 'routing', name: 'www.example.com', type: 'CNAME', value: 'apps.example.com' });
-  });
-
-  it('turns a pending certificate into a retryable error, so the bus checks it again', async () => {
-    const issued = { status: 'issued', issuer: 'Amazon', notBefore: 'a', notAfter: 'b' } as const;
-    let answer: 'pending' | 'issued' = 'pending';
-    const ca = pendingIsRetried({
-      provider: 'acm',
-      request: () => Promise.reject(new Error('unused')),
-      release: () => Promise.resolve(),
-      status: () => Promise.resolve(answer === 'pending' ? { status: 'pending' } : issued),
-    });
-    const err = await ca.status('arn').catch((e: unknown) => e);
-    expect(isRetryable(err)).toBe(true);
-    expect((err as Error).name).toBe('CertificateStillPendingError');
-    answer = 'issued';
-    expect(await ca.status('arn')).toEqual(issued);
   });
 });

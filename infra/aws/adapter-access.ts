@@ -54,6 +54,8 @@ const DOMAIN_ENTRIES: Record<string, 'request' | 'status' | 'release'> = {
   'infra/aws/functions/domains.onDomainAdded': 'request',
   'infra/aws/functions/domains.onValidationPending': 'status',
   'infra/aws/functions/domains.onDomainRemoved': 'release',
+  // The scheduled reconcile: DescribeCertificate of every pending domain.
+  'infra/aws/functions/domains.reconcile': 'status',
 };
 /** The request waits up to 30 s for ACM's validation records, after the event store's reads and writes. */
 const DOMAINS_TIMEOUT_SECONDS = 60;

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { subscriptions } from '../topology.ts';
+import { DOMAINS_RECONCILE_SCHEDULE } from './aws-rules.ts';
 import { arnOf, declareUnderMocks, resolved } from './mocked-stack.ts';
 
-// The two rules only the AWS runtime has (aws-rules.ts), declared under Pulumi mocks: CodeBuild's
-// state changes on the default bus, and the reconciliation schedule.
+// The rules only the AWS runtime has (aws-rules.ts), declared under Pulumi mocks: CodeBuild's
+// state changes on the default bus, and the two reconciliation schedules (builds, domains).
 
 const Rule = 'aws:cloudwatch/eventRule:EventRule';
 const Target = 'aws:cloudwatch/eventTarget:EventTarget';
@@ -28,9 +29,10 @@ const expected = [
     },
   },
   { name: 'BuildReconcile', handler: 'infra/aws/functions/build.reconcile', trigger: { scheduleExpression: 'rate(5 minutes)' } },
+  { name: 'DomainsReconcile', handler: 'infra/aws/functions/domains.reconcile', trigger: { scheduleExpression: 'rate(1 minute)' } },
 ];
 
-describe('infra/aws declares the AWS-only build rules', () => {
+describe('infra/aws declares the AWS-only rules', () => {
   it('puts the CodeBuild rule on the default bus, for exactly the shiplog build project', async () => {
     const s = await declareUnderMocks(subscriptions);
     const rule = s.one(Rule, 'BuildOnCodeBuildStateChangeRule').inputs;
@@ -49,6 +51,18 @@ describe('infra/aws declares the AWS-only build rules', () => {
     const rule = s.one(Rule, 'BuildReconcileRule').inputs;
     expect(rule).toMatchObject({ name: 'shiplog-ci-BuildReconcile', eventBusName: 'default', scheduleExpression: 'rate(5 minutes)' });
     expect(rule.eventPattern).toBeUndefined();
+  });
+
+  it('schedules the domains reconcile every minute on the default bus, with no pattern: no domain waits for a bus retry', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const rule = s.one(Rule, 'DomainsReconcileRule').inputs;
+    expect(rule).toMatchObject({ name: 'shiplog-ci-DomainsReconcile', eventBusName: 'default', scheduleExpression: DOMAINS_RECONCILE_SCHEDULE });
+    expect(DOMAINS_RECONCILE_SCHEDULE).toBe('rate(1 minute)');
+    expect(rule.eventPattern).toBeUndefined();
+    // It is a domains entry: the domains functions' environment, and ACM's DescribeCertificate.
+    const spec = s.spec('DomainsReconcile');
+    expect(await resolved(spec.environment)).toMatchObject({ SHIPLOG_SITE_DOMAIN: 'apps.example.com' });
+    expect((await resolved(spec.permissions)).flatMap((p) => p.actions)).toContain('acm:DescribeCertificate');
   });
 
   it.each(expected)('targets $name at its function with the service retry policy and a dead-letter queue', async ({ name, handler }) => {
@@ -94,7 +108,7 @@ describe('infra/aws declares the AWS-only build rules', () => {
   it('declares no other rule on the default bus', async () => {
     const s = await declareUnderMocks(subscriptions);
     const onDefault = s.ofType(Rule).filter((r) => r.inputs.eventBusName === 'default').map((r) => r.name);
-    expect(onDefault.sort()).toEqual(['BuildOnCodeBuildStateChangeRule', 'BuildReconcileRule']);
+    expect(onDefault.sort()).toEqual(['BuildOnCodeBuildStateChangeRule', 'BuildReconcileRule', 'DomainsReconcileRule']);
   });
 
   it('refuses extra needs that name neither a subscription nor an AWS-only rule, and accepts those that do', async () => {

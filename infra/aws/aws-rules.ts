@@ -11,6 +11,16 @@ import type { RuleSpec } from './subscription.ts';
 export const RECONCILE_SCHEDULE = 'rate(5 minutes)';
 
 /**
+ * How often the domains reconcile looks at every domain whose certificate waits for DNS
+ * validation. A minute is the longest a user waits for a domain to turn active once ACM issued
+ * its certificate; a run with nothing pending is one read of the read models.
+ *
+ * @example
+ * awsRules('shiplog-build').find((r) => r.name === 'DomainsReconcile')?.trigger; // { busName: 'default', schedule: 'rate(1 minute)' }
+ */
+export const DOMAINS_RECONCILE_SCHEDULE = 'rate(1 minute)';
+
+/**
  * CodeBuild's state changes of one project, except `IN_PROGRESS` (the handler ignores it). The
  * finished statuses are not listed one by one, so a status CodeBuild adds still arrives.
  *
@@ -26,9 +36,11 @@ export const codeBuildStateChangePattern = (projectName: string) =>
 
 /**
  * The rules only the AWS runtime has, beside the topology's subscriptions: CodeBuild publishes
- * its state changes to the account's default bus, never to ours, and reconciliation runs on a
- * schedule (the local runtime's scheduler reports completions itself). Both are delivered with
- * the topology's service policy and a dead-letter queue.
+ * its state changes to the account's default bus, never to ours, and two reconciliations run on
+ * a schedule: lost build completions (the local runtime's scheduler reports completions itself)
+ * and pending domain certificates (ACM validates minutes to hours after the DNS records appear,
+ * longer than any retry; the local CA issues at once). All are delivered with the topology's
+ * service policy and a dead-letter queue.
  *
  * @example
  * for (const rule of awsRules(names.buildProject)) declareRule(cloud, { rule, prefix, declareFunction, links, environment });
@@ -47,5 +59,12 @@ export const awsRules = (buildProject: string): RuleSpec[] => [
     description: 'reports finished builds whose CodeBuild state change was lost, so no deployment stays building',
     policy: { ...policies.service },
     trigger: { busName: 'default', schedule: RECONCILE_SCHEDULE },
+  },
+  {
+    name: 'DomainsReconcile',
+    handler: 'infra/aws/functions/domains.reconcile',
+    description: 'checks every domain whose certificate waits for DNS validation: active once issued, failed once failed or past 72 hours',
+    policy: { ...policies.service },
+    trigger: { busName: 'default', schedule: DOMAINS_RECONCILE_SCHEDULE },
   },
 ];

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { AwsRuntimeEnv } from './runtime/root.ts';
 import { LIST_INDEX, viewsTableDefinition } from '../../projections/store/table.ts';
 import { subscriptions } from '../topology.ts';
+import { awsRules } from './aws-rules.ts';
 import { EVENT_STORE_ACTIONS, FunctionEnv, PROJECTIONS_HANDLER } from './index.ts';
+import { DOMAINS_RECONCILE_HANDLER, VIEWS_READ_ACTIONS } from './read-models.ts';
 import { arnOf, declareUnderMocks, expectTableFrom, resolved } from './mocked-stack.ts';
 
 // The read models' (views) table on AWS and who may touch it, under Pulumi mocks.
@@ -86,10 +88,31 @@ describe('the Projections function', () => {
   });
 });
 
+describe('the domains reconcile', () => {
+  it('is the AWS-only rule with the reconcile handler', () => {
+    expect(awsRules('shiplog-ci-build').filter((r) => r.handler === DOMAINS_RECONCILE_HANDLER).map((r) => r.name)).toEqual(['DomainsReconcile']);
+    expect(subscriptions.filter((sub) => sub.handler === DOMAINS_RECONCILE_HANDLER)).toEqual([]);
+  });
+
+  it('learns the views table from the variable the AWS root reads', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    expect(await resolved(s.spec('DomainsReconcile').environment)).toMatchObject({ SHIPLOG_VIEWS_TABLE: viewsName });
+  });
+
+  it('may only read items of the views table: Query and gets, no write, no Scan, no index', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const onViews = (await resolved(s.spec('DomainsReconcile').permissions)).filter((p) => p.resources.some((r) => r.includes(viewsName)));
+    expect(onViews).toEqual([{ actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], resources: [viewsArn] }]);
+    expect([...VIEWS_READ_ACTIONS]).toEqual(onViews[0]?.actions);
+  });
+});
+
 describe('nothing else reaches the views table', () => {
+  const readers = ['Projections', 'DomainsReconcile'];
+
   it('gives no other function its name or any right on it, by permission or by link', async () => {
     const s = await declareUnderMocks(subscriptions);
-    const others = s.specs.filter((f) => f.name !== 'Projections');
+    const others = s.specs.filter((f) => !readers.includes(f.name));
     expect(others.map((f) => f.name)).toContain('OutboxEnrich');
     for (const spec of others) {
       const granted = JSON.stringify(await resolved({ environment: spec.environment, permissions: spec.permissions, links: spec.links }));
@@ -98,16 +121,16 @@ describe('nothing else reaches the views table', () => {
     }
   });
 
-  it('is named by no other resource (roles, pipes, projects) than the Projections function that writes it', async () => {
+  it('is named by no other resource (roles, pipes, projects) than the Projections function that writes it and the domains reconcile', async () => {
     const s = await declareUnderMocks(subscriptions);
     const mentions = s.registered.filter((r) => JSON.stringify(r.inputs).includes(viewsName)).map((r) => `${r.type} ${r.name}`);
-    expect(mentions.sort()).toEqual([`${Table} Views`, 'aws:lambda/function:Function Projections']);
+    expect(mentions.sort()).toEqual([`${Table} Views`, 'aws:lambda/function:Function DomainsReconcile', 'aws:lambda/function:Function Projections']);
   });
 
   it('gives no other function a DynamoDB statement that could match it (no wildcard tables)', async () => {
     const s = await declareUnderMocks(subscriptions);
     const allowed = [eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency')];
-    for (const spec of s.specs.filter((f) => f.name !== 'Projections')) {
+    for (const spec of s.specs.filter((f) => !readers.includes(f.name))) {
       const statements = [...(await resolved(spec.permissions)), ...(await resolved(spec.links.flatMap((l) => l.permissions)))];
       for (const p of statements.filter((x) => x.actions.some((a) => a.startsWith('dynamodb:') || a === '*'))) {
         for (const resource of p.resources) expect(allowed, `${spec.name}: ${resource}`).toContain(resource);

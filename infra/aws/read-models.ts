@@ -16,6 +16,15 @@ import type { FunctionNeeds } from './subscription.ts';
 export const PROJECTIONS_HANDLER = 'infra/aws/functions/projections.handler';
 
 /**
+ * The handler of the domains reconcile (the `DomainsReconcile` rule, `aws-rules.ts`): it reads the
+ * projects read model to find the domains whose certificate waits for validation.
+ *
+ * @example
+ * awsRules('shiplog-build').find((r) => r.name === 'DomainsReconcile')?.handler === DOMAINS_RECONCILE_HANDLER; // true
+ */
+export const DOMAINS_RECONCILE_HANDLER = 'infra/aws/functions/domains.reconcile';
+
+/**
  * What the Projections function may do on the views table and its indexes: the item calls of
  * `dynamoViewStore` (`TransactWriteItems` is authorised per item, as `PutItem`, `DeleteItem` and
  * `ConditionCheckItem`). No `Scan`: only `drop` and `dump` scan, and they run in
@@ -34,6 +43,15 @@ export const VIEWS_ACTIONS = [
   'dynamodb:BatchWriteItem',
   'dynamodb:ConditionCheckItem',
 ] as const;
+
+/**
+ * What a reader of the read models may do on the views table: `Query` (the registry, a project's
+ * domains) and item reads. No writes and no `Scan`.
+ *
+ * @example
+ * VIEWS_READ_ACTIONS; // ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query']
+ */
+export const VIEWS_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'] as const;
 
 /**
  * The views table's secondary indexes, by name, as `viewsTableDefinition` declares them.
@@ -72,14 +90,17 @@ export const viewsAccess = ({ pulumi }: Cloud, tableArn: Input<string>): Permiss
 
 /**
  * What one function needs of the read models, by its handler: the Projections function gets the
- * views table's name and {@link viewsAccess}; every other function nothing (the dashboard reads
- * them through its own grant, `dashboard.ts`).
+ * views table's name and {@link viewsAccess}; the domains reconcile the name and reads of the
+ * table itself (it queries no index); every other function nothing (the dashboard reads them
+ * through its own grant, `dashboard.ts`).
  *
  * @example
  * readModelNeeds(cloud, 'infra/aws/functions/projections.handler', { name: views.name, arn: views.arn }).environment;
  * // { SHIPLOG_VIEWS_TABLE: views.name }
  */
-export const readModelNeeds = (cloud: Cloud, handler: string, views: NamedArn): FunctionNeeds =>
-  handler === PROJECTIONS_HANDLER
-    ? { environment: { [FunctionEnv.viewsTable]: views.name }, permissions: viewsAccess(cloud, views.arn) }
-    : {};
+export const readModelNeeds = (cloud: Cloud, handler: string, views: NamedArn): FunctionNeeds => {
+  const environment = { [FunctionEnv.viewsTable]: views.name };
+  if (handler === PROJECTIONS_HANDLER) return { environment, permissions: viewsAccess(cloud, views.arn) };
+  if (handler === DOMAINS_RECONCILE_HANDLER) return { environment, permissions: [{ actions: [...VIEWS_READ_ACTIONS], resources: [views.arn] }] };
+  return {};
+};

@@ -1,5 +1,6 @@
 import type { ShiplogEvent, DnsRecord } from '../../events/index.ts';
 import type { Decider } from '../shell/index.ts';
+import type { CertificateStatus } from './ports.ts';
 
 /**
  * An event of a `domain#<host>` stream.
@@ -22,6 +23,8 @@ export interface DomainState {
   redirectTo?: string;
   certificateId?: string;
   records: DnsRecord[];
+  /** When the pending certificate's validation gives up (ACM: 72 hours after the request). */
+  expiresAt?: string;
   certificate?: { issuer: string; notBefore: string; notAfter: string };
   failure?: { reason: FailureReason; detail?: string; retryable: boolean };
 }
@@ -42,6 +45,7 @@ export type DomainCommand =
   | { type: 'Request'; certificateId: string; provider: 'acm' | 'local-ca'; records: DnsRecord[]; expiresAt?: string }
   | { type: 'Issue'; certificateId: string; issuer: string; notBefore: string; notAfter: string }
   | { type: 'Fail'; certificateId?: string; reason: FailureReason; detail?: string; retryable: boolean }
+  | { type: 'Check'; certificateId: string; status: CertificateStatus; now: string }
   | { type: 'Remove'; projectId: string };
 
 export const evolve = (s: DomainState, ev: DomainStreamEvent): DomainState => {
@@ -53,7 +57,7 @@ export const evolve = (s: DomainState, ev: DomainStreamEvent): DomainState => {
     case 'CertificateRequested':
       return { ...s, certificateId: ev.data.certificateId };
     case 'DomainValidationPending':
-      return { ...s, status: 'pending', certificateId: ev.data.certificateId, records: ev.data.records };
+      return { ...s, status: 'pending', certificateId: ev.data.certificateId, records: ev.data.records, ...(ev.data.expiresAt ? { expiresAt: ev.data.expiresAt } : {}) };
     case 'CertificateIssued':
       return { ...s, certificate: { issuer: ev.data.issuer, notBefore: ev.data.notBefore, notAfter: ev.data.notAfter } };
     case 'DomainActive':
@@ -74,6 +78,10 @@ export const evolve = (s: DomainState, ev: DomainStreamEvent): DomainState => {
  * (a request for a domain that already has a certificate, an issue for a certificate that is
  * no longer the domain's, anything after removal) decides nothing. A project may take a host
  * that is free, failed or removed; who holds it is checked by the caller (a 409 is not an event).
+ * `Check` is one look at the pending certificate (on `DomainValidationPending` and by the
+ * scheduled reconcile): issued makes the domain active, failed fails it, still pending decides
+ * nothing until the validation window (`expiresAt`) has passed, then the domain fails as
+ * `validation-timed-out`.
  *
  * @example
  * const events = decide(cmd, history.reduce(evolve, initialState()));
@@ -107,10 +115,25 @@ export const decide = (cmd: DomainCommand, s: DomainState): DomainStreamEvent[] 
       const { reason, detail, retryable } = cmd;
       return [{ type: 'DomainFailed', data: { projectId: s.projectId!, host: s.host!, reason, retryable, ...(detail ? { detail: detail.slice(0, 1000) } : {}) } }];
     }
+    case 'Check':
+      return check(cmd, s);
     case 'Remove':
       if ((!isAttached(s) && s.status !== 'failed') || s.projectId !== cmd.projectId) return [];
       return [{ type: 'DomainRemoved', data: { projectId: cmd.projectId, host: s.host! } }];
   }
+};
+
+// One look at the pending certificate, as the authority answered it at `now`.
+const check = (cmd: Extract<DomainCommand, { type: 'Check' }>, s: DomainState): DomainStreamEvent[] => {
+  if (s.status !== 'pending' || s.certificateId !== cmd.certificateId) return [];
+  const { certificateId, status } = cmd;
+  if (status.status === 'issued') return decide({ type: 'Issue', certificateId, issuer: status.issuer, notBefore: status.notBefore, notAfter: status.notAfter }, s);
+  if (status.status === 'failed') return decide({ type: 'Fail', certificateId, reason: status.reason, detail: status.detail, retryable: status.reason !== 'caa-forbids-issuer' }, s);
+  if (!s.expiresAt || Date.parse(cmd.now) < Date.parse(s.expiresAt)) return [];
+  return decide({
+    type: 'Fail', certificateId, reason: 'validation-timed-out', retryable: true,
+    detail: `the certificate was still pending validation at ${s.expiresAt}, the end of its validation window`,
+  }, s);
 };
 
 /**

@@ -66,6 +66,49 @@ describe('domain decider', () => {
     given([added, requested, pending, issued, active]).when(fail).thenNothing();
   });
 
+  describe('checking the pending certificate (on DomainValidationPending and by the reconcile)', () => {
+    const expiresAt = '2026-11-25T10:00:00.000Z';
+    const pendingUntil: DomainEvent = { type: 'DomainValidationPending', data: { ...ref, certificateId, records, expiresAt } };
+    const waiting = [added, requested, pendingUntil];
+    const check = (status: Extract<DomainCommand, { type: 'Check' }>['status'], now = '2026-11-22T11:00:00.000Z'): DomainCommand =>
+      ({ type: 'Check', certificateId, status, now });
+
+    it('makes the domain active once the certificate is issued', () => {
+      given(waiting).when(check({ status: 'issued', issuer: 'Amazon', ...times })).then([issued, active]);
+    });
+
+    it('fails the domain once the authority failed the certificate; a CAA refusal is not retryable', () => {
+      given(waiting).when(check({ status: 'failed', reason: 'certificate-failed', detail: 'ACM could not issue the certificate (OTHER)' }))
+        .then([{ type: 'DomainFailed', data: { ...ref, reason: 'certificate-failed', retryable: true, detail: 'ACM could not issue the certificate (OTHER)' } }]);
+      given(waiting).when(check({ status: 'failed', reason: 'caa-forbids-issuer', detail: 'CAA_ERROR' }))
+        .then([{ type: 'DomainFailed', data: { ...ref, reason: 'caa-forbids-issuer', retryable: false, detail: 'CAA_ERROR' } }]);
+    });
+
+    it('decides nothing while the certificate is pending within its validation window', () => {
+      given(waiting).when(check({ status: 'pending' })).thenNothing();
+      given(waiting).when(check({ status: 'pending' }, '2026-11-25T09:59:59.999Z')).thenNothing();
+      // No window known (the local CA issues at once): only the authority's answer ends the wait.
+      given([added, requested, pending]).when(check({ status: 'pending' }, '2030-01-01T00:00:00.000Z')).thenNothing();
+    });
+
+    it('fails as validation-timed-out a certificate still pending at the end of its window', () => {
+      given(waiting).when(check({ status: 'pending' }, expiresAt)).then([{
+        type: 'DomainFailed',
+        data: { ...ref, reason: 'validation-timed-out', retryable: true, detail: `the certificate was still pending validation at ${expiresAt}, the end of its validation window` },
+      }]);
+    });
+
+    it('decides nothing for a domain no longer pending, or another certificate (late or repeated checks)', () => {
+      const ok = check({ status: 'issued', issuer: 'Amazon', ...times });
+      given([...waiting, issued, active]).when(ok).thenNothing();
+      given([...waiting, failed]).when(ok).thenNothing();
+      given([...waiting, removed]).when(ok).thenNothing();
+      given([...waiting, removed, added]).when(ok).thenNothing();
+      given(waiting).when({ ...ok, certificateId: 'another' } as DomainCommand).thenNothing();
+      given([...waiting, removed, added]).when(check({ status: 'pending' }, '2030-01-01T00:00:00.000Z')).thenNothing();
+    });
+  });
+
   it('removes a domain of the project, once, and never another project’s', () => {
     given([added, requested, pending, issued, active]).when({ type: 'Remove', projectId: 'web' }).then([removed]);
     given([added, requested, pending, failed]).when({ type: 'Remove', projectId: 'web' }).then([removed]);

@@ -6,5 +6,5 @@ export { AddDomainInput, DomainRequestError, domainCommands, type DomainCommands
 export { decide, evolve, initialState, isAttached, type DomainCommand, type DomainState } from './decider.ts';
 export * from './ports.ts';
 export { customHostResolver, type ResolvedHost } from './resolver.ts';
-export { domainsService, type DomainsService, type DomainsServiceDeps } from './service.ts';
+export { DomainsReconcileError, domainsService, type DomainsReconciled, type DomainsService, type DomainsServiceDeps } from './service.ts';
 export { toDomainView, type DomainView } from './view.ts';

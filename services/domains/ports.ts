@@ -67,3 +67,13 @@ export class CertificateRefusedError extends Error {
  * const routing: RoutingRecord = ({ host }) => ({ purpose: 'routing', name: host, type: 'A', value: '127.0.0.1' });
  */
 export type RoutingRecord = (domain: { projectId: string; host: string; alias: string }) => DnsRecord;
+
+/**
+ * The hosts whose certificate waits for DNS validation, for the scheduled reconcile (AWS: the
+ * domains read model). The list may lag the store or name a host that has moved on: the
+ * reconcile folds each domain's stream before it acts.
+ *
+ * @example
+ * const pendingDomains: PendingDomains = async () => ['www.example.com'];
+ */
+export type PendingDomains = () => Promise<string[]>;

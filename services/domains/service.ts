@@ -1,9 +1,9 @@
 import { EventType, streams } from '../../events/index.ts';
-import type { EventMetadata, EmitContext } from '../../events/index.ts';
+import type { EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { defineHandler, execute, load, type IdempotencyOptions } from '../shell/index.ts';
+import { defineHandler, execute, fold, load, type IdempotencyOptions } from '../shell/index.ts';
 import { domainDecider, type DomainCommand, type DomainState } from './decider.ts';
-import { CertificateRefusedError, type CertificateAuthority, type RoutingRecord } from './ports.ts';
+import { CertificateRefusedError, type CertificateAuthority, type PendingDomains, type RoutingRecord } from './ports.ts';
 
 export interface DomainsServiceDeps {
   store: EventStore;
@@ -12,7 +12,40 @@ export interface DomainsServiceDeps {
   ids: () => string;
   now: () => string;
   idempotency?: IdempotencyOptions;
+  /** Where `reconcile` finds the pending domains; only the runtimes that reconcile need it. */
+  pendingDomains?: PendingDomains;
+  /** How many domains `reconcile` checks at once; 4 by default. */
+  reconcileConcurrency?: number;
 }
+
+/**
+ * What one reconcile did: how many pending domains it looked at, and which became active or failed.
+ *
+ * @example
+ * const r: DomainsReconciled = { checked: 3, active: ['www.example.com'], failed: [] };
+ */
+export interface DomainsReconciled {
+  checked: number;
+  active: string[];
+  failed: string[];
+}
+
+/**
+ * A reconcile that could not check some domains (ACM throttled or down): every other domain was
+ * checked. Retryable; the next scheduled run checks them again anyway.
+ *
+ * @example
+ * catch (e) { if (e instanceof DomainsReconcileError) e.failures; } // [{ host, error }]
+ */
+export class DomainsReconcileError extends Error {
+  override readonly name = 'DomainsReconcileError';
+  readonly retryable = true;
+  constructor(readonly failures: { host: string; error: string }[], readonly result: DomainsReconciled) {
+    super(`could not check ${failures.length} pending domain(s): ${failures.map((f) => `${f.host}: ${f.error}`).join('; ')}`.slice(0, 2000));
+  }
+}
+
+type Cause = EmitContext['cause'];
 
 const decider = domainDecider;
 const actor = { kind: 'service', id: 'domains' } as const;
@@ -21,17 +54,21 @@ const actor = { kind: 'service', id: 'domains' } as const;
  * The domains service: requests a certificate for every added domain, publishes the DNS records
  * to create, records the certificate once issued and the domain as active, and releases the
  * certificate of a removed domain. Each handler folds the domain's stream first, so duplicate
- * and late deliveries decide nothing.
+ * and late deliveries decide nothing. DNS validation takes minutes to hours (ACM waits 72 hours),
+ * far longer than the bus retries a delivery: `onValidationPending` looks once, and `reconcile`,
+ * run on a schedule, looks again at every pending domain until it is issued, failed or past its
+ * validation window. Nothing here throws to be asked again later.
  *
  * @example
  * const domains = domainsService({ store, ca: localCertificateAuthority({ dir }), routingRecord, ids, now });
  * bus subscribers: domains.onDomainAdded, domains.onValidationPending, domains.onDomainRemoved
+ * every minute: await domains.reconcile();
  */
 export const domainsService = (deps: DomainsServiceDeps) => {
   const idem = deps.idempotency ? { idempotency: deps.idempotency } : {};
-  const ctx = (cause: EventMetadata): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
-  const fold = async (host: string): Promise<DomainState> => load(deps.store, streams.domain(host), decider);
-  const run = (host: string, cmd: DomainCommand, cause: EventMetadata) => execute(deps.store, streams.domain(host), decider, () => cmd, ctx(cause));
+  const ctx = (cause: Cause): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
+  const stateOf = async (host: string): Promise<DomainState> => load(deps.store, streams.domain(host), decider);
+  const run = (host: string, cmd: DomainCommand, cause: Cause) => execute(deps.store, streams.domain(host), decider, () => cmd, ctx(cause));
   const refused = (e: unknown, certificateId?: string): DomainCommand | undefined =>
     e instanceof CertificateRefusedError ? { type: 'Fail', reason: e.reason, detail: e.message, retryable: e.reason !== 'caa-forbids-issuer', ...(certificateId ? { certificateId } : {}) } : undefined;
 
@@ -42,7 +79,7 @@ export const domainsService = (deps: DomainsServiceDeps) => {
     handle: async (e, { logger }) => {
       const { host } = e.data;
       // 1. only a domain still waiting for its certificate
-      const s = await fold(host);
+      const s = await stateOf(host);
       if (s.status !== 'added' || s.certificateId) return logger.info('nothing to request', { status: s.status });
       // 2. request it, then record the records to create
       let cert;
@@ -58,25 +95,56 @@ export const domainsService = (deps: DomainsServiceDeps) => {
     },
   });
 
-  // ACM validates minutes to hours after the records appear (it waits up to 72 hours). On AWS,
-  // `pendingIsRetried` (infra/aws/runtime) makes the bus's retries the re-check, which stop at the
-  // subscription's maximum event age (an hour). TODO(the acm adapter exists, so now): a scheduled
-  // reconcile that re-checks pending domains.
+  // One look at a domain's pending certificate. The cause of what it decides is the domain's
+  // DomainValidationPending, whoever looks (the subscription or the reconcile).
+  const check = async (host: string, certificateId?: string): Promise<'active' | 'failed' | 'pending' | 'not-pending'> => {
+    const history = await deps.store.readStream(streams.domain(host));
+    const s = fold(decider, history);
+    if (s.status !== 'pending' || !s.certificateId || (certificateId && s.certificateId !== certificateId)) return 'not-pending';
+    const status = await deps.ca.status(s.certificateId);
+    const pending = history.findLast((e) => e.type === EventType.DomainValidationPending);
+    const { appended } = await run(host, { type: 'Check', certificateId: s.certificateId, status, now: deps.now() }, pending?.metadata ?? null);
+    if (appended.length === 0) return 'pending';
+    return appended.some((e) => e.type === EventType.DomainActive) ? 'active' : 'failed';
+  };
+
   const onValidationPending = defineHandler({
     name: 'DomainsOnValidationPending',
     accepts: [EventType.DomainValidationPending],
     ...idem,
-    handle: async (e) => {
-      const { host, certificateId } = e.data;
-      const s = await fold(host);
-      if (s.status !== 'pending' || s.certificateId !== certificateId) return;
-      const status = await deps.ca.status(certificateId);
-      if (status.status === 'pending') return;
-      await run(host, status.status === 'issued'
-        ? { type: 'Issue', certificateId, issuer: status.issuer, notBefore: status.notBefore, notAfter: status.notAfter }
-        : { type: 'Fail', certificateId, reason: status.reason, detail: status.detail, retryable: status.reason !== 'caa-forbids-issuer' }, e.metadata);
+    handle: async (e, { logger }) => {
+      const outcome = await check(e.data.host, e.data.certificateId);
+      // Still pending is the usual answer on ACM: the scheduled reconcile looks again.
+      if (outcome === 'pending') logger.info('certificate pending validation; the reconcile checks it again');
     },
   });
+
+  /**
+   * Looks once at every pending domain (`pendingDomains`), a few at a time. A domain whose check
+   * fails (ACM throttled) does not stop the others; the failures are thrown together at the end.
+   */
+  const reconcile = async (): Promise<DomainsReconciled> => {
+    if (!deps.pendingDomains) throw new Error('domainsService: reconcile needs pendingDomains');
+    const hosts = [...new Set(await deps.pendingDomains())];
+    const result: DomainsReconciled = { checked: 0, active: [], failed: [] };
+    const failures: { host: string; error: string }[] = [];
+    const width = Math.max(1, deps.reconcileConcurrency ?? 4);
+    for (let i = 0; i < hosts.length; i += width) {
+      await Promise.all(hosts.slice(i, i + width).map(async (host) => {
+        try {
+          const outcome = await check(host);
+          if (outcome === 'not-pending') return;
+          result.checked++;
+          if (outcome === 'active') result.active.push(host);
+          if (outcome === 'failed') result.failed.push(host);
+        } catch (err) {
+          failures.push({ host, error: err instanceof Error ? `${err.name}: ${err.message}` : String(err) });
+        }
+      }));
+    }
+    if (failures.length > 0) throw new DomainsReconcileError(failures, result);
+    return result;
+  };
 
   const onDomainRemoved = defineHandler({
     name: 'DomainsOnDomainRemoved',
@@ -91,7 +159,7 @@ export const domainsService = (deps: DomainsServiceDeps) => {
     },
   });
 
-  return { onDomainAdded, onValidationPending, onDomainRemoved };
+  return { onDomainAdded, onValidationPending, onDomainRemoved, reconcile };
 };
 
 export type DomainsService = ReturnType<typeof domainsService>;

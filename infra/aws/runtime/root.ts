@@ -8,8 +8,8 @@ import { monotonicFactory } from 'ulid';
 import type { Context } from 'aws-lambda';
 import { EventType, isKnownEventType, type EventData, streams, eventTypes } from '../../../events/index.ts';
 import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
-import { makeProjectionRunner, dynamoViewStore } from '../../../projections/index.ts';
-import type { ProjectionEvent } from '../../../projections/index.ts';
+import { makeProjectionRunner, dynamoViewStore, readModels } from '../../../projections/index.ts';
+import type { ProjectionEvent, ViewStore } from '../../../projections/index.ts';
 import { codeBuildScheduler, parameterStoreRef } from '../../../services/build/adapters/scheduler/aws.ts';
 import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adapters/log-store/aws.ts';
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
@@ -20,7 +20,7 @@ import type { SiteHost } from '../../../services/deploy/index.ts';
 import { deployService, keyedLock } from '../../../services/deploy/index.ts';
 import { acmCertificateAuthority } from '../../../services/domains/adapters/certificate-authority/aws.ts';
 import { domainCommands, domainsService } from '../../../services/domains/index.ts';
-import type { CertificateAuthority, RoutingRecord } from '../../../services/domains/index.ts';
+import type { PendingDomains, RoutingRecord } from '../../../services/domains/index.ts';
 import { defineHandler, fold, type IdempotencyOptions } from '../../../services/shell/index.ts';
 import { fetchWebhookSender } from '../../../services/subscriptions/adapters/webhook-sender/fetch.ts';
 import type { SigningSecrets } from '../../../services/subscriptions/index.ts';
@@ -34,14 +34,14 @@ import { FunctionEnv } from '../names.ts';
  * functions that need them: the build functions (`infra/aws/functions/build.*`) the `build*` and
  * `artifactsBucket` ones, the deploy functions (`functions/deploy.*`) the `site*` ones, the
  * domains functions (`functions/domains.*`) `siteDomain`, the projections function
- * (`functions/projections.*`) `viewsTable`; all of them `eventsTable` and `prefix`.
+ * (`functions/projections.*`) and the domains reconcile `viewsTable`; all of them `eventsTable` and `prefix`.
  *
  * @example
  * process.env[AwsRuntimeEnv.buildProject]; // 'shiplog-build'
  */
 export const AwsRuntimeEnv = {
   eventsTable: FunctionEnv.eventsTable,
-  /** The read models' table: the Projections function only. */
+  /** The read models' table: the Projections function (read and write), the domains reconcile (read). */
   viewsTable: FunctionEnv.viewsTable,
   /** The stage's name prefix (`stackNames(...).prefix`): site function names, parameter paths. */
   prefix: FunctionEnv.prefix,
@@ -143,8 +143,10 @@ export const awsBuild = once(() => {
     repoFor: (projectId, repository) => (repository.source === 'git' ? `s3://${artifactsBucket}/sources/${projectId}/` : repository.cloneUrl),
     describeArtifact: async (dir) => {
       if (!dir.startsWith('s3://')) return describeArtifactDir(dir);
+      // Only a completion that has just read the manifest reports a success (`outcomeOf`), and S3
+      // reads are strongly consistent: a manifest missing now was deleted, nothing to wait for.
       const manifest = await readArtifactManifest(s3, dir);
-      if (!manifest) throw new Error(`${dir} has no manifest yet`);
+      if (!manifest) throw new Error(`${dir} lost its manifest after its build completed`);
       return { sha256: manifest.sha256, sizeBytes: manifest.sizeBytes };
     },
     ...(idempotency ? { idempotency } : {}),
@@ -203,36 +205,6 @@ export const awsDeploy = once(() => {
 });
 
 /**
- * A certificate ACM has not issued yet. Retryable: the bus delivers `DomainValidationPending`
- * again, so the domain is checked again until the subscription's maximum event age.
- *
- * @example
- * catch (e) { if (e instanceof CertificateStillPendingError) e.retryable; } // true
- */
-export class CertificateStillPendingError extends Error {
-  override readonly name = 'CertificateStillPendingError';
-  readonly retryable = true;
-}
-
-/**
- * Makes `status` throw {@link CertificateStillPendingError} for a pending certificate. The
- * domains service takes `pending` as "nothing to do yet" (the local CA issues at once), and
- * nothing else asks ACM again: the bus's retries are the re-check until a scheduled reconcile
- * of pending domains exists.
- *
- * @example
- * const ca = pendingIsRetried(acmCertificateAuthority({ client }));
- */
-export const pendingIsRetried = (inner: CertificateAuthority): CertificateAuthority => ({
-  ...inner,
-  status: async (certificateId) => {
-    const status = await inner.status(certificateId);
-    if (status.status === 'pending') throw new CertificateStillPendingError(`certificate ${certificateId} is still pending validation`);
-    return status;
-  },
-});
-
-/**
  * The CNAME that points a custom host at the sites domain (`SHIPLOG_SITE_DOMAIN`).
  *
  * @example
@@ -242,18 +214,39 @@ export const pendingIsRetried = (inner: CertificateAuthority): CertificateAuthor
 export const siteCname = (siteDomain: string): RoutingRecord => ({ host }) => ({ purpose: 'routing', name: host, type: 'CNAME', value: siteDomain });
 
 /**
+ * The hosts whose certificate waits for DNS validation, as the projects read model lists them
+ * (every project's domains in status `validating`): one Query for the projects, one per project.
+ *
+ * @example
+ * const pendingDomains = validatingDomains(dynamoViewStore({ client, tableName: 'shiplog-views' }));
+ * await pendingDomains(); // ['www.example.com']
+ */
+export const validatingDomains = (views: ViewStore): PendingDomains => {
+  // Only hosts are read here, never URLs.
+  const models = readModels({ views, urls: { production: () => '', deployment: () => '' } });
+  return async () => {
+    const projects = await models.listProjects();
+    const domains = await Promise.all(projects.map((p) => models.listDomains(p.projectId)));
+    return domains.flat().filter((d) => d.status === 'validating').map((d) => d.host);
+  };
+};
+
+/**
  * The domains service on AWS: certificates from ACM (in the function's region), a CNAME to the
- * sites domain as the routing record.
+ * sites domain as the routing record, and the pending domains from the read models for the
+ * scheduled reconcile (the only domains function given the views table, `SHIPLOG_VIEWS_TABLE`).
  *
  * @example
  * export const onDomainAdded = (e: unknown) => awsDomains().domains.onDomainAdded(e);
+ * export const reconcile = () => awsDomains().domains.reconcile();
  */
 export const awsDomains = once(() => {
   const env = process.env;
-  const { store, ids, now, idempotency } = core();
-  const ca = pendingIsRetried(acmCertificateAuthority({ client: new ACMClient({}) }));
+  const { client, store, ids, now, idempotency } = core();
+  const ca = acmCertificateAuthority({ client: new ACMClient({}) });
   const routingRecord = siteCname(required(env, AwsRuntimeEnv.siteDomain));
-  const domains = domainsService({ store, ca, routingRecord, ids, now, ...(idempotency ? { idempotency } : {}) });
+  const pending = once(() => validatingDomains(dynamoViewStore({ client, tableName: required(env, AwsRuntimeEnv.viewsTable) })));
+  const domains = domainsService({ store, ca, routingRecord, ids, now, pendingDomains: () => pending()(), ...(idempotency ? { idempotency } : {}) });
   return { domains, ca };
 });
 
