@@ -9,7 +9,12 @@ const commandModules: [names: string[], load: Loader][] = [
   [['events'], async () => [(await import('./commands/events.ts')).eventsCommand()]],
   [['deployments', 'logs'], async () => {
     const m = await import('./commands/deployments.ts');
-    return [m.deploymentsCommand(), m.logsCommand()];
+    const o = await import('./commands/observability.ts');
+    return [m.deploymentsCommand(), o.logsWithRuntime(m.logsCommand)];
+  }],
+  [['metrics', 'alarms', 'costs'], async () => {
+    const m = await import('./commands/observability.ts');
+    return [m.metricsCommand(), m.alarmsCommand(), m.costsCommand()];
   }],
   [['projects', 'env', 'rollback', 'promote', 'redeploy'], async () => {
     const m = await import('./commands/projects.ts');

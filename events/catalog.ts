@@ -88,6 +88,7 @@ const definitions = {
   DomainActive: define(M, P.domain, false, domains.DomainActive, 'A domain serves its alias over HTTPS.'),
   DomainFailed: define(M, P.domain, false, domains.DomainFailed, 'A domain could not be set up.'),
   DomainRemoved: define(M, P.domain, false, domains.DomainRemoved, 'A domain was detached from its project.'),
+  AlarmRuleSet: define(O, P.alarm, false, observability.AlarmRuleSet, "A project's alarm rule was set or replaced."),
   AlarmRaised: define(O, P.alarm, false, observability.AlarmRaised, 'An alarm crossed its threshold.'),
   AlarmCleared: define(O, P.alarm, false, observability.AlarmCleared, 'An alarm is back under its threshold.'),
   SubscriptionCreated: define(S, P.subscription, false, subscriptions.SubscriptionCreated, 'A webhook subscription was created.'),

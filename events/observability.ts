@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Actor } from './envelope.ts';
 import { Alias, Id, ProjectId, Timestamp } from './primitives.ts';
 
 /**
@@ -36,6 +37,7 @@ export const AlarmRaised = z.object({
     windowSeconds: z.number().int().min(1),
     since: Timestamp,
     description: z.string().max(1000).optional(),
+    rollback: z.boolean().optional().describe('The rule rolls the deployment back: it breached within its watch period after going live'),
   }),
 });
 export type AlarmRaised = z.infer<typeof AlarmRaised>;
@@ -54,10 +56,36 @@ export const AlarmCleared = z.object({
 export type AlarmCleared = z.infer<typeof AlarmCleared>;
 
 /**
+ * A project's alarm rule was set (or replaced): the production deployment's 5xx rate over the last
+ * `windowSeconds`, once at least `minRequests` requests were served in it, must stay at or under
+ * `maxErrorRate`. With `autoRollback`, a deployment that breaches within `watchSeconds` of going
+ * live is rolled back to the previous one.
+ *
+ * @example
+ * AlarmRuleSet.parse({ type: 'AlarmRuleSet', data: { projectId: 'web', alarmId: 'error-rate', metric: '5xx-rate', maxErrorRate: 0.05,
+ *   windowSeconds: 300, minRequests: 20, autoRollback: true, watchSeconds: 600, setBy: { kind: 'user', id: 'admin' } } });
+ */
+export const AlarmRuleSet = z.object({
+  type: z.literal('AlarmRuleSet'),
+  data: z.object({
+    projectId: ProjectId,
+    alarmId: Id,
+    metric: z.literal('5xx-rate'),
+    maxErrorRate: z.number().min(0).max(1),
+    windowSeconds: z.number().int().min(10).max(86_400),
+    minRequests: z.number().int().min(1).max(1_000_000),
+    autoRollback: z.boolean(),
+    watchSeconds: z.number().int().min(0).max(86_400),
+    setBy: Actor,
+  }),
+});
+export type AlarmRuleSet = z.infer<typeof AlarmRuleSet>;
+
+/**
  * Every event the observability service emits.
  *
  * @example
  * ObservabilityEvent.parse({ type: 'AlarmRaised', data });
  */
-export const ObservabilityEvent = z.discriminatedUnion('type', [AlarmRaised, AlarmCleared]);
+export const ObservabilityEvent = z.discriminatedUnion('type', [AlarmRuleSet, AlarmRaised, AlarmCleared]);
 export type ObservabilityEvent = z.infer<typeof ObservabilityEvent>;

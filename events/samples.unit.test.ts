@@ -72,6 +72,9 @@ const samples: { [T in EventType]: EventData<T> } = {
   DomainActive: { ...dom, alias: 'production', certificateId: cert },
   DomainFailed: { ...dom, reason: 'validation-timed-out', retryable: true },
   DomainRemoved: { ...dom },
+  AlarmRuleSet: {
+    ...p, alarmId: 'error-rate', metric: '5xx-rate', maxErrorRate: 0.05, windowSeconds: 300, minRequests: 20, autoRollback: true, watchSeconds: 600, setBy: user,
+  },
   AlarmRaised: {
     ...p, alarmId: 'a1', alias: 'production', deploymentId: 'd1', metric: '5xx-rate', severity: 'critical',
     threshold: 0.05, observed: 0.12, windowSeconds: 300, since: at,

@@ -76,6 +76,12 @@ export const subscriptions: Subscription[] = [
     "releases a removed domain's certificate",
   ),
   subscribe(
+    'ObservabilityOnAlarmRaised',
+    'infra/aws/functions/observability.onAlarmRaised',
+    { source: [Source.observability], 'detail-type': [EventType.AlarmRaised] },
+    'rolls production back when an alarm that acts was raised within the deployment\'s watch period',
+  ),
+  subscribe(
     'Projections',
     'infra/aws/functions/projections.handler',
     allShiplogEvents,
@@ -124,9 +130,9 @@ export const terminalEvents: readonly EventType[] = [
   EventType.CertificateIssued,
   EventType.DomainActive,
   EventType.DomainFailed,
-  // Alarms and outside subscriptions are recorded; their services are not built yet.
-  EventType.AlarmRaised,
+  EventType.AlarmRuleSet,
   EventType.AlarmCleared,
+  // Outside subscriptions are recorded; their service is not built yet.
   EventType.SubscriptionCreated,
   EventType.SubscriptionRemoved,
   EventType.DeliverySucceeded,

@@ -114,6 +114,7 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   ['Projections', { ...base, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' }, [dlq('Projections'), views], undefined],
   // No secret store on AWS yet: it gets the default links and its DLQ, and delivers nothing there.
   ['SubscriptionsDeliver', base, [dlq('SubscriptionsDeliver')], undefined],
+  ['ObservabilityOnAlarmRaised', base, [dlq('ObservabilityOnAlarmRaised')], undefined],
 ];
 
 describe('infra/aws gives each function what its AWS adapters and the read models need, and no more', () => {

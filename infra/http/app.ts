@@ -14,6 +14,8 @@ import { deploymentRoutes, type DeploymentRouteDeps } from './routes/deployments
 import { domainRoutes } from './routes/domains.ts';
 import { eventRoutes, type EventRouteDeps } from './routes/events.ts';
 import { gitRoutes, type GitRemoteOptions } from './routes/git.ts';
+import { observabilityRoutes } from './routes/observability.ts';
+import type { ObservabilityCommands } from '../../services/observability/index.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { subscriptionRoutes } from './routes/subscriptions.ts';
 import { tokenRoutes } from './routes/tokens.ts';
@@ -72,6 +74,8 @@ export interface PlatformApiDeps {
   subscriptions?: Pick<SubscriptionCommands, 'create' | 'remove' | 'list'> | undefined;
   deployments?: DeploymentRouteDeps | undefined;
   events?: EventRouteDeps | undefined;
+  /** Runtime logs, metrics, alarm rules and costs (`routes/observability.ts`). */
+  observability?: ObservabilityCommands | undefined;
   /** The API token commands, for `/api/tokens`. */
   access?: Pick<AccessCommands, 'create' | 'list' | 'revoke'> | undefined;
   /**
@@ -139,6 +143,7 @@ export const platformApi = (deps: PlatformApiDeps): Hono<ApiEnv> => {
   if (deps.subscriptions) app.route('/', subscriptionRoutes({ commands: deps.subscriptions, actorOf, maxBytes: limits.subscriptionBytes }));
   if (deps.access) app.route('/', tokenRoutes({ access: deps.access, actorOf, maxBytes: limits.domainBytes }));
   if (deps.domains) app.route('/', domainRoutes({ commands: deps.domains, actorOf, maxBytes: limits.domainBytes }));
+  if (deps.observability) app.route('/', observabilityRoutes({ commands: deps.observability, actorOf, maxBytes: limits.domainBytes }));
   app.notFound((c) => json(c, 404, { error: `no route for ${c.req.method} ${c.req.path}` }));
   app.onError(answerError);
   return app;

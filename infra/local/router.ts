@@ -33,6 +33,29 @@ export interface SiteRouterOptions {
   onFunctionLog?: (functionKey: string, line: string, stream: 'stdout' | 'stderr') => void;
   /** A custom domain's project alias, asked for hosts that are not under `domain`. */
   resolveHost?: (host: string) => Promise<{ projectId: string; alias: string } | undefined>;
+  /**
+   * Observability: told of each request a deployment serves (a function or a static file) as it
+   * starts; the function it returns is told how it ended (status, duration, bytes sent).
+   */
+  observe?: (request: ObservedRequest) => (outcome: { status: number; durationMs: number; bytesOut: number }) => void;
+}
+
+/**
+ * A request a deployment serves, as {@link SiteRouterOptions.observe} is told of it. `path` has
+ * no query string; `functionKey` is the function pool's key of the function that serves it.
+ *
+ * @example
+ * { projectId: 'web', deploymentId: '01JD…', requestId: '6f1c…', method: 'GET', path: '/', origin: 'function', functionKey: 'web/01JD…/default', coldStart: true }
+ */
+export interface ObservedRequest {
+  projectId: string;
+  deploymentId: string;
+  requestId: string;
+  method: string;
+  path: string;
+  origin: 'function' | 'asset';
+  functionKey?: string;
+  coldStart: boolean;
 }
 
 /**
@@ -127,9 +150,9 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     return version;
   };
 
-  const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { key: string; dir: string; root: string; projectId: string; deploymentId: string }, extra: Record<string, string>) => {
+  const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { key: string; dir: string; root: string; projectId: string; deploymentId: string; requestId: string }, extra: Record<string, string>) => {
     const body = await readBody(req);
-    const event = toApiGatewayV2Event(req, body, { requestId: randomUUID(), now: new Date() });
+    const event = toApiGatewayV2Event(req, body, { requestId: fn.requestId, now: new Date() });
     const inv = await pool.invoke({ key: fn.key, dir: fn.dir, root: fn.root, env: () => opts.envFor(fn.projectId, fn.deploymentId) }, event);
     if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
     res.writeHead(inv.head.statusCode, { ...toNodeHeaders(inv.head), ...extra });
@@ -160,6 +183,20 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     const path = (req.url ?? '/').split('?')[0]!;
     const originName = version.match(path);
     const origin = version.origins[originName];
+    // --- observability: each served request, measured from here to the end of its response
+    const requestId = randomUUID();
+    const functionKey = `${projectId}/${deploymentId}/${originName}`;
+    const isFunction = origin?.type !== 's3';
+    const ended = opts.observe?.({
+      projectId, deploymentId, requestId, method: req.method ?? 'GET', path, origin: isFunction ? 'function' : 'asset',
+      ...(isFunction ? { functionKey } : {}), coldStart: isFunction && !pool.running().includes(functionKey),
+    });
+    if (ended) {
+      const t0 = performance.now();
+      const written0 = req.socket.bytesWritten;
+      res.once('close', () => ended({ status: res.statusCode, durationMs: Math.round((performance.now() - t0) * 10) / 10, bytesOut: req.socket.bytesWritten - written0 }));
+    }
+    // --- end observability
     if (origin?.type === 's3') {
       if (await serveAsset(req, res, join(version.dir, 'assets'), path, extra)) return;
       return sendPage(res, 404, 'Not found', `No file at ${path}.`, extra);
@@ -169,7 +206,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
       return sendPage(res, 502, 'Bad deployment', `Origin "${originName}" of this deployment is not a function shiplog can run.`, extra);
     }
     try {
-      await invoke(req, res, { key: `${projectId}/${deploymentId}/${originName}`, dir: fnDir, root: version.dir, projectId, deploymentId }, extra);
+      await invoke(req, res, { key: functionKey, dir: fnDir, root: version.dir, projectId, deploymentId, requestId }, extra);
     } catch (e) {
       if (e instanceof TooLarge) return sendPage(res, 413, 'Payload too large', `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
       if (!(e instanceof FunctionInvocationError)) throw e;

@@ -196,8 +196,18 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       log(`shiplog: warning: SHIPLOG_HOST=${bindHost} serves the API and the sites beyond this machine over plain HTTP; put a TLS-terminating proxy in front`);
     }
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
-    const sites: SiteRouter = await startSiteRouter({ port: cfg.sitesPort, hostname: bindHost, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost });
+    const sites: SiteRouter = await startSiteRouter({
+      port: cfg.sitesPort, hostname: bindHost, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost,
+      // observability: the functions' output and every served request become runtime logs and metrics
+      onFunctionLog: services.observability.capture.line, observe: services.observability.capture.begin,
+    });
     stops.push(() => sites.close());
+    // observability: alarms of the projects that serve, every SHIPLOG_ALARM_EVALUATE_MS (2 s); retention sweeps hourly
+    const stopAlarms = services.observability.alarms.start(Number(process.env.SHIPLOG_ALARM_EVALUATE_MS ?? 2000));
+    stops.push(async () => stopAlarms());
+    const sweep = setInterval(() => void services.observability.sweep().catch((e: unknown) => log(`observability: ${(e as Error).message}`)), 3600_000);
+    sweep.unref();
+    stops.push(async () => clearInterval(sweep));
     routerStarted({ port: sites.port, hostname: bindHost === '0.0.0.0' ? '127.0.0.1' : bindHost === '::' ? '::1' : bindHost });
 
     // 6. pick up builds a previous run left unfinished, and tell other commands where we are

@@ -10,6 +10,10 @@ import type { HealthProbe, SiteHost } from '../../services/deploy/index.ts';
 import { deployService, keyedLock } from '../../services/deploy/index.ts';
 import { customHostResolver, domainCommands, domainsService, localCertificateAuthority } from '../../services/domains/index.ts';
 import { localIngestDeps } from './ingest.ts';
+import { siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
+import {
+  alarmEvaluator, directoryBytes, ingestRollbackRequester, localMetricsSource, localRuntimeLogStore, observabilityCommands, observabilityService, runtimeCapture,
+} from '../../services/observability/index.ts';
 import type { IdempotencyOptions } from '../../services/shell/index.ts';
 import { fetchWebhookSender, parseAllowList, subscriptionsService } from '../../services/subscriptions/index.ts';
 import { ingestApi, type PlatformApiDeps } from '../http/app.ts';
@@ -81,6 +85,21 @@ export const localServices = async (deps: LocalServicesDeps) => {
 
   const domains = domainsService({ store, ca: localCertificateAuthority({ dir: join(deps.cfg.dataDir, 'ca') }), routingRecord: ({ host }) => ({ purpose: 'routing', name: host, type: 'A', value: '127.0.0.1' }), ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
 
+  // observability: runtime logs and request records under the data dir, the alarm evaluator, and
+  // the rollback an alarm that acts asks for (the router feeds `observability.capture`)
+  const runtimeLogs = localRuntimeLogStore({ dir: join(deps.cfg.dataDir, 'observability', 'logs') });
+  const metrics = localMetricsSource({
+    dir: join(deps.cfg.dataDir, 'observability', 'requests'),
+    storageBytesOf: (projectId, deploymentId) => directoryBytes(join(siteLayout(deps.cfg.dataDir).versionDir(projectId, deploymentId), 'assets')),
+  });
+  const alarms = alarmEvaluator({ store, metrics, ids: deps.ids, now: deps.now, log: deps.log });
+  const capture = runtimeCapture({
+    logs: runtimeLogs, requests: metrics,
+    onRequest: (r) => alarms.watch(r.projectId),
+    onError: (e) => deps.log(`observability: ${(e as Error).message}`),
+  });
+  const observability = observabilityService({ store, rollback: ingestRollbackRequester({ store, ids: deps.ids, now: deps.now }), idempotency: deps.idempotency });
+
   await createViewsTable(client, localTables.views);
   const views = dynamoViewStore({ client, tableName: localTables.views });
   const projections = makeProjectionHandler({ store, views });
@@ -93,12 +112,14 @@ export const localServices = async (deps: LocalServicesDeps) => {
     Projections: projections,
     SubscriptionsDeliver: subscriptions.onEvent,
     DomainsOnDomainAdded: domains.onDomainAdded, DomainsOnValidationPending: domains.onValidationPending, DomainsOnDomainRemoved: domains.onDomainRemoved,
+    ObservabilityOnAlarmRaised: observability.onAlarmRaised,
   };
 
   const api = {
     ingest: ingestApi(ingest),
     subscriptions,
     domains: domainCommands({ store, ids: deps.ids, now: deps.now }),
+    observability: observabilityCommands({ store, logs: runtimeLogs, metrics, ids: deps.ids, now: deps.now }),
   } satisfies Omit<PlatformApiDeps, 'guard'>;
 
   return {
@@ -111,5 +132,6 @@ export const localServices = async (deps: LocalServicesDeps) => {
     envFor: (b: ScheduledBuild) => deploymentEnv(b.projectId, b.deploymentId),
     runtimeEnvFor: deploymentEnv,
     resolveHost: customHostResolver({ store }),
+    observability: { capture, alarms, sweep: () => Promise.all([runtimeLogs.sweep(), metrics.sweep()]) },
   };
 };

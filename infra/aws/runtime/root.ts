@@ -22,6 +22,8 @@ import { acmCertificateAuthority } from '../../../services/domains/adapters/cert
 import { domainCommands, domainsService } from '../../../services/domains/index.ts';
 import type { PendingDomains, RoutingRecord } from '../../../services/domains/index.ts';
 import { defineHandler, fold, type IdempotencyOptions } from '../../../services/shell/index.ts';
+import { ingestRollbackRequester } from '../../../services/observability/adapters/rollback-requester/ingest.ts';
+import { observabilityService } from '../../../services/observability/index.ts';
 import { fetchWebhookSender } from '../../../services/subscriptions/adapters/webhook-sender/fetch.ts';
 import type { SigningSecrets } from '../../../services/subscriptions/index.ts';
 import { subscriptionsService } from '../../../services/subscriptions/index.ts';
@@ -270,6 +272,18 @@ export const awsSubscriptions = once(() => {
     store, secrets: noSecretStore, sender: fetchWebhookSender(), ids, now, secretRefScheme: 'ssm',
     ...(idempotency ? { idempotency } : {}),
   });
+});
+
+/**
+ * The observability service on AWS: an alarm that acts asks for the rollback through the event
+ * store, as ingest records it. (Runtime logs, metrics and alarm evaluation on AWS: CloudWatch, to come.)
+ *
+ * @example
+ * export const onAlarmRaised = (e: unknown) => awsObservability().onAlarmRaised(e);
+ */
+export const awsObservability = once(() => {
+  const { store, ids, now, idempotency } = core();
+  return observabilityService({ store, rollback: ingestRollbackRequester({ store, ids, now }), ...(idempotency ? { idempotency } : {}) });
 });
 
 /**

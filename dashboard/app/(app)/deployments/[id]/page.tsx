@@ -5,6 +5,8 @@ import { EmptyState, Field, Section, When } from '../../../../components/bits.ts
 import { DeploymentActions } from '../../../../components/deployment-actions.tsx';
 import { LiveRefresh } from '../../../../components/live-refresh.tsx';
 import { LogView } from '../../../../components/log-view.tsx';
+import { RuntimeLogView } from '../../../../components/runtime-log-view.tsx';
+import { DeploymentRuntimeMetrics } from './runtime-metrics.tsx';
 import { Chip, isInProgress, StatusBadge } from '../../../../components/status-badge.tsx';
 import { TimeTravel } from '../../../../components/time-travel.tsx';
 import { Timeline } from '../../../../components/timeline.tsx';
@@ -32,6 +34,8 @@ export default async function DeploymentPage({ params, searchParams }: { params:
   const byId = new Map(events.map((e) => [e.metadata.eventId, e]));
   const stops = events.map((e, i) => ({ n: i + 1, type: e.type, at: e.metadata.occurredAt }));
   const shown = data.at !== null ? events[data.at - 1] : undefined;
+  const tab = search.tab === 'runtime' ? 'runtime' : 'build';
+  const tabHref = (t: string) => `/deployments/${encodeURIComponent(id)}${t === 'runtime' ? '?tab=runtime' : ''}`;
 
   return (
     <>
@@ -112,13 +116,28 @@ export default async function DeploymentPage({ params, searchParams }: { params:
         ) : null}
       </div>
 
-      <Section title="Build log">
-        {data.logError ? (
+      <Section title="Logs">
+        <nav className="tabs" aria-label="Logs">
+          {(['build', 'runtime'] as const).map((t) => (
+            <Link key={t} href={tabHref(t)} className={tab === t ? 'tab active' : 'tab'} aria-current={tab === t ? 'page' : undefined} data-testid={`tab-${t}`}>
+              {t === 'build' ? 'Build log' : 'Runtime logs'}
+            </Link>
+          ))}
+        </nav>
+        {tab === 'runtime' ? (
+          <RuntimeLogView deploymentId={d.deploymentId} />
+        ) : data.logError ? (
           <EmptyState title="The build log is not available">{data.logError}</EmptyState>
         ) : (
           <LogView deploymentId={d.deploymentId} initial={data.log} follow={data.at === null && (d.status === 'queued' || d.status === 'building')} />
         )}
       </Section>
+
+      {d.projectId && d.status === 'ready' ? (
+        <Section title="Requests" description="What this deployment served in the last hour, per route.">
+          <DeploymentRuntimeMetrics projectId={d.projectId} deploymentId={d.deploymentId} />
+        </Section>
+      ) : null}
 
       <Section title="Timeline" description="Every event of this deployment, across all services, with what caused it.">
         {timeline.length ? <Timeline entries={timeline} events={byId} /> : <EmptyState title="No events yet" />}

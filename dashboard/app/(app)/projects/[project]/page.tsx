@@ -12,6 +12,7 @@ import { rollbackAction } from '../../../../lib/server/actions.ts';
 import { context } from '../../../../lib/server/context.ts';
 import { deploymentsPage, filterFrom } from '../../../../lib/server/deployments.ts';
 import { MetricsPanel, MetricsSkeleton } from './metrics-panel.tsx';
+import { RuntimePanel } from './runtime-panel.tsx';
 
 type Params = Promise<{ project: string }>;
 type Search = Promise<Record<string, string | string[] | undefined>>;
@@ -135,6 +136,12 @@ export default async function ProjectPage({ params, searchParams }: { params: Pa
             </Link>
           ) : null}
         </div>
+      </Section>
+
+      <Section title="Runtime" description="Requests each deployment served in the last hour, what 30 days of usage would cost on AWS, and the alarm that guards production.">
+        <Suspense fallback={<MetricsSkeleton />}>
+          <RuntimePanel projectId={projectId} csrf={session.csrf} />
+        </Suspense>
       </Section>
 
       <Section title="Delivery" description="The DORA four for production over the last 30 days, week by week for 12 weeks.">
