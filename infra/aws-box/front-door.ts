@@ -7,7 +7,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Clien
 import { Alias, ProjectId } from '../../events/index.ts';
 import { awsErrorName } from '../../services/shell/index.ts';
 import { siteFunctionName, siteKeys } from '../../services/deploy/adapters/site-host/aws-site.ts';
-import { maxEventBodyBytes, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from '../local/sites/apigw.ts';
+import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from '../local/sites/apigw.ts';
 import { FunctionInvocationError, type Invocation } from '../local/sites/function-pool.ts';
 import { parseSiteHost } from '../local/sites/host.ts';
 import { malformedSiteRequest } from '../local/sites/request-checks.ts';
@@ -76,19 +76,6 @@ interface Marker {
   deploymentId?: string;
 }
 
-class TooLarge extends Error {
-  override readonly name = 'TooLarge';
-}
-const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxEventBodyBytes) throw new TooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-};
 
 const reply = (res: ServerResponse, status: number, text: string, extra: OutgoingHttpHeaders = {}) => {
   if (res.headersSent) return void res.destroy();
@@ -242,9 +229,9 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
   const invokeSite = async (req: IncomingMessage, res: ServerResponse, name: string, site: Site, extra: OutgoingHttpHeaders) => {
     let body: Buffer;
     try {
-      body = await readBody(req);
+      body = await readEventBody(req);
     } catch (err) {
-      if (err instanceof TooLarge) return reply(res, 413, `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
+      if (err instanceof EventBodyTooLargeError) return reply(res, 413, `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
       throw err;
     }
     const event = toApiGatewayV2Event(req, body, { requestId: randomUUID(), now: new Date() });

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { localSiteHost, siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
-import { maxEventBodyBytes, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from './sites/apigw.ts';
+import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from './sites/apigw.ts';
 import { FunctionInvocationError, functionPool } from './sites/function-pool.ts';
 import { parseSiteHost } from './sites/host.ts';
 import { malformedSiteRequest } from './sites/request-checks.ts';
@@ -88,19 +88,6 @@ const sendPage = (res: ServerResponse, status: number, title: string, message: s
   res.end(html);
 };
 
-class TooLarge extends Error {
-  override readonly name = 'TooLarge';
-}
-const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxEventBodyBytes) throw new TooLarge();
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
-};
 
 /**
  * The local stand-in for CloudFront + API Gateway + Lambda aliases. One HTTP server:
@@ -151,7 +138,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
   };
 
   const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { key: string; dir: string; root: string; projectId: string; deploymentId: string; requestId: string }, extra: Record<string, string>) => {
-    const body = await readBody(req);
+    const body = await readEventBody(req);
     const event = toApiGatewayV2Event(req, body, { requestId: fn.requestId, now: new Date() });
     const inv = await pool.invoke({ key: fn.key, dir: fn.dir, root: fn.root, env: () => opts.envFor(fn.projectId, fn.deploymentId) }, event);
     if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
@@ -208,7 +195,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     try {
       await invoke(req, res, { key: functionKey, dir: fnDir, root: version.dir, projectId, deploymentId, requestId }, extra);
     } catch (e) {
-      if (e instanceof TooLarge) return sendPage(res, 413, 'Payload too large', `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
+      if (e instanceof EventBodyTooLargeError) return sendPage(res, 413, 'Payload too large', `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
       if (!(e instanceof FunctionInvocationError)) throw e;
       opts.onFunctionLog?.(`${projectId}/${deploymentId}/${originName}`, e.message, 'stderr');
       const title = e.status === 504 ? 'Function timed out' : 'Function failed';

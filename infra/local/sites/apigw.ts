@@ -10,6 +10,33 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
  */
 export const maxEventBodyBytes = 6 * 1024 * 1024;
 
+/**
+ * A request body larger than Lambda's invocation payload ({@link maxEventBodyBytes}): answered 413.
+ *
+ * @example
+ * catch (e) { if (e instanceof EventBodyTooLargeError) res.writeHead(413).end(); }
+ */
+export class EventBodyTooLargeError extends Error {
+  override readonly name = 'EventBodyTooLargeError';
+}
+
+/**
+ * Reads a request body for a function event, refusing one past {@link maxEventBodyBytes}.
+ *
+ * @example
+ * const body = await readEventBody(req); // throws EventBodyTooLargeError past 6 MB
+ */
+export const readEventBody = async (req: IncomingMessage): Promise<Buffer> => {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxEventBodyBytes) throw new EventBodyTooLargeError();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+};
+
 const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 const pad = (n: number) => String(n).padStart(2, '0');
 /** API Gateway's `requestContext.time`: `22/Nov/2026:10:00:00 +0000`. */
