@@ -46,6 +46,7 @@ export const describeEvent = (e: ProjectionEvent): string => {
     case 'DomainRemoved': return `domain ${e.data.host} removed`;
     case 'AlarmRaised': return `${e.data.severity} alarm ${e.data.metric}: ${e.data.observed} over ${e.data.threshold}`;
     case 'AlarmCleared': return `alarm ${e.data.metric} cleared (${e.data.observed})`;
+    case 'AlarmRuleSet': return `alarm ${e.data.alarmId}: 5xx rate over ${e.data.maxErrorRate} in ${e.data.windowSeconds} s (at least ${e.data.minRequests} requests)${e.data.autoRollback ? ', rolls back' : ''}`;
     case 'SubscriptionCreated': return `webhook ${e.data.subscriptionId} created for ${e.data.targetUrl}`;
     case 'SubscriptionRemoved': return `webhook ${e.data.subscriptionId} removed (${e.data.reason})`;
     case 'DeliverySucceeded': return `${e.data.eventType} delivered to ${e.data.subscriptionId} (${e.data.statusCode})`;
