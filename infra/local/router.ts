@@ -1,3 +1,4 @@
+import type { RequestOutcome, ServedRequest } from '../../services/observability/index.ts';
 import { randomUUID } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -37,25 +38,7 @@ export interface SiteRouterOptions {
    * Observability: told of each request a deployment serves (a function or a static file) as it
    * starts; the function it returns is told how it ended (status, duration, bytes sent).
    */
-  observe?: (request: ObservedRequest) => (outcome: { status: number; durationMs: number; bytesOut: number }) => void;
-}
-
-/**
- * A request a deployment serves, as {@link SiteRouterOptions.observe} is told of it. `path` has
- * no query string; `functionKey` is the function pool's key of the function that serves it.
- *
- * @example
- * { projectId: 'web', deploymentId: '01JD…', requestId: '6f1c…', method: 'GET', path: '/', origin: 'function', functionKey: 'web/01JD…/default', coldStart: true }
- */
-export interface ObservedRequest {
-  projectId: string;
-  deploymentId: string;
-  requestId: string;
-  method: string;
-  path: string;
-  origin: 'function' | 'asset';
-  functionKey?: string;
-  coldStart: boolean;
+  observe?: (request: ServedRequest) => (outcome: RequestOutcome) => void;
 }
 
 /**
