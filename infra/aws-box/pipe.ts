@@ -383,7 +383,7 @@ export const pipeStandIn = (opts: PipeStandInOptions): PipeStandIn => {
         iterators.delete(shardId);
         if (err instanceof ExpiredIteratorException) continue;
         if (err instanceof TrimmedDataAccessException) {
-          log(`records after ${at.seq} of ${shardId} are past the stream's retention; reading from the oldest kept`);
+          if (at.seq !== undefined) log(`records after ${at.seq} of ${shardId} are past the stream's retention; reading from the oldest kept`);
           Object.assign(at, { seq: undefined, latest: undefined });
           continue;
         }
