@@ -125,7 +125,11 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     const event = toApiGatewayV2Event(req, body, { requestId: fn.requestId, now: new Date() });
     const inv = await pool.invoke({ key: fn.key, dir: fn.dir, root: fn.root, env: () => opts.envFor(fn.projectId, fn.deploymentId) }, event);
     if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
-    res.writeHead(inv.head.statusCode, { ...toNodeHeaders(inv.head), ...extra });
+    // --- streamed: OpenNext's streaming wrapper labels an uncompressed body `content-encoding: identity`,
+    // which `next start` never sends and the buffered wrapper did not: dropped, the headers stay as they were.
+    const headers = toNodeHeaders(inv.head);
+    if (String(headers['content-encoding']).toLowerCase() === 'identity') delete headers['content-encoding'];
+    res.writeHead(inv.head.statusCode, { ...headers, ...extra });
     await pipeline(inv.body, res).catch(() => res.destroy());
   };
 

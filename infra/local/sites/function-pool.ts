@@ -85,6 +85,8 @@ interface Pending {
   resolve: (inv: Invocation) => void;
   reject: (e: Error) => void;
   stream?: PassThrough;
+  /** A streamed response is complete; the invocation lasts until 'done' (its waitUntil work). */
+  ended?: boolean;
   timer: NodeJS.Timeout;
 }
 
@@ -98,7 +100,7 @@ interface Environment {
 }
 
 interface WorkerMessage {
-  type: 'ready' | 'init-error' | 'result' | 'error' | 'head' | 'chunk' | 'end';
+  type: 'ready' | 'init-error' | 'result' | 'error' | 'head' | 'chunk' | 'end' | 'done';
   id?: number;
   result?: unknown;
   message?: string;
@@ -113,7 +115,10 @@ const workerPath = fileURLToPath(new URL('./function-worker.mjs', import.meta.ur
  * version: started on the first invocation, reused (invocations run concurrently in it), stopped
  * when idle or on `close`. A crash fails what was in flight with a 502 and the next invocation
  * starts a fresh environment. Each environment has the deployment's variables as its whole
- * environment, so deployments never see each other's, nor shiplog's.
+ * environment, so deployments never see each other's, nor shiplog's. A streamed response
+ * (`awslambda.streamifyResponse`) is handed over at its head and flows as produced; its
+ * invocation lasts until the handler returns (work after the response, such as `after()`),
+ * a client that leaves mid-stream aborts it in the function, and the timeout cuts it.
  *
  * @example
  * const pool = functionPool({ idleMs: 300_000 });
@@ -162,8 +167,10 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
         reject(new FunctionInvocationError(502, why));
         for (const p of pending.values()) {
           clearTimeout(p.timer);
-          if (p.stream) p.stream.destroy(new FunctionInvocationError(502, why));
-          else p.reject(new FunctionInvocationError(502, why));
+          // A response already complete is left to finish (only work after its end, e.g. after(), was lost).
+          if (p.stream) {
+            if (!p.ended) p.stream.destroy(new FunctionInvocationError(502, why));
+          } else p.reject(new FunctionInvocationError(502, why));
         }
         pending.clear();
         if (envs.get(fn.key)?.child === child) envs.delete(fn.key);
@@ -184,18 +191,34 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
         case 'result':
           settle();
           return p.resolve({ kind: 'result', result: m.result });
-        case 'error':
+        case 'error': {
           settle();
-          return p.reject(new FunctionInvocationError(502, `function ${fn.key} failed: ${m.message}`));
-        case 'head':
-          p.stream = new PassThrough();
-          return p.resolve({ kind: 'stream', head: m.head ?? { statusCode: 200 }, body: p.stream });
+          const err = new FunctionInvocationError(502, `function ${fn.key} failed: ${m.message}`);
+          // Failed mid-stream: the head is gone, so the client sees the response cut short.
+          if (p.stream) return void (p.ended ? undefined : p.stream.destroy(err));
+          return p.reject(err);
+        }
+        case 'head': {
+          const stream = (p.stream = new PassThrough());
+          // The client left before the end: tell the function, as `next start` would by closing its response.
+          stream.once('close', () => {
+            if (!p.ended && pending.get(m.id!) === p && child.connected) child.send({ type: 'abort', id: m.id }, () => undefined);
+          });
+          return p.resolve({ kind: 'stream', head: m.head ?? { statusCode: 200 }, body: stream });
+        }
         case 'chunk':
-          if (m.data) p.stream?.write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
+          if (m.data && p.stream && !p.stream.destroyed) p.stream.write(Buffer.from(m.data.buffer, m.data.byteOffset, m.data.byteLength));
           return;
         case 'end':
-          settle();
+          // The response is complete; the invocation goes on until 'done' (e.g. after() callbacks),
+          // still under its timeout and keeping its environment from being reaped as idle.
+          p.ended = true;
           p.stream?.end();
+          return;
+        case 'done':
+          settle();
+          if (!p.stream) return p.reject(new FunctionInvocationError(502, `function ${fn.key} returned without a response`));
+          if (!p.ended) p.stream.destroy();
           return;
       }
     });
@@ -259,9 +282,15 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
       const id = nextId++;
       return new Promise<Invocation>((resolve, reject) => {
         const timer = setTimeout(() => {
-          reject(new FunctionInvocationError(504, `function ${fn.key} timed out after ${invokeTimeoutMs} ms`));
+          const err = new FunctionInvocationError(504, `function ${fn.key} timed out after ${invokeTimeoutMs} ms`);
+          const p = pending.get(id);
+          // A stream still open (an endless event stream) is cut, as Lambda cuts it at its timeout.
+          if (p?.stream && !p.ended) p.stream.destroy(err);
+          reject(err);
           pending.delete(id);
-          child.kill('SIGKILL'); // as Lambda does: a timed-out environment is not reused
+          // As Lambda does: a timed-out environment is not reused (not even while it is dying).
+          if (envs.get(fn.key)?.child === child) envs.delete(fn.key);
+          child.kill('SIGKILL');
         }, invokeTimeoutMs);
         pending.set(id, { resolve, reject, timer });
         child.send({ type: 'invoke', id, event, deadline: Date.now() + invokeTimeoutMs }, (err) => {

@@ -1,10 +1,12 @@
 // A Lambda-like execution environment for one deployed function, forked by function-pool.ts
 // with the function's directory as cwd and the deployment's variables as its whole environment.
 // It imports the handler once, then serves invocations over IPC:
-//   parent → { type: 'invoke', id, event }
+//   parent → { type: 'invoke', id, event } | { type: 'abort', id }  (the client of a stream left)
 //   child  → { type: 'ready' } | { type: 'init-error', message }
 //            { type: 'result', id, result } | { type: 'error', id, message }
 //            { type: 'head', id, head } { type: 'chunk', id, data } { type: 'end', id }  (streaming)
+//            { type: 'done', id }  (streaming: the handler returned, after the response ended;
+//                                   work it awaited past the end, e.g. OpenNext's waitUntil, is over)
 // Plain JavaScript on purpose: it runs under a bare `node`, like a Lambda runtime bootstrap.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -38,6 +40,15 @@ const responseStream = (id) => {
   let contentType = 'application/octet-stream';
   let pending = Buffer.alloc(0);
   let headSent = false;
+  // What pipes into this stream, and into those (OpenNext: the compressor, then Next's response).
+  const sources = new Set();
+  let aborted = false;
+  const track = (writable) =>
+    writable.on('pipe', (src) => {
+      if (aborted) return void process.nextTick(() => src.destroy());
+      sources.add(src);
+      if (typeof src.on === 'function' && typeof src.write === 'function') track(src);
+    });
   const sendHead = async (head) => {
     headSent = true;
     await send({ type: 'head', id, head });
@@ -75,8 +86,18 @@ const responseStream = (id) => {
   stream.setContentType = (type) => {
     contentType = type;
   };
+  // The client left: destroying what writes into the stream closes Next's response, which
+  // cancels the body it was streaming (a route handler's ReadableStream sees cancel(), its
+  // request.signal aborts), as when a client leaves `next start`; the handler then returns.
+  stream.abort = () => {
+    aborted = true;
+    for (const src of sources) src.destroy();
+    stream.destroy();
+  };
+  track(stream);
   return stream;
 };
+const streams = new Map();
 
 const context = (id, deadline) => ({
   awsRequestId: String(id),
@@ -89,8 +110,18 @@ const invoke = async (handler, { id, event, deadline }) => {
   try {
     if (handler[streamingHandler]) {
       const stream = responseStream(id);
-      await handler(event, stream, context(id, deadline));
-      if (!stream.writableFinished) await new Promise((resolve, reject) => stream.once('finish', resolve).once('error', reject));
+      streams.set(id, stream);
+      try {
+        // OpenNext's streaming wrapper ends the stream when the response is complete, then awaits
+        // its waitUntil work (after() callbacks) before returning: the pool hears 'end', then 'done'.
+        await handler(event, stream, context(id, deadline));
+        if (!stream.writableFinished && !stream.destroyed) {
+          await new Promise((resolve, reject) => stream.once('finish', resolve).once('close', resolve).once('error', reject));
+        }
+      } finally {
+        streams.delete(id);
+      }
+      await send({ type: 'done', id });
       return;
     }
     const result = await handler(event, context(id, deadline));
@@ -120,6 +151,7 @@ try {
 }
 process.on('message', (message) => {
   if (message?.type === 'invoke') void invoke(handler, message);
+  if (message?.type === 'abort') streams.get(message.id)?.abort();
 });
 process.on('disconnect', () => process.exit(0));
 await send({ type: 'ready' });

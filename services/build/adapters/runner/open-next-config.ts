@@ -96,9 +96,11 @@ const localTagCache = async () => {
   };
 };
 
-// What binds a function to this machine: the router speaks API Gateway v2 to an aws-lambda
-// wrapper; ISR lives in the version's cache/ and regenerates in-process.
-const localOverride = { wrapper: 'aws-lambda', converter: 'aws-apigw-v2', incrementalCache: 'fs-dev', tagCache: localTagCache, queue: 'direct' };
+// What binds a function to this machine: the router speaks API Gateway v2 to the streaming
+// wrapper (Suspense shells and route-handler streams reach the client as they are produced,
+// and after()/waitUntil work runs once the response has ended); ISR lives in the version's
+// cache/ and regenerates in-process. The image function stays buffered: it answers whole files.
+const localOverride = { wrapper: 'aws-lambda-streaming', converter: 'aws-apigw-v2', incrementalCache: 'fs-dev', tagCache: localTagCache, queue: 'direct' };
 const localImageOptimization = {
   loader: localAssetsLoader,
   override: { wrapper: 'aws-lambda', converter: 'aws-apigw-v2' },
@@ -108,7 +110,9 @@ const localImageOptimization = {
 
 /**
  * The OpenNext config for an app served by the local router, when the app brings none: the
- * `aws-lambda` wrapper with the API Gateway v2 converter (the router speaks that event format),
+ * `aws-lambda-streaming` wrapper (responses stream through the router as Lambda response
+ * streaming does; `after()` callbacks run once the response has ended) with the API Gateway v2
+ * converter (the router speaks that event format),
  * ISR on the local disk of the version directory (`fs-dev`), a tag cache that works for every
  * app shape (see `localPieces`), revalidation in-process (`direct` queue), and an image loader
  * reading the version's `assets/`.
@@ -152,7 +156,7 @@ const localFunction = (name, fn) => {
   for (const [k, v] of Object.entries(localOverride)) {
     const theirs = override[k];
     const keep = theirs !== undefined && k !== 'wrapper' && k !== 'converter' && (typeof theirs === 'function' || !awsNamed.has(theirs)) && !(k === 'tagCache' && theirs === 'fs-dev');
-    if (keep) kept.push(name + '.override.' + k);
+    if (keep || (theirs !== undefined && theirs === v)) kept.push(name + '.override.' + k);
     else {
       out[k] = v;
       if (theirs !== undefined) replaced.push(name + '.override.' + k + ' (' + (typeof theirs === 'function' ? 'function' : theirs) + ')');

@@ -13,7 +13,7 @@ const load = (files: Record<string, string>, entry: string) => {
     const show = (v) => typeof v === 'function' ? 'fn:' + v.name : v;
     const fns = (f) => f && { ...f, override: Object.fromEntries(Object.entries(f.override ?? {}).map(([k, v]) => [k, show(v)])) };
     console.log(JSON.stringify({ ...c, default: fns(c.default), functions: c.functions && Object.fromEntries(Object.entries(c.functions).map(([n, f]) => [n, fns(f)])),
-      imageOptimization: { loader: show(c.imageOptimization.loader) } }));`;
+      imageOptimization: { loader: show(c.imageOptimization.loader), override: c.imageOptimization.override } }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, SHIPLOG_GIT_COMMIT_SHA: 'a'.repeat(40) } });
   expect(r.status, r.stderr).toBe(0);
   const lines = r.stdout.trim().split('\n');
@@ -21,9 +21,11 @@ const load = (files: Record<string, string>, entry: string) => {
 };
 
 describe('local OpenNext config', () => {
-  it('without an app config: local caches and a tag cache that needs no build-time tag file', () => {
+  it('without an app config: the streaming wrapper, local caches and a tag cache that needs no build-time tag file', () => {
     const { config, log } = load({ 'c.mjs': localOpenNextConfig }, 'c.mjs');
-    expect(config.default.override).toEqual({ wrapper: 'aws-lambda', converter: 'aws-apigw-v2', incrementalCache: 'fs-dev', tagCache: 'fn:localTagCache', queue: 'direct' });
+    expect(config.default.override).toEqual({ wrapper: 'aws-lambda-streaming', converter: 'aws-apigw-v2', incrementalCache: 'fs-dev', tagCache: 'fn:localTagCache', queue: 'direct' });
+    // The image function answers whole files: it stays buffered.
+    expect(config.imageOptimization.override).toEqual({ wrapper: 'aws-lambda', converter: 'aws-apigw-v2' });
     expect(config.buildCommand).toBe('exit 0');
     expect(log).toEqual([]);
   });
@@ -31,7 +33,7 @@ describe('local OpenNext config', () => {
   it('with the app\'s own config: keeps function splitting and its own choices, replaces what binds it to AWS, and says which', () => {
     const app = `export default {
       default: { override: { wrapper: 'aws-lambda-streaming', incrementalCache: 's3-lite', tagCache: 'dynamodb-lite', queue: 'sqs-lite', proxyExternalRequest: 'fetch' } },
-      functions: { api: { routes: ['app/api/route'], patterns: ['api/*'], override: { incrementalCache: 'dummy' } } },
+      functions: { api: { routes: ['app/api/route'], patterns: ['api/*'], override: { incrementalCache: 'dummy', wrapper: 'aws-lambda' } } },
       middleware: { external: true },
       imageOptimization: { loader: 's3' },
       initializationFunction: { tagCache: 'dynamodb-lite' },
@@ -39,16 +41,16 @@ describe('local OpenNext config', () => {
       buildCommand: 'npm run build',
     };`;
     const { config, log } = load({ 'app.mjs': app, 'c.mjs': localWrappedOpenNextConfig('./app.mjs') }, 'c.mjs');
-    expect(config.default.override).toEqual({ wrapper: 'aws-lambda', converter: 'aws-apigw-v2', incrementalCache: 'fs-dev', tagCache: 'fn:localTagCache', queue: 'direct', proxyExternalRequest: 'fetch' });
-    expect(config.functions.api).toMatchObject({ routes: ['app/api/route'], patterns: ['api/*'], override: { incrementalCache: 'dummy', wrapper: 'aws-lambda', queue: 'direct' } });
+    expect(config.default.override).toEqual({ wrapper: 'aws-lambda-streaming', converter: 'aws-apigw-v2', incrementalCache: 'fs-dev', tagCache: 'fn:localTagCache', queue: 'direct', proxyExternalRequest: 'fetch' });
+    expect(config.functions.api).toMatchObject({ routes: ['app/api/route'], patterns: ['api/*'], override: { incrementalCache: 'dummy', wrapper: 'aws-lambda-streaming', queue: 'direct' } });
     expect(config.middleware).toEqual({ external: false });
     expect(config.initializationFunction).toBeUndefined();
     expect(config.dangerous).toEqual({ enableCacheInterception: true });
     expect(config.imageOptimization.loader).toBe('fn:localAssetsLoader');
     expect(config.buildCommand).toBe('exit 0');
-    expect(log[0]).toBe('shiplog: open-next.config.ts kept: default.override.proxyExternalRequest, functions.api.routes, functions.api.patterns, functions.api.override.incrementalCache, dangerous');
+    expect(log[0]).toBe('shiplog: open-next.config.ts kept: default.override.wrapper, default.override.proxyExternalRequest, functions.api.routes, functions.api.patterns, functions.api.override.incrementalCache, dangerous');
     expect(log[1]).toContain('replaced for this machine: buildCommand');
-    for (const r of ['default.override.wrapper (aws-lambda-streaming)', 'default.override.incrementalCache (s3-lite)', 'default.override.tagCache (dynamodb-lite)', 'middleware.external', 'imageOptimization', 'initializationFunction']) {
+    for (const r of ['functions.api.override.wrapper (aws-lambda)', 'default.override.incrementalCache (s3-lite)', 'default.override.tagCache (dynamodb-lite)', 'middleware.external', 'imageOptimization', 'initializationFunction']) {
       expect(log[1]).toContain(r);
     }
   });

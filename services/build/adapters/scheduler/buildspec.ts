@@ -56,6 +56,8 @@ export const awsOpenNextConfig = `// Written by shiplog's CodeBuild buildspec.
 export default {
   buildCommand: 'exit 0',
   default: {
+    // Buffered until sites are served through function URLs in RESPONSE_STREAM mode: a streamed
+    // response read with a plain Invoke (the deploy health gate) is not an HTTP result.
     override: { wrapper: 'aws-lambda', converter: 'aws-apigw-v2', incrementalCache: 's3-lite', tagCache: 'dynamodb-lite', queue: 'sqs-lite' },
   },
 };
