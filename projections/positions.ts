@@ -24,9 +24,9 @@ const appliedIn = async (views: ViewStore, store: Pick<EventStore, 'readStream'>
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Read-your-writes for the read models: `waitFor(eventId, names)` resolves `true` once every named
- * projection's serving generation has applied that event (an event id a command answered with),
- * or `false` when `timeoutMs` passes first (the projection lags, or no such event was committed).
+ * Read-your-writes for the read models: `waitFor(eventId, names)` resolves with the event once every
+ * named projection's serving generation has applied it (an event id a command answered with),
+ * or `undefined` when `timeoutMs` passes first (the projection lags, or no such event was committed).
  * It polls the applied version of the event's stream, 5 ms apart at first, then up to 50 ms.
  * A projection that does not follow the event's stream has nothing to wait for.
  *
@@ -58,14 +58,15 @@ export const projectionPositions = (deps: {
       const event = await store.getEvent(eventId);
       return event ? appliedEvent(event, names) : undefined;
     },
-    waitFor: async (eventId: string, names: readonly string[], timeoutMs: number): Promise<boolean> => {
+    /** The event once the named projections have applied it; `undefined` when `timeoutMs` passes first. */
+    waitFor: async (eventId: string, names: readonly string[], timeoutMs: number): Promise<StoredEvent | undefined> => {
       const deadline = Date.now() + timeoutMs;
       let event: StoredEvent | undefined;
       for (let attempt = 0; ; attempt++) {
         event ??= await store.getEvent(eventId);
-        if (event && (await appliedEvent(event, names))) return true;
+        if (event && (await appliedEvent(event, names))) return event;
         const left = deadline - Date.now();
-        if (left <= 0) return false;
+        if (left <= 0) return undefined;
         await sleep(Math.min(left, 50, 5 * 2 ** attempt));
       }
     },

@@ -6,7 +6,7 @@ import { activeNamespace } from './registry.ts';
 import type { Page, RegistryEntry, ViewStore } from './store/ports.ts';
 import type { Urls } from './urls.ts';
 import type { ActivityEntry } from './views/activity.ts';
-import type { DeploymentSummary, DeploymentView } from './views/deployment.ts';
+import { summarizeDeployment, type DeploymentSummary, type DeploymentView } from './views/deployment.ts';
 import type { DomainView } from './views/domain.ts';
 import { computeDeliveryMetrics, type DeliveryFacts, type DeliveryMetrics } from './views/dora.ts';
 import type { EnvVarView } from './views/env-vars.ts';
@@ -72,6 +72,17 @@ export const readModels = (deps: { views: ViewStore; urls: Urls; cacheMs?: numbe
       if (!space) return empty();
       const page = await views.queryList(space, deploymentKeys.list(projectId), { descending: true, limit: opts.limit ?? 20, cursor: opts.cursor ?? null });
       return { items: (page.items as DeploymentSummary[]).map((d) => ({ ...d, url: urls.deployment(d.projectId, d.deploymentId) })), cursor: page.cursor };
+    },
+
+    /**
+     * One deployment's list row, read from the table itself. The list index is eventually
+     * consistent (a GSI), so a read-your-writes list merges the caller's own deployment from here.
+     */
+    deploymentListItem: async (deploymentId: string): Promise<DeploymentListItem | undefined> => {
+      const space = await ns('deployments');
+      const d = space ? ((await views.get(space, deploymentKeys.deployment(deploymentId))) as DeploymentView | undefined) : undefined;
+      if (!d?.requestedAt) return undefined;
+      return { ...summarizeDeployment(d), url: urls.deployment(d.projectId, d.deploymentId) };
     },
 
     /** One deployment with its whole timeline and causation chain. */

@@ -226,7 +226,8 @@ export const dynamoViewStore = (opts: DynamoViewStoreOptions): ViewStore => {
     },
 
     get: async (ns, key) => {
-      const res = await client.send(new GetItemCommand({ TableName, Key: { pk: s(docPk(ns, key.pk)), sk: s(key.sk) } }));
+      // Consistent: a read-your-writes answer must see the runner's last write (GetItem is eventual by default).
+      const res = await client.send(new GetItemCommand({ TableName, Key: { pk: s(docPk(ns, key.pk)), sk: s(key.sk) }, ConsistentRead: true }));
       return res.Item?.d?.S ? (JSON.parse(res.Item.d.S) as unknown) : undefined;
     },
 

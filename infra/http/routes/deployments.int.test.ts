@@ -158,6 +158,26 @@ describe('deployment lists and details from the read models', () => {
     expect((seen.body as { id: string; current: string[] }[]).map((r) => [r.id, r.current])).toEqual([[`${p}-d2`, ['production']], [`${p}-d1`, []]]);
   });
 
+  it('a read naming the caller\'s event lists the caller\'s deployment even when the list index lags the table', async () => {
+    const views = dynamoViewStore({ client, tableName: viewsTable });
+    const models = readModels({ views, urls: localUrls(3001), cacheMs: 0 });
+    const p = project();
+    // The list index (a GSI, eventually consistent on AWS) has not caught up with d2 yet.
+    const lagging = await serve({ afterWaitMs: 60_000, readModels: { models: { ...models, listDeployments: async (id, o) => {
+      const page = await models.listDeployments(id, o);
+      return { ...page, items: page.items.filter((d) => d.deploymentId !== `${p}-d2`) };
+    } }, positions: projectionPositions({ store, views }) } });
+    const s = scenario(p);
+    s.created();
+    ship(s, `${p}-d1`, 1);
+    ship(s, `${p}-d2`, 2);
+    const mine = (await append(s)).at(-1)!;
+    expect(mine.metadata.deploymentId).toBe(`${p}-d2`);
+    const seen = await get(lagging, `/api/projects/${p}/deployments?after=${mine.metadata.eventId}`);
+    expect(seen.read).toBe('read-model');
+    expect((seen.body as { id: string; status: string; current: string[] }[]).map((r) => [r.id, r.status, r.current])).toEqual([[`${p}-d2`, 'ready', ['production']], [`${p}-d1`, 'ready', []]]);
+  });
+
   it('answers from the store when the read models do not catch up in time', async () => {
     const quick = await serve({ afterWaitMs: 50 });
     const p = project();

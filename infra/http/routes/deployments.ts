@@ -28,7 +28,7 @@ export interface EventFeed {
  * an event (`?after=<eventId>`) wait until the read models have applied it.
  */
 export interface DeploymentReadModels {
-  models: Pick<ReadModels, 'listDeployments' | 'getDeployment' | 'getProject'>;
+  models: Pick<ReadModels, 'listDeployments' | 'deploymentListItem' | 'getDeployment' | 'getProject'>;
   positions: Pick<ProjectionPositions, 'waitFor'>;
 }
 
@@ -264,6 +264,12 @@ const logEvents = (logs: DeploymentRouteDeps['logs'], deploymentId: string, afte
   return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' } });
 };
 
+// The list with `own` in its place (newest first by request time, then id, as the index sorts).
+const withOwn = (items: DeploymentSummary[], own: DeploymentSummary): DeploymentSummary[] => {
+  const key = (d: DeploymentSummary) => `${d.requestedAt ?? ''}#${d.deploymentId}`;
+  return [...items.filter((d) => d.deploymentId !== own.deploymentId), own].sort((a, b) => (key(a) < key(b) ? 1 : key(a) > key(b) ? -1 : 0));
+};
+
 /**
  * The deployment read routes:
  *
@@ -288,11 +294,13 @@ export const deploymentRoutes = (deps: DeploymentRouteDeps) => {
   const app = new Hono<ApiEnv>();
   const read = deps.readModels;
   // Whether the read models may answer: there are some, and they hold the write the caller names.
-  const readModelsAnswer = async (c: { req: { query(k: string): string | undefined; header(k: string): string | undefined } }): Promise<DeploymentReadModels | undefined> => {
+  // With the caller's event, `own` is the deployment that event belongs to (if any).
+  const readModelsAnswer = async (c: { req: { query(k: string): string | undefined; header(k: string): string | undefined } }): Promise<{ r: DeploymentReadModels; own?: string | undefined } | undefined> => {
     if (!read) return undefined;
     const after = c.req.query('after') || c.req.header('x-shiplog-after');
-    if (!after) return read;
-    return (await read.positions.waitFor(after, ['deployments', 'projects'], deps.afterWaitMs ?? 5000)) ? read : undefined;
+    if (!after) return { r: read };
+    const event = await read.positions.waitFor(after, ['deployments', 'projects'], deps.afterWaitMs ?? 5000);
+    return event ? { r: read, own: event.metadata.deploymentId } : undefined;
   };
   const listAll = async (r: DeploymentReadModels, projectId: string): Promise<DeploymentSummary[]> => {
     const out: DeploymentSummary[] = [];
@@ -307,12 +315,16 @@ export const deploymentRoutes = (deps: DeploymentRouteDeps) => {
 
   app.get('/api/projects/:project/deployments', async (c) => {
     const projectId = c.req.param('project');
-    const r = await readModelsAnswer(c);
-    if (!r) {
+    const answer = await readModelsAnswer(c);
+    if (!answer) {
       c.header('x-shiplog-read', 'store');
       return json(c, 200, foldedDeploymentList(await deps.store.readProject(projectId), projectId, deps.urls));
     }
-    const [project, items] = await Promise.all([r.models.getProject(projectId), listAll(r, projectId)]);
+    const { r, own } = answer;
+    const [project, listed, mine] = await Promise.all([r.models.getProject(projectId), listAll(r, projectId), own ? r.models.deploymentListItem(own) : undefined]);
+    // The list is an index that may lag the table by a moment: the caller's own deployment is read
+    // from the table and takes its place in the list.
+    const items = mine && mine.projectId === projectId ? withOwn(listed, mine) : listed;
     const current = servedAliases(project?.aliases);
     c.header('x-shiplog-read', 'read-model');
     return json(c, 200, items.map((s) => summaryRow(s, deps.urls, current.get(s.deploymentId))));
@@ -320,7 +332,7 @@ export const deploymentRoutes = (deps: DeploymentRouteDeps) => {
   app.get('/api/projects/:project/aliases', async (c) => json(c, 200, { production: (await deps.host.aliasTarget(projectParam(c.req.param('project')), 'production')) ?? null }));
   app.get('/api/deployments/:id', async (c) => {
     const id = c.req.param('id');
-    const r = await readModelsAnswer(c);
+    const r = (await readModelsAnswer(c))?.r;
     const view = r ? await r.models.getDeployment(id) : undefined;
     if (r && view) {
       const project = view.projectId ? await r.models.getProject(view.projectId) : undefined;
