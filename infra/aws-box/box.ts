@@ -150,7 +150,7 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     };
     const lambda = lambdaStandIn({
       lambda: new LambdaClient(direct), s3: new S3Client({ ...direct, forcePathStyle: true }), sqs: new SQSClient(config),
-      codeDir: join(boxDir, 'lambda'), awsEndpoint: endpointUrl, log,
+      codeDir: join(boxDir, 'lambda'), awsEndpoint: endpointUrl, log, logs: new CloudWatchLogsClient(direct),
       ...(opts.retryDelaysMs ? { retryDelaysMs: opts.retryDelaysMs } : {}),
       onFunctionLog: (fn, line) => {
         if (process.env.SHIPLOG_BOX_FUNCTION_LOGS === '1') log(`${fn}: ${line}`);

@@ -100,10 +100,13 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
     }
     const create = req.method === 'POST' && path === '/2015-03-31/functions';
     const update = req.method === 'PUT' ? /^\/2015-03-31\/functions\/[^/]+\/code$/.exec(path) : null;
-    if (create || update) {
+    const configure = req.method === 'PUT' ? /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(path) : null;
+    if (create || update || configure) {
       const body = await readBody(req);
-      const parsed = JSON.parse(body.toString('utf8')) as { Code?: Record<string, string> } & Record<string, string>;
-      await opts.lambda.captureCode(create ? (parsed.Code ?? {}) : parsed);
+      const parsed = JSON.parse(body.toString('utf8')) as { Code?: Record<string, string>; LoggingConfig?: { LogFormat?: string; LogGroup?: string } } & Record<string, string>;
+      if (create) opts.lambda.captureConfig(parsed.FunctionName ?? '', parsed);
+      if (configure) opts.lambda.captureConfig(decodeURIComponent(configure[1]!), parsed);
+      if (create || update) await opts.lambda.captureCode(create ? (parsed.Code ?? {}) : parsed);
       await forward(opts.moto, req, res, body);
       return true;
     }

@@ -3,10 +3,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GetFunctionConfigurationCommand, GetFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { unsandboxed } from '../../services/build/adapters/runner/sandbox.ts';
 import { FunctionInvocationError, functionPool, type Invocation } from '../local/sites/function-pool.ts';
+import { lambdaLogs, type InvocationEnd, type LoggedFunction } from './lambda-logs.ts';
 import { BOX_ACCOUNT, BOX_CREDENTIALS, BOX_REGION } from './moto.ts';
 
 // moto keeps Lambda's control plane (functions, versions, aliases, invoke configs) but runs no
@@ -57,6 +59,8 @@ export interface LambdaStandInOptions {
    */
   retryDelaysMs?: number[];
   log?: (line: string) => void;
+  /** moto's CloudWatch Logs: where each function's output and invocation reports go, as on Lambda. */
+  logs?: CloudWatchLogsClient;
   /** Every line a function writes, with its function name. */
   onFunctionLog?: (functionName: string, line: string) => void;
 }
@@ -86,8 +90,14 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
     idleMs: 10 * 60_000,
     invokeTimeoutMs: 15 * 60_000,
     maxEnvironments: 64,
-    onLog: (key, line) => opts.onFunctionLog?.(key.split('@')[0]!, line),
+    onLog: (key, line, stream) => {
+      opts.onFunctionLog?.(key.split('@')[0]!, line);
+      cloudwatch?.line(key, line, stream);
+    },
   });
+  const cloudwatch = opts.logs ? lambdaLogs({ logs: opts.logs, log }) : undefined;
+  // moto drops a function's LoggingConfig: kept here as it passes through the endpoint, like code.
+  const loggingConfigs = new Map<string, { LogFormat?: string; LogGroup?: string }>();
   mkdirSync(opts.codeDir, { recursive: true });
   let inFlight = 0;
   const settled: (() => void)[] = [];
@@ -131,6 +141,11 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
     }
   };
 
+  /** Records the LoggingConfig of an intercepted CreateFunction / UpdateFunctionConfiguration. */
+  const captureConfig = (functionName: string, body: { LoggingConfig?: { LogFormat?: string; LogGroup?: string } }): void => {
+    if (body.LoggingConfig) loggingConfigs.set(functionNameOf(functionName).name, body.LoggingConfig);
+  };
+
   const configOf = async (name: string, qualifier?: string) =>
     opts.lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name, ...(qualifier && qualifier !== '$LATEST' ? { Qualifier: qualifier } : {}) }));
 
@@ -155,24 +170,50 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       LAMBDA_TASK_ROOT: dir,
     };
+    const logging = loggingConfigs.get(parsed.name);
+    const logged: LoggedFunction = {
+      name: parsed.name, version, memoryMb: cfg.MemorySize ?? 128,
+      logFormat: logging?.LogFormat === 'JSON' ? 'JSON' : 'Text', ...(logging?.LogGroup ? { logGroup: logging.LogGroup } : {}),
+    };
     return {
       name: parsed.name,
       version,
+      logged,
       arn: cfg.FunctionArn ?? `arn:aws:lambda:${BOX_REGION}:${BOX_ACCOUNT}:function:${parsed.name}`,
       ref: { key: `${parsed.name}:${version}@${hex(sha)}`, dir, handler: cfg.Handler ?? 'index.handler', env: async () => env },
     };
   };
 
   /** Runs a version and hands back what it returned or streamed (the front door's path). */
-  const invokeRaw = async (nameOrArn: string, qualifier: string | undefined, event: unknown): Promise<Invocation> => {
-    const { ref } = await refOf(nameOrArn, qualifier);
-    return pool.invoke(ref, event);
-  };
-
-  const invoke = async (nameOrArn: string, qualifier: string | undefined, event: unknown): Promise<InvokeOutcome> => {
-    const target = await refOf(nameOrArn, qualifier);
+  // Runs one invocation with its START/REPORT records around it (a streamed one ends with its body).
+  const run = async (target: Awaited<ReturnType<typeof refOf>>, event: unknown, requestId: string = randomUUID()): Promise<Invocation> => {
+    const started = performance.now();
+    const end = cloudwatch?.begin(target.ref.key, target.logged, requestId);
+    const finish = (e: Omit<InvocationEnd, 'durationMs'>) => end?.({ ...e, durationMs: performance.now() - started });
     try {
       const inv = await pool.invoke(target.ref, event);
+      if (inv.kind === 'result') finish({ status: 'success' });
+      else {
+        inv.body.once('end', () => finish({ status: 'success' }));
+        inv.body.once('close', () => finish({ status: 'success' }));
+        inv.body.once('error', (err: Error) => finish({ status: 'error', errorMessage: err.message }));
+      }
+      return inv;
+    } catch (err) {
+      const timeout = err instanceof FunctionInvocationError && err.status === 504;
+      finish({ status: timeout ? 'timeout' : 'error', errorType: timeout ? 'TimeoutError' : 'Error', errorMessage: (err as Error).message.replace(/^function \S+ failed: /, '') });
+      throw err;
+    }
+  };
+
+  /** Runs a version and hands back what it returned or streamed (the front door's path). */
+  const invokeRaw = async (nameOrArn: string, qualifier: string | undefined, event: unknown): Promise<Invocation> =>
+    run(await refOf(nameOrArn, qualifier), event);
+
+  const invoke = async (nameOrArn: string, qualifier: string | undefined, event: unknown, requestId?: string): Promise<InvokeOutcome> => {
+    const target = await refOf(nameOrArn, qualifier);
+    try {
+      const inv = await run(target, event, requestId);
       if (inv.kind === 'result') return { executedVersion: target.version, payload: inv.result };
       const chunks: Buffer[] = [];
       for await (const c of inv.body) chunks.push(Buffer.from(c as Buffer));
@@ -200,7 +241,7 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
       let last: InvokeOutcome | undefined;
       for (let attempt = 0; attempt <= retries; attempt++) {
         if (attempt > 0) await new Promise((r) => setTimeout(r, delays[Math.min(attempt - 1, delays.length - 1)]));
-        last = await invoke(nameOrArn, qualifier, event).catch((err: unknown) => ({
+        last = await invoke(nameOrArn, qualifier, event, requestId).catch((err: unknown) => ({
           executedVersion: '$LATEST', error: { errorType: 'ServiceException', errorMessage: (err as Error).message },
         }));
         if (!last.error) return;
@@ -234,13 +275,19 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
   return {
     recordCode,
     captureCode,
+    captureConfig,
     invoke,
     invokeRaw,
     invokeAsync,
     /** Resolves once no async invocation is running or waiting for a retry. */
     idle: (): Promise<void> => (inFlight === 0 ? Promise.resolve() : new Promise((r) => settled.push(r))),
     inFlight: () => inFlight,
-    close: () => pool.close(),
+    /** Writes the log lines still batched (tests, and before the box stops). */
+    flushLogs: async (): Promise<void> => cloudwatch?.flush(),
+    close: async () => {
+      await cloudwatch?.flush();
+      return pool.close();
+    },
   };
 };
 

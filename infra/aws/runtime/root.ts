@@ -23,7 +23,9 @@ import { domainCommands, domainsService } from '../../../services/domains/index.
 import type { PendingDomains, RoutingRecord } from '../../../services/domains/index.ts';
 import { defineHandler, fold, type IdempotencyOptions } from '../../../services/shell/index.ts';
 import { ingestRollbackRequester } from '../../../services/observability/adapters/rollback-requester/ingest.ts';
-import { observabilityService } from '../../../services/observability/index.ts';
+import { cloudWatchMetricsSource } from '../../../services/observability/adapters/metrics-source/aws.ts';
+import { cloudWatchRuntimeLogStore, type SiteFunctionVersion } from '../../../services/observability/adapters/runtime-log-store/aws.ts';
+import { observabilityCommands, observabilityService } from '../../../services/observability/index.ts';
 import { fetchWebhookSender } from '../../../services/subscriptions/adapters/webhook-sender/fetch.ts';
 import type { SigningSecrets } from '../../../services/subscriptions/index.ts';
 import { subscriptionsService } from '../../../services/subscriptions/index.ts';
@@ -326,6 +328,31 @@ export const awsProjections = once(() => {
  * @example
  * const app = platformApi(awsApi());
  */
+/**
+ * The observability queries on AWS: runtime logs and request metrics read back from the site
+ * functions' CloudWatch Logs, for the versions each deployment published.
+ *
+ * @example
+ * await awsObservabilityQueries().runtimeLogs('d1', { level: 'error' });
+ */
+export const awsObservabilityQueries = once(() => {
+  const { store, ids, now } = core();
+  const logs = new CloudWatchLogsClient({});
+  const versionsOf = async (deploymentId: string): Promise<SiteFunctionVersion[]> =>
+    (await store.readDeployment(deploymentId))
+      .filter((e) => e.type === EventType.FunctionVersionPublished)
+      .map((e) => e.data as EventData<'FunctionVersionPublished'>)
+      .map((d) => ({ functionName: d.functionName, version: d.version }));
+  const deploymentsOf = async (projectId: string): Promise<string[]> => [
+    ...new Set((await store.readProject(projectId)).filter((e) => e.type === EventType.FunctionVersionPublished).map((e) => e.metadata.deploymentId!)),
+  ];
+  return observabilityCommands({
+    store, ids, now,
+    logs: cloudWatchRuntimeLogStore({ logs, versionsOf }),
+    metrics: cloudWatchMetricsSource({ logs, versionsOf, deploymentsOf }),
+  });
+});
+
 export const awsApi = once(() => {
   const { client, store, ids, now } = core();
   const { host } = awsDeploy();
@@ -336,5 +363,6 @@ export const awsApi = once(() => {
     guard: { verify: tokenVerifier(access) },
     deployments: { store, logs: awsBuild().logs, host, urls: (i: { projectId: string; deploymentId: string }) => host.urls(i) },
     domains: domainCommands({ store, ids, now }),
+    observability: awsObservabilityQueries(),
   };
 });

@@ -129,6 +129,8 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
         Code: { S3Bucket: code.bucket, S3Key: code.key }, Description: `shiplog site ${projectId}`,
         MemorySize: opts.site.memorySize ?? 1024, Timeout: opts.site.timeoutSeconds ?? 30, Architectures: [opts.site.architecture ?? 'x86_64'],
         Environment: { Variables: { CACHE_BUCKET_NAME: bucket, CACHE_BUCKET_KEY_PREFIX: `cache/${projectId}`, CACHE_BUCKET_REGION: region, ...opts.site.environment } },
+        // JSON records (level, request id) are what the observability service reads back.
+        LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
         Tags: { 'shiplog:project': projectId },
       }));
       return res.CodeSha256;
