@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { ListRulesCommand, ListTargetsByRuleCommand, type EventBridgeClient, type Rule, type Target } from '@aws-sdk/client-eventbridge';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { compilePattern, type EventMatcher } from '../../events/bus/pattern/index.ts';
-import { BOX_ACCOUNT, BOX_REGION } from './moto.ts';
+import { BOX_ACCOUNT, BOX_REGION, sqsQueueUrl } from './moto.ts';
 
 // moto keeps EventBridge's control plane (buses, rules, targets) but cannot deliver to a Lambda
 // target (its PutEvents fails when a rule targets one). This stand-in is EventBridge's data plane
@@ -113,9 +113,9 @@ export const eventBridgeStandIn = (opts: EventBridgeStandInOptions) => {
   const deliver = async (target: Target, event: DeliveredEvent, rule: string): Promise<void> => {
     const payload = target.Input ? JSON.parse(target.Input) : event;
     if (target.Arn?.startsWith('arn:aws:lambda:')) return opts.invokeAsync(target.Arn, payload as DeliveredEvent);
-    const queue = /^arn:aws:sqs:[^:]*:([^:]*):(.+)$/.exec(target.Arn ?? '');
-    if (queue) {
-      await opts.sqs.send(new SendMessageCommand({ QueueUrl: `${opts.awsEndpoint}/${queue[1]}/${queue[2]}`, MessageBody: JSON.stringify(payload) }));
+    const QueueUrl = sqsQueueUrl(target.Arn, opts.awsEndpoint);
+    if (QueueUrl) {
+      await opts.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(payload) }));
       return;
     }
     log(`eventbridge: rule ${rule} has a target the box cannot deliver to: ${target.Arn}`);

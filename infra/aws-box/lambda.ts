@@ -9,7 +9,7 @@ import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { unsandboxed } from '../../services/build/adapters/runner/sandbox.ts';
 import { FunctionInvocationError, functionPool, type Invocation } from '../local/sites/function-pool.ts';
 import { lambdaLogs, type InvocationEnd, type LoggedFunction } from './lambda-logs.ts';
-import { BOX_ACCOUNT, BOX_CREDENTIALS, BOX_REGION } from './moto.ts';
+import { BOX_ACCOUNT, BOX_CREDENTIALS, BOX_REGION, sqsQueueUrl } from './moto.ts';
 
 // moto keeps Lambda's control plane (functions, versions, aliases, invoke configs) but runs no
 // code without Docker, and its code location is not downloadable. This stand-in is Lambda's data
@@ -256,12 +256,11 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
         responseContext: { statusCode: 200, executedVersion: last?.executedVersion ?? '$LATEST', functionError: 'Unhandled' },
         responsePayload: last?.error ?? { errorType: 'Error', errorMessage: 'unknown' },
       };
-      const queue = destination && /^arn:aws:sqs:[^:]*:([^:]*):(.+)$/.exec(destination);
-      if (!queue) {
+      const QueueUrl = sqsQueueUrl(destination, opts.awsEndpoint);
+      if (!QueueUrl) {
         log(`lambda: ${name} dropped an event after ${retries + 1} attempts (no on-failure destination)`);
         return;
       }
-      const QueueUrl = `${opts.awsEndpoint}/${queue[1]}/${queue[2]!.split('/').pop()}`;
       await opts.sqs.send(new SendMessageCommand({ QueueUrl, MessageBody: JSON.stringify(record) }));
       log(`lambda: ${name} sent an event to its on-failure destination after ${retries + 1} attempts`);
     })()

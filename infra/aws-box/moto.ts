@@ -99,3 +99,15 @@ export const startMoto = async (opts: { port?: number; log?: (line: string) => v
       }),
   };
 };
+
+/**
+ * The queue URL of an SQS queue ARN at an endpoint (what SendMessage takes), or `undefined` for
+ * another ARN. A `queue/`-prefixed name (the mocked declaration's form) counts by its last part.
+ *
+ * @example
+ * sqsQueueUrl('arn:aws:sqs:eu-west-1:123456789012:shiplog-box-x-dlq', 'http://127.0.0.1:4566'); // 'http://127.0.0.1:4566/123456789012/shiplog-box-x-dlq'
+ */
+export const sqsQueueUrl = (arn: string | undefined, endpoint: string): string | undefined => {
+  const queue = /^arn:aws:sqs:[^:]*:([^:]*):(.+)$/.exec(arn ?? '');
+  return queue ? `${endpoint}/${queue[1]}/${queue[2]!.split('/').pop()}` : undefined;
+};
