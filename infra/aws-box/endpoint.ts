@@ -65,6 +65,21 @@ const json = (res: ServerResponse, status: number, body: unknown, type = 'applic
   res.end(JSON.stringify(body));
 };
 
+/** A request body that is not JSON: answered 400 with the error type the service uses, as AWS does. */
+class BadRequestBody extends Error {
+  constructor(readonly type: string, readonly contentType: string, what: string) {
+    super(`${what} is not valid JSON`);
+  }
+}
+
+const parseBody = <T>(raw: string, type: string, contentType: string, what: string): T => {
+  try {
+    return JSON.parse(raw) as T;
+  } catch {
+    throw new BadRequestBody(type, contentType, what);
+  }
+};
+
 const RULE_CHANGES = new Set(['PutRule', 'DeleteRule', 'PutTargets', 'RemoveTargets', 'EnableRule', 'DisableRule']);
 
 /**
@@ -83,7 +98,7 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
       const name = decodeURIComponent(invoke[1]!);
       const qualifier = new URL(req.url ?? '/', 'http://box').searchParams.get('Qualifier') ?? undefined;
       const raw = (await readBody(req)).toString('utf8');
-      const payload: unknown = raw ? JSON.parse(raw) : {};
+      const payload: unknown = raw ? parseBody(raw, 'InvalidRequestContentException', 'application/json', 'the invocation payload') : {};
       const type = req.headers['x-amz-invocation-type'] ?? 'RequestResponse';
       if (type === 'DryRun') {
         res.writeHead(204).end();
@@ -103,7 +118,8 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
     const configure = req.method === 'PUT' ? /^\/2015-03-31\/functions\/([^/]+)\/configuration$/.exec(path) : null;
     if (create || update || configure) {
       const body = await readBody(req);
-      const parsed = JSON.parse(body.toString('utf8')) as { Code?: Record<string, string>; LoggingConfig?: { LogFormat?: string; LogGroup?: string } } & Record<string, string>;
+      const parsed = parseBody<{ Code?: Record<string, string>; LoggingConfig?: { LogFormat?: string; LogGroup?: string } } & Record<string, string>>(
+        body.toString('utf8'), 'InvalidRequestContentException', 'application/json', 'the request body');
       if (create) opts.lambda.captureConfig(parsed.FunctionName ?? '', parsed);
       if (configure) opts.lambda.captureConfig(decodeURIComponent(configure[1]!), parsed);
       if (create || update) await opts.lambda.captureCode(create ? (parsed.Code ?? {}) : parsed);
@@ -117,7 +133,7 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
     const op = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
     const body = await readBody(req);
     if (op === 'PutEvents') {
-      const input = JSON.parse(body.toString('utf8')) as { Entries?: PutEventsEntry[] };
+      const input = parseBody<{ Entries?: PutEventsEntry[] }>(body.toString('utf8'), 'SerializationException', 'application/x-amz-json-1.1', 'the PutEvents request');
       json(res, 200, await opts.eventbridge.putEvents(input.Entries ?? []));
       return;
     }
@@ -137,6 +153,10 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
   return {
     handle: (req: IncomingMessage, res: ServerResponse): void => {
       route(req, res).catch((err: unknown) => {
+        if (err instanceof BadRequestBody && !res.headersSent) {
+          res.writeHead(400, { 'content-type': err.contentType, 'x-amzn-errortype': err.type }).end(JSON.stringify({ __type: err.type, message: err.message }));
+          return;
+        }
         log(`aws endpoint: ${req.method} ${req.url}: ${(err as Error).message}`);
         if (!res.headersSent) json(res, 500, { __type: 'InternalFailure', message: (err as Error).message });
         else res.end();
