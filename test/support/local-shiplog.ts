@@ -78,11 +78,13 @@ export const startShiplog = async (opts: { dashboard?: boolean; runtime?: 'local
       return token;
     },
     stop: async () => {
-      if (child.exitCode === null) {
+      // A child killed by a signal has no exit code, only a signal code: it has exited too.
+      const running = () => child.exitCode === null && child.signalCode === null;
+      if (running()) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGINT');
         await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-        if (child.exitCode === null) child.kill('SIGKILL');
+        if (running()) child.kill('SIGKILL');
       }
       rmSync(dataDir, { recursive: true, force: true });
     },

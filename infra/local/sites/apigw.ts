@@ -100,6 +100,48 @@ export const toApiGatewayV2Event = (
   };
 };
 
+/**
+ * The event of a revalidation request: a HEAD of `url` on `host` with the headers OpenNext's
+ * queue gives (the preview id), as its revalidation function sends it through CloudFront on
+ * AWS, here straight to the version's function.
+ *
+ * @example
+ * const event = revalidationEvent({ host: 'web.localhost:3001', url: '/isr', headers: { 'x-prerender-revalidate': id, 'x-isr': '1' } }, { requestId: randomUUID(), now: new Date() });
+ * event.requestContext.http.method; // 'HEAD'
+ */
+export const revalidationEvent = (
+  request: { host: string; url: string; headers: Record<string, string> },
+  ctx: { requestId: string; now: Date },
+): APIGatewayProxyEventV2 => {
+  const q = request.url.indexOf('?');
+  const rawPath = q < 0 ? request.url : request.url.slice(0, q);
+  const rawQueryString = q < 0 ? '' : request.url.slice(q + 1);
+  const domainName = request.host.replace(/:\d+$/, '');
+  const query: Record<string, string> = {};
+  for (const [k, v] of new URLSearchParams(rawQueryString)) query[k] = k in query ? `${query[k]},${v}` : v;
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString,
+    headers: { ...request.headers, host: request.host, 'x-forwarded-proto': 'http', 'user-agent': 'shiplog-revalidation' },
+    queryStringParameters: rawQueryString ? query : undefined,
+    requestContext: {
+      accountId: 'local',
+      apiId: 'shiplog-local',
+      domainName,
+      domainPrefix: domainName.split('.')[0] ?? domainName,
+      http: { method: 'HEAD', path: rawPath, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'shiplog-revalidation' },
+      requestId: ctx.requestId,
+      routeKey: '$default',
+      stage: '$default',
+      time: clfTime(ctx.now),
+      timeEpoch: ctx.now.getTime(),
+    },
+    isBase64Encoded: false,
+  };
+};
+
 /** What a handler may return: a full result, or (payload 2.0) anything else, sent as JSON. */
 interface ResultShape {
   statusCode?: number;

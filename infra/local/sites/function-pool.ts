@@ -1,6 +1,11 @@
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, type Readable } from 'node:stream';
+import { revalidationEvent } from './apigw.ts';
 import { lineSplitter } from '../../../services/build/adapters/runner/process.ts';
 import { sandboxFromEnv, type Sandbox } from '../../../services/build/adapters/runner/sandbox.ts';
 
@@ -15,7 +20,11 @@ export interface FunctionRef {
   key: string;
   dir: string;
   env: () => Promise<Record<string, string>>;
-  /** What the function may read (its deployment version's folder); `dir` by default. */
+  /**
+   * What the function may read (its deployment version's folder); `dir` by default. When it is
+   * an OpenNext version (it holds `open-next.output.json`), its `cache/` is also writable: the
+   * deployment's ISR cache, kept on disk across restarts (the S3 cache prefix on AWS).
+   */
   root?: string;
   /** Lambda's handler setting, `<file>.<export>`; default `index.handler`. */
   handler?: string;
@@ -100,13 +109,35 @@ interface Environment {
 }
 
 interface WorkerMessage {
-  type: 'ready' | 'init-error' | 'result' | 'error' | 'head' | 'chunk' | 'end' | 'done';
+  type: 'ready' | 'init-error' | 'result' | 'error' | 'head' | 'chunk' | 'end' | 'done' | 'revalidate';
   id?: number;
   result?: unknown;
   message?: string;
   head?: StreamHead;
   data?: Uint8Array;
+  request?: { host: string; url: string; headers: Record<string, string> };
 }
+
+/**
+ * The writable ISR cache of an OpenNext version (`<root>/cache`), created and handed to the
+ * sandbox user (as root, functions run as nobody) on the first start of one of its functions.
+ */
+const prepareCache = async (root: string, sandbox: Sandbox, prepared: Set<string>): Promise<string[]> => {
+  if (!existsSync(join(root, 'open-next.output.json'))) return [];
+  const cache = join(root, 'cache');
+  if (!prepared.has(cache)) {
+    await mkdir(cache, { recursive: true });
+    // What the function wrote there before (a restart) is the function's: never follow a link it
+    // planted (chown follows links, and shiplog may run as root). No function of it runs yet.
+    if ((await lstat(cache)).isSymbolicLink()) return [];
+    await sandbox.own(cache);
+    for (const e of await readdir(cache, { recursive: true, withFileTypes: true })) {
+      if (e.isFile() || e.isDirectory()) await sandbox.own(join(e.parentPath, e.name));
+    }
+    prepared.add(cache);
+  }
+  return [cache];
+};
 
 const workerPath = fileURLToPath(new URL('./function-worker.mjs', import.meta.url));
 
@@ -132,18 +163,44 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
   const maxEnvironments = opts.maxEnvironments ?? (Number(process.env.SHIPLOG_MAX_FUNCTIONS) || 32);
   const envs = new Map<string, Environment>();
   const startingEnvs = new Map<string, Promise<Environment>>();
+  const preparedCaches = new Set<string>();
+  /** Revalidations in flight, by function and URL: a page goes stale for every request until one regenerates it. */
+  const revalidating = new Set<string>();
   let nextId = 1;
   let closed = false;
+
+  // A STALE page, as OpenNext's revalidation function regenerates it on AWS: the same function
+  // invoked with a HEAD carrying the preview id. Its response is not anyone's; its outcome is logged.
+  const revalidate = (fn: FunctionRef, request: NonNullable<WorkerMessage['request']>) => {
+    const key = `${fn.key} ${request.host}${request.url}`;
+    if (closed || revalidating.has(key)) return;
+    revalidating.add(key);
+    void (async () => {
+      try {
+        const inv = await invoke(fn, revalidationEvent(request, { requestId: randomUUID(), now: new Date() }));
+        if (inv.kind === 'stream') {
+          inv.body.resume();
+          await new Promise<void>((resolve) => inv.body.once('end', resolve).once('close', resolve).once('error', () => resolve()));
+        }
+      } catch (e) {
+        opts.onLog?.(fn.key, `revalidation of ${request.url} failed: ${e instanceof Error ? e.message : String(e)}`, 'stderr');
+      } finally {
+        revalidating.delete(key);
+      }
+    })();
+  };
 
   const start = async (fn: FunctionRef): Promise<Environment> => {
     const vars = await fn.env();
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', NODE_ENV: 'production', ...vars };
-    // In the sandbox: its version's folder read-only, its own /tmp, the internet but not shiplog.
-    // Its own session (detached), so it has no terminal; it dies with the pool's process.
+    const writable = await prepareCache(fn.root ?? fn.dir, sandbox, preparedCaches);
+    // In the sandbox: its version's folder read-only (but an OpenNext version's cache/), its own
+    // /tmp, the internet but not shiplog. Its own session (detached), so it has no terminal; it
+    // dies with the pool's process.
     const child = sandbox.spawn(
       process.execPath,
       [workerPath, ...(fn.handler ? [fn.handler] : [])],
-      { cwd: fn.dir, env: { HOME: '/tmp', ...env }, readOnly: [fn.root ?? fn.dir, workerPath], network: 'outside' },
+      { cwd: fn.dir, env: { HOME: '/tmp', ...env }, readOnly: [fn.root ?? fn.dir, workerPath], writable, network: 'outside' },
       { ipc: true, serialization: 'advanced', detached: true },
     );
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -180,6 +237,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     });
     ready.catch(() => undefined);
     child.on('message', (m: WorkerMessage) => {
+      if (m.type === 'revalidate' && m.request) return revalidate(fn, m.request);
       const p = m.id === undefined ? undefined : pending.get(m.id);
       if (!p) return;
       const settle = () => {
@@ -256,51 +314,53 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
   }, Math.min(idleMs, 30_000));
   reaper.unref();
 
-  return {
-    /** Invokes a function with an event; starts its environment if none is running. */
-    async invoke(fn: FunctionRef, event: unknown): Promise<Invocation> {
-      if (closed) throw new FunctionInvocationError(502, 'the router is shutting down');
-      let env = envs.get(fn.key);
-      if (!env) {
-        // Concurrent first requests share one start.
-        let starting = startingEnvs.get(fn.key);
-        if (!starting) {
-          makeRoom();
-          starting = start(fn).finally(() => startingEnvs.delete(fn.key));
-          startingEnvs.set(fn.key, starting);
-        }
-        env = await starting;
+  /** Invokes a function with an event; starts its environment if none is running. */
+  const invoke = async (fn: FunctionRef, event: unknown): Promise<Invocation> => {
+    if (closed) throw new FunctionInvocationError(502, 'the router is shutting down');
+    let env = envs.get(fn.key);
+    if (!env) {
+      // Concurrent first requests share one start.
+      let starting = startingEnvs.get(fn.key);
+      if (!starting) {
+        makeRoom();
+        starting = start(fn).finally(() => startingEnvs.delete(fn.key));
+        startingEnvs.set(fn.key, starting);
       }
-      env.lastUsed = Date.now();
-      env.starting++;
-      try {
-        await env.ready;
-      } finally {
-        env.starting--;
-      }
-      const { child, pending } = env;
-      const id = nextId++;
-      return new Promise<Invocation>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          const err = new FunctionInvocationError(504, `function ${fn.key} timed out after ${invokeTimeoutMs} ms`);
-          const p = pending.get(id);
-          // A stream still open (an endless event stream) is cut, as Lambda cuts it at its timeout.
-          if (p?.stream && !p.ended) p.stream.destroy(err);
-          reject(err);
-          pending.delete(id);
-          // As Lambda does: a timed-out environment is not reused (not even while it is dying).
-          if (envs.get(fn.key)?.child === child) envs.delete(fn.key);
-          child.kill('SIGKILL');
-        }, invokeTimeoutMs);
-        pending.set(id, { resolve, reject, timer });
-        child.send({ type: 'invoke', id, event, deadline: Date.now() + invokeTimeoutMs }, (err) => {
-          if (!err) return;
-          clearTimeout(timer);
-          pending.delete(id);
-          reject(new FunctionInvocationError(502, `function ${fn.key} is unreachable: ${err.message}`));
-        });
+      env = await starting;
+    }
+    env.lastUsed = Date.now();
+    env.starting++;
+    try {
+      await env.ready;
+    } finally {
+      env.starting--;
+    }
+    const { child, pending } = env;
+    const id = nextId++;
+    return new Promise<Invocation>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const err = new FunctionInvocationError(504, `function ${fn.key} timed out after ${invokeTimeoutMs} ms`);
+        const p = pending.get(id);
+        // A stream still open (an endless event stream) is cut, as Lambda cuts it at its timeout.
+        if (p?.stream && !p.ended) p.stream.destroy(err);
+        reject(err);
+        pending.delete(id);
+        // As Lambda does: a timed-out environment is not reused (not even while it is dying).
+        if (envs.get(fn.key)?.child === child) envs.delete(fn.key);
+        child.kill('SIGKILL');
+      }, invokeTimeoutMs);
+      pending.set(id, { resolve, reject, timer });
+      child.send({ type: 'invoke', id, event, deadline: Date.now() + invokeTimeoutMs }, (err) => {
+        if (!err) return;
+        clearTimeout(timer);
+        pending.delete(id);
+        reject(new FunctionInvocationError(502, `function ${fn.key} is unreachable: ${err.message}`));
       });
-    },
+    });
+  };
+
+  return {
+    invoke,
     /** The keys of the functions with a running environment. */
     running: (): string[] => [...envs.keys()],
     /** Stops every environment and waits for them to exit. */

@@ -7,6 +7,8 @@
 //            { type: 'head', id, head } { type: 'chunk', id, data } { type: 'end', id }  (streaming)
 //            { type: 'done', id }  (streaming: the handler returned, after the response ended;
 //                                   work it awaited past the end, e.g. OpenNext's waitUntil, is over)
+//            { type: 'revalidate', request: { host, url, headers } }  (shiplog's OpenNext queue: a
+//                                   STALE page to regenerate, as OpenNext's revalidation function would)
 // Plain JavaScript on purpose: it runs under a bare `node`, like a Lambda runtime bootstrap.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -35,6 +37,10 @@ globalThis.awslambda = {
     },
   },
 };
+
+// What shiplog's local OpenNext queue calls for a STALE page: the pool invokes this function
+// again with that request (a HEAD with the preview id), as the revalidation function does on AWS.
+globalThis.shiplogRevalidate = (request) => send({ type: 'revalidate', request });
 
 const responseStream = (id) => {
   let contentType = 'application/octet-stream';

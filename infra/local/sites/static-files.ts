@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, resolve, sep } from 'node:path';
+import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 
 /**
  * One routing rule of OpenNext's `open-next.output.json`, as CloudFront would apply it: a path
@@ -46,6 +46,163 @@ const contentTypes: Record<string, string> = {
   '.webm': 'video/webm', '.mp3': 'audio/mpeg',
 };
 
+/** One `has`/`missing` condition of a `next.config` rule, as `routes-manifest.json` holds it. */
+interface Condition {
+  type: 'header' | 'cookie' | 'query' | 'host';
+  key?: string;
+  value?: string;
+}
+
+interface Rule {
+  re: RegExp;
+  /** The names of the source's parameters, in the order of the regex's capturing groups. */
+  params: string[];
+  has?: Condition[];
+  missing?: Condition[];
+}
+
+/**
+ * The `headers()` and `redirects()` of an app's `next.config`, compiled from the
+ * `routes-manifest.json` of its build: what `next start` applies to public and static files too.
+ *
+ * @example
+ * const rules = await nextConfigRules(versionDir);
+ * rules.headers.length; // 2
+ */
+export interface NextConfigRules {
+  headers: (Rule & { headers: { key: string; value: string }[] })[];
+  redirects: (Rule & { destination: string; statusCode: number })[];
+}
+
+interface ManifestRule {
+  source: string;
+  regex: string;
+  has?: Condition[];
+  missing?: Condition[];
+}
+
+const findRoutesManifest = async (dir: string, depth: number): Promise<string | undefined> => {
+  const direct = join(dir, '.next', 'routes-manifest.json');
+  if (await stat(direct).then((s) => s.isFile(), () => false)) return direct;
+  if (depth === 0) return undefined;
+  // A monorepo app's server sits under its package path (server-functions/default/apps/web/.next).
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (!e.isDirectory() || e.name === 'node_modules' || e.name.startsWith('.')) continue;
+    const found = await findRoutesManifest(join(dir, e.name), depth - 1);
+    if (found) return found;
+  }
+  return undefined;
+};
+
+const compile = (r: ManifestRule, caseSensitive: boolean): Rule => ({
+  re: new RegExp(r.regex, caseSensitive ? '' : 'i'),
+  params: [...r.source.matchAll(/:([A-Za-z0-9_]+)/g)].map((m) => m[1]!),
+  has: r.has,
+  missing: r.missing,
+});
+
+/**
+ * Reads the `next.config` rules of a published OpenNext version (from the build's
+ * `routes-manifest.json` in its default server function); none when there is no manifest.
+ *
+ * @example
+ * const rules = await nextConfigRules('/data/sites/web/01JD…');
+ */
+export const nextConfigRules = async (versionDir: string): Promise<NextConfigRules> => {
+  const none: NextConfigRules = { headers: [], redirects: [] };
+  const output = JSON.parse(await readFile(join(versionDir, 'open-next.output.json'), 'utf8').catch(() => '{}')) as { origins?: Record<string, { type?: string; bundle?: string }> };
+  const bundle = output.origins?.default?.bundle;
+  if (!bundle) return none;
+  const fnDir = resolve(versionDir, relative('.open-next', bundle));
+  if (!fnDir.startsWith(resolve(versionDir) + sep)) return none;
+  const file = await findRoutesManifest(fnDir, 3);
+  if (!file) return none;
+  const m = JSON.parse(await readFile(file, 'utf8')) as {
+    caseSensitive?: boolean;
+    headers?: (ManifestRule & { headers: { key: string; value: string }[] })[];
+    redirects?: (ManifestRule & { destination: string; statusCode?: number; permanent?: boolean })[];
+  };
+  const cs = Boolean(m.caseSensitive);
+  return {
+    headers: (m.headers ?? []).map((r) => ({ ...compile(r, cs), headers: r.headers })),
+    redirects: (m.redirects ?? []).map((r) => ({ ...compile(r, cs), destination: r.destination, statusCode: r.statusCode ?? (r.permanent ? 308 : 307) })),
+  };
+};
+
+const cookieOf = (req: IncomingMessage, name: string): string | undefined => {
+  for (const part of String(req.headers.cookie ?? '').split(/;\s*/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq) === name) return part.slice(eq + 1);
+  }
+  return undefined;
+};
+
+// As Next's matchHas: the condition holds when the item is there and, if a value is given, matches it whole.
+const holds = (c: Condition, req: IncomingMessage, query: URLSearchParams): boolean => {
+  const key = c.key ?? '';
+  const actual =
+    c.type === 'header' ? (req.headers[key.toLowerCase()] as string | string[] | undefined)?.toString()
+    : c.type === 'cookie' ? cookieOf(req, key)
+    : c.type === 'query' ? (query.get(key) ?? undefined)
+    : String(req.headers.host ?? '').replace(/:\d+$/, '');
+  if (actual === undefined) return false;
+  return c.value === undefined || new RegExp(`^(?:${c.value})$`).test(actual);
+};
+
+const matches = (rule: Rule, req: IncomingMessage, path: string, query: URLSearchParams): RegExpExecArray | undefined => {
+  const m = rule.re.exec(path);
+  if (!m) return undefined;
+  if (rule.has && !rule.has.every((c) => holds(c, req, query))) return undefined;
+  if (rule.missing && rule.missing.some((c) => holds(c, req, query))) return undefined;
+  return m;
+};
+
+/**
+ * The `next.config` `headers()` that apply to a request, later rules overriding earlier ones
+ * for the same header, as under `next start`.
+ *
+ * @example
+ * configHeaders(rules, req, '/hello.txt'); // { 'x-fixture-file': 'public' }
+ */
+export const configHeaders = (rules: NextConfigRules, req: IncomingMessage, path: string): Record<string, string> => {
+  const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+  const out: Record<string, string> = {};
+  for (const rule of rules.headers) {
+    if (!matches(rule, req, path, query)) continue;
+    for (const h of rule.headers) out[h.key.toLowerCase()] = h.value;
+  }
+  return out;
+};
+
+/**
+ * The first `next.config` redirect whose source matches the request, with its parameters put
+ * into the destination and the request's query kept (when the destination has none), or undefined.
+ *
+ * @example
+ * configRedirect(rules, req, '/moved.txt'); // { location: '/hello.txt', statusCode: 307 }
+ */
+export const configRedirect = (rules: NextConfigRules, req: IncomingMessage, path: string): { location: string; statusCode: number } | undefined => {
+  const search = (req.url ?? '').split('?')[1];
+  const query = new URLSearchParams(search ?? '');
+  for (const rule of rules.redirects) {
+    const m = matches(rule, req, path, query);
+    if (!m) continue;
+    const values = new Map(rule.params.map((name, i) => [name, m[i + 1] ?? '']));
+    let location = rule.destination.replace(/:([A-Za-z0-9_]+)[*+?]?/g, (whole, name: string) => (values.has(name) ? values.get(name)! : whole));
+    if (search && !location.includes('?')) location += `?${search}`;
+    return { location, statusCode: rule.statusCode };
+  }
+  return undefined;
+};
+
+const rulesByVersion = new Map<string, Promise<NextConfigRules>>();
+/** A version's rules, read once (version directories never change). */
+const rulesOf = (versionDir: string): Promise<NextConfigRules> => {
+  let r = rulesByVersion.get(versionDir);
+  if (!r) rulesByVersion.set(versionDir, (r = nextConfigRules(versionDir).catch(() => ({ headers: [], redirects: [] }))));
+  return r;
+};
+
 /** Hashed build output never changes under its name; everything else is revalidated. */
 const cacheControlFor = (path: string) =>
   path.startsWith('/_next/static/') ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate';
@@ -53,7 +210,9 @@ const cacheControlFor = (path: string) =>
 /**
  * Serves a file of a version's `assets/` the way S3 behind CloudFront would: GET and HEAD only,
  * `cache-control` by path, a weak ETag (size and mtime; version directories are immutable) with
- * `304` on `If-None-Match`. Answers `false` without writing when there is no such file.
+ * `304` on `If-None-Match`. Answers `false` without writing when there is no such file. As under
+ * `next start`, the app's `next.config` redirects apply first and its `headers()` are added
+ * (read from the version's `routes-manifest.json`, beside `assets/`).
  *
  * @example
  * if (!(await serveAsset(req, res, join(versionDir, 'assets'), '/hello.txt', extra))) notFound(res);
@@ -74,14 +233,22 @@ export const serveAsset = async (
   const root = resolve(assetsDir);
   const file = resolve(root, `.${decoded}`);
   if (!file.startsWith(root + sep)) return false;
+  const rules = await rulesOf(dirname(root));
+  const redirect = configRedirect(rules, req, path);
+  if (redirect) {
+    const refresh: Record<string, string> = redirect.statusCode === 308 ? { refresh: `0;url=${redirect.location}` } : {};
+    res.writeHead(redirect.statusCode, { location: redirect.location, ...refresh, ...extraHeaders }).end(redirect.location);
+    return true;
+  }
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) return false;
+  const fromConfig = configHeaders(rules, req, path);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
-    res.writeHead(405, { allow: 'GET, HEAD', ...extraHeaders }).end();
+    res.writeHead(405, { allow: 'GET, HEAD', ...fromConfig, ...extraHeaders }).end();
     return true;
   }
   const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-  const headers = { 'cache-control': cacheControlFor(decoded), etag, ...extraHeaders };
+  const headers = { 'cache-control': cacheControlFor(decoded), etag, ...fromConfig, ...extraHeaders };
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers).end();
     return true;

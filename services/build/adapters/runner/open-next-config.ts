@@ -23,8 +23,14 @@ export const shiplogConfigFile = 'open-next.shiplog.config.ts';
  * when its module loads, and `open-next build` writes that file only when some prerendered page
  * or fetch carries a cache tag: a Pages Router app (or an App Router app without tagged
  * prerenders) has none, and every server route answered 502 (ENOENT). Ours reads the file when
- * it exists, starts empty when it does not, and keeps `revalidateTag` writes in memory, as
- * `fs-dev` does; keys carry the build id like OpenNext's own.
+ * it exists, starts empty when it does not, and answers as `dynamodb-lite` (the AWS one) does:
+ * a `revalidateTag` with a stale profile serves STALE, an immediate one a MISS. Its writes are a
+ * journal in the version's `cache/`, so they survive a restart and every function of the
+ * version sees them; keys carry the build id like OpenNext's own.
+ *
+ * The converter and the queue are ours too (see their comments below): `request.url` keeps the
+ * router's scheme, a missing local image is a 404, and a STALE page regenerates through the
+ * function pool.
  */
 const localPieces = `const assetTypes = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
   '.webp': 'image/webp', '.avif': 'image/avif', '.svg': 'image/svg+xml', '.ico': 'image/x-icon' };
@@ -49,49 +55,275 @@ const localAssetsLoader = async () => {
   };
 };
 
+// The version's root (where open-next.output.json sits) is a few levels above the function's cwd.
+const versionRoot = (fs, path) => {
+  let dir = process.cwd();
+  for (let i = 0; i < 8 && !fs.existsSync(path.join(dir, 'open-next.output.json')); i++) dir = path.dirname(dir);
+  return dir;
+};
+
+// ISR entries in the version's cache/ (writable, kept across restarts), laid out as OpenNext's
+// fs-dev cache lays them out (the build's prerenders are already there), but a write lands whole:
+// written aside, then renamed, so a request reading while a revalidation writes never sees half
+// an entry (fs-dev truncates the file in place, and such a read answered MISS and rendered again).
+const localIncrementalCache = async () => {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const base = path.join(versionRoot(await import('node:fs'), path), 'cache');
+  const buildId = process.env.OPEN_NEXT_BUILD_ID ?? '';
+  const file = (key, type = 'cache') =>
+    path.join(base, type === 'fetch' ? '__fetch' : '', buildId, type === 'fetch' ? key : key + '.' + type);
+  let n = 0;
+  // The build's entries carry no revalidate time (entries written at run time do), and without
+  // one OpenNext can only report a tag-stale entry as expired: revalidateTag(tag, 'max') answered
+  // REVALIDATED (a blocking render) where next start serves STALE. The prerender manifest has it.
+  let manifest;
+  const revalidateOf = async (key) => {
+    manifest ??= await fs.readFile(path.join(process.cwd(), globalThis.monorepoPackagePath ?? '', '.next', 'prerender-manifest.json'), 'utf8')
+      .then((t) => JSON.parse(t), () => ({}));
+    const at = key.indexOf('/$/');
+    const route = at >= 0 ? key.slice(at + 2) : key;
+    return manifest.routes?.[route === '/index' ? '/' : route]?.initialRevalidateSeconds;
+  };
+  return {
+    name: 'shiplog-local-isr',
+    get: async (key, type) => {
+      const f = file(key, type);
+      const [text, info] = await Promise.all([fs.readFile(f, 'utf8'), fs.stat(f)]);
+      const value = JSON.parse(text);
+      if ((type ?? 'cache') === 'cache' && value && value.revalidate === undefined && (value.type === 'app' || value.type === 'page')) {
+        const seconds = await revalidateOf(key);
+        if (typeof seconds === 'number') value.revalidate = seconds;
+      }
+      return { value, lastModified: info.mtime.getTime() };
+    },
+    set: async (key, value, type) => {
+      const f = file(key, type);
+      await fs.mkdir(path.dirname(f), { recursive: true });
+      const tmp = f + '.' + process.pid + '-' + n++ + '.tmp';
+      await fs.writeFile(tmp, JSON.stringify(value));
+      await fs.rename(tmp, f);
+    },
+    delete: async (key) => {
+      await fs.rm(file(key), { force: true });
+    },
+  };
+};
+
 const localTagCache = async () => {
   const fs = await import('node:fs');
   const path = await import('node:path');
-  // The version's root (where open-next.output.json sits) is a few levels above the function's cwd.
-  let dir = process.cwd();
-  for (let i = 0; i < 8 && !fs.existsSync(path.join(dir, 'open-next.output.json')); i++) dir = path.dirname(dir);
+  const dir = versionRoot(fs, path);
   const file = path.join(dir, 'dynamodb-provider', 'dynamodb-cache.json');
-  const entries = [];
+  // Revalidations go to the version's cache/ (writable, kept across restarts), one JSON line each:
+  // appends from several functions of the version interleave whole, and each reader takes up what was added.
+  const journal = path.join(dir, 'cache', 'shiplog-tags.jsonl');
+  const entries = new Map();
+  const put = (e) => entries.set(e.tag + '\\0' + e.path, e);
   if (fs.existsSync(file)) {
     for (const e of JSON.parse(fs.readFileSync(file, 'utf8'))) {
-      entries.push({ tag: e.tag.S, path: e.path.S, revalidatedAt: Number(e.revalidatedAt?.N ?? 1),
+      put({ tag: e.tag.S, path: e.path.S, revalidatedAt: Number(e.revalidatedAt?.N ?? 1),
         stale: e.stale?.N === undefined ? undefined : Number(e.stale.N), expire: e.expire?.N === undefined ? undefined : Number(e.expire.N) });
     }
   }
+  let read = 0;
+  const catchUp = () => {
+    let size;
+    try {
+      size = fs.statSync(journal).size;
+    } catch {
+      return;
+    }
+    if (size <= read) return;
+    const fd = fs.openSync(journal, 'r');
+    try {
+      const buf = Buffer.alloc(size - read);
+      fs.readSync(fd, buf, 0, buf.length, read);
+      const text = buf.toString('utf8');
+      const complete = text.lastIndexOf('\\n') + 1;
+      for (const line of text.slice(0, complete).split('\\n')) if (line) put(JSON.parse(line));
+      read += Buffer.byteLength(text.slice(0, complete));
+    } finally {
+      fs.closeSync(fd);
+    }
+  };
+  const all = () => (catchUp(), [...entries.values()]);
   const buildId = process.env.OPEN_NEXT_BUILD_ID ?? '';
   const key = (k) => path.posix.join(buildId, k);
   const unkey = (k) => (buildId && k.startsWith(buildId + '/') ? k.slice(buildId.length + 1) : k);
+  // What dynamodb-lite (the AWS tag cache) finds for a path: its tags revalidated after lastModified.
+  const revalidatedSince = (p, lastModified) => all().filter((e) => e.path === key(p) && e.revalidatedAt > (lastModified ?? 0));
   return {
     name: 'shiplog-local-tags',
     mode: 'original',
-    getByPath: async (p) => entries.filter((e) => e.path === key(p)).map((e) => unkey(e.tag)),
-    getByTag: async (t) => entries.filter((e) => e.tag === key(t)).map((e) => unkey(e.path)),
+    getByPath: async (p) => all().filter((e) => e.path === key(p)).map((e) => unkey(e.tag)),
+    getByTag: async (t) => all().filter((e) => e.tag === key(t)).map((e) => unkey(e.path)),
+    // As dynamodb-lite decides: an expiry that has passed since, or a revalidation that expires
+    // at once (expire = revalidatedAt, or none), makes the entry a MISS (-1); a revalidation with
+    // a later expiry (a stale profile, revalidateTag(tag, 'max')) leaves it to isStale: STALE.
     getLastModified: async (p, lastModified) => {
-      const since = lastModified ?? 0;
       const now = Date.now();
-      const mine = entries.filter((e) => e.path === key(p));
-      const expired = mine.some((e) => e.expire !== undefined && e.expire <= now && e.expire > since);
-      const revalidated = mine.some((e) => e.revalidatedAt > since && (e.expire === undefined || e.expire > now));
-      return expired || revalidated ? -1 : (lastModified ?? now);
+      const since = revalidatedSince(p, lastModified);
+      const expired = since.some((e) => e.expire !== undefined && e.expire <= now && e.expire > (lastModified ?? 0));
+      const immediate = since.some((e) => e.expire === undefined || e.expire === e.revalidatedAt);
+      return expired || immediate ? -1 : (lastModified ?? now);
     },
-    isStale: async (p, lastModified) => {
-      const since = lastModified ?? 0;
-      return entries.some((e) => e.path === key(p) && e.stale !== undefined && e.stale > since && e.revalidatedAt > since);
-    },
+    isStale: async (p, lastModified) => revalidatedSince(p, lastModified).length > 0,
     writeTags: async (written) => {
-      for (const w of written) {
-        const tag = key(w.tag);
-        const p = key(w.path);
-        const i = entries.findIndex((e) => e.tag === tag && e.path === p);
-        const entry = { tag, path: p, revalidatedAt: w.revalidatedAt ?? Date.now(), stale: w.stale, expire: w.expire };
-        if (i >= 0) entries[i] = entry;
-        else entries.push(entry);
+      const lines = written.map((w) => {
+        const e = { tag: key(w.tag), path: key(w.path), revalidatedAt: w.revalidatedAt ?? Date.now(), stale: w.stale, expire: w.expire };
+        put(e);
+        return JSON.stringify(e) + '\\n';
+      });
+      if (lines.length === 0) return;
+      fs.mkdirSync(path.dirname(journal), { recursive: true });
+      fs.appendFileSync(journal, lines.join(''));
+    },
+  };
+};
+
+// API Gateway v2 events in, as OpenNext's aws-apigw-v2 converter reads them, except the URL keeps
+// the scheme the router served (x-forwarded-proto: http locally; that converter always says
+// https), so request.url is what the browser used. Results out as that converter writes them;
+// a /_next/image of a local file that does not exist answers 404 as next start does (OpenNext's
+// image function answers every failure 500).
+const localConverter = async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  // OpenNext runs Next with experimental.trustHostHeader, with which Next itself writes
+  // request.url as https://<host>…: in the server function, Next's own initURL is corrected
+  // to the scheme of x-forwarded-proto (what the converter set), as next start does.
+  try {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(path.join(process.cwd(), globalThis.monorepoPackagePath ?? '', 'index.mjs'));
+    const server = require('next/dist/server/next-server.js').default;
+    const attach = server?.prototype?.attachRequestMeta;
+    if (typeof attach === 'function' && !attach.shiplog) {
+      server.prototype.attachRequestMeta = Object.assign(function (req, ...rest) {
+        attach.call(this, req, ...rest);
+        const meta = req[Symbol.for('NextInternalRequestMeta')];
+        const proto = String(req.headers?.['x-forwarded-proto'] ?? '').split(',')[0].trim();
+        if (proto === 'http' && typeof meta?.initURL === 'string' && meta.initURL.startsWith('https://')) meta.initURL = 'http://' + meta.initURL.slice(8);
+      }, { shiplog: true });
+    }
+  } catch {
+    // not a Next server function (the image function): nothing to correct
+  }
+  const missingLocalImage = (event) => {
+    if (!event?.rawPath?.endsWith('/_next/image')) return false;
+    const url = new URLSearchParams(event.rawQueryString ?? '').get('url') ?? '';
+    if (!url.startsWith('/') || url.startsWith('//')) return false;
+    const root = path.resolve(__dirname, '..', 'assets');
+    let file;
+    try {
+      file = path.resolve(root, '.' + decodeURIComponent(url.split('?')[0]));
+    } catch {
+      return false;
+    }
+    return file.startsWith(root + path.sep) && !fs.existsSync(file);
+  };
+  // next.config headers() for what the image function answers (next start adds them to every
+  // response; the server function applies them itself): from the default function's build manifest.
+  let headerRules;
+  const configHeaders = (event) => {
+    if (headerRules === undefined) {
+      headerRules = [];
+      try {
+        const root = versionRoot(fs, path);
+        const bundle = JSON.parse(fs.readFileSync(path.join(root, 'open-next.output.json'), 'utf8')).origins?.default?.bundle;
+        const fnDir = path.resolve(root, path.relative('.open-next', bundle));
+        const find = (dir, depth) => {
+          const f = path.join(dir, '.next', 'routes-manifest.json');
+          if (fs.existsSync(f)) return f;
+          if (depth === 0) return undefined;
+          for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+            if (!e.isDirectory() || e.name === 'node_modules' || e.name.startsWith('.')) continue;
+            const found = find(path.join(dir, e.name), depth - 1);
+            if (found) return found;
+          }
+          return undefined;
+        };
+        const file = find(fnDir, 3);
+        const m = file ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+        headerRules = (m.headers ?? []).map((r) => ({ ...r, re: new RegExp(r.regex, m.caseSensitive ? '' : 'i') }));
+      } catch {
+        // no manifest: no rules
       }
+    }
+    const headers = event.headers ?? {};
+    const query = new URLSearchParams(event.rawQueryString ?? '');
+    const cookie = (name) => (event.cookies ?? []).map((c) => c.split('=')).find(([k]) => k === name)?.slice(1).join('=');
+    const holds = (c) => {
+      const actual = c.type === 'header' ? headers[String(c.key).toLowerCase()] : c.type === 'cookie' ? cookie(c.key)
+        : c.type === 'query' ? (query.get(c.key) ?? undefined) : String(headers.host ?? '').replace(/:\\d+$/, '');
+      return actual !== undefined && (c.value === undefined || new RegExp('^(?:' + c.value + ')$').test(actual));
+    };
+    const out = {};
+    for (const r of headerRules) {
+      if (!r.re.test(event.rawPath) || !(r.has ?? []).every(holds) || (r.missing ?? []).some(holds)) continue;
+      for (const h of r.headers) out[h.key.toLowerCase()] = h.value;
+    }
+    return out;
+  };
+  return {
+    name: 'shiplog-local-apigw-v2',
+    convertFrom: async (event) => {
+      const headers = {};
+      for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
+      if (Array.isArray(event.cookies) && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
+      const proto = String(headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'http' ? 'http' : 'https';
+      const host = headers['x-forwarded-host'] ?? headers.host ?? 'on';
+      const qs = event.rawQueryString ?? '';
+      const params = new URLSearchParams(qs);
+      const query = {};
+      for (const k of new Set(params.keys())) {
+        const all = params.getAll(k);
+        query[k] = all.length > 1 ? all : all[0];
+      }
+      const cookies = {};
+      for (const c of event.cookies ?? []) {
+        const eq = c.indexOf('=');
+        if (eq > 0) cookies[c.slice(0, eq)] = c.slice(eq + 1);
+      }
+      const body = typeof event.body === 'string' ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
+      return { type: 'core', method: event.requestContext.http.method, rawPath: event.rawPath, url: proto + '://' + host + event.rawPath + (qs ? '?' + qs : ''),
+        body, headers, remoteAddress: event.requestContext.http.sourceIp, query, cookies };
+    },
+    convertTo: async (result, event) => {
+      const headers = {};
+      let cookies = [];
+      for (const [k, v] of Object.entries(result.headers ?? {})) {
+        const name = k.toLowerCase();
+        if (name === 'set-cookie') cookies = cookies.concat(v ?? []);
+        else headers[name] = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v);
+      }
+      const image = event?.rawPath?.endsWith('/_next/image');
+      if (image) Object.assign(headers, configHeaders(event));
+      if (result.statusCode >= 500 && missingLocalImage(event)) {
+        return { statusCode: 404, headers: configHeaders(event), cookies, body: '"url" parameter is valid but internal response is invalid', isBase64Encoded: false };
+      }
+      const chunks = [];
+      if (result.body) for await (const c of result.body) chunks.push(typeof c === 'string' ? Buffer.from(c) : Buffer.from(c));
+      const buf = Buffer.concat(chunks);
+      return { statusCode: result.statusCode, headers, cookies, body: buf.toString(result.isBase64Encoded ? 'base64' : 'utf8'), isBase64Encoded: Boolean(result.isBase64Encoded) };
+    },
+  };
+};
+
+// Time-based ISR: a STALE page is regenerated as OpenNext's revalidation function does it on
+// AWS (a HEAD with the preview id), but in the function pool: the worker hands the request to
+// the pool, which invokes this version's function with it. (OpenNext's 'direct' queue fetched
+// http://<project>.localhost/… from inside the function, a name Node does not resolve.)
+const localQueue = async () => {
+  const fs = await import('node:fs');
+  const path = await import('node:path');
+  let previewId;
+  return {
+    name: 'shiplog-local-queue',
+    send: async ({ MessageBody: { host, url } }) => {
+      previewId ??= JSON.parse(fs.readFileSync(path.join(process.cwd(), globalThis.monorepoPackagePath ?? '', '.next', 'prerender-manifest.json'), 'utf8')).preview.previewModeId;
+      if (typeof globalThis.shiplogRevalidate !== 'function') throw new Error('no shiplog function pool to revalidate ' + url + ' in');
+      await globalThis.shiplogRevalidate({ host, url, headers: { 'x-prerender-revalidate': previewId, 'x-isr': '1' } });
     },
   };
 };
@@ -99,11 +331,12 @@ const localTagCache = async () => {
 // What binds a function to this machine: the router speaks API Gateway v2 to the streaming
 // wrapper (Suspense shells and route-handler streams reach the client as they are produced,
 // and after()/waitUntil work runs once the response has ended); ISR lives in the version's
-// cache/ and regenerates in-process. The image function stays buffered: it answers whole files.
-const localOverride = { wrapper: 'aws-lambda-streaming', converter: 'aws-apigw-v2', incrementalCache: 'fs-dev', tagCache: localTagCache, queue: 'direct' };
+// cache/ (kept across restarts) and regenerates through the function pool. The image function
+// stays buffered: it answers whole files.
+const localOverride = { wrapper: 'aws-lambda-streaming', converter: localConverter, incrementalCache: localIncrementalCache, tagCache: localTagCache, queue: localQueue };
 const localImageOptimization = {
   loader: localAssetsLoader,
-  override: { wrapper: 'aws-lambda', converter: 'aws-apigw-v2' },
+  override: { wrapper: 'aws-lambda', converter: localConverter },
   install: { packages: ['sharp@' + (process.env.SHARP_VERSION ?? '0.35.5')], os: process.platform, arch: process.arch },
 };
 `;
@@ -111,11 +344,11 @@ const localImageOptimization = {
 /**
  * The OpenNext config for an app served by the local router, when the app brings none: the
  * `aws-lambda-streaming` wrapper (responses stream through the router as Lambda response
- * streaming does; `after()` callbacks run once the response has ended) with the API Gateway v2
- * converter (the router speaks that event format),
- * ISR on the local disk of the version directory (`fs-dev`), a tag cache that works for every
- * app shape (see `localPieces`), revalidation in-process (`direct` queue), and an image loader
- * reading the version's `assets/`.
+ * streaming does; `after()` callbacks run once the response has ended) with an API Gateway v2
+ * converter that keeps the router's scheme (the router speaks that event format), ISR in the
+ * version directory's `cache/` (kept across restarts), a tag cache that works for every app
+ * shape and answers as `dynamodb-lite` does, revalidation of STALE pages through the function
+ * pool, and an image loader reading the version's `assets/` (see `localPieces`).
  *
  * @example
  * await writeFile(join(appDir, shiplogConfigFile), localOpenNextConfig);
@@ -147,7 +380,9 @@ import app from '${userConfig}';
 ${localPieces}
 const kept = [];
 const replaced = [];
-// Named overrides that need AWS; anything else the app wrote (a function of its own, dummy, fs-dev) is its choice.
+// Named overrides that need AWS; anything else the app wrote (a function of its own, dummy) is its choice,
+// except OpenNext's local ones that ours stand in for (they fail here: see localPieces).
+const ourLocal = new Set(['tagCache:fs-dev', 'incrementalCache:fs-dev', 'queue:direct']);
 const awsNamed = new Set(['s3', 's3-lite', 'multi-tier-ddb-s3', 'dynamodb', 'dynamodb-lite', 'dynamodb-nextMode', 'sqs', 'sqs-lite', 'cloudfront']);
 const localFunction = (name, fn) => {
   const { override = {}, ...rest } = fn ?? {};
@@ -155,7 +390,7 @@ const localFunction = (name, fn) => {
   const out = { ...override };
   for (const [k, v] of Object.entries(localOverride)) {
     const theirs = override[k];
-    const keep = theirs !== undefined && k !== 'wrapper' && k !== 'converter' && (typeof theirs === 'function' || !awsNamed.has(theirs)) && !(k === 'tagCache' && theirs === 'fs-dev');
+    const keep = theirs !== undefined && k !== 'wrapper' && k !== 'converter' && (typeof theirs === 'function' || !awsNamed.has(theirs)) && !ourLocal.has(k + ':' + theirs);
     if (keep || (theirs !== undefined && theirs === v)) kept.push(name + '.override.' + k);
     else {
       out[k] = v;

@@ -1,0 +1,87 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nextConfigRules, serveAsset } from './static-files.ts';
+
+// A published version as OpenNext lays it out: assets/, and the default function's build
+// manifest, whose headers/redirects are what `next build` compiled from this next.config:
+//   headers: /hello.txt → x-file: public; /:path* → x-all: yes; /secret.txt when cookie admin → x-admin: yes
+//   redirects: /moved.txt → /hello.txt (307); /old/:name → /files/:name (308)
+const manifest = {
+  version: 3,
+  caseSensitive: false,
+  basePath: '',
+  headers: [
+    { source: '/hello.txt', headers: [{ key: 'x-file', value: 'public' }], regex: '^/hello\\.txt(?:/)?$' },
+    { source: '/:path*', headers: [{ key: 'x-all', value: 'yes' }], regex: '^(?:/((?:[^/]+?)(?:/(?:[^/]+?))*))?(?:/)?$' },
+    { source: '/secret.txt', has: [{ type: 'cookie', key: 'admin' }], headers: [{ key: 'x-admin', value: 'yes' }], regex: '^/secret\\.txt(?:/)?$' },
+  ],
+  redirects: [
+    { source: '/moved.txt', destination: '/hello.txt', statusCode: 307, regex: '^(?!/_next)/moved\\.txt(?:/)?$' },
+    { source: '/old/:name', destination: '/files/:name', statusCode: 308, regex: '^(?!/_next)/old(?:/([^/]+?))(?:/)?$' },
+  ],
+};
+
+const get = (port: number, path: string, headers: Record<string, string> = {}) =>
+  new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject).end();
+  });
+
+describe('static files with the app\'s next.config rules', () => {
+  let version: string;
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    version = mkdtempSync(join(tmpdir(), 'static-files-'));
+    writeFileSync(join(version, 'open-next.output.json'), JSON.stringify({ origins: { default: { type: 'function', bundle: '.open-next/server-functions/default' } } }));
+    mkdirSync(join(version, 'server-functions', 'default', '.next'), { recursive: true });
+    writeFileSync(join(version, 'server-functions', 'default', '.next', 'routes-manifest.json'), JSON.stringify(manifest));
+    mkdirSync(join(version, 'assets', '_next', 'static'), { recursive: true });
+    for (const f of ['hello.txt', 'moved.txt', 'secret.txt', '_next/static/app.js']) writeFileSync(join(version, 'assets', f), `file ${f}\n`);
+    server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      void serveAsset(req, res, join(version, 'assets'), path, { 'x-shiplog-deployment': 'd1' }).then((served) => served || res.writeHead(404).end());
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => new Promise<void>((ok) => server.close(() => ok())));
+
+  it('reads the rules from the build manifest of the version\'s default function', async () => {
+    const rules = await nextConfigRules(version);
+    expect([rules.headers.length, rules.redirects.length]).toEqual([3, 2]);
+    // A version without a manifest (not a Next build) has none.
+    const bare = mkdtempSync(join(tmpdir(), 'static-files-bare-'));
+    writeFileSync(join(bare, 'open-next.output.json'), '{}');
+    expect(await nextConfigRules(bare)).toEqual({ headers: [], redirects: [] });
+  });
+
+  it('adds headers() to public and build files, in order, with has conditions', async () => {
+    const hello = await get(port, '/hello.txt');
+    expect([hello.status, hello.body, hello.headers['x-file'], hello.headers['x-all'], hello.headers['x-shiplog-deployment']]).toEqual([200, 'file hello.txt\n', 'public', 'yes', 'd1']);
+    const chunk = await get(port, '/_next/static/app.js');
+    expect([chunk.headers['x-all'], chunk.headers['x-file'], chunk.headers['cache-control']]).toEqual(['yes', undefined, 'public, max-age=31536000, immutable']);
+    expect((await get(port, '/secret.txt')).headers['x-admin']).toBeUndefined();
+    expect((await get(port, '/secret.txt', { cookie: 'a=1; admin=1' })).headers['x-admin']).toBe('yes');
+    // A 304 carries them too.
+    const again = await get(port, '/hello.txt', { 'if-none-match': String(hello.headers.etag) });
+    expect([again.status, again.headers['x-file']]).toEqual([304, 'public']);
+  });
+
+  it('applies redirects() before the file, with parameters and the query kept', async () => {
+    const moved = await get(port, '/moved.txt?from=mail');
+    expect([moved.status, moved.headers.location, moved.body]).toEqual([307, '/hello.txt?from=mail', '/hello.txt?from=mail']);
+    const old = await get(port, '/old/report.pdf');
+    expect([old.status, old.headers.location, old.headers.refresh]).toEqual([308, '/files/report.pdf', '0;url=/files/report.pdf']);
+    // Build files are not redirected by a source that excludes /_next.
+    expect((await get(port, '/_next/static/app.js')).status).toBe(200);
+  });
+});
