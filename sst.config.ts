@@ -80,6 +80,8 @@ export default $config({
       buildProject: stack.adapters.build.project.name,
       artifactsBucket: stack.adapters.buckets.artifacts.bucket.bucket,
       sitesBucket: stack.adapters.buckets.sites.bucket.bucket,
+      // The platform API: `shiplog login --url <api> --token <token>`.
+      api: stack.api.url,
       ...(dashboard ? { dashboard: dashboard.url } : {}),
     };
   },

@@ -21,12 +21,14 @@ const commandModules: [names: string[], load: Loader][] = [
     return [m.projectsCommand(), m.envCommand(), ...m.releaseCommands()];
   }],
   [['replay'], async () => [(await import('./commands/replay.ts')).replayCommand()]],
+  [['deploy'], async () => [(await import('./commands/deploy.ts')).deployCommand()]],
   [['diff'], async () => [(await import('./commands/diff.ts')).diffCommand()]],
   [['projections'], async () => [(await import('./commands/projections.ts')).projectionsCommand()]],
   [['domains', 'subscriptions'], async () => {
     const m = await import('./commands/domains.ts');
     return [m.domainsCommand(), m.subscriptionsCommand()];
   }],
+  [['mounts'], async () => [(await import('./commands/mounts.ts')).mountsCommand()]],
   [['tokens', 'login'], async () => {
     const m = await import('./commands/tokens.ts');
     return [m.tokensCommand(), m.loginCommand()];

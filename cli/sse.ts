@@ -14,13 +14,51 @@ export interface SseMessage {
 }
 
 /**
- * Opens an SSE route of the API (with the CLI's token); the caller checks the status.
+ * The header API Gateway (HTTP APIs) puts on every response. API Gateway buffers whole responses,
+ * so an API behind it cannot stream: the CLI polls instead (shiplog on AWS).
+ *
+ * @example
+ * res.headers.has(API_GATEWAY_HEADER); // true on AWS
+ */
+export const API_GATEWAY_HEADER = 'apigw-requestid';
+
+const streaming = new Map<string, Promise<boolean>>();
+
+/**
+ * Whether an API can stream responses: not when it answers through API Gateway (a response of
+ * `GET /api/whoami` carries {@link API_GATEWAY_HEADER}). Asked once per API and process.
+ *
+ * @example
+ * if (!(await canStream(apiUrl, token))) pollInstead();
+ */
+export const canStream = (apiUrl: string, token: string): Promise<boolean> => {
+  let known = streaming.get(apiUrl);
+  if (!known) {
+    known = fetch(new URL('/api/whoami', apiUrl), { headers: { authorization: `Bearer ${token}` } }).then(
+      async (res) => {
+        await res.body?.cancel();
+        return !res.headers.has(API_GATEWAY_HEADER);
+      },
+      () => true,
+    );
+    streaming.set(apiUrl, known);
+  }
+  return known;
+};
+
+/**
+ * Opens an SSE route of the API (with the CLI's token); the caller checks the status. Behind API
+ * Gateway (see {@link canStream}) it answers 405 without asking, so callers poll instead.
  *
  * @example
  * const res = await openEventStream(`/api/deployments/${id}/events?follow=1`, { lastEventId, signal });
  */
 export const openEventStream = async (path: string, opts: { lastEventId?: string | undefined; signal?: AbortSignal } = {}): Promise<Response> => {
   const { apiUrl, token } = apiTarget();
+  if (!(await canStream(apiUrl, token))) {
+    const error = `${apiUrl} answers through API Gateway, which cannot stream; follow by polling instead`;
+    return new Response(JSON.stringify({ error }), { status: 405, headers: { 'content-type': 'application/json' } });
+  }
   return fetch(new URL(path, apiUrl), {
     headers: { accept: 'text/event-stream', authorization: `Bearer ${token}`, ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}) },
     ...(opts.signal ? { signal: opts.signal } : {}),

@@ -59,6 +59,7 @@ const P = StreamPrefix;
 const definitions = {
   ProjectCreated: define(I, P.project, false, ingest.ProjectCreated, 'A project was registered.'),
   ProjectSettingsChanged: define(I, P.project, false, ingest.ProjectSettingsChanged, "A project's settings changed."),
+  ProjectMountsChanged: define(I, P.project, false, ingest.ProjectMountsChanged, 'A project mounted another project at a path prefix of its domain, or removed a mount.'),
   EnvVarSet: define(I, P.project, false, ingest.EnvVarSet, 'An env var got a new version (never its value).'),
   EnvVarRemoved: define(I, P.project, false, ingest.EnvVarRemoved, 'An env var was removed from a target.'),
   PushReceived: define(I, P.project, false, ingest.PushReceived, 'A git push reached shiplog.'),

@@ -65,6 +65,48 @@ export const ProjectSettingsChanged = z.object({
 export type ProjectSettingsChanged = z.infer<typeof ProjectSettingsChanged>;
 
 /**
+ * A path prefix of a project's domain that another project serves (multi-zone): one or more
+ * path segments, no trailing slash, never under `/_next` or `/api` (the host's own). The
+ * mounted project is built with this prefix as its `basePath`.
+ *
+ * @example
+ * MountPrefix.parse('/outreach');
+ */
+export const MountPrefix = z
+  .string()
+  .max(200)
+  .regex(/^(?:\/[A-Za-z0-9][A-Za-z0-9._~-]*)+$/, 'must be a path prefix like /outreach: segments of letters, digits, . _ ~ -, no trailing slash')
+  .refine((p) => !/^\/(?:_next|api)(?:\/|$)/i.test(p), 'must not be under /_next or /api (the host project serves those)');
+
+/**
+ * One mount: requests whose path is `prefix` or starts with `prefix/` are served by `project`'s
+ * production deployment, with the full path.
+ *
+ * @example
+ * Mount.parse({ prefix: '/outreach', project: 'outreach' });
+ */
+export const Mount = z.object({ prefix: MountPrefix, project: ProjectId });
+export type Mount = z.infer<typeof Mount>;
+
+/**
+ * A project mounted another project at a path prefix of its domain, or removed a mount. Carries
+ * every mount after the change (so folds need no merge) and the one change.
+ *
+ * @example
+ * ProjectMountsChanged.parse({ type: 'ProjectMountsChanged', data: { projectId: 'web', mounts: [{ prefix: '/outreach', project: 'outreach' }],
+ *   change: { op: 'add', prefix: '/outreach', project: 'outreach' } } });
+ */
+export const ProjectMountsChanged = z.object({
+  type: z.literal('ProjectMountsChanged'),
+  data: z.object({
+    projectId: ProjectId,
+    mounts: z.array(Mount).max(50).describe('Every mount of the project after the change, by prefix'),
+    change: Mount.extend({ op: z.enum(['add', 'remove']) }),
+  }),
+});
+export type ProjectMountsChanged = z.infer<typeof ProjectMountsChanged>;
+
+/**
  * An environment variable reference: name, target and version. Never the value, which lives
  * encrypted outside the event store (events are kept forever and sent to outside subscribers).
  *
@@ -221,7 +263,7 @@ export type PromoteRequested = z.infer<typeof PromoteRequested>;
  * IngestEvent.parse({ type: 'ProjectCreated', data });
  */
 export const IngestEvent = z.discriminatedUnion('type', [
-  ProjectCreated, ProjectSettingsChanged, EnvVarSet, EnvVarRemoved, PushReceived, PushIgnored,
+  ProjectCreated, ProjectSettingsChanged, ProjectMountsChanged, EnvVarSet, EnvVarRemoved, PushReceived, PushIgnored,
   DeploymentRequested, RollbackRequested, PromoteRequested,
 ]);
 export type IngestEvent = z.infer<typeof IngestEvent>;

@@ -24,6 +24,7 @@ const delivery = { ...p, subscriptionId: 's1', deliveryId: 'dl1', eventId: '01JD
 const samples: { [T in EventType]: EventData<T> } = {
   ProjectCreated: { ...p, name: 'Web', repository, settings },
   ProjectSettingsChanged: { ...p, settings: { ...settings, productionBranch: 'trunk' }, changed: ['productionBranch'] },
+  ProjectMountsChanged: { ...p, mounts: [{ prefix: '/outreach', project: 'outreach' }], change: { op: 'add', prefix: '/outreach', project: 'outreach' } },
   EnvVarSet: { ...p, name: 'API_KEY', target: 'production', version: 2, sensitive: true },
   EnvVarRemoved: { ...p, name: 'API_KEY', target: 'preview', version: 2 },
   PushReceived: {
@@ -118,6 +119,8 @@ describe('event samples', () => {
     ['SubscriptionCreated', { ...samples.SubscriptionCreated, signingSecretRef: 'hunter2' }, 'signingSecretRef', 'secret reference'],
     ['DomainAdded', { ...samples.DomainAdded, host: 'https://Example.com' }, 'host', 'host name'],
     ['AliasShifted', { ...samples.AliasShifted, alias: '123' }, 'alias', 'Lambda alias'],
+    ['ProjectMountsChanged', { ...samples.ProjectMountsChanged, mounts: [{ prefix: '/outreach/', project: 'outreach' }] }, 'mounts', 'no trailing slash'],
+    ['ProjectMountsChanged', { ...samples.ProjectMountsChanged, mounts: [{ prefix: '/_next/x', project: 'outreach' }] }, 'mounts', 'not be under /_next'],
   ] as const)('an invalid %s fails on %s with a useful message', (type, data, field, hint) => {
     const err = errorOf(() => parseEventData(type, data));
     expect(err).toBeInstanceOf(InvalidEventDataError);

@@ -110,6 +110,7 @@ export const subscriptions: Subscription[] = [
 export const terminalEvents: readonly EventType[] = [
   EventType.ProjectCreated,
   EventType.ProjectSettingsChanged,
+  EventType.ProjectMountsChanged,
   EventType.EnvVarSet,
   EventType.EnvVarRemoved,
   EventType.PushReceived,

@@ -15,6 +15,7 @@ export const describeEvent = (e: ProjectionEvent): string => {
   switch (e.type) {
     case 'ProjectCreated': return `project ${e.data.projectId} created from ${e.data.repository.fullName}`;
     case 'ProjectSettingsChanged': return `settings changed: ${e.data.changed.join(', ')}`;
+    case 'ProjectMountsChanged': return e.data.change.op === 'add' ? `${e.data.change.project} mounted at ${e.data.change.prefix}` : `${e.data.change.project} unmounted from ${e.data.change.prefix}`;
     case 'EnvVarSet': return `env var ${e.data.name} (${e.data.target}) set to version ${e.data.version}${e.data.sensitive ? ', sensitive' : ''}`;
     case 'EnvVarRemoved': return `env var ${e.data.name} (${e.data.target}) removed at version ${e.data.version}`;
     case 'PushReceived': return `${e.data.pusher.username ?? e.data.pusher.name} pushed ${e.data.ref} ${short(e.data.before)}..${short(e.data.after)}${e.data.forced ? ' (forced)' : ''}`;

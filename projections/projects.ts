@@ -24,7 +24,7 @@ export const projectKeys = {
 export type ProjectsDoc = ProjectView | EnvVarView | DomainView | null;
 
 const projectTypes = new Set<string>([
-  'ProjectCreated', 'ProjectSettingsChanged', 'PushReceived', 'DeploymentRequested', 'AliasShifted', 'DeploymentLive', 'RolledBack', 'Promoted',
+  'ProjectCreated', 'ProjectSettingsChanged', 'ProjectMountsChanged', 'PushReceived', 'DeploymentRequested', 'AliasShifted', 'DeploymentLive', 'RolledBack', 'Promoted',
 ]);
 
 const keysOf = (e: ProjectionEvent): DocKey[] => {

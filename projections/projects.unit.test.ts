@@ -69,6 +69,17 @@ describe('projects projection', () => {
     expect(doc(s, projectKeys.domain('web', 'www.example.com'))).toBeUndefined();
   });
 
+  it('shows no mounts at first, then the mounts after each change', () => {
+    const s = scenario();
+    s.created();
+    expect(doc(s, projectKeys.project('web'))).toMatchObject({ mounts: [] });
+    const outreach = { prefix: '/outreach', project: 'outreach' };
+    s.mountsChanged([outreach], 'add', outreach);
+    expect(doc(s, projectKeys.project('web'))).toMatchObject({ mounts: [outreach] });
+    s.mountsChanged([], 'remove', outreach);
+    expect(doc(s, projectKeys.project('web'))).toMatchObject({ mounts: [] });
+  });
+
   it('ignores event types it does not know, and applies the same event once', () => {
     const s = scenario();
     s.created();

@@ -15,6 +15,8 @@ export interface DeploymentRow {
   sha: string | null;
   message: string | null;
   url: string | null;
+  /** The stable URLs of the aliases it serves now (production's, a preview branch's). */
+  aliasUrls?: string[];
   requestedAt: string | null;
   error: string | null;
 }
@@ -110,7 +112,7 @@ export const deploymentsCommand = (): Command => {
     .option('--json', 'print JSON')
     .action(async (id: string, o: { json?: boolean }) => {
       const d = await getDeployment(id);
-      output(d, o.json, () => `${d.id}  ${d.status}  current: ${currentText(d)}  ${d.url ?? ''}${d.error ? `\n${d.error}` : ''}`);
+      output(d, o.json, () => `${d.id}  ${d.status}  current: ${currentText(d)}  ${d.url ?? ''}${d.aliasUrls?.length ? `  (${d.aliasUrls.join(', ')})` : ''}${d.error ? `\n${d.error}` : ''}`);
     });
   cmd
     .command('wait <deployment>')
@@ -194,6 +196,24 @@ interface LogLine {
   text: string;
 }
 
+/** Reads a build log from line `after` every second until its deployment is final, then once more. */
+const pollLog = async (id: string, after: number, onLine: (l: LogLine) => void, signal?: AbortSignal): Promise<void> => {
+  let last = after;
+  const readNew = async () => {
+    for (const l of await api<LogLine[]>('GET', `/api/deployments/${encodeURIComponent(id)}/logs?after=${last}`)) {
+      if (l.n <= last) continue;
+      last = l.n;
+      onLine(l);
+    }
+  };
+  for (;;) {
+    const final = isFinal(await getDeployment(id));
+    await readNew();
+    if (final) return;
+    await pause(1000, signal);
+  }
+};
+
 /**
  * Follows a build log (SSE) from line `after` until the build ends; a dropped stream is opened
  * again after the last line it showed, with backoff, until `maxDrops` drops in a row.
@@ -206,6 +226,8 @@ const followLog = async (id: string, after: number, onLine: (l: LogLine) => void
     try {
       const res = await openEventStream(`/api/deployments/${encodeURIComponent(id)}/logs?follow=1&after=${last}`, signal ? { signal } : {});
       if (res.status === 404) throw noDeployment(id);
+      // No stream here (API Gateway on AWS): read what is new every second until the build ends.
+      if (res.status === 405) return await pollLog(id, last, onLine, signal);
       if (!res.ok || !res.body) throw new CliError(`cannot follow the log of ${id} (${res.status})`);
       for await (const m of sseMessages(res.body)) {
         if (m.event === 'end') return;

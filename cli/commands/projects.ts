@@ -11,8 +11,15 @@ interface ProjectView {
   gitUrl: string;
 }
 
-const productionUrl = (projectId: string): string => {
-  const { sitesUrl } = runningInstance();
+// The local instance's sites URL; another instance (`--url`) is not on this machine: its URL is not known here.
+const productionUrl = (projectId: string): string | null => {
+  let sitesUrl: string | null | undefined;
+  try {
+    ({ sitesUrl } = runningInstance());
+  } catch (err) {
+    if (process.env.SHIPLOG_URL) return null;
+    throw err;
+  }
   const url = new URL(sitesUrl ?? 'http://localhost:3001');
   return `${url.protocol}//${projectId}.localhost:${url.port}`;
 };
@@ -49,7 +56,7 @@ export const projectsCommand = (): Command => {
         [
           `created ${res.project.name}`,
           `  push to deploy   git push ${res.gitRemoteUrl} ${res.project.settings.productionBranch}`,
-          `  production URL   ${out.productionUrl}`,
+          ...(out.productionUrl ? [`  production URL   ${out.productionUrl}`] : []),
           `  GitHub webhook   ${res.project.webhookUrl} (secret: ${res.webhookSecret}; shown once)`,
         ].join('\n'),
       );
@@ -77,7 +84,7 @@ export const projectsCommand = (): Command => {
       const deployments = await api<{ id: string; live: boolean; status: string }[]>('GET', `/api/projects/${encodeURIComponent(name)}/deployments`);
       const live = await api<{ production: string | null }>('GET', `/api/projects/${encodeURIComponent(name)}/aliases`);
       const out = { ...project, productionUrl: productionUrl(project.projectId), liveDeploymentId: live.production, deployments: deployments.length };
-      output(out, o.json, () => `${project.name}  ${out.productionUrl}  live: ${live.production ?? 'nothing yet'}`);
+      output(out, o.json, () => `${project.name}  ${out.productionUrl ?? ''}  live: ${live.production ?? 'nothing yet'}`);
     });
   return cmd;
 };

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
+import { ApiGatewayV2Client } from '@aws-sdk/client-apigatewayv2';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -17,7 +18,8 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { subscriptions } from '../topology.ts';
 import { FunctionEnv } from '../aws/names.ts';
 import { OUTBOX_ENRICH_HANDLER } from '../aws/index.ts';
-import { ingestApi, platformApi } from '../http/app.ts';
+import { Hono } from 'hono';
+import { ingestApi, platformApi, routeTable } from '../http/app.ts';
 import { servedHosts, tokenVerifier } from '../http/auth.ts';
 import { nodeListener } from '../http/node.ts';
 import { startAccess } from '../local/access.ts';
@@ -27,9 +29,10 @@ import { superviseDynamoLocal } from '../local/dynamodb-supervisor.ts';
 import { localIngestDeps } from '../local/ingest.ts';
 import { localGitRepos } from '../../services/ingest/adapters/git-repos/local.ts';
 import { removeRuntimeFile, writeRuntimeFile } from '../local/runtime-file.ts';
+import { apiGatewayStandIn } from './api-gateway.ts';
 import { bundleFunctions } from './bundle.ts';
 import { codeBuildStandIn } from './codebuild.ts';
-import { declareStack, type DeclaredStack } from './declared.ts';
+import { DECLARED_ACCOUNT, declareStack, type DeclaredStack } from './declared.ts';
 import { awsEndpoint } from './endpoint.ts';
 import { eventBridgeStandIn, type DeliveredEvent } from './eventbridge.ts';
 import { frontDoor } from './front-door.ts';
@@ -144,7 +147,7 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     const config = { endpoint: endpointUrl, region: BOX_REGION, credentials: BOX_CREDENTIALS };
     const direct = { ...config, endpoint: moto.endpoint };
     const clients: BoxClients = {
-      dynamodb: new DynamoDBClient(config), logs: new CloudWatchLogsClient(config), codebuild: new CodeBuildClient(config),
+      apigateway: new ApiGatewayV2Client(config), dynamodb: new DynamoDBClient(config), logs: new CloudWatchLogsClient(config), codebuild: new CodeBuildClient(config),
       events: new EventBridgeClient(config), iam: new IAMClient(config), lambda: new LambdaClient(config),
       s3: new S3Client({ ...config, forcePathStyle: true }), sqs: new SQSClient(config),
     };
@@ -223,29 +226,32 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     stops.push(() => pipe.stop());
     const schedules = await eventbridge.startSchedules('default');
 
-    // 5. the platform API, on the AWS root's ports (its environment is the declared functions')
+    // 5. the platform API: the declared Api function behind the API Gateway stand-in; the ingest
+    // routes (projects, env vars, webhooks, the git remote) stay in this process, on the local
+    // ingest, until ingest runs on AWS (docs/aws-box.md)
     Object.assign(process.env, functionEnv, {
       AWS_ENDPOINT_URL: endpointUrl, AWS_REGION: BOX_REGION, AWS_DEFAULT_REGION: BOX_REGION,
       AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
-      // Not declared yet (the control-plane issue declares the API and its tokens table).
-      [FunctionEnv.tokensTable]: `${stack.names.prefix}-tokens`,
+    });
+    const [declaredApi] = made.apis;
+    if (!declaredApi) throw new Error('the declared stack has no HTTP API');
+    const gateway = await apiGatewayStandIn({
+      apigateway: clients.apigateway, apiId: declaredApi.apiId, accountId: DECLARED_ACCOUNT, log,
+      invoke: (arn, event) => lambda.invokeRaw(arn, undefined, event),
     });
     const { awsApi } = await import('../aws/runtime/root.ts');
     const ids = monotonicFactory();
     const now = () => new Date().toISOString();
-    const { access } = await startAccess({ client: clients.dynamodb, tableName: `${stack.names.prefix}-tokens`, dataDir: cfg.dataDir, ids: () => ids(), now, log });
+    const { access } = await startAccess({ client: clients.dynamodb, tableName: stack.names.tokensTable, dataDir: cfg.dataDir, ids: () => ids(), now, log });
     const apiUrl = `http://localhost:${cfg.port}`;
-    const aws = awsApi();
-    const ingest = await localIngestDeps({ client: clients.dynamodb, store: aws.deployments.store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: `${stack.names.prefix}-secrets` });
-    const app = platformApi({
+    const { store } = awsApi().deployments;
+    const ingest = await localIngestDeps({ client: clients.dynamodb, store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: `${stack.names.prefix}-secrets` });
+    const inProcess = platformApi({
       ingest: ingestApi({
         ...ingest,
         repos: snapshotting(localGitRepos({ root: ingest.git.projectRoot }), clients.s3, artifactsBucket),
         secrets: mirroredToParameterStore(ingest.secrets, new SSMClient(config), stack.names.prefix),
       }),
-      deployments: aws.deployments,
-      domains: aws.domains,
-      access,
       guard: { verify: tokenVerifier(access), hosts: servedHosts(cfg.port) },
       health: async () => {
         const unavailable: string[] = [];
@@ -254,7 +260,14 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
         return { ok: unavailable.length === 0, unavailable };
       },
     });
-    const api = createServer(nodeListener(app));
+    const ingestRoutes = new Hono();
+    for (const r of routeTable(inProcess)) ingestRoutes.on(r.method, r.path, (c) => c.body(null, 204));
+    const inProcessListener = nodeListener(inProcess);
+    const api = createServer((req, res) => {
+      void Promise.resolve(ingestRoutes.request(req.url ?? '/', { method: req.method ?? 'GET' })).then((m) =>
+        m.status === 204 ? inProcessListener(req, res) : gateway.handle(req, res),
+      );
+    });
     await listen(api, cfg.port, '127.0.0.1');
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
 

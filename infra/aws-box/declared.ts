@@ -65,6 +65,10 @@ export const stateOf = (args: { type: string; name: string; inputs: Record<strin
     args.type === 'aws:dynamodb/table:Table' ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
     : args.type === 'aws:sqs/queue:Queue' ? { url: `https://sqs.${DECLARED_REGION}.amazonaws.com/${DECLARED_ACCOUNT}/${name}` }
     : args.type === 'aws:s3/bucket:Bucket' ? { bucket: name }
+    : args.type === 'aws:apigatewayv2/api:Api' ? {
+        apiEndpoint: `https://${args.name}-id.execute-api.${DECLARED_REGION}.amazonaws.com`,
+        executionArn: `arn:aws:execute-api:${DECLARED_REGION}:${DECLARED_ACCOUNT}:${args.name}-id`,
+      }
     : {};
   return { ...args.inputs, name, arn, ...extra };
 };

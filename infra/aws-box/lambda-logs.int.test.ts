@@ -126,6 +126,13 @@ describe('the Lambda stand-in writes CloudWatch Logs as Lambda does', () => {
     const read = await store.query({ projectId: 'web', deploymentId: 'd2' });
     expect(read.find((r) => r.message === 'serving /t')).toMatchObject({ kind: 'console', level: 'info', requestId: expect.any(String) });
     expect(read.some((r) => r.message.startsWith('START') || r.message.startsWith('REPORT'))).toBe(false);
+    // The REPORT line is the invocation's summary, as the JSON platform.report is.
+    expect(read.filter((r) => r.kind === 'request')).toEqual([
+      expect.objectContaining({ level: 'info', requestId: read.find((r) => r.message === 'serving /t')!.requestId, message: expect.stringMatching(/^invocation success in \d+ ms \(cold start\)$/) }),
+    ]);
+    const metrics = cloudWatchMetricsSource({ logs, versionsOf: async () => [{ functionName: 'site-text', version }], deploymentsOf: async () => ['d2'] });
+    const [m] = await metrics.deployments({ projectId: 'web', since: new Date(Date.now() - 3600_000).toISOString(), until: new Date(Date.now() + 60_000).toISOString() });
+    expect(m).toMatchObject({ deploymentId: 'd2', requests: 1, status5xx: 0, coldStarts: 1 });
   });
 
   it('follows new records of a deployment as they are written, and only its version', async () => {

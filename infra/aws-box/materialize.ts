@@ -1,3 +1,6 @@
+import {
+  CreateApiCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand, type ApiGatewayV2Client,
+} from '@aws-sdk/client-apigatewayv2';
 import { CreateTableCommand, ResourceInUseException, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateLogGroupCommand, PutRetentionPolicyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateProjectCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
@@ -18,6 +21,7 @@ import { BOX_REGION } from './moto.ts';
 
 /** The clients resources are created with (all through the box's AWS endpoint). */
 export interface BoxClients {
+  apigateway: ApiGatewayV2Client;
   dynamodb: DynamoDBClient;
   logs: CloudWatchLogsClient;
   codebuild: CodeBuildClient;
@@ -87,6 +91,8 @@ const queueName = (urlOrArn: string) => urlOrArn.split(/[/:]/).pop()!;
  */
 export interface Materialized {
   pipes: Registered[];
+  /** Each declared HTTP API by its logical name, with the id moto gave it. */
+  apis: { name: string; apiId: string }[];
   created: number;
 }
 
@@ -100,6 +106,11 @@ export interface Materialized {
 export const materialize = async (stack: DeclaredStack, clients: BoxClients, code: FunctionCode): Promise<Materialized> => {
   const roleNames = new Map(stack.ofType('aws:iam/role:Role').map((r) => [`${r.name}-id`, r.state.name as string]));
   const pipes: Registered[] = [];
+  const apis: { name: string; apiId: string }[] = [];
+  // The mocks' ids (`<logical name>-id`) of HTTP APIs and integrations, to the ids moto gave them.
+  const apiIds = new Map<string, string>();
+  const apiId = (mockId: string) => apiIds.get(mockId) ?? mockId;
+  const withApiIds = (text: string) => text.replace(/[\w-]+-id\b/g, (m) => apiId(m));
   let created = 0;
   const ignoreExisting = (err: unknown) => {
     if (err instanceof ResourceInUseException) return;
@@ -196,7 +207,7 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
             StatementId: r.name,
             Action: i.action as string,
             Principal: i.principal as string,
-            ...(i.sourceArn ? { SourceArn: awsArn(i.sourceArn as string) } : {}),
+            ...(i.sourceArn ? { SourceArn: withApiIds(awsArn(i.sourceArn as string)) } : {}),
           }));
         case 'aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig': {
           const onFailure = (i.destinationConfig as { onFailure?: { destination: string } } | undefined)?.onFailure;
@@ -229,6 +240,37 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
             }],
           }));
         }
+        case 'aws:apigatewayv2/api:Api': {
+          const api = await clients.apigateway.send(new CreateApiCommand({
+            Name: name, ProtocolType: i.protocolType as 'HTTP', ...(i.description ? { Description: i.description as string } : {}),
+          }));
+          apiIds.set(`${r.name}-id`, api.ApiId!);
+          apis.push({ name: r.name, apiId: api.ApiId! });
+          return;
+        }
+        case 'aws:apigatewayv2/integration:Integration': {
+          const integration = await clients.apigateway.send(new CreateIntegrationCommand({
+            ApiId: apiId(i.apiId as string),
+            IntegrationType: i.integrationType as 'AWS_PROXY',
+            IntegrationUri: awsArn(i.integrationUri as string),
+            ...(i.integrationMethod ? { IntegrationMethod: i.integrationMethod as string } : {}),
+            ...(i.payloadFormatVersion ? { PayloadFormatVersion: i.payloadFormatVersion as string } : {}),
+            ...(i.timeoutMilliseconds ? { TimeoutInMillis: i.timeoutMilliseconds as number } : {}),
+          }));
+          apiIds.set(`${r.name}-id`, integration.IntegrationId!);
+          return;
+        }
+        case 'aws:apigatewayv2/route:Route':
+          return clients.apigateway.send(new CreateRouteCommand({
+            ApiId: apiId(i.apiId as string), RouteKey: i.routeKey as string, ...(i.target ? { Target: withApiIds(i.target as string) } : {}),
+          }));
+        case 'aws:apigatewayv2/stage:Stage': {
+          const route = i.defaultRouteSettings as { throttlingRateLimit?: number; throttlingBurstLimit?: number } | undefined;
+          return clients.apigateway.send(new CreateStageCommand({
+            ApiId: apiId(i.apiId as string), StageName: i.name as string, AutoDeploy: Boolean(i.autoDeploy),
+            ...(route ? { DefaultRouteSettings: { ThrottlingRateLimit: route.throttlingRateLimit, ThrottlingBurstLimit: route.throttlingBurstLimit } } : {}),
+          }));
+        }
         case 'aws:pipes/pipe:Pipe':
           // moto has no Pipes: the Pipes stand-in runs it from these inputs.
           pipes.push(r);
@@ -245,5 +287,5 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
       ignoreExisting(err);
     }
   }
-  return { pipes, created };
+  return { pipes, apis, created };
 };

@@ -115,6 +115,17 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   // No secret store on AWS yet: it gets the default links and its DLQ, and delivers nothing there.
   ['SubscriptionsDeliver', base, [dlq('SubscriptionsDeliver')], undefined],
   ['ObservabilityOnAlarmRaised', base, [dlq('ObservabilityOnAlarmRaised')], undefined],
+  // The scheduled alarm evaluation: the site functions' logs (their invocation reports) and the projects from the read models.
+  [
+    'AlarmsEvaluate',
+    { ...base, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' },
+    [
+      dlq('AlarmsEvaluate'),
+      { actions: ['logs:FilterLogEvents'], resources: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/shiplog-ci-site-*:*`] },
+      { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], resources: [viewsTable] },
+    ],
+    120,
+  ],
 ];
 
 describe('infra/aws gives each function what its AWS adapters and the read models need, and no more', () => {
@@ -129,7 +140,8 @@ describe('infra/aws gives each function what its AWS adapters and the read model
 
   it('covers every function of the stack', async () => {
     const s = await declareUnderMocks(subscriptions);
-    expect(s.specs.map((f) => f.name).sort()).toEqual([...expected.map(([name]) => name), 'OutboxEnrich'].sort());
+    // The Api function's access is api.ts's (api.int.test.ts).
+    expect(s.specs.map((f) => f.name).sort()).toEqual([...expected.map(([name]) => name), 'OutboxEnrich', 'Api'].sort());
   });
 
   it("passes the site cache table and revalidation queue to the deploy functions, for the site functions' environment", async () => {

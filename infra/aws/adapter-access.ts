@@ -57,6 +57,23 @@ const DOMAIN_ENTRIES: Record<string, 'request' | 'status' | 'release'> = {
   // The scheduled reconcile: DescribeCertificate of every pending domain.
   'infra/aws/functions/domains.reconcile': 'status',
 };
+/** The entries that read the site functions' CloudWatch Logs (runtime logs, metrics, alarms). */
+const SITE_LOG_READERS = new Set(['infra/aws/functions/observability.evaluateAlarms']);
+
+/**
+ * Reading the site functions' log groups (`/aws/lambda/<prefix>-site-*`): FilterLogEvents, what
+ * the observability service's AWS adapters call.
+ *
+ * @example
+ * siteLogsRead(cloud, resources); // [{ actions: ['logs:FilterLogEvents'], resources: ['arn:aws:logs:…:log-group:/aws/lambda/shiplog-site-*:*'] }]
+ */
+export const siteLogsRead = ({ pulumi }: Cloud, r: Pick<AdapterResources, 'prefix' | 'scope'>): PermissionSpec[] => [
+  {
+    actions: ['logs:FilterLogEvents'],
+    resources: [pulumi.interpolate`arn:aws:logs:${r.scope.region}:${r.scope.accountId}:log-group:/aws/lambda/${siteFunctionPattern(r.prefix)}:*`],
+  },
+];
+
 /** The request waits up to 30 s for ACM's validation records, after the event store's reads and writes. */
 const DOMAINS_TIMEOUT_SECONDS = 60;
 
@@ -160,6 +177,7 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
       timeoutSeconds: DOMAINS_TIMEOUT_SECONDS,
     };
   }
+  if (SITE_LOG_READERS.has(handler)) return { permissions: siteLogsRead(cloud, r), timeoutSeconds: 120 };
   if (!handler.startsWith(DEPLOY_MODULE)) return {};
   const { table, revalidationQueue } = r.siteCache;
   return {

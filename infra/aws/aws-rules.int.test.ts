@@ -30,6 +30,7 @@ const expected = [
   },
   { name: 'BuildReconcile', handler: 'infra/aws/functions/build.reconcile', trigger: { scheduleExpression: 'rate(5 minutes)' } },
   { name: 'DomainsReconcile', handler: 'infra/aws/functions/domains.reconcile', trigger: { scheduleExpression: 'rate(1 minute)' } },
+  { name: 'AlarmsEvaluate', handler: 'infra/aws/functions/observability.evaluateAlarms', trigger: { scheduleExpression: 'rate(1 minute)' } },
 ];
 
 describe('infra/aws declares the AWS-only rules', () => {
@@ -108,7 +109,7 @@ describe('infra/aws declares the AWS-only rules', () => {
   it('declares no other rule on the default bus', async () => {
     const s = await declareUnderMocks(subscriptions);
     const onDefault = s.ofType(Rule).filter((r) => r.inputs.eventBusName === 'default').map((r) => r.name);
-    expect(onDefault.sort()).toEqual(['BuildOnCodeBuildStateChangeRule', 'BuildReconcileRule', 'DomainsReconcileRule']);
+    expect(onDefault.sort()).toEqual(['AlarmsEvaluateRule', 'BuildOnCodeBuildStateChangeRule', 'BuildReconcileRule', 'DomainsReconcileRule']);
   });
 
   it('refuses extra needs that name neither a subscription nor an AWS-only rule, and accepts those that do', async () => {

@@ -21,6 +21,15 @@ export const RECONCILE_SCHEDULE = 'rate(5 minutes)';
 export const DOMAINS_RECONCILE_SCHEDULE = 'rate(1 minute)';
 
 /**
+ * How often the alarm rules are judged on AWS: each project's production deployment against its
+ * rule, from the site functions' invocation reports (locally a timer does it every 2 s).
+ *
+ * @example
+ * awsRules('shiplog-build').find((r) => r.name === 'AlarmsEvaluate')?.trigger; // { busName: 'default', schedule: 'rate(1 minute)' }
+ */
+export const ALARMS_EVALUATE_SCHEDULE = 'rate(1 minute)';
+
+/**
  * CodeBuild's state changes of one project, except `IN_PROGRESS` (the handler ignores it). The
  * finished statuses are not listed one by one, so a status CodeBuild adds still arrives.
  *
@@ -66,5 +75,12 @@ export const awsRules = (buildProject: string): RuleSpec[] => [
     description: 'checks every domain whose certificate waits for DNS validation: active once issued, failed once failed or past 72 hours',
     policy: { ...policies.service },
     trigger: { busName: 'default', schedule: DOMAINS_RECONCILE_SCHEDULE },
+  },
+  {
+    name: 'AlarmsEvaluate',
+    handler: 'infra/aws/functions/observability.evaluateAlarms',
+    description: 'judges each project\'s alarm rule against its production deployment: AlarmRaised / AlarmCleared, and a rollback when the rule says so',
+    policy: { ...policies.service },
+    trigger: { busName: 'default', schedule: ALARMS_EVALUATE_SCHEDULE },
   },
 ];

@@ -1,5 +1,6 @@
 import type { Subscription } from '../topology-types.ts';
 import { adapterNeeds } from './adapter-access.ts';
+import { declareApi } from './api.ts';
 import { declareAdapters } from './adapters.ts';
 import { awsRules } from './aws-rules.ts';
 import { DEFAULT_BUILD_TIMEOUT_MINUTES } from './build-runner.ts';
@@ -13,6 +14,7 @@ import type { SiteCache } from './site-role.ts';
 import { declareRule, declareSubscription, type FunctionNeeds, type SubscriptionNeeds } from './subscription.ts';
 
 export { adapterNeeds, idempotencyAccess, type AdapterResources } from './adapter-access.ts';
+export { API_HANDLER, API_THROTTLE, API_TIMEOUT_SECONDS, apiAccess, TOKENS_ACTIONS } from './api.ts';
 export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws-rules.ts';
 export { BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, PLACEHOLDER_BUILDSPEC } from './build-runner.ts';
 export * from './cloud.ts';
@@ -82,12 +84,13 @@ const mergeNeeds = (a: FunctionNeeds, b: FunctionNeeds = {}): FunctionNeeds => (
  * the resources of the build and deploy adapters (`adapters.ts`). Every function is linked to the
  * event store (read and append) and the bus (put); build and deploy functions get what
  * `adapterNeeds` grants them, the Projections function what `readModelNeeds` grants it (the views
- * table), and nothing else unless `needs` says so.
+ * table), and nothing else unless `needs` says so. The platform API (`api.ts`) is a function behind an
+ * API Gateway HTTP API, with its tokens table; `api.url` is its endpoint.
  *
  * @example
  * // sst.config.ts, inside run()
  * const stack = declareShiplog({ aws, pulumi: $util }, { names, subscriptions, declareFunction, protect, siteDomain });
- * return { bus: stack.bus.name, table: stack.table.name, views: stack.views.name };
+ * return { bus: stack.bus.name, table: stack.table.name, views: stack.views.name, api: stack.api.url };
  */
 export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   const { aws } = cloud;
@@ -143,5 +146,7 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   const awsOnly = rules.map((rule) =>
     declareRule(cloud, { rule, prefix: names.prefix, declareFunction, links, environment, needs: needsOf(rule.name, rule.handler) }),
   );
-  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, scope };
+  // 6. the platform API, behind API Gateway
+  const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources: adapters.resources });
+  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, api, scope };
 };

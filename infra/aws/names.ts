@@ -11,6 +11,7 @@
  * stackNames('shiplog', 'production').eventsTable; // 'shiplog-events'
  * stackNames('shiplog', 'production').viewsTable;  // 'shiplog-views'
  * stackNames('shiplog', 'ci').buildProject;        // 'shiplog-ci-build'
+ * stackNames('shiplog', 'box').tokensTable;        // 'shiplog-box-tokens'
  */
 export interface StackNames {
   /** Prefix for names this stack chooses itself. */
@@ -20,6 +21,10 @@ export interface StackNames {
   /** The read models (projections), from `viewsTableDefinition`. */
   viewsTable: string;
   idempotencyTable: string;
+  /** The API tokens (hashes only), from `pkSkTableDefinition`, read and written by the API function. */
+  tokensTable: string;
+  /** The platform API (API Gateway HTTP API). */
+  api: string;
   buildProject: string;
   buildLogGroup: string;
   /** The execution role of every project's site function. */
@@ -63,6 +68,8 @@ export const stackNames = (app: string, stage: string): StackNames => {
     eventsTable: `${prefix}-events`,
     viewsTable: `${prefix}-views`,
     idempotencyTable: `${prefix}-idempotency`,
+    tokensTable: `${prefix}-tokens`,
+    api: `${prefix}-api`,
     buildProject: `${prefix}-build`,
     // CodeBuild's own default group name, so the runtime's fallback names the same group.
     buildLogGroup: `/aws/codebuild/${prefix}-build`,

@@ -37,7 +37,7 @@ describe('the views table', () => {
 
   it('is declared once, beside the event store and the idempotency table', async () => {
     const s = await declareUnderMocks(subscriptions);
-    expect(s.ofType(Table).map((t) => t.name).sort()).toEqual(['EventStore', 'Idempotency', 'Views']);
+    expect(s.ofType(Table).map((t) => t.name).sort()).toEqual(['EventStore', 'Idempotency', 'Tokens', 'Views']);
   });
 });
 
@@ -99,16 +99,16 @@ describe('the domains reconcile', () => {
     expect(await resolved(s.spec('DomainsReconcile').environment)).toMatchObject({ SHIPLOG_VIEWS_TABLE: viewsName });
   });
 
-  it('may only read items of the views table: Query and gets, no write, no Scan, no index', async () => {
+  it.each(['DomainsReconcile', 'AlarmsEvaluate'])('%s may only read items of the views table: Query and gets, no write, no Scan, no index', async (name) => {
     const s = await declareUnderMocks(subscriptions);
-    const onViews = (await resolved(s.spec('DomainsReconcile').permissions)).filter((p) => p.resources.some((r) => r.includes(viewsName)));
+    const onViews = (await resolved(s.spec(name).permissions)).filter((p) => p.resources.some((r) => r.includes(viewsName)));
     expect(onViews).toEqual([{ actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], resources: [viewsArn] }]);
     expect([...VIEWS_READ_ACTIONS]).toEqual(onViews[0]?.actions);
   });
 });
 
 describe('nothing else reaches the views table', () => {
-  const readers = ['Projections', 'DomainsReconcile'];
+  const readers = ['Projections', 'DomainsReconcile', 'AlarmsEvaluate'];
 
   it('gives no other function its name or any right on it, by permission or by link', async () => {
     const s = await declareUnderMocks(subscriptions);
@@ -124,12 +124,15 @@ describe('nothing else reaches the views table', () => {
   it('is named by no other resource (roles, pipes, projects) than the Projections function that writes it and the domains reconcile', async () => {
     const s = await declareUnderMocks(subscriptions);
     const mentions = s.registered.filter((r) => JSON.stringify(r.inputs).includes(viewsName)).map((r) => `${r.type} ${r.name}`);
-    expect(mentions.sort()).toEqual([`${Table} Views`, 'aws:lambda/function:Function DomainsReconcile', 'aws:lambda/function:Function Projections']);
+    expect(mentions.sort()).toEqual([
+      `${Table} Views`, 'aws:lambda/function:Function AlarmsEvaluate', 'aws:lambda/function:Function DomainsReconcile', 'aws:lambda/function:Function Projections',
+    ]);
   });
 
   it('gives no other function a DynamoDB statement that could match it (no wildcard tables)', async () => {
     const s = await declareUnderMocks(subscriptions);
-    const allowed = [eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency')];
+    // The Api function's tokens table (api.ts) has no index and is its alone.
+    const allowed = [eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency'), arnOf(Table, 'shiplog-ci-tokens')];
     for (const spec of s.specs.filter((f) => !readers.includes(f.name))) {
       const statements = [...(await resolved(spec.permissions)), ...(await resolved(spec.links.flatMap((l) => l.permissions)))];
       for (const p of statements.filter((x) => x.actions.some((a) => a.startsWith('dynamodb:') || a === '*'))) {

@@ -25,6 +25,15 @@ export const PROJECTIONS_HANDLER = 'infra/aws/functions/projections.handler';
 export const DOMAINS_RECONCILE_HANDLER = 'infra/aws/functions/domains.reconcile';
 
 /**
+ * The handler of the alarm evaluation (the `AlarmsEvaluate` rule, `aws-rules.ts`): it lists the
+ * projects from the read models.
+ *
+ * @example
+ * awsRules('shiplog-build').find((r) => r.name === 'AlarmsEvaluate')?.handler === ALARMS_EVALUATE_HANDLER; // true
+ */
+export const ALARMS_EVALUATE_HANDLER = 'infra/aws/functions/observability.evaluateAlarms';
+
+/**
  * What the Projections function may do on the views table and its indexes: the item calls of
  * `dynamoViewStore` (`TransactWriteItems` is authorised per item, as `PutItem`, `DeleteItem` and
  * `ConditionCheckItem`). No `Scan`: only `drop` and `dump` scan, and they run in
@@ -101,6 +110,6 @@ export const viewsAccess = ({ pulumi }: Cloud, tableArn: Input<string>): Permiss
 export const readModelNeeds = (cloud: Cloud, handler: string, views: NamedArn): FunctionNeeds => {
   const environment = { [FunctionEnv.viewsTable]: views.name };
   if (handler === PROJECTIONS_HANDLER) return { environment, permissions: viewsAccess(cloud, views.arn) };
-  if (handler === DOMAINS_RECONCILE_HANDLER) return { environment, permissions: [{ actions: [...VIEWS_READ_ACTIONS], resources: [views.arn] }] };
+  if (handler === DOMAINS_RECONCILE_HANDLER || handler === ALARMS_EVALUATE_HANDLER) return { environment, permissions: [{ actions: [...VIEWS_READ_ACTIONS], resources: [views.arn] }] };
   return {};
 };

@@ -30,10 +30,11 @@ const lambdaStatements = async (stage: string) => {
 };
 
 describe('deploy functions reach only the site functions of their stage', () => {
-  it('grants Lambda actions to the deploy functions alone, on the site function pattern alone', async () => {
+  it('grants Lambda actions to the deploy functions alone (and reads of aliases to the API), on the site function pattern alone', async () => {
     const { out } = await lambdaStatements('ci');
-    expect([...new Set(out.map((o) => o.fn))].sort()).toEqual(['DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnReleaseRequest']);
+    expect([...new Set(out.map((o) => o.fn))].sort()).toEqual(['Api', 'DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnReleaseRequest']);
     for (const o of out) expect(o.resources).toEqual([fnArn('shiplog-ci-site-*')]);
+    expect(out.filter((o) => o.fn === 'Api').flatMap((o) => o.actions)).toEqual(['lambda:GetAlias', 'lambda:GetFunctionConfiguration']);
   });
 
   it("matches the stage's site functions, their versions and aliases, however long the project id", async () => {

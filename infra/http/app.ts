@@ -14,11 +14,13 @@ import { deploymentRoutes, type DeploymentRouteDeps } from './routes/deployments
 import { domainRoutes } from './routes/domains.ts';
 import { eventRoutes, type EventRouteDeps } from './routes/events.ts';
 import { gitRoutes, type GitRemoteOptions } from './routes/git.ts';
+import { mountRoutes } from './routes/mounts.ts';
 import { observabilityRoutes } from './routes/observability.ts';
 import type { ObservabilityCommands } from '../../services/observability/index.ts';
 import { projectRoutes } from './routes/projects.ts';
 import { subscriptionRoutes } from './routes/subscriptions.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { uploadRoutes } from './routes/uploads.ts';
 import { webhookRoutes } from './routes/webhooks.ts';
 
 /**
@@ -137,7 +139,9 @@ export const platformApi = (deps: PlatformApiDeps): Hono<ApiEnv> => {
   if (deps.ingest) {
     const { commands: ingest, finder, repos, ids, git } = deps.ingest;
     app.route('/', projectRoutes({ ingest, actorOf, maxBytes: limits.jsonBytes }));
+    app.route('/', mountRoutes({ ingest, actorOf, maxBytes: limits.domainBytes }));
     app.route('/', webhookRoutes({ webhooks: githubWebhooks({ ingest, finder }), maxBytes: limits.webhookBytes }));
+    app.route('/', uploadRoutes({ ingest, actorOf }));
     if (git) app.route('/', gitRoutes({ pushes: gitPushes({ ingest, repos, ids }), repos, git }));
   }
   if (deps.subscriptions) app.route('/', subscriptionRoutes({ commands: deps.subscriptions, actorOf, maxBytes: limits.subscriptionBytes }));

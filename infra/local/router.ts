@@ -8,8 +8,9 @@ import { pipeline } from 'node:stream/promises';
 import { localSiteHost, siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
 import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from './sites/apigw.ts';
 import { FunctionInvocationError, functionPool } from './sites/function-pool.ts';
-import { parseSiteHost } from './sites/host.ts';
+import { parseSiteAddress, parseSiteHost, type SiteAddress } from './sites/host.ts';
 import { malformedSiteRequest } from './sites/request-checks.ts';
+import { mountedSite, type MountsOf } from './mounts.ts';
 import { ProjectId } from '../../events/index.ts';
 import { behaviorMatcher, serveAsset, type Behavior } from './sites/static-files.ts';
 
@@ -34,6 +35,8 @@ export interface SiteRouterOptions {
   onFunctionLog?: (functionKey: string, line: string, stream: 'stdout' | 'stderr') => void;
   /** A custom domain's project alias, asked for hosts that are not under `domain`. */
   resolveHost?: (host: string) => Promise<{ projectId: string; alias: string } | undefined>;
+  /** A project's mounts (multi-zone): path prefixes of its addresses another project's production serves. */
+  mountsOf?: MountsOf;
   /**
    * Observability: told of each request a deployment serves (a function or a static file) as it
    * starts; the function it returns is told how it ended (status, duration, bytes sent).
@@ -58,8 +61,22 @@ export interface SiteRouter {
 interface Version {
   dir: string;
   match: (path: string) => string;
-  origins: Record<string, { type: string; bundle?: string }>;
+  origins: Record<string, { type: string; bundle?: string; originPath?: string; copy?: { from: string; to: string }[] }>;
+  /** The path the version's `assets/` answer under: `''`, or an app's basePath (`/docs`). */
+  assetPrefix: string;
 }
+
+/**
+ * CloudFront asks S3 for `<originPath><request path>`, and OpenNext uploads `assets/` to
+ * `<originPath><basePath>`: an app with a basePath has its public and `_next/static` files under
+ * that basePath, and a request outside it finds none.
+ */
+const assetPrefixOf = (origins: Version['origins']): string => {
+  const s3 = Object.values(origins).find((o) => o.type === 's3');
+  const to = s3?.copy?.find((c) => c.from.replace(/\/+$/, '').endsWith('assets'))?.to;
+  const base = s3?.originPath ?? '';
+  return to && to.startsWith(base) ? `/${to.slice(base.length)}`.replace(/\/+/g, '/').replace(/\/$/, '') : '';
+};
 
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const sendPage = (res: ServerResponse, status: number, title: string, message: string, extra: Record<string, string> = {}) => {
@@ -74,7 +91,8 @@ const sendPage = (res: ServerResponse, status: number, title: string, message: s
 
 /**
  * The local stand-in for CloudFront + API Gateway + Lambda aliases. One HTTP server:
- * `http://<project>.localhost:<port>` serves the project's production alias and
+ * `http://<project>.localhost:<port>` serves the project's production alias,
+ * `http://<branch>--<project>.localhost:<port>` a preview branch's latest live deployment and
  * `http://<deployment id>-<project>.localhost:<port>` one deployment forever. Each request
  * resolves its deployment once, then follows that version's `open-next.output.json`: static
  * assets from its `assets/`, everything else through its OpenNext functions, each version's in
@@ -109,7 +127,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     const dir = layout.versionDir(projectId, deploymentId);
     if (!layout.isPublished(dir)) return undefined;
     const output = JSON.parse(await readFile(join(dir, 'open-next.output.json'), 'utf8')) as { behaviors: Behavior[]; origins: Version['origins'] };
-    return { dir, match: behaviorMatcher(output.behaviors), origins: output.origins };
+    return { dir, match: behaviorMatcher(output.behaviors), origins: output.origins, assetPrefix: assetPrefixOf(output.origins) };
   };
   const versionOf = async (projectId: string, deploymentId: string) => {
     const key = `${projectId}/${deploymentId}`;
@@ -135,21 +153,26 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const custom = req.headers.host && !parseSiteHost(req.headers.host, domain) ? await opts.resolveHost?.(req.headers.host) : undefined;
-    const address = custom ? ({ kind: 'alias', ...custom } as const) : parseSiteHost(req.headers.host, domain);
+    const parsed: SiteAddress | undefined = custom ? { kind: 'alias', ...custom } : parseSiteAddress(req.headers.host, domain);
+    // A branch URL label (`<branch>--<project>`) that is also a project's own name serves that project.
+    const address = parsed?.kind === 'alias' && parsed.orProject && (await host.aliasTarget(parsed.orProject, 'production'))
+      ? ({ kind: 'alias', projectId: parsed.orProject, alias: 'production' } as const) : parsed;
     if (!address) {
       return sendPage(res, 404, 'No site here', `shiplog serves no site at "${req.headers.host ?? ''}". Sites live at http://<project>.${domain}:${server.port()}.`);
     }
-    const { projectId } = address;
     // A custom domain's record may name a project no site can have; it is a bad request, not a router error.
-    if (!ProjectId.safeParse(projectId).success) return sendPage(res, 400, 'Bad request', `"${projectId}" is not a valid project name.`);
+    if (!ProjectId.safeParse(address.projectId).success) return sendPage(res, 400, 'Bad request', `"${address.projectId}" is not a valid project name.`);
     const malformed = malformedSiteRequest(req.url ?? '/');
     if (malformed) return sendPage(res, 400, 'Bad request', `${malformed}.`);
+    // Multi-zone: a prefix the project mounts is served by the mounted project's production alias.
+    const site = await mountedSite(opts.mountsOf, address, req.url ?? '/');
+    const { projectId } = site;
     const deploymentId =
-      address.kind === 'alias' ? await host.aliasTarget(projectId, address.alias) : await findDeployment(projectId, address.deploymentId);
+      site.kind === 'alias' ? await host.aliasTarget(projectId, site.alias) : await findDeployment(projectId, site.deploymentId);
     if (!deploymentId) {
-      return address.kind === 'alias'
-        ? sendPage(res, 404, 'Not deployed', `Project "${projectId}" has no ${address.alias} deployment.`)
-        : sendPage(res, 404, 'No such deployment', `Project "${projectId}" has no deployment "${address.deploymentId}".`);
+      return site.kind === 'alias'
+        ? sendPage(res, 404, 'Not deployed', `Project "${projectId}" has no ${site.alias} deployment.`)
+        : sendPage(res, 404, 'No such deployment', `Project "${projectId}" has no deployment "${site.deploymentId}".`);
     }
     const extra = { 'x-shiplog-deployment': deploymentId };
     const version = await versionOf(projectId, deploymentId);
@@ -172,7 +195,9 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     }
     // --- end observability
     if (origin?.type === 's3') {
-      if (await serveAsset(req, res, join(version.dir, 'assets'), path, extra)) return;
+      const prefix = version.assetPrefix;
+      const assetPath = !prefix ? path : path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
+      if (assetPath && (await serveAsset(req, res, join(version.dir, 'assets'), assetPath, extra))) return;
       return sendPage(res, 404, 'Not found', `No file at ${path}.`, extra);
     }
     const fnDir = origin?.type === 'function' && origin.bundle ? resolve(version.dir, relative('.open-next', origin.bundle)) : undefined;

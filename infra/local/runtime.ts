@@ -27,6 +27,7 @@ import { streamOutbox, type StreamOutbox } from './outbox.ts';
 import { eventFeed } from './event-feed.ts';
 import { localUrls, projectionPositions, readModels } from '../../projections/index.ts';
 import { startSiteRouter, type SiteRouter } from './router.ts';
+import { cachedMounts } from './mounts.ts';
 import { localHealthProbe } from '../../services/deploy/adapters/health-probe/local.ts';
 import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
 
@@ -196,8 +197,11 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       log(`shiplog: warning: SHIPLOG_HOST=${bindHost} serves the API and the sites beyond this machine over plain HTTP; put a TLS-terminating proxy in front`);
     }
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
+    const siteModels = readModels({ views: services.views, urls: localUrls(cfg.sitesPort) });
     const sites: SiteRouter = await startSiteRouter({
       port: cfg.sitesPort, hostname: bindHost, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost,
+      // multi-zone: each project's mounts, from the projects read model
+      mountsOf: cachedMounts(async (projectId) => (await siteModels.getProject(projectId))?.mounts ?? []),
       // observability: the functions' output and every served request become runtime logs and metrics
       onFunctionLog: services.observability.capture.line, observe: services.observability.capture.begin,
     });

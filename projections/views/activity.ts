@@ -20,7 +20,7 @@ export interface ActivityEntry {
 
 /** The event types the audit feed records: what people (and GitHub on their behalf) did. */
 export const auditedTypes: ReadonlySet<EventType> = new Set<EventType>([
-  'ProjectCreated', 'ProjectSettingsChanged', 'EnvVarSet', 'EnvVarRemoved', 'PushReceived', 'DeploymentRequested',
+  'ProjectCreated', 'ProjectSettingsChanged', 'ProjectMountsChanged', 'EnvVarSet', 'EnvVarRemoved', 'PushReceived', 'DeploymentRequested',
   'RollbackRequested', 'PromoteRequested', 'RolledBack', 'RollbackRejected', 'Promoted', 'DomainAdded', 'DomainRemoved',
   'SubscriptionCreated', 'SubscriptionRemoved',
 ]);

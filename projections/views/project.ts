@@ -1,4 +1,4 @@
-import type { Actor, ProjectSettings, Repository, Target } from '../../events/index.ts';
+import type { Actor, Mount, ProjectSettings, Repository, Target } from '../../events/index.ts';
 import type { ProjectionEvent } from '../types.ts';
 
 /** What an alias serves now. `pinned`: after a rollback the alias takes no automatic deployments. */
@@ -21,6 +21,11 @@ export interface ProjectView {
   name: string | null;
   repository: Repository | null;
   settings: ProjectSettings | null;
+  /**
+   * Projects served at path prefixes of this one's domain (multi-zone), by prefix. Absent from
+   * documents written before mounts existed: read it as `mounts ?? []`.
+   */
+  mounts?: Mount[];
   createdAt: string | null;
   createdBy: Actor | null;
   /** Per alias (`production`, `preview-<branch>`), from that alias's release stream. */
@@ -35,7 +40,7 @@ export interface ProjectView {
 }
 
 export const initialProject = (projectId: string): ProjectView => ({
-  projectId, name: null, repository: null, settings: null, createdAt: null, createdBy: null, aliases: {},
+  projectId, name: null, repository: null, settings: null, mounts: [], createdAt: null, createdBy: null, aliases: {},
   liveDeploymentId: null, latestDeployment: null, deploymentCount: 0, lastPush: null, updatedAt: null,
 });
 
@@ -60,6 +65,8 @@ export const evolveProject = (v0: ProjectView, e: ProjectionEvent): ProjectView 
       return { ...v, name: e.data.name, repository: e.data.repository, settings: e.data.settings, createdAt: at, createdBy: e.metadata.actor };
     case 'ProjectSettingsChanged':
       return { ...v, settings: e.data.settings };
+    case 'ProjectMountsChanged':
+      return { ...v, mounts: e.data.mounts };
     case 'PushReceived': {
       const p = e.data.pusher;
       return { ...v, lastPush: { branch: e.data.branch, sha: e.data.after, pusher: p.username ?? p.name, at } };

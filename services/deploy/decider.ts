@@ -87,7 +87,7 @@ export const initialState = (): ReleaseState => ({ live: null, history: [], pinn
  * What the deploy service asks of a release.
  *
  * @example
- * decide({ type: 'GoLive', deploymentId: 'd2', url, aliasUrls, totalMs }, state)
+ * decide({ type: 'GoLive', deploymentId: 'd2', alias: 'production', url, aliasUrls, now }, state)
  */
 export type DeployCommand =
   | {
@@ -96,7 +96,11 @@ export type DeployCommand =
       assets: { uri: string; fileCount: number; totalBytes: number; durationMs: number };
       fn: { functionName: string; version: string; codeSha256: string };
     }
-  | { type: 'GoLive'; deploymentId: string; url: string; aliasUrls: string[]; now: string; health?: HealthReport }
+  | {
+      type: 'GoLive'; deploymentId: string; url: string; aliasUrls: string[]; now: string; health?: HealthReport;
+      /** The release's alias (the build's). A stream learns it from its first AliasShifted, so its first GoLive needs it. */
+      alias?: string;
+    }
   | { type: 'Fail'; projectId: string; deploymentId: string; stage: EventData<'DeploymentFailed'>['stage']; message: string; buildId?: string }
   | { type: 'Rollback'; projectId: string; alias: string; to?: string; requestedBy: Actor; reason: string; health?: HealthReport }
   | { type: 'Promote'; projectId: string; alias: string; deploymentId: string; requestedBy: Actor; health?: HealthReport };
@@ -162,7 +166,7 @@ const goLiveDecision = (cmd: Cmd<'GoLive'>, s: ReleaseState): ReleaseEvent[] => 
   const d = s.deployments[cmd.deploymentId];
   if (!d?.published || d.status !== 'ready' || s.history.includes(cmd.deploymentId)) return [];
   const projectId = s.projectId!;
-  const alias = s.alias ?? 'production';
+  const alias = cmd.alias ?? s.alias ?? 'production';
   const live = s.live ? s.deployments[s.live] : undefined;
   const reject = (reason: 'stale' | 'pinned-by-rollback', detail: string): ReleaseEvent[] => [
     { type: 'DeploymentRejected', data: { projectId, deploymentId: cmd.deploymentId, alias, reason, liveDeploymentId: s.live, detail } },

@@ -17,7 +17,7 @@ const publish = (id: string, min: number): DeployCommand => ({
   type: 'Publish', build: build(id, min), assets: { uri: `file:///s/${id}`, fileCount: 3, totalBytes: 9, durationMs: 1 },
   fn: { functionName: 'web-server', version: id, codeSha256: 'x' },
 });
-const goLive = (id: string): DeployCommand => ({ type: 'GoLive', deploymentId: id, url: `http://${id}-web.localhost:3001`, aliasUrls: ['http://web.localhost:3001'], now: at(30) });
+const goLive = (id: string): Extract<DeployCommand, { type: 'GoLive' }> => ({ type: 'GoLive', deploymentId: id, url: `http://${id}-web.localhost:3001`, aliasUrls: ['http://web.localhost:3001'], now: at(30) });
 // History helpers: run commands through the decider to get real events.
 const run = (cmds: DeployCommand[]) =>
   cmds.reduce<ReleaseEvent[]>((h, c) => [...h, ...decide(c, h.reduce(evolve, initialState()))], []);
@@ -33,6 +33,12 @@ describe('release decider', () => {
       expect(events.map((e) => e.type)).toEqual(['AliasShifted', 'DeploymentLive']);
       expect(events[0]!.data).toMatchObject({ fromDeploymentId: null, toDeploymentId: 'd1', reason: 'deploy' });
       expect(events[1]!.data).toMatchObject({ deploymentId: 'd1', previousDeploymentId: null, totalMs: 29 * 60_000 });
+    }));
+
+  it("goes live on the build's alias: a preview branch's first deployment moves its own alias, never production", () =>
+    given(run([publish('p1', 1)])).when({ ...goLive('p1'), alias: 'preview-login', aliasUrls: ['http://login--web.localhost:3001'] }).then((events) => {
+      expect(events[0]!.data).toMatchObject({ alias: 'preview-login', toDeploymentId: 'p1' });
+      expect(events[1]!.data).toMatchObject({ alias: 'preview-login', target: 'preview', aliasUrls: ['http://login--web.localhost:3001'] });
     }));
 
   it('never lets an older commit that finishes last become live', () =>

@@ -43,15 +43,19 @@ export interface ShiftAliasInput {
 
 /**
  * The URLs a deployment is reachable at: its own, which serves it forever, and the project's
- * production URL, which serves whatever the `production` alias points at.
+ * production URL, which serves whatever the `production` alias points at. Asked with an
+ * `alias`, `alias` is that alias's stable URL (the production URL for `production`, the branch
+ * URL for a preview alias) when the host serves aliases on URLs of their own.
  *
  * @example
- * host.urls({ projectId: 'web', deploymentId: '01JD2Z8J6X3Q4R5S6T7V8W9XYZ' });
- * // { deployment: 'http://01jd2z8j6x3q4r5s6t7v8w9xyz-web.localhost:3001', production: 'http://web.localhost:3001' }
+ * host.urls({ projectId: 'web', deploymentId: '01JD2Z8J6X3Q4R5S6T7V8W9XYZ', alias: 'preview-login' });
+ * // { deployment: 'http://01jd2z8j6x3q4r5s6t7v8w9xyz-web.localhost:3001', production: 'http://web.localhost:3001',
+ * //   alias: 'http://login--web.localhost:3001' }
  */
 export interface SiteUrls {
   deployment: string;
   production: string;
+  alias?: string;
 }
 
 /**
@@ -72,7 +76,7 @@ export interface SiteHost {
   shiftAlias(input: ShiftAliasInput): Promise<void>;
   /** The deployment an alias points at, or undefined if it was never shifted. */
   aliasTarget(projectId: string, alias: string): Promise<string | undefined>;
-  urls(input: { projectId: string; deploymentId: string }): SiteUrls;
+  urls(input: { projectId: string; deploymentId: string; alias?: string }): SiteUrls;
 }
 
 /**

@@ -72,7 +72,7 @@ export const deployService = (deps: DeployServiceDeps) => {
     ...idem,
     handle: async (e, { logger }) => {
       const b = e.data;
-      const urls = deps.host.urls({ projectId: b.projectId, deploymentId: b.deploymentId });
+      const urls = deps.host.urls({ projectId: b.projectId, deploymentId: b.deploymentId, alias: b.alias });
       // 1. publish (idempotent), then record it
       const t0 = Date.now();
       const published = await deps.host.publish({ projectId: b.projectId, deploymentId: b.deploymentId, artifactDir: b.artifact.uri.startsWith('file:') ? fileURLToPath(b.artifact.uri) : b.artifact.uri });
@@ -90,8 +90,10 @@ export const deployService = (deps: DeployServiceDeps) => {
       const { appended } = await run(b.projectId, b.alias, () => ({
         type: 'GoLive',
         deploymentId: b.deploymentId,
+        alias: b.alias,
         url: urls.deployment,
-        aliasUrls: b.alias === 'production' ? [urls.production] : [],
+        // The production URL, or a preview branch's stable URL where the host gives one.
+        aliasUrls: b.alias === 'production' ? [urls.production] : urls.alias ? [urls.alias] : [],
         now: deps.now(),
         ...health,
       }), e.metadata);

@@ -1,17 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import {
-  streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type ProjectSettings, type Repository, type StoredEvent, type Target,
+  MountPrefix, streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type Mount, type ProjectSettings, type Repository, type StoredEvent, type Target,
 } from '../../events/index.ts';
 import { execute, load } from '../shell/index.ts';
 import { decisionOf, ingestDecider, projectEvents, type Decision, type IngestCommand, type PushInput, type SettingsPatch } from './decider.ts';
 import { reject } from './errors.ts';
 import {
-  CreateProjectInput, EnvVarInput, parseInput, RollbackInput, SettingsInput, type CreateProjectInput as CreateInput, type EnvVarInput as EnvInput,
-  type RollbackInput as RollbackIn, type SettingsInput as SettingsIn,
+  CreateProjectInput, EnvVarInput, MountInput, parseInput, RollbackInput, SettingsInput, type CreateProjectInput as CreateInput, type EnvVarInput as EnvInput,
+  type MountInput as MountIn, type RollbackInput as RollbackIn, type SettingsInput as SettingsIn,
 } from './inputs.ts';
 import { CredentialName, secretScope, type Clock, type IngestDeps, type Ids } from './ports.ts';
 import { repositoryFrom } from './rules.ts';
 import { envRefs, type ProjectState } from './state.ts';
+import { MAX_UPLOAD_BYTES, UploadDeploymentInput, type UploadDeploymentInput as UploadIn } from './upload.ts';
 
 /**
  * The actor of commands that name none: the local runtime's single user.
@@ -33,6 +34,8 @@ export interface ProjectView {
   repository: Repository;
   settings: ProjectSettings;
   env: (EnvVarRef & { sensitive: boolean })[];
+  /** Projects served at path prefixes of this one's domain (multi-zone), by prefix. */
+  mounts: Mount[];
   createdAt: string;
   version: number;
   webhookUrl: string;
@@ -156,6 +159,7 @@ export const ingestCommands = (deps: IngestDeps) => {
     s.project && {
       ...s.project,
       env: envRefs(s),
+      mounts: s.mounts,
       version: s.version,
       webhookUrl: `${base}/webhooks/github/${s.project.projectId}`,
       gitUrl: `${base}/git/${s.project.projectId}.git`,
@@ -242,6 +246,27 @@ export const ingestCommands = (deps: IngestDeps) => {
       return removed;
     },
 
+    /** Serves another project (its production deployment) at a path prefix of this one's domain; answers every mount after. */
+    addMount: async (projectId: string, raw: MountIn, actor: Actor = localUser): Promise<{ mounts: Mount[]; changed: boolean }> => {
+      const { prefix, project } = parseInput(MountInput, raw, 'mount');
+      const exists = project === projectId || (await loadProject(store, project)).project !== undefined;
+      const { after, decision } = await run(projectId, (now, ids) => ({ type: 'AddMount', projectId, prefix, mounted: { projectId: project, exists }, now, ids, actor }));
+      return { mounts: after.mounts, changed: decision.project.length > 0 };
+    },
+
+    /** Stops serving a prefix from another project; the project's own deployment serves it again. */
+    removeMount: async (projectId: string, raw: string, actor: Actor = localUser): Promise<{ mounts: Mount[]; removed: Mount }> => {
+      const prefix = parseInput(MountPrefix, raw, 'mount prefix');
+      const { after, before } = await run(projectId, (now, ids) => ({ type: 'RemoveMount', projectId, prefix, now, ids, actor }));
+      return { mounts: after.mounts, removed: before.mounts.find((m) => m.prefix === prefix)! };
+    },
+
+    /** The project's mounts, folded from its stream (read-your-writes). */
+    listMounts: async (projectId: string): Promise<Mount[]> => {
+      const state = await loadProject(store, projectId);
+      return state.project ? state.mounts : reject('project-not-found', `no project "${projectId}"`);
+    },
+
     /** Records a push and what it leads to; never waits for a build. */
     receivePush: async (projectId: string, push: PushInput, opts: { actor: Actor; repository?: Repository }): Promise<PushOutcome> => {
       const { decision } = await run(projectId, (now, ids, state) => ({
@@ -280,6 +305,25 @@ export const ingestCommands = (deps: IngestDeps) => {
       const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestRedeploy', projectId: source.projectId, source, settings, now, ids, actor, ...(target ? { target } : {}) }));
       const { data } = decision.deployments[0]!;
       return { projectId: data.projectId, deploymentId: data.deploymentId, sourceDeploymentId: deploymentId, target: data.target, alias: data.alias };
+    },
+
+    /**
+     * `shiplog deploy`: records an uploaded source (a zip) as a commit of the project's own
+     * repository and requests a deployment of it; never waits for the build.
+     */
+    deployUpload: async (projectId: string, archive: Buffer, raw: UploadIn, actor: Actor = localUser) => {
+      const input = parseInput(UploadDeploymentInput, raw, 'deployment');
+      if (archive.length === 0 || archive.length > MAX_UPLOAD_BYTES) reject('invalid', `the source archive must hold 1 to ${MAX_UPLOAD_BYTES} bytes`);
+      const project = (await loadProject(store, projectId)).project ?? reject('project-not-found', `no project "${projectId}"`);
+      if (!repos.importArchive) return reject('invalid', 'this shiplog takes no uploaded sources yet');
+      await repos.create(projectId, project.settings.productionBranch);
+      const sha = await repos.importArchive(projectId, archive, { message: input.message, author: actor.id });
+      const commit = await repos.readCommit(projectId, sha);
+      const repository: Repository = { source: 'git', fullName: projectId, cloneUrl: repos.cloneUrl(projectId) };
+      const { target, branch } = input;
+      const { decision } = await run(projectId, (now, ids) => ({ type: 'RequestUploadDeployment', projectId, target, commit, repository, now, ids, actor, ...(branch ? { branch } : {}) }));
+      const { deploymentId, alias } = decision.deployments[0]!.data;
+      return { projectId, deploymentId, target, alias, sha };
     },
 
     rotateCredentials,

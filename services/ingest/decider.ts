@@ -1,6 +1,7 @@
-import type { Actor, EventData, IngestEvent, NewEvent, ProjectSettings, Repository, Target } from '../../events/index.ts';
+import { MountPrefix, type Actor, type EventData, type IngestEvent, type NewEvent, type ProjectSettings, type Repository, type Target } from '../../events/index.ts';
 import type { Decider } from '../shell/index.ts';
 import { reject } from './errors.ts';
+import { MAX_MOUNTS, overlappingMount, sortMounts } from './mounts.ts';
 import { aliasFor, ignoreReason, isZeroSha, ProjectName } from './rules.ts';
 import { activeEnv, envKey, evolve, initialState, type ProjectState, type PushRecord } from './state.ts';
 
@@ -49,10 +50,13 @@ export type IngestCommand = { projectId: string; now: string; ids: Iterable<stri
   | { type: 'ChangeSettings'; patch: SettingsPatch }
   | { type: 'SetEnvVar'; name: string; target: Target; sensitive: boolean }
   | { type: 'RemoveEnvVar'; name: string; target: Target }
+  | { type: 'AddMount'; prefix: string; mounted: { projectId: string; exists: boolean } }
+  | { type: 'RemoveMount'; prefix: string }
   | { type: 'ReceivePush'; push: PushInput; repository: Repository }
   | { type: 'RequestRollback'; alias: string; to?: Requested; reason: string }
   | { type: 'RequestPromote'; source: Requested; reason?: string }
   | { type: 'RequestRedeploy'; source: Requested; settings: 'current' | 'source'; target?: 'production' }
+  | { type: 'RequestUploadDeployment'; target: Target; branch?: string; commit: EventData<'DeploymentRequested'>['commit']; repository: Repository }
 );
 
 /**
@@ -163,6 +167,33 @@ const removeEnvVar = (cmd: Cmd<'RemoveEnvVar'>, s: ProjectState, t: Tools): Inge
   return [{ type: 'EnvVarRemoved', data: { projectId, name: cmd.name, target: cmd.target, version: v.version }, metadata: t.meta() }];
 };
 
+// Multi-zone: another project serves a path prefix of this one's domain. The mounted project's
+// existence is a fact the caller reads from its stream (`mounted.exists`).
+const addMount = (cmd: Cmd<'AddMount'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId, prefix, mounted } = cmd;
+  existing(s, projectId);
+  const valid = MountPrefix.safeParse(prefix);
+  if (!valid.success) reject('invalid', `mount prefix "${prefix}" ${valid.error.issues[0]?.message}`);
+  if (mounted.projectId === projectId) reject('invalid', `project "${projectId}" cannot mount itself`);
+  if (!mounted.exists) reject('project-not-found', `no project "${mounted.projectId}" to mount`);
+  const same = s.mounts.find((m) => m.prefix === prefix);
+  if (same?.project === mounted.projectId) return [];
+  const clash = overlappingMount(s.mounts, prefix);
+  if (clash) reject('mount-conflict', `${prefix} overlaps ${clash.prefix}, where "${projectId}" already mounts "${clash.project}": remove that mount first`);
+  if (s.mounts.length >= MAX_MOUNTS) reject('invalid', `project "${projectId}" has ${MAX_MOUNTS} mounts, the most it may have`);
+  const change = { prefix, project: mounted.projectId };
+  const data = { projectId, mounts: sortMounts([...s.mounts, change]), change: { op: 'add' as const, ...change } };
+  return [{ type: 'ProjectMountsChanged', data, metadata: t.meta() }];
+};
+
+const removeMount = (cmd: Cmd<'RemoveMount'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const { projectId, prefix } = cmd;
+  existing(s, projectId);
+  const mount = s.mounts.find((m) => m.prefix === prefix) ?? reject('mount-not-found', `project "${projectId}" mounts nothing at ${prefix}`);
+  const data = { projectId, mounts: s.mounts.filter((m) => m !== mount), change: { op: 'remove' as const, ...mount } };
+  return [{ type: 'ProjectMountsChanged', data, metadata: t.meta() }];
+};
+
 const requestRollback = (cmd: Cmd<'RequestRollback'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
   const { projectId } = cmd;
   existing(s, projectId);
@@ -196,6 +227,16 @@ const requestRedeploy = (cmd: Cmd<'RequestRedeploy'>, s: ProjectState, t: Tools)
   const buildSettings = asBefore ? src.buildSettings : p.settings.build;
   const env = asBefore && !forProduction ? src.env : activeEnv(s, target);
   return [t.request({ target, alias, trigger: 'redeploy', branch, commit, repository, buildSettings, env, sourceDeploymentId: src.deploymentId }, t.nextId())];
+};
+
+// `shiplog deploy`: an uploaded source, recorded as a commit of the project's own repository, is
+// requested like a push (trigger `manual`): production on the production branch, a preview on the
+// branch the client names (default `upload`). Nothing goes to the project stream.
+const requestUploadDeployment = (cmd: Cmd<'RequestUploadDeployment'>, s: ProjectState, t: Tools): IngestNewEvent[] => {
+  const p = existing(s, cmd.projectId);
+  const branch = cmd.target === 'production' ? p.settings.productionBranch : (cmd.branch ?? 'upload');
+  const { commit, repository, target } = cmd;
+  return [t.request({ target, alias: aliasFor(target, branch), trigger: 'manual', branch, commit, repository, buildSettings: p.settings.build, env: activeEnv(s, target) }, t.nextId())];
 };
 
 // PushReceived, then DeploymentRequested (its own stream) or PushIgnored. The deployment id is
@@ -248,6 +289,10 @@ export const decide = (cmd: IngestCommand, s: ProjectState): IngestNewEvent[] =>
       return setEnvVar(cmd, s, t);
     case 'RemoveEnvVar':
       return removeEnvVar(cmd, s, t);
+    case 'AddMount':
+      return addMount(cmd, s, t);
+    case 'RemoveMount':
+      return removeMount(cmd, s, t);
     case 'ReceivePush':
       return receivePush(cmd, s, t);
     case 'RequestRollback':
@@ -256,6 +301,8 @@ export const decide = (cmd: IngestCommand, s: ProjectState): IngestNewEvent[] =>
       return requestPromote(cmd, s, t);
     case 'RequestRedeploy':
       return requestRedeploy(cmd, s, t);
+    case 'RequestUploadDeployment':
+      return requestUploadDeployment(cmd, s, t);
   }
 };
 

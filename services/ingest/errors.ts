@@ -4,7 +4,8 @@
  * @example
  * const code: RejectionCode = 'project-exists'; // 409
  */
-export type RejectionCode = 'invalid' | 'project-exists' | 'project-not-found' | 'env-var-not-found' | 'deployment-not-found' | 'not-promotable';
+export type RejectionCode =
+  | 'invalid' | 'project-exists' | 'project-not-found' | 'env-var-not-found' | 'deployment-not-found' | 'not-promotable' | 'mount-conflict' | 'mount-not-found';
 
 const statusOf: Record<RejectionCode, number> = {
   invalid: 400,
@@ -13,6 +14,8 @@ const statusOf: Record<RejectionCode, number> = {
   'env-var-not-found': 404,
   'deployment-not-found': 404,
   'not-promotable': 409,
+  'mount-conflict': 409,
+  'mount-not-found': 404,
 };
 
 /**

@@ -8,10 +8,12 @@ export { evolve, initialState, activeEnv, envKey, type ProjectState, type EnvVar
 export { CommandRejectedError, SecretMissingError, type RejectionCode } from './errors.ts';
 export * from './inputs.ts';
 export * from './ports.ts';
+export { MAX_MOUNTS, overlappingMount, sortMounts } from './mounts.ts';
 export { aliasFor, branchOf, ignoreReason, isZeroSha, ProjectName, repositoryFrom, repositoryKey, repositoryKeys } from './rules.ts';
 export { GithubPushPayload, payloadRepositoryKeys, pushFromGithub } from './github.ts';
 export { GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks, WebhookRejectedError, type GithubDelivery, type GithubDeliveryOutcome } from './webhook.ts';
 export { gitPushes } from './git-push.ts';
+export { MAX_UPLOAD_BYTES, UploadDeploymentInput } from './upload.ts';
 export { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from './pkt-line.ts';
 export { createSecretsTable, dynamoSecretStore, secretsTableDefinition } from './adapters/secret-store/local.ts';
 export { loadOrCreateSecretKey, SECRET_KEY_FILE } from './adapters/secret-store/secret-key.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Alias, Branch, EnvVarName, Id, Target } from '../../events/index.ts';
+import { Alias, Branch, EnvVarName, Id, MountPrefix, Target } from '../../events/index.ts';
 import { CommandRejectedError } from './errors.ts';
 import { ProjectName } from './rules.ts';
 
@@ -78,6 +78,16 @@ export const EnvVarInput = z.strictObject({
   sensitive: z.boolean().default(false),
 });
 export type EnvVarInput = z.input<typeof EnvVarInput>;
+
+/**
+ * What `addMount` takes: the path prefix of the project's domain and the project that serves it
+ * (built with that prefix as its `basePath`).
+ *
+ * @example
+ * MountInput.parse({ prefix: '/outreach', project: 'outreach' });
+ */
+export const MountInput = z.strictObject({ prefix: MountPrefix, project: ProjectName });
+export type MountInput = z.input<typeof MountInput>;
 
 /**
  * What `requestRollback` takes besides the actor: the deployment to go back to (default: the

@@ -88,6 +88,12 @@ export interface GitRepos {
   isAncestor(projectId: string, ancestor: string, descendant: string): Promise<boolean>;
   /** Where builds clone the repository from (no credentials in it: it goes into events). */
   cloneUrl(projectId: string): string;
+  /**
+   * Records an uploaded source (a zip of the files, `shiplog deploy`) as a commit of the project's
+   * repository, on no branch (`refs/shiplog/uploads/<sha>`), and returns its sha. Absent where the
+   * runtime keeps no repositories.
+   */
+  importArchive?(projectId: string, zip: Buffer, meta: { message: string; author: string }): Promise<string>;
 }
 
 /**

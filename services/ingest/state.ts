@@ -1,4 +1,4 @@
-import type { EnvVarRef, EventData, ProjectSettings, Repository, Target } from '../../events/index.ts';
+import type { EnvVarRef, EventData, Mount, ProjectSettings, Repository, Target } from '../../events/index.ts';
 import type { IngestNewEvent } from './decider.ts';
 
 /**
@@ -47,6 +47,8 @@ export interface ProjectState {
   pushes: Map<string, PushRecord>;
   /** The last push recorded per ref. */
   lastPushByRef: Map<string, { before: string; after: string; deliveryId: string }>;
+  /** Other projects this one serves at path prefixes of its domain, by prefix. */
+  mounts: Mount[];
 }
 
 /**
@@ -71,7 +73,7 @@ export const PUSH_WINDOW = 1000;
  * @example
  * decide(cmd, initialState());
  */
-export const initialState = (): ProjectState => ({ version: 0, env: new Map(), pushes: new Map(), lastPushByRef: new Map() });
+export const initialState = (): ProjectState => ({ version: 0, env: new Map(), pushes: new Map(), lastPushByRef: new Map(), mounts: [] });
 
 /**
  * Applies one event of a project stream. Pure; unknown types only advance the version
@@ -87,6 +89,8 @@ export const evolve = (s: ProjectState, e: IngestNewEvent): ProjectState => {
       return { ...next, project: { ...e.data, createdAt: e.metadata.occurredAt } };
     case 'ProjectSettingsChanged':
       return s.project ? { ...next, project: { ...s.project, settings: e.data.settings } } : next;
+    case 'ProjectMountsChanged':
+      return { ...next, mounts: e.data.mounts };
     case 'EnvVarSet': {
       const env = new Map(s.env);
       env.set(envKey(e.data.target, e.data.name), { name: e.data.name, target: e.data.target, version: e.data.version, sensitive: e.data.sensitive, active: true });

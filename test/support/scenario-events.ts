@@ -71,6 +71,9 @@ export const scenario = (projectId = 'web', start = '2026-11-22T10:00:00.000Z') 
     }, { actor: ada }),
     envSet: (name: string, target: Target, version: number) =>
       emit('EnvVarSet', streams.project(p), { projectId: p, name, target, version, sensitive: false }, { actor: ada }),
+    /** The project's mounts after a change (`op` of the last one). */
+    mountsChanged: (mounts: { prefix: string; project: string }[], op: 'add' | 'remove', change: { prefix: string; project: string }) =>
+      emit('ProjectMountsChanged', streams.project(p), { projectId: p, mounts, change: { op, ...change } }, { actor: ada }),
     envRemoved: (name: string, target: Target, version: number) =>
       emit('EnvVarRemoved', streams.project(p), { projectId: p, name, target, version }, { actor: ada }),
     pushed: (branch = 'main', n = 1) => emit('PushReceived', streams.project(p), {

@@ -143,6 +143,27 @@ export async function removeDomainAction(_: ActionState, form: FormData): Promis
   });
 }
 
+export async function addMountAction(_: ActionState, form: FormData): Promise<ActionState> {
+  return run(form, async () => {
+    const project = text(form, 'project');
+    const prefix = text(form, 'prefix');
+    const mounted = text(form, 'mounted');
+    await command('POST', `/api/projects/${seg(project)}/mounts`, { prefix, project: mounted });
+    revalidatePath(`/projects/${project}/settings`);
+    return { ok: true, message: `${prefix} is served by ${mounted}. Build ${mounted} with basePath '${prefix}'.` };
+  });
+}
+
+export async function removeMountAction(_: ActionState, form: FormData): Promise<ActionState> {
+  return run(form, async () => {
+    const project = text(form, 'project');
+    const prefix = text(form, 'prefix');
+    await command('DELETE', `/api/projects/${seg(project)}/mounts?prefix=${seg(prefix)}`);
+    revalidatePath(`/projects/${project}/settings`);
+    return { ok: true, message: `${prefix} is served by ${project} again.` };
+  });
+}
+
 export async function createSubscriptionAction(_: ActionState, form: FormData): Promise<ActionState> {
   return run(form, async () => {
     const project = text(form, 'project');

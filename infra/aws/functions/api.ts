@@ -8,10 +8,10 @@ let lambda: ReturnType<typeof handle> | undefined;
 /**
  * The platform API as a Lambda behind API Gateway: the same Hono app as `shiplog dev` serves,
  * built on first use from the AWS root's ports (so importing this module needs no environment).
- * Not declared in the stack yet.
+ * Declared by `infra/aws/api.ts`: the `$default` route of an HTTP API, payload format 2.0.
  *
  * @example
- * // sst.config.ts (next issue): new sst.aws.ApiGatewayV2('Api').route('$default', 'infra/aws/functions/api.handler')
+ * declareFunction({ name: 'Api', handler: 'infra/aws/functions/api.handler', … }); // infra/aws/api.ts
  */
 export const handler = (event: Parameters<ReturnType<typeof handle>>[0], context?: Context) =>
   (lambda ??= handle(platformApi(awsApi())))(event, context);

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { awsObservability } from '../runtime/root.ts';
+import { awsAlarms, awsObservability } from '../runtime/root.ts';
 
 /**
  * `ObservabilityOnAlarmRaised` (topology): an alarm raised with `rollback` asks the deploy service
@@ -10,3 +10,12 @@ import { awsObservability } from '../runtime/root.ts';
  */
 export const onAlarmRaised = (event: unknown, context?: Context): Promise<void> =>
   awsObservability().onAlarmRaised(event, context);
+
+/**
+ * `AlarmsEvaluate` (an AWS-only rule, every minute): judges every project's alarm rule against
+ * what its production deployment served in the rule's window.
+ *
+ * @example
+ * // infra/aws/aws-rules.ts: { name: 'AlarmsEvaluate', handler: 'infra/aws/functions/observability.evaluateAlarms', … }
+ */
+export const evaluateAlarms = async (_event?: unknown): Promise<{ projects: number; appended: number }> => awsAlarms().evaluateAll();

@@ -15,6 +15,7 @@ import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adap
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
 import { buildDecider, isFinished, buildService, describeArtifactDir } from '../../../services/build/index.ts';
 import { awsSiteHost } from '../../../services/deploy/adapters/site-host/aws.ts';
+import { siteFunctionName } from '../../../services/deploy/adapters/site-host/aws-site.ts';
 import { awsHealthProbe } from '../../../services/deploy/adapters/health-probe/aws.ts';
 import type { SiteHost } from '../../../services/deploy/index.ts';
 import { deployService, keyedLock } from '../../../services/deploy/index.ts';
@@ -25,7 +26,7 @@ import { defineHandler, fold, type IdempotencyOptions } from '../../../services/
 import { ingestRollbackRequester } from '../../../services/observability/adapters/rollback-requester/ingest.ts';
 import { cloudWatchMetricsSource } from '../../../services/observability/adapters/metrics-source/aws.ts';
 import { cloudWatchRuntimeLogStore, type SiteFunctionVersion } from '../../../services/observability/adapters/runtime-log-store/aws.ts';
-import { observabilityCommands, observabilityService } from '../../../services/observability/index.ts';
+import { alarmEvaluator, observabilityCommands, observabilityService } from '../../../services/observability/index.ts';
 import { fetchWebhookSender } from '../../../services/subscriptions/adapters/webhook-sender/fetch.ts';
 import type { SigningSecrets } from '../../../services/subscriptions/index.ts';
 import { subscriptionsService } from '../../../services/subscriptions/index.ts';
@@ -328,6 +329,22 @@ export const awsProjections = once(() => {
  * @example
  * const app = platformApi(awsApi());
  */
+// The site functions' CloudWatch Logs, per deployment version: what runtime logs, metrics and alarms read.
+// (An event names the version; the function is the project's site function, `<prefix>-site-<project>`.)
+const siteTelemetry = once(() => {
+  const { store, prefix } = core();
+  const logs = new CloudWatchLogsClient({});
+  const versionsOf = async (deploymentId: string): Promise<SiteFunctionVersion[]> =>
+    (await store.readDeployment(deploymentId))
+      .filter((e) => e.type === EventType.FunctionVersionPublished)
+      .map((e) => e.data as EventData<'FunctionVersionPublished'>)
+      .map((d) => ({ functionName: siteFunctionName(prefix, d.projectId), version: d.version }));
+  const deploymentsOf = async (projectId: string): Promise<string[]> => [
+    ...new Set((await store.readProject(projectId)).filter((e) => e.type === EventType.FunctionVersionPublished).map((e) => e.metadata.deploymentId!)),
+  ];
+  return { logs: cloudWatchRuntimeLogStore({ logs, versionsOf }), metrics: cloudWatchMetricsSource({ logs, versionsOf, deploymentsOf }) };
+});
+
 /**
  * The observability queries on AWS: runtime logs and request metrics read back from the site
  * functions' CloudWatch Logs, for the versions each deployment published.
@@ -337,20 +354,30 @@ export const awsProjections = once(() => {
  */
 export const awsObservabilityQueries = once(() => {
   const { store, ids, now } = core();
-  const logs = new CloudWatchLogsClient({});
-  const versionsOf = async (deploymentId: string): Promise<SiteFunctionVersion[]> =>
-    (await store.readDeployment(deploymentId))
-      .filter((e) => e.type === EventType.FunctionVersionPublished)
-      .map((e) => e.data as EventData<'FunctionVersionPublished'>)
-      .map((d) => ({ functionName: d.functionName, version: d.version }));
-  const deploymentsOf = async (projectId: string): Promise<string[]> => [
-    ...new Set((await store.readProject(projectId)).filter((e) => e.type === EventType.FunctionVersionPublished).map((e) => e.metadata.deploymentId!)),
-  ];
-  return observabilityCommands({
-    store, ids, now,
-    logs: cloudWatchRuntimeLogStore({ logs, versionsOf }),
-    metrics: cloudWatchMetricsSource({ logs, versionsOf, deploymentsOf }),
-  });
+  return observabilityCommands({ store, ids, now, ...siteTelemetry() });
+});
+
+/**
+ * The alarm rules judged on AWS (the `AlarmsEvaluate` rule, every minute): every project of the
+ * read models, its production deployment against its rule, with metrics from the site functions'
+ * invocation reports. A breach appends `AlarmRaised`; the `ObservabilityOnAlarmRaised`
+ * subscription rolls back when the rule says so.
+ *
+ * @example
+ * await awsAlarms().evaluateAll(); // { projects: 3, appended: 1 }
+ */
+export const awsAlarms = once(() => {
+  const { client, store, ids, now } = core();
+  const models = readModels({ views: dynamoViewStore({ client, tableName: required(process.env, AwsRuntimeEnv.viewsTable) }), urls: { production: () => '', deployment: () => '' } });
+  const evaluator = alarmEvaluator({ store, metrics: siteTelemetry().metrics, ids, now, log: (line) => console.error(line) });
+  return {
+    evaluateAll: async (): Promise<{ projects: number; appended: number }> => {
+      const projects = await models.listProjects();
+      let appended = 0;
+      for (const p of projects) appended += (await evaluator.evaluate(p.projectId)).length;
+      return { projects: projects.length, appended };
+    },
+  };
 });
 
 export const awsApi = once(() => {

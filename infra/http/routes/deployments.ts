@@ -41,7 +41,7 @@ export interface DeploymentRouteDeps {
   store: Pick<EventStore, 'readProject' | 'readDeployment'> & Partial<Pick<EventStore, 'getEvent'>>;
   logs: Pick<LogStore, 'read' | 'follow'>;
   host: Pick<SiteHost, 'aliasTarget'>;
-  urls(input: { projectId: string; deploymentId: string }): { deployment: string; production: string };
+  urls(input: { projectId: string; deploymentId: string; alias?: string }): { deployment: string; production: string; alias?: string };
   readModels?: DeploymentReadModels | undefined;
   /** Without it, a followed deployment's events are read from the store every `pollMs`. */
   feed?: EventFeed | undefined;
@@ -58,8 +58,16 @@ export interface DeploymentRouteDeps {
  * it serves now (from the release streams), empty once another deployment replaced it.
  *
  * @example
- * { id: '01J…', status: 'ready', live: true, current: ['production'], url: 'http://01j…-web.localhost:3001', sha: '9fce…' }
+ * { id: '01J…', status: 'ready', live: true, current: ['production'], url: 'http://01j…-web.localhost:3001',
+ *   aliasUrls: ['http://web.localhost:3001'], sha: '9fce…' }
  */
+// The stable URLs of the aliases a deployment serves now: the production URL, a preview branch's URL.
+const aliasUrlsOf = (projectId: string | null | undefined, deploymentId: string, current: readonly string[], urls: DeploymentRouteDeps['urls']): string[] =>
+  projectId ? current.flatMap((alias) => {
+    const u = urls({ projectId, deploymentId, alias });
+    return alias === 'production' ? [u.production] : u.alias ? [u.alias] : [];
+  }) : [];
+
 export const deploymentRow = (v: DeploymentView, urls: DeploymentRouteDeps['urls'], current: readonly string[] = []) => ({
   id: v.deploymentId,
   projectId: v.projectId,
@@ -73,6 +81,7 @@ export const deploymentRow = (v: DeploymentView, urls: DeploymentRouteDeps['urls
   author: v.commit?.author.name ?? null,
   trigger: v.trigger,
   url: v.projectId ? urls({ projectId: v.projectId, deploymentId: v.deploymentId }).deployment : null,
+  aliasUrls: aliasUrlsOf(v.projectId, v.deploymentId, current, urls),
   requestedAt: v.requestedAt,
   durations: v.durations,
   error: errorTextOf(v),
@@ -92,6 +101,7 @@ const summaryRow = (s: DeploymentSummary, urls: DeploymentRouteDeps['urls'], cur
   author: s.commit?.author.name ?? null,
   trigger: s.trigger,
   url: s.projectId ? urls({ projectId: s.projectId, deploymentId: s.deploymentId }).deployment : null,
+  aliasUrls: aliasUrlsOf(s.projectId, s.deploymentId, current, urls),
   requestedAt: s.requestedAt,
   durations: s.durations,
   error: s.errorText !== undefined ? s.errorText : s.error,

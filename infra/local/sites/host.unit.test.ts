@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseSiteHost } from './host.ts';
+import { parseSiteAddress, parseSiteHost } from './host.ts';
 
 const ulid = '01JD2Z8J6X3Q4R5S6T7V8W9XYZ';
 
@@ -47,5 +47,19 @@ describe('parseSiteHost', () => {
     [`${ulid}-.localhost`],
   ])('refuses %s', (host) => {
     expect(parseSiteHost(host)).toBeUndefined();
+  });
+});
+
+describe('parseSiteAddress', () => {
+  it('reads <branch>--<project> as the preview alias of that branch, the whole label kept as a project id', () => {
+    expect(parseSiteAddress('feature-login--web.localhost:3001')).toEqual({ kind: 'alias', projectId: 'web', alias: 'preview-feature-login', orProject: 'feature-login--web' });
+    expect(parseSiteAddress('Fix--My-App.localhost')).toEqual({ kind: 'alias', projectId: 'my-app', alias: 'preview-fix', orProject: 'fix--my-app' });
+  });
+
+  it('reads everything else as parseSiteHost does', () => {
+    expect(parseSiteAddress('web.localhost:3001')).toEqual({ kind: 'alias', projectId: 'web', alias: 'production' });
+    expect(parseSiteAddress(`${ulid}-web.localhost`)).toEqual({ kind: 'deployment', projectId: 'web', deploymentId: ulid.toLowerCase() });
+    expect(parseSiteAddress('login--web-.localhost')).toBeUndefined();
+    expect(parseSiteAddress('example.com')).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, readlink, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { aliasHostLabel } from '../../aliases.ts';
 import type { Published, SiteHost } from '../../ports.ts';
 
 const projectIdPattern = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
@@ -113,6 +114,7 @@ export const sweepInterrupted = async (dataDir: string): Promise<number> => {
  * await host.publish({ projectId: 'web', deploymentId: d1, artifactDir });
  * await host.shiftAlias({ projectId: 'web', alias: 'production', deploymentId: d1 });
  * host.urls({ projectId: 'web', deploymentId: d1 }).production; // 'http://web.localhost:3001'
+ * host.urls({ projectId: 'web', deploymentId: d2, alias: 'preview-login' }).alias; // 'http://login--web.localhost:3001'
  */
 export const localSiteHost = (opts: LocalSiteHostOptions): SiteHost => {
   const layout = siteLayout(opts.dataDir);
@@ -178,9 +180,14 @@ export const localSiteHost = (opts: LocalSiteHostOptions): SiteHost => {
       }
     },
 
-    urls: ({ projectId, deploymentId }) => ({
-      deployment: `http://${deploymentId.toLowerCase()}-${projectId}.${domain}:${opts.port}`,
-      production: `http://${projectId}.${domain}:${opts.port}`,
-    }),
+    urls: ({ projectId, deploymentId, alias }) => {
+      const production = `http://${projectId}.${domain}:${opts.port}`;
+      const label = alias === undefined ? undefined : aliasHostLabel(projectId, alias);
+      return {
+        deployment: `http://${deploymentId.toLowerCase()}-${projectId}.${domain}:${opts.port}`,
+        production,
+        ...(alias === 'production' ? { alias: production } : label ? { alias: `http://${label}.${domain}:${opts.port}` } : {}),
+      };
+    },
   };
 };

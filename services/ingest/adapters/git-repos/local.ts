@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { access, mkdir } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { Commit } from '../../../../events/index.ts';
@@ -14,11 +15,11 @@ const exec = promisify(execFile);
  * @example
  * await git(['--git-dir', path, 'rev-parse', 'HEAD']);
  */
-export const git = async (args: string[], opts: { cwd?: string } = {}): Promise<string> => {
+export const git = async (args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): Promise<string> => {
   const { stdout } = await exec('git', args, {
     cwd: opts.cwd,
     maxBuffer: 16 * 1024 * 1024,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C' },
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/', GIT_CONFIG_NOSYSTEM: '1', LC_ALL: 'C', ...opts.env },
   });
   return stdout;
 };
@@ -74,6 +75,27 @@ export const localGitRepos = ({ root }: { root: string }): GitRepos & { root: st
         author: { name, ...(email ? { email } : {}) },
         ...(date ? { timestamp: new Date(date).toISOString() } : {}),
       };
+    },
+    importArchive: async (projectId, zip, meta) => {
+      const tmp = await mkdtemp(join(tmpdir(), 'shiplog-upload-'));
+      try {
+        const tree = join(tmp, 'tree');
+        await mkdir(tree);
+        await writeFile(join(tmp, 'source.zip'), zip);
+        // unzip drops `..` components and absolute paths: nothing lands outside `tree`.
+        await exec('unzip', ['-qq', join(tmp, 'source.zip'), '-d', tree], { maxBuffer: 16 * 1024 * 1024 });
+        // A scratch index: the upload never touches the repository's branches or its own index.
+        const who = { GIT_AUTHOR_NAME: meta.author, GIT_AUTHOR_EMAIL: 'deploy@shiplog', GIT_COMMITTER_NAME: 'shiplog', GIT_COMMITTER_EMAIL: 'deploy@shiplog' };
+        const env = { GIT_INDEX_FILE: join(tmp, 'index'), GIT_WORK_TREE: tree, ...who };
+        // Every file of the archive, .gitignore'd or not: the client already chose them.
+        await git(['--git-dir', pathOf(projectId), 'add', '--all', '--force', '.'], { cwd: tree, env });
+        const treeSha = (await git(['--git-dir', pathOf(projectId), 'write-tree'], { env })).trim();
+        const sha = (await git(['--git-dir', pathOf(projectId), 'commit-tree', treeSha, '-m', meta.message], { env })).trim();
+        await inRepo(projectId, ['update-ref', `refs/shiplog/uploads/${sha}`, sha]);
+        return sha;
+      } finally {
+        await rm(tmp, { recursive: true, force: true });
+      }
     },
     isAncestor: async (projectId, ancestor, descendant) => {
       try {

@@ -37,12 +37,26 @@ const levels: Record<string, RuntimeLogLevel> = { TRACE: 'debug', DEBUG: 'debug'
 
 const messageOf = (m: unknown): string => (typeof m === 'string' ? m : JSON.stringify(m));
 
+// A Text-format `REPORT RequestId: … Duration: 12.34 ms Billed Duration: 13 ms Memory Size: 1024 MB …` line.
+const textReport = (text: string, time: string): InvocationReport | undefined => {
+  const m = /^REPORT RequestId: (\S+)\s+Duration: ([\d.]+) ms\s+Billed Duration: (\d+) ms\s+Memory Size: (\d+) MB/.exec(text);
+  if (!m) return undefined;
+  const status = /\tStatus: (\w+)/.exec(text)?.[1] ?? 'success';
+  return { time, requestId: m[1]!, status, durationMs: Number(m[2]), billedDurationMs: Number(m[3]), memorySizeMB: Number(m[4]), coldStart: text.includes('Init Duration:') };
+};
+
+const requestRecordOf = (r: InvocationReport, ids: { projectId: string; deploymentId: string }): RuntimeLogRecord => ({
+  time: r.time, level: r.status === 'success' ? 'info' : 'error', kind: 'request', ...ids,
+  ...(r.requestId ? { requestId: r.requestId } : {}), durationMs: r.durationMs,
+  message: `invocation ${r.status} in ${Math.round(r.durationMs)} ms${r.coldStart ? ' (cold start)' : ''}`,
+});
+
 /**
- * A log event of a site function in Lambda's JSON log format as a runtime log record: an
- * application record (`{timestamp, level, requestId, message}`) is console output, a
- * `platform.report` is the invocation's summary (`kind: 'request'`, with its duration; CloudWatch
- * does not know the request's path or status). Other system records and lines that are not
- * JSON (a function on the Text format) give `undefined`, or a console record for plain text.
+ * A log event of a site function as a runtime log record. JSON log format: an application record
+ * (`{timestamp, level, requestId, message}`) is console output, a `platform.report` is the
+ * invocation's summary (`kind: 'request'`, with its duration; CloudWatch does not know the
+ * request's path or status), other system records give `undefined`. Text format: a `REPORT` line
+ * is the summary, `START`/`END` give `undefined`, a tab-separated line is console output.
  *
  * @example
  * runtimeRecordOf({ message: '{"timestamp":"…","level":"ERROR","requestId":"r1","message":"boom"}', timestamp: 1 }, { projectId: 'web', deploymentId: 'd1' });
@@ -59,7 +73,9 @@ export const runtimeRecordOf = (e: FilteredLogEvent, ids: { projectId: string; d
     }
   }
   if (!parsed) {
-    // Text format: START/END/REPORT lines are Lambda's own, the rest is the function's output.
+    // Text format: REPORT is the invocation's summary, START/END are Lambda's own, the rest is the function's output.
+    const report = textReport(text, time);
+    if (report) return requestRecordOf(report, ids);
     if (/^(START|END|REPORT|INIT_START) /.test(text)) return undefined;
     const tab = /^(\S+)\t([0-9a-f-]{36})\t([A-Z]+)\t([\s\S]*)$/.exec(text);
     return tab
@@ -67,16 +83,8 @@ export const runtimeRecordOf = (e: FilteredLogEvent, ids: { projectId: string; d
       : { time, level: 'info', kind: 'console', ...ids, message: text };
   }
   if (typeof parsed.type === 'string') {
-    if (parsed.type !== 'platform.report') return undefined;
-    const record = (parsed.record ?? {}) as { requestId?: string; status?: string; metrics?: { durationMs?: number; initDurationMs?: number } };
-    const durationMs = Number(record.metrics?.durationMs ?? 0);
-    const cold = record.metrics?.initDurationMs !== undefined;
-    const failed = record.status !== undefined && record.status !== 'success';
-    return {
-      time: typeof parsed.time === 'string' ? parsed.time : time, level: failed ? 'error' : 'info', kind: 'request', ...ids,
-      ...(record.requestId ? { requestId: record.requestId } : {}), durationMs,
-      message: `invocation ${record.status ?? 'success'} in ${Math.round(durationMs)} ms${cold ? ' (cold start)' : ''}`,
-    };
+    const report = parsed.type === 'platform.report' ? reportOf(e) : undefined;
+    return report ? requestRecordOf(report, ids) : undefined;
   }
   const level = levels[String(parsed.level ?? 'INFO').toUpperCase()] ?? 'info';
   return {
@@ -87,14 +95,15 @@ export const runtimeRecordOf = (e: FilteredLogEvent, ids: { projectId: string; d
 };
 
 /**
- * The invocation report in a log event, if it is one (JSON log format).
+ * The invocation report in a log event, if it is one (a JSON `platform.report` or a Text `REPORT` line).
  *
  * @example
  * const r = reportOf(event); // { requestId, status: 'success', durationMs: 12.5, … } | undefined
  */
 export const reportOf = (e: FilteredLogEvent): InvocationReport | undefined => {
   const text = e.message ?? '';
-  if (!text.startsWith('{"time"') && !text.includes('"platform.report"')) return undefined;
+  if (text.startsWith('REPORT ')) return textReport(text, new Date(e.timestamp ?? 0).toISOString());
+  if (!text.includes('"platform.report"')) return undefined;
   try {
     const p = JSON.parse(text) as { time?: string; type?: string; record?: { requestId?: string; status?: string; metrics?: Record<string, number> } };
     if (p.type !== 'platform.report' || !p.record) return undefined;

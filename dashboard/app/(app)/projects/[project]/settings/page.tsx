@@ -7,6 +7,7 @@ import { requireSession } from '../../../../../lib/auth/index.ts';
 import { removeEnvVarAction, setEnvVarAction, updateSettingsAction } from '../../../../../lib/server/actions.ts';
 import { context } from '../../../../../lib/server/context.ts';
 import { DomainsSection } from './domains-section.tsx';
+import { MountsSection } from './mounts-section.tsx';
 import { SubscriptionsSection } from './subscriptions-section.tsx';
 
 // Env var values are write-only: the platform never returns them, so every value shows masked.
@@ -122,6 +123,9 @@ export default async function SettingsPage({ params }: { params: Promise<{ proje
 
       <Suspense fallback={<Section title="Domains"><Skeleton height={60} /></Section>}>
         <DomainsSection projectId={projectId} csrf={session.csrf} />
+      </Suspense>
+      <Suspense fallback={<Section title="Mounted projects"><Skeleton height={60} /></Section>}>
+        <MountsSection projectId={projectId} csrf={session.csrf} />
       </Suspense>
       <Suspense fallback={<Section title="Webhook subscriptions"><Skeleton height={60} /></Section>}>
         <SubscriptionsSection projectId={projectId} csrf={session.csrf} />

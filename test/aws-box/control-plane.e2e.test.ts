@@ -1,0 +1,168 @@
+import { spawnSync } from 'node:child_process';
+import { request } from 'node:http';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ApiGatewayV2Client, GetApisCommand, GetIntegrationCommand, GetRoutesCommand } from '@aws-sdk/client-apigatewayv2';
+import { ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
+import { startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+
+// The control plane on the AWS box (docs/aws-box.md): the platform API is the declared Api
+// function behind the API Gateway stand-in (payload 2.0 events through the Lambda stand-in); a user
+// makes a token, logs in with the CLI from another config dir, and works with it; without a
+// token the API answers 401. One box for the file.
+
+const prefix = 'shiplog-box';
+const fixture = new URL('../fixtures/next-app/', import.meta.url).pathname;
+
+/**
+ * One request on a connection of its own: the CLI runs through spawnSync, which blocks this
+ * process, so a kept-alive connection may have been closed by the server meanwhile.
+ */
+const call = (url: string, token?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> =>
+  new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+
+describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and login', () => {
+  let sl: LocalShiplog;
+  let config: string;
+  let apiUrl: string;
+  /** The CLI as a user elsewhere runs it: no data dir of the box, only what `shiplog login` stored. */
+  const user = (args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...sl.env, XDG_CONFIG_HOME: config, SHIPLOG_DATA_DIR: join(config, 'no-data-dir'), SHIPLOG_URL: apiUrl };
+    delete env.SHIPLOG_TOKEN;
+    const r = spawnSync(process.execPath, ['cli/shiplog.mjs', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+    return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+  };
+
+  beforeAll(async () => {
+    sl = await startShiplog({ runtime: 'aws-box' });
+    apiUrl = `http://localhost:${sl.port}`;
+    config = mkdtempSync(join(tmpdir(), 'shiplog-login-'));
+  }, 180_000);
+
+  afterAll(async () => {
+    await sl?.stop();
+    if (config) rmSync(config, { recursive: true, force: true });
+  });
+
+  it('created the declared HTTP API in moto: $default route to a payload 2.0 proxy of the Api function', async () => {
+    const endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())?.[1];
+    expect(endpoint, sl.output()).toBeDefined();
+    const apigateway = new ApiGatewayV2Client({ endpoint: endpoint!, region: BOX_REGION, credentials: BOX_CREDENTIALS });
+    const { Items: apis = [] } = await apigateway.send(new GetApisCommand({}));
+    const api = apis.find((a) => a.Name === `${prefix}-api`);
+    expect(api?.ProtocolType).toBe('HTTP');
+    const { Items: routes = [] } = await apigateway.send(new GetRoutesCommand({ ApiId: api!.ApiId }));
+    expect(routes.map((r) => r.RouteKey)).toEqual(['$default']);
+    const integration = await apigateway.send(new GetIntegrationCommand({ ApiId: api!.ApiId, IntegrationId: routes[0]!.Target!.replace('integrations/', '') }));
+    expect(integration).toMatchObject({ IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0', IntegrationUri: expect.stringMatching(new RegExp(`:function:${prefix}-Api$`)) });
+  });
+
+  it('answers 401 without a token, or with a wrong one, through API Gateway', async () => {
+    const none = await call(`${apiUrl}/api/whoami`);
+    expect(none.status).toBe(401);
+    expect(none.headers['apigw-requestid']).toBeTruthy();
+    const wrong = await call(`${apiUrl}/api/tokens`, 'shp_not-a-token');
+    expect(wrong.status).toBe(401);
+    expect(JSON.parse(wrong.body)).toMatchObject({ error: expect.any(String) });
+  });
+
+  it('makes a token with the admin token, logs in with it elsewhere, and lists tokens and deployments through the Api function', async () => {
+    const created = sl.json<{ token: string; name: string; kind: string }>(['tokens', 'create', 'ci-user']);
+    expect(created).toMatchObject({ name: 'ci-user', kind: 'user', token: expect.stringMatching(/^shp_/) });
+
+    const login = user(['login', '--url', apiUrl, '--token', created.token, '--json']);
+    expect(login.status, login.stderr).toBe(0);
+    expect(JSON.parse(login.stdout)).toMatchObject({ url: apiUrl, name: 'ci-user', kind: 'user' });
+
+    // The admin lists tokens (a user token may not): the function recorded the new token's use.
+    const rows = sl.json<{ name: string; lastUsedAt: string | null }[]>(['tokens', 'ls']);
+    expect(rows.map((t) => t.name)).toEqual(expect.arrayContaining(['admin', 'ci-user']));
+    expect(rows.find((t) => t.name === 'ci-user')?.lastUsedAt).not.toBeNull();
+    expect(JSON.stringify(rows)).not.toContain(created.token);
+    const refused = user(['tokens', 'ls']);
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain('403');
+
+    // A project (ingest still runs in the box's process) and its deployments (the Api function).
+    const project = user(['projects', 'create', 'cp-web', '--json']);
+    expect(project.status, project.stderr).toBe(0);
+    const set = user(['env', 'set', 'cp-web', 'SECRET_GREETING=hello-from-ssm']);
+    expect(set.status, set.stderr).toBe(0);
+    const deployments = user(['deployments', 'list', 'cp-web', '--json']);
+    expect(deployments.status, deployments.stderr).toBe(0);
+    expect(JSON.parse(deployments.stdout)).toEqual([]);
+    const res = await call(`${apiUrl}/api/projects/cp-web/aliases`, created.token);
+    expect(res.headers['apigw-requestid']).toBeTruthy();
+    expect(JSON.parse(res.body)).toEqual({ production: null });
+  });
+
+  it('deploys a directory with `shiplog deploy` as the logged-in user: uploaded to the sources bucket, built by CodeBuild, live', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shiplog-box-deploy-'));
+    try {
+      cpSync(fixture, dir, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
+      const marker = join(dir, 'app', 'marker.js');
+      writeFileSync(marker, readFileSync(marker, 'utf8').replace(/BUILD_MARKER = '[^']*'/, "BUILD_MARKER = 'box-deploy'"));
+      const deploy = user(['deploy', dir, '--project', 'cp-web', '--prod', '--json']);
+      expect(deploy.status, deploy.stderr).toBe(0);
+      const { deploymentId, sha } = JSON.parse(deploy.stdout) as { deploymentId: string; sha: string };
+      // Behind API Gateway the CLI cannot follow the stream: it polls (cli/sse.ts).
+      const wait = spawnSync(process.execPath, ['cli/shiplog.mjs', 'deployments', 'wait', deploymentId, '--timeout', '900'], {
+        env: { ...sl.env, XDG_CONFIG_HOME: config, SHIPLOG_DATA_DIR: join(config, 'no-data-dir'), SHIPLOG_URL: apiUrl }, encoding: 'utf8', timeout: 960_000,
+      });
+      expect(wait.status, `${wait.stdout}\n${wait.stderr}\n${sl.output().slice(-4000)}`).toBe(0);
+      const home = await sl.site('cp-web.localhost', '/');
+      expect(home.status).toBe(200);
+      expect(home.body).toContain('box-deploy');
+      const endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())![1]!;
+      const s3 = new S3Client({ endpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS, forcePathStyle: true });
+      const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
+      const bucket = Buckets.map((b) => b.Name ?? '').find((n) => n.startsWith(`${prefix}-artifacts-`))!;
+      const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'sources/cp-web/' }));
+      expect(Contents.map((o) => o.Key)).toContain(`sources/cp-web/${sha}.zip`);
+
+      // Runtime logs and metrics on AWS: what the site function's invocations wrote to CloudWatch
+      // Logs (the Lambda stand-in writes as Lambda does), read back by the Api function.
+      expect((await sl.site('cp-web.localhost', '/')).status).toBe(200);
+      let records: { kind: string; level: string; requestId?: string; message: string }[] = [];
+      let last = '';
+      await expect.poll(() => {
+        const logs = user(['logs', deploymentId, '--runtime', '--json']);
+        last = `${logs.status}\n${logs.stdout}\n${logs.stderr}`;
+        if (logs.status !== 0) return -1;
+        records = logs.stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as (typeof records)[number]);
+        return records.filter((r) => r.kind === 'request').length;
+      }, { timeout: 30_000 }).toBeGreaterThanOrEqual(2).catch((err: Error) => {
+        throw new Error(`${err.message}\nlast logs --runtime: ${last}\n${sl.output().slice(-3000)}`);
+      });
+      expect(records.filter((r) => r.kind === 'request').every((r) => r.requestId && /^invocation success in \d+ ms/.test(r.message))).toBe(true);
+      const metrics = user(['metrics', 'cp-web', '--since', '1h', '--json']);
+      expect(metrics.status, metrics.stderr).toBe(0);
+      const row = (JSON.parse(metrics.stdout) as { id: string; requests: number; errors: number }[]).find((d) => d.id === deploymentId);
+      expect(row).toMatchObject({ id: deploymentId, errors: 0 });
+      expect(row!.requests).toBeGreaterThanOrEqual(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 1_000_000);
+
+  it('stops honouring a revoked token at once', async () => {
+    const created = sl.json<{ token: string; tokenId: string }>(['tokens', 'create', 'short-lived']);
+    const before = await call(`${apiUrl}/api/whoami`, created.token);
+    expect(before.status).toBe(200);
+    expect(sl.cli(['tokens', 'revoke', created.tokenId]).status).toBe(0);
+    const after = await call(`${apiUrl}/api/whoami`, created.token);
+    expect(after.status).toBe(401);
+  });
+});
