@@ -98,6 +98,11 @@ const containerLine = (ms: number, text: string) => {
   const d = new Date(ms);
   return `[Container] ${d.getUTCFullYear()}/${pad(d.getUTCMonth() + 1)}/${pad(d.getUTCDate())} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}.${pad(d.getUTCMilliseconds() * 1000, 6)} ${text}`;
 };
+/** The host's variables that let a build reach registries from this machine: TLS trust and proxies. */
+const hostNetworkEnv = (): Record<string, string> => {
+  const names = ['SSL_CERT_FILE', 'SSL_CERT_DIR', 'NODE_EXTRA_CA_CERTS', 'GIT_SSL_CAINFO', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'no_proxy'];
+  return Object.fromEntries(names.flatMap((n) => (process.env[n] === undefined ? [] : [[n, process.env[n]!]])));
+};
 const afterLast = (s: string, mark: string) => (s.includes(mark) ? s.slice(s.lastIndexOf(mark) + mark.length) : s);
 
 /**
@@ -452,6 +457,8 @@ export const codeBuildStandIn = (opts: CodeBuildStandInOptions): CodeBuildStandI
         const scratch = join(root, 'shell');
         const env: Record<string, string> = {
           PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? root,
+          // This machine's TLS trust and proxies (corepack's downloads go through Node's fetch).
+          ...hostNetworkEnv(),
           AWS_REGION: BOX_REGION, AWS_DEFAULT_REGION: BOX_REGION,
           AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
           AWS_ENDPOINT_URL: opts.awsEndpoint,

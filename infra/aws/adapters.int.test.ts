@@ -70,6 +70,7 @@ describe('infra/aws declares the build runner', () => {
       },
       { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${artifacts}/sources/*`] },
       { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`arn:aws:s3:::${artifacts}/artifacts/*`] },
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`arn:aws:s3:::${artifacts}/cache/*`] },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroupArn, `${logGroupArn}:*`] },
     ]);
   });

@@ -58,7 +58,7 @@ export const PLACEHOLDER_BUILDSPEC = [
 /**
  * What CodeBuild itself may do while it runs a shiplog build: read the env var parameters of this
  * stage (`/<prefix>/env/*`, decrypted through SSM only), read pushed sources, upload artifacts,
- * and write to its log group.
+ * read and write the build cache, and write to its log group.
  *
  * @example
  * policyDocument(cloud, codeBuildServiceAccess(cloud, { prefix: 'shiplog', scope, artifactsBucketArn, logGroupArn }));
@@ -82,6 +82,9 @@ export const codeBuildServiceAccess = (
     },
     { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/sources/*`] },
     { actions: ['s3:PutObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/artifacts/*`] },
+    // The build cache (buildspec.ts: `cache/<project>/`). One role runs every project's builds, so
+    // the per-project prefix is kept by the buildspec, not by IAM.
+    { actions: ['s3:GetObject', 's3:PutObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/cache/*`] },
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [input.logGroupArn, pulumi.interpolate`${input.logGroupArn}:*`] },
   ];
 };

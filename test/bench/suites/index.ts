@@ -7,6 +7,7 @@ import { matcherBench } from './matcher.ts';
 import { outboxBench } from './outbox.ts';
 import { projectionsBench } from './projections.ts';
 import { pushToLiveBench } from './push-to-live.ts';
+import { warmBuildsBench } from './warm-builds.ts';
 
 /** Every bench suite, in the order `npm run bench` runs them. */
 export const suites: Record<string, BenchSuite> = {
@@ -15,6 +16,7 @@ export const suites: Record<string, BenchSuite> = {
   outbox: outboxBench,
   projections: projectionsBench,
   'push-to-live': pushToLiveBench,
+  'warm-builds': warmBuildsBench,
   dashboard: dashboardBench,
   deployments: deploymentsBench,
   cli: cliBench,

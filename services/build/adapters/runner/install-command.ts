@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 
 /**
  * What the install step found in the checkout: the lockfiles of the nearest directory (from the
@@ -33,6 +33,22 @@ export interface InstallPlan {
 /** The lockfiles each package manager writes, in the order Vercel's detection tries them. */
 export const lockfileNames = ['pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb', 'package-lock.json', 'npm-shrinkwrap.json'] as const;
 
+/**
+ * The decision table of {@link chooseInstall}, as data: each manager's install with a lockfile
+ * (`frozen`) and without (`plain`), and whether corepack brings it. Yarn 2+ (`berry`) has its own
+ * row. The same table is compiled into {@link installDetectScript}, which decides on CodeBuild.
+ *
+ * @example
+ * installTable.pnpm.frozen; // 'pnpm install --frozen-lockfile'
+ */
+export const installTable = {
+  npm: { frozen: 'npm ci', plain: 'npm install', corepack: false },
+  pnpm: { frozen: 'pnpm install --frozen-lockfile', plain: 'pnpm install', corepack: true },
+  yarn: { frozen: 'yarn install --frozen-lockfile', plain: 'yarn install', corepack: true },
+  berry: { frozen: 'yarn install --immutable', plain: 'yarn install', corepack: true },
+  bun: { frozen: 'bun install --frozen-lockfile', plain: 'bun install', corepack: false },
+} as const;
+
 const managerOf = (lockfile: string): InstallPlan['manager'] =>
   lockfile.startsWith('pnpm') ? 'pnpm' : lockfile.startsWith('yarn') ? 'yarn' : lockfile.startsWith('bun') ? 'bun' : 'npm';
 
@@ -46,7 +62,7 @@ const declared = (packageManager: string | undefined): { name: InstallPlan['mana
  * there (or when there is no lockfile at all), else the lockfile (pnpm, yarn, bun, npm in that
  * order); a frozen install with a lockfile, a plain one without. Yarn 2+ (a `.yarnrc.yml`, or
  * `packageManager: yarn@2…` and later) installs with `--immutable`, yarn 1 with `--frozen-lockfile`.
- * Pure: the caller reads the tree ({@link readInstallInputs}).
+ * Pure: the caller reads the tree ({@link readInstallInputs}). Commands come from {@link installTable}.
  *
  * @example
  * chooseInstall({ lockfiles: ['package-lock.json'], yarnrcYml: false }).command; // 'npm ci'
@@ -58,45 +74,37 @@ export const chooseInstall = (inputs: InstallInputs): InstallPlan => {
   const ordered = lockfileNames.filter((f) => inputs.lockfiles.includes(f));
   const lockfile = (pm && ordered.find((f) => managerOf(f) === pm.name)) ?? ordered[0];
   const manager = lockfile ? managerOf(lockfile) : (pm?.name ?? 'npm');
-  const frozen = lockfile !== undefined;
   const because = [lockfile, pm && pm.name === manager ? `packageManager ${inputs.packageManager!.split('+')[0]}` : undefined].filter(Boolean).join(', ') || 'no lockfile';
-  switch (manager) {
-    case 'pnpm':
-      return { manager, command: frozen ? 'pnpm install --frozen-lockfile' : 'pnpm install', corepack: true, reason: because };
-    case 'yarn': {
-      const berry = inputs.yarnrcYml || (pm?.name === 'yarn' && (pm.major ?? 1) >= 2);
-      const flag = berry ? ' --immutable' : ' --frozen-lockfile';
-      return { manager, command: `yarn install${frozen ? flag : ''}`, corepack: true, reason: because };
-    }
-    case 'bun':
-      return { manager, command: frozen ? 'bun install --frozen-lockfile' : 'bun install', corepack: false, reason: because };
-    default:
-      return { manager: 'npm', command: frozen ? 'npm ci' : 'npm install', corepack: false, reason: because };
-  }
+  const berry = manager === 'yarn' && (inputs.yarnrcYml || (pm?.name === 'yarn' && (pm.major ?? 1) >= 2));
+  const row = installTable[berry ? 'berry' : manager];
+  return { manager, command: lockfile ? row.frozen : row.plain, corepack: row.corepack, reason: because };
 };
+
+const corepackLine =
+  'export COREPACK_HOME="${COREPACK_HOME:-$TMPDIR/.corepack}" COREPACK_ENABLE_DOWNLOAD_PROMPT=0 PATH="$TMPDIR/.corepack-bin:$PATH"'
+  + ' && mkdir -p "$TMPDIR/.corepack-bin" && corepack enable --install-directory "$TMPDIR/.corepack-bin" <pm> && ';
 
 /**
  * The shell line that runs a plan: for pnpm and yarn, `corepack enable` puts their shims in a
  * folder of the build's own (`$TMPDIR/.corepack-bin`, with corepack's downloads in
- * `$TMPDIR/.corepack`), first on this line's `PATH`; nothing global changes.
+ * `$COREPACK_HOME`, else `$TMPDIR/.corepack`), first on this line's `PATH`; nothing global changes.
  *
  * @example
  * installShellCommand(chooseInstall({ lockfiles: ['package-lock.json'], yarnrcYml: false })); // 'npm ci'
  */
 export const installShellCommand = (plan: InstallPlan): string =>
-  plan.corepack
-    ? 'export COREPACK_HOME="$TMPDIR/.corepack" COREPACK_ENABLE_DOWNLOAD_PROMPT=0 PATH="$TMPDIR/.corepack-bin:$PATH"'
-      + ` && mkdir -p "$TMPDIR/.corepack-bin" && corepack enable --install-directory "$TMPDIR/.corepack-bin" ${plan.manager} && ${plan.command}`
-    : plan.command;
+  plan.corepack ? corepackLine.replace('<pm>', plan.manager) + plan.command : plan.command;
 
 /**
- * Reads what {@link chooseInstall} needs from a checkout: the app's `packageManager` (else the
- * repository root's) and the nearest lockfiles from `appDir` up to `repoRoot`.
+ * Where the install runs and what decides it: the nearest directory from the app up to the
+ * repository root that has a lockfile (a monorepo's root, so its workspaces resolve), else the
+ * app's own; the lockfiles there, whether it has a `.yarnrc.yml`, and the app's `packageManager`
+ * field (else the nearest one above it).
  *
  * @example
- * chooseInstall(readInstallInputs('/builds/01JD…/src/apps/web', '/builds/01JD…/src'));
+ * readInstallSite('/b/src/apps/web', '/b/src'); // { dir: '/b/src', inputs: { lockfiles: ['pnpm-lock.yaml'], yarnrcYml: false } }
  */
-export const readInstallInputs = (appDir: string, repoRoot: string): InstallInputs => {
+export const readInstallSite = (appDir: string, repoRoot: string): { dir: string; inputs: InstallInputs } => {
   const pkgManager = (dir: string): string | undefined => {
     try {
       const v = (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { packageManager?: unknown }).packageManager;
@@ -106,13 +114,63 @@ export const readInstallInputs = (appDir: string, repoRoot: string): InstallInpu
     }
   };
   let packageManager = pkgManager(appDir);
+  const pm = () => (packageManager ? { packageManager } : {});
   for (let dir = appDir; ; dir = dirname(dir)) {
     packageManager ??= pkgManager(dir);
     const lockfiles = lockfileNames.filter((f) => existsSync(join(dir, f)));
-    const atRoot = relative(repoRoot, dir) === '' || relative(repoRoot, dir).startsWith('..') || dir === dirname(dir);
-    if (lockfiles.length > 0 || atRoot) {
-      return { lockfiles, yarnrcYml: existsSync(join(dir, '.yarnrc.yml')), ...(packageManager ? { packageManager } : {}) };
-    }
-    if (!(dir + sep).startsWith(repoRoot + sep)) return { lockfiles: [], yarnrcYml: false, ...(packageManager ? { packageManager } : {}) };
+    const rel = relative(repoRoot, dir);
+    if (lockfiles.length > 0) return { dir, inputs: { lockfiles, yarnrcYml: existsSync(join(dir, '.yarnrc.yml')), ...pm() } };
+    if (rel === '' || rel.startsWith('..') || dir === dirname(dir)) return { dir: appDir, inputs: { lockfiles, yarnrcYml: existsSync(join(dir, '.yarnrc.yml')), ...pm() } };
   }
 };
+
+/**
+ * Reads what {@link chooseInstall} needs from a checkout (see {@link readInstallSite}).
+ *
+ * @example
+ * chooseInstall(readInstallInputs('/builds/01JD…/src/apps/web', '/builds/01JD…/src'));
+ */
+export const readInstallInputs = (appDir: string, repoRoot: string): InstallInputs => readInstallSite(appDir, repoRoot).inputs;
+
+/**
+ * {@link readInstallSite} + {@link chooseInstall} + {@link installShellCommand} as one Node
+ * script (ES module, no dependencies), for builds that decide in the checkout itself (the
+ * CodeBuild buildspec). Its data is {@link installTable} and {@link lockfileNames}, compiled in;
+ * a unit test runs it against `chooseInstall` for every case. Run as
+ * `node detect.mjs <json|sh> <appDir> <repoRoot>`: `json` prints the plan and the install
+ * directory; `sh` prints `SHIPLOG_INSTALL_DIR`, `SHIPLOG_INSTALL_COMMAND` (the shell line),
+ * `SHIPLOG_INSTALL_FROZEN` (1: a lockfile pins the install) and `SHIPLOG_INSTALL_LOG` (what the
+ * build log says) as shell assignments.
+ *
+ * @example
+ * execFileSync('node', ['--input-type=module', '-e', installDetectScript, '--', 'json', app, root]); // '{"manager":"pnpm",…}'
+ */
+export const installDetectScript = `import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+const T = ${JSON.stringify({ lockfiles: lockfileNames, table: installTable, corepackLine })};
+const [mode, appArg, rootArg] = process.argv.slice(-3);
+const appDir = resolve(appArg), repoRoot = resolve(rootArg);
+const pkgManager = (d) => { try { const v = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).packageManager; return typeof v === 'string' ? v : undefined; } catch { return undefined; } };
+let packageManager = pkgManager(appDir), dir = appDir, lockfiles = [], yarnrc = false;
+for (let d = appDir; ; d = dirname(d)) {
+  packageManager ??= pkgManager(d);
+  const found = T.lockfiles.filter((f) => existsSync(join(d, f)));
+  const rel = relative(repoRoot, d);
+  if (found.length > 0) { dir = d; lockfiles = found; yarnrc = existsSync(join(d, '.yarnrc.yml')); break; }
+  if (rel === '' || rel.startsWith('..') || d === dirname(d)) { yarnrc = existsSync(join(d, '.yarnrc.yml')); break; }
+}
+const m = /^(npm|pnpm|yarn|bun)@(\\d+)?/.exec((packageManager ?? '').trim());
+const pm = m ? { name: m[1], major: m[2] === undefined ? undefined : Number(m[2]) } : undefined;
+const managerOf = (f) => (f.startsWith('pnpm') ? 'pnpm' : f.startsWith('yarn') ? 'yarn' : f.startsWith('bun') ? 'bun' : 'npm');
+const lockfile = (pm && lockfiles.find((f) => managerOf(f) === pm.name)) ?? lockfiles[0];
+const manager = lockfile ? managerOf(lockfile) : (pm?.name ?? 'npm');
+const reason = [lockfile, pm && pm.name === manager ? 'packageManager ' + packageManager.split('+')[0] : undefined].filter(Boolean).join(', ') || 'no lockfile';
+const berry = manager === 'yarn' && (yarnrc || (pm?.name === 'yarn' && (pm.major ?? 1) >= 2));
+const row = T.table[berry ? 'berry' : manager];
+const command = lockfile ? row.frozen : row.plain;
+const line = row.corepack ? T.corepackLine.replace('<pm>', manager) + command : command;
+const where = relative(repoRoot, dir) || '.';
+const q = (s) => "'" + s.replace(/'/g, "'\\\\''") + "'";
+if (mode === 'json') process.stdout.write(JSON.stringify({ manager, command, corepack: row.corepack, reason, dir }) + '\\n');
+else process.stdout.write(['SHIPLOG_INSTALL_DIR=' + q(dir), 'SHIPLOG_INSTALL_COMMAND=' + q(line), 'SHIPLOG_INSTALL_FROZEN=' + (lockfile ? 1 : 0), 'SHIPLOG_INSTALL_LOG=' + q('install: ' + manager + ', detected from ' + reason + ': ' + command + ' (in ' + where + ')'), ''].join('\\n'));
+`;

@@ -1,14 +1,11 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseInstall, installShellCommand, readInstallInputs } from './install-command.ts';
+import { chooseInstall, installDetectScript, installShellCommand, readInstallInputs, readInstallSite } from './install-command.ts';
 
-const plan = (lockfiles: string[], packageManager?: string, yarnrcYml = false) =>
-  chooseInstall({ lockfiles, yarnrcYml, ...(packageManager ? { packageManager } : {}) });
-
-describe('chooseInstall (as Vercel detects the package manager)', () => {
-  it.each([
+const cases = [
     [['package-lock.json'], undefined, false, 'npm', 'npm ci'],
     [['npm-shrinkwrap.json'], undefined, false, 'npm', 'npm ci'],
     [[], undefined, false, 'npm', 'npm install'],
@@ -23,9 +20,16 @@ describe('chooseInstall (as Vercel detects the package manager)', () => {
     [['package-lock.json', 'pnpm-lock.yaml'], 'npm@10.8.0', false, 'npm', 'npm ci'],
     [['package-lock.json', 'pnpm-lock.yaml'], undefined, false, 'pnpm', 'pnpm install --frozen-lockfile'],
     [['package-lock.json'], 'pnpm@9.15.0', false, 'npm', 'npm ci'],
-  ] as const)('%j packageManager=%s yarnrc=%s → %s: %s', (lockfiles, pm, yarnrc, manager, command) => {
+] as const;
+
+const plan = (lockfiles: string[], packageManager?: string, yarnrcYml = false) =>
+  chooseInstall({ lockfiles, yarnrcYml, ...(packageManager ? { packageManager } : {}) });
+
+describe('chooseInstall (as Vercel detects the package manager)', () => {
+  it.each(cases)('%j packageManager=%s yarnrc=%s → %s: %s', (lockfiles, pm, yarnrc, manager, command) => {
     expect(plan([...lockfiles], pm, yarnrc)).toMatchObject({ manager, command });
   });
+
 
   it('says why it chose what it chose', () => {
     expect(plan(['pnpm-lock.yaml'], 'pnpm@9.15.0+sha512.x').reason).toBe('pnpm-lock.yaml, packageManager pnpm@9.15.0');
@@ -54,5 +58,39 @@ describe('readInstallInputs', () => {
     const bare = mkdtempSync(join(tmpdir(), 'install-inputs-'));
     writeFileSync(join(bare, 'package.json'), '{}');
     expect(readInstallInputs(bare, bare)).toEqual({ lockfiles: [], yarnrcYml: false });
+  });
+});
+
+/** A checkout holding what one case describes: the lockfiles and `.yarnrc.yml` at the root, `packageManager` in the app's package.json. */
+const checkout = (lockfiles: readonly string[], pm: string | undefined, yarnrc: boolean, app = '.') => {
+  const root = mkdtempSync(join(tmpdir(), 'install-detect-'));
+  const dir = join(root, app);
+  mkdirSync(dir, { recursive: true });
+  for (const f of lockfiles) writeFileSync(join(root, f), '\n');
+  if (yarnrc) writeFileSync(join(root, '.yarnrc.yml'), 'nodeLinker: node-modules\n');
+  writeFileSync(join(dir, 'package.json'), JSON.stringify(pm ? { name: 'app', packageManager: pm } : { name: 'app' }));
+  return { root, dir };
+};
+const detect = (mode: 'json' | 'sh', dir: string, root: string) =>
+  execFileSync(process.execPath, ['--input-type=module', '-e', installDetectScript, '--', mode, dir, root], { encoding: 'utf8' });
+
+describe('installDetectScript (the same decision, run in the checkout on CodeBuild)', () => {
+  it.each(cases)('%j packageManager=%s yarnrc=%s: decides as chooseInstall', (lockfiles, pm, yarnrc) => {
+    const { root, dir } = checkout(lockfiles, pm, yarnrc);
+    expect(JSON.parse(detect('json', dir, root))).toEqual({ ...chooseInstall(readInstallInputs(dir, root)), dir: readInstallSite(dir, root).dir });
+  });
+
+  it('installs a monorepo app from the root with the lockfile, and says so in shell the buildspec sources', () => {
+    const { root, dir } = checkout(['pnpm-lock.yaml'], 'pnpm@9.15.0', false, 'apps/web');
+    const expected = chooseInstall(readInstallInputs(dir, root));
+    expect(JSON.parse(detect('json', dir, root))).toMatchObject({ manager: 'pnpm', dir: root });
+    const sh = detect('sh', dir, root);
+    const vars = execFileSync('bash', ['-c', `${sh}\nprintf '%s\\n' "$SHIPLOG_INSTALL_DIR" "$SHIPLOG_INSTALL_COMMAND" "$SHIPLOG_INSTALL_LOG"`], { encoding: 'utf8' }).split('\n');
+    expect(vars.slice(0, 3)).toEqual([root, installShellCommand(expected), 'install: pnpm, detected from pnpm-lock.yaml, packageManager pnpm@9.15.0: pnpm install --frozen-lockfile (in .)']);
+  });
+
+  it('installs an app without a lockfile in its own directory, with a plain install', () => {
+    const { root, dir } = checkout([], undefined, false, 'site');
+    expect(JSON.parse(detect('json', dir, root))).toMatchObject({ manager: 'npm', command: 'npm install', reason: 'no lockfile', dir });
   });
 });

@@ -7,7 +7,9 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import { writeOpenNextConfig } from './open-next-config.ts';
-import { chooseInstall, installShellCommand, readInstallInputs } from './install-command.ts';
+import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
+import { nodeCheckScript } from './node-version.ts';
+import { installKey, projectCache, storeEnv } from './build-cache.ts';
 import { killRecordedGroup, recordProcess } from './process-record.ts';
 import { checkArtifactLinks, insideReal } from './artifact-links.ts';
 import { sandboxFromEnv, type Sandbox } from './sandbox.ts';
@@ -30,6 +32,8 @@ export interface LocalBuildRunnerOptions {
   killGraceMs?: number;
   /** Where the commands run; bubblewrap by default (`SHIPLOG_UNSAFE_NO_SANDBOX=1`: none). */
   sandbox?: Sandbox;
+  /** Each project's build cache (`build-cache.ts`); `<workRoot>/.cache` by default, `false`: none. */
+  cacheRoot?: string | false;
 }
 
 const require = createRequire(import.meta.url);
@@ -117,18 +121,25 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
       const tmp = join(dir, 'tmp');
       // Its HOME (npm's cache lives there), so nothing of shiplog's own HOME is needed or seen.
       const home = join(dir, 'home');
+      const store = join(home, '.store');
+      const cache = opts.cacheRoot === false ? undefined : projectCache(opts.cacheRoot ?? resolve(opts.workRoot, '.cache'), job.projectId);
+      // What the build may leave to the cache: set as each part of it succeeds.
+      const leaves: { installDir?: string; key?: string; appDir?: string } = {};
       let created = false;
       // A repository on this machine (shiplog's own git remote) is bound read-only for the checkout.
       const localRepo = !/^[a-z][a-z0-9+.-]*:\/\//i.test(job.repo) && job.repo.startsWith('/') ? job.repo : undefined;
 
       const run = async (phase: BuildPhase, cwd: string, cmd: string, args: string[], extra: Record<string, string> = {}) => {
         log(`$ ${cmd === 'sh' ? args[1] : [cmd, ...args].join(' ')}`, 'system');
-        const env: Record<string, string> = { ...buildEnv(job, phase, process.env, opts.inheritEnv ?? []), TMPDIR: tmp, ...extra };
+        const env: Record<string, string> = { ...buildEnv(job, phase, process.env, opts.inheritEnv ?? []), TMPDIR: tmp };
         if (sandbox.kind !== 'none') {
           // Host paths mean nothing inside the sandbox; the build's own take their place.
           delete env.npm_config_userconfig;
           Object.assign(env, { HOME: home, npm_config_cache: join(home, '.npm') });
         }
+        // The package managers' store lives in the build's HOME (and moves to the project's cache after it).
+        if (phase !== 'checkout') Object.assign(env, storeEnv(store));
+        Object.assign(env, extra);
         const spec = {
           cwd,
           env,
@@ -170,15 +181,32 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (!(await insideReal(src, appDir))) return fail('checkout-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
         const checkout = performance.now() - t;
 
-        // 2. install
+        // 2. install: the Node check, the build cache, then the project's command or the detected one
         t = performance.now();
-        // The project's own command, else the package manager as Vercel detects it (install-command.ts).
-        const detected = job.installCommand ? undefined : chooseInstall(readInstallInputs(appDir, src));
-        if (detected) log(`install: ${detected.manager}, detected from ${detected.reason}: ${detected.command}`, 'system');
+        await writeFile(join(tmp, 'node-check.mjs'), nodeCheckScript);
+        await run('install', appDir, 'node', [join(tmp, 'node-check.mjs'), 'report', appDir, src]);
+        if (cache) log(await cache.restoreStore(store), 'system');
+        else log(opts.cacheRoot === false ? 'build cache: off' : `build cache: off (project id "${job.projectId}" cannot name a folder)`, 'system');
+        // The project's own command runs in rootDir; the detected one where the lockfile is (a monorepo's root).
+        const site = readInstallSite(appDir, src);
+        const detected = job.installCommand ? undefined : chooseInstall(site.inputs);
+        const installDir = detected ? site.dir : appDir;
+        if (detected) log(`install: ${detected.manager}, detected from ${detected.reason}: ${detected.command} (in ${relative(src, installDir) || '.'})`, 'system');
+        else log(`install: the project's command: ${job.installCommand}`, 'system');
         const installCommand = detected ? installShellCommand(detected) : job.installCommand;
-        r = await run('install', appDir, 'sh', ['-c', installCommand]);
-        if (r.spawnError) return fail('infrastructure', null, `sh could not start: ${r.spawnError.message}`);
-        if (r.exitCode !== 0) return fail('install-failed', r.exitCode, `install command "${installCommand}" ${describeExit(r)}`);
+        // node_modules come back only for the same detected install pinned by a lockfile (key); then it is skipped.
+        const key = detected && site.inputs.lockfiles.length > 0 ? installKey(installDir, installCommand) : undefined;
+        const modules = cache && key ? await cache.restoreModules(installDir, key) : undefined;
+        if (modules) log(modules.line, 'system');
+        else if (cache) log(`build cache: node_modules are kept only for detected installs a lockfile pins (${detected ? 'no lockfile' : 'the project sets its install command'})`, 'system');
+        if (modules?.restored) {
+          log('install: skipped, node_modules restored for this exact lockfile', 'system');
+        } else {
+          r = await run('install', installDir, 'sh', ['-c', installCommand]);
+          if (r.spawnError) return fail('infrastructure', null, `sh could not start: ${r.spawnError.message}`);
+          if (r.exitCode !== 0) return fail('install-failed', r.exitCode, `install command "${installCommand}" ${describeExit(r)}`);
+        }
+        Object.assign(leaves, { installDir, key });
         const install = performance.now() - t;
 
         // 3. build, in the standalone mode OpenNext packages from (what `open-next build` would set)
@@ -187,11 +215,20 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           return fail('build-failed', null, 'no lockfile (package-lock.json, yarn.lock, pnpm-lock.yaml, bun.lock) in the repository');
         }
         t = performance.now();
+        if (cache) {
+          // The folder the cache lands in is the build's (the sandbox user's), as if next build had made it.
+          if (!existsSync(join(appDir, '.next'))) {
+            await mkdir(join(appDir, '.next'));
+            await sandbox.own(join(appDir, '.next'));
+          }
+          log(await cache.restoreNextCache(appDir), 'system');
+        }
         const buildCommand = job.buildCommand || 'npx next build';
         r = await run('build', appDir, 'sh', ['-c', buildCommand], {
           NEXT_PRIVATE_STANDALONE: 'true',
           NEXT_PRIVATE_OUTPUT_TRACE_ROOT: traceRoot,
         });
+        leaves.appDir = appDir;
         if (r.exitCode !== 0) return fail('build-failed', r.exitCode, `build command "${buildCommand}" ${describeExit(r)}`);
         const buildMs = performance.now() - t;
 
@@ -226,6 +263,11 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         .catch((e: unknown) => fail('infrastructure', null, e instanceof Error ? e.message : String(e)))
         .then(async (o) => {
           clearTimeout(timer);
+          // The store always (its content is checked by the package managers), node_modules after a
+          // successful install, .next/cache after a build command ran; never from a kept source.
+          if (cache && created && !opts.keepSource && !stop) {
+            await cache.save({ store, ...leaves }).then((line) => log(line, 'system'), (e: Error) => log(`build cache: not saved: ${e.message}`, 'system'));
+          }
           // A finished build runs nothing: its process record goes with its scratch space.
           const leftovers = o.ok ? [src, tmp, home, join(dir, 'process.json')] : [dir];
           if (created && !opts.keepSource) await Promise.all(leftovers.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));

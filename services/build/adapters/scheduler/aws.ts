@@ -4,7 +4,7 @@ import {
 } from '@aws-sdk/client-codebuild';
 import type { EnvVarRef } from '../../../../events/index.ts';
 import type { BuildScheduler, ScheduledBuild, SchedulerEvents } from '../../scheduler.ts';
-import { artifactUriFor, buildspecFor } from './buildspec.ts';
+import { artifactUriFor, buildspecFor, cacheUriFor } from './buildspec.ts';
 import { readShiplogBuild, translateCodeBuildError, type ShiplogBuild } from './codebuild-build.ts';
 
 export { BuildRunnerConfigError, BuildRunnerUnavailableError, translateCodeBuildError, type ShiplogBuild } from './codebuild-build.ts';
@@ -170,6 +170,8 @@ export const codeBuildScheduler = (opts: CodeBuildSchedulerOptions): BuildSchedu
       plain('CI', '1'), plain('NEXT_TELEMETRY_DISABLED', '1'), plain('SHIPLOG', '1'),
       plain('SHIPLOG_PROJECT_ID', b.projectId), plain('SHIPLOG_DEPLOYMENT_ID', b.deploymentId),
       plain('SHIPLOG_GIT_COMMIT_SHA', b.job.sha), plain('SHIPLOG_ARTIFACT_URI', artifactUri),
+      // The project's own build cache prefix (node_modules by lockfile, .next/cache): never another project's.
+      plain('SHIPLOG_CACHE_URI', cacheUriFor(opts.artifactsBucket, b.projectId)),
       plain('SHIPLOG_BUILD', JSON.stringify(b)),
       ...(checkout ? [plain('SHIPLOG_REPO', b.job.repo)] : []),
     ];

@@ -86,6 +86,8 @@ describe('codeBuildScheduler.submit', () => {
     // CodeBuild's own names are reserved; the platform's variables are plain and describe the job only.
     expect(vars.map((v) => v.name)).not.toContain('CODEBUILD_BUILD_ID');
     expect(vars.filter((v) => v.name === 'SHIPLOG_DEPLOYMENT_ID')).toEqual([{ name: 'SHIPLOG_DEPLOYMENT_ID', type: 'PLAINTEXT', value: '01JD000000000000000000000A' }]);
+    // The build cache of this project only.
+    expect(vars.find((v) => v.name === 'SHIPLOG_CACHE_URI')?.value).toMatch(/^s3:\/\/[^/]+\/cache\/web\/$/);
     const request = JSON.stringify(startInput());
     for (const secret of secretValues) expect(request).not.toContain(secret);
     const carried = JSON.parse(vars.find((v) => v.name === 'SHIPLOG_BUILD')!.value!) as ScheduledBuild;

@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
 import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
+import { installDetectScript } from '../runner/install-command.ts';
+import { nodeCheckScript } from '../runner/node-version.ts';
 
 /**
  * The OpenNext version builds package with on CodeBuild: the `@opennextjs/aws` shiplog ships
@@ -32,6 +34,17 @@ export interface ArtifactManifest {
   files: number;
   versions: { next: string | null; openNext: string };
 }
+
+/**
+ * Where the build cache of one project lives: `modules-<key>.tgz` (its `node_modules`, keyed by
+ * the install command, Node, the CPU and every lockfile, package.json and package-manager config
+ * of the install directory) and `next-cache.tgz` (the app's `.next/cache`). Builds get it as
+ * `SHIPLOG_CACHE_URI`; a project's builds read and write only their own prefix.
+ *
+ * @example
+ * cacheUriFor('shiplog-artifacts', 'web'); // 's3://shiplog-artifacts/cache/web/'
+ */
+export const cacheUriFor = (bucket: string, projectId: string): string => `s3://${bucket}/cache/${projectId}/`;
 
 /**
  * Where the artifact of one deployment goes.
@@ -92,7 +105,8 @@ writeFileSync(out, JSON.stringify({ sha256: hash.digest('hex'), sizeBytes, files
 
 /**
  * What one buildspec is made from. `checkout` is set when CodeBuild has no source of its own
- * (`NO_SOURCE`): the build then fetches the commit with git, as the local runner does.
+ * (`NO_SOURCE`): the build then fetches the commit with git, as the local runner does. An empty
+ * `installCommand` is detected in the checkout (`installDetectScript`), as the local runner does.
  *
  * @example
  * const input: BuildspecInput = { rootDir: '.', installCommand: 'npm ci', buildCommand: 'npx next build', checkout: true };
@@ -115,6 +129,13 @@ export const CHECKOUT_MARK = '# shiplog:checkout';
 
 const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 const lockfiles = 'package-lock.json yarn.lock pnpm-lock.yaml bun.lock bun.lockb';
+const sq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+/** The build's scratch folder (scripts, cache tarballs). */
+const S = '/tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID';
+/** What the node_modules cache key covers in the install directory. */
+const keyFiles = ['package.json', 'pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lockb', 'package-lock.json', 'npm-shrinkwrap.json', '.npmrc', '.yarnrc.yml', '.yarnrc', 'pnpm-workspace.yaml', '.pnpmfile.cjs']
+  .map((f) => `-name ${f}`).join(' -o ');
+const pruned = '\\( -name node_modules -o -name .git -o -name .next -o -name .open-next \\) -prune';
 
 const appDirOf = (rootDir: string): string | undefined => {
   const dir = posix.normalize(rootDir || '.');
@@ -129,7 +150,7 @@ const appDirOf = (rootDir: string): string | undefined => {
  * so the failed phase says what failed.
  *
  * @example
- * buildspecPhases(input).install; // ['git init … # shiplog:checkout', 'cd "$CODEBUILD_SRC_DIR/." # shiplog:checkout', 'npm ci']
+ * buildspecPhases(input).install.at(-1); // 'cd "$SHIPLOG_INSTALL_DIR" && if [ "$SHIPLOG_MODULES_RESTORED" != 1 ]; then eval "$SHIPLOG_INSTALL_COMMAND"; fi'
  */
 export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_build' | 'build' | 'post_build', string[]> => {
   const rel = appDirOf(input.rootDir);
@@ -143,10 +164,28 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
         ? [`git init -q "$CODEBUILD_SRC_DIR" && cd "$CODEBUILD_SRC_DIR" && { ${fetch}; } && git checkout -q --detach FETCH_HEAD ${CHECKOUT_MARK}`]
         : []),
       `${app} ${CHECKOUT_MARK}`,
-      input.installCommand || 'npm ci',
+      `mkdir -p "${S}/tmp" && echo ${b64(installDetectScript)} | base64 -d > "${S}/detect.mjs" && echo ${b64(nodeCheckScript)} | base64 -d > "${S}/node-check.mjs"`,
+      // engines.node / .nvmrc: switch to an installed Node that satisfies it (n), else a warning line.
+      `node "${S}/node-check.mjs" switch "$PWD" "$CODEBUILD_SRC_DIR" > "${S}/node.sh" && . "${S}/node.sh"`,
+      // corepack's shims and downloads go to the build's own TMPDIR (installShellCommand).
+      `export TMPDIR="${S}/tmp"`,
+      input.installCommand
+        ? `export SHIPLOG_INSTALL_DIR="$PWD" SHIPLOG_INSTALL_COMMAND=${sq(input.installCommand)} SHIPLOG_CACHE_KEY= && echo ${sq(`install: the project's command: ${input.installCommand}`)}`
+        : `node "${S}/detect.mjs" sh "$PWD" "$CODEBUILD_SRC_DIR" > "${S}/install.sh" && . "${S}/install.sh" && export SHIPLOG_INSTALL_DIR SHIPLOG_INSTALL_COMMAND SHIPLOG_INSTALL_FROZEN && echo "$SHIPLOG_INSTALL_LOG"`
+          + ` && export SHIPLOG_CACHE_KEY="$({ printf '%s\\n' "$SHIPLOG_INSTALL_COMMAND" "$(node --version)" "$(uname -m)"; cd "$SHIPLOG_INSTALL_DIR" && find . ${pruned} -o -type f \\( ${keyFiles} \\) -print | LC_ALL=C sort | xargs -r sha256sum; } | sha256sum | cut -c1-32)"`,
+      // The build cache: this project's node_modules for exactly this install, when there is one.
+      'if [ -z "$SHIPLOG_CACHE_URI" ]; then export SHIPLOG_MODULES_RESTORED=0; echo "build cache: off"; '
+        + 'elif [ -z "$SHIPLOG_CACHE_KEY" ] || [ "$SHIPLOG_INSTALL_FROZEN" != 1 ]; then export SHIPLOG_MODULES_RESTORED=0 SHIPLOG_CACHE_KEY=; echo "build cache: node_modules are kept only for detected installs a lockfile pins"; '
+        + `elif aws s3 cp "\${SHIPLOG_CACHE_URI}modules-$SHIPLOG_CACHE_KEY.tgz" "${S}/modules.tgz" --only-show-errors >/dev/null 2>&1 && tar -xzf "${S}/modules.tgz" -C "$SHIPLOG_INSTALL_DIR"; `
+        + `then export SHIPLOG_MODULES_RESTORED=1; echo "build cache: node_modules restored ($(du -sh "${S}/modules.tgz" | cut -f1) compressed, key $SHIPLOG_CACHE_KEY): install skipped"; `
+        + `else export SHIPLOG_MODULES_RESTORED=0; echo "build cache: no node_modules for key $SHIPLOG_CACHE_KEY (first build of this lockfile, package.json files, Node and install command): full install"; fi; rm -f "${S}/modules.tgz"`,
+      'cd "$SHIPLOG_INSTALL_DIR" && if [ "$SHIPLOG_MODULES_RESTORED" != 1 ]; then eval "$SHIPLOG_INSTALL_COMMAND"; fi',
     ],
     pre_build: [
       app,
+      `if [ -z "$SHIPLOG_CACHE_URI" ]; then :; elif aws s3 cp "\${SHIPLOG_CACHE_URI}next-cache.tgz" "${S}/next-cache.tgz" --only-show-errors >/dev/null 2>&1; `
+        + `then mkdir -p .next && tar -xzf "${S}/next-cache.tgz" -C .next && echo "build cache: .next/cache restored ($(du -sh .next/cache | cut -f1))" || echo "build cache: .next/cache could not be restored"; `
+        + `else echo "build cache: no .next/cache yet (first build of this project)"; fi; rm -f "${S}/next-cache.tgz"`,
       // Next traces dependencies from the directory with the lockfile (a monorepo's root).
       // (any one of the lockfiles; none anywhere: the app's own directory)
       `d="$PWD"; has_lock() { for f in ${lockfiles}; do [ -f "$1/$f" ] && return 0; done; return 1; }; while [ "$d" != / ] && ! has_lock "$d"; do d="$(dirname "$d")"; done; [ "$d" != / ] || d="$PWD"; export NEXT_PRIVATE_OUTPUT_TRACE_ROOT="$d"`,
@@ -159,11 +198,16 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       app,
       `npx --yes @opennextjs/aws@${openNext} build --config-path ${shiplogConfigFile}`,
       'test -f .open-next/open-next.output.json',
-      `mkdir -p /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID && (cd .open-next/server-functions/default && zip -qr /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} .)`,
+      // -y keeps symlinks: pnpm's node_modules resolve a package's own dependencies through them.
+      `mkdir -p /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID && (cd .open-next/server-functions/default && zip -qry /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} .)`,
       `echo ${b64(manifestScript)} | base64 -d > /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs && node /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs .open-next /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.manifest} ${openNext}`,
       'aws s3 cp .open-next "$SHIPLOG_ARTIFACT_URI" --recursive --exclude ".build/*" --only-show-errors',
       `aws s3 cp /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} "\${SHIPLOG_ARTIFACT_URI}${ArtifactFile.serverZip}" --only-show-errors`,
       `aws s3 cp /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.manifest} "\${SHIPLOG_ARTIFACT_URI}${ArtifactFile.manifest}" --only-show-errors`,
+      // The cache, after the artifact: a failed upload costs the next build time, never this one.
+      `if [ -n "$SHIPLOG_CACHE_URI" ] && [ -d .next/cache ]; then { tar -czf "${S}/next-cache.tgz" -C .next cache && aws s3 cp "${S}/next-cache.tgz" "\${SHIPLOG_CACHE_URI}next-cache.tgz" --only-show-errors && echo "build cache: .next/cache saved"; } || echo "build cache: .next/cache not saved"; fi; rm -f "${S}/next-cache.tgz"`,
+      `if [ -n "$SHIPLOG_CACHE_URI" ] && [ -n "$SHIPLOG_CACHE_KEY" ] && [ "$SHIPLOG_MODULES_RESTORED" != 1 ]; then { (cd "$SHIPLOG_INSTALL_DIR" && find . ${pruned.replace('-name node_modules -o ', '')} -o -type d -name node_modules -prune -print | tar -czf "${S}/modules.tgz" -T -) `
+        + `&& aws s3 cp "${S}/modules.tgz" "\${SHIPLOG_CACHE_URI}modules-$SHIPLOG_CACHE_KEY.tgz" --only-show-errors && echo "build cache: node_modules saved ($(du -sh "${S}/modules.tgz" | cut -f1), key $SHIPLOG_CACHE_KEY)"; } || echo "build cache: node_modules not saved"; fi; rm -f "${S}/modules.tgz"`,
     ],
   };
 };

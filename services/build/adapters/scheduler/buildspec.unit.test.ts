@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeArtifactDir } from '../../service.ts';
 import {
-  artifactUriFor, awsOpenNextConfig, buildspecFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, manifestScript, type BuildspecInput,
+  artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, manifestScript, type BuildspecInput,
 } from './buildspec.ts';
 
 const input: BuildspecInput = { rootDir: 'apps/web', installCommand: 'npm ci', buildCommand: 'npx next build', checkout: false };
@@ -32,7 +32,9 @@ describe('buildspecFor', () => {
 
   it('installs, builds in standalone mode, packages with the pinned OpenNext and uploads the manifest last', () => {
     const p = buildspecPhases(input);
-    expect(p.install).toEqual([`cd "$CODEBUILD_SRC_DIR/apps/web" ${CHECKOUT_MARK}`, 'npm ci']);
+    expect(p.install[0]).toBe(`cd "$CODEBUILD_SRC_DIR/apps/web" ${CHECKOUT_MARK}`);
+    expect(p.install.at(-1)).toBe('cd "$SHIPLOG_INSTALL_DIR" && if [ "$SHIPLOG_MODULES_RESTORED" != 1 ]; then eval "$SHIPLOG_INSTALL_COMMAND"; fi');
+    expect(p.install).toContain(`export SHIPLOG_INSTALL_DIR="$PWD" SHIPLOG_INSTALL_COMMAND='npm ci' SHIPLOG_CACHE_KEY= && echo 'install: the project'\\''s command: npm ci'`);
     expect(p.build).toEqual(['cd "$CODEBUILD_SRC_DIR/apps/web"', 'export NODE_ENV="${NODE_ENV:-production}" NEXT_PRIVATE_STANDALONE=true', 'npx next build']);
     expect(p.post_build).toContain(`npx --yes @opennextjs/aws@${DEFAULT_OPENNEXT_VERSION} build --config-path open-next.shiplog.config.ts`);
     const uploads = p.post_build.filter((c) => c.startsWith('aws s3 cp'));
@@ -60,6 +62,37 @@ describe('buildspecFor', () => {
       const [first] = buildspecPhases({ ...input, rootDir }).install;
       expect(first).toMatch(/is not a directory inside the repository' >&2; exit 1 # shiplog:checkout$/);
     }
+  });
+
+  it('detects the install in the checkout when the project sets none, and logs the command it runs', () => {
+    const src = mkdtempSync(join(work, 'src-'));
+    mkdirSync(join(src, 'apps', 'web'), { recursive: true });
+    writeFileSync(join(src, 'pnpm-lock.yaml'), 'lockfileVersion: 9.0\n');
+    writeFileSync(join(src, 'package.json'), JSON.stringify({ private: true, packageManager: 'pnpm@9.15.0' }));
+    writeFileSync(join(src, 'apps', 'web', 'package.json'), JSON.stringify({ name: 'web', engines: { node: '>=18' } }));
+    const p = buildspecPhases({ ...input, installCommand: '' });
+    // Every install command up to the install itself, in one bash as CodeBuild runs them (no cache configured).
+    const script = p.install.slice(0, -1).join('\n') + '\nprintf "dir=%s\\ncommand=%s\\n" "$SHIPLOG_INSTALL_DIR" "$SHIPLOG_INSTALL_COMMAND"';
+    const id = `t${Date.now()}`;
+    const out = execFileSync('bash', ['-e', '-c', script], { encoding: 'utf8', env: { ...process.env, CODEBUILD_SRC_DIR: src, SHIPLOG_DEPLOYMENT_ID: id, SHIPLOG_CACHE_URI: '' } });
+    rmSync(`/tmp/shiplog/${id}`, { recursive: true, force: true });
+    expect(out).toContain(`node: ${process.version} (">=18" from engines.node in package.json)`);
+    expect(out).toContain('install: pnpm, detected from pnpm-lock.yaml, packageManager pnpm@9.15.0: pnpm install --frozen-lockfile (in .)');
+    expect(out).toContain('build cache: off');
+    expect(out).toContain(`dir=${src}\n`);
+    expect(out).toMatch(/command=export COREPACK_HOME=.* corepack enable --install-directory "\$TMPDIR\/\.corepack-bin" pnpm && pnpm install --frozen-lockfile/);
+  });
+
+  it('restores the project\'s node_modules and .next/cache from its own prefix, and saves them after the artifact', () => {
+    const p = buildspecPhases({ ...input, installCommand: '' });
+    const all = [...p.install, ...p.pre_build, ...p.post_build].join('\n');
+    expect(all).toContain('"${SHIPLOG_CACHE_URI}modules-$SHIPLOG_CACHE_KEY.tgz"');
+    expect(all).toContain('"${SHIPLOG_CACHE_URI}next-cache.tgz"');
+    const manifest = p.post_build.findIndex((c) => c.includes('shiplog-build.json" --only-show-errors'));
+    const saves = p.post_build.map((c, i) => [c, i] as const).filter(([c]) => c.includes('build cache:')).map(([, i]) => i);
+    expect(saves.length).toBe(2);
+    expect(Math.min(...saves)).toBeGreaterThan(manifest);
+    expect(cacheUriFor('b', 'web')).toBe('s3://b/cache/web/');
   });
 
   it('quotes commands so YAML takes them verbatim', () => {
