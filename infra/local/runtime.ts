@@ -129,7 +129,8 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     });
     const scheduler = localScheduler({
       dataDir: cfg.dataDir,
-      runner: localBuildRunner({ workRoot }),
+      // The build cache sits beside the work dirs, not among them: the work root holds only builds in flight.
+      runner: localBuildRunner({ workRoot, cacheRoot: join(cfg.dataDir, 'builds', 'cache') }),
       logs,
       envFor: services.envFor,
       events: services.build.schedulerEvents,
