@@ -298,7 +298,12 @@ describe('every app shape deploys and answers as next start does', () => {
     for (const shape of shapes) {
       const id = await deploymentOfHead(sl, shape.project, work[shape.project]!);
       waits[shape.project] = sl.cli(['deployments', 'wait', id, '--timeout', '900'], 950_000);
-      live[shape.project] = sl.json<Row>(['deployments', 'get', id]);
+      // `wait` follows the events; `get` reads the read models, which may apply the last one a moment later.
+      for (let i = 0; i < 50; i++) {
+        live[shape.project] = sl.json<Row>(['deployments', 'get', id]);
+        if (live[shape.project]!.live || waits[shape.project]!.status !== 0) break;
+        await new Promise((r) => setTimeout(r, 200));
+      }
     }
   }, 1_800_000);
 

@@ -106,6 +106,8 @@ interface Environment {
   /** Invocations between their start and their registration in `pending` (waiting for `ready`). */
   starting: number;
   lastUsed: number;
+  /** The order of last use (two uses within one millisecond still have an order). */
+  useSeq: number;
 }
 
 interface WorkerMessage {
@@ -244,6 +246,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
         clearTimeout(p.timer);
         pending.delete(m.id!);
         environment.lastUsed = Date.now();
+        environment.useSeq = ++uses;
       };
       switch (m.type) {
         case 'result':
@@ -280,7 +283,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
           return;
       }
     });
-    const environment: Environment = { child, ready, pending, starting: 0, lastUsed: Date.now() };
+    const environment: Environment = { child, ready, pending, starting: 0, lastUsed: Date.now(), useSeq: ++uses };
     envs.set(fn.key, environment);
     return environment;
   };
@@ -294,10 +297,11 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
           setTimeout(() => child.kill('SIGKILL'), 2000).unref();
         });
 
+  let uses = 0;
   // The cap: before an environment starts, the least recently used idle ones stop.
   const makeRoom = () => {
     while (envs.size + startingEnvs.size >= maxEnvironments) {
-      const idle = [...envs].filter(([, e]) => e.starting === 0 && e.pending.size === 0).sort((a, b) => a[1].lastUsed - b[1].lastUsed)[0];
+      const idle = [...envs].filter(([, e]) => e.starting === 0 && e.pending.size === 0).sort((a, b) => a[1].useSeq - b[1].useSeq)[0];
       if (!idle) throw new FunctionInvocationError(503, `${maxEnvironments} functions are running and none is idle (SHIPLOG_MAX_FUNCTIONS)`);
       envs.delete(idle[0]);
       void stop(idle[1].child);
@@ -329,6 +333,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
       env = await starting;
     }
     env.lastUsed = Date.now();
+    env.useSeq = ++uses;
     env.starting++;
     try {
       await env.ready;
