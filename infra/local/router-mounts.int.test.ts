@@ -1,5 +1,5 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { getFrom } from '../../test/support/local-shiplog.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -39,18 +39,7 @@ const makeArtifact = async (root: string, label: string, basePath = '') => {
   return dir;
 };
 
-interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-const get = (port: number, host: string, path: string) =>
-  new Promise<Res>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, headers: { host: `${host}:${port}` } }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+const get = getFrom;
 
 describe('site router: mounts (multi-zone)', () => {
   let root: string;
