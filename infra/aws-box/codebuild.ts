@@ -12,6 +12,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { parse as parseYaml } from 'yaml';
 import { BOX_ACCOUNT, BOX_CREDENTIALS, BOX_REGION } from './moto.ts';
+import { logEventBatches } from './lambda-logs.ts';
 
 // CodeBuild's data plane for the AWS box (moto's CodeBuild is a stub). It speaks CodeBuild's JSON 1.1
 // API to the unchanged build adapters, runs a buildspec 0.2 in one bash per build on this machine,
@@ -264,17 +265,12 @@ export const codeBuildStandIn = (opts: CodeBuildStandInOptions): CodeBuildStandI
       if (timer) clearTimeout(timer);
       timer = undefined;
       chain = chain.then(async () => {
-        while (buf.length && group && stream) {
-          // PutLogEvents takes at most 10 000 events and 1 MiB (26 bytes of overhead per event).
-          let bytes = 0;
-          let n = 0;
-          while (n < buf.length && n < 5000 && bytes < 800_000) bytes += Buffer.byteLength(buf[n++]!.message) + 26;
-          const batch = buf.slice(0, n);
-          buf = buf.slice(n);
+        const pending = group && stream ? buf : [];
+        buf = [];
+        for (const batch of logEventBatches(pending)) {
           await cwl.send(new PutLogEventsCommand({ logGroupName: group, logStreamName: stream, logEvents: batch }))
             .catch((err: Error) => log(`codebuild: ${batch.length} log lines of ${b.id} lost: ${err.message}`));
         }
-        buf = [];
       });
       return chain;
     };

@@ -49,6 +49,25 @@ interface Stream {
   pending: { timestamp: number; message: string }[];
 }
 
+/**
+ * Log events cut into PutLogEvents calls: at most 10 000 events and 1 MiB each (26 bytes of
+ * overhead per event); kept well under both.
+ *
+ * @example
+ * for (const logEvents of logEventBatches(lines)) await cwl.send(new PutLogEventsCommand({ logGroupName, logStreamName, logEvents }));
+ */
+export const logEventBatches = <E extends { message: string }>(events: readonly E[]): E[][] => {
+  const batches: E[][] = [];
+  for (let i = 0; i < events.length;) {
+    let bytes = 0;
+    let j = i;
+    while (j < events.length && j - i < 5000 && bytes < 800_000) bytes += Buffer.byteLength(events[j++]!.message) + 26;
+    batches.push(events.slice(i, j));
+    i = j;
+  }
+  return batches;
+};
+
 /** The application log level of a line, as Lambda's Node runtime records a console method. */
 const levelOf = (text: string, stream: 'stdout' | 'stderr'): string => {
   if (/^\s*\{/.test(text)) {
@@ -115,13 +134,8 @@ export const lambdaLogs = (opts: { logs: CloudWatchLogsClient; flushMs?: number;
         const batch = s.pending.splice(0, s.pending.length);
         try {
           await s.ready;
-          // PutLogEvents takes at most 10 000 events and 1 MiB (26 bytes of overhead each).
-          for (let i = 0; i < batch.length;) {
-            let bytes = 0;
-            let j = i;
-            while (j < batch.length && j - i < 5000 && bytes < 800_000) bytes += Buffer.byteLength(batch[j++]!.message) + 26;
-            await opts.logs.send(new PutLogEventsCommand({ logGroupName: s.group, logStreamName: s.name, logEvents: batch.slice(i, j) }));
-            i = j;
+          for (const logEvents of logEventBatches(batch)) {
+            await opts.logs.send(new PutLogEventsCommand({ logGroupName: s.group, logStreamName: s.name, logEvents }));
           }
         } catch (err) {
           s.ready = undefined;
