@@ -41,6 +41,10 @@ export const handler = awslambda.streamifyResponse(async (event, responseStream)
     if (action === 'stubborn') return new Promise(() => {});
     return new Promise((resolve) => source.on('close', resolve));
   }
+  if (action === 'throw-at-once') {
+    out.write('first part\\n');
+    throw new Error('broke at once');
+  }
   if (action === 'throw') {
     out.write('first part\\n');
     await new Promise((r) => setImmediate(r));
@@ -111,6 +115,24 @@ describe('function pool: streamed invocations', () => {
       expect(failed).toBeInstanceOf(FunctionInvocationError);
       expect((failed as FunctionInvocationError).status).toBe(502);
       expect((failed as Error).message).toContain('broke mid-stream');
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('keeps an error that arrives with the head for the reader instead of crashing the process', async () => {
+    // The head, the first part and the error reach the pool in one IPC read, before the caller
+    // can attach to the body; the reader still sees the 502 when it starts reading.
+    const pool = functionPool({ invokeTimeoutMs: 5000 });
+    try {
+      for (let i = 0; i < 10; i++) {
+        const body = await stream(pool, { action: 'throw-at-once', id: `a${i}` });
+        await new Promise((r) => setTimeout(r, 20));
+        const failed = await text(body).then(() => undefined, (e: unknown) => e);
+        expect(failed).toBeInstanceOf(FunctionInvocationError);
+        expect((failed as FunctionInvocationError).status).toBe(502);
+        expect((failed as Error).message).toContain('broke at once');
+      }
     } finally {
       await pool.close();
     }

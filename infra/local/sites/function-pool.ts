@@ -261,6 +261,11 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
         }
         case 'head': {
           const stream = (p.stream = new PassThrough());
+          // The consumer attaches after the head resolves (a microtask later); an 'error' or 'done'
+          // arriving in the same IPC read would destroy the stream first and, with no listener, crash
+          // the process. The error stays on the stream: async iteration, pipeline() and finished()
+          // still see it.
+          stream.on('error', () => undefined);
           // The client left before the end: tell the function, as `next start` would by closing its response.
           stream.once('close', () => {
             if (!p.ended && pending.get(m.id!) === p && child.connected) child.send({ type: 'abort', id: m.id }, () => undefined);
