@@ -46,6 +46,8 @@ export const SubscriptionCreated = z.object({
     signingSecretRef: SecretRef,
     description: z.string().max(500).optional(),
     createdBy: Actor,
+    kind: z.enum(['events', 'runtime-logs']).optional()
+      .describe('What it receives: events (the default when absent), or batches of runtime log records (a log drain), its pattern matched against each record as `detail`'),
   }),
 });
 export type SubscriptionCreated = z.infer<typeof SubscriptionCreated>;

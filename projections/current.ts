@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../events/index.ts';
 import { fromStored } from './incoming.ts';
-import { evolveProject, initialProject } from './views/project.ts';
+import { evolveProjectInto, initialProject } from './views/project.ts';
 
 /**
  * Which aliases each deployment serves now, from a project's stored events: the alias states of
@@ -19,7 +19,7 @@ export const currentAliases = (projectId: string, events: readonly StoredEvent[]
     if (e.metadata.projectId !== projectId || e.metadata.version <= (seen.get(e.metadata.streamId) ?? 0)) continue;
     seen.set(e.metadata.streamId, e.metadata.version);
     const { event } = fromStored(e);
-    if (event) view = evolveProject(view, event);
+    if (event) view = evolveProjectInto(view, event);
   }
   const current = new Map<string, string[]>();
   for (const [alias, state] of Object.entries(view.aliases).sort(([a], [b]) => (a < b ? -1 : 1))) {

@@ -1,6 +1,6 @@
 import { StreamPrefix } from '../events/index.ts';
 import type { DocKey, Projection, ProjectionEvent } from './types.ts';
-import { evolveDeliveryFacts, initialDeliveryFacts, type DeliveryFacts } from './views/dora.ts';
+import { evolveDeliveryFacts, evolveDeliveryFactsInto, initialDeliveryFacts, type DeliveryFacts } from './views/dora.ts';
 
 /**
  * Where the `delivery` projection keeps the delivery facts of each deployment: under
@@ -45,6 +45,7 @@ export const deliveryProjection: Projection<DeliveryFacts> = {
   keysOf,
   initialState: (key) => initialDeliveryFacts(key.sk, key.pk.slice('delivery#'.length)),
   evolve: evolveDeliveryFacts,
+  owned: { copy: (state) => ({ ...state }), evolve: evolveDeliveryFactsInto },
   listEntryOf: (state) =>
     state.requestedAt ? { lpk: deliveryKeys.list(state.projectId), lsk: `${state.requestedAt}#${state.deploymentId}`, item: state } : undefined,
 };

@@ -1,7 +1,7 @@
 import { StreamPrefix } from '../events/index.ts';
 import type { DocKey, ListEntry, Projection, ProjectionEvent } from './types.ts';
 import {
-  evolveBuildAttempt, evolveDeployment, initialBuildAttempt, initialDeployment, summarizeDeployment,
+  copyDeployment, evolveBuildAttemptInto, evolveDeployment, evolveDeploymentInto, initialBuildAttempt, initialDeployment, summarizeDeployment,
   type BuildAttempt, type DeploymentView,
 } from './views/deployment.ts';
 
@@ -41,6 +41,12 @@ const keysOf = (e: ProjectionEvent): DocKey[] => {
   return keys;
 };
 
+const evolveBuildLogInto = (b: BuildLogView, e: ProjectionEvent): BuildLogView => {
+  evolveBuildAttemptInto(b, e);
+  b.projectId = e.metadata.projectId;
+  return b;
+};
+
 const isDeploymentKey = (key: DocKey): boolean => key.sk === 'doc' && key.pk.startsWith('deployment#');
 
 /**
@@ -62,7 +68,11 @@ export const deploymentsProjection: Projection<DeploymentsDoc> = {
       : { ...initialBuildAttempt(key.sk), projectId: '', deploymentId: key.pk.slice('build#'.length) },
   evolve: (state, e) => {
     if ('timeline' in state) return evolveDeployment(state, e);
-    return { ...evolveBuildAttempt(state, e), projectId: e.metadata.projectId, deploymentId: state.deploymentId };
+    return evolveBuildLogInto({ ...state }, e);
+  },
+  owned: {
+    copy: (state) => ('timeline' in state ? copyDeployment(state) : { ...state }),
+    evolve: (state, e) => ('timeline' in state ? evolveDeploymentInto(state, e) : evolveBuildLogInto(state, e)),
   },
   listEntryOf: (state, key): ListEntry | undefined => {
     if ('timeline' in state) {

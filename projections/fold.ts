@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
 import { fromStored } from './incoming.ts';
-import { follows, keyString, type AnyProjection, type DocKey, type Incoming } from './types.ts';
+import { keyString, type AnyProjection, type DocKey, type Incoming } from './types.ts';
 
 /** A document and where it lives. */
 export interface KeyedDoc<S = unknown> {
@@ -19,7 +19,11 @@ export interface KeyedDoc<S = unknown> {
  */
 export interface MemoryFold<S = unknown> {
   projection: AnyProjection;
-  docs: Map<string, KeyedDoc<S>>;
+  /**
+   * The documents folded so far. What it hands out never changes: events applied after it was
+   * read go into copies (read it again to see them).
+   */
+  readonly docs: Map<string, KeyedDoc<S>>;
   applied: Map<string, number>;
   /**
    * Applies an event unless its stream already went past it, holding it back while its
@@ -54,38 +58,71 @@ export const applyEvent = (
   return changes;
 };
 
+// A document as the fold holds it: changed in place while the fold owns `state`, copied first
+// once `docs` has handed it out (`epoch` older than the fold's).
+interface Held {
+  key: DocKey;
+  state: unknown;
+  epoch: number;
+}
+
 export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S> => {
-  const docs = new Map<string, KeyedDoc<S>>();
+  const states = new Map<string, Held>();
   const applied = new Map<string, number>();
   // Events that came before their predecessor (global order is commit-clock order, which two
   // writers' clocks can make disagree with a stream's versions): held until it comes.
   const held = new Map<string, Map<number, Incoming>>();
-  // The hot loop of rebuilds and replays: what `applyEvent` does, written straight into `docs`
-  // (a key listed twice sees its first change, as there), without a map of changes per event.
+  const owned = projection.owned;
+  // Bumped each time `docs` hands the states out: a state of an older epoch is shared and is
+  // copied before it is changed (copy on write at the boundary, not per event).
+  let epoch = 0;
+  let handedOut: Map<string, KeyedDoc<S>> | null = null;
+  // The hot loop of rebuilds and replays: what `applyEvent` does, written straight into the
+  // fold's documents (a key listed twice sees its first change, as there).
   const applyOne = (incoming: Incoming) => {
     applied.set(incoming.streamId, incoming.version);
     const event = incoming.event;
     if (!event) return;
-    for (const key of projection.keysOf(event)) {
+    const keys = projection.keysOf(event);
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[k]!;
       const ks = keyString(key);
-      const before = docs.get(ks)?.state;
-      const state = projection.evolve(before === undefined || before === null ? projection.initialState(key) : before, event, key);
-      if (state === null) docs.delete(ks);
-      else docs.set(ks, { key, state });
+      const doc = states.get(ks);
+      if (handedOut) {
+        handedOut = null;
+        epoch++;
+      }
+      let state: unknown;
+      if (doc === undefined || doc.state === null || doc.state === undefined) state = projection.initialState(key);
+      else if (!owned) state = doc.state;
+      else state = doc.epoch === epoch ? doc.state : owned.copy(doc.state);
+      const next = owned ? owned.evolve(state, event, key) : projection.evolve(state, event, key);
+      if (next === null) states.delete(ks);
+      else if (doc === undefined) states.set(ks, { key, state: next, epoch });
+      else {
+        doc.state = next;
+        doc.epoch = epoch;
+      }
     }
   };
-  // Whether the projection follows a stream, per stream prefix (`follows` splits the id each time).
-  const followed = new Map<string, boolean>();
+  // Whether the projection follows a stream: its prefix and a '#', or the whole id (as `follows`).
+  const prefixes = [...projection.streams];
   const followsStream = (streamId: string): boolean => {
-    const hash = streamId.indexOf('#');
-    const prefix = hash < 0 ? streamId : streamId.slice(0, hash);
-    let f = followed.get(prefix);
-    if (f === undefined) followed.set(prefix, (f = follows(projection, streamId)));
-    return f;
+    for (let i = 0; i < prefixes.length; i++) {
+      const p = prefixes[i]!;
+      if (streamId.startsWith(p) && (streamId.length === p.length || streamId.charCodeAt(p.length) === 35)) return true;
+    }
+    return false;
   };
   return {
     projection,
-    docs,
+    get docs() {
+      if (!handedOut) {
+        handedOut = new Map();
+        for (const [ks, d] of states) handedOut.set(ks, { key: d.key, state: d.state as S });
+      }
+      return handedOut;
+    },
     applied,
     get held() {
       return [...held.values()].reduce((n, m) => n + m.size, 0);
@@ -102,6 +139,7 @@ export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S
         return true;
       }
       applyOne(incoming);
+      if (held.size === 0) return true;
       const waiting = held.get(streamId);
       for (let next = version + 1; waiting?.has(next); next++) {
         applyOne(waiting.get(next)!);

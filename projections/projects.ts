@@ -2,7 +2,7 @@ import { StreamPrefix } from '../events/index.ts';
 import type { DocKey, Projection, ProjectionEvent } from './types.ts';
 import { evolveDomain, type DomainView } from './views/domain.ts';
 import { evolveEnvVar, type EnvVarView } from './views/env-vars.ts';
-import { evolveProject, initialProject, type ProjectView } from './views/project.ts';
+import { copyProject, evolveProject, evolveProjectInto, initialProject, type ProjectView } from './views/project.ts';
 
 /**
  * Where the `projects` projection keeps each document:
@@ -51,5 +51,14 @@ export const projectsProjection: Projection<ProjectsDoc> = {
     if (key.pk === 'projects') return evolveProject(state as ProjectView, e);
     if (key.pk.startsWith('env#')) return evolveEnvVar(state as EnvVarView | null, e);
     return evolveDomain(state as DomainView | null, e);
+  },
+  owned: {
+    // Env var and domain documents are never changed in place: only projects need a copy.
+    copy: (state) => (state && 'aliases' in state ? copyProject(state) : state),
+    evolve: (state, e, key) => {
+      if (key.pk === 'projects') return evolveProjectInto(state as ProjectView, e);
+      if (key.pk.startsWith('env#')) return evolveEnvVar(state as EnvVarView | null, e);
+      return evolveDomain(state as DomainView | null, e);
+    },
   },
 };

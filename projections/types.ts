@@ -64,6 +64,23 @@ export interface Projection<S = unknown> {
   evolve(state: S, event: ProjectionEvent, key: DocKey): S | null;
   /** The document's list entry, if it is listed. */
   listEntryOf?(state: S, key: DocKey): ListEntry | undefined;
+  /**
+   * The fast path of a fold that owns its states (`memoryFold`): `evolve` may change the state it
+   * is given and return it; `copy` copies a state deep enough that such an `evolve` of the copy
+   * leaves the original as it was. Same results as the pure `evolve`.
+   */
+  owned?: OwnedEvolve<S>;
+}
+
+/**
+ * A projection's in-place `evolve` and the copy that makes it safe on a state someone else holds.
+ *
+ * @example
+ * const owned: OwnedEvolve<{ n: number }> = { copy: (s) => ({ ...s }), evolve: (s) => { s.n++; return s; } };
+ */
+export interface OwnedEvolve<S> {
+  copy(state: S): S;
+  evolve(state: S, event: ProjectionEvent, key: DocKey): S | null;
 }
 
 /** A projection of any state, as the runner holds them side by side. */

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { api, output } from '../client.ts';
+import { api, CliError, output } from '../client.ts';
 
 interface DomainRow {
   host: string;
@@ -52,25 +52,34 @@ export const subscriptionsCommand = (): Command => {
   const cmd = new Command('subscriptions').description("webhooks that receive a project's events, signed (x-shiplog-signature-256)");
   cmd
     .command('create <project> <url>')
-    .description('send the project\'s events matching a pattern to a URL; prints the signing secret once')
-    .option('--pattern <json>', 'an EventBridge event pattern', '{"source":[{"prefix":"shiplog."}]}')
+    .alias('add')
+    .description('send the project\'s events matching a pattern to a URL, or with --runtime-logs its runtime logs in batches (a log drain); prints the signing secret once')
+    .option('--pattern <json>', 'an EventBridge event pattern (with --runtime-logs, matched against each log record as "detail")')
+    .option('--runtime-logs', 'a log drain: JSON arrays of runtime log records (as `shiplog logs --runtime --json` prints), every few seconds')
+    .option('--level <level>', 'with --runtime-logs: only records at or above debug, info, warn or error')
     .option('--description <text>', 'what it is for')
     .option('--json', 'print JSON')
-    .action(async (project: string, url: string, o: { pattern: string; description?: string; json?: boolean }) => {
+    .action(async (project: string, url: string, o: { pattern?: string; runtimeLogs?: boolean; level?: string; description?: string; json?: boolean }) => {
+      if (o.level !== undefined && !o.runtimeLogs) throw new CliError('--level filters runtime logs: add --runtime-logs');
       const res = await api<{ subscriptionId: string; signingSecret: string }>('POST', `/api/projects/${seg(project)}/subscriptions`, {
         targetUrl: url,
-        eventPattern: o.pattern,
+        ...(o.runtimeLogs
+          ? { kind: 'runtime-logs', ...(o.pattern ? { eventPattern: o.pattern } : {}), ...(o.level ? { minLevel: o.level } : {}) }
+          : { eventPattern: o.pattern ?? '{"source":[{"prefix":"shiplog."}]}' }),
         ...(o.description ? { description: o.description } : {}),
       });
-      output(res, o.json, () => `subscription ${res.subscriptionId} created; signing secret (shown once): ${res.signingSecret}`);
+      const what = o.runtimeLogs ? 'log drain' : 'subscription';
+      output(res, o.json, () => `${what} ${res.subscriptionId} created; signing secret (shown once): ${res.signingSecret}`);
     });
   cmd
     .command('ls <project>')
     .description('the project\'s subscriptions (never their secrets)')
     .option('--json', 'print JSON')
     .action(async (project: string, o: { json?: boolean }) => {
-      const { subscriptions } = await api<{ subscriptions: { subscriptionId: string; targetUrl: string }[] }>('GET', `/api/projects/${seg(project)}/subscriptions`);
-      output(subscriptions, o.json, () => (subscriptions.length === 0 ? `no subscriptions on ${project}` : subscriptions.map((s) => `${s.subscriptionId}  ${s.targetUrl}`).join('\n')));
+      const { subscriptions } = await api<{ subscriptions: { subscriptionId: string; kind?: string; targetUrl: string; drain?: { delivered: number; dropped: number } }[] }>('GET', `/api/projects/${seg(project)}/subscriptions`);
+      const line = (s: (typeof subscriptions)[number]) =>
+        `${s.subscriptionId}  ${s.kind ?? 'events'}  ${s.targetUrl}${s.drain ? `  (${s.drain.delivered} records sent, ${s.drain.dropped} dropped)` : ''}`;
+      output(subscriptions, o.json, () => (subscriptions.length === 0 ? `no subscriptions on ${project}` : subscriptions.map(line).join('\n')));
     });
   cmd
     .command('rm <project> <id>')

@@ -13,8 +13,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { monotonicFactory } from 'ulid';
-import type { GitRepos, SecretStore } from '../../services/ingest/index.ts';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { GitRepos } from '../../services/ingest/index.ts';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { subscriptions } from '../topology.ts';
 import { FunctionEnv } from '../aws/names.ts';
 import { OUTBOX_ENRICH_HANDLER } from '../aws/index.ts';
@@ -100,21 +100,6 @@ const snapshotting = (repos: GitRepos & { pathOf(projectId: string): string }, s
 });
 
 /**
- * The ingest's secret store, plus where the AWS build reads env vars from until the AWS runtime
- * has its own store (the control-plane issue): every env var version also as an SSM SecureString
- * at the path `parameterStoreRef` names (`/<prefix>/env/<project>/<target>/<name>/<version>`).
- */
-const mirroredToParameterStore = (secrets: SecretStore, ssm: SSMClient, prefix: string): SecretStore => ({
-  ...secrets,
-  put: async (scope, name, version, value) => {
-    await secrets.put(scope, name, version, value);
-    const env = /^env#([^#]+)#([^#]+)$/.exec(scope);
-    if (!env) return;
-    await ssm.send(new PutParameterCommand({ Name: `/${prefix}/env/${env[1]}/${env[2]}/${name}/${version}`, Value: value, Type: 'SecureString', Overwrite: true }));
-  },
-});
-
-/**
  * Starts shiplog's AWS composition on this machine: moto and DynamoDB Local, the declared stack
  * created in them, the stand-ins (Lambda, EventBridge delivery, Pipes, CodeBuild, front door), the
  * platform API on the AWS root's ports, and the runtime file the CLI reads. Every start is a fresh
@@ -148,7 +133,7 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     const direct = { ...config, endpoint: moto.endpoint };
     const clients: BoxClients = {
       apigateway: new ApiGatewayV2Client(config), dynamodb: new DynamoDBClient(config), logs: new CloudWatchLogsClient(config), codebuild: new CodeBuildClient(config),
-      events: new EventBridgeClient(config), iam: new IAMClient(config), lambda: new LambdaClient(config),
+      events: new EventBridgeClient(config), iam: new IAMClient(config), kms: new KMSClient(config), lambda: new LambdaClient(config),
       s3: new S3Client({ ...config, forcePathStyle: true }), sqs: new SQSClient(config),
     };
     const lambda = lambdaStandIn({
@@ -239,18 +224,19 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
       apigateway: clients.apigateway, apiId: declaredApi.apiId, accountId: DECLARED_ACCOUNT, log,
       invoke: (arn, event) => lambda.invokeRaw(arn, undefined, event),
     });
-    const { awsApi } = await import('../aws/runtime/root.ts');
+    const { awsApi, awsSecrets } = await import('../aws/runtime/root.ts');
     const ids = monotonicFactory();
     const now = () => new Date().toISOString();
     const { access } = await startAccess({ client: clients.dynamodb, tableName: stack.names.tokensTable, dataDir: cfg.dataDir, ids: () => ids(), now, log });
     const apiUrl = `http://localhost:${cfg.port}`;
     const { store } = awsApi().deployments;
-    const ingest = await localIngestDeps({ client: clients.dynamodb, store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: `${stack.names.prefix}-secrets` });
+    const ingest = await localIngestDeps({ client: clients.dynamodb, store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: stack.names.secretsTable });
     const inProcess = platformApi({
       ingest: ingestApi({
         ...ingest,
         repos: snapshotting(localGitRepos({ root: ingest.git.projectRoot }), clients.s3, artifactsBucket),
-        secrets: mirroredToParameterStore(ingest.secrets, new SSMClient(config), stack.names.prefix),
+        // The AWS secret store, as the Api function has it: SSM SecureString under the declared key.
+        secrets: awsSecrets(),
       }),
       guard: { verify: tokenVerifier(access), hosts: servedHosts(cfg.port) },
       health: async () => {

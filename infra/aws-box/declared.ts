@@ -48,6 +48,7 @@ const realArn: Record<string, (name: string) => string> = {
   'aws:cloudwatch/logGroup:LogGroup': (n) => `arn:aws:logs:${DECLARED_REGION}:${DECLARED_ACCOUNT}:log-group:${n}`,
   'aws:codebuild/project:Project': (n) => `arn:aws:codebuild:${DECLARED_REGION}:${DECLARED_ACCOUNT}:project/${n}`,
   'aws:iam/role:Role': (n) => `arn:aws:iam::${DECLARED_ACCOUNT}:role/${n}`,
+  'aws:kms/alias:Alias': (n) => `arn:aws:kms:${DECLARED_REGION}:${DECLARED_ACCOUNT}:${n}`,
 };
 
 /**
@@ -65,6 +66,7 @@ export const stateOf = (args: { type: string; name: string; inputs: Record<strin
     args.type === 'aws:dynamodb/table:Table' ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
     : args.type === 'aws:sqs/queue:Queue' ? { url: `https://sqs.${DECLARED_REGION}.amazonaws.com/${DECLARED_ACCOUNT}/${name}` }
     : args.type === 'aws:s3/bucket:Bucket' ? { bucket: name }
+    : args.type === 'aws:kms/key:Key' ? { keyId: `${args.name}-key-id` }
     : args.type === 'aws:apigatewayv2/api:Api' ? {
         apiEndpoint: `https://${args.name}-id.execute-api.${DECLARED_REGION}.amazonaws.com`,
         executionArn: `arn:aws:execute-api:${DECLARED_REGION}:${DECLARED_ACCOUNT}:${args.name}-id`,

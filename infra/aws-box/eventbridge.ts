@@ -157,25 +157,59 @@ export const eventBridgeStandIn = (opts: EventBridgeStandInOptions) => {
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   };
 
-  /** Starts the scheduled rules of `bus` (the default bus holds shiplog's). */
+  /**
+   * Runs the scheduled rules of `bus` (the default bus holds shiplog's) as EventBridge does: each
+   * enabled rule with a `rate(...)` fires a "Scheduled Event" to its targets once per period, the
+   * first a period after the box first sees it. The rules are read again after every change
+   * (`invalidate`): a rule put later starts, a disabled or deleted one stops, targets are current.
+   * Returns the scheduled rules running now.
+   */
   const startSchedules = async (bus = 'default'): Promise<string[]> => {
-    const started: string[] = [];
-    for (const { rule, targets } of await rulesOf(bus)) {
-      const ms = rule.ScheduleExpression ? rateMs(rule.ScheduleExpression) : undefined;
-      if (!ms) continue;
-      const fire = () => {
-        const event: DeliveredEvent = {
-          version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: BOX_ACCOUNT,
-          time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), region: BOX_REGION, resources: [rule.Arn ?? ''], detail: {},
-        };
-        for (const target of targets) void deliver(target, event, rule.Name ?? '?').catch(() => undefined);
+    const due = new Map<string, number>();
+    const scheduled = async () => (await rulesOf(bus)).flatMap((r) => {
+      const ms = r.rule.ScheduleExpression ? rateMs(r.rule.ScheduleExpression) : undefined;
+      return ms ? [{ ...r, periodMs: Math.max(250, ms * (opts.scheduleScale ?? 1)) }] : [];
+    });
+    const fire = (rule: Rule, targets: Target[]) => {
+      const event: DeliveredEvent = {
+        version: '0', id: randomUUID(), 'detail-type': 'Scheduled Event', source: 'aws.events', account: BOX_ACCOUNT,
+        time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'), region: BOX_REGION, resources: [rule.Arn ?? ''], detail: {},
       };
-      const timer = setInterval(fire, Math.max(250, ms * (opts.scheduleScale ?? 1)));
-      timer.unref();
-      timers.push(timer);
-      started.push(rule.Name ?? '?');
-    }
-    return started;
+      for (const target of targets) {
+        void deliver(target, event, rule.Name ?? '?').catch((err: unknown) => log(`eventbridge: ${rule.Name} → ${target.Arn}: ${(err as Error).message}`));
+      }
+    };
+    let ticking = false;
+    const tick = async () => {
+      if (ticking) return;
+      ticking = true;
+      try {
+        const now = Date.now();
+        const rules = await scheduled();
+        const names = new Set(rules.map((r) => r.rule.Name ?? '?'));
+        for (const name of due.keys()) if (!names.has(name)) due.delete(name);
+        for (const { rule, targets, periodMs } of rules) {
+          const name = rule.Name ?? '?';
+          const next = due.get(name);
+          if (next === undefined) due.set(name, now + periodMs);
+          else if (now >= next) {
+            due.set(name, Math.max(next + periodMs, now));
+            fire(rule, targets);
+          }
+        }
+      } catch (err) {
+        log(`eventbridge: schedules of ${bus}: ${(err as Error).message}`);
+      } finally {
+        ticking = false;
+      }
+    };
+    const running = await scheduled();
+    await tick();
+    const shortest = Math.min(1000, ...running.map((r) => r.periodMs));
+    const timer = setInterval(() => void tick(), Math.max(50, Math.floor(shortest / 5)));
+    timer.unref();
+    timers.push(timer);
+    return running.map((r) => r.rule.Name ?? '?');
   };
 
   return {

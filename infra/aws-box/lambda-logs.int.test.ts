@@ -25,6 +25,8 @@ let motoLambda: LambdaClient;
 const handlerSource = `export const handler = async (event) => {
   console.log('serving ' + event.path);
   if (event.fail) { console.error('about to fail'); throw new Error('boom'); }
+  // What Next.js does when a page throws: it logs the error and answers its 500 page.
+  if (event.render) { console.error('Error: the page threw'); return { statusCode: 500 }; }
   console.warn(JSON.stringify({ level: 'WARN', message: 'slow path', path: event.path }));
   return { ok: true };
 };
@@ -74,13 +76,16 @@ describe('the Lambda stand-in writes CloudWatch Logs as Lambda does', () => {
     expect(ok.payload).toEqual({ ok: true });
     const failed = await lambda.invoke('site-json', version, { path: '/b', fail: true });
     expect(failed.error?.errorMessage).toContain('boom');
+    const answered500 = await lambda.invoke('site-json', version, { path: '/c', render: true });
+    expect(answered500).toMatchObject({ payload: { statusCode: 500 } });
+    expect(answered500.error).toBeUndefined();
     await lambda.flushLogs();
 
     const streams = await logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/site-json' }));
     expect(streams.logStreams?.map((s) => s.logStreamName)).toEqual([expect.stringMatching(new RegExp(`^\\d{4}/\\d{2}/\\d{2}/\\[${version}\\][0-9a-f]{32}$`))]);
     const events = await logs.send(new GetLogEventsCommand({ logGroupName: '/aws/lambda/site-json', logStreamName: streams.logStreams![0]!.logStreamName!, startFromHead: true }));
     const records = events.events!.map((e) => JSON.parse(e.message!) as Record<string, unknown>);
-    expect(records.filter((r) => r.type === 'platform.report')).toHaveLength(2);
+    expect(records.filter((r) => r.type === 'platform.report')).toHaveLength(3);
     const served = records.find((r) => r.message === 'serving /a')!;
     expect(served).toMatchObject({ level: 'INFO', requestId: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     // A line the function wrote as JSON keeps its own fields.
@@ -102,13 +107,15 @@ describe('the Lambda stand-in writes CloudWatch Logs as Lambda does', () => {
     expect(errors.every((r) => r.level === 'error')).toBe(true);
     // The failed invocation's lines share its request id.
     const failedReport = errors.find((r) => r.kind === 'request')!;
+    expect(errors.filter((r) => r.kind === 'request')).toHaveLength(1);
     expect(errors.find((r) => r.message === 'about to fail')?.requestId).toBe(failedReport.requestId);
 
     const metrics = cloudWatchMetricsSource({ logs, versionsOf, deploymentsOf: async () => ['d1'] });
     const since = new Date(Date.now() - 3600_000).toISOString();
     const [m] = await metrics.deployments({ projectId: 'web', since, until: new Date(Date.now() + 60_000).toISOString() });
-    expect(m).toMatchObject({ deploymentId: 'd1', requests: 2, status5xx: 1, coldStarts: 1, routes: [] });
-    expect(m!.usage.invocations).toBe(2);
+    // The failed invocation and the one that logged an error (a page that threw) count as 5xx.
+    expect(m).toMatchObject({ deploymentId: 'd1', requests: 3, status5xx: 2, coldStarts: 1, routes: [] });
+    expect(m!.usage.invocations).toBe(3);
     expect(m!.usage.gbSeconds).toBeGreaterThan(0);
   });
 

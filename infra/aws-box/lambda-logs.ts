@@ -83,9 +83,10 @@ const levelOf = (text: string, stream: 'stdout' | 'stderr'): string => {
 
 /**
  * The CloudWatch Logs delivery of the Lambda stand-in. `begin` when an invocation starts, `line`
- * for each line the environment writes (attributed to the invocation it is serving: an
- * environment serves one at a time), `end` when it ends. Writes are batched (every `flushMs`).
- * A line an environment writes outside any invocation (start-up output) carries no request id.
+ * for each line the environment writes (attributed to the invocation it is serving, or last
+ * served: an environment serves one at a time, and a line can arrive after its result), `end`
+ * when it ends. Writes are batched (every `flushMs`). A line an environment writes before its
+ * first invocation (start-up output) carries no request id.
  *
  * @example
  * const logs = lambdaLogs({ logs: motoLogs });
@@ -167,7 +168,9 @@ export const lambdaLogs = (opts: { logs: CloudWatchLogsClient; flushMs?: number;
     return (end) => {
       if (ended) return;
       ended = true;
-      if (running.get(key)?.requestId === requestId) running.delete(key);
+      // The invocation's entry stays until the next one begins: its last lines may reach us after
+      // its result (the worker's pipes and its IPC channel are read independently), and on Lambda
+      // every line written while it ran carries its request id.
       const durationMs = Math.round(end.durationMs * 100) / 100;
       const billed = Math.max(1, Math.ceil(end.durationMs));
       if (end.status !== 'success' && end.errorMessage !== undefined) {

@@ -163,6 +163,8 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
       AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId,
       AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
       AWS_ENDPOINT_URL: opts.awsEndpoint,
+      // OpenNext's lite cache and queue fetch AWS's public hosts: the worker sends them here.
+      SHIPLOG_BOX_AWS_ENDPOINT: opts.awsEndpoint,
       AWS_LAMBDA_FUNCTION_NAME: parsed.name,
       AWS_LAMBDA_FUNCTION_VERSION: version,
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(cfg.MemorySize ?? 128),
@@ -171,6 +173,8 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
       LAMBDA_TASK_ROOT: dir,
     };
     const logging = loggingConfigs.get(parsed.name);
+    // As Lambda sets it from the LoggingConfig: the worker then records console.warn at WARN.
+    env.AWS_LAMBDA_LOG_FORMAT = logging?.LogFormat === 'JSON' ? 'JSON' : 'Text';
     const logged: LoggedFunction = {
       name: parsed.name, version, memoryMb: cfg.MemorySize ?? 128,
       logFormat: logging?.LogFormat === 'JSON' ? 'JSON' : 'Text', ...(logging?.LogGroup ? { logGroup: logging.LogGroup } : {}),

@@ -6,6 +6,7 @@ import { CreateLogGroupCommand, PutRetentionPolicyCommand, type CloudWatchLogsCl
 import { CreateProjectCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateRoleCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { AddPermissionCommand, CreateFunctionCommand, PutFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateBucketCommand, PutBucketOwnershipControlsCommand, PutPublicAccessBlockCommand, type S3Client,
@@ -27,6 +28,7 @@ export interface BoxClients {
   codebuild: CodeBuildClient;
   events: EventBridgeClient;
   iam: IAMClient;
+  kms: KMSClient;
   lambda: LambdaClient;
   s3: S3Client;
   sqs: SQSClient;
@@ -111,6 +113,8 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
   const apiIds = new Map<string, string>();
   const apiId = (mockId: string) => apiIds.get(mockId) ?? mockId;
   const withApiIds = (text: string) => text.replace(/[\w-]+-id\b/g, (m) => apiId(m));
+  // The mocks' key ids (`<logical name>-key-id`) of KMS keys, to the ids moto gave them.
+  const keyIds = new Map<string, string>();
   let created = 0;
   const ignoreExisting = (err: unknown) => {
     if (err instanceof ResourceInUseException) return;
@@ -142,6 +146,14 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
           const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName(i.queueUrl as string) }));
           return clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: awsArnsIn(i.policy as string) } }));
         }
+        case 'aws:kms/key:Key': {
+          const { KeyMetadata } = await clients.kms.send(new CreateKeyCommand({ ...(i.description ? { Description: i.description as string } : {}) }));
+          keyIds.set(r.state.keyId as string, KeyMetadata!.KeyId!);
+          if (i.enableKeyRotation) await clients.kms.send(new EnableKeyRotationCommand({ KeyId: KeyMetadata!.KeyId! }));
+          return;
+        }
+        case 'aws:kms/alias:Alias':
+          return clients.kms.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: keyIds.get(i.targetKeyId as string) ?? (i.targetKeyId as string) }));
         case 'aws:iam/role:Role':
           return clients.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: i.assumeRolePolicy as string }));
         case 'aws:iam/rolePolicy:RolePolicy': {

@@ -112,8 +112,22 @@ const expected: [name: string, environment: Record<string, string>, permissions:
     60,
   ],
   ['Projections', { ...base, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' }, [dlq('Projections'), views], undefined],
-  // No secret store on AWS yet: it gets the default links and its DLQ, and delivers nothing there.
-  ['SubscriptionsDeliver', base, [dlq('SubscriptionsDeliver')], undefined],
+  // Signing secrets only: SSM parameters under /<prefix>/subscription/, decrypted with the stack's key through SSM.
+  [
+    'SubscriptionsDeliver',
+    { ...base, SHIPLOG_SECRETS_TABLE: 'shiplog-ci-secrets', SHIPLOG_SECRETS_KEY: 'alias/shiplog-ci-secrets' },
+    [
+      dlq('SubscriptionsDeliver'),
+      { actions: ['ssm:GetParameter'], resources: [`arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shiplog-ci/subscription/*`] },
+      {
+        actions: ['kms:Decrypt'],
+        resources: [`arn:aws:kms:${REGION}:${ACCOUNT}:key/Secrets`],
+        conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`ssm.${REGION}.amazonaws.com`] }],
+      },
+      { actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [arnOf('aws:dynamodb/table:Table', 'shiplog-ci-secrets')] },
+    ],
+    undefined,
+  ],
   ['ObservabilityOnAlarmRaised', base, [dlq('ObservabilityOnAlarmRaised')], undefined],
   // The scheduled alarm evaluation: the site functions' logs (their invocation reports) and the projects from the read models.
   [

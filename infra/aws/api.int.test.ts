@@ -31,10 +31,12 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
       SHIPLOG_SITES_BUCKET: `shiplog-ci-sites-${BUCKET_SUFFIX}`,
       SHIPLOG_SITE_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/shiplog-ci-site`,
       SHIPLOG_SITE_DOMAIN: 'apps.example.com',
+      SHIPLOG_SECRETS_TABLE: 'shiplog-ci-secrets',
+      SHIPLOG_SECRETS_KEY: 'alias/shiplog-ci-secrets',
     });
   });
 
-  it('grants the event store (read and append, no bus), the tokens table, build log reads, site alias and site log reads, and nothing else', async () => {
+  it('grants the event store (read and append, no bus), the tokens table, build log reads, site alias and site log reads, the secret store, and nothing else', async () => {
     const s = await declareUnderMocks(subscriptions);
     const spec = s.spec('Api');
     expect(spec.links.map((l) => l.name)).toEqual([LinkName.eventStore]);
@@ -46,6 +48,17 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
       { actions: ['logs:GetLogEvents'], resources: [`${logGroup}:log-stream:*`] },
       { actions: ['lambda:GetAlias', 'lambda:GetFunctionConfiguration'], resources: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:shiplog-ci-site-*`] },
       { actions: ['logs:FilterLogEvents'], resources: [`arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/shiplog-ci-site-*:*`] },
+      // The secret store (secrets.ts): its parameters only, the stack's key only through SSM, the pointers table.
+      {
+        actions: ['ssm:PutParameter', 'ssm:GetParameter'],
+        resources: ['env', 'project', 'subscription'].map((p) => `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shiplog-ci/${p}/*`),
+      },
+      {
+        actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [`arn:aws:kms:${REGION}:${ACCOUNT}:key/Secrets`],
+        conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`ssm.${REGION}.amazonaws.com`] }],
+      },
+      { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [arnOf(Table, 'shiplog-ci-secrets')] },
     ]);
     expect(TOKENS_ACTIONS).not.toContain('dynamodb:DeleteItem');
     expect(TOKENS_ACTIONS).not.toContain('dynamodb:Scan');

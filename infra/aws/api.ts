@@ -4,6 +4,7 @@ import { siteLogsRead, type AdapterResources, type NamedArn } from './adapter-ac
 import type { Cloud, DeclareFunction, LinkSpec, PermissionSpec } from './cloud.ts';
 import { tableArgsFrom } from './event-store.ts';
 import { FunctionEnv, siteFunctionPattern, type StackNames } from './names.ts';
+import { secretEnvironment, secretsWrite, type SecretResources } from './secrets.ts';
 
 /**
  * The platform API's Lambda handler, in SST's `<module>.<export>` form.
@@ -45,7 +46,7 @@ export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
  * environment every function gets, and the adapters' resources (build logs, site aliases).
  *
  * @example
- * declareApi(cloud, { names, declareFunction, eventStore: links[0], environment, resources: adapters.resources });
+ * declareApi(cloud, { names, declareFunction, eventStore: links[0], environment, resources: adapters.resources, secrets: secrets.resources });
  */
 export interface ApiInput {
   names: StackNames;
@@ -54,6 +55,8 @@ export interface ApiInput {
   eventStore: LinkSpec;
   environment: Record<string, Input<string>>;
   resources: AdapterResources;
+  /** The secret store: the API writes env vars, credentials and signing secrets. */
+  secrets: SecretResources;
 }
 
 /**
@@ -88,7 +91,7 @@ export const apiAccess = (cloud: Cloud, input: { tokens: NamedArn; resources: Ad
  * endpoint (a stack output). See `docs/decisions.md` for HTTP API over a function URL.
  *
  * @example
- * const api = declareApi(cloud, { names, declareFunction, eventStore, environment, resources });
+ * const api = declareApi(cloud, { names, declareFunction, eventStore, environment, resources, secrets });
  * return { api: api.url };
  */
 export const declareApi = (cloud: Cloud, input: ApiInput) => {
@@ -110,9 +113,10 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
       [FunctionEnv.sitesBucket]: r.sitesBucket.name,
       [FunctionEnv.siteRoleArn]: r.siteRoleArn,
       [FunctionEnv.siteDomain]: r.siteDomain,
+      ...secretEnvironment(input.secrets),
     },
     links: [input.eventStore],
-    permissions: apiAccess(cloud, { tokens: { name: tokens.name, arn: tokens.arn }, resources: r }),
+    permissions: [...apiAccess(cloud, { tokens: { name: tokens.name, arn: tokens.arn }, resources: r }), ...secretsWrite(cloud, input.secrets)],
     timeoutSeconds: API_TIMEOUT_SECONDS,
   });
   const api = new aws.apigatewayv2.Api('Api', {

@@ -2,6 +2,7 @@ import type { Subscription } from '../topology-types.ts';
 import { adapterNeeds } from './adapter-access.ts';
 import { declareApi } from './api.ts';
 import { declareAdapters } from './adapters.ts';
+import { declareSecrets, secretNeeds } from './secrets.ts';
 import { awsRules } from './aws-rules.ts';
 import { DEFAULT_BUILD_TIMEOUT_MINUTES } from './build-runner.ts';
 import type { AccountScope, Cloud, DeclareFunction, LinkSpec } from './cloud.ts';
@@ -132,9 +133,13 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     names, scope, protect: input.protect, siteDomain: input.siteDomain, siteCache: input.siteCache ?? {},
     buildTimeoutMinutes: input.buildTimeoutMinutes ?? DEFAULT_BUILD_TIMEOUT_MINUTES,
   });
+  const secrets = declareSecrets(cloud, { prefix: names.prefix, tableName: names.secretsTable, scope });
   const needsOf = (name: string, handler: string) =>
     mergeNeeds(
-      mergeNeeds(adapterNeeds(cloud, handler, adapters.resources), readModelNeeds(cloud, handler, { name: views.name, arn: views.arn })),
+      mergeNeeds(
+        mergeNeeds(adapterNeeds(cloud, handler, adapters.resources), readModelNeeds(cloud, handler, { name: views.name, arn: views.arn })),
+        secretNeeds(cloud, handler, secrets.resources),
+      ),
       needs[name],
     );
   // 5. the subscriptions, and the rules only AWS has
@@ -147,6 +152,6 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     declareRule(cloud, { rule, prefix: names.prefix, declareFunction, links, environment, needs: needsOf(rule.name, rule.handler) }),
   );
   // 6. the platform API, behind API Gateway
-  const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources: adapters.resources });
-  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, api, scope };
+  const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources: adapters.resources, secrets: secrets.resources });
+  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, secrets, api, scope };
 };

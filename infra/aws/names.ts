@@ -23,6 +23,8 @@ export interface StackNames {
   idempotencyTable: string;
   /** The API tokens (hashes only), from `pkSkTableDefinition`, read and written by the API function. */
   tokensTable: string;
+  /** The secret store's current-version pointers (values are SSM parameters), from `pkSkTableDefinition`. */
+  secretsTable: string;
   /** The platform API (API Gateway HTTP API). */
   api: string;
   buildProject: string;
@@ -69,6 +71,7 @@ export const stackNames = (app: string, stage: string): StackNames => {
     viewsTable: `${prefix}-views`,
     idempotencyTable: `${prefix}-idempotency`,
     tokensTable: `${prefix}-tokens`,
+    secretsTable: `${prefix}-secrets`,
     api: `${prefix}-api`,
     buildProject: `${prefix}-build`,
     // CodeBuild's own default group name, so the runtime's fallback names the same group.
@@ -113,6 +116,9 @@ export const FunctionEnv = {
   siteRevalidationQueueUrl: 'SHIPLOG_SITE_REVALIDATION_QUEUE_URL',
   /** The API tokens' table: the API function only (`infra/aws/functions/api.ts`). */
   tokensTable: 'SHIPLOG_TOKENS_TABLE',
+  /** The secret store (`infra/aws/secrets.ts`): its pointers table and its KMS key's alias. */
+  secretsTable: 'SHIPLOG_SECRETS_TABLE',
+  secretsKey: 'SHIPLOG_SECRETS_KEY',
 } as const;
 
 /**

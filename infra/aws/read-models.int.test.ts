@@ -37,7 +37,7 @@ describe('the views table', () => {
 
   it('is declared once, beside the event store and the idempotency table', async () => {
     const s = await declareUnderMocks(subscriptions);
-    expect(s.ofType(Table).map((t) => t.name).sort()).toEqual(['EventStore', 'Idempotency', 'Tokens', 'Views']);
+    expect(s.ofType(Table).map((t) => t.name).sort()).toEqual(['EventStore', 'Idempotency', 'Secrets', 'Tokens', 'Views']);
   });
 });
 
@@ -131,8 +131,9 @@ describe('nothing else reaches the views table', () => {
 
   it('gives no other function a DynamoDB statement that could match it (no wildcard tables)', async () => {
     const s = await declareUnderMocks(subscriptions);
-    // The Api function's tokens table (api.ts) has no index and is its alone.
-    const allowed = [eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency'), arnOf(Table, 'shiplog-ci-tokens')];
+    // The Api function's tokens table (api.ts) has no index and is its alone; the secrets' pointers
+    // table (secrets.ts) is the API's and the webhook sender's.
+    const allowed = [eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency'), arnOf(Table, 'shiplog-ci-tokens'), arnOf(Table, 'shiplog-ci-secrets')];
     for (const spec of s.specs.filter((f) => !readers.includes(f.name))) {
       const statements = [...(await resolved(spec.permissions)), ...(await resolved(spec.links.flatMap((l) => l.permissions)))];
       for (const p of statements.filter((x) => x.actions.some((a) => a.startsWith('dynamodb:') || a === '*'))) {

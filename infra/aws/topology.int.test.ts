@@ -12,7 +12,7 @@ const declareUnderMocks = (subs: Subscription[], needs: SubscriptionNeeds = {}) 
  * Functions given more than the event store and the bus: by the AWS adapters
  * (adapter-access.int.test.ts) and the read models (read-models.int.test.ts).
  */
-const hasOwnNeeds = (handler: string) => /^infra\/aws\/functions\/(build|deploy|domains)\./.test(handler) || handler === PROJECTIONS_HANDLER;
+const hasOwnNeeds = (handler: string) => /^infra\/aws\/functions\/(build|deploy|domains|subscriptions)\./.test(handler) || handler === PROJECTIONS_HANDLER;
 const awsOnly = awsRules('shiplog-ci-build').map((r) => r.name);
 
 const Rule = 'aws:cloudwatch/eventRule:EventRule';

@@ -10,6 +10,7 @@ import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV
 import { FunctionInvocationError, functionPool } from './sites/function-pool.ts';
 import { parseSiteAddress, parseSiteHost, type SiteAddress } from './sites/host.ts';
 import { malformedSiteRequest } from './sites/request-checks.ts';
+import { siteFetch } from './sites/site-fetch.ts';
 import { mountedSite, type MountsOf } from './mounts.ts';
 import { ProjectId } from '../../events/index.ts';
 import { behaviorMatcher, serveAsset, type Behavior } from './sites/static-files.ts';
@@ -108,7 +109,9 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
   const domain = opts.domain ?? 'localhost';
   const layout = siteLayout(opts.dataDir);
   const host = localSiteHost({ dataDir: opts.dataDir, port: opts.port, domain });
-  const pool = functionPool({ idleMs: opts.idleMs, invokeTimeoutMs: opts.invokeTimeoutMs, onLog: opts.onFunctionLog });
+  // A function's own requests to a site (Next's fetch of a server action's redirect target) come back here.
+  const sites = { domain, fetch: siteFetch({ domain, port: () => server.port(), hostname: opts.hostname }) };
+  const pool = functionPool({ idleMs: opts.idleMs, invokeTimeoutMs: opts.invokeTimeoutMs, onLog: opts.onFunctionLog, sites });
   const versions = new Map<string, Promise<Version | undefined>>();
   const ids = new Map<string, string>();
 
@@ -127,7 +130,10 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     const dir = layout.versionDir(projectId, deploymentId);
     if (!layout.isPublished(dir)) return undefined;
     const output = JSON.parse(await readFile(join(dir, 'open-next.output.json'), 'utf8')) as { behaviors: Behavior[]; origins: Version['origins'] };
-    return { dir, match: behaviorMatcher(output.behaviors), origins: output.origins, assetPrefix: assetPrefixOf(output.origins) };
+    // OpenNext writes a split function's patterns with a leading slash (`/api/*`), its own without;
+    // CloudFront treats both alike, and so does the router (else `/api/*` never matched: the default function answered 500).
+    const behaviors = output.behaviors.map((b) => ({ ...b, pattern: b.pattern.replace(/^\/+/, '') }));
+    return { dir, match: behaviorMatcher(behaviors), origins: output.origins, assetPrefix: assetPrefixOf(output.origins) };
   };
   const versionOf = async (projectId: string, deploymentId: string) => {
     const key = `${projectId}/${deploymentId}`;

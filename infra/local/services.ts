@@ -81,7 +81,7 @@ export const localServices = async (deps: LocalServicesDeps) => {
 
   // Webhooks never reach internal addresses unless SHIPLOG_WEBHOOK_ALLOW names them (hosts, IPs, CIDRs).
   const webhookAllow = parseAllowList(process.env.SHIPLOG_WEBHOOK_ALLOW);
-  const subscriptions = subscriptionsService({ store, secrets: ingest.secrets, sender: fetchWebhookSender({ allow: webhookAllow }), allow: webhookAllow, ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
+  const subscriptions = subscriptionsService({ store, secrets: ingest.secrets, sender: fetchWebhookSender({ allow: webhookAllow }), allow: webhookAllow, ids: deps.ids, now: deps.now, idempotency: deps.idempotency, log: deps.log });
 
   const domains = domainsService({ store, ca: localCertificateAuthority({ dir: join(deps.cfg.dataDir, 'ca') }), routingRecord: ({ host }) => ({ purpose: 'routing', name: host, type: 'A', value: '127.0.0.1' }), ids: deps.ids, now: deps.now, idempotency: deps.idempotency });
 
@@ -94,7 +94,12 @@ export const localServices = async (deps: LocalServicesDeps) => {
   });
   const alarms = alarmEvaluator({ store, metrics, ids: deps.ids, now: deps.now, log: deps.log });
   const capture = runtimeCapture({
-    logs: runtimeLogs, requests: metrics,
+    // every record captured also goes to the project's log drains (runtime-logs subscriptions)
+    logs: { ...runtimeLogs, append: (records) => {
+      subscriptions.drain.offer(records);
+      return runtimeLogs.append(records);
+    } },
+    requests: metrics,
     onRequest: (r) => alarms.watch(r.projectId),
     onError: (e) => deps.log(`observability: ${(e as Error).message}`),
   });

@@ -4,7 +4,7 @@ import { deploymentKeys, deploymentsProjection } from '../deployments.ts';
 import { fromStored } from '../incoming.ts';
 import { follows, keyString } from '../types.ts';
 import type { Urls } from '../urls.ts';
-import { evolveDeployment, initialDeployment, type DeploymentView } from '../views/deployment.ts';
+import { evolveDeploymentInto, initialDeployment, type DeploymentView } from '../views/deployment.ts';
 import { withCausation, type CausalEntry } from '../views/timeline.ts';
 
 /** A moment in a deployment's life: its n-th event (1-based, commit order), or a time. */
@@ -42,7 +42,7 @@ export const foldDeployment = (deploymentId: string, events: StoredEvent[]): Dep
     seen.set(e.metadata.streamId, e.metadata.version);
     const { event } = fromStored(e);
     if (!event || !deploymentsProjection.keysOf(event).some((k) => keyString(k) === ks)) continue;
-    view = evolveDeployment(view, event);
+    view = evolveDeploymentInto(view, event);
   }
   return view;
 };

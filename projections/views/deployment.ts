@@ -3,7 +3,7 @@ import type {
 } from '../../events/index.ts';
 import { canonicalJson } from '../canonical.ts';
 import type { ProjectionEvent } from '../types.ts';
-import { insertEntry, timelineEntry, type TimelineEntry } from './timeline.ts';
+import { timelineEntry, type TimelineEntry } from './timeline.ts';
 
 /**
  * Where a deployment stands, as the dashboard shows it.
@@ -77,8 +77,25 @@ export const initialDeployment = (deploymentId: string, projectId = ''): Deploym
   firstEventAt: null, lastEventAt: null, timeline: [],
 });
 
+// `Date.parse` of the ISO times events carry (`2026-11-22T10:00:00.000Z`), read by hand: it runs
+// several times per event. Any other form goes to `Date.parse`.
+const digits = (s: string, from: number, n: number): number => {
+  let v = 0;
+  for (let i = from; i < from + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+};
+const timeOf = (iso: string): number => {
+  if (iso.length !== 24 || iso.charCodeAt(23) !== 90 /* Z */ || iso.charCodeAt(10) !== 84 /* T */) return Date.parse(iso);
+  const t = Date.UTC(digits(iso, 0, 4), digits(iso, 5, 2) - 1, digits(iso, 8, 2), digits(iso, 11, 2), digits(iso, 14, 2), digits(iso, 17, 2), digits(iso, 20, 3));
+  return Number.isNaN(t) ? Date.parse(iso) : t;
+};
+
 const ms = (from: string | null | undefined, to: string | null | undefined): number | null =>
-  from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;
+  from && to ? Math.max(0, timeOf(to) - timeOf(from)) : null;
 
 // Several release streams may speak about one deployment (an alias and a promotion): keep the
 // earliest, ties broken by content, so the order the streams are applied in does not matter.
@@ -90,93 +107,137 @@ export const initialBuildAttempt = (buildId: string): BuildAttempt => ({
 });
 
 /**
- * Folds a build event into its attempt (events of one build stream, in order).
+ * Folds a build event into its attempt in place (`b` must be the caller's own copy) and returns it.
+ *
+ * @example
+ * const attempt = buildEvents.reduce(evolveBuildAttemptInto, initialBuildAttempt('b1'));
+ */
+export const evolveBuildAttemptInto = <B extends BuildAttempt>(b: B, e: ProjectionEvent): B => {
+  const at = e.metadata.occurredAt;
+  switch (e.type) {
+    case 'BuildQueued':
+      b.status = 'queued';
+      b.queuedAt = at;
+      break;
+    case 'BuildStarted':
+      b.status = 'building';
+      b.runner = e.data.runner;
+      b.logUri = e.data.logUri ?? null;
+      b.startedAt = e.data.startedAt;
+      break;
+    case 'BuildSucceeded':
+      b.status = 'succeeded';
+      b.finishedAt = at;
+      b.durations = e.data.durations;
+      break;
+    case 'BuildFailed': {
+      const { reason, exitCode, message, logTail } = e.data;
+      b.status = 'failed';
+      b.finishedAt = at;
+      b.failure = { reason, exitCode, message, logTail };
+      break;
+    }
+    case 'BuildCanceled':
+      b.status = 'canceled';
+      b.finishedAt = at;
+      break;
+    case 'BuildTimedOut':
+      b.status = 'timed-out';
+      b.finishedAt = at;
+      break;
+    default:
+  }
+  return b;
+};
+
+const buildTypes: ReadonlySet<string> = new Set(['BuildQueued', 'BuildStarted', 'BuildSucceeded', 'BuildFailed', 'BuildCanceled', 'BuildTimedOut']);
+
+/**
+ * Folds a build event into its attempt (events of one build stream, in order). Pure.
  *
  * @example
  * const attempt = buildEvents.reduce(evolveBuildAttempt, initialBuildAttempt('b1'));
  */
-export const evolveBuildAttempt = (b: BuildAttempt, e: ProjectionEvent): BuildAttempt => {
-  const at = e.metadata.occurredAt;
-  switch (e.type) {
-    case 'BuildQueued':
-      return { ...b, status: 'queued', queuedAt: at };
-    case 'BuildStarted':
-      return { ...b, status: 'building', runner: e.data.runner, logUri: e.data.logUri ?? null, startedAt: e.data.startedAt };
-    case 'BuildSucceeded':
-      return { ...b, status: 'succeeded', finishedAt: at, durations: e.data.durations };
-    case 'BuildFailed': {
-      const { reason, exitCode, message, logTail } = e.data;
-      return { ...b, status: 'failed', finishedAt: at, failure: { reason, exitCode, message, logTail } };
-    }
-    case 'BuildCanceled':
-      return { ...b, status: 'canceled', finishedAt: at };
-    case 'BuildTimedOut':
-      return { ...b, status: 'timed-out', finishedAt: at };
-    default:
-      return b;
-  }
+export const evolveBuildAttempt = (b: BuildAttempt, e: ProjectionEvent): BuildAttempt =>
+  buildTypes.has(e.type) ? evolveBuildAttemptInto({ ...b }, e) : b;
+
+// The attempt of the event's build, replaced by a new object (attempts are never changed in place,
+// so a copy of the view needs only a copy of the array).
+const withBuildInto = (builds: BuildAttempt[], e: ProjectionEvent & { data: { buildId: string } }): void => {
+  let i = builds.length - 1;
+  while (i >= 0 && builds[i]!.buildId !== e.data.buildId) i--;
+  if (i >= 0) builds[i] = evolveBuildAttemptInto({ ...builds[i]! }, e);
+  else builds.push(evolveBuildAttemptInto(initialBuildAttempt(e.data.buildId), e));
 };
 
-const withBuild = (builds: BuildAttempt[], e: ProjectionEvent & { data: { buildId: string } }): BuildAttempt[] => {
-  const i = builds.findIndex((b) => b.buildId === e.data.buildId);
-  const next = evolveBuildAttempt(i >= 0 ? builds[i]! : initialBuildAttempt(e.data.buildId), e);
-  return i >= 0 ? builds.map((b, j) => (j === i ? next : b)) : [...builds, next];
-};
-
-/** Facts from the event, each from the one stream that owns it. */
-const applyFacts = (v: DeploymentView, e: ProjectionEvent): DeploymentView => {
+/** Facts from the event, each from the one stream that owns it, written into `v` (the caller's own). */
+const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): void => {
   const at = e.metadata.occurredAt;
   switch (e.type) {
     case 'DeploymentRequested': {
       const d = e.data;
-      return {
-        ...v, target: d.target, alias: d.alias, branch: d.branch, commit: d.commit, trigger: d.trigger, requestedBy: d.requestedBy,
-        requestedAt: d.requestedAt, repository: d.repository, buildSettings: d.buildSettings, env: d.env,
-        sourceDeploymentId: d.sourceDeploymentId ?? null,
-      };
+      v.target = d.target;
+      v.alias = d.alias;
+      v.branch = d.branch;
+      v.commit = d.commit;
+      v.trigger = d.trigger;
+      v.requestedBy = d.requestedBy;
+      v.requestedAt = d.requestedAt;
+      v.repository = d.repository;
+      v.buildSettings = d.buildSettings;
+      v.env = d.env;
+      v.sourceDeploymentId = d.sourceDeploymentId ?? null;
+      return;
     }
     case 'BuildQueued':
     case 'BuildStarted':
     case 'BuildFailed':
     case 'BuildCanceled':
     case 'BuildTimedOut':
-      return { ...v, builds: withBuild(v.builds, e) };
+      withBuildInto(v.builds, e);
+      return;
     case 'BuildSucceeded':
-      return { ...v, versions: e.data.versions, artifact: e.data.artifact, builds: withBuild(v.builds, e) };
+      v.versions = e.data.versions;
+      v.artifact = e.data.artifact;
+      withBuildInto(v.builds, e);
+      return;
     case 'AssetsUploaded':
-      return { ...v, assets: { fileCount: e.data.fileCount, totalBytes: e.data.totalBytes, durationMs: e.data.durationMs } };
+      v.assets = { fileCount: e.data.fileCount, totalBytes: e.data.totalBytes, durationMs: e.data.durationMs };
+      return;
     case 'FunctionVersionPublished': {
       const fn = { role: e.data.role, functionName: e.data.functionName, version: e.data.version };
-      return { ...v, functions: [...v.functions.filter((f) => f.role !== fn.role), fn].sort((a, b) => (a.role < b.role ? -1 : 1)) };
+      v.functions = [...v.functions.filter((f) => f.role !== fn.role), fn].sort((a, b) => (a.role < b.role ? -1 : 1));
+      return;
     }
     case 'DeploymentLive': {
       const d = e.data;
-      return { ...v, live: earliest(v.live, { at, alias: d.alias, url: d.url, aliasUrls: d.aliasUrls, totalMs: d.totalMs, previousDeploymentId: d.previousDeploymentId }) };
+      v.live = earliest(v.live, { at, alias: d.alias, url: d.url, aliasUrls: d.aliasUrls, totalMs: d.totalMs, previousDeploymentId: d.previousDeploymentId });
+      return;
     }
     case 'DeploymentFailed':
-      return { ...v, failure: earliest(v.failure, { at, stage: e.data.stage, message: e.data.message }) };
+      v.failure = earliest(v.failure, { at, stage: e.data.stage, message: e.data.message });
+      return;
     case 'DeploymentRejected':
       // `not-ready` / `already-live` refuse a promotion request, not the deployment itself.
-      if (e.data.reason !== 'stale' && e.data.reason !== 'pinned-by-rollback') return v;
-      return { ...v, rejection: earliest(v.rejection, { at, reason: e.data.reason, liveDeploymentId: e.data.liveDeploymentId, detail: e.data.detail ?? null }) };
+      if (e.data.reason !== 'stale' && e.data.reason !== 'pinned-by-rollback') return;
+      v.rejection = earliest(v.rejection, { at, reason: e.data.reason, liveDeploymentId: e.data.liveDeploymentId, detail: e.data.detail ?? null });
+      return;
     case 'AlarmRaised': {
       const alarm = { alarmId: e.data.alarmId, metric: e.data.metric, severity: e.data.severity, raisedAt: e.data.since, clearedAt: null };
-      const alarms = v.alarms.some((a) => a.alarmId === alarm.alarmId && a.raisedAt === alarm.raisedAt) ? v.alarms : [...v.alarms, alarm];
-      return { ...v, alarms: alarms.sort((a, b) => (a.raisedAt + a.alarmId < b.raisedAt + b.alarmId ? -1 : 1)) };
+      if (v.alarms.some((a) => a.alarmId === alarm.alarmId && a.raisedAt === alarm.raisedAt)) return;
+      v.alarms = [...v.alarms, alarm].sort((a, b) => (a.raisedAt + a.alarmId < b.raisedAt + b.alarmId ? -1 : 1));
+      return;
     }
     case 'AlarmCleared':
-      return {
-        ...v,
-        alarms: v.alarms.map((a) => (a.alarmId === e.data.alarmId && a.raisedAt === e.data.raisedAt ? { ...a, clearedAt: at } : a)),
-      };
+      v.alarms = v.alarms.map((a) => (a.alarmId === e.data.alarmId && a.raisedAt === e.data.raisedAt ? { ...a, clearedAt: at } : a));
+      return;
     default:
-      return v;
   }
 };
 
 /**
  * The fields that combine facts from several streams, recomputed after every event. Writes them
- * into `v`, which must be a view this fold made for this event (never the caller's state).
+ * into `v`, which must be the caller's own view.
  */
 const deriveInto = (v: DeploymentView): DeploymentView => {
   const build = v.builds.at(-1);
@@ -200,35 +261,68 @@ const deriveInto = (v: DeploymentView): DeploymentView => {
   const end = v.live?.at ?? v.failure?.at ?? (build && build.status !== 'queued' && build.status !== 'building' ? build.finishedAt : null);
   v.status = status;
   v.error = error;
-  v.durations = {
-    queuedMs: build?.durations?.queuedMs ?? ms(build?.queuedAt, build?.startedAt),
-    buildMs: build?.durations?.buildMs ?? ms(build?.startedAt, build?.finishedAt),
-    deployMs: ms(built, v.live?.at ?? v.failure?.at),
-    totalMs: v.live?.totalMs ?? ms(v.requestedAt, end),
-  };
+  const queuedMs = build?.durations?.queuedMs ?? ms(build?.queuedAt, build?.startedAt);
+  const buildMs = build?.durations?.buildMs ?? ms(build?.startedAt, build?.finishedAt);
+  const deployMs = ms(built, v.live?.at ?? v.failure?.at);
+  const totalMs = v.live?.totalMs ?? ms(v.requestedAt, end);
+  const d = v.durations;
+  // Replaced, never changed in place (a copy of the view shares it).
+  if (d.queuedMs !== queuedMs || d.buildMs !== buildMs || d.deployMs !== deployMs || d.totalMs !== totalMs) v.durations = { queuedMs, buildMs, deployMs, totalMs };
   return v;
 };
 
+// Where an event's entry goes in the time-ordered timeline (usually at the end: events come
+// roughly in time order), and whether it is there already (an event has one time, so a repeat
+// sits right before that place).
+const placeOf = (timeline: TimelineEntry[], e: ProjectionEvent): number => {
+  const { occurredAt, eventId } = e.metadata;
+  let i = timeline.length;
+  while (i > 0) {
+    const t = timeline[i - 1]!;
+    if (!(occurredAt < t.occurredAt || (occurredAt === t.occurredAt && eventId < t.eventId))) break;
+    i--;
+  }
+  return i > 0 && timeline[i - 1]!.eventId === eventId ? -1 : i;
+};
+
 /**
- * Folds one event of the deployment into its view. Idempotent by event id: an event already in
- * the timeline changes nothing.
+ * Folds one event of the deployment into `v` in place (`v` must be the caller's own view, see
+ * {@link copyDeployment}) and returns it. Idempotent by event id.
+ *
+ * @example
+ * const view = events.reduce(evolveDeploymentInto, initialDeployment('d1'));
+ */
+export const evolveDeploymentInto = (v: DeploymentView, e: ProjectionEvent): DeploymentView => {
+  const place = placeOf(v.timeline, e);
+  if (place < 0) return v;
+  const at = e.metadata.occurredAt;
+  if (!v.projectId) v.projectId = e.metadata.projectId;
+  if (!(v.firstEventAt && v.firstEventAt <= at)) v.firstEventAt = at;
+  if (!(v.lastEventAt && v.lastEventAt >= at)) v.lastEventAt = at;
+  if (place === v.timeline.length) v.timeline.push(timelineEntry(e));
+  else v.timeline.splice(place, 0, timelineEntry(e));
+  applyFactsInto(v, e);
+  return deriveInto(v);
+};
+
+/**
+ * A copy of a view that {@link evolveDeploymentInto} can change without touching the original
+ * (it replaces nested values, and changes only the view, its timeline and its builds array).
+ *
+ * @example
+ * const mine = evolveDeploymentInto(copyDeployment(shared), event);
+ */
+export const copyDeployment = (v: DeploymentView): DeploymentView => ({ ...v, timeline: v.timeline.slice(), builds: v.builds.slice() });
+
+/**
+ * Folds one event of the deployment into its view. Pure; idempotent by event id: an event
+ * already in the timeline changes nothing.
  *
  * @example
  * const view = events.reduce(evolveDeployment, initialDeployment('d1'));
  */
-export const evolveDeployment = (v: DeploymentView, e: ProjectionEvent): DeploymentView => {
-  if (v.timeline.some((t) => t.eventId === e.metadata.eventId)) return v;
-  const at = e.metadata.occurredAt;
-  const base: DeploymentView = {
-    ...v,
-    projectId: v.projectId || e.metadata.projectId,
-    firstEventAt: v.firstEventAt && v.firstEventAt <= at ? v.firstEventAt : at,
-    lastEventAt: v.lastEventAt && v.lastEventAt >= at ? v.lastEventAt : at,
-    timeline: insertEntry(v.timeline, timelineEntry(e)),
-  };
-  // applyFacts returns `base` or a copy of it: either way a new object, not `v`.
-  return deriveInto(applyFacts(base, e));
-};
+export const evolveDeployment = (v: DeploymentView, e: ProjectionEvent): DeploymentView =>
+  placeOf(v.timeline, e) < 0 ? v : evolveDeploymentInto(copyDeployment(v), e);
 
 /**
  * What a deployment list shows of a deployment (no timeline, no build logs).

@@ -31,25 +31,49 @@ export const initialDeliveryFacts = (deploymentId: string, projectId: string): D
 
 const min = (a: string | null, b: string): string => (a !== null && a <= b ? a : b);
 
-export const evolveDeliveryFacts = (f: DeliveryFacts, e: ProjectionEvent): DeliveryFacts => {
+/**
+ * Folds an event into the facts in place (`f` must be the caller's own; a shallow copy will do)
+ * and returns them.
+ *
+ * @example
+ * const facts = events.reduce(evolveDeliveryFactsInto, initialDeliveryFacts('d1', 'web'));
+ */
+export const evolveDeliveryFactsInto = (f: DeliveryFacts, e: ProjectionEvent): DeliveryFacts => {
   const at = e.metadata.occurredAt;
   switch (e.type) {
     case 'DeploymentRequested':
-      return { ...f, target: e.data.target, requestedAt: e.data.requestedAt, committedAt: e.data.commit.timestamp ?? e.data.requestedAt };
+      f.target = e.data.target;
+      f.requestedAt = e.data.requestedAt;
+      f.committedAt = e.data.commit.timestamp ?? e.data.requestedAt;
+      break;
     case 'DeploymentLive':
-      return { ...f, target: f.target ?? e.data.target, liveAt: min(f.liveAt, at) };
+      f.target = f.target ?? e.data.target;
+      f.liveAt = min(f.liveAt, at);
+      break;
     case 'DeploymentFailed':
-      return { ...f, failedAt: min(f.failedAt, at) };
+      f.failedAt = min(f.failedAt, at);
+      break;
     case 'RolledBack':
-      return e.data.fromDeploymentId === f.deploymentId ? { ...f, rolledBackAt: min(f.rolledBackAt, at) } : f;
+      if (e.data.fromDeploymentId === f.deploymentId) f.rolledBackAt = min(f.rolledBackAt, at);
+      break;
     case 'AlarmRaised':
-      return e.data.severity === 'critical' ? { ...f, alarmAt: min(f.alarmAt, e.data.since) } : f;
+      if (e.data.severity === 'critical') f.alarmAt = min(f.alarmAt, e.data.since);
+      break;
     case 'AlarmCleared':
-      return { ...f, alarmClearedAt: min(f.alarmClearedAt, at) };
+      f.alarmClearedAt = min(f.alarmClearedAt, at);
+      break;
     default:
-      return f;
   }
+  return f;
 };
+
+/**
+ * Folds an event into the delivery facts of a deployment. Pure.
+ *
+ * @example
+ * const facts = events.reduce(evolveDeliveryFacts, initialDeliveryFacts('d1', 'web'));
+ */
+export const evolveDeliveryFacts = (f: DeliveryFacts, e: ProjectionEvent): DeliveryFacts => evolveDeliveryFactsInto({ ...f }, e);
 
 /** A distribution of durations in milliseconds. */
 export interface DurationStats {

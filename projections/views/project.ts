@@ -44,53 +44,87 @@ export const initialProject = (projectId: string): ProjectView => ({
   liveDeploymentId: null, latestDeployment: null, deploymentCount: 0, lastPush: null, updatedAt: null,
 });
 
-const pointAlias = (v: ProjectView, alias: string, next: Omit<AliasState, 'pinned'> & { pinned?: boolean }): ProjectView => {
-  const aliases = { ...v.aliases, [alias]: { ...next, pinned: next.pinned ?? v.aliases[alias]?.pinned ?? false } };
-  return { ...v, aliases, liveDeploymentId: aliases.production?.deploymentId ?? null };
+const pointAliasInto = (v: ProjectView, alias: string, next: Omit<AliasState, 'pinned'> & { pinned?: boolean }): ProjectView => {
+  v.aliases[alias] = { ...next, pinned: next.pinned ?? v.aliases[alias]?.pinned ?? false };
+  v.liveDeploymentId = v.aliases.production?.deploymentId ?? null;
+  return v;
 };
 
+const projectTypes: ReadonlySet<string> = new Set([
+  'ProjectCreated', 'ProjectSettingsChanged', 'ProjectMountsChanged', 'PushReceived', 'DeploymentRequested', 'AliasShifted', 'DeploymentLive', 'RolledBack', 'Promoted',
+]);
+
 /**
- * Folds an event into a project. Settings and pushes come from the project stream, alias states
- * each from their own release stream, and the latest deployment is a maximum: no interleaving of
- * streams changes the result.
+ * Folds an event into a project in place (`v` must be the caller's own, see {@link copyProject})
+ * and returns it.
  *
  * @example
- * const project = events.reduce(evolveProject, initialProject('web'));
+ * const project = events.reduce(evolveProjectInto, initialProject('web'));
  */
-export const evolveProject = (v0: ProjectView, e: ProjectionEvent): ProjectView => {
+export const evolveProjectInto = (v: ProjectView, e: ProjectionEvent): ProjectView => {
+  if (!projectTypes.has(e.type)) return v;
   const at = e.metadata.occurredAt;
-  const v = { ...v0, updatedAt: v0.updatedAt && v0.updatedAt >= at ? v0.updatedAt : at };
+  if (!(v.updatedAt && v.updatedAt >= at)) v.updatedAt = at;
   switch (e.type) {
     case 'ProjectCreated':
-      return { ...v, name: e.data.name, repository: e.data.repository, settings: e.data.settings, createdAt: at, createdBy: e.metadata.actor };
+      v.name = e.data.name;
+      v.repository = e.data.repository;
+      v.settings = e.data.settings;
+      v.createdAt = at;
+      v.createdBy = e.metadata.actor;
+      return v;
     case 'ProjectSettingsChanged':
-      return { ...v, settings: e.data.settings };
+      v.settings = e.data.settings;
+      return v;
     case 'ProjectMountsChanged':
-      return { ...v, mounts: e.data.mounts };
+      v.mounts = e.data.mounts;
+      return v;
     case 'PushReceived': {
       const p = e.data.pusher;
-      return { ...v, lastPush: { branch: e.data.branch, sha: e.data.after, pusher: p.username ?? p.name, at } };
+      v.lastPush = { branch: e.data.branch, sha: e.data.after, pusher: p.username ?? p.name, at };
+      return v;
     }
     case 'DeploymentRequested': {
       const d = e.data;
-      const candidate = { deploymentId: d.deploymentId, requestedAt: d.requestedAt, target: d.target, branch: d.branch, sha: d.commit.sha };
       const cur = v.latestDeployment;
-      const newer = !cur || d.requestedAt > cur.requestedAt || (d.requestedAt === cur.requestedAt && d.deploymentId > cur.deploymentId);
-      return { ...v, deploymentCount: v.deploymentCount + 1, latestDeployment: newer ? candidate : cur };
+      v.deploymentCount += 1;
+      if (!cur || d.requestedAt > cur.requestedAt || (d.requestedAt === cur.requestedAt && d.deploymentId > cur.deploymentId)) {
+        v.latestDeployment = { deploymentId: d.deploymentId, requestedAt: d.requestedAt, target: d.target, branch: d.branch, sha: d.commit.sha };
+      }
+      return v;
     }
     case 'AliasShifted':
-      return pointAlias(v, e.data.alias, {
+      return pointAliasInto(v, e.data.alias, {
         deploymentId: e.data.toDeploymentId, since: at, reason: e.data.reason,
         ...(e.data.reason === 'rollback' ? { pinned: true } : e.data.reason === 'promote' ? { pinned: false } : {}),
       });
     case 'DeploymentLive':
       if (v.aliases[e.data.alias]?.deploymentId === e.data.deploymentId) return v;
-      return pointAlias(v, e.data.alias, { deploymentId: e.data.deploymentId, since: at, reason: 'deploy' });
+      return pointAliasInto(v, e.data.alias, { deploymentId: e.data.deploymentId, since: at, reason: 'deploy' });
     case 'RolledBack':
-      return pointAlias(v, e.data.alias, { deploymentId: e.data.toDeploymentId, since: at, reason: 'rollback', pinned: true });
+      return pointAliasInto(v, e.data.alias, { deploymentId: e.data.toDeploymentId, since: at, reason: 'rollback', pinned: true });
     case 'Promoted':
-      return pointAlias(v, e.data.alias, { deploymentId: e.data.deploymentId, since: at, reason: 'promote', pinned: false });
+      return pointAliasInto(v, e.data.alias, { deploymentId: e.data.deploymentId, since: at, reason: 'promote', pinned: false });
     default:
-      return v0;
+      return v;
   }
 };
+
+/**
+ * A copy of a project that {@link evolveProjectInto} can change without touching the original.
+ *
+ * @example
+ * const mine = evolveProjectInto(copyProject(shared), event);
+ */
+export const copyProject = (v: ProjectView): ProjectView => ({ ...v, aliases: { ...v.aliases } });
+
+/**
+ * Folds an event into a project. Settings and pushes come from the project stream, alias states
+ * each from their own release stream, and the latest deployment is a maximum: no interleaving of
+ * streams changes the result. Pure.
+ *
+ * @example
+ * const project = events.reduce(evolveProject, initialProject('web'));
+ */
+export const evolveProject = (v: ProjectView, e: ProjectionEvent): ProjectView =>
+  projectTypes.has(e.type) ? evolveProjectInto(copyProject(v), e) : v;

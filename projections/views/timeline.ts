@@ -44,23 +44,6 @@ export const timelineEntry = (e: ProjectionEvent): TimelineEntry => ({
   summary: describeEvent(e),
 });
 
-const before = (a: TimelineEntry, b: TimelineEntry): boolean =>
-  a.occurredAt < b.occurredAt || (a.occurredAt === b.occurredAt && a.eventId < b.eventId);
-
-/**
- * Adds an entry in time order (ties by event id), once: the same timeline whatever order the
- * entries arrive in.
- *
- * @example
- * timeline = insertEntry(timeline, timelineEntry(event));
- */
-export const insertEntry = (timeline: TimelineEntry[], entry: TimelineEntry): TimelineEntry[] => {
-  if (timeline.some((t) => t.eventId === entry.eventId)) return timeline;
-  let i = timeline.length;
-  while (i > 0 && before(entry, timeline[i - 1]!)) i--;
-  return [...timeline.slice(0, i), entry, ...timeline.slice(i)];
-};
-
 /**
  * The causation chain of a timeline: for each entry, the event that caused it and those it caused.
  *

@@ -28,6 +28,11 @@ export interface BuildJob {
   installCommand: string;
   /** Runs in `rootDir`; `'npx next build'` by default. OpenNext packaging follows it. */
   buildCommand: string;
+  /**
+   * The project's Node.js setting (`'22.x'`): the version the build asks for when the app's
+   * `engines.node`, `.nvmrc` or `.node-version` does not (those win, as on Vercel).
+   */
+  nodeVersion?: string;
   /** The project's environment variables (already decrypted); the build sees only these plus basics. */
   env: Record<string, string>;
   /** The whole build, checkout to packaging. */

@@ -59,6 +59,7 @@ const toScheduled = (
     // Empty: the runner detects the package manager from the checkout (lockfile, packageManager).
     installCommand: q.buildSettings.installCommand ?? '',
     buildCommand: q.buildSettings.buildCommand ?? 'npx next build',
+    ...(q.buildSettings.nodeVersion ? { nodeVersion: q.buildSettings.nodeVersion } : {}),
     timeoutMs,
   },
 });

@@ -15,7 +15,8 @@ export { GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks, WebhookRejectedError, type Gi
 export { gitPushes } from './git-push.ts';
 export { MAX_UPLOAD_BYTES, UploadDeploymentInput } from './upload.ts';
 export { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from './pkt-line.ts';
-export { createSecretsTable, dynamoSecretStore, secretsTableDefinition } from './adapters/secret-store/local.ts';
+export { createSecretsTable, dynamoSecretStore, secretStoreOn, sealedInTable, secretsTableDefinition, type SecretVault } from './adapters/secret-store/local.ts';
+export { awsSecretStore, parameterStoreVault, secretParameterName } from './adapters/secret-store/aws.ts';
 export { loadOrCreateSecretKey, SECRET_KEY_FILE } from './adapters/secret-store/secret-key.ts';
 export { localGitRepos } from './adapters/git-repos/local.ts';
 export { storeProjectFinder } from './adapters/project-finder/store.ts';

@@ -5,6 +5,7 @@ import { InvalidEventPatternError, parsePattern, validatePattern } from '../../e
 import type { EventStore } from '../../events/store/index.ts';
 import { streams, EventPatternJson } from '../../events/index.ts';
 import { execute } from '../shell/index.ts';
+import { DEFAULT_DRAIN_PATTERN, levelsFrom } from './drain.ts';
 import * as subscription from './subscription-decider.ts';
 import { SIGNING_SECRET_NAME, signingSecretScope, type SigningSecrets } from './ports.ts';
 import { allowNothing, checkTargetUrl, type AllowList } from './target-policy.ts';
@@ -20,16 +21,40 @@ export class SubscriptionRequestError extends Error {
 
 /**
  * The body of `POST /api/projects/:project/subscriptions`. `eventPattern` is an EventBridge
- * pattern, as an object or as its JSON text (what the dashboard sends).
+ * pattern, as an object or as its JSON text (what the dashboard sends). `kind: 'runtime-logs'`
+ * makes a log drain: batches of the project's runtime log records, its pattern (optional, every
+ * record by default) matched against each record as `detail`; `minLevel` adds
+ * `detail.level` at or above it.
  *
  * @example
  * CreateSubscriptionInput.parse({ targetUrl: 'https://hooks.example.com/x', eventPattern: { source: ['shiplog.deploy'] } });
+ * CreateSubscriptionInput.parse({ targetUrl: 'https://logs.example.com/in', kind: 'runtime-logs', minLevel: 'warn' });
  */
 export const CreateSubscriptionInput = z.object({
   targetUrl: z.url({ protocol: /^https?$/ }),
-  eventPattern: z.union([z.string(), z.record(z.string(), z.unknown())]),
+  eventPattern: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
   description: z.string().max(500).optional(),
+  kind: z.enum(['events', 'runtime-logs']).default('events'),
+  minLevel: z.enum(['debug', 'info', 'warn', 'warning', 'error']).optional(),
+}).superRefine((v, ctx) => {
+  if (v.kind === 'events' && v.eventPattern === undefined) ctx.addIssue({ code: 'custom', path: ['eventPattern'], message: 'an event subscription needs an eventPattern' });
+  if (v.kind === 'events' && v.minLevel !== undefined) ctx.addIssue({ code: 'custom', path: ['minLevel'], message: 'minLevel is for kind "runtime-logs"' });
 });
+
+// A drain's pattern: the given one (or every record), with `detail.level` from `minLevel`.
+const drainPattern = (given: string | Record<string, unknown> | undefined, minLevel: Parameters<typeof levelsFrom>[0] | undefined): string | Record<string, unknown> => {
+  const pattern = given ?? DEFAULT_DRAIN_PATTERN;
+  if (minLevel === undefined) return pattern;
+  let object: Record<string, unknown>;
+  try {
+    object = typeof pattern === 'string' ? (JSON.parse(pattern) as Record<string, unknown>) : pattern;
+  } catch {
+    throw new SubscriptionRequestError(400, 'eventPattern: not JSON');
+  }
+  const detail = typeof object.detail === 'object' && object.detail !== null ? (object.detail as Record<string, unknown>) : {};
+  if ('level' in detail) throw new SubscriptionRequestError(400, 'give minLevel or a detail.level in eventPattern, not both');
+  return { ...object, detail: { ...detail, level: levelsFrom(minLevel) } };
+};
 
 export interface SubscriptionCommandDeps {
   store: EventStore;
@@ -81,7 +106,7 @@ export const subscriptionCommands = (deps: SubscriptionCommandDeps) => {
       const parsed = CreateSubscriptionInput.safeParse(raw);
       if (!parsed.success) throw new SubscriptionRequestError(400, z.prettifyError(parsed.error));
       const input = parsed.data;
-      const eventPattern = patternText(input.eventPattern);
+      const eventPattern = patternText(input.kind === 'runtime-logs' ? drainPattern(input.eventPattern, input.minLevel) : input.eventPattern!);
       const target = checkTargetUrl(new URL(input.targetUrl), deps.allow ?? allowNothing);
       if (!target.ok) throw new SubscriptionRequestError(400, `targetUrl: ${target.reason}`);
       await requireProject(projectId);
@@ -95,6 +120,7 @@ export const subscriptionCommands = (deps: SubscriptionCommandDeps) => {
         type: 'CreateSubscription', projectId, subscriptionId, targetUrl: input.targetUrl, eventPattern,
         signingSecretRef: `${deps.secretRefScheme ?? 'local'}:${scope}/${SIGNING_SECRET_NAME}`,
         ...(input.description === undefined ? {} : { description: input.description }), createdBy: actor,
+        ...(input.kind === 'runtime-logs' ? { kind: input.kind } : {}),
       }), ctx(actor));
       deps.onChange?.(projectId);
       return { subscriptionId, signingSecret };

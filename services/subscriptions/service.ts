@@ -3,6 +3,7 @@ import type { EventStore } from '../../events/store/index.ts';
 import { defineHandler, type IdempotencyOptions } from '../shell/index.ts';
 import { subscriptionCommands } from './commands.ts';
 import { deliverTo, webhookPayload, WebhookDeliveryError } from './deliver.ts';
+import { runtimeLogDrain, type DrainOptions } from './drain.ts';
 import type { SigningSecrets, WebhookSender } from './ports.ts';
 import { subscriptionRegistry } from './registry.ts';
 import type { AllowList } from './target-policy.ts';
@@ -24,6 +25,10 @@ export interface SubscriptionsServiceDeps {
   timeoutMs?: number;
   /** The bus's attempts for `SubscriptionsDeliver`, to record whether a failure will be retried. */
   maxAttempts?: number;
+  /** The log drain's batching, buffer and retries (`runtime-logs` subscriptions). */
+  drain?: DrainOptions;
+  /** Where the log drain says it drops records (never with a secret or a record). */
+  log?: (line: string) => void;
 }
 
 /** The name of the subscription in `infra/topology.ts`. */
@@ -39,6 +44,9 @@ export const SUBSCRIPTIONS_DELIVER = 'SubscriptionsDeliver';
  * without end. Replays are not delivered either (`defineHandler` skips them): a subscriber
  * already had them. A subscription receives the events that occurred from its creation on, not
  * older ones the bus happens to carry after it (the outbox may lag behind the API).
+ *
+ * `runtime-logs` subscriptions get no events: `drain` sends them runtime log records, which
+ * the runtime's log capture offers it (`drain.offer`); `list` shows its counters.
  *
  * @example
  * const subs = subscriptionsService({ store, secrets, sender: fetchWebhookSender(), ids, now });
@@ -56,7 +64,8 @@ export const subscriptionsService = (deps: SubscriptionsServiceDeps) => {
     handle: async (e, { logger }) => {
       if (e.source === Source.subscriptions) return;
       const payload = webhookPayload(e);
-      const targets = (await registry.active(e.metadata.projectId)).filter((s) => s.createdAt <= e.metadata.occurredAt && s.matches(payload));
+      const targets = (await registry.active(e.metadata.projectId))
+        .filter((s) => s.data.kind !== 'runtime-logs' && s.createdAt <= e.metadata.occurredAt && s.matches(payload));
       const errors = await Promise.all(targets.map((s) => deliverTo(deliverDeps, s, e)));
       const failures = targets.flatMap((s, i) => (errors[i] === undefined ? [] : [{ subscriptionId: s.data.subscriptionId, error: errors[i]! }]));
       if (targets.length > 0) logger.info('delivered to subscriptions', { subscriptions: targets.length, failed: failures.length });
@@ -64,6 +73,15 @@ export const subscriptionsService = (deps: SubscriptionsServiceDeps) => {
     },
   });
 
-  return { ...commands, onEvent, registry };
+  const drain = runtimeLogDrain({
+    registry, secrets: deps.secrets, sender: deps.sender, ids: deps.ids, now: deps.now, timeoutMs: deliverDeps.timeoutMs, ...deps.drain,
+    ...(deps.log ? { log: deps.log } : {}),
+  });
+  const list = async (projectId: string) => (await commands.list(projectId)).map((v) => {
+    const stats = v.kind === 'runtime-logs' ? drain.stats(v.subscriptionId) : undefined;
+    return stats ? { ...v, drain: stats } : v;
+  });
+
+  return { ...commands, list, onEvent, registry, drain };
 };
 export type SubscriptionsService = ReturnType<typeof subscriptionsService>;

@@ -34,6 +34,7 @@ export type SubscriptionCommand =
       signingSecretRef: string;
       description?: string;
       createdBy: Actor;
+      kind?: 'events' | 'runtime-logs';
     }
   | { type: 'RemoveSubscription'; projectId: string; subscriptionId: string; reason: EventData<'SubscriptionRemoved'>['reason'] };
 
@@ -53,8 +54,8 @@ export const decide = (cmd: SubscriptionCommand, s: SubscriptionState): Subscrip
   switch (cmd.type) {
     case 'CreateSubscription': {
       if (s.status !== 'none') return [];
-      const { type: _type, description, ...rest } = cmd;
-      return [{ type: 'SubscriptionCreated', data: { ...rest, ...(description === undefined ? {} : { description }) } }];
+      const { type: _type, description, kind, ...rest } = cmd;
+      return [{ type: 'SubscriptionCreated', data: { ...rest, ...(description === undefined ? {} : { description }), ...(kind === undefined ? {} : { kind }) } }];
     }
     case 'RemoveSubscription':
       if (s.status !== 'active' || s.subscription?.projectId !== cmd.projectId) return [];

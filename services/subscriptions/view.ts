@@ -1,4 +1,5 @@
 import type { EventData, StoredEvent } from '../../events/index.ts';
+import type { DrainStats } from './drain.ts';
 
 /**
  * A subscription as the API lists it: its settings and delivery counts, never its secret.
@@ -8,6 +9,8 @@ import type { EventData, StoredEvent } from '../../events/index.ts';
  */
 export interface SubscriptionView {
   subscriptionId: string;
+  /** `events`, or `runtime-logs` (a log drain: its counts are `drain`, not `delivered`/`failed`). */
+  kind: 'events' | 'runtime-logs';
   targetUrl: string;
   eventPattern: string;
   description: string | null;
@@ -16,6 +19,8 @@ export interface SubscriptionView {
   delivered: number;
   failed: number;
   lastDeliveryAt: string | null;
+  /** A log drain's counters in the process that runs it (locally: `shiplog dev`), when it has sent or buffered any. */
+  drain?: DrainStats;
 }
 
 /**
@@ -36,7 +41,7 @@ export const listSubscriptions = (events: readonly StoredEvent[]): SubscriptionV
       const d = e.data as EventData<'SubscriptionCreated'>;
       if (removed.has(d.subscriptionId)) continue;
       subs.set(d.subscriptionId, {
-        subscriptionId: d.subscriptionId, targetUrl: d.targetUrl, eventPattern: d.eventPattern, description: d.description ?? null,
+        subscriptionId: d.subscriptionId, kind: d.kind ?? 'events', targetUrl: d.targetUrl, eventPattern: d.eventPattern, description: d.description ?? null,
         createdAt: e.metadata.occurredAt, createdBy: d.createdBy, delivered: 0, failed: 0, lastDeliveryAt: null,
       });
     } else if (e.type === 'SubscriptionRemoved') {

@@ -58,7 +58,8 @@ describe('the AWS box builds pnpm and lockfile-less apps, and a second push of t
     await expect.poll(() => serves('pnpm', '/', 'Installed with pnpm'), { timeout: 30_000 }).toBe(true);
     const logs = logsOf(id);
     expect(logs).toContain('install: pnpm, detected from pnpm-lock.yaml, packageManager pnpm@9.15.9: pnpm install --frozen-lockfile (in .)');
-    expect(logs).toMatch(/node: v\d+\.\d+\.\d+ \(the app asks for no version/);
+    // The app names no version: the project's Node.js setting (20.x by default) is what the build asks for.
+    expect(logs).toMatch(/node: v\d+\.\d+\.\d+ \("20\.x" from the project's Node\.js setting\)|warning: node: the app asks for "20\.x" \(the project's Node\.js setting\)/);
     expect(logs).toMatch(/build cache: no node_modules for key [0-9a-f]{32} \(first build/);
     expect(logs).toMatch(/build cache: node_modules saved \(\S+, key [0-9a-f]{32}\)/);
     expect(logs).toMatch(/^build cache: \.next\/cache saved$/m);

@@ -150,7 +150,7 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       const metrics = user(['metrics', 'cp-web', '--since', '1h', '--json']);
       expect(metrics.status, metrics.stderr).toBe(0);
       const row = (JSON.parse(metrics.stdout) as { id: string; requests: number; errors: number }[]).find((d) => d.id === deploymentId);
-      expect(row).toMatchObject({ id: deploymentId, errors: 0 });
+      expect(row, `records not at info: ${JSON.stringify(records.filter((r) => r.level !== 'info'))}`).toMatchObject({ id: deploymentId, errors: 0 });
       expect(row!.requests).toBeGreaterThanOrEqual(2);
     } finally {
       rmSync(dir, { recursive: true, force: true });

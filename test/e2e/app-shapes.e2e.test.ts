@@ -60,6 +60,10 @@ const publicFile = (proxy: boolean): Known => ({
   why: 'public files come from the assets origin as S3 behind CloudFront serves them: revalidated (static-files.ts)' + (proxy ? ', and no proxy runs for them' : ''),
   shiplog: { 'cache-control': 'public, max-age=0, must-revalidate', ...(proxy ? { 'x-proxy': undefined } : {}) },
 });
+const staticPageCdn: Known = {
+  why: 'OpenNext answers a prerendered page without data with its CDN caching header; next start sends none',
+  shiplog: { 'cache-control': 'public, max-age=0, s-maxage=31536000, must-revalidate' },
+};
 const isrAge = { header: 'cache-control', why: "an ISR page's s-maxage is what is left of its lifetime when asked" } as const;
 const optimizedImage = (cacheControl: string): Known => ({ why: "OpenNext's image optimizer marks its answers immutable", shiplog: { 'cache-control': cacheControl } });
 const shapes: Shape[] = [
@@ -69,16 +73,21 @@ const shapes: Shape[] = [
     install: 'npm ci',
     routes: [
       { path: '/', varies: isrAge }, '/ssr?name=e2e',
-      {
-        path: '/about',
-        known: { why: 'OpenNext answers a prerendered page without data with its CDN caching header; next start sends none', shiplog: { 'cache-control': 'public, max-age=0, s-maxage=31536000, must-revalidate' } },
-      },
+      { path: '/about', known: staticPageCdn },
       { path: '/posts/first', varies: isrAge }, { path: '/posts/second', varies: isrAge }, { path: '/posts/missing', known: errorsUncached },
       '/api/hello?x=1', '/api/status?code=418', { path: '/robots.txt', known: publicFile(false) }, '/nope',
     ],
   },
   { project: 'nolock', fixture: 'no-lockfile-app', install: 'npm install', routes: ['/', '/legacy', '/api/ping', '/nope'] },
   { project: 'pnpm', fixture: 'pnpm-app', install: 'pnpm install --frozen-lockfile', routes: ['/', '/dynamic?q=two', '/api/time?who=e2e', '/nope'] },
+  { project: 'yarn', fixture: 'yarn-app', install: 'yarn install --frozen-lockfile', routes: ['/', '/dynamic?q=two', '/api/time?who=e2e', '/nope'] },
+  // bun is not on this machine: the build brings it from the npm registry (installShellCommand).
+  {
+    project: 'bun',
+    fixture: 'bun-app',
+    install: 'bun install --frozen-lockfile',
+    routes: [{ path: '/', known: staticPageCdn }, '/greet?name=e2e', '/api/ping?q=1', { path: '/api/ping', method: 'POST', headers: json, send: '{}' }, '/nope'],
+  },
   {
     project: 'middleware',
     fixture: 'middleware-app',
@@ -102,15 +111,8 @@ const shapes: Shape[] = [
       { path: '/api/items/1', name: 'HEAD /api/items/1', method: 'HEAD' },
       '/action',
       { path: '/action', name: 'server action (form post)', action: { page: '/action', fields: { name: 'e2e' }, fetch: false } },
-      {
-        path: '/action',
-        name: 'server action (fetch)',
-        action: { page: '/action', fields: { name: 'e2e' }, fetch: true },
-        known: {
-          why: 'NOT UNDERSTOOD YET: shiplog answers a fetch-style action call with an empty 200 and no content type, next start with its RSC payload',
-          shiplog: { 'content-type': undefined, 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate', body: false },
-        },
-      },
+      // The action redirects: Next fetches the target's RSC payload from its own origin and sends it with the answer.
+      { path: '/action', name: 'server action (fetch)', action: { page: '/action', fields: { name: 'e2e' }, fetch: true } },
       '/action/done?name=e2e',
       { path: '/_next/image?url=%2Fpic.png&w=64&q=75', body: false, known: optimizedImage('public,max-age=14400,immutable') },
       { path: '/_next/image?url=%2Fpic.png&w=64&q=75', name: 'image as webp', headers: { accept: 'image/webp,*/*' }, body: false, known: optimizedImage('public,max-age=14400,immutable') },
@@ -239,6 +241,8 @@ const mask = (body: string, buildId: string | undefined) => {
     .replace(/"buildId":"[^"]*"/g, '"buildId":"<build-id>"')
     // Server action ids are hashed with a key of their build.
     .replace(/\$ACTION_ID_[0-9a-f]+/g, '$ACTION_ID_<id>')
+    // A dynamic render's request id (a nanoid per request) keys the viewport and metadata of an RSC payload.
+    .replace(/"[A-Za-z0-9_-]{21}([vm])"/g, '"<request-id>$1"')
     .replace(/\b[0-9a-f]{42}\b/g, '<action-id>');
 };
 
@@ -326,8 +330,11 @@ describe('every app shape deploys and answers as next start does', () => {
     expect(live[shape.project]!.live).toBe(true);
     const log = sl.cli(['logs', live[shape.project]!.id]).stdout;
     expect(log).toMatch(new RegExp(`install: \\w+, detected from [^:]+: ${shape.install.replace(/[-]/g, '\\-')}`));
-    expect(log).toContain(`$ ${shape.install.startsWith('npm') ? '' : 'export COREPACK_HOME'}`);
+    // The shell line run is the one the repository calls for (corepack for pnpm/yarn, bun from npm when missing).
+    expect(log).toContain(`$ ${installShellCommand(chooseInstall(readInstallInputs(work[shape.project]!, work[shape.project]!)))}`);
     expect(log).toContain("no open-next.config.ts: using shiplog's local config");
+    // No fixture names a Node version: the build asks for the project's Node.js setting (20.x unless set).
+    expect(log).toMatch(/node: v\d+\.\d+\.\d+ \("20\.x" from the project's Node\.js setting\)/);
   });
 
   it.each(shapes)('$project: every route answers as under next start (status, key headers, masked body)', async (shape) => {

@@ -1,9 +1,12 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StoredEvent } from '../../events/index.ts';
+import { verifySignature } from '../../services/subscriptions/index.ts';
 import { deploymentOfHead, gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 
 // Observability on a real `shiplog dev`: one fixture app, built twice (healthy, then a commit
@@ -13,6 +16,8 @@ const marker = 'observability-marker: rendered the home page';
 
 interface Runtime { requestId?: string; level: string; kind: string; message: string; path?: string; status?: number }
 interface Metrics { id: string; live: boolean; requests: number; errors: number; p50Ms: number; p99Ms: number; coldStarts: number }
+interface Received { path: string; headers: IncomingHttpHeaders; body: string }
+interface Created { subscriptionId: string; signingSecret: string }
 
 describe('observability: runtime logs, metrics, and an alarm that rolls back', () => {
   let sl: LocalShiplog;
@@ -22,6 +27,14 @@ describe('observability: runtime logs, metrics, and an alarm that rolls back', (
   let bad: string;
   const startedAt = new Date().toISOString();
   const followers: ChildProcess[] = [];
+  // A receiver for the project's subscriptions: a log drain of everything (/logs), one of errors
+  // only (/errors), and the alarm events (/alarms).
+  const received: Received[] = [];
+  let receiver: Server;
+  let receiverUrl = '';
+  const subs: Record<'logs' | 'errors' | 'alarms', Created> = {} as never;
+  const drained = (path: string): Runtime[] => received.filter((r) => r.path === path).flatMap((r) => JSON.parse(r.body) as Runtime[]);
+  const signedBy = (path: string, secret: string) => received.filter((r) => r.path === path).every((r) => verifySignature(r.body, r.headers['x-shiplog-signature-256'] as string, secret));
 
   const pushAndWait = async (message: string) => {
     gitCommitAll(work, message);
@@ -39,7 +52,18 @@ describe('observability: runtime logs, metrics, and an alarm that rolls back', (
   const home = () => sl.site('obs.localhost', '/');
 
   beforeAll(async () => {
-    sl = await startShiplog();
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        received.push({ path: req.url ?? '/', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+    // Subscriptions refuse loopback targets unless allowed.
+    sl = await startShiplog({ env: { SHIPLOG_WEBHOOK_ALLOW: '127.0.0.1' } });
     work = mkdtempSync(join(tmpdir(), 'shiplog-obs-app-'));
     cpSync(fixture, work, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
     remote = sl.json<{ gitRemote: string }>(['projects', 'create', 'obs']).gitRemote;
@@ -49,11 +73,15 @@ describe('observability: runtime logs, metrics, and an alarm that rolls back', (
     });
     expect(patched.status).toBe(200);
     expect(spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: work }).status).toBe(0);
+    subs.logs = sl.json<Created>(['subscriptions', 'add', 'obs', `${receiverUrl}/logs`, '--runtime-logs']);
+    subs.errors = sl.json<Created>(['subscriptions', 'add', 'obs', `${receiverUrl}/errors`, '--runtime-logs', '--level', 'error']);
+    subs.alarms = sl.json<Created>(['subscriptions', 'create', 'obs', `${receiverUrl}/alarms`, '--pattern', '{"detail-type":["AlarmRaised","AlarmCleared"]}']);
   }, 120_000);
 
   afterAll(async () => {
     for (const f of followers) f.kill();
     await sl?.stop();
+    await new Promise((r) => receiver?.close(r));
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -73,6 +101,17 @@ describe('observability: runtime logs, metrics, and an alarm that rolls back', (
     const mixed = sl.cli(['logs', good, '--level', 'error']);
     expect(mixed.status).not.toBe(0);
     expect(mixed.stderr).toContain('add --runtime');
+
+    // The same line reached the log drain, in a signed batch, with the fields `logs --runtime --json` has.
+    await expect.poll(() => drained('/logs').find((r) => r.message.includes(marker)), { timeout: 15_000, interval: 250 })
+      .toMatchObject({ level: 'info', kind: 'console', path: '/', status: 200, requestId: line.requestId });
+    expect(drained('/logs')).toContainEqual(expect.objectContaining({ kind: 'request', requestId: line.requestId, status: 200 }));
+    expect(signedBy('/logs', subs.logs.signingSecret)).toBe(true);
+    expect(received.find((r) => r.path === '/logs')!.headers).toMatchObject({ 'x-shiplog-event-type': 'RuntimeLogBatch', 'x-shiplog-subscription': subs.logs.subscriptionId });
+    const listed = sl.json<{ subscriptionId: string; kind: string }[]>(['subscriptions', 'ls', 'obs']);
+    expect(listed.map((s) => [s.subscriptionId, s.kind]).sort()).toEqual([
+      [subs.logs.subscriptionId, 'runtime-logs'], [subs.errors.subscriptionId, 'runtime-logs'], [subs.alarms.subscriptionId, 'events'],
+    ].sort());
   }, 600_000);
 
   it('refuses a bad alarm rule with a clear message, keeping the rule it had', () => {
@@ -124,6 +163,19 @@ describe('observability: runtime logs, metrics, and an alarm that rolls back', (
     expect(errors.some((r) => r.message.includes('fails on purpose'))).toBe(true);
     await expect.poll(() => followed.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Runtime).some((r) => r.message.includes(marker) && r.status === 200), { timeout: 10_000, interval: 250 })
       .toBe(true);
+
+    // The error-only drain has the thrown error and the 500s, and none of the info lines.
+    await expect.poll(() => drained('/errors').some((r) => r.message.includes('fails on purpose')), { timeout: 15_000, interval: 250 }).toBe(true);
+    expect(drained('/errors').some((r) => r.kind === 'request' && r.status === 500)).toBe(true);
+    expect(drained('/errors').every((r) => r.level === 'error')).toBe(true);
+    expect(signedBy('/errors', subs.errors.signingSecret)).toBe(true);
+    // The alarm reached its event subscription, signed, through the bus.
+    await expect.poll(() => received.filter((r) => r.path === '/alarms').map((r) => r.headers['x-shiplog-event-id']), { timeout: 15_000, interval: 250 })
+      .toContain(raised.metadata.eventId);
+    const alarm = received.find((r) => r.path === '/alarms' && r.headers['x-shiplog-event-id'] === raised.metadata.eventId)!;
+    expect(JSON.parse(alarm.body)).toMatchObject({ 'detail-type': 'AlarmRaised', source: 'shiplog.observability', detail: { data: { deploymentId: bad, metric: '5xx-rate' } } });
+    expect(signedBy('/alarms', subs.alarms.signingSecret)).toBe(true);
+    expect(received.filter((r) => r.path === '/alarms').every((r) => ['AlarmRaised', 'AlarmCleared'].includes(r.headers['x-shiplog-event-type'] as string))).toBe(true);
   }, 900_000);
 
   it('counts requests and errors per deployment in `shiplog metrics`', () => {

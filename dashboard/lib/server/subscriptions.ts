@@ -4,6 +4,8 @@ import type { StoredEvent, EventData, EventStore } from '../../../events/index.t
 /** A webhook subscription of a project, as its events tell it. */
 export interface SubscriptionRow {
   subscriptionId: string;
+  /** `events`, or `runtime-logs` (a log drain: batches of runtime log records, not counted here). */
+  kind: 'events' | 'runtime-logs';
   targetUrl: string;
   eventPattern: string;
   description: string | null;
@@ -28,7 +30,7 @@ export const projectSubscriptions = async (store: EventStore, projectId: string)
     if (e.type === 'SubscriptionCreated') {
       const d = e.data as EventData<'SubscriptionCreated'>;
       subs.set(d.subscriptionId, {
-        subscriptionId: d.subscriptionId, targetUrl: d.targetUrl, eventPattern: d.eventPattern, description: d.description ?? null,
+        subscriptionId: d.subscriptionId, kind: d.kind ?? 'events', targetUrl: d.targetUrl, eventPattern: d.eventPattern, description: d.description ?? null,
         createdAt: e.metadata.occurredAt, delivered: 0, failed: 0, lastDeliveryAt: null,
       });
     } else if (e.type === 'SubscriptionRemoved') {

@@ -4,6 +4,7 @@ import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { monotonicFactory } from 'ulid';
 import type { Context } from 'aws-lambda';
 import { EventType, isKnownEventType, type EventData, streams, eventTypes } from '../../../events/index.ts';
@@ -28,8 +29,8 @@ import { cloudWatchMetricsSource } from '../../../services/observability/adapter
 import { cloudWatchRuntimeLogStore, type SiteFunctionVersion } from '../../../services/observability/adapters/runtime-log-store/aws.ts';
 import { alarmEvaluator, observabilityCommands, observabilityService } from '../../../services/observability/index.ts';
 import { fetchWebhookSender } from '../../../services/subscriptions/adapters/webhook-sender/fetch.ts';
-import type { SigningSecrets } from '../../../services/subscriptions/index.ts';
-import { subscriptionsService } from '../../../services/subscriptions/index.ts';
+import { parseAllowList, subscriptionCommands, subscriptionsService } from '../../../services/subscriptions/index.ts';
+import { awsSecretStore } from '../../../services/ingest/adapters/secret-store/aws.ts';
 import { accessCommands, dynamoTokenStore } from '../../../services/access/index.ts';
 import { tokenVerifier } from '../../http/auth.ts';
 import { FunctionEnv } from '../names.ts';
@@ -63,6 +64,9 @@ export const AwsRuntimeEnv = {
   siteRevalidationQueueUrl: FunctionEnv.siteRevalidationQueueUrl,
   /** The API tokens' table (hashes only): the API function. */
   tokensTable: FunctionEnv.tokensTable,
+  /** The secret store's pointers table and KMS key alias: the API (read and write), the webhook sender (read). */
+  secretsTable: FunctionEnv.secretsTable,
+  secretsKey: FunctionEnv.secretsKey,
 } as const;
 
 const required = (env: NodeJS.ProcessEnv, name: string): string => {
@@ -255,16 +259,29 @@ export const awsDomains = once(() => {
   return { domains, ca };
 });
 
-// TODO(when the AWS runtime has a secret store, e.g. SSM SecureString): use it here and serve
-// the subscription routes on AWS. Until then no subscription can be created on AWS, so no
-// delivery ever asks for a secret; if one does, it fails loudly and lands in the DLQ.
-const noSecretStore: SigningSecrets = {
-  put: () => Promise.reject(new Error('the AWS runtime has no signing-secret store yet')),
-  get: () => Promise.reject(new Error('the AWS runtime has no signing-secret store yet')),
-};
+/**
+ * The secret store on AWS: values as SSM SecureString parameters under the stack's KMS key,
+ * current-version pointers in the secrets table (`infra/aws/secrets.ts` declares both and grants
+ * each function only what it reads).
+ *
+ * @example
+ * await awsSecrets().get(signingSecretScope(id), SIGNING_SECRET_NAME, 1);
+ */
+export const awsSecrets = once(() => {
+  const { client, prefix } = core();
+  return awsSecretStore({
+    client, ssm: new SSMClient({}), prefix,
+    tableName: required(process.env, AwsRuntimeEnv.secretsTable),
+    keyId: required(process.env, AwsRuntimeEnv.secretsKey),
+  });
+});
+
+// Webhooks never reach internal addresses unless the function's SHIPLOG_WEBHOOK_ALLOW names them.
+const webhookAllow = once(() => parseAllowList(process.env.SHIPLOG_WEBHOOK_ALLOW));
 
 /**
- * The subscriptions service on AWS: webhooks sent with `fetch`, no signing-secret store yet.
+ * The subscriptions service on AWS: webhooks sent with `fetch`, signed with the secrets of the
+ * secret store.
  *
  * @example
  * export const onEvent = (e: unknown) => awsSubscriptions().onEvent(e);
@@ -272,7 +289,7 @@ const noSecretStore: SigningSecrets = {
 export const awsSubscriptions = once(() => {
   const { store, ids, now, idempotency } = core();
   return subscriptionsService({
-    store, secrets: noSecretStore, sender: fetchWebhookSender(), ids, now, secretRefScheme: 'ssm',
+    store, secrets: awsSecrets(), sender: fetchWebhookSender({ allow: webhookAllow() }), allow: webhookAllow(), ids, now, secretRefScheme: 'ssm',
     ...(idempotency ? { idempotency } : {}),
   });
 });
@@ -391,5 +408,6 @@ export const awsApi = once(() => {
     deployments: { store, logs: awsBuild().logs, host, urls: (i: { projectId: string; deploymentId: string }) => host.urls(i) },
     domains: domainCommands({ store, ids, now }),
     observability: awsObservabilityQueries(),
+    subscriptions: subscriptionCommands({ store, secrets: awsSecrets(), ids, now, secretRefScheme: 'ssm', allow: webhookAllow() }),
   };
 });

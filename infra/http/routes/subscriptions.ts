@@ -13,7 +13,9 @@ import { json } from '../json.ts';
  * | `GET /api/projects/:project/subscriptions` | the active subscriptions, with delivery counts, no secrets |
  * | `DELETE /api/projects/:project/subscriptions/:id` | remove (reason `user`) |
  *
- * An invalid event pattern answers 400 with EventBridge's own message.
+ * An invalid event pattern answers 400 with EventBridge's own message. A body with
+ * `kind: 'runtime-logs'` (and optionally `minLevel`) creates a log drain; the list shows each
+ * subscription's `kind`, and a drain's counters (`drain`).
  *
  * @example
  * app.route('/', subscriptionRoutes({ commands: subscriptionsService(deps), actorOf, maxBytes: 64 << 10 }));

@@ -88,6 +88,38 @@ export interface FunctionPoolOptions {
    */
   maxEnvironments?: number;
   onLog?: (key: string, line: string, stream: 'stdout' | 'stderr') => void;
+  /**
+   * Requests a function makes to a site of this router (`<label>.<domain>`, e.g. Next's own fetch
+   * of a server action's redirect target): the sandbox's network cannot reach the router, so the
+   * worker hands them over IPC and this answers them, as CloudFront would on AWS. Without it those
+   * requests fail as any unreachable host does.
+   */
+  sites?: { domain: string; fetch: (request: SiteFetchRequest) => Promise<SiteFetchResponse> };
+}
+
+/**
+ * A request a function makes to a site of its router (see {@link FunctionPoolOptions.sites}).
+ *
+ * @example
+ * const r: SiteFetchRequest = { method: 'GET', url: 'http://web.localhost:3001/done?_rsc=1', headers: [['rsc', '1']] };
+ */
+export interface SiteFetchRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body?: Uint8Array;
+}
+
+/**
+ * The answer to a {@link SiteFetchRequest}, whole (headers as pairs: set-cookie may repeat).
+ *
+ * @example
+ * const r: SiteFetchResponse = { status: 200, headers: [['content-type', 'text/x-component']], body: Buffer.from('0:…') };
+ */
+export interface SiteFetchResponse {
+  status: number;
+  headers: [string, string][];
+  body: Uint8Array;
 }
 
 interface Pending {
@@ -111,8 +143,11 @@ interface Environment {
 }
 
 interface WorkerMessage {
-  type: 'ready' | 'init-error' | 'result' | 'error' | 'head' | 'chunk' | 'end' | 'done' | 'revalidate';
+  type: 'ready' | 'init-error' | 'result' | 'error' | 'head' | 'chunk' | 'end' | 'done' | 'revalidate' | 'fetch';
   id?: number;
+  /** `fetch`: the worker's number for the request, echoed in the `fetch-result`. */
+  fetchId?: number;
+  fetch?: SiteFetchRequest;
   result?: unknown;
   message?: string;
   head?: StreamHead;
@@ -192,6 +227,16 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     })();
   };
 
+  // A function's request to a site of the router, answered back over IPC (the worker's fetch awaits it).
+  const siteFetch = (child: ChildProcess, fetchId: number | undefined, request: SiteFetchRequest) => {
+    const reply = (m: object) => (child.connected ? child.send({ type: 'fetch-result', fetchId, ...m }, () => undefined) : undefined);
+    if (!opts.sites) return reply({ error: 'no site router to fetch from' });
+    opts.sites.fetch(request).then(
+      (response) => reply({ response }),
+      (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+    );
+  };
+
   const start = async (fn: FunctionRef): Promise<Environment> => {
     const vars = await fn.env();
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', NODE_ENV: 'production', ...vars };
@@ -201,7 +246,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     // dies with the pool's process.
     const child = sandbox.spawn(
       process.execPath,
-      [workerPath, ...(fn.handler ? [fn.handler] : [])],
+      [workerPath, fn.handler ?? 'index.handler', ...(opts.sites ? [`--site-domain=${opts.sites.domain}`] : [])],
       { cwd: fn.dir, env: { HOME: '/tmp', ...env }, readOnly: [fn.root ?? fn.dir, workerPath], writable, network: 'outside' },
       { ipc: true, serialization: 'advanced', detached: true },
     );
@@ -240,6 +285,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     ready.catch(() => undefined);
     child.on('message', (m: WorkerMessage) => {
       if (m.type === 'revalidate' && m.request) return revalidate(fn, m.request);
+      if (m.type === 'fetch' && m.fetch) return siteFetch(child, m.fetchId, m.fetch);
       const p = m.id === undefined ? undefined : pending.get(m.id);
       if (!p) return;
       const settle = () => {

@@ -9,10 +9,30 @@
 //                                   work it awaited past the end, e.g. OpenNext's waitUntil, is over)
 //            { type: 'revalidate', request: { host, url, headers } }  (shiplog's OpenNext queue: a
 //                                   STALE page to regenerate, as OpenNext's revalidation function would)
+//            { type: 'fetch', fetchId, fetch: { method, url, headers, body } }  (with --site-domain=<d>: the
+//                                   function's fetch of a site of the router, <label>.<d>, which its
+//                                   sandboxed network cannot reach; answered by
+//   parent → { type: 'fetch-result', fetchId, response: { status, headers, body } | error })
 // Plain JavaScript on purpose: it runs under a bare `node`, like a Lambda runtime bootstrap.
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
+import { format } from 'node:util';
+
+// Lambda's handler setting, `<file>.<export>` (default `index.handler`), then the options.
+const args = process.argv.slice(2);
+const siteDomain = args.find((a) => a.startsWith('--site-domain='))?.slice('--site-domain='.length).toLowerCase();
+
+// Lambda's JSON log format (AWS_LAMBDA_LOG_FORMAT=JSON, set by Lambda from the function's
+// LoggingConfig; the AWS box sets it too): the runtime records each console method at its own
+// level. A line's level cannot be told from its stream alone (warn and error both go to stderr),
+// so the levels other than log and error are written as one JSON record each, as Lambda does.
+if (process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON') {
+  const record = (level, write) => (...parts) => write(`${JSON.stringify({ level, message: format(...parts) })}\n`);
+  console.warn = record('WARN', (l) => process.stderr.write(l));
+  console.info = record('INFO', (l) => process.stdout.write(l));
+  console.debug = record('DEBUG', (l) => process.stdout.write(l));
+}
 
 const streamingHandler = Symbol('streamingHandler');
 const integrationType = 'application/vnd.awslambda.http-integration-response';
@@ -41,6 +61,52 @@ globalThis.awslambda = {
 // What shiplog's local OpenNext queue calls for a STALE page: the pool invokes this function
 // again with that request (a HEAD with the preview id), as the revalidation function does on AWS.
 globalThis.shiplogRevalidate = (request) => send({ type: 'revalidate', request });
+
+// A site of the router (`<label>.<domain>`) is reached through the pool: on AWS the function
+// fetches its CloudFront domain; here its network namespace has no route to the router. Next's own
+// fetch of a server action's redirect target (its RSC payload, sent with the action's answer) is
+// one such request; any other host goes out as before.
+/* global Request, Response */
+const siteFetches = new Map();
+if (siteDomain) {
+  const networkFetch = globalThis.fetch;
+  let nextFetchId = 1;
+  globalThis.fetch = async function fetch(input, init) {
+    const request = new Request(input, init);
+    const { hostname } = new URL(request.url);
+    if (!hostname.toLowerCase().endsWith(`.${siteDomain}`)) return networkFetch(input, init);
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+    const fetchId = nextFetchId++;
+    const answer = new Promise((resolve, reject) => siteFetches.set(fetchId, { resolve, reject }));
+    try {
+      await send({ type: 'fetch', fetchId, fetch: { method: request.method, url: request.url, headers: [...request.headers], body } });
+      const { status, headers, body: data } = await answer;
+      const empty = status === 204 || status === 304 || request.method === 'HEAD';
+      return new Response(empty ? null : data, { status, headers });
+    } catch (e) {
+      throw new TypeError('fetch failed', { cause: e });
+    } finally {
+      siteFetches.delete(fetchId);
+    }
+  };
+}
+
+// The AWS box (SHIPLOG_BOX_AWS_ENDPOINT): OpenNext's lite adapters (s3-lite, dynamodb-lite,
+// sqs-lite) sign their own fetches to AWS's public hosts and ignore AWS_ENDPOINT_URL; the box sends
+// them to its endpoint (S3 path-style), which routes each by the service its signature names.
+const boxEndpoint = process.env.SHIPLOG_BOX_AWS_ENDPOINT;
+if (boxEndpoint) {
+  const direct = globalThis.fetch;
+  globalThis.fetch = async function fetch(input, init) {
+    const request = new Request(input, init);
+    const url = new URL(request.url);
+    if (!url.hostname.endsWith('.amazonaws.com')) return direct(input, init);
+    const bucket = /^(.+)\.s3[.-]/.exec(url.hostname)?.[1];
+    const target = new URL(`${bucket ? `/${bucket}` : ''}${url.pathname}${url.search}`, boxEndpoint);
+    const body = request.body ? new Uint8Array(await request.arrayBuffer()) : undefined;
+    return direct(target, { method: request.method, headers: request.headers, body });
+  };
+}
 
 const responseStream = (id) => {
   let contentType = 'application/octet-stream';
@@ -140,7 +206,7 @@ const invoke = async (handler, { id, event, deadline }) => {
 
 // The handler in Lambda's form, `<file>.<export>` (default `index.handler`): the file is
 // `<file>.mjs`, else `<file>.js`.
-const handlerName = process.argv[2] ?? 'index.handler';
+const handlerName = args.find((a) => !a.startsWith('--')) ?? 'index.handler';
 const dot = handlerName.lastIndexOf('.');
 const [file, exported] = dot > 0 ? [handlerName.slice(0, dot), handlerName.slice(dot + 1)] : ['index', handlerName];
 let handler;
@@ -158,6 +224,11 @@ try {
 process.on('message', (message) => {
   if (message?.type === 'invoke') void invoke(handler, message);
   if (message?.type === 'abort') streams.get(message.id)?.abort();
+  if (message?.type === 'fetch-result') {
+    const waiting = siteFetches.get(message.fetchId);
+    if (message.response) waiting?.resolve(message.response);
+    else waiting?.reject(new Error(message.error ?? 'no answer'));
+  }
 });
 process.on('disconnect', () => process.exit(0));
 await send({ type: 'ready' });

@@ -27,6 +27,11 @@ export interface InstallPlan {
   command: string;
   /** pnpm and yarn come through corepack (at the version `packageManager` pins, else corepack's default). */
   corepack: boolean;
+  /**
+   * bun, which corepack does not bring: the npm package installed into the build's own folder
+   * when the machine has no `bun` (the version `packageManager` pins, else the latest 1.x).
+   */
+  fromNpm?: string;
   reason: string;
 }
 
@@ -77,23 +82,35 @@ export const chooseInstall = (inputs: InstallInputs): InstallPlan => {
   const because = [lockfile, pm && pm.name === manager ? `packageManager ${inputs.packageManager!.split('+')[0]}` : undefined].filter(Boolean).join(', ') || 'no lockfile';
   const berry = manager === 'yarn' && (inputs.yarnrcYml || (pm?.name === 'yarn' && (pm.major ?? 1) >= 2));
   const row = installTable[berry ? 'berry' : manager];
-  return { manager, command: lockfile ? row.frozen : row.plain, corepack: row.corepack, reason: because };
+  const fromNpm = manager === 'bun' ? `bun@${(pm?.name === 'bun' && /^bun@([0-9A-Za-z.-]+)/.exec(inputs.packageManager!.trim())?.[1]) || '1'}` : undefined;
+  return { manager, command: lockfile ? row.frozen : row.plain, corepack: row.corepack, ...(fromNpm ? { fromNpm } : {}), reason: because };
 };
 
 const corepackLine =
   'export COREPACK_HOME="${COREPACK_HOME:-$TMPDIR/.corepack}" COREPACK_ENABLE_DOWNLOAD_PROMPT=0 PATH="$TMPDIR/.corepack-bin:$PATH"'
   + ' && mkdir -p "$TMPDIR/.corepack-bin" && corepack enable --install-directory "$TMPDIR/.corepack-bin" <pm> && ';
 
+// bun from the npm registry (its package carries the binary for this platform) when the machine has none.
+const fromNpmLine =
+  '{ command -v <bin> >/dev/null 2>&1 || { echo "<bin> is not on this machine: installing <spec> from the npm registry"'
+  + ' && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix "$TMPDIR/.<bin>" <spec>'
+  + ' && export PATH="$TMPDIR/.<bin>/node_modules/.bin:$PATH" && <bin> --version >/dev/null; }'
+  + ' || { echo "<bin> is not on this machine and <spec> could not be installed from the npm registry" >&2; false; }; } && ';
+
 /**
  * The shell line that runs a plan: for pnpm and yarn, `corepack enable` puts their shims in a
  * folder of the build's own (`$TMPDIR/.corepack-bin`, with corepack's downloads in
- * `$COREPACK_HOME`, else `$TMPDIR/.corepack`), first on this line's `PATH`; nothing global changes.
+ * `$COREPACK_HOME`, else `$TMPDIR/.corepack`), first on this line's `PATH`; for bun on a machine
+ * without it, its npm package goes to `$TMPDIR/.bun` (a clear error when the registry cannot
+ * give it). Nothing global changes.
  *
  * @example
  * installShellCommand(chooseInstall({ lockfiles: ['package-lock.json'], yarnrcYml: false })); // 'npm ci'
  */
 export const installShellCommand = (plan: InstallPlan): string =>
-  plan.corepack ? corepackLine.replace('<pm>', plan.manager) + plan.command : plan.command;
+  plan.corepack ? corepackLine.replace('<pm>', plan.manager) + plan.command
+  : plan.fromNpm ? fromNpmLine.replaceAll('<bin>', plan.manager).replaceAll('<spec>', plan.fromNpm) + plan.command
+  : plan.command;
 
 /**
  * Where the install runs and what decides it: the nearest directory from the app up to the
@@ -147,7 +164,7 @@ export const readInstallInputs = (appDir: string, repoRoot: string): InstallInpu
  */
 export const installDetectScript = `import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-const T = ${JSON.stringify({ lockfiles: lockfileNames, table: installTable, corepackLine })};
+const T = ${JSON.stringify({ lockfiles: lockfileNames, table: installTable, corepackLine, fromNpmLine })};
 const [mode, appArg, rootArg] = process.argv.slice(-3);
 const appDir = resolve(appArg), repoRoot = resolve(rootArg);
 const pkgManager = (d) => { try { const v = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).packageManager; return typeof v === 'string' ? v : undefined; } catch { return undefined; } };
@@ -168,9 +185,11 @@ const reason = [lockfile, pm && pm.name === manager ? 'packageManager ' + packag
 const berry = manager === 'yarn' && (yarnrc || (pm?.name === 'yarn' && (pm.major ?? 1) >= 2));
 const row = T.table[berry ? 'berry' : manager];
 const command = lockfile ? row.frozen : row.plain;
-const line = row.corepack ? T.corepackLine.replace('<pm>', manager) + command : command;
+const fromNpm = manager === 'bun' ? 'bun@' + ((pm?.name === 'bun' && /^bun@([0-9A-Za-z.-]+)/.exec(packageManager.trim())?.[1]) || '1') : undefined;
+const line = row.corepack ? T.corepackLine.replace('<pm>', manager) + command
+  : fromNpm ? T.fromNpmLine.replaceAll('<bin>', manager).replaceAll('<spec>', fromNpm) + command : command;
 const where = relative(repoRoot, dir) || '.';
 const q = (s) => "'" + s.replace(/'/g, "'\\\\''") + "'";
-if (mode === 'json') process.stdout.write(JSON.stringify({ manager, command, corepack: row.corepack, reason, dir }) + '\\n');
+if (mode === 'json') process.stdout.write(JSON.stringify({ manager, command, corepack: row.corepack, ...(fromNpm ? { fromNpm } : {}), reason, dir }) + '\\n');
 else process.stdout.write(['SHIPLOG_INSTALL_DIR=' + q(dir), 'SHIPLOG_INSTALL_COMMAND=' + q(line), 'SHIPLOG_INSTALL_FROZEN=' + (lockfile ? 1 : 0), 'SHIPLOG_INSTALL_LOG=' + q('install: ' + manager + ', detected from ' + reason + ': ' + command + ' (in ' + where + ')'), ''].join('\\n'));
 `;

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ const cases = [
     [['yarn.lock'], 'yarn@1.22.22', false, 'yarn', 'yarn install --frozen-lockfile'],
     [['bun.lockb'], undefined, false, 'bun', 'bun install --frozen-lockfile'],
     [['bun.lock'], undefined, false, 'bun', 'bun install --frozen-lockfile'],
+    [['bun.lock'], 'bun@1.4.5', false, 'bun', 'bun install --frozen-lockfile'],
     [[], 'pnpm@9.15.0', false, 'pnpm', 'pnpm install'],
     [['package-lock.json', 'pnpm-lock.yaml'], 'npm@10.8.0', false, 'npm', 'npm ci'],
     [['package-lock.json', 'pnpm-lock.yaml'], undefined, false, 'pnpm', 'pnpm install --frozen-lockfile'],
@@ -42,7 +43,31 @@ describe('chooseInstall (as Vercel detects the package manager)', () => {
     expect(pnpm).toContain('PATH="$TMPDIR/.corepack-bin:$PATH"');
     expect(pnpm.endsWith('&& pnpm install --frozen-lockfile')).toBe(true);
     expect(installShellCommand(plan(['package-lock.json']))).toBe('npm ci');
-    expect(installShellCommand(plan(['bun.lock']))).toBe('bun install --frozen-lockfile');
+  });
+
+  it('brings bun from the npm registry into the build\'s own folder when the machine has none, at the pinned version', () => {
+    expect(plan(['bun.lock'])).toMatchObject({ fromNpm: 'bun@1' });
+    expect(plan(['bun.lock'], 'bun@1.4.5+sha512.x')).toMatchObject({ fromNpm: 'bun@1.4.5' });
+    // Only a version goes into the shell line.
+    expect(plan(['bun.lock'], 'bun@1.2;touch x')).toMatchObject({ fromNpm: 'bun@1.2' });
+    expect(plan(['package-lock.json']).fromNpm).toBeUndefined();
+    const bun = installShellCommand(plan(['bun.lock'], 'bun@1.4.5'));
+    expect(bun).toContain('command -v bun >/dev/null 2>&1 ||');
+    expect(bun).toContain('npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix "$TMPDIR/.bun" bun@1.4.5');
+    expect(bun.endsWith('&& bun install --frozen-lockfile')).toBe(true);
+  });
+
+  it('fails the bun line with a clear message when bun is neither on the machine nor installable, and runs nothing after', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'install-bun-'));
+    const bin = join(tmp, 'bin');
+    mkdirSync(bin);
+    // A machine without bun whose npm cannot reach a registry.
+    writeFileSync(join(bin, 'npm'), '#!/bin/sh\necho "npm error network unreachable" >&2\nexit 1\n', { mode: 0o755 });
+    const line = installShellCommand(plan(['bun.lock'], 'bun@1.4.5')).replace('bun install --frozen-lockfile', 'echo installed');
+    const r = spawnSync('/bin/sh', ['-c', line], { env: { PATH: `${bin}:/usr/bin:/bin`, TMPDIR: tmp }, encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('bun is not on this machine and bun@1.4.5 could not be installed from the npm registry');
+    expect(r.stdout).not.toContain('installed');
   });
 });
 

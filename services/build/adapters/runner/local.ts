@@ -184,7 +184,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         // 2. install: the Node check, the build cache, then the project's command or the detected one
         t = performance.now();
         await writeFile(join(tmp, 'node-check.mjs'), nodeCheckScript);
-        await run('install', appDir, 'node', [join(tmp, 'node-check.mjs'), 'report', appDir, src]);
+        await run('install', appDir, 'node', [join(tmp, 'node-check.mjs'), 'report', appDir, src], job.nodeVersion ? { SHIPLOG_PROJECT_NODE_VERSION: job.nodeVersion } : {});
         if (cache) log(await cache.restoreStore(store), 'system');
         else log(opts.cacheRoot === false ? 'build cache: off' : `build cache: off (project id "${job.projectId}" cannot name a folder)`, 'system');
         // The project's own command runs in rootDir; the detected one where the lockfile is (a monorepo's root).

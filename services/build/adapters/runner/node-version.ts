@@ -3,7 +3,8 @@
  * run in the checkout with the `node` that will build: the local runner before its install, the
  * CodeBuild buildspec in its install phase. It reads what the app asks for (`engines.node` of the
  * app's package.json, else the nearest `.nvmrc`/`.node-version` from the app up to the
- * repository root) and compares it with its own version.
+ * repository root, else the project's Node.js setting from `SHIPLOG_PROJECT_NODE_VERSION`, e.g.
+ * `22.x`) and compares it with its own version.
  *
  * `node node-check.mjs report <appDir> <repoRoot>` prints one line for the build log: the
  * version and what it satisfies, or a `warning:` line naming what was asked and what builds.
@@ -38,6 +39,8 @@ for (let d = appDir; !range; d = dirname(d)) {
   const rel = relative(repoRoot, d);
   if (range || rel === '' || rel.startsWith('..') || d === dirname(d)) break;
 }
+const setting = (process.env.SHIPLOG_PROJECT_NODE_VERSION ?? '').trim();
+if (!range && /^\\d+(\\.x)?$/.test(setting)) [range, source] = [setting, "the project's Node.js setting"];
 const parse = (v) => v.replace(/^v/, '').split('.').map(Number);
 const cmp = (a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2];
 const satisfies = (version, spec) => {
@@ -65,7 +68,7 @@ const satisfies = (version, spec) => {
 const here = process.version;
 const q = (s) => "'" + s.replace(/'/g, "'\\\\''") + "'";
 let line, shell = '';
-if (!range) line = 'node: ' + here + ' (the app asks for no version: no engines.node, .nvmrc or .node-version)';
+if (!range) line = 'node: ' + here + ' (the app asks for no version: no engines.node, .nvmrc or .node-version, no project setting)';
 else if (satisfies(here, range)) line = 'node: ' + here + ' (' + JSON.stringify(range) + ' from ' + source + ')';
 else {
   let installed = [];

@@ -39,7 +39,17 @@ describe('nodeCheckScript', () => {
     expect(check('report', { '.nvmrc': 'lts/*' })).toBe(`node: ${here} ("*" from .nvmrc ("lts/*"))`);
     // engines.node wins over .nvmrc
     expect(check('report', { '.nvmrc': `${major + 2}`, ...engines(`${major}.x`) })).toContain(`"${major}.x" from engines.node`);
-    expect(check('report', {})).toBe(`node: ${here} (the app asks for no version: no engines.node, .nvmrc or .node-version)`);
+    expect(check('report', {})).toBe(`node: ${here} (the app asks for no version: no engines.node, .nvmrc or .node-version, no project setting)`);
+  });
+
+  it("asks for the project's Node.js setting when the app names no version; the app's own wins", () => {
+    const setting = (v: string) => ({ ...process.env, SHIPLOG_PROJECT_NODE_VERSION: v });
+    expect(check('report', {}, setting(`${major}.x`))).toBe(`node: ${here} ("${major}.x" from the project's Node.js setting)`);
+    expect(check('report', {}, setting(`${major + 2}.x`))).toBe(`warning: node: the app asks for "${major + 2}.x" (the project's Node.js setting) but this runner has no such Node; building with ${here}`);
+    expect(check('report', engines(`${major}.x`), setting(`${major + 2}.x`))).toContain(`"${major}.x" from engines.node`);
+    expect(check('report', { '.nvmrc': `${major}` }, setting(`${major + 2}.x`))).toContain('from .nvmrc');
+    // Anything but a version is ignored (it reaches a shell line on CodeBuild).
+    expect(check('report', {}, setting('20.x; rm -rf /'))).toContain('no project setting');
   });
 
   it('switches with n to an installed Node that satisfies the request, and warns when there is none', () => {

@@ -115,6 +115,8 @@ export interface BuildspecInput {
   rootDir: string;
   installCommand: string;
   buildCommand: string;
+  /** The project's Node.js setting, asked for when the app names no version (`BuildJob.nodeVersion`). */
+  nodeVersion?: string;
   checkout: boolean;
   openNextVersion?: string;
 }
@@ -166,7 +168,7 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `${app} ${CHECKOUT_MARK}`,
       `mkdir -p "${S}/tmp" && echo ${b64(installDetectScript)} | base64 -d > "${S}/detect.mjs" && echo ${b64(nodeCheckScript)} | base64 -d > "${S}/node-check.mjs"`,
       // engines.node / .nvmrc: switch to an installed Node that satisfies it (n), else a warning line.
-      `node "${S}/node-check.mjs" switch "$PWD" "$CODEBUILD_SRC_DIR" > "${S}/node.sh" && . "${S}/node.sh"`,
+      `${input.nodeVersion ? `SHIPLOG_PROJECT_NODE_VERSION=${sq(input.nodeVersion)} ` : ''}node "${S}/node-check.mjs" switch "$PWD" "$CODEBUILD_SRC_DIR" > "${S}/node.sh" && . "${S}/node.sh"`,
       // corepack's shims and downloads go to the build's own TMPDIR (installShellCommand).
       `export TMPDIR="${S}/tmp"`,
       input.installCommand

@@ -83,6 +83,21 @@ describe('buildspecFor', () => {
     expect(out).toMatch(/command=export COREPACK_HOME=.* corepack enable --install-directory "\$TMPDIR\/\.corepack-bin" pnpm && pnpm install --frozen-lockfile/);
   });
 
+  it("carries the project's Node.js setting into the Node check when the app names no version", () => {
+    const src = mkdtempSync(join(work, 'src-'));
+    mkdirSync(join(src, 'apps', 'web'), { recursive: true });
+    writeFileSync(join(src, 'apps', 'web', 'package.json'), JSON.stringify({ name: 'web' }));
+    const major = process.version.slice(1).split('.')[0];
+    const p = buildspecPhases({ ...input, installCommand: '', nodeVersion: `${major}.x` });
+    const check = p.install.findIndex((c) => c.includes('node-check.mjs" switch'));
+    expect(p.install[check]).toContain(`SHIPLOG_PROJECT_NODE_VERSION='${major}.x' node `);
+    const id = `t${Date.now()}`;
+    const out = execFileSync('bash', ['-e', '-c', p.install.slice(0, check + 1).join('\n')], { encoding: 'utf8', env: { ...process.env, CODEBUILD_SRC_DIR: src, SHIPLOG_DEPLOYMENT_ID: id, SHIPLOG_CACHE_URI: '' } });
+    rmSync(`/tmp/shiplog/${id}`, { recursive: true, force: true });
+    expect(out).toContain(`node: ${process.version} ("${major}.x" from the project's Node.js setting)`);
+    expect(buildspecPhases(input).install.join('\n')).not.toContain('SHIPLOG_PROJECT_NODE_VERSION');
+  });
+
   it('restores the project\'s node_modules and .next/cache from its own prefix, and saves them after the artifact', () => {
     const p = buildspecPhases({ ...input, installCommand: '' });
     const all = [...p.install, ...p.pre_build, ...p.post_build].join('\n');

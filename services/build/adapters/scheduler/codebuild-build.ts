@@ -53,7 +53,7 @@ const Scheduled = z.object({
   causeEventId: z.string().min(1).optional(),
   job: z.object({
     deploymentId: z.string(), projectId: z.string(), repo: z.string(), sha: z.string(), rootDir: z.string(),
-    installCommand: z.string(), buildCommand: z.string(), timeoutMs: z.number(),
+    installCommand: z.string(), buildCommand: z.string(), nodeVersion: z.string().optional(), timeoutMs: z.number(),
   }),
 });
 

@@ -1,6 +1,6 @@
 import {
   ConditionalCheckFailedException, GetItemCommand, PutItemCommand, QueryCommand,
-  UpdateItemCommand, type AttributeValue, type CreateTableCommandInput, type DynamoDBClient,
+  UpdateItemCommand, type CreateTableCommandInput, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import type { EnvVarRef, Target } from '../../../../events/index.ts';
 import { createTableIfMissing, pkSkTableDefinition } from '../../../../events/index.ts';
@@ -26,26 +26,58 @@ export const secretsTableDefinition = (tableName: string): CreateTableCommandInp
 export const createSecretsTable = (client: DynamoDBClient, tableName: string): Promise<void> =>
   createTableIfMissing(client, secretsTableDefinition(tableName));
 
-type Item = Record<string, AttributeValue>;
 const versionKey = (name: string, version: number): string => `v#${name}#${String(version).padStart(10, '0')}`;
 const context = (scope: string, name: string, version: number): string => `shiplog-secret\0${scope}\0${name}\0${version}`;
 
 /**
- * The secret store on DynamoDB (DynamoDB Local in the local runtime): AES-256-GCM ciphertext
- * only; the key stays in the data dir (`loadOrCreateSecretKey`).
+ * Where a secret store keeps its values, one per (scope, name, version); the pointers to the
+ * current versions stay in the secrets table ({@link secretStoreOn}). A version is written once
+ * (a rewrite of the same version overwrites it) and read by its exact version.
  *
  * @example
- * const secrets = dynamoSecretStore({ client, tableName: 'shiplog-secrets', key: loadOrCreateSecretKey(dataDir) });
+ * const vault: SecretVault = sealedInTable({ client, tableName, key });
+ * await vault.write('env#web#production', 'API_KEY', 3, 's3cret');
  */
-export const dynamoSecretStore = ({ client, tableName, key }: { client: DynamoDBClient; tableName: string; key: Buffer }): SecretStore => {
-  const getItem = async (pk: string, sk: string): Promise<Item | undefined> =>
-    (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }))).Item;
+export interface SecretVault {
+  write(scope: string, name: string, version: number, value: string): Promise<void>;
+  read(scope: string, name: string, version: number): Promise<string | undefined>;
+}
 
-  const readVersion = async (scope: string, name: string, version: number): Promise<SecretValue | undefined> => {
-    const item = await getItem(scope, versionKey(name, version));
+/**
+ * The local vault: AES-256-GCM ciphertext in the secrets table itself (`v#<name>#<version>`); the
+ * key stays in the data dir (`loadOrCreateSecretKey`).
+ *
+ * @example
+ * const vault = sealedInTable({ client, tableName: 'shiplog-secrets', key: loadOrCreateSecretKey(dataDir) });
+ */
+export const sealedInTable = ({ client, tableName, key }: { client: DynamoDBClient; tableName: string; key: Buffer }): SecretVault => ({
+  write: async (scope, name, version, value) => {
+    const s = seal(key, value, context(scope, name, version));
+    await client.send(new PutItemCommand({
+      TableName: tableName,
+      Item: { pk: { S: scope }, sk: { S: versionKey(name, version) }, kid: { S: s.keyId }, iv: { B: s.iv }, ct: { B: s.ciphertext }, tag: { B: s.tag } },
+    }));
+  },
+  read: async (scope, name, version) => {
+    const item = (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: scope }, sk: { S: versionKey(name, version) } }, ConsistentRead: true }))).Item;
     if (!item) return undefined;
     const sealed: Sealed = { keyId: item.kid!.S!, iv: item.iv!.B!, ciphertext: item.ct!.B!, tag: item.tag!.B! };
-    return { value: open(key, sealed, context(scope, name, version)), version };
+    return open(key, sealed, context(scope, name, version));
+  },
+});
+
+/**
+ * A secret store from a vault for the values and the secrets table for the current-version
+ * pointers (`cur#<name>`, with `removed` after a removal). The pointer only moves forward, by a
+ * conditional update, so a late write of an older version never becomes current.
+ *
+ * @example
+ * const secrets = secretStoreOn({ client, tableName: 'shiplog-secrets', vault: sealedInTable({ client, tableName: 'shiplog-secrets', key }) });
+ */
+export const secretStoreOn = ({ client, tableName, vault }: { client: DynamoDBClient; tableName: string; vault: SecretVault }): SecretStore => {
+  const readVersion = async (scope: string, name: string, version: number): Promise<SecretValue | undefined> => {
+    const value = await vault.read(scope, name, version);
+    return value === undefined ? undefined : { value, version };
   };
 
   const current = async (scope: string): Promise<{ name: string; version: number }[]> => {
@@ -68,11 +100,7 @@ export const dynamoSecretStore = ({ client, tableName, key }: { client: DynamoDB
 
   return {
     put: async (scope, name, version, value) => {
-      const s = seal(key, value, context(scope, name, version));
-      await client.send(new PutItemCommand({
-        TableName: tableName,
-        Item: { pk: { S: scope }, sk: { S: versionKey(name, version) }, kid: { S: s.keyId }, iv: { B: s.iv }, ct: { B: s.ciphertext }, tag: { B: s.tag } },
-      }));
+      await vault.write(scope, name, version, value);
       // The pointer only moves forward: a late write of an older version leaves it alone.
       await ignoreStale(client.send(new UpdateItemCommand({
         TableName: tableName,
@@ -85,7 +113,7 @@ export const dynamoSecretStore = ({ client, tableName, key }: { client: DynamoDB
     },
     get: async (scope, name, version) => {
       if (version !== undefined) return readVersion(scope, name, version);
-      const pointer = await getItem(scope, `cur#${name}`);
+      const pointer = (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: scope }, sk: { S: `cur#${name}` } }, ConsistentRead: true }))).Item;
       if (!pointer || pointer.removed?.BOOL) return undefined;
       return readVersion(scope, name, Number(pointer.version!.N));
     },
@@ -105,6 +133,16 @@ export const dynamoSecretStore = ({ client, tableName, key }: { client: DynamoDB
     resolveRefs: (projectId, refs) => resolve(projectId, refs, readVersion),
   };
 };
+
+/**
+ * The secret store on DynamoDB (DynamoDB Local in the local runtime): AES-256-GCM ciphertext
+ * only; the key stays in the data dir (`loadOrCreateSecretKey`).
+ *
+ * @example
+ * const secrets = dynamoSecretStore({ client, tableName: 'shiplog-secrets', key: loadOrCreateSecretKey(dataDir) });
+ */
+export const dynamoSecretStore = ({ client, tableName, key }: { client: DynamoDBClient; tableName: string; key: Buffer }): SecretStore =>
+  secretStoreOn({ client, tableName, vault: sealedInTable({ client, tableName, key }) });
 
 const resolve = async (
   projectId: string,

@@ -6,6 +6,7 @@ import { Chip } from '../../../../../components/status-badge.tsx';
 import { requireSession } from '../../../../../lib/auth/index.ts';
 import { removeEnvVarAction, setEnvVarAction, updateSettingsAction } from '../../../../../lib/server/actions.ts';
 import { context } from '../../../../../lib/server/context.ts';
+import { lastInstall } from '../../../../../lib/server/install.ts';
 import { DomainsSection } from './domains-section.tsx';
 import { MountsSection } from './mounts-section.tsx';
 import { SubscriptionsSection } from './subscriptions-section.tsx';
@@ -19,7 +20,7 @@ export default async function SettingsPage({ params }: { params: Promise<{ proje
   const projectId = decodeURIComponent((await params).project);
   const session = await requireSession(`/projects/${encodeURIComponent(projectId)}/settings`);
   const { models } = context();
-  const [project, env] = await Promise.all([models.getProject(projectId), models.listEnvVars(projectId)]);
+  const [project, env, installed] = await Promise.all([models.getProject(projectId), models.listEnvVars(projectId), lastInstall(projectId).catch(() => undefined)]);
   if (!project) return null;
   const s = project.settings;
   const hidden = { project: projectId };
@@ -109,7 +110,17 @@ export default async function SettingsPage({ params }: { params: Promise<{ proje
           </label>
           <label className="label">
             Install command
-            <input name="installCommand" defaultValue={s?.build.installCommand ?? ''} placeholder="detected from the lockfile" />
+            <input name="installCommand" defaultValue={s?.build.installCommand ?? ''} placeholder="detected at build time" />
+            {/* What the latest build ran, from its log: the detected command (and why), or the project's own. */}
+            <span className="hint" data-testid="last-install">
+              {installed ? (
+                <>
+                  Last build (<a href={`/deployments/${encodeURIComponent(installed.deploymentId)}`}>log</a>): <code>{installed.line.replace(/^install: /, '')}</code>
+                </>
+              ) : (
+                'Empty: detected at build time from the lockfile and packageManager (npm, pnpm, yarn, bun).'
+              )}
+            </span>
           </label>
           <label className="label">
             Build command

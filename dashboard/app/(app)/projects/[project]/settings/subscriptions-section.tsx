@@ -17,9 +17,13 @@ export async function SubscriptionsSection({ projectId, csrf }: { projectId: str
             <li key={s.subscriptionId} className="panel domain">
               <div className="domain-head">
                 <span className="mono strong wrap">{s.targetUrl}</span>
-                <span className="muted">
-                  {s.delivered} delivered · {s.failed} failed · last <When iso={s.lastDeliveryAt} />
-                </span>
+                {s.kind === 'runtime-logs' ? (
+                  <span className="muted" data-testid="subscription-kind">log drain · runtime logs in batches</span>
+                ) : (
+                  <span className="muted">
+                    {s.delivered} delivered · {s.failed} failed · last <When iso={s.lastDeliveryAt} />
+                  </span>
+                )}
                 <ActionForm action={removeSubscriptionAction} csrf={csrf} hidden={{ ...hidden, subscriptionId: s.subscriptionId }} variant="danger" submitLabel="Remove" confirm={{ title: 'Remove this subscription?', body: <p>No more events are sent to {s.targetUrl}.</p> }} />
               </div>
               {s.description ? <p>{s.description}</p> : null}
