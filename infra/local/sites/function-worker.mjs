@@ -28,7 +28,19 @@ const siteDomain = args.find((a) => a.startsWith('--site-domain='))?.slice('--si
 // level. A line's level cannot be told from its stream alone (warn and error both go to stderr),
 // so the levels other than log and error are written as one JSON record each, as Lambda does.
 if (process.env.AWS_LAMBDA_LOG_FORMAT === 'JSON') {
-  const record = (level, write) => (...parts) => write(`${JSON.stringify({ level, message: format(...parts) })}\n`);
+  // A line that already is one JSON object (a structured logger's) keeps its own fields.
+  const asRecord = (level, message) => {
+    if (message.startsWith('{')) {
+      try {
+        const own = JSON.parse(message);
+        if (own && typeof own === 'object' && !Array.isArray(own)) return JSON.stringify({ level, ...own });
+      } catch {
+        // not JSON: recorded as a message
+      }
+    }
+    return JSON.stringify({ level, message });
+  };
+  const record = (level, write) => (...parts) => write(`${asRecord(level, format(...parts))}\n`);
   console.warn = record('WARN', (l) => process.stderr.write(l));
   console.info = record('INFO', (l) => process.stdout.write(l));
   console.debug = record('DEBUG', (l) => process.stdout.write(l));
