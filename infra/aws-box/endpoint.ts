@@ -1,5 +1,7 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { EventBridgeStandIn, PutEventsEntry } from './eventbridge.ts';
+import type { FunctionUrlStandIn } from './function-urls.ts';
+import type { KeyValueStoreStandIn } from './key-value-store.ts';
 import type { LambdaStandIn } from './lambda.ts';
 
 // The box's one AWS endpoint (`AWS_ENDPOINT_URL` of every function, build and CLI call): each
@@ -15,19 +17,24 @@ export interface AwsEndpointOptions {
   codebuild: { handle(req: IncomingMessage, res: ServerResponse): void };
   eventbridge: EventBridgeStandIn;
   lambda: LambdaStandIn;
+  /** CloudFront KeyValueStore's data plane (`cloudfront-keyvaluestore`), which moto does not serve. */
+  keyValueStores?: KeyValueStoreStandIn;
+  /** Function URL configurations per alias, which moto keeps per function only. */
+  functionUrls?: FunctionUrlStandIn;
   log?: (line: string) => void;
 }
 
 /**
- * The signing name of a request: from `Authorization` (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`)
- * or a presigned URL's `X-Amz-Credential`; undefined when unsigned.
+ * The signing name of a request: from `Authorization` (`Credential=KEY/DATE/REGION/SERVICE/aws4_request`,
+ * or SigV4a's `Credential=KEY/DATE/SERVICE/aws4_request`) or a presigned URL's `X-Amz-Credential`;
+ * undefined when unsigned.
  *
  * @example
  * serviceOf({ authorization: 'AWS4-HMAC-SHA256 Credential=k/20261203/eu-west-1/events/aws4_request, …' }, '/'); // 'events'
  */
 export const serviceOf = (headers: IncomingMessage['headers'], url: string): string | undefined => {
   const auth = headers.authorization ?? '';
-  const fromHeader = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth);
+  const fromHeader = /Credential=[^/]+\/\d{8}\/(?:[^/]+\/)?([^/]+)\/aws4_request/.exec(auth);
   if (fromHeader) return fromHeader[1];
   const q = new URL(url, 'http://box').searchParams.get('X-Amz-Credential');
   return q?.split('/')[3];
@@ -146,6 +153,8 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
     if (service === 'dynamodb') return forward(opts.dynamodb(), req, res);
     if (service === 'codebuild') return opts.codebuild.handle(req, res);
     if (service === 'events') return eventsRoute(req, res);
+    if (service === 'cloudfront-keyvaluestore' && opts.keyValueStores) return opts.keyValueStores.handle(req, res);
+    if (service === 'lambda' && opts.functionUrls && (await opts.functionUrls.route(req, res))) return;
     if (service === 'lambda' && (await lambdaRoute(req, res))) return;
     return forward(opts.moto, req, res);
   };

@@ -11,6 +11,8 @@ import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV
 import { FunctionInvocationError, type Invocation } from '../local/sites/function-pool.ts';
 import { parseSiteHost } from '../local/sites/host.ts';
 import { malformedSiteRequest } from '../local/sites/request-checks.ts';
+import { viewerRequest, type ViewerRequestEvent, type ViewerRequestOutcome, type ViewerResponse } from './cloudfront-function.ts';
+import type { FunctionUrl } from './function-urls.ts';
 
 /**
  * Options of {@link frontDoor}. `invoke` runs one numbered version of a site function (the
@@ -31,6 +33,13 @@ export interface FrontDoorOptions {
   log?: (line: string) => void;
   /** How long an alias lookup is reused; 1000 ms by default, 0 to look it up on every request. */
   aliasCacheMs?: number;
+  /**
+   * The stack's CloudFront front: every request first runs the declared viewer-request function
+   * (`run`, its code on the box's KeyValueStore), then goes to the origin it chose, an S3 prefix
+   * of the sites bucket or a Function URL (`urls` says which alias it invokes). Without it, the
+   * front door finds deployments from Lambda aliases and markers itself.
+   */
+  edge?: { run: (event: ViewerRequestEvent) => Promise<ViewerRequestOutcome>; urls: (host: string) => FunctionUrl | undefined };
 }
 
 /**
@@ -248,7 +257,43 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     await pipeline(inv.body, res).catch(() => res.destroy());
   };
 
+  const answer = (res: ServerResponse, out: ViewerResponse) => {
+    const headers: OutgoingHttpHeaders = {};
+    for (const [name, h] of Object.entries(out.headers ?? {})) headers[name] = h.value;
+    const body = out.body === undefined ? '' : typeof out.body === 'string' ? out.body : out.body.encoding === 'base64' ? Buffer.from(out.body.data, 'base64') : out.body.data;
+    res.writeHead(out.statusCode, out.statusDescription, { ...headers, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const serveAtEdge = async (req: IncomingMessage, res: ServerResponse, edge: NonNullable<FrontDoorOptions['edge']>) => {
+    const malformed = malformedSiteRequest(req.url ?? '/');
+    if (malformed) return reply(res, 400, `Bad request: ${malformed}.`);
+    const [uri, query] = [(req.url ?? '/').split('?')[0]!, (req.url ?? '').split('?').slice(1).join('?')];
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && name !== 'host') headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    const out = await edge.run(viewerRequest({ host: req.headers.host ?? '', uri, method: req.method ?? 'GET', query, headers }));
+    if (out.kind === 'response') return answer(res, out.response);
+    const { origin, request } = out;
+    const deploymentId = request.headers['x-shiplog-deployment']?.value;
+    const extra: OutgoingHttpHeaders = deploymentId ? { 'x-shiplog-deployment': deploymentId } : {};
+    if (!origin?.domainName) return reply(res, 502, 'The sites function chose no origin for this request.', extra);
+    if (origin.originAccessControlConfig?.originType === 's3') {
+      const key = `${(origin.originPath ?? '').replace(/^\//, '')}${decodeURIComponent(request.uri)}`;
+      return serveAsset(req, res, key, extra);
+    }
+    const target = edge.urls(origin.domainName);
+    if (!target) return reply(res, 502, `No Function URL answers at ${origin.domainName}.`, extra);
+    if (target.authType !== 'AWS_IAM') opts.log?.(`front door: ${origin.domainName} is a public Function URL (AuthType ${target.authType})`);
+    // As CloudFront sends it with AllViewerExceptHostHeader: the viewer's headers as the function
+    // left them, and the Function URL's own host.
+    for (const [name, h] of Object.entries(request.headers)) req.headers[name] = h.value;
+    req.headers.host = origin.domainName;
+    const name = `${target.functionName}:${target.qualifier ?? '$LATEST'}`;
+    return invokeSite(req, res, name, { deploymentId: deploymentId ?? '', functionName: target.functionName, version: target.qualifier ?? '$LATEST', assets: new Set() }, extra);
+  };
+
   const serve = async (req: IncomingMessage, res: ServerResponse) => {
+    if (opts.edge) return serveAtEdge(req, res, opts.edge);
     const address = parseFrontDoorHost(req.headers.host, opts.siteDomain);
     if (!address) return reply(res, 404, `No site at "${req.headers.host ?? ''}": sites live at <project>.${opts.siteDomain}.`);
     const malformed = malformedSiteRequest(req.url ?? '/');

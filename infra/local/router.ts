@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { localSiteHost, siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
+import { assetPrefixOf } from '../../services/deploy/adapters/site-host/open-next-output.ts';
 import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from './sites/apigw.ts';
 import { FunctionInvocationError, functionPool } from './sites/function-pool.ts';
 import { parseSiteAddress, parseSiteHost, type SiteAddress } from './sites/host.ts';
@@ -67,18 +68,6 @@ interface Version {
   assetPrefix: string;
 }
 
-/**
- * CloudFront asks S3 for `<originPath><request path>`, and OpenNext uploads `assets/` to
- * `<originPath><basePath>`: an app with a basePath has its public and `_next/static` files under
- * that basePath, and a request outside it finds none.
- */
-const assetPrefixOf = (origins: Version['origins']): string => {
-  const s3 = Object.values(origins).find((o) => o.type === 's3');
-  const to = s3?.copy?.find((c) => c.from.replace(/\/+$/, '').endsWith('assets'))?.to;
-  const base = s3?.originPath ?? '';
-  return to && to.startsWith(base) ? `/${to.slice(base.length)}`.replace(/\/+/g, '/').replace(/\/$/, '') : '';
-};
-
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const sendPage = (res: ServerResponse, status: number, title: string, message: string, extra: Record<string, string> = {}) => {
   if (res.headersSent) return void res.destroy();
@@ -133,7 +122,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     // OpenNext writes a split function's patterns with a leading slash (`/api/*`), its own without;
     // CloudFront treats both alike, and so does the router (else `/api/*` never matched: the default function answered 500).
     const behaviors = output.behaviors.map((b) => ({ ...b, pattern: b.pattern.replace(/^\/+/, '') }));
-    return { dir, match: behaviorMatcher(behaviors), origins: output.origins, assetPrefix: assetPrefixOf(output.origins) };
+    return { dir, match: behaviorMatcher(behaviors), origins: output.origins, assetPrefix: assetPrefixOf(output) };
   };
   const versionOf = async (projectId: string, deploymentId: string) => {
     const key = `${projectId}/${deploymentId}`;

@@ -1,11 +1,14 @@
 import {
-  CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, GetFunctionConfigurationCommand, ListVersionsByFunctionCommand,
-  PublishVersionCommand, UpdateAliasCommand, UpdateFunctionCodeCommand,
+  AddPermissionCommand, CreateAliasCommand, CreateFunctionCommand, CreateFunctionUrlConfigCommand, GetAliasCommand,
+  GetFunctionConfigurationCommand, GetFunctionUrlConfigCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
+  UpdateAliasCommand, UpdateFunctionCodeCommand,
   type AliasConfiguration, type Architecture, type FunctionConfiguration, type LambdaClient, type Runtime,
 } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Published, SiteHost } from '../../ports.ts';
 import { artifactSource, type ArtifactSource } from './aws-artifact.ts';
+import { publicNamesOf, routingEntries, type RoutingWriter } from './aws-routing.ts';
+import { assetPrefixOf, type OpenNextOutput } from './open-next-output.ts';
 import { awsErrorName as errorName } from '../../../shell/index.ts';
 import {
   cacheControlFor, contentTypeFor, DeploymentNotPublishedError, SiteHostBusyError, siteFunctionName, siteKeys, translateHostError,
@@ -39,15 +42,20 @@ export interface AwsSiteHostOptions {
   waitTimeoutMs?: number;
   /** Objects copied at once; default 16. */
   concurrency?: number;
+  /**
+   * The sites' CloudFront front: each published deployment gets its own alias (`d-<deployment>`)
+   * with a Function URL that only the distribution may invoke, and its routing record; an alias
+   * shift is then one routing write as well. Without it, aliases are Lambda aliases only.
+   */
+  edge?: { routing: RoutingWriter; distributionArn: string };
 }
 
 /** The description of a published version and of an alias: the deployment they stand for. */
 const describe = (deploymentId: string) => `shiplog:${deploymentId}`;
 const deploymentOf = (description: string | undefined) => (description?.startsWith('shiplog:') ? description.slice('shiplog:'.length) : undefined);
 
-interface OpenNextOutput {
-  origins?: { default?: { type?: string; bundle?: string; handler?: string } };
-}
+/** The Lambda alias of one deployment, which its Function URL is on. */
+export const deploymentAlias = (deploymentId: string) => `d-${deploymentId}`;
 
 const inBatches = async <T>(items: T[], size: number, fn: (item: T) => Promise<unknown>) => {
   let next = 0;
@@ -190,6 +198,45 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
     lambda.send(new GetAliasCommand({ FunctionName: fn, Name: alias })).catch((err: unknown) =>
       errorName(err) === 'ResourceNotFoundException' ? undefined : translateHostError(err));
 
+  const unlessConflict = (err: unknown) => (errorName(err) === 'ResourceConflictException' ? undefined : translateHostError(err));
+
+  /** The Function URL of one alias, created (IAM-only: CloudFront signs with its OAC) when missing. */
+  const urlOf = async (fn: string, Qualifier: string, streaming: boolean): Promise<string> => {
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        const url = await lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: fn, Qualifier }));
+        if (url.FunctionUrl) return url.FunctionUrl;
+      } catch (err) {
+        if (errorName(err) !== 'ResourceNotFoundException') translateHostError(err);
+      }
+      const made = await lambda.send(new CreateFunctionUrlConfigCommand({
+        FunctionName: fn, Qualifier, AuthType: 'AWS_IAM', InvokeMode: streaming ? 'RESPONSE_STREAM' : 'BUFFERED',
+      })).catch(unlessConflict);
+      if (made?.FunctionUrl) return made.FunctionUrl;
+    }
+    throw new SiteHostBusyError(`${fn}:${Qualifier} has no Function URL after creating one`);
+  };
+
+  /**
+   * Puts one published deployment behind the sites distribution: its own alias and Function URL
+   * (invocable by that distribution only), then its routing record. Every step is idempotent.
+   */
+  const expose = async (edge: NonNullable<AwsSiteHostOptions['edge']>, fn: string, d: { projectId: string; deploymentId: string; version: string; streaming: boolean; basePath: string; publicNames: string[] }) => {
+    const Name = deploymentAlias(d.deploymentId);
+    const Description = describe(d.deploymentId);
+    const current = await getAlias(fn, Name);
+    if (!current) await lambda.send(new CreateAliasCommand({ FunctionName: fn, Name, FunctionVersion: d.version, Description })).catch(unlessConflict);
+    else if (current.FunctionVersion !== d.version) await send(lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name, FunctionVersion: d.version, Description })));
+    const url = await urlOf(fn, Name, d.streaming);
+    await lambda.send(new AddPermissionCommand({
+      FunctionName: fn, Qualifier: Name, StatementId: 'shiplog-sites-distribution', Action: 'lambda:InvokeFunctionUrl',
+      Principal: 'cloudfront.amazonaws.com', SourceArn: edge.distributionArn, FunctionUrlAuthType: 'AWS_IAM',
+    })).catch(unlessConflict);
+    await edge.routing.put([routingEntries.deployment({
+      deploymentId: d.deploymentId, projectId: d.projectId, serverHost: new URL(url).host, basePath: d.basePath, publicNames: d.publicNames,
+    })]);
+  };
+
   return {
     async publish({ projectId, deploymentId, artifactDir }) {
       const done = await readJson<Published>(siteKeys.published(projectId, deploymentId));
@@ -199,9 +246,12 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       if (!output) throw new DeploymentNotPublishedError(`${source.location} is not an OpenNext output (no open-next.output.json)`);
       // 1. the assets, with their headers, and the prerendered ISR cache
       const assets = await send(source.list('assets'));
+      // An app with a basePath has its assets requested under it (`/docs/_next/static/…`).
+      const basePath = assetPrefixOf(output);
       await inBatches(assets, opts.concurrency ?? 16, (path) => {
         const rel = path.slice('assets/'.length);
-        return send(source.copyTo(path, { bucket, key: siteKeys.asset(projectId, deploymentId, rel), cacheControl: cacheControlFor(rel), contentType: contentTypeFor(rel) }));
+        const key = siteKeys.asset(projectId, deploymentId, `${basePath.slice(1)}${basePath ? '/' : ''}${rel}`);
+        return send(source.copyTo(path, { bucket, key, cacheControl: cacheControlFor(rel), contentType: contentTypeFor(rel) }));
       });
       const cache = await send(source.list('cache'));
       await inBatches(cache, opts.concurrency ?? 16, (path) => send(source.copyTo(path, { bucket, key: siteKeys.cache(projectId, path.slice('cache/'.length)) })));
@@ -213,7 +263,12 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
         await put(siteKeys.publishing(projectId, deploymentId), '');
         version = await publishVersion(fn, projectId, deploymentId, code, output.origins?.default?.handler ?? 'index.handler');
       }
-      // 3. the marker, last
+      // 3. behind the sites distribution, when there is one
+      if (opts.edge) {
+        const publicNames = publicNamesOf(assets.map((path) => path.slice('assets/'.length)));
+        await expose(opts.edge, fn, { projectId, deploymentId, version, streaming: output.origins?.default?.streaming === true, basePath, publicNames });
+      }
+      // 4. the marker, last
       const published: Published = { assets: assets.length, functionVersion: version };
       await put(siteKeys.published(projectId, deploymentId), JSON.stringify({ ...published, deploymentId, functionName: fn }));
       return published;
@@ -224,19 +279,24 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       const version = await versionOf(projectId, deploymentId);
       if (!version) throw new DeploymentNotPublishedError(`cannot point ${projectId}/${alias} at ${deploymentId}: it is not published`);
       const Description = describe(deploymentId);
-      for (let attempt = 1; attempt <= 8; attempt++) {
-        const current = await getAlias(fn, alias);
-        if (current?.FunctionVersion === version && current.Description === Description) return;
-        try {
-          if (current) await lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, Description, RevisionId: current.RevisionId }));
-          else await lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, Description }));
-          return;
-        } catch (err) {
-          // Another writer created or moved the alias after we read it: read it again.
-          if (!['PreconditionFailedException', 'ResourceConflictException'].includes(errorName(err))) translateHostError(err);
+      const moveLambdaAlias = async (): Promise<boolean> => {
+        for (let attempt = 1; attempt <= 8; attempt++) {
+          const current = await getAlias(fn, alias);
+          if (current?.FunctionVersion === version && current.Description === Description) return true;
+          try {
+            if (current) await lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, Description, RevisionId: current.RevisionId }));
+            else await lambda.send(new CreateAliasCommand({ FunctionName: fn, Name: alias, FunctionVersion: version, Description }));
+            return true;
+          } catch (err) {
+            // Another writer created or moved the alias after we read it: read it again.
+            if (!['PreconditionFailedException', 'ResourceConflictException'].includes(errorName(err))) translateHostError(err);
+          }
         }
-      }
-      throw new SiteHostBusyError(`${fn}:${alias} kept changing while pointing it at ${deploymentId}`);
+        return false;
+      };
+      if (!(await moveLambdaAlias())) throw new SiteHostBusyError(`${fn}:${alias} kept changing while pointing it at ${deploymentId}`);
+      // What the edge serves: one key, written also when a retry finds the Lambda alias already moved.
+      if (opts.edge) await opts.edge.routing.put([routingEntries.alias(projectId, alias, deploymentId)]);
     },
 
     async aliasTarget(projectId, alias) {
