@@ -16,7 +16,7 @@ const DomainRef = z.object({ projectId: ProjectId, host: Host });
 export const DnsRecord = z.object({
   purpose: z.enum(['certificate-validation', 'routing']),
   name: z.string().min(1),
-  type: z.enum(['CNAME', 'TXT', 'A', 'AAAA', 'CAA']),
+  type: z.enum(['CNAME', 'TXT', 'A', 'AAAA', 'CAA', 'ALIAS']).describe('ALIAS: an apex name pointed at a host name (a Route 53 alias A record, or the DNS provider\'s ALIAS/ANAME)'),
   value: z.string().min(1).describe('Public DNS record content, never a secret'),
 });
 export type DnsRecord = z.infer<typeof DnsRecord>;

@@ -1,4 +1,5 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { DistributionTenantStandIn } from './distribution-tenants.ts';
 import type { EventBridgeStandIn, PutEventsEntry } from './eventbridge.ts';
 import type { FunctionUrlStandIn } from './function-urls.ts';
 import type { KeyValueStoreStandIn } from './key-value-store.ts';
@@ -21,6 +22,8 @@ export interface AwsEndpointOptions {
   keyValueStores?: KeyValueStoreStandIn;
   /** Function URL configurations per alias, which moto keeps per function only. */
   functionUrls?: FunctionUrlStandIn;
+  /** CloudFront SaaS Manager's distribution tenants, which moto does not model. */
+  tenants?: DistributionTenantStandIn;
   log?: (line: string) => void;
 }
 
@@ -154,6 +157,7 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
     if (service === 'codebuild') return opts.codebuild.handle(req, res);
     if (service === 'events') return eventsRoute(req, res);
     if (service === 'cloudfront-keyvaluestore' && opts.keyValueStores) return opts.keyValueStores.handle(req, res);
+    if (service === 'cloudfront' && opts.tenants && (await opts.tenants.route(req, res))) return;
     if (service === 'lambda' && opts.functionUrls && (await opts.functionUrls.route(req, res))) return;
     if (service === 'lambda' && (await lambdaRoute(req, res))) return;
     return forward(opts.moto, req, res);

@@ -39,7 +39,12 @@ export interface FrontDoorOptions {
    * of the sites bucket or a Function URL (`urls` says which alias it invokes). Without it, the
    * front door finds deployments from Lambda aliases and markers itself.
    */
-  edge?: { run: (event: ViewerRequestEvent) => Promise<ViewerRequestOutcome>; urls: (host: string) => FunctionUrl | undefined };
+  edge?: {
+    run: (event: ViewerRequestEvent) => Promise<ViewerRequestOutcome>;
+    urls: (host: string) => FunctionUrl | undefined;
+    /** Whether an enabled distribution tenant carries the host; CloudFront answers no other host. */
+    servesHost?: (host: string) => boolean;
+  };
 }
 
 /**
@@ -266,6 +271,8 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
   };
 
   const serveAtEdge = async (req: IncomingMessage, res: ServerResponse, edge: NonNullable<FrontDoorOptions['edge']>) => {
+    const hostName = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
+    if (edge.servesHost && !edge.servesHost(hostName)) return reply(res, 403, `No distribution tenant serves "${hostName}".`);
     const malformed = malformedSiteRequest(req.url ?? '/');
     if (malformed) return reply(res, 400, `Bad request: ${malformed}.`);
     const [uri, query] = [(req.url ?? '/').split('?')[0]!, (req.url ?? '').split('?').slice(1).join('?')];

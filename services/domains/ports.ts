@@ -77,3 +77,19 @@ export type RoutingRecord = (domain: { projectId: string; host: string; alias: s
  * const pendingDomains: PendingDomains = async () => ['www.example.com'];
  */
 export type PendingDomains = () => Promise<string[]>;
+
+/**
+ * What makes an active domain reachable: on AWS a distribution tenant carrying the host and its
+ * certificate, and the host's routing entry at the edge; locally nothing (the site router reads
+ * the domains read model). `attach` runs once the certificate is issued and before the domain is
+ * recorded active, so "active" means served; both are idempotent, and a failure is retried by
+ * the next check or delivery.
+ *
+ * @example
+ * await edge.attach({ host: 'www.example.com', projectId: 'web', alias: 'production', certificateId: arn });
+ * await edge.detach('www.example.com');
+ */
+export interface DomainEdge {
+  attach(domain: { host: string; projectId: string; alias: string; redirectTo?: string; certificateId: string }): Promise<void>;
+  detach(host: string): Promise<void>;
+}

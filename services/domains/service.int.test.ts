@@ -6,7 +6,7 @@ import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts'
 import { scenario } from '../../test/support/scenario-events.ts';
 import { isRetryable } from '../shell/index.ts';
 import { domainCommands } from './commands.ts';
-import type { CertificateAuthority, CertificateStatus } from './ports.ts';
+import type { CertificateAuthority, CertificateStatus, DomainEdge } from './ports.ts';
 import { DomainsReconcileError, domainsService } from './service.ts';
 
 // The domains service on DynamoDB Local with a scripted certificate authority (the port, answering
@@ -144,5 +144,31 @@ describe('reconcile', () => {
   it('needs a list of pending domains', async () => {
     const domains = domainsService({ store, ca, ids: newId, now, routingRecord: ({ host }) => ({ purpose: 'routing', name: host, type: 'A', value: '127.0.0.1' }) });
     await expect(domains.reconcile()).rejects.toThrow(/pendingDomains/);
+  });
+});
+
+describe('the domain edge', () => {
+  it('attaches an issued domain before recording it active; while the edge refuses, the domain stays pending', async () => {
+    const host = 'edge.example.com';
+    const attached: { host: string; projectId: string; alias: string; certificateId: string }[] = [];
+    let refuse = true;
+    const edge: DomainEdge = {
+      attach: async (d) => {
+        if (refuse) throw Object.assign(new Error('tenant busy'), { retryable: true });
+        attached.push(d);
+      },
+      detach: async () => undefined,
+    };
+    await domainCommands({ store, ids: newId, now }).add('web', { host }, actor);
+    const domains = domainsService({ store, ca, ids: newId, now, edge, pendingDomains: async () => [host], routingRecord: ({ host: h }) => ({ purpose: 'routing', name: h, type: 'CNAME', value: 'apps.example.com' }) });
+    const added = (await history(host)).at(-1)!;
+    await domains.onDomainAdded(toEventBridgeEvent(added, catalog.DomainAdded.source));
+    answers.set(arnOf(host), issued);
+    await expect(domains.reconcile()).rejects.toBeInstanceOf(DomainsReconcileError);
+    expect(await types(host)).not.toContain('DomainActive');
+    refuse = false;
+    await expect(domains.reconcile()).resolves.toMatchObject({ active: [host] });
+    expect(attached).toEqual([{ host, projectId: 'web', alias: 'production', certificateId: arnOf(host) }]);
+    expect((await types(host)).slice(-2)).toEqual(['CertificateIssued', 'DomainActive']);
   });
 });

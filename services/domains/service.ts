@@ -3,12 +3,14 @@ import type { EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { defineHandler, execute, fold, load, type IdempotencyOptions } from '../shell/index.ts';
 import { domainDecider, type DomainCommand, type DomainState } from './decider.ts';
-import { CertificateRefusedError, type CertificateAuthority, type PendingDomains, type RoutingRecord } from './ports.ts';
+import { CertificateRefusedError, type CertificateAuthority, type DomainEdge, type PendingDomains, type RoutingRecord } from './ports.ts';
 
 export interface DomainsServiceDeps {
   store: EventStore;
   ca: CertificateAuthority;
   routingRecord: RoutingRecord;
+  /** Where an issued domain is attached before it is recorded active (AWS); none locally. */
+  edge?: DomainEdge;
   ids: () => string;
   now: () => string;
   idempotency?: IdempotencyOptions;
@@ -102,6 +104,9 @@ export const domainsService = (deps: DomainsServiceDeps) => {
     const s = fold(decider, history);
     if (s.status !== 'pending' || !s.certificateId || (certificateId && s.certificateId !== certificateId)) return 'not-pending';
     const status = await deps.ca.status(s.certificateId);
+    if (status.status === 'issued' && deps.edge) {
+      await deps.edge.attach({ host, projectId: s.projectId!, alias: s.alias!, certificateId: s.certificateId, ...(s.redirectTo ? { redirectTo: s.redirectTo } : {}) });
+    }
     const pending = history.findLast((e) => e.type === EventType.DomainValidationPending);
     const { appended } = await run(host, { type: 'Check', certificateId: s.certificateId, status, now: deps.now() }, pending?.metadata ?? null);
     if (appended.length === 0) return 'pending';
@@ -155,6 +160,8 @@ export const domainsService = (deps: DomainsServiceDeps) => {
       const history = await deps.store.readStream(streams.domain(e.data.host));
       const at = history.findIndex((x) => x.metadata.eventId === e.id);
       const requested = history.slice(0, at < 0 ? 0 : at).reverse().find((x) => x.type === EventType.CertificateRequested);
+      // Off the edge first: the certificate of a host still attached cannot be deleted.
+      if (deps.edge && fold(decider, history).status === 'removed') await deps.edge.detach(e.data.host);
       if (requested) await deps.ca.release((requested.data as { certificateId: string }).certificateId);
     },
   });

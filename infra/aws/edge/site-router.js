@@ -5,7 +5,7 @@ import cf from 'cloudfront';
 // service writes, then sends the request to that deployment's origin. Its keys (routing.ts):
 //   a:<project>:<alias>   the deployment id an alias serves (production, preview-<branch>)
 //   d:<deployment, lower> {"id","p" project,"s" server URL host,"i" image URL host,"b" basePath,"f" public top-level names,"F" 1 when f is cut short}
-//   h:<host>              a custom domain: {"p" project} or {"r" host to redirect to}
+//   h:<host>              a custom domain: {"p" project,"a" alias when not production} or {"r" host to redirect to}
 //   m:<project>           path mounts: [["/prefix","project"], ...]
 // A rollback or promote is one write of an `a:` key: no function, alias or distribution change.
 // `declareSiteEdge` fills CONFIG in; the file itself is what the unit tests run.
@@ -91,7 +91,7 @@ async function handler(event) {
       var location = 'https://' + domain.r + request.uri + (query.length ? '?' + query.join('&') : '');
       return text(308, 'Permanent Redirect', 'Moved to ' + location + '.', { location: location });
     }
-    where = { project: domain.p, alias: 'production' };
+    where = { project: domain.p, alias: domain.a || 'production' };
   }
   var project = where.project;
   var id = where.deployment;

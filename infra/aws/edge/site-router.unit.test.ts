@@ -95,6 +95,9 @@ describe('the sites viewer-request function', () => {
     const out = await w.run('example.org', '/a/b', 'x=1&x=2&y=');
     expect(out).toMatchObject({ kind: 'response', response: { statusCode: 308, headers: { location: { value: 'https://www.example.org/a/b?x=1&x=2&y' } } } });
     expect(await statusOf(w.run('unknown.example.net'))).toBe(404);
+    // A domain on a preview alias follows that alias.
+    w.store.put(routingEntries.domain('beta.example.org', { projectId: 'web', alias: 'preview-login' }));
+    expect(await originOf(w.run('beta.example.org', '/'))).toMatchObject({ deployment: D2 });
   });
 
   it('serves a mounted path from the mounted project\'s production, static files under its basePath included', async () => {

@@ -16,6 +16,7 @@ import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adap
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
 import { buildDecider, isFinished, buildService, describeArtifactDir } from '../../../services/build/index.ts';
 import { awsSiteHost } from '../../../services/deploy/adapters/site-host/aws.ts';
+import { keyValueStoreRouting } from '../../../services/deploy/adapters/site-host/aws-routing.ts';
 import { siteFunctionName } from '../../../services/deploy/adapters/site-host/aws-site.ts';
 import { awsHealthProbe } from '../../../services/deploy/adapters/health-probe/aws.ts';
 import type { SiteHost } from '../../../services/deploy/index.ts';
@@ -34,6 +35,7 @@ import { awsSecretStore } from '../../../services/ingest/adapters/secret-store/a
 import { accessCommands, dynamoTokenStore } from '../../../services/access/index.ts';
 import { tokenVerifier } from '../../http/auth.ts';
 import { FunctionEnv } from '../names.ts';
+import { sitesKeyValueStoreClient } from './key-value-store-client.ts';
 
 /**
  * The environment variables the AWS composition root reads. `infra/aws` sets them on the
@@ -62,6 +64,9 @@ export const AwsRuntimeEnv = {
   siteDomain: FunctionEnv.siteDomain,
   siteCacheTable: FunctionEnv.siteCacheTable,
   siteRevalidationQueueUrl: FunctionEnv.siteRevalidationQueueUrl,
+  /** The sites' CloudFront front: its KeyValueStore and distribution (the deploy functions; optional). */
+  sitesKeyValueStoreArn: FunctionEnv.sitesKeyValueStoreArn,
+  sitesDistributionArn: FunctionEnv.sitesDistributionArn,
   /** The API tokens' table (hashes only): the API function. */
   tokensTable: FunctionEnv.tokensTable,
   /** The secret store's pointers table and KMS key alias: the API (read and write), the webhook sender (read). */
@@ -196,8 +201,12 @@ export const awsDeploy = once(() => {
   const [cacheTable, queueUrl] = [env[AwsRuntimeEnv.siteCacheTable], env[AwsRuntimeEnv.siteRevalidationQueueUrl]];
   const [lambda, s3] = [new LambdaClient({}), new S3Client({})];
   const [bucket, domain] = [required(env, AwsRuntimeEnv.sitesBucket), required(env, AwsRuntimeEnv.siteDomain)];
+  const [kvsArn, distributionArn] = [env[AwsRuntimeEnv.sitesKeyValueStoreArn], env[AwsRuntimeEnv.sitesDistributionArn]];
+  const edge = kvsArn && distributionArn
+    ? { routing: keyValueStoreRouting(sitesKeyValueStoreClient(env.AWS_ENDPOINT_URL), kvsArn), distributionArn }
+    : undefined;
   const site = awsSiteHost({
-    lambda, s3, prefix, bucket, domain,
+    lambda, s3, prefix, bucket, domain, ...(edge ? { edge } : {}),
     site: {
       role: required(env, AwsRuntimeEnv.siteRoleArn),
       environment: {

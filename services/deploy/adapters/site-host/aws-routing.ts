@@ -63,9 +63,13 @@ export const routingEntries = {
     }
     return entry(`d:${d.deploymentId.toLowerCase()}`, value);
   },
-  /** A custom domain: served as its project's production, or redirected to another host. */
-  domain: (host: string, target: { projectId: string } | { redirectTo: string }): RoutingEntry =>
-    entry(`h:${host.toLowerCase()}`, JSON.stringify('redirectTo' in target ? { r: target.redirectTo.toLowerCase() } : { p: target.projectId })),
+  /** The key of a custom domain's entry. */
+  domainKey: (host: string): string => `h:${host.toLowerCase()}`,
+  /** A custom domain: served as one alias of its project (`production` unless said), or redirected to another host. */
+  domain: (host: string, target: { projectId: string; alias?: string } | { redirectTo: string }): RoutingEntry =>
+    entry(routingEntries.domainKey(host), JSON.stringify('redirectTo' in target
+      ? { r: target.redirectTo.toLowerCase() }
+      : { p: target.projectId, ...(target.alias && target.alias !== 'production' ? { a: target.alias } : {}) })),
   /** A host project's path mounts (`/docs` → the `docs` project's production). */
   mounts: (projectId: string, mounts: readonly { prefix: string; projectId: string }[]): RoutingEntry =>
     entry(`m:${projectId}`, JSON.stringify(mounts.map((m) => [m.prefix, m.projectId]))),
@@ -100,6 +104,8 @@ export const publicNamesOf = (assetPaths: Iterable<string>, basePath = ''): stri
  */
 export interface RoutingWriter {
   put(entries: readonly RoutingEntry[]): Promise<void>;
+  /** Removes keys; a key that is not there is no error. */
+  remove(keys: readonly string[]): Promise<void>;
 }
 
 /** The parts of the CloudFront KeyValueStore client {@link keyValueStoreRouting} calls. */
@@ -118,21 +124,23 @@ export interface KeyValueStoreApi {
  * const routing = keyValueStoreRouting(new CloudFrontKeyValueStoreClient({}), process.env.SHIPLOG_SITES_KVS_ARN!);
  * await routing.put([routingEntries.alias('web', 'production', d1)]);
  */
-export const keyValueStoreRouting = (client: KeyValueStoreApi, kvsArn: string, attempts = 8): RoutingWriter => ({
-  async put(entries) {
-    if (entries.length === 0) return;
-    const Puts = entries.map((e) => ({ Key: e.key, Value: e.value }));
+export const keyValueStoreRouting = (client: KeyValueStoreApi, kvsArn: string, attempts = 8): RoutingWriter => {
+  const update = async (change: { Puts?: { Key: string; Value: string }[]; Deletes?: { Key: string }[] }) => {
     for (let attempt = 1; ; attempt++) {
       const { ETag } = await client.send(new DescribeKeyValueStoreCommand({ KvsARN: kvsArn })).catch(translateRoutingError);
       try {
-        await client.send(new UpdateKeysCommand({ KvsARN: kvsArn, IfMatch: ETag, Puts }));
+        await client.send(new UpdateKeysCommand({ KvsARN: kvsArn, IfMatch: ETag, ...change }));
         return;
       } catch (err) {
         if (awsErrorName(err) !== 'ConflictException' || attempt >= attempts) return translateRoutingError(err);
       }
     }
-  },
-});
+  };
+  return {
+    put: async (entries) => (entries.length === 0 ? undefined : update({ Puts: entries.map((e) => ({ Key: e.key, Value: e.value })) })),
+    remove: async (keys) => (keys.length === 0 ? undefined : update({ Deletes: keys.map((Key) => ({ Key })) })),
+  };
+};
 
 const translateRoutingError = awsErrorTranslator({
   prefix: 'sites routing: ',
