@@ -121,6 +121,17 @@ export const distributionTenantStandIn = (opts: { account: string }) => {
   };
 
   return {
+    /** A tenant the stack declares (the platform's `*.<siteDomain>`), as a deploy of the stack would create it. */
+    declare(spec: { name: string; distributionId: string; domains: string[]; certificateArn?: string }): void {
+      if (find(spec.name)) return;
+      const now = new Date().toISOString();
+      const tenantId = `dt_${randomBytes(12).toString('hex')}`;
+      byId.set(tenantId, {
+        id: tenantId, arn: `arn:aws:cloudfront::${opts.account}:distribution-tenant/${tenantId}`, name: spec.name, distributionId: spec.distributionId,
+        domains: spec.domains.map((d) => d.toLowerCase()), ...(spec.certificateArn ? { certificateArn: spec.certificateArn } : {}),
+        enabled: true, etag: randomUUID(), created: now, modified: now,
+      });
+    },
     async route(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
       try {
         return await serve(req, res);

@@ -7,6 +7,7 @@ import { matcherBench } from './matcher.ts';
 import { outboxBench } from './outbox.ts';
 import { projectionsBench } from './projections.ts';
 import { pushToLiveBench } from './push-to-live.ts';
+import { sitesEdgeBench } from './sites-edge.ts';
 import { warmBuildsBench } from './warm-builds.ts';
 
 /** Every bench suite, in the order `npm run bench` runs them. */
@@ -20,4 +21,5 @@ export const suites: Record<string, BenchSuite> = {
   dashboard: dashboardBench,
   deployments: deploymentsBench,
   cli: cliBench,
+  'sites-edge': sitesEdgeBench,
 };
