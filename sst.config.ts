@@ -82,6 +82,13 @@ export default $config({
       sitesBucket: stack.adapters.buckets.sites.bucket.bucket,
       // The platform API: `shiplog login --url <api> --token <token>`.
       api: stack.api.url,
+      // Sites: `<project>.<siteDomain>` through one multi-tenant distribution, routed by the key
+      // value store. Create the certificate's validation records (CNAMEs) in the domain's DNS:
+      // the first deploy waits for ACM to issue it.
+      siteDomain,
+      distribution: stack.edge.distribution.id,
+      keyValueStore: stack.edge.keyValueStore.arn,
+      certificateValidationRecords: stack.edge.validationRecords,
       ...(dashboard ? { dashboard: dashboard.url } : {}),
     };
   },

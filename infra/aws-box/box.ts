@@ -35,7 +35,11 @@ import { codeBuildStandIn } from './codebuild.ts';
 import { DECLARED_ACCOUNT, declareStack, type DeclaredStack } from './declared.ts';
 import { awsEndpoint } from './endpoint.ts';
 import { eventBridgeStandIn, type DeliveredEvent } from './eventbridge.ts';
+import { loadViewerRequestFunction } from './cloudfront-function.ts';
+import { distributionTenantStandIn } from './distribution-tenants.ts';
 import { frontDoor } from './front-door.ts';
+import { functionUrlStandIn } from './function-urls.ts';
+import { keyValueStoreStandIn } from './key-value-store.ts';
 import { lambdaStandIn } from './lambda.ts';
 import { materialize, type BoxClients } from './materialize.ts';
 import { BOX_CREDENTIALS, BOX_REGION, startMoto } from './moto.ts';
@@ -163,7 +167,13 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
       },
     });
     stops.push(() => codebuild.stop());
-    const endpoint = createServer(awsEndpoint({ moto: moto.endpoint, dynamodb: () => db.endpoint, codebuild, eventbridge, lambda, log }).handle);
+    // CloudFront's data planes moto lacks: the sites' KeyValueStore, per-alias Function URLs, distribution tenants
+    const keyValueStores = keyValueStoreStandIn();
+    const functionUrls = functionUrlStandIn({ region: BOX_REGION, account: DECLARED_ACCOUNT });
+    const tenants = distributionTenantStandIn({ account: DECLARED_ACCOUNT });
+    const endpoint = createServer(awsEndpoint({
+      moto: moto.endpoint, dynamodb: () => db.endpoint, codebuild, eventbridge, lambda, keyValueStores, functionUrls, tenants, log,
+    }).handle);
     await listen(endpoint, awsPort, '127.0.0.1');
     stops.push(() => new Promise<void>((r) => endpoint.close(() => r())));
 
@@ -173,6 +183,12 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     });
     const code = await bundleFunctions([...stack.specs.map((s) => s.handler), OUTBOX_ENRICH_HANDLER], join(boxDir, 'bundle'));
     const made = await materialize(stack, clients, code);
+    keyValueStores.create(made.edge.keyValueStore);
+    const distributionId = made.edge.distributionArn.slice(made.edge.distributionArn.lastIndexOf('/') + 1);
+    tenants.declare({
+      name: `${stack.names.prefix}-sites`, distributionId, domains: made.edge.tenantDomains,
+      ...(made.edge.certificateArn ? { certificateArn: made.edge.certificateArn } : {}),
+    });
     const functionEnv = Object.assign(
       {},
       ...stack.ofType('aws:lambda/function:Function').map((f) => (f.inputs.environment as { variables?: Record<string, string> } | undefined)?.variables ?? {}),
@@ -257,11 +273,14 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     await listen(api, cfg.port, '127.0.0.1');
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
 
-    // 6. the front door: the sites, from the aliases and buckets in moto
+    // 6. the front door: the declared viewer-request function on the sites' KeyValueStore, then
+    // the deployment's Function URL (run by the Lambda stand-in) or its S3 prefix in moto
+    const siteRouter = loadViewerRequestFunction(made.edge.functionCode, (id) => keyValueStores.reader(id));
     const door = frontDoor({
       lambda: new LambdaClient(direct), s3: new S3Client({ ...config, forcePathStyle: true }),
       prefix: stack.names.prefix, sitesBucket, siteDomain: 'localhost', log,
       invoke: (fn, event) => lambda.invokeRaw(fn.functionName, fn.qualifier, event),
+      edge: { run: (e) => siteRouter.run(e), urls: (host) => functionUrls.resolve(host), servesHost: (host) => tenants.servesHost(host) },
     });
     const sites = createServer(door.handle);
     await listen(sites, cfg.sitesPort, '127.0.0.1');

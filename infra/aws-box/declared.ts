@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { subscriptions as topology } from '../topology.ts';
@@ -28,6 +29,10 @@ export interface Registered {
   inputs: Record<string, unknown>;
   /** The state the mock gave it: the inputs plus its physical `name`, `arn`, `url`, `streamArn`… */
   state: Record<string, unknown>;
+  /** The id the mock gave it (`<logical name>-id`, or an AWS-shaped one: {@link idOf}). */
+  id: string;
+  /** The region of the explicit provider it was declared with (`aws.Provider`'s `region`), if any. */
+  providerRegion?: string;
 }
 
 /**
@@ -42,6 +47,60 @@ export const arnOf = (type: string, name: string): string => {
   return `arn:aws:${service}:${DECLARED_REGION}:${DECLARED_ACCOUNT}:${kind}/${name}`;
 };
 
+/** A stable hex digest of a declared resource, for the AWS-shaped ids the mocks give. */
+const digest = (type: string, name: string) => createHash('sha256').update(`${type}\0${name}`).digest('hex');
+const uuidOf = (h: string) => `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+/** CloudFront's ids of distributions and origin access controls: `E` and 13 capitals or digits. */
+const cloudFrontId = (h: string) => `E${h.slice(0, 13).toUpperCase()}`;
+
+const awsIds: Record<string, (h: string) => string> = {
+  'aws:cloudfront/keyValueStore:KeyValueStore': uuidOf,
+  'aws:cloudfront/cachePolicy:CachePolicy': uuidOf,
+  'aws:cloudfront/originAccessControl:OriginAccessControl': cloudFrontId,
+  'aws:cloudfront/multitenantDistribution:MultitenantDistribution': cloudFrontId,
+  'aws:cloudfront/distributionTenant:DistributionTenant': (h) => `dt_${h.slice(0, 27)}`,
+};
+
+/**
+ * The id a mocked resource gets: a bucket's name, AWS's own shape for the CloudFront resources
+ * whose ids other resources or the site router use (a KeyValueStore's is the last part of its
+ * ARN, a distribution's `E…`), else `<logical name>-id`.
+ *
+ * @example
+ * idOf({ type: 'aws:cloudfront/keyValueStore:KeyValueStore', name: 'SitesKeyValueStore', inputs: {} }); // '3f1c…-…' (uuid-shaped)
+ */
+export const idOf = (args: { type: string; name: string; inputs: Record<string, unknown> }): string => {
+  if (args.type === 'aws:s3/bucket:Bucket') {
+    const prefix = args.inputs.bucketPrefix as string | undefined;
+    return prefix ? `${prefix}${DECLARED_BUCKET_SUFFIX}` : ((args.inputs.bucket as string | undefined) ?? args.name);
+  }
+  const shape = awsIds[args.type];
+  return shape ? shape(digest(args.type, args.name)) : `${args.name}-id`;
+};
+
+const cloudFrontArn = (kind: string) => (_: string, id: string) => `arn:aws:cloudfront::${DECLARED_ACCOUNT}:${kind}/${id}`;
+/** ARNs that name the resource by its id rather than its name. */
+const arnById: Record<string, (name: string, id: string, region: string) => string> = {
+  'aws:cloudfront/keyValueStore:KeyValueStore': cloudFrontArn('key-value-store'),
+  'aws:cloudfront/multitenantDistribution:MultitenantDistribution': cloudFrontArn('distribution'),
+  'aws:cloudfront/distributionTenant:DistributionTenant': cloudFrontArn('distribution-tenant'),
+  'aws:cloudfront/originAccessControl:OriginAccessControl': cloudFrontArn('origin-access-control'),
+  'aws:cloudfront/cachePolicy:CachePolicy': cloudFrontArn('cache-policy'),
+  'aws:cloudfront/function:Function': (name) => `arn:aws:cloudfront::${DECLARED_ACCOUNT}:function/${name}`,
+  'aws:acm/certificate:Certificate': (name, _id, region) => `arn:aws:acm:${region}:${DECLARED_ACCOUNT}:certificate/${uuidOf(digest('acm', name))}`,
+};
+
+/** ACM's DNS validation record for a certificate's domain (a wildcard's is its parent domain's). */
+const validationOption = (domainName: string) => {
+  const h = digest('acm-validation', domainName);
+  return {
+    domainName,
+    resourceRecordName: `_${h.slice(0, 32)}.${domainName.replace(/^\*\./, '')}.`,
+    resourceRecordType: 'CNAME',
+    resourceRecordValue: `_${h.slice(32, 64)}.acm-validations.aws.`,
+  };
+};
+
 const realArn: Record<string, (name: string) => string> = {
   'aws:lambda/function:Function': (n) => `arn:aws:lambda:${DECLARED_REGION}:${DECLARED_ACCOUNT}:function:${n}`,
   'aws:s3/bucket:Bucket': (n) => `arn:aws:s3:::${n}`,
@@ -53,19 +112,26 @@ const realArn: Record<string, (name: string) => string> = {
 
 /**
  * The state a mocked resource gets: its inputs, its physical name (a bucket's `bucketPrefix` +
- * {@link DECLARED_BUCKET_SUFFIX}, else `name`, else the logical name) and AWS-shaped ARN / URL.
+ * {@link DECLARED_BUCKET_SUFFIX}, else `name`, else the logical name) and AWS-shaped ARN / URL,
+ * in `region` (its explicit provider's) when given: the sites certificate's is us-east-1.
  *
  * @example
  * stateOf({ type: 'aws:sqs/queue:Queue', name: 'X', inputs: { name: 'q' } }).url; // 'https://sqs.eu-west-1.amazonaws.com/123456789012/q'
  */
-export const stateOf = (args: { type: string; name: string; inputs: Record<string, unknown> }): Record<string, unknown> => {
+export const stateOf = (args: { type: string; name: string; inputs: Record<string, unknown>; region?: string }): Record<string, unknown> => {
   const prefix = args.inputs.bucketPrefix as string | undefined;
   const name = prefix ? `${prefix}${DECLARED_BUCKET_SUFFIX}` : ((args.inputs.name as string | undefined) ?? args.name);
-  const arn = realArn[args.type]?.(name) ?? arnOf(args.type, name);
+  const region = args.region ?? DECLARED_REGION;
+  const arn = arnById[args.type]?.(name, idOf(args), region) ?? realArn[args.type]?.(name) ?? arnOf(args.type, name);
   const extra: Record<string, unknown> =
     args.type === 'aws:dynamodb/table:Table' ? { streamArn: `${arn}/stream/2026-01-01T00:00:00.000` }
     : args.type === 'aws:sqs/queue:Queue' ? { url: `https://sqs.${DECLARED_REGION}.amazonaws.com/${DECLARED_ACCOUNT}/${name}` }
-    : args.type === 'aws:s3/bucket:Bucket' ? { bucket: name }
+    : args.type === 'aws:s3/bucket:Bucket' ? { bucket: name, bucketRegionalDomainName: `${name}.s3.${DECLARED_REGION}.amazonaws.com` }
+    : args.type === 'aws:acm/certificate:Certificate' ? {
+        region, status: 'PENDING_VALIDATION', domainValidationOptions: [validationOption(args.inputs.domainName as string)],
+      }
+    : args.type === 'aws:cloudfront/multitenantDistribution:MultitenantDistribution' ? { connectionMode: 'tenant-only', status: 'Deployed' }
+    : args.type === 'aws:cloudfront/function:Function' ? { status: 'DEPLOYED', liveStageEtag: 'ETVPDKIKX0DER' }
     : args.type === 'aws:kms/key:Key' ? { keyId: `${args.name}-key-id` }
     : args.type === 'aws:apigatewayv2/api:Api' ? {
         apiEndpoint: `https://${args.name}-id.execute-api.${DECLARED_REGION}.amazonaws.com`,
@@ -109,14 +175,19 @@ export type DeclareOptions = Partial<Omit<ShiplogStackInput, 'names' | 'subscrip
  */
 export const declareStack = async (subs: Subscription[] = topology, options: DeclareOptions = {}) => {
   const registered: Registered[] = [];
+  const providerRegions = new Map<string, string>();
   const { stage = 'ci', functionName = (spec) => spec.name, ...rest } = options;
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
         const inputs = args.inputs as Record<string, unknown>;
-        const state = stateOf({ type: args.type, name: args.name, inputs });
-        registered.push({ type: args.type, name: args.name, inputs, state });
-        return { id: args.type === 'aws:s3/bucket:Bucket' ? (state.bucket as string) : `${args.name}-id`, state };
+        // A provider reference is `<urn>::<id>`; an explicit provider's region is its resources'.
+        const providerRegion = args.provider ? providerRegions.get(args.provider.split('::').pop() ?? '') : undefined;
+        const state = stateOf({ type: args.type, name: args.name, inputs, ...(providerRegion ? { region: providerRegion } : {}) });
+        const id = idOf({ type: args.type, name: args.name, inputs });
+        if (args.type === 'pulumi:providers:aws' && typeof inputs.region === 'string') providerRegions.set(id, inputs.region);
+        registered.push({ type: args.type, name: args.name, inputs, state, id, ...(providerRegion ? { providerRegion } : {}) });
+        return { id, state };
       },
       call: (args) =>
         args.token === 'aws:index/getCallerIdentity:getCallerIdentity'

@@ -1,6 +1,8 @@
+import { ACMClient, RequestCertificateCommand } from '@aws-sdk/client-acm';
 import {
   CreateApiCommand, CreateIntegrationCommand, CreateRouteCommand, CreateStageCommand, type ApiGatewayV2Client,
 } from '@aws-sdk/client-apigatewayv2';
+import { CloudFrontClient, CreateOriginAccessControlCommand } from '@aws-sdk/client-cloudfront';
 import { CreateTableCommand, ResourceInUseException, UpdateTimeToLiveCommand, type CreateTableCommandInput, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateLogGroupCommand, PutRetentionPolicyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateProjectCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
@@ -9,7 +11,7 @@ import { CreateRoleCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sd
 import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { AddPermissionCommand, CreateFunctionCommand, PutFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  CreateBucketCommand, PutBucketOwnershipControlsCommand, PutPublicAccessBlockCommand, type S3Client,
+  CreateBucketCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionCode } from './bundle.ts';
@@ -85,6 +87,27 @@ export const createTableInput = (inputs: Record<string, unknown>): CreateTableCo
 const queueName = (urlOrArn: string) => urlOrArn.split(/[/:]/).pop()!;
 
 /**
+ * The sites' CloudFront front (`infra/aws/sites-edge.ts`) as declared, for the box's front door:
+ * moto has no CloudFront Functions, KeyValueStores or multi-tenant distributions, so these are
+ * what the stand-ins run instead. The ids and ARNs are the declaration's (AWS-shaped: the store's
+ * `id` is the last part of its ARN, the one the function's code reads with `cf.kvs()`).
+ *
+ * @example
+ * const { edge } = await materialize(stack, clients, code);
+ * loadViewerRequestFunction(edge.functionCode, (id) => (id === edge.keyValueStore.id ? kvs : missing));
+ */
+export interface MaterializedEdge {
+  keyValueStore: { name: string; arn: string; id: string };
+  /** The viewer-request function's code, its configuration filled in (`siteRouterCode`). */
+  functionCode: string;
+  distributionArn: string;
+  /** The domains of every distribution tenant (`*.<siteDomain>` for the platform's own). */
+  tenantDomains: string[];
+  /** The sites certificate as moto holds it (requested in the region of its provider, us-east-1). */
+  certificateArn?: string;
+}
+
+/**
  * What {@link materialize} made that the stand-ins need: the pipe(s) moto cannot hold.
  *
  * @example
@@ -95,8 +118,24 @@ export interface Materialized {
   pipes: Registered[];
   /** Each declared HTTP API by its logical name, with the id moto gave it. */
   apis: { name: string; apiId: string }[];
+  edge: MaterializedEdge;
   created: number;
 }
+
+/** Clients of the services the box creates only the sites' front in, on the Lambda client's endpoint and credentials. */
+const edgeClients = (clients: BoxClients) => {
+  const { endpoint, credentials } = clients.lambda.config;
+  const acm = new Map<string, ACMClient>();
+  return {
+    acm: (region: string) => {
+      const client = acm.get(region) ?? new ACMClient({ region, credentials, ...(endpoint ? { endpoint } : {}) });
+      acm.set(region, client);
+      return client;
+    },
+    // CloudFront's control plane is global, signed for us-east-1.
+    cloudfront: new CloudFrontClient({ region: 'us-east-1', credentials, ...(endpoint ? { endpoint } : {}) }),
+  };
+};
 
 /**
  * Creates every declared resource. Functions get the bundled code of shiplog's handlers and an
@@ -115,6 +154,8 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
   const withApiIds = (text: string) => text.replace(/[\w-]+-id\b/g, (m) => apiId(m));
   // The mocks' key ids (`<logical name>-key-id`) of KMS keys, to the ids moto gave them.
   const keyIds = new Map<string, string>();
+  const edgeApi = edgeClients(clients);
+  const edge: Partial<MaterializedEdge> = { tenantDomains: [] };
   let created = 0;
   const ignoreExisting = (err: unknown) => {
     if (err instanceof ResourceInUseException) return;
@@ -287,6 +328,49 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
           // moto has no Pipes: the Pipes stand-in runs it from these inputs.
           pipes.push(r);
           return;
+        case 'pulumi:providers:aws':
+          // An explicit provider (the sites certificate's us-east-1): its resources carry its region.
+          return;
+        case 'aws:acm/certificate:Certificate': {
+          const { CertificateArn } = await edgeApi.acm(r.providerRegion ?? BOX_REGION).send(new RequestCertificateCommand({
+            DomainName: i.domainName as string,
+            ValidationMethod: i.validationMethod as 'DNS',
+            ...(i.subjectAlternativeNames ? { SubjectAlternativeNames: i.subjectAlternativeNames as string[] } : {}),
+          }));
+          edge.certificateArn = CertificateArn;
+          return;
+        }
+        case 'aws:acm/certificateValidation:CertificateValidation':
+          // A wait for DNS validation records the box has no DNS for: nothing to create.
+          return;
+        case 'aws:s3/bucketPolicy:BucketPolicy':
+          return clients.s3.send(new PutBucketPolicyCommand({ Bucket: i.bucket as string, Policy: i.policy as string }));
+        case 'aws:cloudfront/originAccessControl:OriginAccessControl':
+          return edgeApi.cloudfront.send(new CreateOriginAccessControlCommand({
+            OriginAccessControlConfig: {
+              Name: name,
+              ...(i.description ? { Description: i.description as string } : {}),
+              OriginAccessControlOriginType: i.originAccessControlOriginType as 's3',
+              SigningBehavior: i.signingBehavior as 'always',
+              SigningProtocol: i.signingProtocol as 'sigv4',
+            },
+          }));
+        // moto has no cache policies, CloudFront Functions, KeyValueStores or multi-tenant
+        // distributions: the box's front door runs the declared function over its own store.
+        case 'aws:cloudfront/cachePolicy:CachePolicy':
+          return;
+        case 'aws:cloudfront/keyValueStore:KeyValueStore':
+          edge.keyValueStore = { name, arn: r.state.arn as string, id: r.id };
+          return;
+        case 'aws:cloudfront/function:Function':
+          edge.functionCode = i.code as string;
+          return;
+        case 'aws:cloudfront/multitenantDistribution:MultitenantDistribution':
+          edge.distributionArn = r.state.arn as string;
+          return;
+        case 'aws:cloudfront/distributionTenant:DistributionTenant':
+          edge.tenantDomains!.push(...((i.domains as { domain: string }[] | undefined) ?? []).map((d) => d.domain));
+          return;
         default:
           throw new Error(`the AWS box cannot create ${r.type} (${r.name}): teach infra/aws-box/materialize.ts, or the declaration drifted from what the box runs`);
       }
@@ -299,5 +383,9 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
       ignoreExisting(err);
     }
   }
-  return { pipes, apis, created };
+  const { keyValueStore, functionCode, distributionArn, tenantDomains = [], certificateArn } = edge;
+  if (!keyValueStore || functionCode === undefined || !distributionArn) {
+    throw new Error("the declared stack has no sites' front (key value store, site router function, distribution): the box cannot route sites");
+  }
+  return { pipes, apis, edge: { keyValueStore, functionCode, distributionArn, tenantDomains, ...(certificateArn ? { certificateArn } : {}) }, created };
 };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { subscriptions } from '../topology.ts';
 import { adapterNeeds, FunctionEnv } from './index.ts';
-import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
+import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved, stateOf } from './mocked-stack.ts';
 import { awsBuild, awsDeploy, awsDomains, AwsRuntimeEnv, siteCname } from './runtime/root.ts';
 
 // What each build and deploy function gets (adapter-access.ts): its environment and its IAM
@@ -32,12 +32,17 @@ const buildEnv = {
   SHIPLOG_BUILD_TIMEOUT_MINUTES: '20',
   SHIPLOG_ARTIFACTS_BUCKET: `shiplog-ci-artifacts-${BUCKET_SUFFIX}`,
 };
+/** The sites' routing store and distribution (sites-edge.ts), as the mocks name them. */
+const kvs = stateOf({ type: 'aws:cloudfront/keyValueStore:KeyValueStore', name: 'SitesKeyValueStore', inputs: { name: 'shiplog-ci-sites' } }).arn as string;
+const distribution = stateOf({ type: 'aws:cloudfront/multitenantDistribution:MultitenantDistribution', name: 'SitesDistribution', inputs: {} }).arn as string;
 const deployEnv = {
   ...base,
   SHIPLOG_SITES_BUCKET: `shiplog-ci-sites-${BUCKET_SUFFIX}`,
   SHIPLOG_SITE_ROLE_ARN: siteRole,
   SHIPLOG_SITE_DOMAIN: 'apps.example.com',
   SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency',
+  SHIPLOG_SITES_KVS_ARN: kvs,
+  SHIPLOG_SITES_DISTRIBUTION_ARN: distribution,
 };
 const completes = (name: string) => [
   dlq(name),
@@ -65,10 +70,32 @@ const deploys = (name: string) => [
   { actions: ['s3:GetObject', 's3:PutObject'], resources: [`${sites}/*`] },
   { actions: ['s3:ListBucket'], resources: [artifacts, sites] },
   idempotency,
+  // a Function URL on each site function and its aliases, callable by the distribution; the routing keys
+  {
+    actions: ['lambda:CreateFunctionUrlConfig', 'lambda:GetFunctionUrlConfig', 'lambda:AddPermission'],
+    resources: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:shiplog-ci-site-*`, `arn:aws:lambda:${REGION}:${ACCOUNT}:function:shiplog-ci-site-*:*`],
+  },
+  {
+    actions: [
+      'cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey',
+      'cloudfront-keyvaluestore:DeleteKey', 'cloudfront-keyvaluestore:UpdateKeys',
+    ],
+    resources: [kvs],
+  },
 ];
 
-const certificates = `arn:aws:acm:${REGION}:${ACCOUNT}:certificate/*`;
+// CloudFront reads certificates from us-east-1 only, whatever the stack's region.
+const certificates = `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/*`;
 const domainsEnv = { ...base, SHIPLOG_SITE_DOMAIN: 'apps.example.com', SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency' };
+// The entries that attach (a check finds the certificate issued) or detach a domain on the sites distribution.
+const edgeEnv = { ...domainsEnv, SHIPLOG_SITES_KVS_ARN: kvs, SHIPLOG_SITES_DISTRIBUTION_ARN: distribution };
+const domainEdge = [
+  {
+    actions: ['cloudfront:CreateDistributionTenant', 'cloudfront:GetDistributionTenant', 'cloudfront:UpdateDistributionTenant', 'cloudfront:DeleteDistributionTenant', 'cloudfront:TagResource'],
+    resources: [distribution, `arn:aws:cloudfront::${ACCOUNT}:distribution-tenant/*`],
+  },
+  { actions: ['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:UpdateKeys'], resources: [kvs] },
+];
 
 const expected: [name: string, environment: Record<string, string>, permissions: object[], timeoutSeconds: number | undefined][] = [
   [
@@ -97,15 +124,16 @@ const expected: [name: string, environment: Record<string, string>, permissions:
     ],
     60,
   ],
-  ['DomainsOnValidationPending', domainsEnv, [dlq('DomainsOnValidationPending'), { actions: ['acm:DescribeCertificate'], resources: [certificates] }, idempotency], 60],
-  ['DomainsOnDomainRemoved', domainsEnv, [dlq('DomainsOnDomainRemoved'), { actions: ['acm:DeleteCertificate'], resources: [certificates] }, idempotency], 60],
+  ['DomainsOnValidationPending', edgeEnv, [dlq('DomainsOnValidationPending'), { actions: ['acm:DescribeCertificate'], resources: [certificates] }, ...domainEdge, idempotency], 60],
+  ['DomainsOnDomainRemoved', edgeEnv, [dlq('DomainsOnDomainRemoved'), { actions: ['acm:DeleteCertificate'], resources: [certificates] }, ...domainEdge, idempotency], 60],
   // The scheduled reconcile of pending certificates: ACM reads, and reads of the read models to find them.
   [
     'DomainsReconcile',
-    { ...domainsEnv, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' },
+    { ...edgeEnv, SHIPLOG_VIEWS_TABLE: 'shiplog-ci-views' },
     [
       dlq('DomainsReconcile'),
       { actions: ['acm:DescribeCertificate'], resources: [certificates] },
+      ...domainEdge,
       idempotency,
       { actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'], resources: [viewsTable] },
     ],

@@ -22,7 +22,20 @@ export interface AdapterResources {
   siteDomain: Input<string>;
   idempotencyTable: NamedArn;
   siteCache: SiteCache;
+  /** The sites' routing state, which the deploy entries write (`infra/aws/sites-edge.ts`). */
+  sitesKeyValueStore: NamedArn;
+  /** The sites' multi-tenant distribution, the only caller a site's Function URL lets in. */
+  sitesDistributionArn: Input<string>;
 }
+
+/**
+ * What the sites' CloudFront front adds to {@link AdapterResources}; the rest comes from
+ * `declareAdapters`, declared before the front (which needs the sites bucket).
+ *
+ * @example
+ * const edge: EdgeResources = { sitesKeyValueStore: { name: kvs.name, arn: kvs.arn }, sitesDistributionArn: distribution.arn };
+ */
+export type EdgeResources = Pick<AdapterResources, 'sitesKeyValueStore' | 'sitesDistributionArn'>;
 
 /**
  * A resource's name and ARN.
@@ -102,7 +115,8 @@ const buildAccess = ({ pulumi }: Cloud, r: AdapterResources, entry: (typeof BUIL
   ...(entry.idempotent ? idempotencyAccess(r.idempotencyTable.arn) : []),
 ];
 
-const deployAccess = ({ pulumi }: Cloud, r: AdapterResources): PermissionSpec[] => {
+const deployAccess = (cloud: Cloud, r: AdapterResources): PermissionSpec[] => {
+  const { pulumi } = cloud;
   const { region, accountId } = r.scope;
   return [
     {
@@ -125,11 +139,52 @@ const deployAccess = ({ pulumi }: Cloud, r: AdapterResources): PermissionSpec[] 
     // Without ListBucket a missing object is a 403, which the adapters would read as misconfiguration.
     { actions: ['s3:ListBucket'], resources: [r.artifactsBucket.arn, r.sitesBucket.arn] },
     ...idempotencyAccess(r.idempotencyTable.arn),
+    ...siteEdgeAccess(cloud, r),
   ];
 };
 
-const domainsAccess = ({ pulumi }: Cloud, r: AdapterResources, entry: (typeof DOMAIN_ENTRIES)[string]): PermissionSpec[] => {
-  const certificates = pulumi.interpolate`arn:aws:acm:${r.scope.region}:${r.scope.accountId}:certificate/*`;
+/** The KeyValueStore calls of the deploy service's routing writes (one key, or a batch). */
+const KVS_ACTIONS = [
+  'cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey', 'cloudfront-keyvaluestore:PutKey',
+  'cloudfront-keyvaluestore:DeleteKey', 'cloudfront-keyvaluestore:UpdateKeys',
+];
+
+/**
+ * What a deploy entry needs to put a site behind the sites' distribution: a Function URL on each
+ * site function (and its aliases: the pattern's qualified form) with the permission that lets the
+ * distribution call it, and the routing keys of the sites' KeyValueStore; nothing else.
+ *
+ * @example
+ * siteEdgeAccess(cloud, resources)[1].resources; // [kvs.arn]
+ */
+export const siteEdgeAccess = ({ pulumi }: Cloud, r: Pick<AdapterResources, 'prefix' | 'scope' | 'sitesKeyValueStore'>): PermissionSpec[] => {
+  const functions = pulumi.interpolate`arn:aws:lambda:${r.scope.region}:${r.scope.accountId}:function:${siteFunctionPattern(r.prefix)}`;
+  return [
+    {
+      actions: ['lambda:CreateFunctionUrlConfig', 'lambda:GetFunctionUrlConfig', 'lambda:AddPermission'],
+      resources: [functions, pulumi.interpolate`${functions}:*`],
+    },
+    { actions: KVS_ACTIONS, resources: [r.sitesKeyValueStore.arn] },
+  ];
+};
+
+/**
+ * What attaching and detaching a custom domain on the sites distribution calls
+ * (services/domains/adapters/domain-edge/aws.ts): its distribution tenants and the domain keys of
+ * the sites' KeyValueStore.
+ */
+const domainEdgeAccess = ({ pulumi }: Cloud, r: AdapterResources): PermissionSpec[] => [
+  {
+    actions: ['cloudfront:CreateDistributionTenant', 'cloudfront:GetDistributionTenant', 'cloudfront:UpdateDistributionTenant', 'cloudfront:DeleteDistributionTenant', 'cloudfront:TagResource'],
+    resources: [r.sitesDistributionArn, pulumi.interpolate`arn:aws:cloudfront::${r.scope.accountId}:distribution-tenant/*`],
+  },
+  { actions: ['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:UpdateKeys'], resources: [r.sitesKeyValueStore.arn] },
+];
+
+const domainsAccess = (cloud: Cloud, r: AdapterResources, entry: (typeof DOMAIN_ENTRIES)[string]): PermissionSpec[] => {
+  const { pulumi } = cloud;
+  // CloudFront takes certificates from us-east-1 only: the domains functions request them there.
+  const certificates = pulumi.interpolate`arn:aws:acm:us-east-1:${r.scope.accountId}:certificate/*`;
   const acm: Record<typeof entry, PermissionSpec[]> = {
     // RequestCertificate creates the certificate: it has no resource to scope it to.
     request: [
@@ -139,13 +194,16 @@ const domainsAccess = ({ pulumi }: Cloud, r: AdapterResources, entry: (typeof DO
     status: [{ actions: ['acm:DescribeCertificate'], resources: [certificates] }],
     release: [{ actions: ['acm:DeleteCertificate'], resources: [certificates] }],
   };
-  return [...acm[entry], ...idempotencyAccess(r.idempotencyTable.arn)];
+  // A check that finds the certificate issued attaches the domain; a removal detaches it.
+  return [...acm[entry], ...(entry === 'request' ? [] : domainEdgeAccess(cloud, r)), ...idempotencyAccess(r.idempotencyTable.arn)];
 };
 
 /**
  * What one function needs for the AWS adapters, by its handler: the build entries get the
- * CodeBuild project, the artifacts and the build logs; the deploy entries the site functions,
- * the site role and the buckets; the domains entries ACM and the sites domain; everything else
+ * CodeBuild project, the artifacts and the build logs; the deploy entries the site functions
+ * (with their Function URLs), the sites' KeyValueStore,
+ * the site role and the buckets; the domains entries ACM (us-east-1), the sites domain and, those
+ * that attach or detach domains, the distribution's tenants and domain keys; everything else
  * nothing. A new build or domains entry must be listed here first, so it never runs with rights
  * nobody decided on.
  *
@@ -172,7 +230,10 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
   if (handler.startsWith(DOMAINS_MODULE) && !domains) throw new Error(`${handler}: no AWS access is declared for this domains entry`);
   if (domains) {
     return {
-      environment: { [FunctionEnv.siteDomain]: r.siteDomain, [FunctionEnv.idempotencyTable]: r.idempotencyTable.name },
+      environment: {
+        [FunctionEnv.siteDomain]: r.siteDomain, [FunctionEnv.idempotencyTable]: r.idempotencyTable.name,
+        ...(domains === 'request' ? {} : { [FunctionEnv.sitesKeyValueStoreArn]: r.sitesKeyValueStore.arn, [FunctionEnv.sitesDistributionArn]: r.sitesDistributionArn }),
+      },
       permissions: domainsAccess(cloud, r, domains),
       timeoutSeconds: DOMAINS_TIMEOUT_SECONDS,
     };
@@ -188,6 +249,8 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
       [FunctionEnv.idempotencyTable]: r.idempotencyTable.name,
       ...(table ? { [FunctionEnv.siteCacheTable]: table.name } : {}),
       ...(revalidationQueue ? { [FunctionEnv.siteRevalidationQueueUrl]: revalidationQueue.url } : {}),
+      [FunctionEnv.sitesKeyValueStoreArn]: r.sitesKeyValueStore.arn,
+      [FunctionEnv.sitesDistributionArn]: r.sitesDistributionArn,
     },
     permissions: deployAccess(cloud, r),
     timeoutSeconds: DEPLOY_TIMEOUT_SECONDS,

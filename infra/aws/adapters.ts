@@ -1,5 +1,5 @@
 import type { Input } from '@pulumi/pulumi';
-import type { AdapterResources } from './adapter-access.ts';
+import type { AdapterResources, EdgeResources } from './adapter-access.ts';
 import { declareBuildRunner } from './build-runner.ts';
 import type { AccountScope, Cloud } from './cloud.ts';
 import type { StackNames } from './names.ts';
@@ -25,7 +25,8 @@ export interface AdaptersInput {
 /**
  * The resources of the AWS build and deploy adapters: the artifacts and sites buckets, the
  * CodeBuild project with its log group and service role, the site functions' execution role and
- * the idempotency table; plus the same as {@link AdapterResources}, for `adapterNeeds`.
+ * the idempotency table; plus the same as {@link AdapterResources} but the sites' CloudFront front
+ * (`sites-edge.ts`, declared after these because it needs the sites bucket), for `adapterNeeds`.
  *
  * @example
  * const adapters = declareAdapters(cloud, { names, scope, protect, siteDomain, buildTimeoutMinutes: 20, siteCache: {} });
@@ -38,7 +39,7 @@ export const declareAdapters = (cloud: Cloud, input: AdaptersInput) => {
   const build = declareBuildRunner(cloud, { names, scope, artifacts: artifacts.bucket, timeoutMinutes: input.buildTimeoutMinutes });
   const site = declareSiteRole(cloud, { names, scope, sitesBucketArn: sites.bucket.arn, cache: input.siteCache });
   const idempotency = declareIdempotencyTable(cloud, names.idempotencyTable);
-  const resources: AdapterResources = {
+  const resources: Omit<AdapterResources, keyof EdgeResources> = {
     prefix: names.prefix,
     scope,
     buildProject: { name: build.project.name, arn: build.project.arn },

@@ -1,6 +1,7 @@
 import type { Subscription } from '../topology-types.ts';
 import { adapterNeeds } from './adapter-access.ts';
 import { declareApi } from './api.ts';
+import type { AdapterResources } from './adapter-access.ts';
 import { declareAdapters } from './adapters.ts';
 import { declareSecrets, secretNeeds } from './secrets.ts';
 import { awsRules } from './aws-rules.ts';
@@ -12,9 +13,10 @@ import { declareOutbox } from './outbox.ts';
 import { busPut, eventStoreAccess } from './permissions.ts';
 import { declareViewsTable, readModelNeeds } from './read-models.ts';
 import type { SiteCache } from './site-role.ts';
+import { declareSiteEdge } from './sites-edge.ts';
 import { declareRule, declareSubscription, type FunctionNeeds, type SubscriptionNeeds } from './subscription.ts';
 
-export { adapterNeeds, idempotencyAccess, type AdapterResources } from './adapter-access.ts';
+export { adapterNeeds, idempotencyAccess, siteEdgeAccess, type AdapterResources, type EdgeResources } from './adapter-access.ts';
 export { API_HANDLER, API_THROTTLE, API_TIMEOUT_SECONDS, apiAccess, TOKENS_ACTIONS } from './api.ts';
 export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws-rules.ts';
 export { BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, PLACEHOLDER_BUILDSPEC } from './build-runner.ts';
@@ -27,6 +29,7 @@ export { OUTBOX_FILTER, OUTBOX_STREAM_PARAMETERS, OUTBOX_TARGET_PARAMETERS } fro
 export { EVENT_STORE_ACTIONS } from './permissions.ts';
 export { PROJECTIONS_HANDLER, readModelNeeds, VIEWS_ACTIONS, VIEWS_INDEXES, viewsAccess } from './read-models.ts';
 export type { SiteCache } from './site-role.ts';
+export { ALL_VIEWER_EXCEPT_HOST_POLICY_ID, declareSiteEdge, SERVER_CACHE_HEADERS, type SiteEdge, type SiteEdgeInput } from './sites-edge.ts';
 export { IDEMPOTENCY_TTL_ATTRIBUTE } from './storage.ts';
 export { asyncInvokePolicy, targetRetryPolicy, type FunctionNeeds, type RuleSpec, type SubscriptionNeeds } from './subscription.ts';
 
@@ -54,7 +57,7 @@ export interface ShiplogStackInput {
   declareFunction: DeclareFunction;
   /** Deletion protection on the event store; non-empty buckets are kept too. */
   protect: boolean;
-  /** The domain sites are served on (`<project>.<siteDomain>`); CloudFront for it is not declared yet. */
+  /** The domain sites are served on (`<project>.<siteDomain>`), through the sites' CloudFront front (`sites-edge.ts`). */
   siteDomain: string;
   /** CodeBuild's build timeout; default {@link DEFAULT_BUILD_TIMEOUT_MINUTES}. */
   buildTimeoutMinutes?: number;
@@ -82,7 +85,8 @@ const mergeNeeds = (a: FunctionNeeds, b: FunctionNeeds = {}): FunctionNeeds => (
  * Declares shiplog's AWS stack: the `shiplog` EventBridge bus, the event store table, the read
  * models' (views) table, the outbox (table stream → Pipe → bus), one function, rule, target and
  * dead-letter queue per subscription of the topology and per AWS-only rule (`aws-rules.ts`), and
- * the resources of the build and deploy adapters (`adapters.ts`). Every function is linked to the
+ * the resources of the build and deploy adapters (`adapters.ts`) and the sites' CloudFront front
+ * (`sites-edge.ts`, returned as `edge`). Every function is linked to the
  * event store (read and append) and the bus (put); build and deploy functions get what
  * `adapterNeeds` grants them, the Projections function what `readModelNeeds` grants it (the views
  * table), and nothing else unless `needs` says so. The platform API (`api.ts`) is a function behind an
@@ -133,11 +137,18 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     names, scope, protect: input.protect, siteDomain: input.siteDomain, siteCache: input.siteCache ?? {},
     buildTimeoutMinutes: input.buildTimeoutMinutes ?? DEFAULT_BUILD_TIMEOUT_MINUTES,
   });
+  // the sites' front needs the sites bucket; the deploy functions need its store and distribution
+  const edge = declareSiteEdge(cloud, { names, siteDomain: input.siteDomain, sitesBucket: adapters.buckets.sites.bucket, protect: input.protect });
+  const resources: AdapterResources = {
+    ...adapters.resources,
+    sitesKeyValueStore: { name: edge.keyValueStore.name, arn: edge.keyValueStore.arn },
+    sitesDistributionArn: edge.distribution.arn,
+  };
   const secrets = declareSecrets(cloud, { prefix: names.prefix, tableName: names.secretsTable, scope });
   const needsOf = (name: string, handler: string) =>
     mergeNeeds(
       mergeNeeds(
-        mergeNeeds(adapterNeeds(cloud, handler, adapters.resources), readModelNeeds(cloud, handler, { name: views.name, arn: views.arn })),
+        mergeNeeds(adapterNeeds(cloud, handler, resources), readModelNeeds(cloud, handler, { name: views.name, arn: views.arn })),
         secretNeeds(cloud, handler, secrets.resources),
       ),
       needs[name],
@@ -152,6 +163,6 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     declareRule(cloud, { rule, prefix: names.prefix, declareFunction, links, environment, needs: needsOf(rule.name, rule.handler) }),
   );
   // 6. the platform API, behind API Gateway
-  const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources: adapters.resources, secrets: secrets.resources });
-  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters, secrets, api, scope };
+  const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources, secrets: secrets.resources });
+  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters: { ...adapters, resources }, edge, secrets, api, scope };
 };

@@ -7,7 +7,7 @@ import { declareStack, type DeclareOptions } from '../aws-box/declared.ts';
 // no SST (`infra/aws-box/declared.ts`, which the AWS box also creates its resources from).
 
 export {
-  arnOf, DECLARED_ACCOUNT as ACCOUNT, DECLARED_BUCKET_SUFFIX as BUCKET_SUFFIX, DECLARED_REGION as REGION, resolved,
+  arnOf, DECLARED_ACCOUNT as ACCOUNT, DECLARED_BUCKET_SUFFIX as BUCKET_SUFFIX, DECLARED_REGION as REGION, idOf, resolved, stateOf,
   type Registered,
 } from '../aws-box/declared.ts';
 

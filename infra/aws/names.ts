@@ -114,6 +114,10 @@ export const FunctionEnv = {
   siteDomain: 'SHIPLOG_SITE_DOMAIN',
   siteCacheTable: 'SHIPLOG_SITE_CACHE_TABLE',
   siteRevalidationQueueUrl: 'SHIPLOG_SITE_REVALIDATION_QUEUE_URL',
+  /** The sites' routing state (`infra/aws/sites-edge.ts`): the CloudFront KeyValueStore the deploy service writes. */
+  sitesKeyValueStoreArn: 'SHIPLOG_SITES_KVS_ARN',
+  /** The sites' multi-tenant distribution: the `AWS:SourceArn` of a site function's Function URL permission. */
+  sitesDistributionArn: 'SHIPLOG_SITES_DISTRIBUTION_ARN',
   /** The API tokens' table: the API function only (`infra/aws/functions/api.ts`). */
   tokensTable: 'SHIPLOG_TOKENS_TABLE',
   /** The secret store (`infra/aws/secrets.ts`): its pointers table and its KMS key's alias. */

@@ -33,7 +33,13 @@ describe('deploy functions reach only the site functions of their stage', () => 
   it('grants Lambda actions to the deploy functions alone (and reads of aliases to the API), on the site function pattern alone', async () => {
     const { out } = await lambdaStatements('ci');
     expect([...new Set(out.map((o) => o.fn))].sort()).toEqual(['Api', 'DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnReleaseRequest']);
-    for (const o of out) expect(o.resources).toEqual([fnArn('shiplog-ci-site-*')]);
+    // Function URLs (sites-edge.ts) name the aliases' qualified ARNs too; the pattern already covers them.
+    const urls = ['lambda:CreateFunctionUrlConfig', 'lambda:GetFunctionUrlConfig', 'lambda:AddPermission'];
+    for (const o of out) {
+      const site = fnArn('shiplog-ci-site-*');
+      expect(o.resources).toEqual(o.actions.some((a) => urls.includes(a)) ? [site, `${site}:*`] : [site]);
+      if (o.actions.some((a) => urls.includes(a))) expect(o.actions).toEqual(urls);
+    }
     expect(out.filter((o) => o.fn === 'Api').flatMap((o) => o.actions)).toEqual(['lambda:GetAlias', 'lambda:GetFunctionConfiguration']);
   });
 

@@ -44,8 +44,8 @@ export const declarePrivateBucket = ({ aws }: Cloud, opts: { name: string; bucke
  * - artifacts: `sources/<project>/<sha>.zip` (pushes to shiplog's own remote) and
  *   `artifacts/<project>/<deployment>/` (what a CodeBuild build uploads).
  * - sites: `sites/<project>/<deployment>/` (assets), `cache/<project>/` (the ISR cache) and
- *   `artifacts/` (function code the deploy service zipped itself). Private: CloudFront will read
- *   the assets through an origin access control (TODO(when CloudFront is declared): its bucket policy).
+ *   `artifacts/` (function code the deploy service zipped itself). Private: the sites' distribution
+ *   reads `sites/*` alone, through an origin access control (its bucket policy: `sites-edge.ts`).
  *
  * @example
  * const { artifacts, sites } = declareBuckets(cloud, names, $app.stage === 'production');

@@ -132,14 +132,20 @@ describe('the AWS box: push, build on CodeBuild, live on Lambda + S3, deploy aga
     expect(Versions.filter((v) => v.Version !== '$LATEST')).toHaveLength(2); // no third build published
   }, 120_000);
 
-  it('activates a custom domain whose certificate is still pending when first checked: the scheduled reconcile, not redelivery', async () => {
+  it('activates and serves a custom domain whose certificate is still pending when first checked: the scheduled reconcile, not redelivery', async () => {
     interface Domain { host: string; status: string }
     const added = sl.cli(['domains', 'add', 'web', 'www.example.com']);
     expect(added.status, added.stderr).toBe(0);
     const statusOf = () => sl.json<Domain[]>(['domains', 'ls', 'web']).find((d) => d.host === 'www.example.com')?.status;
     // ACM answers PENDING_VALIDATION first: the handler records nothing and returns (no retry, no DLQ)
     await expect.poll(statusOf, { timeout: 30_000 }).toBe('pending');
+    // Not served before it is attached: no distribution tenant carries the host yet.
+    expect((await sl.site('www.example.com', '/')).status).toBe(403);
     await expect.poll(statusOf, { timeout: 90_000, interval: 1000 }).toBe('active');
+    // Active means served: its tenant and routing entry came with it, and it serves production (rolled back to box-one).
+    const home = await sl.site('www.example.com', '/');
+    expect(home.status).toBe(200);
+    expect(home.body).toContain('box-one');
     const pending = `${prefix}-DomainsOnValidationPending-dlq`;
     const { QueueUrl } = await aws.sqs.send(new GetQueueUrlCommand({ QueueName: pending }));
     const attrs = await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));

@@ -1,4 +1,5 @@
 import { ACMClient } from '@aws-sdk/client-acm';
+import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,14 +17,15 @@ import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adap
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
 import { buildDecider, isFinished, buildService, describeArtifactDir } from '../../../services/build/index.ts';
 import { awsSiteHost } from '../../../services/deploy/adapters/site-host/aws.ts';
-import { keyValueStoreRouting } from '../../../services/deploy/adapters/site-host/aws-routing.ts';
+import { keyValueStoreRouting, routingEntries } from '../../../services/deploy/adapters/site-host/aws-routing.ts';
+import { cloudFrontDomainEdge } from '../../../services/domains/adapters/domain-edge/aws.ts';
 import { siteFunctionName } from '../../../services/deploy/adapters/site-host/aws-site.ts';
 import { awsHealthProbe } from '../../../services/deploy/adapters/health-probe/aws.ts';
 import type { SiteHost } from '../../../services/deploy/index.ts';
 import { deployService, keyedLock } from '../../../services/deploy/index.ts';
 import { acmCertificateAuthority } from '../../../services/domains/adapters/certificate-authority/aws.ts';
 import { domainCommands, domainsService } from '../../../services/domains/index.ts';
-import type { PendingDomains, RoutingRecord } from '../../../services/domains/index.ts';
+import type { DomainEdge, PendingDomains, RoutingRecord } from '../../../services/domains/index.ts';
 import { defineHandler, fold, type IdempotencyOptions } from '../../../services/shell/index.ts';
 import { ingestRollbackRequester } from '../../../services/observability/adapters/rollback-requester/ingest.ts';
 import { cloudWatchMetricsSource } from '../../../services/observability/adapters/metrics-source/aws.ts';
@@ -223,13 +225,32 @@ export const awsDeploy = once(() => {
 });
 
 /**
- * The CNAME that points a custom host at the sites domain (`SHIPLOG_SITE_DOMAIN`).
+ * The record that points a custom host at the sites domain (`SHIPLOG_SITE_DOMAIN`): a CNAME, or
+ * an ALIAS at a zone apex.
  *
  * @example
  * siteCname('apps.example.com')({ projectId: 'web', host: 'www.example.com', alias: 'production' });
  * // { purpose: 'routing', name: 'www.example.com', type: 'CNAME', value: 'apps.example.com' }
+ * siteCname('apps.example.com')({ projectId: 'web', host: 'example.com', alias: 'production' }).type; // 'ALIAS'
  */
-export const siteCname = (siteDomain: string): RoutingRecord => ({ host }) => ({ purpose: 'routing', name: host, type: 'CNAME', value: siteDomain });
+export const siteCname = (siteDomain: string): RoutingRecord => ({ host }) => ({ purpose: 'routing', name: host, type: isApex(host) ? 'ALIAS' : 'CNAME', value: siteDomain });
+
+// Second-level public suffixes under which a name of three labels is still an apex. A heuristic
+// without the Public Suffix List (not bundled): other multi-label suffixes get a CNAME shown.
+const SECOND_LEVEL = new Set(['co.uk', 'org.uk', 'ac.uk', 'gov.uk', 'com.au', 'net.au', 'org.au', 'co.nz', 'co.jp', 'ne.jp', 'or.jp', 'com.br', 'com.mx', 'co.in', 'co.za', 'com.cn', 'com.tr', 'co.kr', 'com.sg', 'com.hk']);
+
+/**
+ * Whether a host is a zone apex (`example.com`, `example.co.uk`), where DNS allows no CNAME: its
+ * routing record is an ALIAS (Route 53 alias A, or the provider's ALIAS/ANAME) instead.
+ *
+ * @example
+ * isApex('example.com'); // true
+ * isApex('www.example.com'); // false
+ */
+export const isApex = (host: string): boolean => {
+  const labels = host.toLowerCase().replace(/\.$/, '').split('.');
+  return labels.length === 2 || (labels.length === 3 && SECOND_LEVEL.has(labels.slice(1).join('.')));
+};
 
 /**
  * The hosts whose certificate waits for DNS validation, as the projects read model lists them
@@ -249,9 +270,30 @@ export const validatingDomains = (views: ViewStore): PendingDomains => {
   };
 };
 
+/** The region CloudFront reads certificates from, and where its global API signs. */
+export const CLOUDFRONT_REGION = 'us-east-1';
+
 /**
- * The domains service on AWS: certificates from ACM (in the function's region), a CNAME to the
- * sites domain as the routing record, and the pending domains from the read models for the
+ * Custom domains on the sites' multi-tenant distribution: a tenant per host, and the host's
+ * entry in the sites' KeyValueStore.
+ *
+ * @example
+ * const edge = domainEdgeOn(process.env.SHIPLOG_SITES_KVS_ARN!, process.env.SHIPLOG_SITES_DISTRIBUTION_ARN!, 'shiplog');
+ */
+export const domainEdgeOn = (kvsArn: string, distributionArn: string, prefix: string): DomainEdge => {
+  const routing = keyValueStoreRouting(sitesKeyValueStoreClient(process.env.AWS_ENDPOINT_URL), kvsArn);
+  return cloudFrontDomainEdge({
+    cloudfront: new CloudFrontClient({ region: CLOUDFRONT_REGION }),
+    distributionId: distributionArn.slice(distributionArn.lastIndexOf('/') + 1),
+    prefix,
+    route: (host, target) => (target ? routing.put([routingEntries.domain(host, target)]) : routing.remove([routingEntries.domainKey(host)])),
+  });
+};
+
+/**
+ * The domains service on AWS: certificates from ACM in us-east-1 (CloudFront's), a CNAME (ALIAS at
+ * an apex) to the sites domain as the routing record, each issued domain attached to the sites
+ * distribution (a tenant and a routing entry) when the stack has one, and the pending domains from the read models for the
  * scheduled reconcile (the only domains function given the views table, `SHIPLOG_VIEWS_TABLE`).
  *
  * @example
@@ -260,11 +302,14 @@ export const validatingDomains = (views: ViewStore): PendingDomains => {
  */
 export const awsDomains = once(() => {
   const env = process.env;
-  const { client, store, ids, now, idempotency } = core();
-  const ca = acmCertificateAuthority({ client: new ACMClient({}) });
+  const { client, store, ids, now, idempotency, prefix } = core();
+  // CloudFront takes certificates from us-east-1 only.
+  const ca = acmCertificateAuthority({ client: new ACMClient({ region: CLOUDFRONT_REGION }) });
   const routingRecord = siteCname(required(env, AwsRuntimeEnv.siteDomain));
   const pending = once(() => validatingDomains(dynamoViewStore({ client, tableName: required(env, AwsRuntimeEnv.viewsTable) })));
-  const domains = domainsService({ store, ca, routingRecord, ids, now, pendingDomains: () => pending()(), ...(idempotency ? { idempotency } : {}) });
+  const [kvsArn, distributionArn] = [env[AwsRuntimeEnv.sitesKeyValueStoreArn], env[AwsRuntimeEnv.sitesDistributionArn]];
+  const edge = kvsArn && distributionArn ? domainEdgeOn(kvsArn, distributionArn, prefix) : undefined;
+  const domains = domainsService({ store, ca, routingRecord, ids, now, pendingDomains: () => pending()(), ...(edge ? { edge } : {}), ...(idempotency ? { idempotency } : {}) });
   return { domains, ca };
 });
 
