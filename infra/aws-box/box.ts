@@ -277,8 +277,7 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     // the deployment's Function URL (run by the Lambda stand-in) or its S3 prefix in moto
     const siteRouter = loadViewerRequestFunction(made.edge.functionCode, (id) => keyValueStores.reader(id));
     const door = frontDoor({
-      lambda: new LambdaClient(direct), s3: new S3Client({ ...config, forcePathStyle: true }),
-      prefix: stack.names.prefix, sitesBucket, siteDomain: 'localhost', log,
+      s3: new S3Client({ ...config, forcePathStyle: true }), sitesBucket, log,
       invoke: (fn, event) => lambda.invokeRaw(fn.functionName, fn.qualifier, event),
       edge: { run: (e) => siteRouter.run(e), urls: (host) => functionUrls.resolve(host), servesHost: (host) => tenants.servesHost(host) },
     });

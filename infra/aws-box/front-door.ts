@@ -2,94 +2,44 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { GetAliasCommand, GetFunctionConfigurationCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { Alias, ProjectId } from '../../events/index.ts';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { awsErrorName } from '../../services/shell/index.ts';
-import { siteFunctionName, siteKeys } from '../../services/deploy/adapters/site-host/aws-site.ts';
 import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from '../local/sites/apigw.ts';
 import { FunctionInvocationError, type Invocation } from '../local/sites/function-pool.ts';
-import { parseSiteHost } from '../local/sites/host.ts';
 import { malformedSiteRequest } from '../local/sites/request-checks.ts';
 import { viewerRequest, type ViewerRequestEvent, type ViewerRequestOutcome, type ViewerResponse } from './cloudfront-function.ts';
 import type { FunctionUrl } from './function-urls.ts';
 
 /**
- * Options of {@link frontDoor}. `invoke` runs one numbered version of a site function (the
- * box's Lambda stand-in); it rejects when the function fails, with a `FunctionInvocationError`
- * whose status is answered (504 for a timeout), any other error being a 502.
+ * Options of {@link frontDoor}. `invoke` runs one alias of a site function (the box's Lambda
+ * stand-in); it rejects when the function fails, with a `FunctionInvocationError` whose status is
+ * answered (504 for a timeout), any other error being a 502. `edge` is the stack's CloudFront
+ * front: `run` is the declared viewer-request function on the box's KeyValueStore, `urls` says
+ * which alias a Function URL invokes, `servesHost` whether an enabled distribution tenant carries
+ * a host (CloudFront answers no other).
  *
  * @example
- * frontDoor({ lambda, s3, prefix: 'shiplog', sitesBucket: 'shiplog-sites', siteDomain: 'sites.localhost',
- *   invoke: (fn, event) => lambdaStandIn.invoke(fn, event), log: console.error });
+ * frontDoor({ s3, sitesBucket: 'shiplog-sites', invoke: (fn, event) => lambdaStandIn.invokeRaw(fn.functionName, fn.qualifier, event),
+ *   edge: { run: (e) => siteRouter.run(e), urls: (h) => functionUrls.resolve(h), servesHost: (h) => tenants.servesHost(h) } });
  */
 export interface FrontDoorOptions {
-  lambda: LambdaClient;
   s3: S3Client;
-  prefix: string;
   sitesBucket: string;
-  siteDomain: string;
   invoke: (fn: { functionName: string; qualifier: string }, event: unknown) => Promise<Invocation>;
-  log?: (line: string) => void;
-  /** How long an alias lookup is reused; 1000 ms by default, 0 to look it up on every request. */
-  aliasCacheMs?: number;
-  /**
-   * The stack's CloudFront front: every request first runs the declared viewer-request function
-   * (`run`, its code on the box's KeyValueStore), then goes to the origin it chose, an S3 prefix
-   * of the sites bucket or a Function URL (`urls` says which alias it invokes). Without it, the
-   * front door finds deployments from Lambda aliases and markers itself.
-   */
-  edge?: {
+  edge: {
     run: (event: ViewerRequestEvent) => Promise<ViewerRequestOutcome>;
     urls: (host: string) => FunctionUrl | undefined;
-    /** Whether an enabled distribution tenant carries the host; CloudFront answers no other host. */
     servesHost?: (host: string) => boolean;
   };
+  log?: (line: string) => void;
 }
 
-/**
- * What a `Host` names: an alias of a project (`web.<domain>` is `production`,
- * `preview-login--web.<domain>` is `preview-login`), or one deployment (`<ulid>-web.<domain>`).
- *
- * @example
- * const a: FrontDoorAddress = { kind: 'alias', projectId: 'web', alias: 'preview-login' };
- */
-export type FrontDoorAddress = { kind: 'alias'; projectId: string; alias: string } | { kind: 'deployment'; projectId: string; deploymentId: string };
-
-/**
- * Parses a `Host` header under `domain` (port ignored) like the local router does, plus preview
- * aliases as `<alias>--<project>`: preview aliases never hold `--` (`aliasFor` collapses runs of
- * hyphens), so the first `--` splits the label. A project whose id holds `--` is then reachable
- * only on its deployment hosts.
- *
- * @example
- * parseFrontDoorHost('preview-login--web.sites.localhost:8080', 'sites.localhost');
- * // { kind: 'alias', projectId: 'web', alias: 'preview-login' }
- */
-export const parseFrontDoorHost = (host: string | undefined, domain: string): FrontDoorAddress | undefined => {
-  const parsed = parseSiteHost(host, domain);
-  if (parsed?.kind !== 'alias') return parsed;
-  const at = parsed.projectId.indexOf('--');
-  if (at < 0) return parsed;
-  const [alias, projectId] = [parsed.projectId.slice(0, at), parsed.projectId.slice(at + 2)];
-  return Alias.safeParse(alias).success && ProjectId.safeParse(projectId).success ? { kind: 'alias', projectId, alias } : undefined;
-};
-
-/** One published deployment, as the front door serves it. */
-interface Site {
+/** What the front door invokes for a request: a site function's alias, for one deployment. */
+interface Target {
   deploymentId: string;
   functionName: string;
-  version: string;
-  /** Paths (no leading slash) of its assets in the sites bucket. */
-  assets: ReadonlySet<string>;
+  qualifier: string;
 }
-type Found = Site | { missing: string };
-interface Marker {
-  functionVersion?: string;
-  functionName?: string;
-  deploymentId?: string;
-}
-
 
 const reply = (res: ServerResponse, status: number, text: string, extra: OutgoingHttpHeaders = {}) => {
   if (res.headersSent) return void res.destroy();
@@ -101,118 +51,23 @@ const reply = (res: ServerResponse, status: number, text: string, extra: Outgoin
 const isMissing = (err: unknown) => ['ResourceNotFoundException', 'NoSuchKey', 'NotFound'].includes(awsErrorName(err));
 const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
 
-/** Caches a lookup's promise by key; a lookup that fails or finds nothing is asked again next time. */
-const memo = <T>(lookup: (key: string) => Promise<T | undefined>) => {
-  const known = new Map<string, Promise<T | undefined>>();
-  return (key: string): Promise<T | undefined> => {
-    let hit = known.get(key);
-    if (!hit) {
-      known.set(key, (hit = lookup(key)));
-      const mine = hit;
-      const forget = () => known.get(key) === mine && known.delete(key);
-      hit.then((v) => v === undefined && forget(), forget);
-    }
-    return hit;
-  };
-};
-
 /**
- * The box's stand-in for CloudFront + Lambda function URLs: serves each site from the routing
- * state the AWS site host leaves in moto. A request resolves its deployment once
- * (`GetAlias`, reused for `aliasCacheMs`, then the version's `shiplog:<deployment>` description
- * and that deployment's `.published` marker, both kept: they never change), then serves the
- * deployment's assets from the sites bucket with their stored `Content-Type` and `Cache-Control`
- * (a missing `_next/static/*` file is a 404, as from CloudFront's S3 behaviour), and sends
- * everything else to the version's function as an API Gateway v2 event, the result or stream
- * written back. Unknown hosts and projects, and aliases never shifted, are 404s; a failed
- * invocation a 502 (504 on timeout), like CloudFront's.
+ * The box's stand-in for CloudFront + Lambda Function URLs: serves each site from the routing
+ * state the AWS site host leaves in the box (the sites' KeyValueStore, Function URLs per
+ * deployment alias). Every request first runs the stack's viewer-request function; its own answer
+ * (a 404, a redirect) is written back, else the request goes to the origin it chose: an S3 prefix
+ * of the sites bucket, served with the objects' stored `Content-Type` and `Cache-Control` (a
+ * missing file is a 404; HEAD, ranges and conditional GETs as S3 answers them), or a Function
+ * URL, whose alias runs as an API Gateway v2 (payload 2.0) event with the viewer's headers as the
+ * function left them and the URL's own `Host`, the result or stream written back. A failed
+ * invocation is a 502 (504 on timeout), like CloudFront's.
  *
  * @example
- * const door = frontDoor({ lambda, s3, prefix: 'shiplog', sitesBucket: 'shiplog-sites', siteDomain: 'sites.localhost', invoke });
- * createServer(door.handle).listen(8080); // curl -H 'host: web.sites.localhost' http://127.0.0.1:8080/
+ * const door = frontDoor({ s3, sitesBucket: 'shiplog-sites', invoke, edge });
+ * createServer(door.handle).listen(8080); // curl -H 'host: web.localhost' http://127.0.0.1:8080/
  */
 export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage, res: ServerResponse): void } => {
-  const { lambda, s3, sitesBucket: Bucket } = opts;
-  const aliasCacheMs = opts.aliasCacheMs ?? 1000;
-
-  const listKeys = async (Prefix: string): Promise<string[]> => {
-    const keys: string[] = [];
-    let ContinuationToken: string | undefined;
-    do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket, Prefix, ContinuationToken }));
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key.slice(Prefix.length));
-      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (ContinuationToken);
-    return keys;
-  };
-
-  // `<project>/<deployment id>` → the deployment, once its marker exists (it is written last).
-  const siteOf = memo(async (key): Promise<Site | undefined> => {
-    const [projectId, deploymentId] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-    const res = await s3.send(new GetObjectCommand({ Bucket, Key: siteKeys.published(projectId, deploymentId) })).catch((err: unknown) => {
-      if (isMissing(err)) return undefined;
-      throw err;
-    });
-    if (!res) return undefined;
-    const marker = JSON.parse((await res.Body?.transformToString('utf8')) ?? 'null') as Marker | null;
-    if (!marker?.functionVersion) return undefined;
-    const assets = new Set(await listKeys(siteKeys.asset(projectId, deploymentId, '')));
-    return { deploymentId, functionName: marker.functionName ?? siteFunctionName(opts.prefix, projectId), version: marker.functionVersion, assets };
-  });
-
-  // Host names are lowercase; markers keep the deployment id's own case.
-  const deploymentIdOf = memo(async (key): Promise<string | undefined> => {
-    const [projectId, lower] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-    const names = await listKeys(siteKeys.published(projectId, '').slice(0, -'.json'.length));
-    return names.map((n) => n.replace(/\.json$/, '')).find((id) => id.toLowerCase() === lower);
-  });
-
-  // `<function>:<version>` → the deployment that version was published for.
-  const deploymentOfVersion = memo(async (key): Promise<string | undefined> => {
-    const at = key.lastIndexOf(':');
-    const cfg = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: key.slice(0, at), Qualifier: key.slice(at + 1) }));
-    return cfg.Description?.startsWith('shiplog:') ? cfg.Description.slice('shiplog:'.length) : undefined;
-  });
-
-  const aliases = new Map<string, { at: number; version: Promise<string | { missing: string }> }>();
-  const aliasVersion = (fn: string, projectId: string, alias: string): Promise<string | { missing: string }> => {
-    const key = `${fn}:${alias}`;
-    const cached = aliases.get(key);
-    if (cached && Date.now() - cached.at < aliasCacheMs) return cached.version;
-    const version = (async () => {
-      try {
-        const a = await lambda.send(new GetAliasCommand({ FunctionName: fn, Name: alias }));
-        if (a.FunctionVersion) return a.FunctionVersion;
-      } catch (err) {
-        if (!isMissing(err)) throw err;
-      }
-      const exists = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: fn })).then(() => true, (err: unknown) => {
-        if (isMissing(err)) return false;
-        throw err;
-      });
-      if (!exists) return { missing: `No site "${projectId}".` };
-      return { missing: alias === 'production' ? `Project "${projectId}" has no production deployment.` : `Project "${projectId}" has no alias "${alias}".` };
-    })();
-    aliases.set(key, { at: Date.now(), version });
-    version.catch(() => aliases.get(key)?.version === version && aliases.delete(key));
-    return version;
-  };
-
-  const locate = async (address: FrontDoorAddress): Promise<Found> => {
-    const { projectId } = address;
-    if (address.kind === 'deployment') {
-      const deploymentId = await deploymentIdOf(`${projectId}/${address.deploymentId}`);
-      const site = deploymentId && (await siteOf(`${projectId}/${deploymentId}`));
-      return site || { missing: `Project "${projectId}" has no deployment "${address.deploymentId}".` };
-    }
-    const fn = siteFunctionName(opts.prefix, projectId);
-    const version = await aliasVersion(fn, projectId, address.alias);
-    if (typeof version !== 'string') return version;
-    const deploymentId = await deploymentOfVersion(`${fn}:${version}`);
-    const site = deploymentId && (await siteOf(`${projectId}/${deploymentId}`));
-    // The alias points at the version itself, whatever the marker says.
-    return site ? { ...site, functionName: fn, version } : { missing: `Version ${version} of "${projectId}" is not a published deployment.` };
-  };
+  const { s3, sitesBucket: Bucket } = opts;
 
   const serveAsset = async (req: IncomingMessage, res: ServerResponse, Key: string, extra: OutgoingHttpHeaders) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'Assets answer GET and HEAD only.', { allow: 'GET, HEAD', ...extra });
@@ -240,7 +95,7 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     await pipeline(out.Body as Readable, res).catch(() => res.destroy());
   };
 
-  const invokeSite = async (req: IncomingMessage, res: ServerResponse, name: string, site: Site, extra: OutgoingHttpHeaders) => {
+  const invokeSite = async (req: IncomingMessage, res: ServerResponse, name: string, site: Target, extra: OutgoingHttpHeaders) => {
     let body: Buffer;
     try {
       body = await readEventBody(req);
@@ -251,10 +106,10 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     const event = toApiGatewayV2Event(req, body, { requestId: randomUUID(), now: new Date() });
     let inv: Invocation;
     try {
-      inv = await opts.invoke({ functionName: site.functionName, qualifier: site.version }, event);
+      inv = await opts.invoke({ functionName: site.functionName, qualifier: site.qualifier }, event);
     } catch (err) {
       const status = err instanceof FunctionInvocationError ? err.status : awsErrorName(err) === 'TimeoutError' ? 504 : 502;
-      opts.log?.(`front door: ${name} (${site.functionName}:${site.version}) failed with ${status}: ${err instanceof Error ? err.message : String(err)}`);
+      opts.log?.(`front door: ${name} (${site.functionName}:${site.qualifier}) failed with ${status}: ${err instanceof Error ? err.message : String(err)}`);
       return reply(res, status, status === 504 ? 'The site function timed out.' : 'The site function failed.', extra);
     }
     if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
@@ -296,23 +151,10 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     for (const [name, h] of Object.entries(request.headers)) req.headers[name] = h.value;
     req.headers.host = origin.domainName;
     const name = `${target.functionName}:${target.qualifier ?? '$LATEST'}`;
-    return invokeSite(req, res, name, { deploymentId: deploymentId ?? '', functionName: target.functionName, version: target.qualifier ?? '$LATEST', assets: new Set() }, extra);
+    return invokeSite(req, res, `${deploymentId ?? '?'} at ${name}`, { deploymentId: deploymentId ?? '', functionName: target.functionName, qualifier: target.qualifier ?? '$LATEST' }, extra);
   };
 
-  const serve = async (req: IncomingMessage, res: ServerResponse) => {
-    if (opts.edge) return serveAtEdge(req, res, opts.edge);
-    const address = parseFrontDoorHost(req.headers.host, opts.siteDomain);
-    if (!address) return reply(res, 404, `No site at "${req.headers.host ?? ''}": sites live at <project>.${opts.siteDomain}.`);
-    const malformed = malformedSiteRequest(req.url ?? '/');
-    if (malformed) return reply(res, 400, `Bad request: ${malformed}.`);
-    const found = await locate(address);
-    if ('missing' in found) return reply(res, 404, found.missing);
-    const extra = { 'x-shiplog-deployment': found.deploymentId };
-    const path = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\//, '');
-    if (found.assets.has(path)) return serveAsset(req, res, siteKeys.asset(address.projectId, found.deploymentId, path), extra);
-    if (path.startsWith('_next/static/')) return reply(res, 404, `No file at /${path}.`, extra);
-    return invokeSite(req, res, `${address.projectId}/${found.deploymentId}`, found, extra);
-  };
+  const serve = (req: IncomingMessage, res: ServerResponse) => serveAtEdge(req, res, opts.edge);
 
   return {
     handle(req, res) {

@@ -19,7 +19,7 @@ import { loadViewerRequestFunction } from '../../infra/aws-box/cloudfront-functi
 import { distributionTenantStandIn } from '../../infra/aws-box/distribution-tenants.ts';
 import { awsEndpoint } from '../../infra/aws-box/endpoint.ts';
 import type { EventBridgeStandIn } from '../../infra/aws-box/eventbridge.ts';
-import { frontDoor } from '../../infra/aws-box/front-door.ts';
+import { frontDoor, type FrontDoorOptions } from '../../infra/aws-box/front-door.ts';
 import { functionUrlStandIn } from '../../infra/aws-box/function-urls.ts';
 import { keyValueStoreStandIn } from '../../infra/aws-box/key-value-store.ts';
 import { lambdaStandIn } from '../../infra/aws-box/lambda.ts';
@@ -41,7 +41,7 @@ export const EDGE = {
  * @example
  * await host.publish({ projectId: 'web', deploymentId, artifactDir: edgeArtifact(work, 'one') });
  */
-export const edgeArtifact = (work: string, tag: string): string => {
+export const edgeArtifact = (work: string, tag: string, handler?: string): string => {
   const dir = join(work, `artifact-${tag}-${monotonicFactory()()}`);
   const files: Record<string, string> = {
     'open-next.output.json': JSON.stringify({
@@ -50,7 +50,7 @@ export const edgeArtifact = (work: string, tag: string): string => {
     }),
     [`assets/_next/static/chunks/app-${tag}.js`]: `console.log('${tag}')`,
     'assets/robots.txt': `User-agent: * (${tag})`,
-    'server-functions/default/index.mjs':
+    'server-functions/default/index.mjs': handler ??
       `export const handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: '${tag} ' + event.rawPath + ' ' + event.headers['x-forwarded-host'] + ' ' + event.headers['x-shiplog-deployment'] });`,
   };
   for (const [p, body] of Object.entries(files)) {
@@ -64,7 +64,8 @@ export const edgeArtifact = (work: string, tag: string): string => {
  * The AWS site host and the box's front door on the sites distribution's routing state, with
  * nothing else of the box: moto, the box's endpoint with its KeyValueStore, Function URL and
  * distribution tenant stand-ins, the Lambda stand-in running the published code, and the
- * declared CloudFront Function's code (`siteRouterCode`) in front. For tests and the bench.
+ * declared CloudFront Function's code (`siteRouterCode`) in front. For tests and the bench;
+ * `wrapInvoke` lets a test stand in for what a function does (a timeout, a stream).
  *
  * @example
  * const edge = await startSitesEdge();
@@ -73,7 +74,8 @@ export const edgeArtifact = (work: string, tag: string): string => {
  * (await edge.get('web.sites.localhost', '/')).body; // 'one / web.sites.localhost <d1>'
  * await edge.stop();
  */
-export const startSitesEdge = async () => {
+export const startSitesEdge = async (opts: { wrapInvoke?: (invoke: FrontDoorOptions['invoke']) => FrontDoorOptions['invoke'] } = {}) => {
+  const logs: string[] = [];
   const work = mkdtempSync(join(tmpdir(), 'shiplog-sites-edge-'));
   const ulid = monotonicFactory();
   const moto = await startMoto();
@@ -120,8 +122,8 @@ export const startSitesEdge = async () => {
       (id) => kvs.reader(id),
     );
     const handler = frontDoor({
-      lambda: new LambdaClient(direct), s3: motoS3, prefix: 'shiplog', sitesBucket: EDGE.bucket, siteDomain: EDGE.domain,
-      invoke: (fn, event) => lambdaBox.invokeRaw(fn.functionName, fn.qualifier, event),
+      s3: motoS3, sitesBucket: EDGE.bucket, log: (line) => logs.push(line),
+      invoke: (opts.wrapInvoke ?? ((i) => i))((fn, event) => lambdaBox.invokeRaw(fn.functionName, fn.qualifier, event)),
       edge: { run: (e) => edgeFunction.run(e), urls: (h) => urls.resolve(h), servesHost: (h) => tenants.servesHost(h) },
     });
     const door: Server = createServer(handler.handle);
@@ -129,23 +131,23 @@ export const startSitesEdge = async () => {
     stops.push(() => new Promise((r) => door.close(r)));
     const agent = new Agent({ keepAlive: true });
     stops.push(async () => agent.destroy());
-    const get = (hostName: string, path = '/', headers: Record<string, string> = {}) =>
+    const get = (hostName: string, path = '/', headers: Record<string, string> = {}, method = 'GET') =>
       new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
         const port = (door.address() as AddressInfo).port;
-        const req = request({ host: '127.0.0.1', port, path, agent, headers: { host: `${hostName}:${port}`, ...headers } }, (res) => {
+        const req = request({ host: '127.0.0.1', port, path, method, agent, headers: { host: `${hostName}:${port}`, ...headers } }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c)).on('error', reject);
           res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         });
         req.on('error', reject).end();
       });
-    const deploy = async (projectId: string, tag: string) => {
+    const deploy = async (projectId: string, tag: string, handler?: string) => {
       const deploymentId = ulid();
-      await host.publish({ projectId, deploymentId, artifactDir: edgeArtifact(work, tag) });
+      await host.publish({ projectId, deploymentId, artifactDir: edgeArtifact(work, tag, handler) });
       return deploymentId;
     };
     const cloudfront = new CloudFrontClient({ ...viaBox, region: 'us-east-1' });
-    return { host, lambda, cloudfront, kvs, kvsClient, routing: keyValueStoreRouting(kvsClient(), EDGE.kvsArn), urls, tenants, get, deploy, work, stop };
+    return { host, lambda, lambdaBox, logs, cloudfront, kvs, kvsClient, routing: keyValueStoreRouting(kvsClient(), EDGE.kvsArn), urls, tenants, get, deploy, work, stop };
   } catch (err) {
     await stop();
     throw err;
