@@ -58,6 +58,12 @@ export const subscriptions: Subscription[] = [
     'rolls an alias back or promotes a deployment, with no rebuild',
   ),
   subscribe(
+    'DeployOnMountsChanged',
+    'infra/aws/functions/deploy.onMountsChanged',
+    { source: [Source.ingest], 'detail-type': [EventType.ProjectMountsChanged] },
+    'writes a project\'s path mounts into the sites\' routing state (AWS); locally the router reads them',
+  ),
+  subscribe(
     'DomainsOnDomainAdded',
     'infra/aws/functions/domains.onDomainAdded',
     { source: [Source.domains], 'detail-type': [EventType.DomainAdded] },
@@ -110,7 +116,6 @@ export const subscriptions: Subscription[] = [
 export const terminalEvents: readonly EventType[] = [
   EventType.ProjectCreated,
   EventType.ProjectSettingsChanged,
-  EventType.ProjectMountsChanged,
   EventType.EnvVarSet,
   EventType.EnvVarRemoved,
   EventType.PushReceived,

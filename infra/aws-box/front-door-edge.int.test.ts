@@ -67,6 +67,19 @@ describe('the front door on the sites distribution\'s routing state', () => {
     expect((await edge.lambda.send(new GetFunctionUrlConfigCommand({ FunctionName: fn, Qualifier: deploymentAlias(d) }))).FunctionUrl).toBe(url.FunctionUrl);
   });
 
+  it('serves a mounted path prefix from the mounted project\'s production once the host routes the mounts, and stops when they are removed', async () => {
+    const home = await edge.deploy('home', 'home');
+    const docs = await edge.deploy('docs', 'docs');
+    await edge.host.shiftAlias({ projectId: 'home', alias: 'production', deploymentId: home });
+    await edge.host.shiftAlias({ projectId: 'docs', alias: 'production', deploymentId: docs });
+    expect((await edge.get('home.sites.localhost', '/docs/intro')).body).toBe(`home /docs/intro home.sites.localhost ${home}`);
+    await edge.host.routeMounts!('home', [{ prefix: '/docs', project: 'docs' }]);
+    expect((await edge.get('home.sites.localhost', '/docs/intro')).body).toBe(`docs /docs/intro home.sites.localhost ${docs}`);
+    expect((await edge.get('home.sites.localhost', '/docsx')).body).toBe(`home /docsx home.sites.localhost ${home}`);
+    await edge.host.routeMounts!('home', []);
+    expect((await edge.get('home.sites.localhost', '/docs/intro')).body).toBe(`home /docs/intro home.sites.localhost ${home}`);
+  });
+
   it('answers 404 for unknown projects from the function itself, and 403 for a host no tenant carries', async () => {
     expect(await edge.get('nope.sites.localhost')).toMatchObject({ status: 404, body: 'Project "nope" has no production deployment.\n' });
     expect((await edge.get('example.net')).status).toBe(403);

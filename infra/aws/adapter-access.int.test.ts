@@ -113,6 +113,7 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   ['DeployOnBuildSucceeded', deployEnv, deploys('DeployOnBuildSucceeded'), 900],
   ['DeployOnBuildEnded', deployEnv, deploys('DeployOnBuildEnded'), 900],
   ['DeployOnReleaseRequest', deployEnv, deploys('DeployOnReleaseRequest'), 900],
+  ['DeployOnMountsChanged', deployEnv, deploys('DeployOnMountsChanged'), 900],
   [
     'DomainsOnDomainAdded',
     domainsEnv,

@@ -202,7 +202,7 @@ describe('the sites CloudFront front (sites-edge.ts)', () => {
       expect(env.SHIPLOG_SITES_DISTRIBUTION_ARN, spec.name).toBe(edgeUser ? d.state.arn : undefined);
     }
     const deployFns = s.specs.filter((f) => f.handler.startsWith('infra/aws/functions/deploy.')).map((f) => f.name).sort();
-    expect(deployFns).toEqual(['DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnReleaseRequest']);
+    expect(deployFns).toEqual(['DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnMountsChanged', 'DeployOnReleaseRequest']);
     const domainFns = ['DomainsOnDomainRemoved', 'DomainsOnValidationPending', 'DomainsReconcile'];
     expect([...new Set(granted.map((g) => g.fn))].sort()).toEqual([...deployFns, ...domainFns]);
     for (const fn of domainFns) {

@@ -114,6 +114,7 @@ export const localServices = async (deps: LocalServicesDeps) => {
     DeployOnBuildSucceeded: deploy.onBuildSucceeded,
     DeployOnBuildEnded: deploy.onBuildEnded,
     DeployOnReleaseRequest: deploy.onReleaseRequest,
+    DeployOnMountsChanged: deploy.onMountsChanged,
     Projections: projections,
     SubscriptionsDeliver: subscriptions.onEvent,
     DomainsOnDomainAdded: domains.onDomainAdded, DomainsOnValidationPending: domains.onValidationPending, DomainsOnDomainRemoved: domains.onDomainRemoved,

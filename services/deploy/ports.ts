@@ -77,6 +77,12 @@ export interface SiteHost {
   /** The deployment an alias points at, or undefined if it was never shifted. */
   aliasTarget(projectId: string, alias: string): Promise<string | undefined>;
   urls(input: { projectId: string; deploymentId: string; alias?: string }): SiteUrls;
+  /**
+   * Where the host keeps its own routing state (AWS: the sites' KeyValueStore), sets a project's
+   * path mounts (`[]` removes them). A host whose router reads the projects read model (local)
+   * has none.
+   */
+  routeMounts?(projectId: string, mounts: readonly { prefix: string; project: string }[]): Promise<void>;
 }
 
 /**

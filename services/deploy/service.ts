@@ -136,7 +136,21 @@ export const deployService = (deps: DeployServiceDeps) => {
     },
   });
 
-  return { onBuildSucceeded, onBuildEnded, onReleaseRequest, applyAlias };
+  // The project's mounts as its stream says now, whatever order the changes arrive in (each
+  // change carries the whole list; a late one must not win over a newer one).
+  const onMountsChanged = defineHandler({
+    name: 'DeployOnMountsChanged',
+    accepts: [EventType.ProjectMountsChanged],
+    ...idem,
+    handle: async (e, { logger }) => {
+      if (!deps.host.routeMounts) return logger.info('the site host routes mounts from the read model');
+      const history = await deps.store.readStream(streams.project(e.data.projectId));
+      const last = history.findLast((x) => x.type === EventType.ProjectMountsChanged);
+      await deps.host.routeMounts(e.data.projectId, (last?.data as EventData<'ProjectMountsChanged'> | undefined)?.mounts ?? []);
+    },
+  });
+
+  return { onBuildSucceeded, onBuildEnded, onReleaseRequest, onMountsChanged, applyAlias };
 };
 
 /**

@@ -27,3 +27,12 @@ export const onBuildEnded = (event: unknown, context?: Context): Promise<void> =
  */
 export const onReleaseRequest = (event: unknown, context?: Context): Promise<void> =>
   awsDeploy().deploy.onReleaseRequest(event, context);
+
+/**
+ * `DeployOnMountsChanged` (topology): a project's path mounts into the sites' KeyValueStore.
+ *
+ * @example
+ * // infra/topology.ts: subscribe('DeployOnMountsChanged', 'infra/aws/functions/deploy.onMountsChanged', …)
+ */
+export const onMountsChanged = (event: unknown, context?: Context): Promise<void> =>
+  awsDeploy().deploy.onMountsChanged(event, context);

@@ -43,7 +43,8 @@ beforeAll(async () => {
     AWS_REGION: BOX_REGION, AWS_ACCESS_KEY_ID: 'local', AWS_SECRET_ACCESS_KEY: 'local',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   });
-  acm = new ACMClient({ endpoint: moto.endpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS });
+  // The domains functions ask ACM in us-east-1, where CloudFront reads certificates.
+  acm = new ACMClient({ endpoint: moto.endpoint, region: 'us-east-1', credentials: BOX_CREDENTIALS });
   store = dynamoEventStore({ client, tableName: eventsTable, types: eventTypes });
   views = dynamoViewStore({ client, tableName: viewsTable });
   fns = { domains: await import('./domains.ts'), projections: await import('./projections.ts') };

@@ -6,7 +6,7 @@ import { SiteHostBusyError, SiteHostConfigError } from './aws-site.ts';
 
 /**
  * The sites' routing state on AWS: the keys of the CloudFront KeyValueStore that the viewer-request
- * function (`infra/aws/edge/site-router.js`) reads on every request, written by the deploy service.
+ * function (`infra/aws/edge/site-router.ts`) reads on every request, written by the deploy service.
  * A rollback or promote is one {@link routingEntries.alias} write. Keys hold at most 512
  * characters and values 1,024 (CloudFront's limits); the builders refuse anything longer
  * rather than have the store refuse it mid-deploy.

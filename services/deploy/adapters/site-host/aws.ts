@@ -310,6 +310,14 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       return deploymentOf(version.Description);
     },
 
+    ...(opts.edge ? {
+      routeMounts: async (projectId: string, mounts: readonly { prefix: string; project: string }[]) => {
+        const routing = opts.edge!.routing;
+        const entry = routingEntries.mounts(projectId, mounts.map((m) => ({ prefix: m.prefix, projectId: m.project })));
+        await (mounts.length > 0 ? routing.put([entry]) : routing.remove([entry.key]));
+      },
+    } : {}),
+
     urls: ({ projectId, deploymentId }) => ({
       deployment: `https://${deploymentId.toLowerCase()}-${projectId}.${opts.domain}`,
       production: `https://${projectId}.${opts.domain}`,
