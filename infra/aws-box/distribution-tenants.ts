@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readText } from './http-body.ts';
 
 // The box's stand-in for CloudFront SaaS Manager's distribution tenants, which moto does not
 // model: Create/Get/Update/DeleteDistributionTenant over CloudFront's REST-XML API, with ETag
@@ -25,15 +26,6 @@ class CloudFrontError extends Error {
     super(message);
   }
 }
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
 
 const unescape = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
 const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -84,7 +76,7 @@ export const distributionTenantStandIn = (opts: { account: string }) => {
     const ifMatch = req.headers['if-match'];
     const now = new Date().toISOString();
     if (id === undefined && req.method === 'POST') {
-      const p = parse(await readBody(req));
+      const p = parse(await readText(req));
       if (!p.name || !p.distributionId || p.domains.length === 0) throw new CloudFrontError(400, 'InvalidArgument', 'DistributionId, Name and Domains are required');
       if (find(p.name)) throw new CloudFrontError(409, 'EntityAlreadyExists', `a tenant named ${p.name} exists`);
       const taken = claimed(p.domains);
@@ -102,7 +94,7 @@ export const distributionTenantStandIn = (opts: { account: string }) => {
     if (req.method === 'GET') return send(res, 200, t), true;
     if (ifMatch !== t.etag) throw new CloudFrontError(412, 'PreconditionFailed', 'the tenant changed since its ETag was read');
     if (req.method === 'PUT') {
-      const p = parse(await readBody(req));
+      const p = parse(await readText(req));
       const taken = claimed(p.domains, t);
       if (taken) throw new CloudFrontError(409, 'CNAMEAlreadyExists', `${taken} is already on another tenant`);
       Object.assign(t, {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readText } from './http-body.ts';
 
 // The box's stand-in for Lambda Function URL configurations. moto keeps one URL per function and
 // ignores `Qualifier`, but a URL belongs to an alias (one per deployment, `d-<deployment>`), so
@@ -21,15 +22,6 @@ const nameOf = (nameOrArn: string) => {
   const m = /^arn:aws:lambda:[^:]*:[^:]*:function:([^:]+)(?::(.+))?$/.exec(nameOrArn);
   return m ? { name: m[1]!, qualifier: m[2] } : { name: nameOrArn, qualifier: undefined };
 };
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
 
 /**
  * Function URLs by function and qualifier; `route` answers the Lambda API's `/2021-10-31/functions/<fn>/url`
@@ -61,7 +53,7 @@ export const functionUrlStandIn = (opts: { region: string; account: string }) =>
       const qualifier = url.searchParams.get('Qualifier') ?? fromPath.qualifier;
       const key = `${fromPath.name}:${qualifier ?? ''}`;
       const have = byKey.get(key);
-      const body = req.method === 'POST' || req.method === 'PUT' ? (JSON.parse((await readBody(req)) || '{}') as { AuthType?: string; InvokeMode?: string }) : {};
+      const body = req.method === 'POST' || req.method === 'PUT' ? (JSON.parse((await readText(req)) || '{}') as { AuthType?: string; InvokeMode?: string }) : {};
       if (req.method === 'POST') {
         if (have) return reply(res, 409, `Failed to create function url config for [functionArn = ${key}]. Error message: FunctionUrlConfig exists for this Lambda function`, 'ResourceConflictException'), true;
         if (body.AuthType !== 'AWS_IAM' && body.AuthType !== 'NONE') return reply(res, 400, 'AuthType must be AWS_IAM or NONE', 'ValidationException'), true;

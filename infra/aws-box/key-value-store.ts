@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { KeyValueReader } from './cloudfront-function.ts';
+import { readText } from './http-body.ts';
 
 // The box's stand-in for CloudFront KeyValueStore, which moto does not serve (404): the data-plane
 // API the deploy service writes with (`cloudfront-keyvaluestore`: DescribeKeyValueStore, GetKey,
@@ -24,15 +25,6 @@ class KvsError extends Error {
     super(message);
   }
 }
-
-const readBody = (req: IncomingMessage): Promise<string> =>
-  new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body += c));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
 
 /**
  * The box's KeyValueStores: created from the declaration (`create`), read by the front door
@@ -80,7 +72,7 @@ export const keyValueStoreStandIn = () => {
     if (!onKeys && req.method === 'GET') {
       out = { KvsARN: s.arn, ...summary(s), Created: s.created.getTime() / 1000, LastModified: s.modified.getTime() / 1000, Status: 'READY' };
     } else if (onKeys && key === undefined && req.method === 'POST') {
-      const body = JSON.parse((await readBody(req)) || '{}') as { Puts?: { Key: string; Value: string }[]; Deletes?: { Key: string }[] };
+      const body = JSON.parse((await readText(req)) || '{}') as { Puts?: { Key: string; Value: string }[]; Deletes?: { Key: string }[] };
       out = update(s, ifMatch, body.Puts ?? [], body.Deletes ?? []);
     } else if (onKeys && key === undefined && req.method === 'GET') {
       out = { Items: [...s.items].map(([Key, Value]) => ({ Key, Value })) };
@@ -89,7 +81,7 @@ export const keyValueStoreStandIn = () => {
       if (value === undefined) throw new KvsError(404, 'ResourceNotFoundException', `no key ${key}`);
       out = { Key: key, Value: value, ItemCount: s.items.size, TotalSizeInBytes: size(s) };
     } else if (key !== undefined && req.method === 'PUT') {
-      const body = JSON.parse((await readBody(req)) || '{}') as { Value?: string };
+      const body = JSON.parse((await readText(req)) || '{}') as { Value?: string };
       out = update(s, ifMatch, [{ Key: key, Value: body.Value ?? '' }], []);
     } else if (key !== undefined && req.method === 'DELETE') {
       out = update(s, ifMatch, [], [{ Key: key }]);

@@ -100,23 +100,15 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
   });
 
   // 3. how CloudFront signs its requests to the origins the function picks
-  const oacS3 = new aws.cloudfront.OriginAccessControl('SitesS3Access', {
-    name: `${prefix}-sites-s3`,
-    description: 'shiplog: sites assets in S3',
-    originAccessControlOriginType: 's3',
-    signingBehavior: 'always',
-    signingProtocol: 'sigv4',
-  });
+  const originAccess = (logical: string, type: 's3' | 'lambda', description: string) =>
+    new aws.cloudfront.OriginAccessControl(logical, {
+      name: `${prefix}-sites-${type}`, description, originAccessControlOriginType: type, signingBehavior: 'always', signingProtocol: 'sigv4',
+    });
+  const oacS3 = originAccess('SitesS3Access', 's3', 'shiplog: sites assets in S3');
   // The router passes this signing inline (`updateRequestOrigin`'s `originAccessControlConfig`)
   // for each deployment's Function URL; this one names it in the account, for the console and
   // for a behaviour that targets a Function URL origin directly.
-  const oacLambda = new aws.cloudfront.OriginAccessControl('SitesLambdaAccess', {
-    name: `${prefix}-sites-lambda`,
-    description: 'shiplog: site functions behind their Function URLs',
-    originAccessControlOriginType: 'lambda',
-    signingBehavior: 'always',
-    signingProtocol: 'sigv4',
-  });
+  const oacLambda = originAccess('SitesLambdaAccess', 'lambda', 'shiplog: site functions behind their Function URLs');
 
   // 4. what is cached, under which key
   const serverCache = new aws.cloudfront.CachePolicy('SitesServerCache', {
