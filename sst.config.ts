@@ -89,6 +89,9 @@ export default $config({
       distribution: stack.edge.distribution.id,
       keyValueStore: stack.edge.keyValueStore.arn,
       certificateValidationRecords: stack.edge.validationRecords,
+      // Point `*.<siteDomain>` (and each custom domain, shown by `shiplog domains ls`) here: the
+      // routing endpoint of the tenants' connection group.
+      sitesDnsTarget: aws.cloudfront.getConnectionGroupOutput({ id: stack.edge.tenant.connectionGroupId }).routingEndpoint,
       ...(dashboard ? { dashboard: dashboard.url } : {}),
     };
   },
