@@ -49,13 +49,32 @@ export const startShiplog = async (opts: { dashboard?: boolean; runtime?: 'local
   const child: ChildProcess = spawn(process.execPath, command, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-  // /healthz answers 200 only once the dashboard serves, and its first start builds it.
-  const deadline = Date.now() + (opts.dashboard ? 15 * 60_000 : 90_000);
+  const stop = async () => {
+    // A child killed by a signal has no exit code, only a signal code: it has exited too.
+    const running = () => child.exitCode === null && child.signalCode === null;
+    if (running()) {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
+      if (running()) child.kill('SIGKILL');
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+  // /healthz answers 200 only once the dashboard serves, and its first start builds it; the box
+  // starts moto and creates the declared stack first, which takes minutes on a loaded machine.
+  const deadline = Date.now() + (opts.dashboard ? 15 * 60_000 : opts.runtime === 'aws-box' ? 300_000 : 90_000);
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`shiplog (${command.join(' ')}) exited with ${child.exitCode}:\n${output}`);
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`shiplog (${command.join(' ')}) exited with ${child.exitCode}:\n${output}`);
+    }
     const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`shiplog dev did not answer /healthz:\n${output}`);
+    if (Date.now() > deadline) {
+      // Thrown before the caller holds a handle to stop it: stopped here, or it would outlive the suite.
+      await stop();
+      throw new Error(`shiplog (${command.join(' ')}) did not answer /healthz:\n${output}`);
+    }
     await new Promise((r) => setTimeout(r, 250));
   }
   const cli = (args: string[], timeoutMs = 60_000) => {
@@ -77,17 +96,7 @@ export const startShiplog = async (opts: { dashboard?: boolean; runtime?: 'local
       if (!token) throw new Error(`shiplog dev wrote no admin token in ${dataDir}`);
       return token;
     },
-    stop: async () => {
-      // A child killed by a signal has no exit code, only a signal code: it has exited too.
-      const running = () => child.exitCode === null && child.signalCode === null;
-      if (running()) {
-        const exited = new Promise((r) => child.once('exit', r));
-        child.kill('SIGINT');
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 15_000))]);
-        if (running()) child.kill('SIGKILL');
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop,
   };
 };
 
