@@ -10,7 +10,7 @@ const config = {
   turbopack: { root },
   outputFileTracingRoot: root,
   // Required from node_modules at run time rather than bundled: one copy in `shiplog dev`'s process.
-  serverExternalPackages: ['@aws-sdk/client-dynamodb'],
+  serverExternalPackages: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-ssm', 'openid-client'],
   poweredByHeader: false,
   // Server-sent events (build logs) must not sit in a compression buffer; CloudFront compresses on AWS.
   compress: false,

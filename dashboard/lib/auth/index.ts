@@ -2,8 +2,11 @@ import { cookies, headers } from 'next/headers';
 import { redirect } from 'next/navigation';
 import { clientAddress, trustedProxies } from './client-address.ts';
 import { localAuth } from './local.ts';
+import { oidcAuthFromEnv } from './oidc-env.ts';
 import type { AuthPort } from './port.ts';
-import { cookieOptions, csrfToken, isValidCsrf, issueSession, readSession, SESSION_COOKIE, type Session } from './session.ts';
+import {
+  cookieOptions, csrfToken, isValidCsrf, issueSession, openSignIn, readSession, sealSignIn, SESSION_COOKIE, SIGN_IN_COOKIE, signInCookieOptions, type Session,
+} from './session.ts';
 
 export type { AuthPort, Identity } from './port.ts';
 export type { Session } from './session.ts';
@@ -13,14 +16,15 @@ type Holder = { [KEY]?: AuthPort };
 
 /**
  * The auth adapter this deployment uses, chosen once from `SHIPLOG_DASHBOARD_AUTH`: `local`
- * (default; the admin of `shiplog dev`, files in `SHIPLOG_DASHBOARD_AUTH_DIR`).
- * TODO(when the dashboard is hosted on AWS): a Cognito / OIDC `RedirectAuth` adapter here.
+ * (default; the admin of `shiplog dev`, files in `SHIPLOG_DASHBOARD_AUTH_DIR`), `cognito` or
+ * `oidc` (the OIDC adapter, `oidc.ts`, configured by `SHIPLOG_DASHBOARD_OIDC_*`: `oidc-env.ts`).
  */
 export const authPort = (): AuthPort => {
   const holder = globalThis as Holder;
   if (holder[KEY]) return holder[KEY];
   const kind = process.env.SHIPLOG_DASHBOARD_AUTH ?? 'local';
-  if (kind !== 'local') throw new Error(`no dashboard auth adapter named "${kind}" (known: local)`);
+  if (kind === 'cognito' || kind === 'oidc') return (holder[KEY] = oidcAuthFromEnv(kind));
+  if (kind !== 'local') throw new Error(`no dashboard auth adapter named "${kind}" (known: local, cognito, oidc)`);
   const dir = process.env.SHIPLOG_DASHBOARD_AUTH_DIR;
   if (!dir) throw new Error('the dashboard needs SHIPLOG_DASHBOARD_AUTH_DIR (set by shiplog dev)');
   return (holder[KEY] = localAuth(dir));
@@ -107,6 +111,48 @@ export const signInWithPassword = async (username: string, password: string): Pr
   failures.delete(client);
   (await cookies()).set(SESSION_COOKIE, issueSession(await auth.sessionKey(), who), cookieOptions(await isHttps()));
   return null;
+};
+
+/** Only a path of this dashboard: `/projects/web`, never `//evil.example` or a URL. */
+const localPath = (next: string | null | undefined): string => (next && next.startsWith('/') && !next.startsWith('//') && !next.startsWith('/\\') ? next : '/');
+
+/**
+ * The first leg of a redirect sign-in: where to send the browser. What its return must match
+ * (state, nonce, PKCE verifier) and where to go afterwards wait in a signed, httpOnly cookie.
+ *
+ * @example
+ * redirect(await beginRedirectSignIn('/projects/web'));
+ */
+export const beginRedirectSignIn = async (next: string | null): Promise<string> => {
+  const auth = authPort();
+  if (auth.method !== 'redirect') return `/sign-in?next=${encodeURIComponent(localPath(next))}`;
+  const { url, checks } = await auth.beginSignIn();
+  (await cookies()).set(SIGN_IN_COOKIE, sealSignIn(await auth.sessionKey(), { checks, next: localPath(next) }), signInCookieOptions(await isHttps()));
+  return url;
+};
+
+/**
+ * The callback of a redirect sign-in: the query must come back to the browser that started it
+ * (the cookie's state) and the adapter must vouch for the ID token; then the session cookie is
+ * set. Returns where to send the browser: `next`, or the sign-in page with an error.
+ *
+ * @example
+ * redirect(await completeRedirectSignIn(new URL(request.url).searchParams));
+ */
+export const completeRedirectSignIn = async (query: URLSearchParams): Promise<string> => {
+  const auth = authPort();
+  if (auth.method !== 'redirect') return '/sign-in';
+  const jar = await cookies();
+  const key = await auth.sessionKey();
+  const pending = openSignIn(key, jar.get(SIGN_IN_COOKIE)?.value);
+  jar.delete(SIGN_IN_COOKIE);
+  if (!pending) return '/sign-in?error=expired';
+  if (query.get('error')) return `/sign-in?error=denied&next=${encodeURIComponent(pending.next)}`;
+  if (query.get('state') !== pending.checks.state) return '/sign-in?error=refused';
+  const who = await auth.completeSignIn(query, pending.checks);
+  if (!who) return '/sign-in?error=refused';
+  jar.set(SESSION_COOKIE, issueSession(key, who), cookieOptions(await isHttps()));
+  return pending.next;
 };
 
 export const signOut = async (): Promise<void> => {

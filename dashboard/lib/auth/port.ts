@@ -24,18 +24,36 @@ export interface PasswordAuth {
 }
 
 /**
- * Signing in at an identity provider (Cognito's hosted UI, any OIDC provider): the browser is
- * sent to `authorizationUrl` and comes back to `/sign-in/callback` with a code.
+ * What a redirect sign-in must find again when the browser comes back: the `state` echoed by the
+ * provider, the `nonce` its ID token must carry and the PKCE code verifier. Kept in a signed,
+ * httpOnly cookie (`session.ts`) between the two legs.
  *
  * @example
- * redirect(await auth.authorizationUrl(state, '/projects/web'));
+ * const checks: SignInChecks = { state: 'k3…', nonce: 'Qm…', codeVerifier: 'dBjftJeZ4CVP…' };
+ */
+export interface SignInChecks {
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+/**
+ * Signing in at an identity provider (Cognito's hosted UI, any OIDC provider): the browser is
+ * sent to `url` and comes back to `/sign-in/callback` with a code, which is exchanged for an ID
+ * token the adapter verifies (signature, issuer, audience, expiry, nonce) against `checks`.
+ *
+ * @example
+ * const { url, checks } = await auth.beginSignIn(); // keep checks in a cookie, redirect(url)
+ * const who = await auth.completeSignIn(searchParams, checks); // null when it is not valid
  */
 export interface RedirectAuth {
   method: 'redirect';
-  /** Where to send the browser; `state` comes back unchanged and is checked against a cookie. */
-  authorizationUrl(state: string): Promise<string>;
-  /** Exchanges the callback's query for an identity; null when it is not valid. */
-  completeSignIn(callback: URLSearchParams): Promise<Identity | null>;
+  /** The provider's name on the sign-in button ("Sign in with Cognito"). */
+  displayName: string;
+  /** Where to send the browser, and what its return must match. */
+  beginSignIn(): Promise<{ url: string; checks: SignInChecks }>;
+  /** Exchanges the callback's query for an identity; null when it is not valid (wrong state, forged or expired token, refused code). */
+  completeSignIn(callback: URLSearchParams, checks: SignInChecks): Promise<Identity | null>;
   sessionKey(): Promise<Buffer>;
 }
 

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Identity } from './port.ts';
+import type { Identity, SignInChecks } from './port.ts';
 
 /**
  * A signed-in session as the cookie carries it. `sid` is random per sign-in and keys the CSRF
@@ -67,3 +67,47 @@ export const cookieOptions = (secure: boolean) => ({
   path: '/',
   maxAge: SESSION_TTL_SECONDS,
 });
+
+/** The cookie a redirect sign-in waits in, between leaving for the provider and coming back. */
+export const SIGN_IN_COOKIE = 'shiplog_sign_in';
+/** How long a redirect sign-in may take. */
+export const SIGN_IN_TTL_SECONDS = 10 * 60;
+
+/**
+ * A redirect sign-in in progress: its checks and where to go afterwards.
+ *
+ * @example
+ * { checks: { state: 'k3…', nonce: 'Qm…', codeVerifier: 'dB…' }, next: '/projects/web' }
+ */
+export interface PendingSignIn {
+  checks: SignInChecks;
+  next: string;
+}
+
+/**
+ * A pending sign-in as the cookie carries it: `v1.<payload>.<hmac>`, expiring after
+ * {@link SIGN_IN_TTL_SECONDS}. Signed so it cannot be made up, httpOnly so a page's script cannot read it.
+ *
+ * @example
+ * cookies().set(SIGN_IN_COOKIE, sealSignIn(key, { checks, next: '/' }), signInCookieOptions(secure));
+ */
+export const sealSignIn = (key: Buffer, pending: PendingSignIn, nowMs = Date.now()): string => {
+  const payload = Buffer.from(JSON.stringify({ ...pending, exp: Math.floor(nowMs / 1000) + SIGN_IN_TTL_SECONDS })).toString('base64url');
+  return `v1.${payload}.${mac(key, 'sign-in', payload)}`;
+};
+
+/** The pending sign-in a cookie value carries, if its signature holds and it has not expired. */
+export const openSignIn = (key: Buffer, value: string | undefined, nowMs = Date.now()): PendingSignIn | null => {
+  if (!value) return null;
+  const [version, payload, sig] = value.split('.');
+  if (version !== 'v1' || !payload || !sig || !same(sig, mac(key, 'sign-in', payload))) return null;
+  try {
+    const { checks, next, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as PendingSignIn & { exp: number };
+    return typeof exp === 'number' && exp * 1000 > nowMs ? { checks, next } : null;
+  } catch {
+    return null;
+  }
+};
+
+/** httpOnly, SameSite=Lax (it must come back on the provider's top-level redirect), short-lived. */
+export const signInCookieOptions = (secure: boolean) => ({ ...cookieOptions(secure), maxAge: SIGN_IN_TTL_SECONDS });
