@@ -1,2 +1,3 @@
 export * from './port.ts';
 export * from './eventbridge.ts';
+export * from './sqs-dead-letters.ts';

@@ -162,6 +162,8 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     stops.push(async () => eventbridge.stop());
     const codebuild = codeBuildStandIn({
       awsEndpoint: endpointUrl, workRoot: join(boxDir, 'codebuild'), log,
+      // No GitHub here: GitHub sources come from bare repositories under this directory.
+      githubDir: process.env.SHIPLOG_BOX_GITHUB_DIR || join(boxDir, 'github'),
       putEvents: async (entries) => {
         await eventbridge.putEvents(entries.map((e) => ({ ...e, Time: e.Time?.toISOString() })));
       },
@@ -227,9 +229,9 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     stops.push(() => pipe.stop());
     const schedules = await eventbridge.startSchedules('default');
 
-    // 5. the platform API: the declared Api function behind the API Gateway stand-in; the ingest
-    // routes (projects, env vars, webhooks, the git remote) stay in this process, on the local
-    // ingest, until ingest runs on AWS (docs/aws-box.md)
+    // 5. the platform API: the declared Api function behind the API Gateway stand-in (GitHub
+    // webhooks included); the other ingest routes (projects, env vars, uploads, the git remote)
+    // stay in this process, on the local ingest, until they run on AWS (docs/aws-box.md)
     Object.assign(process.env, functionEnv, {
       AWS_ENDPOINT_URL: endpointUrl, AWS_REGION: BOX_REGION, AWS_DEFAULT_REGION: BOX_REGION,
       AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
@@ -263,7 +265,7 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
       },
     });
     const ingestRoutes = new Hono();
-    for (const r of routeTable(inProcess)) ingestRoutes.on(r.method, r.path, (c) => c.body(null, 204));
+    for (const r of routeTable(inProcess)) if (!r.path.startsWith('/webhooks/')) ingestRoutes.on(r.method, r.path, (c) => c.body(null, 204));
     const inProcessListener = nodeListener(inProcess);
     const api = createServer((req, res) => {
       void Promise.resolve(ingestRoutes.request(req.url ?? '/', { method: req.method ?? 'GET' })).then((m) =>

@@ -45,7 +45,25 @@ export interface CodeBuildStandInOptions {
   minuteMs?: number;
   /** Ids per `ListBuildsForProject` page; 100 as CodeBuild. */
   listPageSize?: number;
+  /**
+   * A directory standing in for github.com: a `GITHUB` source `https://github.com/<owner>/<repo>`
+   * is fetched from the bare repository `<githubDir>/<owner>/<repo>.git` (the box has no GitHub).
+   * Without it the location is fetched as it is.
+   */
+  githubDir?: string;
 }
+
+/**
+ * Where the CodeBuild stand-in fetches a `GITHUB` source from: the location itself, or with a
+ * directory standing in for github.com, the bare repository `<dir>/<owner>/<repo>.git`.
+ *
+ * @example
+ * githubFetchUrl('https://github.com/Codertocat/Hello-World.git', '/tmp/box/github'); // '/tmp/box/github/Codertocat/Hello-World.git'
+ */
+export const githubFetchUrl = (location: string, githubDir: string | undefined): string => {
+  const m = /^https:\/\/github\.com\/([^/]+)\/([^/]+?)(?:\.git)?\/?$/.exec(location);
+  return githubDir && m ? join(githubDir, m[1]!, `${m[2]!}.git`) : location;
+};
 
 /**
  * A running CodeBuild stand-in: serve `handle` where the box routes the `codebuild` service.
@@ -345,7 +363,8 @@ export const codeBuildStandIn = (opts: CodeBuildStandInOptions): CodeBuildStandI
       const git = (...args: string[]) => promisify(execFile)('git', args, { cwd: src });
       try {
         await git('init', '-q');
-        await git('fetch', '-q', '--depth', '1', '--', location, b.sourceVersion ?? 'HEAD');
+        const from = type === 'GITHUB' ? githubFetchUrl(location, opts.githubDir) : location;
+        await git('fetch', '-q', '--depth', '1', '--', from, b.sourceVersion ?? 'HEAD');
         await git('checkout', '-q', '--detach', 'FETCH_HEAD');
       } catch (err) {
         throw new PhaseFailure({ statusCode: 'CLIENT_ERROR', message: `git fetch of ${location} ${b.sourceVersion ?? ''} failed: ${(err as Error).message.trim()}` });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pkSkTableDefinition } from '../../events/store/index.ts';
 import { subscriptions } from '../topology.ts';
-import { API_HANDLER, API_THROTTLE, EVENT_STORE_ACTIONS, LinkName, TOKENS_ACTIONS } from './index.ts';
+import { API_HANDLER, API_THROTTLE, DEAD_LETTER_ACTIONS, deadLetterQueueName, EVENT_STORE_ACTIONS, LinkName, TOKENS_ACTIONS } from './index.ts';
 import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
 
 // The platform API on AWS (api.ts), declared under Pulumi mocks: the function with its environment
@@ -13,6 +13,8 @@ const Route = 'aws:apigatewayv2/route:Route';
 const Stage = 'aws:apigatewayv2/stage:Stage';
 const Permission = 'aws:lambda/permission:Permission';
 const Table = 'aws:dynamodb/table:Table';
+const Queue = 'aws:sqs/queue:Queue';
+const withDlq = subscriptions.filter((x) => x.policy.deadLetter);
 const logGroup = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/codebuild/shiplog-ci-build`;
 
 describe('the platform API on AWS (infra/aws/api.ts)', () => {
@@ -24,6 +26,7 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
     expect(await resolved(spec.environment)).toEqual({
       SHIPLOG_EVENTS_TABLE: 'shiplog-ci-events',
       SHIPLOG_PREFIX: 'shiplog-ci',
+      SHIPLOG_BUS_NAME: 'shiplog-ci',
       SHIPLOG_TOKENS_TABLE: 'shiplog-ci-tokens',
       SHIPLOG_BUILD_PROJECT: 'shiplog-ci-build',
       SHIPLOG_BUILD_LOG_GROUP: '/aws/codebuild/shiplog-ci-build',
@@ -36,7 +39,7 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
     });
   });
 
-  it('grants the event store (read and append, no bus), the tokens table, build log reads, site alias and site log reads, the secret store, and nothing else', async () => {
+  it('grants the event store (read and append), the tokens table, build log reads, site alias and site log reads, the secret store, replays onto the bus, the dead letters, and nothing else', async () => {
     const s = await declareUnderMocks(subscriptions);
     const spec = s.spec('Api');
     expect(spec.links.map((l) => l.name)).toEqual([LinkName.eventStore]);
@@ -59,7 +62,15 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
         conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`ssm.${REGION}.amazonaws.com`] }],
       },
       { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem'], resources: [arnOf(Table, 'shiplog-ci-secrets')] },
+      // The event routes: replays onto the shiplog bus (no other), the topology's dead-letter
+      // queues (read, delete; no send, no purge) and async invokes of exactly their functions.
+      { actions: ['events:PutEvents'], resources: [arnOf('aws:cloudwatch/eventBus:EventBus', 'shiplog-ci')] },
+      { actions: [...DEAD_LETTER_ACTIONS], resources: withDlq.map((x) => arnOf(Queue, deadLetterQueueName('shiplog-ci', x.name))) },
+      { actions: ['lambda:InvokeFunction'], resources: withDlq.map((x) => `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${x.name}`) },
     ]);
+    // The queues the Api function reads by name are the declared ones.
+    expect(s.ofType(Queue).map((q) => q.inputs.name)).toEqual(expect.arrayContaining(withDlq.map((x) => deadLetterQueueName('shiplog-ci', x.name))));
+    expect(DEAD_LETTER_ACTIONS).not.toContain('sqs:SendMessage');
     expect(TOKENS_ACTIONS).not.toContain('dynamodb:DeleteItem');
     expect(TOKENS_ACTIONS).not.toContain('dynamodb:Scan');
   });

@@ -4,6 +4,7 @@ import { siteLogsRead, type AdapterResources, type NamedArn } from './adapter-ac
 import type { Cloud, DeclareFunction, LinkSpec, PermissionSpec } from './cloud.ts';
 import { tableArgsFrom } from './event-store.ts';
 import { FunctionEnv, siteFunctionPattern, type StackNames } from './names.ts';
+import { busPut } from './permissions.ts';
 import { secretEnvironment, secretsWrite, type SecretResources } from './secrets.ts';
 
 /**
@@ -46,7 +47,7 @@ export const API_THROTTLE = { rateLimit: 50, burstLimit: 100 } as const;
  * environment every function gets, and the adapters' resources (build logs, site aliases).
  *
  * @example
- * declareApi(cloud, { names, declareFunction, eventStore: links[0], environment, resources: adapters.resources, secrets: secrets.resources });
+ * declareApi(cloud, { names, declareFunction, eventStore: links[0], environment, resources: adapters.resources, secrets: secrets.resources, bus, deadLetters });
  */
 export interface ApiInput {
   names: StackNames;
@@ -57,7 +58,47 @@ export interface ApiInput {
   resources: AdapterResources;
   /** The secret store: the API writes env vars, credentials and signing secrets. */
   secrets: SecretResources;
+  /** The shiplog bus: `POST /api/replay` puts stored events back on it. */
+  bus: { arn: Input<string> };
+  /** The subscriptions' dead-letter queues (`/api/dlq`), each with the function its letters are redriven to. */
+  deadLetters: DeadLetterAccess[];
 }
+
+/**
+ * One dead-letter queue the API reads and the function it redrives that queue's letters to.
+ *
+ * @example
+ * const d: DeadLetterAccess = { queueArn: dlq.arn, functionArn: fn.arn };
+ */
+export interface DeadLetterAccess {
+  queueArn: Input<string>;
+  functionArn: Input<string>;
+}
+
+/**
+ * The SQS actions `sqsDeadLetters` sends (`events/bus/sqs-dead-letters.ts`): the batch calls are
+ * authorised as their single forms. No `SendMessage`, no `PurgeQueue`.
+ *
+ * @example
+ * DEAD_LETTER_ACTIONS.includes('sqs:PurgeQueue'); // false
+ */
+export const DEAD_LETTER_ACTIONS = ['sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'] as const;
+
+/**
+ * What the event routes need on AWS: `PutEvents` on the shiplog bus (replays), the dead-letter
+ * queues' reads and deletes, and asynchronous invokes of exactly the functions those queues
+ * serve (redrive).
+ *
+ * @example
+ * eventRoutesAccess({ bus, deadLetters }); // [{ actions: ['events:PutEvents'], … }, { actions: [...DEAD_LETTER_ACTIONS], … }, …]
+ */
+export const eventRoutesAccess = (input: Pick<ApiInput, 'bus' | 'deadLetters'>): PermissionSpec[] => [
+  ...busPut(input.bus.arn),
+  ...(input.deadLetters.length === 0 ? [] : [
+    { actions: [...DEAD_LETTER_ACTIONS], resources: input.deadLetters.map((d) => d.queueArn) },
+    { actions: ['lambda:InvokeFunction'], resources: input.deadLetters.map((d) => d.functionArn) },
+  ]),
+];
 
 /**
  * What the API function may do beyond the event store: its tokens table, the build log group
@@ -101,10 +142,11 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
   const fn = input.declareFunction({
     name: 'Api',
     handler: API_HANDLER,
-    description: 'shiplog platform API (projects, deployments, logs, domains, tokens) behind API Gateway',
+    description: 'shiplog platform API (projects, deployments, logs, domains, tokens, webhooks, replay, DLQ) behind API Gateway',
     environment: {
       [FunctionEnv.eventsTable]: input.environment[FunctionEnv.eventsTable]!,
       [FunctionEnv.prefix]: input.environment[FunctionEnv.prefix]!,
+      [FunctionEnv.busName]: input.environment[FunctionEnv.busName]!,
       [FunctionEnv.tokensTable]: tokens.name,
       // The build and deploy adapters the routes read through (`awsApi`, infra/aws/runtime/root.ts).
       [FunctionEnv.buildProject]: r.buildProject.name,
@@ -116,7 +158,11 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
       ...secretEnvironment(input.secrets),
     },
     links: [input.eventStore],
-    permissions: [...apiAccess(cloud, { tokens: { name: tokens.name, arn: tokens.arn }, resources: r }), ...secretsWrite(cloud, input.secrets)],
+    permissions: [
+      ...apiAccess(cloud, { tokens: { name: tokens.name, arn: tokens.arn }, resources: r }),
+      ...secretsWrite(cloud, input.secrets),
+      ...eventRoutesAccess(input),
+    ],
     timeoutSeconds: API_TIMEOUT_SECONDS,
   });
   const api = new aws.apigatewayv2.Api('Api', {

@@ -17,7 +17,7 @@ import { declareSiteEdge } from './sites-edge.ts';
 import { declareRule, declareSubscription, type FunctionNeeds, type SubscriptionNeeds } from './subscription.ts';
 
 export { adapterNeeds, idempotencyAccess, siteEdgeAccess, type AdapterResources, type EdgeResources } from './adapter-access.ts';
-export { API_HANDLER, API_THROTTLE, API_TIMEOUT_SECONDS, apiAccess, TOKENS_ACTIONS } from './api.ts';
+export { API_HANDLER, API_THROTTLE, API_TIMEOUT_SECONDS, apiAccess, DEAD_LETTER_ACTIONS, eventRoutesAccess, TOKENS_ACTIONS } from './api.ts';
 export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws-rules.ts';
 export { BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, PLACEHOLDER_BUILDSPEC } from './build-runner.ts';
 export * from './cloud.ts';
@@ -163,6 +163,7 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     declareRule(cloud, { rule, prefix: names.prefix, declareFunction, links, environment, needs: needsOf(rule.name, rule.handler) }),
   );
   // 6. the platform API, behind API Gateway
-  const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources, secrets: secrets.resources });
+  const deadLetters = subscriptions.flatMap((d) => (d.deadLetter ? [{ queueArn: d.deadLetter.arn, functionArn: d.fn.arn }] : []));
+  const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources, secrets: secrets.resources, bus, deadLetters });
   return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters: { ...adapters, resources }, edge, secrets, api, scope };
 };

@@ -92,6 +92,16 @@ export const stackNames = (app: string, stage: string): StackNames => {
 export const siteFunctionPattern = (prefix: string): string => `${prefix}-site-*`;
 
 /**
+ * The dead-letter queue of a subscription or rule (`infra/aws/subscription.ts` declares it): what
+ * its EventBridge target and its function's failed asynchronous invocations send to, and what
+ * the API lists and redrives (`shiplog events dlq`).
+ *
+ * @example
+ * deadLetterQueueName('shiplog', 'DeployOnBuildSucceeded'); // 'shiplog-DeployOnBuildSucceeded-dlq'
+ */
+export const deadLetterQueueName = (prefix: string, name: string): string => `${prefix}-${name}-dlq`;
+
+/**
  * The environment variables shiplog functions read. `infra/aws/runtime/root.ts` (`AwsRuntimeEnv`)
  * reads these names; `infra/aws/adapter-access.ts` decides which function gets which.
  *

@@ -137,6 +137,7 @@ export const declareRule = (
   const deadLetter = spec.policy.deadLetter
     ? new aws.sqs.Queue(`${spec.name}DeadLetter`, {
         name: physicalName(prefix, spec.name, '-dlq', 80),
+        // (= deadLetterQueueName(prefix, spec.name), which the Api function reads them by)
         messageRetentionSeconds: DEAD_LETTER_RETENTION_SECONDS,
       })
     : undefined;

@@ -51,6 +51,18 @@ export interface IngestApiDeps {
   git?: GitRemoteOptions | undefined;
 }
 
+/**
+ * What the GitHub webhook routes need: the ingest commands that read a project's webhook secret
+ * and record a push, and the project finder for hooks that name no project.
+ *
+ * @example
+ * platformApi({ guard, webhooks: { commands: ingestCommands(deps), finder: storeProjectFinder(store) } });
+ */
+export interface WebhookApiDeps {
+  commands: Pick<Ingest, 'credentials' | 'receivePush'>;
+  finder: ProjectFinder;
+}
+
 /** Largest request bodies, in bytes. */
 export interface ApiLimits {
   /** JSON bodies of ingest, replay and DLQ requests; default 1 MiB. */
@@ -72,6 +84,11 @@ export interface ApiLimits {
  */
 export interface PlatformApiDeps {
   ingest?: IngestApiDeps | undefined;
+  /**
+   * The GitHub webhook routes alone, for a runtime that serves them without the rest of ingest
+   * (the Api function on AWS); when `ingest` is given its own commands and finder serve them.
+   */
+  webhooks?: WebhookApiDeps | undefined;
   domains?: Pick<DomainCommands, 'add' | 'remove' | 'list'> | undefined;
   subscriptions?: Pick<SubscriptionCommands, 'create' | 'remove' | 'list'> | undefined;
   deployments?: DeploymentRouteDeps | undefined;
@@ -137,13 +154,14 @@ export const platformApi = (deps: PlatformApiDeps): Hono<ApiEnv> => {
   if (deps.deployments) app.route('/', deploymentRoutes(deps.deployments));
   if (deps.events) app.route('/', eventRoutes(deps.events, limits.jsonBytes));
   if (deps.ingest) {
-    const { commands: ingest, finder, repos, ids, git } = deps.ingest;
+    const { commands: ingest, repos, ids, git } = deps.ingest;
     app.route('/', projectRoutes({ ingest, actorOf, maxBytes: limits.jsonBytes }));
     app.route('/', mountRoutes({ ingest, actorOf, maxBytes: limits.domainBytes }));
-    app.route('/', webhookRoutes({ webhooks: githubWebhooks({ ingest, finder }), maxBytes: limits.webhookBytes }));
     app.route('/', uploadRoutes({ ingest, actorOf }));
     if (git) app.route('/', gitRoutes({ pushes: gitPushes({ ingest, repos, ids }), repos, git }));
   }
+  const hooks = deps.ingest ? { commands: deps.ingest.commands, finder: deps.ingest.finder } : deps.webhooks;
+  if (hooks) app.route('/', webhookRoutes({ webhooks: githubWebhooks({ ingest: hooks.commands, finder: hooks.finder }), maxBytes: limits.webhookBytes }));
   if (deps.subscriptions) app.route('/', subscriptionRoutes({ commands: deps.subscriptions, actorOf, maxBytes: limits.subscriptionBytes }));
   if (deps.access) app.route('/', tokenRoutes({ access: deps.access, actorOf, maxBytes: limits.domainBytes }));
   if (deps.domains) app.route('/', domainRoutes({ commands: deps.domains, actorOf, maxBytes: limits.domainBytes }));

@@ -3,13 +3,16 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { monotonicFactory } from 'ulid';
 import type { Context } from 'aws-lambda';
 import { EventType, isKnownEventType, type EventData, streams, eventTypes } from '../../../events/index.ts';
 import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
+import { eventBridgeBus, sqsDeadLetters } from '../../../events/bus/index.ts';
 import { makeProjectionRunner, dynamoViewStore, readModels } from '../../../projections/index.ts';
 import type { ProjectionEvent, ViewStore } from '../../../projections/index.ts';
 import { codeBuildScheduler, parameterStoreRef } from '../../../services/build/adapters/scheduler/aws.ts';
@@ -34,9 +37,14 @@ import { alarmEvaluator, observabilityCommands, observabilityService } from '../
 import { fetchWebhookSender } from '../../../services/subscriptions/adapters/webhook-sender/fetch.ts';
 import { parseAllowList, subscriptionCommands, subscriptionsService } from '../../../services/subscriptions/index.ts';
 import { awsSecretStore } from '../../../services/ingest/adapters/secret-store/aws.ts';
+import { storeProjectFinder } from '../../../services/ingest/adapters/project-finder/store.ts';
+import { ingestCommands, type GitRepos } from '../../../services/ingest/index.ts';
 import { accessCommands, dynamoTokenStore } from '../../../services/access/index.ts';
 import { tokenVerifier } from '../../http/auth.ts';
-import { FunctionEnv } from '../names.ts';
+import type { WebhookApiDeps } from '../../http/app.ts';
+import type { EventRouteDeps } from '../../http/routes/events.ts';
+import { subscriptions } from '../../topology.ts';
+import { deadLetterQueueName, FunctionEnv } from '../names.ts';
 import { sitesKeyValueStoreClient } from './key-value-store-client.ts';
 
 /**
@@ -51,6 +59,8 @@ import { sitesKeyValueStoreClient } from './key-value-store-client.ts';
  */
 export const AwsRuntimeEnv = {
   eventsTable: FunctionEnv.eventsTable,
+  /** The shiplog bus: the API function, which puts replayed events on it. */
+  busName: FunctionEnv.busName,
   /** The read models' table: the Projections function (read and write), the domains reconcile (read). */
   viewsTable: FunctionEnv.viewsTable,
   /** The stage's name prefix (`stackNames(...).prefix`): site function names, parameter paths. */
@@ -451,6 +461,52 @@ export const awsAlarms = once(() => {
   };
 });
 
+// shiplog hosts no git repositories on AWS: a project's own source is its `<sha>.zip` snapshots
+// under `sources/<project>/` of the artifacts bucket (awsBuild's `repoFor`), not a repository.
+const noRepositories = (): GitRepos => {
+  const none = async (): Promise<never> => {
+    throw new Error('shiplog on AWS hosts no git repositories');
+  };
+  return { create: none, exists: none, resolveRef: none, readCommit: none, isAncestor: none, cloneUrl: (projectId) => `shiplog:${projectId}` };
+};
+
+/**
+ * GitHub webhooks on AWS: a push signed with the project's webhook secret (read from the AWS
+ * secret store) is recorded by the ingest commands as locally (`PushReceived`, then
+ * `DeploymentRequested`), and the build service starts a CodeBuild build of the GitHub
+ * repository at the pushed commit. Hooks that name no project are matched by repository from
+ * the event store (`storeProjectFinder`, read once per function instance, then incrementally).
+ *
+ * @example
+ * platformApi({ guard, webhooks: awsWebhooks() });
+ */
+export const awsWebhooks = once((): WebhookApiDeps => {
+  const { store, ids } = core();
+  const finder = storeProjectFinder(store);
+  const commands = ingestCommands({ store, secrets: awsSecrets(), repos: noRepositories(), finder, ids, clock: () => new Date(), publicUrl: '' });
+  return { commands, finder };
+});
+
+/**
+ * The event routes on AWS (`/api/replay`, `/api/dlq`): replays put on the shiplog bus with
+ * `PutEvents`, dead letters read from and redriven out of each subscription's SQS dead-letter
+ * queue (`sqsDeadLetters`), for the topology's subscriptions, as locally.
+ *
+ * @example
+ * platformApi({ guard, events: awsEventRoutes() });
+ */
+export const awsEventRoutes = once((): EventRouteDeps => {
+  const { store, prefix } = core();
+  const bus = eventBridgeBus({ client: new EventBridgeClient({}), busName: required(process.env, AwsRuntimeEnv.busName) });
+  const dlq = sqsDeadLetters({ sqs: new SQSClient({}), lambda: new LambdaClient({}), queueName: (name) => deadLetterQueueName(prefix, name) });
+  return {
+    store,
+    bus: { publish: (entries) => bus.publish(entries), redrive: (name, ids) => dlq.redrive(name, ids) },
+    deadLetters: dlq,
+    subscriptionNames: subscriptions.filter((s) => s.policy.deadLetter).map((s) => s.name),
+  };
+});
+
 export const awsApi = once(() => {
   const { client, store, ids, now } = core();
   const { host } = awsDeploy();
@@ -463,5 +519,7 @@ export const awsApi = once(() => {
     domains: domainCommands({ store, ids, now }),
     observability: awsObservabilityQueries(),
     subscriptions: subscriptionCommands({ store, secrets: awsSecrets(), ids, now, secretRefScheme: 'ssm', allow: webhookAllow() }),
+    webhooks: awsWebhooks(),
+    events: awsEventRoutes(),
   };
 });
