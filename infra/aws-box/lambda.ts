@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { GetFunctionConfigurationCommand, GetFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -17,6 +18,9 @@ import { BOX_ACCOUNT, BOX_CREDENTIALS, BOX_REGION, sqsQueueUrl } from './moto.ts
 // its CodeSha256 (what moto reports for each version), and runs a version in the local function
 // pool (one child process per version, reused like an execution environment) with the version's
 // environment from moto plus what the Lambda runtime sets.
+
+/** Where the box's functions find the AWS SDK, as Lambda's runtime provides it: shiplog's own node_modules. */
+const RUNTIME_SDK = fileURLToPath(new URL('../../node_modules', import.meta.url));
 
 /**
  * The outcome of one invocation as Lambda's Invoke reports it.
@@ -170,6 +174,8 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
       AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(cfg.MemorySize ?? 128),
       AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Lambda's Node.js runtime provides the AWS SDK v3 on NODE_PATH (site functions' env entry requires it).
+      NODE_PATH: RUNTIME_SDK,
       LAMBDA_TASK_ROOT: dir,
     };
     const logging = loggingConfigs.get(parsed.name);

@@ -120,13 +120,20 @@ describe('infra/aws declares the buckets and tables of the adapters', () => {
 
 describe('infra/aws declares the site role', () => {
   const logs = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/shiplog-ci-site-*`;
+  const parameters = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shiplog-ci/env/*`;
   const base = [
+    // the env entry reads the project's env vars at cold start, decrypted through SSM only
+    { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [parameters] },
+    {
+      Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [`arn:aws:kms:${REGION}:${ACCOUNT}:key/*`],
+      Condition: { StringEquals: { 'kms:ViaService': [`ssm.${REGION}.amazonaws.com`] }, StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': [parameters] } },
+    },
     { Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logs] },
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [`arn:aws:s3:::${sites}/cache/*`] },
     { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${sites}`] },
   ];
 
-  it("lets Lambda run site functions with their logs and the sites bucket's ISR cache, and nothing else", async () => {
+  it("lets Lambda run site functions with their env parameters, their logs and the sites bucket's ISR cache, and nothing else", async () => {
     const s = await declareUnderMocks(subscriptions);
     const role = s.one(Role, 'SiteRole');
     expect(role.inputs.name).toBe('shiplog-ci-site');

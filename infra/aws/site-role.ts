@@ -18,7 +18,8 @@ export interface SiteCache {
 }
 
 /**
- * What a project's site function may do: write its own logs, read and write the ISR cache
+ * What a project's site function may do: read its project's env var parameters when it starts
+ * (the build's entry, services/build: `runtime-env.ts`; decrypted through SSM only), write its own logs, read and write the ISR cache
  * (`cache/*`: OpenNext's `s3-lite` cache puts a page back after revalidating it), list the sites
  * bucket (so a missing cache entry is a 404, not a 403), and use the tag cache and the
  * revalidation queue when they exist. Assets are not read by the function (CloudFront serves them).
@@ -32,7 +33,17 @@ export const siteAccess = (
 ): PermissionSpec[] => {
   const { region, accountId } = input.scope;
   const { table, revalidationQueue } = input.cache;
+  const parameters = pulumi.interpolate`arn:aws:ssm:${region}:${accountId}:parameter/${input.prefix}/env/*`;
   return [
+    { actions: ['ssm:GetParameters'], resources: [parameters] },
+    {
+      actions: ['kms:Decrypt'],
+      resources: [pulumi.interpolate`arn:aws:kms:${region}:${accountId}:key/*`],
+      conditions: [
+        { test: 'StringEquals', variable: 'kms:ViaService', values: [pulumi.interpolate`ssm.${region}.amazonaws.com`] },
+        { test: 'StringLike', variable: 'kms:EncryptionContext:PARAMETER_ARN', values: [parameters] },
+      ],
+    },
     {
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [pulumi.interpolate`arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/${siteFunctionPattern(input.prefix)}`],

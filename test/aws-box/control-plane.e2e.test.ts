@@ -1,9 +1,14 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiGatewayV2Client, GetApisCommand, GetIntegrationCommand, GetRoutesCommand } from '@aws-sdk/client-apigatewayv2';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { GetFunctionConfigurationCommand, LambdaClient, ListFunctionsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
+import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
@@ -16,6 +21,49 @@ import { startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 
 const prefix = 'shiplog-box';
 const fixture = new URL('../fixtures/next-app/', import.meta.url).pathname;
+/** The project's secret env var: the fixture's /ssr page shows SERVER_GREETING. Random, so a match anywhere is this one. */
+const SECRET = `greeting-${randomBytes(12).toString('hex')}`;
+
+/** Every item of every table in the box's DynamoDB Local (events, read models, secret pointers, tokens…), as JSON. */
+const everyItem = async (db: DynamoDBClient): Promise<string> => {
+  const out: string[] = [];
+  for (const TableName of (await db.send(new ListTablesCommand({}))).TableNames ?? []) {
+    let ExclusiveStartKey: Record<string, never> | undefined;
+    do {
+      const page = await db.send(new ScanCommand({ TableName, ExclusiveStartKey }));
+      out.push(JSON.stringify(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey as typeof ExclusiveStartKey;
+    } while (ExclusiveStartKey);
+  }
+  return out.join('\n');
+};
+
+/** Every event of every log group in moto's CloudWatch Logs (builds, functions), as text. */
+const everyLogLine = async (logs: CloudWatchLogsClient): Promise<{ groups: string[]; text: string }> => {
+  const groups = ((await logs.send(new DescribeLogGroupsCommand({}))).logGroups ?? []).map((g) => g.logGroupName!);
+  const out: string[] = [];
+  for (const logGroupName of groups) {
+    let nextToken: string | undefined;
+    do {
+      const page = await logs.send(new FilterLogEventsCommand({ logGroupName, nextToken }));
+      out.push(...(page.events ?? []).map((e) => e.message ?? ''));
+      nextToken = page.nextToken;
+    } while (nextToken);
+  }
+  return { groups, text: out.join('\n') };
+};
+
+/** The configuration of every function and every published version in moto's Lambda, as JSON. */
+const everyFunctionConfiguration = async (lambda: LambdaClient): Promise<{ names: string[]; text: string }> => {
+  const names = ((await lambda.send(new ListFunctionsCommand({}))).Functions ?? []).map((f) => f.FunctionName!);
+  const out: string[] = [];
+  for (const FunctionName of names) {
+    for (const v of (await lambda.send(new ListVersionsByFunctionCommand({ FunctionName }))).Versions ?? []) {
+      out.push(JSON.stringify(await lambda.send(new GetFunctionConfigurationCommand({ FunctionName, Qualifier: v.Version }))));
+    }
+  }
+  return { names, text: out.join('\n') };
+};
 
 /**
  * One request on a connection of its own: the CLI runs through spawnSync, which blocks this
@@ -98,7 +146,7 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
     // A project (ingest still runs in the box's process) and its deployments (the Api function).
     const project = user(['projects', 'create', 'cp-web', '--json']);
     expect(project.status, project.stderr).toBe(0);
-    const set = user(['env', 'set', 'cp-web', 'SECRET_GREETING=hello-from-ssm']);
+    const set = user(['env', 'set', 'cp-web', `SERVER_GREETING=${SECRET}`, '--secret']);
     expect(set.status, set.stderr).toBe(0);
     const deployments = user(['deployments', 'list', 'cp-web', '--json']);
     expect(deployments.status, deployments.stderr).toBe(0);
@@ -132,6 +180,11 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'sources/cp-web/' }));
       expect(Contents.map((o) => o.Key)).toContain(`sources/cp-web/${sha}.zip`);
 
+      // The running app sees the secret: the site function's entry read it from SSM at cold start.
+      const ssr = await sl.site('cp-web.localhost', '/ssr');
+      expect(ssr.status).toBe(200);
+      expect(/<p id="greeting">([^<]*)<\/p>/.exec(ssr.body)?.[1] === SECRET, 'the /ssr page does not show the secret env var').toBe(true);
+
       // Runtime logs and metrics on AWS: what the site function's invocations wrote to CloudWatch
       // Logs (the Lambda stand-in writes as Lambda does), read back by the Api function.
       expect((await sl.site('cp-web.localhost', '/')).status).toBe(200);
@@ -152,6 +205,24 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       const row = (JSON.parse(metrics.stdout) as { id: string; requests: number; errors: number }[]).find((d) => d.id === deploymentId);
       expect(row, `records not at info: ${JSON.stringify(records.filter((r) => r.level !== 'info'))}`).toMatchObject({ id: deploymentId, errors: 0 });
       expect(row!.requests).toBeGreaterThanOrEqual(2);
+
+      // The secret is a SecureString in moto's SSM and nowhere in plaintext: not in any function's
+      // configuration (every version), any table (the events among them), any log group.
+      const aws = { endpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS };
+      const { Parameters = [] } = await new SSMClient(aws).send(new GetParametersByPathCommand({ Path: `/${prefix}/env/cp-web/`, Recursive: true }));
+      expect(Parameters.map((p) => [p.Name, p.Type])).toEqual([[`/${prefix}/env/cp-web/production/SERVER_GREETING/1`, 'SecureString']]);
+      expect(Parameters[0]!.Value === SECRET, 'SSM answered the plaintext without decryption').toBe(false);
+      const functions = await everyFunctionConfiguration(new LambdaClient(aws));
+      expect(functions.names).toContain(`${prefix}-site-cp-web`);
+      expect(functions.text).toContain('"Handler":"shiplog-env.handler"');
+      expect(functions.text.includes(SECRET), 'a function configuration holds the secret').toBe(false);
+      const items = await everyItem(new DynamoDBClient(aws));
+      expect(items).toContain('SERVER_GREETING');
+      expect(items.includes(SECRET), 'a table holds the secret').toBe(false);
+      const logged = await everyLogLine(new CloudWatchLogsClient(aws));
+      expect(logged.groups).toEqual(expect.arrayContaining([`/aws/lambda/${prefix}-site-cp-web`, `/aws/codebuild/${prefix}-build`]));
+      expect(logged.text.includes(SECRET), 'a log line holds the secret').toBe(false);
+      expect(sl.output().includes(SECRET), "the box's own output holds the secret").toBe(false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -6,6 +6,7 @@ import type { EnvVarRef } from '../../../../events/index.ts';
 import type { BuildScheduler, ScheduledBuild, SchedulerEvents } from '../../scheduler.ts';
 import { artifactUriFor, buildspecFor, cacheUriFor } from './buildspec.ts';
 import { readShiplogBuild, translateCodeBuildError, type ShiplogBuild } from './codebuild-build.ts';
+import { RUNTIME_ENV_VARIABLE } from './runtime-env.ts';
 
 export { BuildRunnerConfigError, BuildRunnerUnavailableError, translateCodeBuildError, type ShiplogBuild } from './codebuild-build.ts';
 
@@ -176,8 +177,11 @@ export const codeBuildScheduler = (opts: CodeBuildSchedulerOptions): BuildSchedu
       ...(checkout ? [plain('SHIPLOG_REPO', b.job.repo)] : []),
     ];
     // The platform's variables win over the project's (as locally); CodeBuild reserves CODEBUILD_*.
-    const refs = (await opts.envRefsFor(b)).filter((r) => !r.name.startsWith('CODEBUILD_') && !platform.some((p) => p.name === r.name));
-    return [...refs.map((r) => ({ name: r.name, ...opts.secretRef(b.projectId, r) })), ...platform];
+    const refs = (await opts.envRefsFor(b)).filter((r) => !r.name.startsWith('CODEBUILD_') && r.name !== RUNTIME_ENV_VARIABLE && !platform.some((p) => p.name === r.name));
+    const secrets = refs.map((r) => ({ name: r.name, ...opts.secretRef(b.projectId, r) }));
+    // What the site function reads at cold start (runtime-env.ts): parameter names, never values.
+    const runtime = Object.fromEntries(secrets.filter((s) => s.type === 'PARAMETER_STORE').map((s) => [s.name, s.value]));
+    return [...secrets, plain(RUNTIME_ENV_VARIABLE, JSON.stringify(runtime)), ...platform];
   };
 
   const start = async (b: ScheduledBuild): Promise<string> => {

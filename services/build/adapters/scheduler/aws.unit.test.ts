@@ -88,6 +88,10 @@ describe('codeBuildScheduler.submit', () => {
     expect(vars.filter((v) => v.name === 'SHIPLOG_DEPLOYMENT_ID')).toEqual([{ name: 'SHIPLOG_DEPLOYMENT_ID', type: 'PLAINTEXT', value: '01JD000000000000000000000A' }]);
     // The build cache of this project only.
     expect(vars.find((v) => v.name === 'SHIPLOG_CACHE_URI')?.value).toMatch(/^s3:\/\/[^/]+\/cache\/web\/$/);
+    // What the site function reads at cold start: the same parameters, by name.
+    expect(JSON.parse(vars.find((v) => v.name === 'SHIPLOG_ENV_PARAMETERS')!.value!)).toEqual({
+      API_KEY: '/shiplog/env/web/production/API_KEY/3', DATABASE_URL: '/shiplog/env/web/production/DATABASE_URL/1',
+    });
     const request = JSON.stringify(startInput());
     for (const secret of secretValues) expect(request).not.toContain(secret);
     const carried = JSON.parse(vars.find((v) => v.name === 'SHIPLOG_BUILD')!.value!) as ScheduledBuild;

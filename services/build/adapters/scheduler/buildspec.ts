@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
 import { nodeCheckScript } from '../runner/node-version.ts';
+import { runtimeEnvScript } from './runtime-env.ts';
 
 /**
  * The OpenNext version builds package with on CodeBuild: the `@opennextjs/aws` shiplog ships
@@ -200,6 +201,8 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       app,
       `npx --yes @opennextjs/aws@${openNext} build --config-path ${shiplogConfigFile}`,
       'test -f .open-next/open-next.output.json',
+      // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).
+      `echo ${b64(runtimeEnvScript)} | base64 -d > "${S}/runtime-env.mjs" && node "${S}/runtime-env.mjs" .open-next`,
       // -y keeps symlinks: pnpm's node_modules resolve a package's own dependencies through them.
       `mkdir -p /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID && (cd .open-next/server-functions/default && zip -qry /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} .)`,
       `echo ${b64(manifestScript)} | base64 -d > /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs && node /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs .open-next /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.manifest} ${openNext}`,

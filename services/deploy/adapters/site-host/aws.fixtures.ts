@@ -1,7 +1,7 @@
 import {
   CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, GetFunctionConfigurationCommand, LambdaClient, ListVersionsByFunctionCommand,
   PreconditionFailedException, PublishVersionCommand, ResourceConflictException, ResourceNotFoundException,
-  UpdateAliasCommand, UpdateFunctionCodeCommand, type AliasConfiguration, type FunctionConfiguration,
+  UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand, type AliasConfiguration, type FunctionConfiguration,
 } from '@aws-sdk/client-lambda';
 import {
   CopyObjectCommand, GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, NoSuchKey, NotFound, PutObjectCommand, S3Client,
@@ -21,7 +21,8 @@ const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
 interface World {
   objects: Map<string, { body: Buffer; cacheControl?: string | undefined; contentType?: string | undefined }>;
-  fn: { sha: string; revision: number; updating: number; created: boolean; versions: FunctionConfiguration[] } | undefined;
+  /** `handler` unset: `index.handler`. */
+  fn: { sha: string; revision: number; updating: number; created: boolean; versions: FunctionConfiguration[]; handler?: string } | undefined;
   aliases: Map<string, AliasConfiguration>;
   onPoll: (() => void) | undefined;
   beforePublish: (() => void) | undefined;
@@ -63,7 +64,7 @@ const s3Fake = () => {
 
 // Lambda, as far as the host uses it: one function, its versions and world.aliases, updates that take two polls.
 const config = (): FunctionConfiguration => ({
-  FunctionName: FN, Version: '$LATEST', CodeSha256: world.fn!.sha, RevisionId: `rev-${world.fn!.revision}`,
+  FunctionName: FN, Version: '$LATEST', CodeSha256: world.fn!.sha, RevisionId: `rev-${world.fn!.revision}`, Handler: world.fn!.handler ?? 'index.handler',
   State: world.fn!.updating > 0 && world.fn!.created ? 'Pending' : 'Active', LastUpdateStatus: world.fn!.updating > 0 ? 'InProgress' : 'Successful',
 });
 export const conflict = (m: string) => new ResourceConflictException({ message: m, Type: 'User', ...meta(409) });
@@ -75,9 +76,16 @@ const lambdaFake = () => {
     Object.assign(world.fn, { sha: `sha-of-${S3Key}`, revision: world.fn.revision + 1, updating: 2, created: false });
     return config();
   });
-  lam.on(CreateFunctionCommand).callsFake(async ({ Code }) => {
+  lam.on(CreateFunctionCommand).callsFake(async ({ Code, Handler }) => {
     if (world.fn) throw conflict(`Function already exist: ${FN}`);
-    world.fn = { sha: `sha-of-${Code.S3Key}`, revision: 1, updating: 2, created: true, versions: [] };
+    world.fn = { sha: `sha-of-${Code.S3Key}`, revision: 1, updating: 2, created: true, versions: [], ...(Handler ? { handler: Handler } : {}) };
+    return config();
+  });
+  lam.on(UpdateFunctionConfigurationCommand).callsFake(async ({ Handler, RevisionId }) => {
+    if (!world.fn) throw notFound();
+    if (world.fn.updating > 0) throw conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${FN}`);
+    if (RevisionId && RevisionId !== `rev-${world.fn.revision}`) throw new PreconditionFailedException({ message: 'The Revision Id provided does not match the latest Revision Id.', Type: 'User', ...meta(412) });
+    Object.assign(world.fn, { revision: world.fn.revision + 1, updating: 2, ...(Handler ? { handler: Handler } : {}) });
     return config();
   });
   lam.on(GetFunctionConfigurationCommand).callsFake(async ({ Qualifier }) => {

@@ -1,7 +1,7 @@
 import {
   AddPermissionCommand, CreateAliasCommand, CreateFunctionCommand, CreateFunctionUrlConfigCommand, GetAliasCommand,
   GetFunctionConfigurationCommand, GetFunctionUrlConfigCommand, ListVersionsByFunctionCommand, PublishVersionCommand,
-  UpdateAliasCommand, UpdateFunctionCodeCommand,
+  UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
   type AliasConfiguration, type Architecture, type FunctionConfiguration, type LambdaClient, type Runtime,
 } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
@@ -49,6 +49,12 @@ export interface AwsSiteHostOptions {
    */
   edge?: { routing: RoutingWriter; distributionArn: string };
 }
+
+/**
+ * The entry a build adds to the server function (services/build: `runtime-env.ts`): it reads
+ * the env var parameters its spec lists from SSM when the function starts.
+ */
+const RUNTIME_ENV = { spec: 'shiplog-env.json', handler: 'shiplog-env.handler' } as const;
 
 /** The description of a published version and of an alias: the deployment they stand for. */
 const describe = (deploymentId: string) => `shiplog:${deploymentId}`;
@@ -149,6 +155,8 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
     }
   };
 
+  const unlessConflict = (err: unknown) => (['ResourceConflictException', 'PreconditionFailedException'].includes(errorName(err)) ? undefined : translateHostError(err));
+
   const publishVersion = async (fn: string, projectId: string, deploymentId: string, code: { bucket: string; key: string }, handler: string): Promise<string> => {
     for (let attempt = 1; attempt <= 6; attempt++) {
       let sha: string | undefined;
@@ -161,9 +169,16 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
         else translateHostError(err);
         if (!sha) continue;
       }
-      const cfg = await settle(fn);
+      let cfg = await settle(fn);
       // Another deployment of the project replaced the code meanwhile: put ours back.
       if (cfg.CodeSha256 !== sha) continue;
+      if (cfg.Handler !== handler) {
+        // A function created before its builds carried the env entry (or by an older artifact).
+        const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Handler: handler, RevisionId: cfg.RevisionId })).catch(unlessConflict);
+        if (!updated) continue;
+        cfg = await settle(fn);
+        if (cfg.CodeSha256 !== sha || cfg.Handler !== handler) continue;
+      }
       if (cfg.LastUpdateStatus === 'Failed' || cfg.State === 'Failed') {
         throw new DeploymentNotPublishedError(`${fn} did not take the code of ${deploymentId}: ${cfg.LastUpdateStatusReason ?? cfg.StateReason ?? 'no reason given'}`);
       }
@@ -190,6 +205,17 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
     return { bucket, key };
   };
 
+  /**
+   * The function's handler: the build's env entry when the artifact has it (it reads the
+   * project's env vars from SSM, then loads OpenNext's handler), else OpenNext's own.
+   */
+  const handlerOf = async (source: ArtifactSource, output: OpenNextOutput): Promise<string> => {
+    const origin = output.origins?.default;
+    const dir = origin?.bundle?.replace(/^\.open-next\//, '');
+    const wrapped = dir !== undefined && (await send(source.readText(`${dir}/${RUNTIME_ENV.spec}`))) !== undefined;
+    return wrapped ? RUNTIME_ENV.handler : origin?.handler ?? 'index.handler';
+  };
+
   const versionOf = async (projectId: string, deploymentId: string): Promise<string | undefined> =>
     (await readJson<Published>(siteKeys.published(projectId, deploymentId)))?.functionVersion ??
     (await findVersion(siteFunctionName(opts.prefix, projectId), deploymentId));
@@ -197,8 +223,6 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
   const getAlias = (fn: string, alias: string): Promise<AliasConfiguration | undefined> =>
     lambda.send(new GetAliasCommand({ FunctionName: fn, Name: alias })).catch((err: unknown) =>
       errorName(err) === 'ResourceNotFoundException' ? undefined : translateHostError(err));
-
-  const unlessConflict = (err: unknown) => (errorName(err) === 'ResourceConflictException' ? undefined : translateHostError(err));
 
   /** The Function URL of one alias, created (IAM-only: CloudFront signs with its OAC) when missing. */
   const urlOf = async (fn: string, Qualifier: string, streaming: boolean): Promise<string> => {
@@ -261,7 +285,7 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       let version = (await exists(siteKeys.publishing(projectId, deploymentId))) ? await findVersion(fn, deploymentId) : undefined;
       if (!version) {
         await put(siteKeys.publishing(projectId, deploymentId), '');
-        version = await publishVersion(fn, projectId, deploymentId, code, output.origins?.default?.handler ?? 'index.handler');
+        version = await publishVersion(fn, projectId, deploymentId, code, await handlerOf(source, output));
       }
       // 3. behind the sites distribution, when there is one
       if (opts.edge) {

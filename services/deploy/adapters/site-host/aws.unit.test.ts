@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import {
   CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, ListVersionsByFunctionCommand, PublishVersionCommand,
-  TooManyRequestsException, UpdateAliasCommand, UpdateFunctionCodeCommand,
+  TooManyRequestsException, UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
@@ -124,6 +124,24 @@ describe('publish', () => {
     expect(await host().publish({ projectId: 'web', deploymentId: 'd1', artifactDir: `file://${localArtifact()}` })).toMatchObject({ functionVersion: '1' });
     expect(lam.commandCalls(PublishVersionCommand)).toHaveLength(2);
     expect(world.fn!.versions).toEqual([expect.objectContaining({ Description: 'shiplog:d1', CodeSha256: 'sha-of-artifacts/web/d1/server-function.zip' })]);
+  });
+
+  it("makes the build's env entry the handler when the artifact has it, on a new function and on one created before", async () => {
+    const entry = { 'server-functions/default/shiplog-env.json': '{"handler":"index.handler","parameters":{}}', 'server-functions/default/shiplog-env.mjs': 'export const handler = 1;' };
+    Object.assign(files, entry);
+    try {
+      await host().publish({ projectId: 'web', deploymentId: 'd1', artifactDir: `file://${localArtifact()}` });
+      expect(lam.commandCalls(CreateFunctionCommand)[0]!.args[0].input.Handler).toBe('shiplog-env.handler');
+      expect(lam.commandCalls(UpdateFunctionConfigurationCommand)).toHaveLength(0);
+
+      resetFakes();
+      world.fn = { sha: 'sha-0', revision: 1, updating: 0, created: false, versions: [] }; // handler: index.handler
+      await host().publish({ projectId: 'web', deploymentId: 'd2', artifactDir: s3Artifact('d2') });
+      expect(lam.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input)).toEqual([{ FunctionName: FN, Handler: 'shiplog-env.handler', RevisionId: 'rev-2' }]);
+      expect(world.fn.versions).toEqual([expect.objectContaining({ Description: 'shiplog:d2', Handler: 'shiplog-env.handler', CodeSha256: 'sha-of-artifacts/web/d2/server-function.zip' })]);
+    } finally {
+      for (const k of Object.keys(entry)) delete files[k];
+    }
   });
 
   it('refuses what is not an OpenNext output', async () => {
