@@ -15,7 +15,10 @@ const fnArn = (name: string, account = ACCOUNT, region = REGION) => `arn:aws:lam
 /** How `sst.aws.Function` names a stage's functions (`$app-$stage-<Name>Function-<8 random>`). */
 const sstName = (stage: string, name: string) => `shiplog-${stage}-${name.replace(/[^a-zA-Z0-9]/g, '')}Function-abcdefgh`;
 
-/** Every Lambda statement of every function of a stage, with the function it belongs to. */
+/** The Api function's redrive of dead letters (api.ts `eventRoutesAccess`): exact ARNs of the subscriptions' functions, tested below. */
+const isRedrive = (fn: string, p: { actions: string[] }) => fn === 'Api' && p.actions.length === 1 && p.actions[0] === 'lambda:InvokeFunction';
+
+/** Every Lambda statement of every function of a stage (but the API's redrive), with the function it belongs to. */
 const lambdaStatements = async (stage: string) => {
   const s = await declareUnderMocks(subscriptions, { stage });
   const out: { fn: string; actions: string[]; resources: string[] }[] = [];
@@ -23,6 +26,7 @@ const lambdaStatements = async (stage: string) => {
     const own = await resolved(spec.permissions);
     const linked = await resolved(spec.links.flatMap((l) => l.permissions));
     for (const p of [...own, ...linked]) {
+      if (isRedrive(spec.name, p)) continue;
       if (p.actions.some((a) => a.startsWith('lambda:') || a === '*')) out.push({ fn: spec.name, actions: p.actions, resources: p.resources });
     }
   }
@@ -102,5 +106,14 @@ describe('deploy functions reach only the site functions of their stage', () => 
         },
       ]);
     }
+  });
+});
+
+describe('the Api function invokes only the functions whose dead letters it redrives', () => {
+  it('names each subscription function with a dead-letter queue exactly: no pattern, no site function', async () => {
+    const s = await declareUnderMocks(subscriptions, { stage: 'ci' });
+    const invokes = (await resolved(s.spec('Api').permissions)).filter((p) => p.actions.includes('lambda:InvokeFunction'));
+    expect(invokes).toEqual([{ actions: ['lambda:InvokeFunction'], resources: subscriptions.filter((x) => x.policy.deadLetter).map((x) => fnArn(x.name)) }]);
+    for (const r of invokes[0]!.resources) expect(r.includes('*') || r.includes('-site-')).toBe(false);
   });
 });
