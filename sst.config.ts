@@ -1,6 +1,7 @@
 // The AWS app. Everything it declares is in infra/aws (pure functions of the topology, tested
 // offline under Pulumi mocks); this file only supplies SST: the app settings, `sst.aws.Function`
-// (which builds each handler), the links and, when asked for, the dashboard's `sst.aws.Nextjs`.
+// (which builds each handler), the links and, when asked for, the dashboard's `sst.aws.Nextjs`
+// (with its sign-in, infra/aws/hosted-dashboard.ts).
 // SST forbids top-level imports here, hence the dynamic imports inside run(). Type-checked by
 // tsconfig.infra.json against .sst/platform.
 
@@ -15,7 +16,7 @@ export default $config({
     };
   },
   async run() {
-    const { declareShiplog, hostedDashboardSpec, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
+    const { declareShiplog, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
     const { subscriptions } = await import('./infra/topology.ts');
     type Spec = Parameters<Parameters<typeof declareShiplog>[1]['declareFunction']>[0];
     // The domain sites are served on (`<project>.<domain>`): a setting of the stage, not a secret.
@@ -56,21 +57,25 @@ export default $config({
       },
     );
 
-    // The dashboard is opt-in: SHIPLOG_DASHBOARD_AUTH=cognito (its auth adapter) at deploy time, with
-    // SHIPLOG_DASHBOARD_API_URL. Its hosted sign-in (a Cognito/OIDC adapter in dashboard/lib/auth)
-    // does not exist yet and `local` cannot serve a hosted dashboard, so a default deploy declares
-    // none rather than ship one nobody can sign in to; an opted-in one deploys but refuses sign-in
-    // until that adapter lands. It reads the event store and the views table, and writes neither
-    // (see infra/aws/hosted-dashboard.ts and dashboard.ts).
-    const dashboardSpec = hostedDashboardSpec(process.env, { names, siteDomain });
-    const dashboard = dashboardSpec
-      ? new sst.aws.Nextjs(dashboardSpec.name, {
-          path: dashboardSpec.path,
-          environment: dashboardSpec.environment,
-          permissions: dashboardSpec.permissions,
-          ...(dashboardSpec.domain ? { domain: dashboardSpec.domain } : {}),
-        })
-      : undefined;
+    // The dashboard is opt-in: SHIPLOG_DASHBOARD_AUTH=cognito (a user pool, its hosted UI and the
+    // dashboard's app client are declared with it) or oidc (any provider: SHIPLOG_DASHBOARD_OIDC_*),
+    // at deploy time. It signs in through openid-client (dashboard/lib/auth/oidc.ts), reads its app
+    // client and session key from SSM SecureStrings, reads the event store and the views table,
+    // writes neither, and sends commands to the stack's API (infra/aws/hosted-dashboard.ts).
+    const { declareHostedDashboard } = await import('./infra/aws/hosted-dashboard.ts');
+    const hosted = declareHostedDashboard(
+      { aws, pulumi: $util },
+      {
+        names, scope: stack.scope, env: process.env, siteDomain, protect: $app.stage === PRODUCTION_STAGE, apiUrl: stack.api.url, secrets: stack.secrets.resources,
+        declareNextjs: (spec) =>
+          new sst.aws.Nextjs(spec.name, {
+            path: spec.path,
+            environment: spec.environment,
+            permissions: spec.permissions,
+            ...(spec.domain ? { domain: spec.domain } : {}),
+          }),
+      },
+    );
 
     return {
       bus: stack.bus.name,
@@ -92,7 +97,9 @@ export default $config({
       // Point `*.<siteDomain>` (and each custom domain, shown by `shiplog domains ls`) here: the
       // routing endpoint of the tenants' connection group.
       sitesDnsTarget: aws.cloudfront.getConnectionGroupOutput({ id: stack.edge.tenant.connectionGroupId }).routingEndpoint,
-      ...(dashboard ? { dashboard: dashboard.url } : {}),
+      // The dashboard, and the redirect URL its OIDC client is registered with.
+      ...(hosted ? { dashboard: hosted.nextjs.url, dashboardSignInCallback: hosted.redirectUri } : {}),
+      ...(hosted?.pool ? { dashboardUserPool: hosted.pool.userPool.id } : {}),
     };
   },
 });

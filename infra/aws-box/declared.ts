@@ -3,7 +3,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { subscriptions as topology } from '../topology.ts';
 import type { Subscription } from '../topology-types.ts';
-import { declareShiplog, stackNames, type FunctionSpec, type ShiplogStackInput } from '../aws/index.ts';
+import { declareShiplog, stackNames, type Cloud, type FunctionSpec, type ShiplogStackInput } from '../aws/index.ts';
 
 // The AWS stack exactly as `infra/aws` declares it, run under Pulumi mocks: no AWS, no SST, no
 // provider plugin. What comes out is what the declaration hands to Pulumi (the inputs of every
@@ -162,6 +162,8 @@ export type DeclareOptions = Partial<Omit<ShiplogStackInput, 'names' | 'subscrip
   stage?: string;
   /** The physical name of a declared function (default: its spec's name). */
   functionName?: (spec: FunctionSpec, prefix: string) => string;
+  /** What `sst.config.ts` declares beside the stack (the hosted dashboard and its sign-in), under the same mocks. */
+  also?: (cloud: Cloud, stack: ReturnType<typeof declareShiplog>) => unknown;
 };
 
 /**
@@ -176,7 +178,7 @@ export type DeclareOptions = Partial<Omit<ShiplogStackInput, 'names' | 'subscrip
 export const declareStack = async (subs: Subscription[] = topology, options: DeclareOptions = {}) => {
   const registered: Registered[] = [];
   const providerRegions = new Map<string, string>();
-  const { stage = 'ci', functionName = (spec) => spec.name, ...rest } = options;
+  const { stage = 'ci', functionName = (spec) => spec.name, also, ...rest } = options;
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
@@ -193,6 +195,7 @@ export const declareStack = async (subs: Subscription[] = topology, options: Dec
         args.token === 'aws:index/getCallerIdentity:getCallerIdentity'
           ? { accountId: DECLARED_ACCOUNT, arn: `arn:aws:iam::${DECLARED_ACCOUNT}:user/ci`, userId: 'ci', id: DECLARED_ACCOUNT }
           : args.token === 'aws:index/getRegion:getRegion' ? { region: DECLARED_REGION, name: DECLARED_REGION, id: DECLARED_REGION }
+          : args.token === 'aws:secretsmanager/getRandomPassword:getRandomPassword' ? { ...args.inputs, randomPassword: 'mocked-random-password'.padEnd(Number(args.inputs.passwordLength ?? 32), '0'), id: 'random' }
           : args.inputs,
     },
     'shiplog',
@@ -228,7 +231,8 @@ export const declareStack = async (subs: Subscription[] = topology, options: Dec
       },
     },
   );
-  await resolved(pulumi.all([...resourcesIn(stack), ...functions].map((r) => r.urn)));
+  const extra = also?.({ aws, pulumi }, stack);
+  await resolved(pulumi.all([...resourcesIn(stack), ...resourcesIn(extra), ...functions].map((r) => r.urn)));
   const ofType = (type: string) => registered.filter((r) => r.type === type);
   const one = (type: string, name: string): Registered => {
     const found = registered.filter((r) => r.type === type && r.name === name);

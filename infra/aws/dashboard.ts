@@ -16,7 +16,29 @@ export const DashboardEnv = {
   viewsTable: 'SHIPLOG_DASHBOARD_VIEWS_TABLE',
   productionUrl: 'SHIPLOG_DASHBOARD_PRODUCTION_URL',
   deploymentUrl: 'SHIPLOG_DASHBOARD_DEPLOYMENT_URL',
+  // the OIDC adapter (dashboard/lib/auth/oidc-env.ts)
+  oidcIssuer: 'SHIPLOG_DASHBOARD_OIDC_ISSUER',
+  oidcName: 'SHIPLOG_DASHBOARD_OIDC_NAME',
+  oidcClientParam: 'SHIPLOG_DASHBOARD_OIDC_CLIENT_PARAM',
+  sessionKeyParam: 'SHIPLOG_DASHBOARD_SESSION_KEY_PARAM',
 } as const;
+
+/**
+ * How a hosted dashboard signs users in: the OIDC issuer, the name on its button, and the SSM
+ * parameters (SecureString, under `key`) holding its app client and its session key, which it
+ * may read and decrypt and nothing else.
+ *
+ * @example
+ * { issuer: pool.issuer, displayName: 'Cognito', clientParam: '/shiplog/dashboard/oidc-client',
+ *   sessionKeyParam: '/shiplog/dashboard/session-key', keyArn: secrets.key.arn }
+ */
+export interface DashboardSignIn {
+  issuer: Input<string>;
+  displayName?: string;
+  clientParam: string;
+  sessionKeyParam: string;
+  keyArn: Input<string>;
+}
 
 /**
  * What the dashboard is declared from. URL templates take `{project}` and `{deployment}`.
@@ -35,6 +57,8 @@ export interface DashboardInput {
   deploymentUrl: Input<string>;
   /** The auth adapter (`dashboard/lib/auth`); a hosted dashboard needs a provider, not `local`. */
   auth: string;
+  /** Its sign-in (`cognito`, `oidc`); without it the dashboard cannot sign anyone in. */
+  signIn?: DashboardSignIn;
   /** A custom domain for the dashboard, if any. */
   domain?: string;
 }
@@ -62,6 +86,21 @@ export const DASHBOARD_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:BatchGetIte
 
 const tableArns = (table: string): string[] => [`arn:aws:dynamodb:*:*:table/${table}`, `arn:aws:dynamodb:*:*:table/${table}/index/*`];
 
+const signInEnvironment = (s: DashboardSignIn): Record<string, Input<string>> => ({
+  [DashboardEnv.oidcIssuer]: s.issuer,
+  ...(s.displayName ? { [DashboardEnv.oidcName]: s.displayName } : {}),
+  [DashboardEnv.oidcClientParam]: s.clientParam,
+  [DashboardEnv.sessionKeyParam]: s.sessionKeyParam,
+});
+
+const signInAccess = (s: DashboardSignIn): PermissionSpec[] => [
+  {
+    actions: ['ssm:GetParameter'],
+    resources: [s.clientParam, s.sessionKeyParam].map((p) => `arn:aws:ssm:*:*:parameter${p}`),
+  },
+  { actions: ['kms:Decrypt'], resources: [s.keyArn] },
+];
+
 export const dashboardSpec = (input: DashboardInput): DashboardSpec => {
   if (input.auth === 'local') throw new Error('a hosted dashboard needs an identity provider adapter, not the local admin');
   const viewsTable = input.viewsTable ?? `${input.names.prefix}-views`;
@@ -75,8 +114,12 @@ export const dashboardSpec = (input: DashboardInput): DashboardSpec => {
       [DashboardEnv.viewsTable]: viewsTable,
       [DashboardEnv.productionUrl]: input.productionUrl,
       [DashboardEnv.deploymentUrl]: input.deploymentUrl,
+      ...(input.signIn ? signInEnvironment(input.signIn) : {}),
     },
-    permissions: [{ actions: [...DASHBOARD_READ_ACTIONS], resources: [...tableArns(input.names.eventsTable), ...tableArns(viewsTable)] }],
+    permissions: [
+      { actions: [...DASHBOARD_READ_ACTIONS], resources: [...tableArns(input.names.eventsTable), ...tableArns(viewsTable)] },
+      ...(input.signIn ? signInAccess(input.signIn) : []),
+    ],
     ...(input.domain ? { domain: input.domain } : {}),
   };
 };

@@ -1,5 +1,9 @@
-import { DashboardEnv, dashboardSpec, type DashboardSpec } from './dashboard.ts';
+import type { Input, Output } from '@pulumi/pulumi';
+import type { AccountScope, Cloud } from './cloud.ts';
+import { DashboardEnv, dashboardSpec, type DashboardSignIn, type DashboardSpec } from './dashboard.ts';
 import type { StackNames } from './names.ts';
+import type { SecretResources } from './secrets.ts';
+import { CALLBACK_PATH, dashboardParameters, declareDashboardClient, declareSessionKey, declareUserPool } from './sign-in.ts';
 
 /**
  * The deploy-time setting of the dashboard's custom domain, if any.
@@ -10,30 +14,127 @@ import type { StackNames } from './names.ts';
 export const DASHBOARD_DOMAIN_ENV = 'SHIPLOG_DASHBOARD_DOMAIN';
 
 /**
- * The dashboard a stage hosts on AWS, from the environment of `sst deploy`; none unless it is
- * asked for. The opt-in is the auth adapter, `SHIPLOG_DASHBOARD_AUTH` (for example `cognito`):
- * `local` cannot serve a hosted dashboard (`dashboardSpec` refuses it), and the hosted sign-in
- * adapter does not exist yet (TODO(when dashboard/lib/auth has a Cognito/OIDC adapter): make it
- * the default), so a default deploy ships no dashboard that cannot sign anyone in. Until that
- * adapter exists, an opted-in dashboard deploys but refuses every sign-in. No platform API is
- * declared on AWS yet either, so an opt-in must name one in `SHIPLOG_DASHBOARD_API_URL`. Sites
- * are linked as `https://<project>.<siteDomain>` and `https://<deployment>-<project>.<siteDomain>`.
+ * The deploy-time settings of a dashboard that signs in at another OIDC provider
+ * (`SHIPLOG_DASHBOARD_AUTH=oidc`): its issuer and the dashboard's client there. The secret goes
+ * to an SSM SecureString, never to the function's environment.
  *
  * @example
- * // SHIPLOG_DASHBOARD_AUTH=cognito SHIPLOG_DASHBOARD_API_URL=https://api.example.com sst deploy
- * const spec = hostedDashboardSpec(process.env, { names, siteDomain: 'apps.example.com' });
- * if (spec) new sst.aws.Nextjs(spec.name, { path: spec.path, environment: spec.environment, permissions: spec.permissions });
+ * // SHIPLOG_DASHBOARD_AUTH=oidc SHIPLOG_DASHBOARD_OIDC_ISSUER=https://acme.okta.com SHIPLOG_DASHBOARD_OIDC_CLIENT_ID=0oa… SHIPLOG_DASHBOARD_OIDC_CLIENT_SECRET=… sst deploy
+ */
+export const OIDC_DEPLOY_ENV = {
+  issuer: 'SHIPLOG_DASHBOARD_OIDC_ISSUER',
+  name: 'SHIPLOG_DASHBOARD_OIDC_NAME',
+  clientId: 'SHIPLOG_DASHBOARD_OIDC_CLIENT_ID',
+  clientSecret: 'SHIPLOG_DASHBOARD_OIDC_CLIENT_SECRET',
+} as const;
+
+/** The sign-in adapters a hosted dashboard can use. */
+export const HOSTED_AUTH = ['cognito', 'oidc'] as const;
+
+/**
+ * What the hosted dashboard is declared from: the stage, the environment of `sst deploy`, the
+ * stack's platform API and secrets key, and how to declare the Next.js app (SST's `sst.aws.Nextjs`
+ * in `sst.config.ts`; a stand-in under test), which hands back its URL.
+ *
+ * @example
+ * { names, scope, env: process.env, siteDomain, protect, apiUrl: stack.api.url, secrets: stack.secrets.resources,
+ *   declareNextjs: (spec) => new sst.aws.Nextjs(spec.name, { path: spec.path, environment: spec.environment, permissions: spec.permissions }) }
+ */
+export interface HostedDashboardInput {
+  names: StackNames;
+  scope: AccountScope;
+  env: Record<string, string | undefined>;
+  siteDomain: string;
+  protect: boolean;
+  /** The stack's platform API; `SHIPLOG_DASHBOARD_API_URL` overrides it. */
+  apiUrl: Input<string>;
+  secrets: SecretResources;
+  declareNextjs: (spec: DashboardSpec) => { url: Output<string> };
+}
+
+/**
+ * The dashboard a stage hosts on AWS, asked for with `SHIPLOG_DASHBOARD_AUTH` at deploy time:
+ * `cognito` declares a user pool, its hosted UI domain and the dashboard's app client
+ * (`sign-in.ts`); `oidc` signs in at the provider `SHIPLOG_DASHBOARD_OIDC_ISSUER` names with the
+ * client given in `SHIPLOG_DASHBOARD_OIDC_CLIENT_ID`/`_SECRET`. Either way the app client and a
+ * generated session key wait in SSM SecureStrings the dashboard alone reads, and the client's
+ * redirect URL is the dashboard's own (its custom domain, else the URL SST gives it). The dashboard
+ * reads the event store and the views table, writes neither, and sends commands to the platform
+ * API (the stack's unless `SHIPLOG_DASHBOARD_API_URL` names another). None is declared without
+ * `SHIPLOG_DASHBOARD_AUTH`: on AWS the dashboard still has no API token of its own (the `dashboard`
+ * kind `shiplog dev` makes locally), so it is not the default yet. Sites are linked as
+ * `https://<project>.<siteDomain>` and `https://<deployment>-<project>.<siteDomain>`.
+ *
+ * @example
+ * // SHIPLOG_DASHBOARD_AUTH=cognito sst deploy
+ * const hosted = declareHostedDashboard({ aws, pulumi: $util }, { names, scope, env: process.env, siteDomain, protect, apiUrl, secrets, declareNextjs });
+ * hosted?.nextjs.url;
+ */
+export const declareHostedDashboard = (cloud: Cloud, input: HostedDashboardInput) => {
+  const { pulumi } = cloud;
+  const { env, names } = input;
+  const auth = env[DashboardEnv.auth];
+  if (!auth) return undefined;
+  if (!(HOSTED_AUTH as readonly string[]).includes(auth)) {
+    throw new Error(`${DashboardEnv.auth}=${auth}: a hosted dashboard needs an identity provider adapter (${HOSTED_AUTH.join(' or ')}), not the local admin`);
+  }
+  const oidc = auth === 'oidc' ? oidcSettings(env) : undefined;
+  const pool = auth === 'cognito' ? declareUserPool(cloud, { names, scope: input.scope, protect: input.protect }) : undefined;
+  const parameters = dashboardParameters(names.prefix);
+  const sessionKey = declareSessionKey(cloud, { names, secrets: input.secrets });
+  const displayName = env[OIDC_DEPLOY_ENV.name] ?? (auth === 'cognito' ? 'Cognito' : undefined);
+  const signIn: DashboardSignIn = {
+    issuer: pool ? pool.issuer : oidc!.issuer,
+    ...(displayName ? { displayName } : {}),
+    clientParam: parameters.client,
+    sessionKeyParam: parameters.sessionKey,
+    keyArn: input.secrets.key.arn,
+  };
+  const domain = env[DASHBOARD_DOMAIN_ENV];
+  const spec = dashboardSpec({
+    names,
+    viewsTable: names.viewsTable,
+    auth,
+    apiUrl: env[DashboardEnv.apiUrl] ?? input.apiUrl,
+    productionUrl: `https://{project}.${input.siteDomain}`,
+    deploymentUrl: `https://{deployment}-{project}.${input.siteDomain}`,
+    signIn,
+    ...(domain ? { domain } : {}),
+  });
+  const nextjs = input.declareNextjs(spec);
+  const url = domain ? pulumi.output(`https://${domain}`) : nextjs.url.apply((u) => u.replace(/\/+$/, ''));
+  const redirectUri = pulumi.interpolate`${url}${CALLBACK_PATH}`;
+  const client = declareDashboardClient(cloud, {
+    names, secrets: input.secrets, redirectUri, logoutUrl: url,
+    ...(pool ? { cognito: { userPoolId: pool.userPool.id } } : { oidc: { clientId: oidc!.clientId, ...(oidc!.clientSecret ? { clientSecret: oidc!.clientSecret } : {}) } }),
+  });
+  return { spec, nextjs, pool, sessionKey, client, redirectUri };
+};
+
+const oidcSettings = (env: Record<string, string | undefined>) => {
+  const need = (name: string) => {
+    const v = env[name];
+    if (!v) throw new Error(`${DashboardEnv.auth}=oidc needs ${name} (the provider's issuer and the dashboard's client there)`);
+    return v;
+  };
+  return { issuer: need(OIDC_DEPLOY_ENV.issuer), clientId: need(OIDC_DEPLOY_ENV.clientId), clientSecret: env[OIDC_DEPLOY_ENV.clientSecret] };
+};
+
+/**
+ * The dashboard spec alone, for a stage that only wants to know what would be declared (the
+ * sign-in's parameters by name, no resources): undefined without `SHIPLOG_DASHBOARD_AUTH`.
+ *
+ * @example
+ * hostedDashboardSpec({ SHIPLOG_DASHBOARD_AUTH: 'cognito', SHIPLOG_DASHBOARD_API_URL: 'https://api.example.com' }, { names, siteDomain })?.environment;
  */
 export const hostedDashboardSpec = (
   env: Record<string, string | undefined>,
-  input: { names: StackNames; siteDomain: string },
+  input: { names: StackNames; siteDomain: string; signIn?: DashboardSignIn },
 ): DashboardSpec | undefined => {
   const auth = env[DashboardEnv.auth];
   if (!auth) return undefined;
   const apiUrl = env[DashboardEnv.apiUrl];
-  if (!apiUrl) {
-    throw new Error(`${DashboardEnv.auth}=${auth} asks for a hosted dashboard: set ${DashboardEnv.apiUrl} to the platform API it sends commands to`);
-  }
+  if (!apiUrl) throw new Error(`${DashboardEnv.auth}=${auth} asks for a hosted dashboard: set ${DashboardEnv.apiUrl} to the platform API it sends commands to`);
   const domain = env[DASHBOARD_DOMAIN_ENV];
   return dashboardSpec({
     names: input.names,
@@ -42,6 +143,7 @@ export const hostedDashboardSpec = (
     apiUrl,
     productionUrl: `https://{project}.${input.siteDomain}`,
     deploymentUrl: `https://{deployment}-{project}.${input.siteDomain}`,
+    ...(input.signIn ? { signIn: input.signIn } : {}),
     ...(domain ? { domain } : {}),
   });
 };

@@ -138,6 +138,12 @@ export interface DashboardOptions {
   env?: NodeJS.ProcessEnv;
   /** The Next.js app; default the repository's `dashboard/`. */
   dir?: string;
+  /**
+   * More of the dashboard's environment, over the local defaults: another sign-in adapter
+   * (`SHIPLOG_DASHBOARD_AUTH=cognito` and its `SHIPLOG_DASHBOARD_OIDC_*`, as the AWS box's hosted
+   * dashboard has it). Without the local admin, no admin credential is made or printed.
+   */
+  environment?: Record<string, string>;
 }
 
 /**
@@ -196,12 +202,18 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
     SHIPLOG_DASHBOARD_SITES_PORT: String(opts.sitesPort),
     SHIPLOG_DASHBOARD_API_TOKEN: opts.apiToken,
     SHIPLOG_DASHBOARD_PEER_HEADER: PEER_HEADER,
+    ...opts.environment,
   });
+  const localAdmin = process.env.SHIPLOG_DASHBOARD_AUTH === 'local';
 
   const ready = (async () => {
     // 1. the admin: printed once, when first created; only its scrypt hash is kept
-    const admin = await ensureAdminCredential(authDir, { ...(env.SHIPLOG_ADMIN_PASSWORD ? { password: env.SHIPLOG_ADMIN_PASSWORD } : {}) });
-    if (admin.created) {
+    const admin = localAdmin
+      ? await ensureAdminCredential(authDir, { ...(env.SHIPLOG_ADMIN_PASSWORD ? { password: env.SHIPLOG_ADMIN_PASSWORD } : {}) })
+      : undefined;
+    if (!admin) {
+      log(`dashboard: signs in through ${process.env.SHIPLOG_DASHBOARD_AUTH}`);
+    } else if (admin.created) {
       log(`dashboard: ${opts.apiUrl}  sign in as ${admin.username} with password ${admin.created}`);
       log('dashboard: the password is shown this once (only its hash is kept); set SHIPLOG_ADMIN_PASSWORD to choose another');
     } else {
