@@ -35,7 +35,7 @@ import { codeBuildStandIn } from './codebuild.ts';
 import { DECLARED_ACCOUNT, declareStack, type DeclaredStack } from './declared.ts';
 import { awsEndpoint } from './endpoint.ts';
 import { eventBridgeStandIn, type DeliveredEvent } from './eventbridge.ts';
-import { loadViewerRequestFunction } from './cloudfront-function.ts';
+import { loadViewerRequestFunction } from '../aws/edge/runner.ts';
 import { distributionTenantStandIn } from './distribution-tenants.ts';
 import { frontDoor } from './front-door.ts';
 import { functionUrlStandIn } from './function-urls.ts';

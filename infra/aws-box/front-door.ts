@@ -7,7 +7,7 @@ import { awsErrorName } from '../../services/shell/index.ts';
 import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from '../local/sites/apigw.ts';
 import { FunctionInvocationError, type Invocation } from '../local/sites/function-pool.ts';
 import { malformedSiteRequest } from '../local/sites/request-checks.ts';
-import { viewerRequest, type ViewerRequestEvent, type ViewerRequestOutcome, type ViewerResponse } from './cloudfront-function.ts';
+import { viewerRequest, type ViewerRequestEvent, type ViewerRequestOutcome, type ViewerResponse } from '../aws/edge/runner.ts';
 import type { FunctionUrl } from './function-urls.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { KeyValueReader } from './cloudfront-function.ts';
+import type { KeyValueReader } from '../aws/edge/runner.ts';
 import { readText } from './http-body.ts';
 
 // The box's stand-in for CloudFront KeyValueStore, which moto does not serve (404): the data-plane

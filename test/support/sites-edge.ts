@@ -15,7 +15,7 @@ import { keyValueStoreRouting } from '../../services/deploy/adapters/site-host/a
 import type { SiteHost } from '../../services/deploy/ports.ts';
 import { siteRouterCode } from '../../infra/aws/edge/site-router.ts';
 import { sitesKeyValueStoreClient } from '../../infra/aws/runtime/key-value-store-client.ts';
-import { loadViewerRequestFunction } from '../../infra/aws-box/cloudfront-function.ts';
+import { loadViewerRequestFunction } from '../../infra/aws/edge/runner.ts';
 import { distributionTenantStandIn } from '../../infra/aws-box/distribution-tenants.ts';
 import { awsEndpoint } from '../../infra/aws-box/endpoint.ts';
 import type { EventBridgeStandIn } from '../../infra/aws-box/eventbridge.ts';

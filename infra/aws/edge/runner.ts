@@ -46,9 +46,11 @@ export interface KeyValueReader {
 /**
  * Runs a CloudFront Function's code (runtime `cloudfront-js-2.0`, which imports the `cloudfront`
  * module) in its own V8 context, with `cf.kvs(id)` reading `stores(id)` and `cf.updateRequestOrigin`
- * recorded per run. It is the box's stand-in for the CloudFront Functions runtime, which moto does
- * not have: what runs is the code the stack declares, not a second routing implementation. It
- * does not enforce the runtime's limits (compute time, the language subset).
+ * recorded per run. Two users: the AWS box, where it stands in for the CloudFront Functions runtime
+ * (which moto does not have), and the ISR revalidation function on AWS, which finds the deployment
+ * a stale page's host and path are served from by running the same routing (`revalidate.ts`).
+ * What runs is the code the stack declares, not a second routing implementation. It does not
+ * enforce the runtime's limits (compute time, the language subset).
  *
  * @example
  * const fn = loadViewerRequestFunction(code, () => kvs);

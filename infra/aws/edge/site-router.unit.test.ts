@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadViewerRequestFunction, viewerRequest, type KeyValueReader } from '../../aws-box/cloudfront-function.ts';
+import { loadViewerRequestFunction, viewerRequest, type KeyValueReader } from './runner.ts';
 import { publicNamesOf, routingEntries, ROUTING_VALUE_MAX, type RoutingEntry } from '../../../services/deploy/adapters/site-host/aws-routing.ts';
 import { CLOUDFRONT_FUNCTION_MAX_BYTES, siteRouterCode } from './site-router.ts';
 
