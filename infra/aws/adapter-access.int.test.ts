@@ -43,7 +43,11 @@ const deployEnv = {
   SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency',
   SHIPLOG_SITES_KVS_ARN: kvs,
   SHIPLOG_SITES_DISTRIBUTION_ARN: distribution,
+  // ISR's backends (site-cache.ts), for the site functions' environment
+  SHIPLOG_SITE_CACHE_TABLE: 'shiplog-ci-isr-tags',
+  SHIPLOG_SITE_REVALIDATION_QUEUE_URL: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/shiplog-ci-isr-revalidation.fifo`,
 };
+const tagsTable = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/shiplog-ci-isr-tags`;
 const completes = (name: string) => [
   dlq(name),
   { actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'], resources: [project] },
@@ -68,6 +72,7 @@ const deploys = (name: string) => [
   },
   { actions: ['s3:GetObject'], resources: [`${artifacts}/artifacts/*`] },
   { actions: ['s3:GetObject', 's3:PutObject'], resources: [`${sites}/*`] },
+  { actions: ['dynamodb:BatchWriteItem'], resources: [tagsTable] },
   { actions: ['s3:ListBucket'], resources: [artifacts, sites] },
   idempotency,
   // a Function URL on each site function and its aliases, callable by the distribution; the routing keys
@@ -183,8 +188,8 @@ describe('infra/aws gives each function what its AWS adapters and the read model
 
   it('covers every function of the stack', async () => {
     const s = await declareUnderMocks(subscriptions);
-    // The Api function's access is api.ts's (api.int.test.ts).
-    expect(s.specs.map((f) => f.name).sort()).toEqual([...expected.map(([name]) => name), 'OutboxEnrich', 'Api'].sort());
+    // The Api function's access is api.ts's (api.int.test.ts), IsrRevalidate's site-cache.ts's (site-cache.int.test.ts).
+    expect(s.specs.map((f) => f.name).sort()).toEqual([...expected.map(([name]) => name), 'OutboxEnrich', 'Api', 'IsrRevalidate'].sort());
   });
 
   it("passes the site cache table and revalidation queue to the deploy functions, for the site functions' environment", async () => {

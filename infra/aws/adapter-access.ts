@@ -136,6 +136,8 @@ const deployAccess = (cloud: Cloud, r: AdapterResources): PermissionSpec[] => {
     // Reading a build's output, and (CreateFunction, UpdateFunctionCode) its server zip, read with the caller's rights.
     { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${r.artifactsBucket.arn}/artifacts/*`] },
     { actions: ['s3:GetObject', 's3:PutObject'], resources: [pulumi.interpolate`${r.sitesBucket.arn}/*`] },
+    // publish writes the tags each build found to ISR's tag cache
+    ...(r.siteCache.table ? [{ actions: ['dynamodb:BatchWriteItem'], resources: [r.siteCache.table.arn] }] : []),
     // Without ListBucket a missing object is a 403, which the adapters would read as misconfiguration.
     { actions: ['s3:ListBucket'], resources: [r.artifactsBucket.arn, r.sitesBucket.arn] },
     ...idempotencyAccess(r.idempotencyTable.arn),

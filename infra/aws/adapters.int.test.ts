@@ -133,12 +133,17 @@ describe('infra/aws declares the site role', () => {
     { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${sites}`] },
   ];
 
-  it("lets Lambda run site functions with their env parameters, their logs and the sites bucket's ISR cache, and nothing else", async () => {
+  it("lets Lambda run site functions with their env parameters, their logs, the sites bucket's ISR cache and the stage's ISR tag cache and queue, and nothing else", async () => {
     const s = await declareUnderMocks(subscriptions);
     const role = s.one(Role, 'SiteRole');
     expect(role.inputs.name).toBe('shiplog-ci-site');
     expect(trustOf(role)).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
-    expect(statementsOf(s.one(RolePolicy, 'SiteRolePolicy'))).toEqual(base);
+    const tags = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/shiplog-ci-isr-tags`;
+    expect(statementsOf(s.one(RolePolicy, 'SiteRolePolicy'))).toEqual([
+      ...base,
+      { Effect: 'Allow', Action: ['dynamodb:Query', 'dynamodb:BatchWriteItem'], Resource: [tags, `${tags}/index/*`] },
+      { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:queue/shiplog-ci-isr-revalidation.fifo`] },
+    ]);
   });
 
   it("adds the tag cache table and the revalidation queue when the stage has them", async () => {

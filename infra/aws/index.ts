@@ -13,6 +13,7 @@ import { declareOutbox } from './outbox.ts';
 import { busPut, eventStoreAccess } from './permissions.ts';
 import { declareViewsTable, readModelNeeds } from './read-models.ts';
 import type { SiteCache } from './site-role.ts';
+import { declareRevalidation, declareSiteCache } from './site-cache.ts';
 import { declareSiteEdge } from './sites-edge.ts';
 import { declareRule, declareSubscription, type FunctionNeeds, type SubscriptionNeeds } from './subscription.ts';
 
@@ -29,6 +30,7 @@ export { OUTBOX_FILTER, OUTBOX_STREAM_PARAMETERS, OUTBOX_TARGET_PARAMETERS } fro
 export { EVENT_STORE_ACTIONS } from './permissions.ts';
 export { PROJECTIONS_HANDLER, readModelNeeds, VIEWS_ACTIONS, VIEWS_INDEXES, viewsAccess } from './read-models.ts';
 export type { SiteCache } from './site-role.ts';
+export { REVALIDATE_BATCH_SIZE, REVALIDATE_HANDLER, REVALIDATE_MAX_RECEIVES, REVALIDATE_TIMEOUT_SECONDS, revalidationAccess, siteTagsTableDefinition } from './site-cache.ts';
 export { ALL_VIEWER_EXCEPT_HOST_POLICY_ID, declareSiteEdge, SERVER_CACHE_HEADERS, type SiteEdge, type SiteEdgeInput } from './sites-edge.ts';
 export { IDEMPOTENCY_TTL_ATTRIBUTE } from './storage.ts';
 export { asyncInvokePolicy, targetRetryPolicy, type FunctionNeeds, type RuleSpec, type SubscriptionNeeds } from './subscription.ts';
@@ -61,7 +63,10 @@ export interface ShiplogStackInput {
   siteDomain: string;
   /** CodeBuild's build timeout; default {@link DEFAULT_BUILD_TIMEOUT_MINUTES}. */
   buildTimeoutMinutes?: number;
-  /** OpenNext's tag cache table and revalidation queue, when the stage has them. */
+  /**
+   * OpenNext's tag cache table and revalidation queue, when the stage brings its own; otherwise
+   * the stack declares them (`site-cache.ts`). Either way the revalidation function consumes the queue.
+   */
   siteCache?: SiteCache;
   /** Extra needs of a subscription or an AWS-only rule, by name. */
   needs?: SubscriptionNeeds;
@@ -132,9 +137,11 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     { name: LinkName.bus, properties: { name: bus.name, arn: bus.arn }, permissions: busPut(bus.arn) },
   ];
   const environment = { [FunctionEnv.eventsTable]: table.name, [FunctionEnv.busName]: bus.name, [FunctionEnv.prefix]: names.prefix };
-  // 4. what the build and deploy adapters use, and who may use it
+  // 4. what the build and deploy adapters use, and who may use it; ISR's tag cache and queue
+  const isr = input.siteCache ? undefined : declareSiteCache(cloud, { names });
+  const siteCache = input.siteCache ?? isr!.cache;
   const adapters = declareAdapters(cloud, {
-    names, scope, protect: input.protect, siteDomain: input.siteDomain, siteCache: input.siteCache ?? {},
+    names, scope, protect: input.protect, siteDomain: input.siteDomain, siteCache,
     buildTimeoutMinutes: input.buildTimeoutMinutes ?? DEFAULT_BUILD_TIMEOUT_MINUTES,
   });
   // the sites' front needs the sites bucket; the deploy functions need its store and distribution
@@ -144,6 +151,13 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     sitesKeyValueStore: { name: edge.keyValueStore.name, arn: edge.keyValueStore.arn },
     sitesDistributionArn: edge.distribution.arn,
   };
+  // the stage-wide revalidation of stale ISR pages, routed as the edge routes
+  const revalidation = siteCache.revalidationQueue
+    ? declareRevalidation(cloud, {
+        names, scope, declareFunction, queue: siteCache.revalidationQueue, sitesBucket: { name: adapters.buckets.sites.bucket.bucket, arn: adapters.buckets.sites.bucket.arn },
+        keyValueStore: edge.keyValueStore, siteDomain: input.siteDomain,
+      })
+    : undefined;
   const secrets = declareSecrets(cloud, { prefix: names.prefix, tableName: names.secretsTable, scope });
   const needsOf = (name: string, handler: string) =>
     mergeNeeds(
@@ -165,5 +179,5 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   // 6. the platform API, behind API Gateway
   const deadLetters = subscriptions.flatMap((d) => (d.deadLetter ? [{ queueArn: d.deadLetter.arn, functionArn: d.fn.arn }] : []));
   const api = declareApi(cloud, { names, declareFunction, eventStore: links[0]!, environment, resources, secrets: secrets.resources, bus, deadLetters });
-  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters: { ...adapters, resources }, edge, secrets, api, scope };
+  return { bus, table, views, outbox: { ...outbox, enrich }, links, subscriptions, rules: awsOnly, adapters: { ...adapters, resources }, edge, isr: { ...isr, cache: siteCache, revalidation }, secrets, api, scope };
 };

@@ -37,7 +37,7 @@ describe('the views table', () => {
 
   it('is declared once, beside the event store and the idempotency table', async () => {
     const s = await declareUnderMocks(subscriptions);
-    expect(s.ofType(Table).map((t) => t.name).sort()).toEqual(['EventStore', 'Idempotency', 'Secrets', 'Tokens', 'Views']);
+    expect(s.ofType(Table).map((t) => t.name).sort()).toEqual(['EventStore', 'Idempotency', 'IsrTags', 'Secrets', 'Tokens', 'Views']);
   });
 });
 
@@ -133,7 +133,11 @@ describe('nothing else reaches the views table', () => {
     const s = await declareUnderMocks(subscriptions);
     // The Api function's tokens table (api.ts) has no index and is its alone; the secrets' pointers
     // table (secrets.ts) is the API's and the webhook sender's.
-    const allowed = [eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency'), arnOf(Table, 'shiplog-ci-tokens'), arnOf(Table, 'shiplog-ci-secrets')];
+    // The deploy functions write each build's ISR tags to the tag cache (site-cache.ts).
+    const allowed = [
+      eventsArn, `${eventsArn}/index/*`, arnOf(Table, 'shiplog-ci-idempotency'), arnOf(Table, 'shiplog-ci-tokens'), arnOf(Table, 'shiplog-ci-secrets'),
+      `arn:aws:dynamodb:eu-west-1:123456789012:table/shiplog-ci-isr-tags`,
+    ];
     for (const spec of s.specs.filter((f) => !readers.includes(f.name))) {
       const statements = [...(await resolved(spec.permissions)), ...(await resolved(spec.links.flatMap((l) => l.permissions)))];
       for (const p of statements.filter((x) => x.actions.some((a) => a.startsWith('dynamodb:') || a === '*'))) {

@@ -36,7 +36,9 @@ const lambdaStatements = async (stage: string) => {
 describe('deploy functions reach only the site functions of their stage', () => {
   it('grants Lambda actions to the deploy functions alone (and reads of aliases to the API), on the site function pattern alone', async () => {
     const { out } = await lambdaStatements('ci');
-    expect([...new Set(out.map((o) => o.fn))].sort()).toEqual(['Api', 'DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnMountsChanged', 'DeployOnReleaseRequest']);
+    expect([...new Set(out.map((o) => o.fn))].sort()).toEqual(['Api', 'DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnMountsChanged', 'DeployOnReleaseRequest', 'IsrRevalidate']);
+    // ISR's revalidation only invokes the version serving a stale page (site-cache.ts).
+    expect(out.filter((o) => o.fn === 'IsrRevalidate').flatMap((o) => o.actions)).toEqual(['lambda:InvokeFunction']);
     // Function URLs (sites-edge.ts) name the aliases' qualified ARNs too; the pattern already covers them.
     const urls = ['lambda:CreateFunctionUrlConfig', 'lambda:GetFunctionUrlConfig', 'lambda:AddPermission'];
     for (const o of out) {

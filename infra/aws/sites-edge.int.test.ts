@@ -197,6 +197,12 @@ describe('the sites CloudFront front (sites-edge.ts)', () => {
       const statements = [...(await resolved(spec.permissions)), ...(await resolved(spec.links.flatMap((l) => l.permissions)))];
       for (const p of statements) if (p.actions.some((a) => edgeActions.test(a))) granted.push({ fn: spec.name, actions: p.actions, resources: p.resources });
       const env = await resolved(spec.environment);
+      // ISR's revalidation reads the routing to find the deployment a stale page is served from (site-cache.ts).
+      const reader = spec.name === 'IsrRevalidate';
+      if (reader) {
+        expect(env.SHIPLOG_SITES_KVS_ARN, spec.name).toBe(kvsArn);
+        continue;
+      }
       const edgeUser = spec.handler.startsWith('infra/aws/functions/deploy.') || (spec.handler.startsWith('infra/aws/functions/domains.') && spec.handler !== 'infra/aws/functions/domains.onDomainAdded');
       expect(env.SHIPLOG_SITES_KVS_ARN, spec.name).toBe(edgeUser ? kvsArn : undefined);
       expect(env.SHIPLOG_SITES_DISTRIBUTION_ARN, spec.name).toBe(edgeUser ? d.state.arn : undefined);
@@ -204,7 +210,10 @@ describe('the sites CloudFront front (sites-edge.ts)', () => {
     const deployFns = s.specs.filter((f) => f.handler.startsWith('infra/aws/functions/deploy.')).map((f) => f.name).sort();
     expect(deployFns).toEqual(['DeployOnBuildEnded', 'DeployOnBuildSucceeded', 'DeployOnMountsChanged', 'DeployOnReleaseRequest']);
     const domainFns = ['DomainsOnDomainRemoved', 'DomainsOnValidationPending', 'DomainsReconcile'];
-    expect([...new Set(granted.map((g) => g.fn))].sort()).toEqual([...deployFns, ...domainFns]);
+    expect([...new Set(granted.map((g) => g.fn))].sort()).toEqual([...deployFns, ...domainFns, 'IsrRevalidate']);
+    expect(granted.filter((g) => g.fn === 'IsrRevalidate').map(({ actions, resources }) => ({ actions, resources }))).toEqual([
+      { actions: ['cloudfront-keyvaluestore:DescribeKeyValueStore', 'cloudfront-keyvaluestore:GetKey'], resources: [kvsArn] },
+    ]);
     for (const fn of domainFns) {
       expect(granted.filter((g) => g.fn === fn).map(({ actions, resources }) => ({ actions, resources }))).toEqual([
         {

@@ -219,6 +219,8 @@ export const awsDeploy = once(() => {
     : undefined;
   const site = awsSiteHost({
     lambda, s3, prefix, bucket, domain, ...(edge ? { edge } : {}),
+    // The build's ISR tags go to the tag cache the site functions read (`dynamodb-lite`).
+    ...(cacheTable ? { tagCache: { dynamodb: new DynamoDBClient({}), table: cacheTable } } : {}),
     site: {
       role: required(env, AwsRuntimeEnv.siteRoleArn),
       environment: {

@@ -17,6 +17,11 @@ export const siteKeys = {
   publishing: (projectId: string, deploymentId: string) => `sites/${projectId}/.publishing/${deploymentId}`,
   cache: (projectId: string, path: string) => `cache/${projectId}/${path}`,
   code: (projectId: string, deploymentId: string) => `artifacts/${projectId}/${deploymentId}/server-function.zip`,
+  /**
+   * `{ previewModeId }` of a deployment, which ISR revalidation sends as `x-prerender-revalidate`.
+   * Outside `sites/` (the only prefix CloudFront may read) and `cache/` (the site functions').
+   */
+  revalidation: (projectId: string, deploymentId: string) => `revalidation/${projectId}/${deploymentId}.json`,
 };
 
 /**

@@ -4,6 +4,7 @@ import {
   UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
   type AliasConfiguration, type Architecture, type FunctionConfiguration, type LambdaClient, type Runtime,
 } from '@aws-sdk/client-lambda';
+import { BatchWriteItemCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Published, SiteHost } from '../../ports.ts';
 import { artifactSource, type ArtifactSource } from './aws-artifact.ts';
@@ -48,6 +49,11 @@ export interface AwsSiteHostOptions {
    * shift is then one routing write as well. Without it, aliases are Lambda aliases only.
    */
   edge?: { routing: RoutingWriter; distributionArn: string };
+  /**
+   * OpenNext's tag cache (`dynamodb-lite`): `publish` writes the tags the build found
+   * (`dynamodb-provider/dynamodb-cache.json`), as OpenNext's initialization function would.
+   */
+  tagCache?: { dynamodb: DynamoDBClient; table: string };
 }
 
 /**
@@ -224,6 +230,7 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
     lambda.send(new GetAliasCommand({ FunctionName: fn, Name: alias })).catch((err: unknown) =>
       errorName(err) === 'ResourceNotFoundException' ? undefined : translateHostError(err));
 
+
   /** The Function URL of one alias, created (IAM-only: CloudFront signs with its OAC) when missing. */
   const urlOf = async (fn: string, Qualifier: string, streaming: boolean): Promise<string> => {
     for (let attempt = 1; attempt <= 3; attempt++) {
@@ -261,6 +268,32 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
     })]);
   };
 
+  /** The build's tag cache entries (already keyed by build id), 25 per BatchWriteItem, unprocessed ones again. */
+  const seedTags = async (tagCache: NonNullable<AwsSiteHostOptions['tagCache']>, items: Record<string, AttributeValue>[]) => {
+    for (let i = 0; i < items.length; i += 25) {
+      let pending = items.slice(i, i + 25).map((Item) => ({ PutRequest: { Item } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > 8) throw new SiteHostBusyError(`the tag cache ${tagCache.table} kept ${pending.length} items unprocessed`);
+        const res = await tagCache.dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tagCache.table]: pending } })).catch(translateHostError);
+        pending = (res.UnprocessedItems?.[tagCache.table] ?? []).flatMap((r) => (r.PutRequest ? [{ PutRequest: { Item: r.PutRequest.Item! } }] : []));
+        if (pending.length > 0) await sleep(100 * 2 ** attempt);
+      }
+    }
+  };
+
+  /**
+   * What ISR on AWS needs of a deployment: the preview id its revalidation sends (from the
+   * prerender manifest OpenNext copies for its revalidation function) and its build's tags.
+   */
+  const prepareIsr = async (source: ArtifactSource, projectId: string, deploymentId: string) => {
+    const manifest = await send(source.readText('revalidation-function/prerender-manifest.json'));
+    const previewModeId = manifest ? (JSON.parse(manifest) as { preview?: { previewModeId?: unknown } }).preview?.previewModeId : undefined;
+    if (typeof previewModeId === 'string') await put(siteKeys.revalidation(projectId, deploymentId), JSON.stringify({ previewModeId }));
+    if (!opts.tagCache) return;
+    const tags = await send(source.readText('dynamodb-provider/dynamodb-cache.json'));
+    if (tags) await seedTags(opts.tagCache, JSON.parse(tags) as Record<string, AttributeValue>[]);
+  };
+
   return {
     async publish({ projectId, deploymentId, artifactDir }) {
       const done = await readJson<Published>(siteKeys.published(projectId, deploymentId));
@@ -279,6 +312,7 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       });
       const cache = await send(source.list('cache'));
       await inBatches(cache, opts.concurrency ?? 16, (path) => send(source.copyTo(path, { bucket, key: siteKeys.cache(projectId, path.slice('cache/'.length)) })));
+      await prepareIsr(source, projectId, deploymentId);
       // 2. one version of the server function, found again if an earlier attempt published it
       const fn = siteFunctionName(opts.prefix, projectId);
       const code = await codeOf(source, output, projectId, deploymentId);
