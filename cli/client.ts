@@ -111,6 +111,15 @@ export const api = async <T>(method: string, path: string, body?: unknown): Prom
   return parsed as T;
 };
 
+/**
+ * Whether the CLI talks to a named instance (`--url`/`SHIPLOG_URL`, e.g. shiplog on AWS), whose
+ * store it cannot read itself: the commands that read the store locally ask its API instead.
+ *
+ * @example
+ * const r = isNamedInstance() ? await api('GET', `/api/events/${id}`) : await withLocal(({ store }) => store.getEvent(id));
+ */
+export const isNamedInstance = (env: NodeJS.ProcessEnv = process.env): boolean => Boolean(env.SHIPLOG_URL?.trim());
+
 /** Prints data as JSON (for `--json`) or through a formatter for people. */
 export const output = (data: unknown, json: boolean | undefined, human: () => string): void => {
   process.stdout.write(json ? `${JSON.stringify(data, null, 2)}\n` : `${human()}\n`);

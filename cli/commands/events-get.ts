@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { catalog, isKnownEventType, type StoredEvent } from '../../events/index.ts';
 import { withLocal } from '../../infra/local/projections.ts';
-import { output } from '../client.ts';
+import { api, ApiError, isNamedInstance, output } from '../client.ts';
 
 /**
  * One stored event as `shiplog events get` prints it for people.
@@ -37,7 +37,12 @@ export const getCommand = (): Command =>
     .argument('<eventId>')
     .option('--json', 'print the stored event as JSON')
     .action(async (eventId: string, o: { json?: boolean }) => {
-      const e = await withLocal(({ store }) => store.getEvent(eventId));
+      const e = isNamedInstance()
+        ? await api<StoredEvent>('GET', `/api/events/${encodeURIComponent(eventId)}`).catch((err: unknown) => {
+          if (err instanceof ApiError && err.status === 404) return undefined;
+          throw err;
+        })
+        : await withLocal(({ store }) => store.getEvent(eventId));
       if (!e) throw new Error(`no event ${eventId} in the store`);
       output(e, o.json, () => formatEvent(e));
     });

@@ -3,7 +3,7 @@ import { compilePattern } from '../../events/bus/pattern/index.ts';
 import { toEventBridgeEvent, type StoredEvent } from '../../events/index.ts';
 import { withLocal } from '../../infra/local/projections.ts';
 import { parseAt, replayDeployment, type ReplayedDeployment, cursorAt, replayEntry, type ReplayToBusResult } from '../../projections/index.ts';
-import { api, output } from '../client.ts';
+import { api, isNamedInstance, output } from '../client.ts';
 
 const seconds = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 const short = (sha: string | undefined): string => (sha ? sha.slice(0, 7) : '-');
@@ -71,7 +71,9 @@ export const replayCommand = (): Command => {
     .option('--json', 'print { state, timeline } as JSON')
     .action(async (id: string, o: { at?: string; json?: boolean }) => {
       const at = o.at === undefined ? undefined : parseAt(o.at);
-      const r = await withLocal(({ store, urls }) => replayDeployment(store, id, { ...(at ? { at } : {}), urls }));
+      const r = isNamedInstance()
+        ? await api<ReplayedDeployment>('GET', `/api/replay/deployments/${encodeURIComponent(id)}${o.at === undefined ? '' : `?at=${encodeURIComponent(o.at)}`}`)
+        : await withLocal(({ store, urls }) => replayDeployment(store, id, { ...(at ? { at } : {}), urls }));
       output({ deploymentId: r.deploymentId, at: r.at, state: r.state, timeline: r.timeline }, o.json, () => formatReplay(r));
     });
   replay
@@ -93,7 +95,8 @@ export const replayCommand = (): Command => {
         return;
       }
       const matches = pattern ? compilePattern(pattern) : () => true;
-      const listed = await withLocal(async ({ store }) => {
+      const query = new URLSearchParams({ from, to, ...(pattern ? { pattern: JSON.stringify(pattern) } : {}) });
+      const listed = isNamedInstance() ? await api<StoredEvent[]>('GET', `/api/replay/events?${query}`) : await withLocal(async ({ store }) => {
         const out: StoredEvent[] = [];
         for await (const e of store.iterateAll({ cursor: cursorAt(from), pageSize: 500 })) {
           if (e.recordedAt >= to) break;

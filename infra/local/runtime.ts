@@ -178,7 +178,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
         store, logs, host, urls: (i) => host.urls(i), feed,
         readModels: { models: readModels({ views: services.views, urls: localUrls(cfg.sitesPort) }), positions: projectionPositions({ store, views: services.views }) },
       },
-      events: { store, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name) },
+      events: { store, bus, deadLetters, subscriptionNames: subscriptions.map((s) => s.name), urls: localUrls(cfg.sitesPort) },
       access,
       guard: { verify: tokenVerifier(access), hosts: servedHosts(cfg.port) },
       health: () => health(),

@@ -490,7 +490,7 @@ export const awsWebhooks = once((): WebhookApiDeps => {
 });
 
 /**
- * The event routes on AWS (`/api/replay`, `/api/dlq`): replays put on the shiplog bus with
+ * The event routes on AWS (`/api/replay`, `/api/events`, `/api/dlq`): replays put on the shiplog bus with
  * `PutEvents`, dead letters read from and redriven out of each subscription's SQS dead-letter
  * queue (`sqsDeadLetters`), for the topology's subscriptions, as locally.
  *
@@ -499,6 +499,7 @@ export const awsWebhooks = once((): WebhookApiDeps => {
  */
 export const awsEventRoutes = once((): EventRouteDeps => {
   const { store, prefix } = core();
+  const { host } = awsDeploy();
   const bus = eventBridgeBus({ client: new EventBridgeClient({}), busName: required(process.env, AwsRuntimeEnv.busName) });
   const dlq = sqsDeadLetters({ sqs: new SQSClient({}), lambda: new LambdaClient({}), queueName: (name) => deadLetterQueueName(prefix, name) });
   return {
@@ -506,6 +507,10 @@ export const awsEventRoutes = once((): EventRouteDeps => {
     bus: { publish: (entries) => bus.publish(entries), redrive: (name, ids) => dlq.redrive(name, ids) },
     deadLetters: dlq,
     subscriptionNames: subscriptions.filter((s) => s.policy.deadLetter).map((s) => s.name),
+    urls: {
+      production: (projectId) => host.urls({ projectId, deploymentId: '' }).production,
+      deployment: (projectId, deploymentId) => host.urls({ projectId, deploymentId }).deployment,
+    },
   };
 });
 
