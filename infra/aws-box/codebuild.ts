@@ -629,7 +629,8 @@ export const codeBuildStandIn = (opts: CodeBuildStandInOptions): CodeBuildStandI
       ...(input.sourceVersion ? { sourceVersion: input.sourceVersion } : {}),
       artifacts: { location: '' },
       environment: { ...projectEnv, environmentVariables: [...vars.values()] },
-      serviceRole: project.serviceRole,
+      // The project's own role when shiplog passes one (build-roles.ts); moto's IAM holds it, nothing evaluates it.
+      serviceRole: input.serviceRoleOverride ?? project.serviceRole,
       logs: enabled
         ? {
             groupName, streamName,

@@ -107,6 +107,7 @@ const realArn: Record<string, (name: string) => string> = {
   'aws:cloudwatch/logGroup:LogGroup': (n) => `arn:aws:logs:${DECLARED_REGION}:${DECLARED_ACCOUNT}:log-group:${n}`,
   'aws:codebuild/project:Project': (n) => `arn:aws:codebuild:${DECLARED_REGION}:${DECLARED_ACCOUNT}:project/${n}`,
   'aws:iam/role:Role': (n) => `arn:aws:iam::${DECLARED_ACCOUNT}:role/${n}`,
+  'aws:iam/policy:Policy': (n) => `arn:aws:iam::${DECLARED_ACCOUNT}:policy/${n}`,
   'aws:kms/alias:Alias': (n) => `arn:aws:kms:${DECLARED_REGION}:${DECLARED_ACCOUNT}:${n}`,
 };
 

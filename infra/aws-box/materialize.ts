@@ -7,7 +7,7 @@ import { CreateTableCommand, ResourceInUseException, UpdateTimeToLiveCommand, ty
 import { CreateLogGroupCommand, PutRetentionPolicyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateProjectCommand, type CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { CreateRoleCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { AddPermissionCommand, CreateFunctionCommand, PutFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
@@ -197,6 +197,10 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
           return clients.kms.send(new CreateAliasCommand({ AliasName: name, TargetKeyId: keyIds.get(i.targetKeyId as string) ?? (i.targetKeyId as string) }));
         case 'aws:iam/role:Role':
           return clients.iam.send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: i.assumeRolePolicy as string }));
+        case 'aws:iam/policy:Policy':
+          return clients.iam.send(new CreatePolicyCommand({
+            PolicyName: name, PolicyDocument: awsArnsIn(i.policy as string), ...(i.description ? { Description: i.description as string } : {}),
+          }));
         case 'aws:iam/rolePolicy:RolePolicy': {
           const role = roleNames.get(i.role as string) ?? (i.role as string);
           return clients.iam.send(new PutRolePolicyCommand({ RoleName: role, PolicyName: r.name, PolicyDocument: awsArnsIn(i.policy as string) }));

@@ -1,4 +1,5 @@
 import type { Input } from '@pulumi/pulumi';
+import { buildRolesPattern } from './build-runner.ts';
 import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
 import { FunctionEnv, siteFunctionPattern } from './names.ts';
 import type { SiteCache } from './site-role.ts';
@@ -16,6 +17,8 @@ export interface AdapterResources {
   buildProject: NamedArn;
   buildLogGroup: NamedArn;
   buildTimeoutMinutes: number;
+  /** The permissions boundary every per-project build role is created under (`build-runner.ts`). */
+  buildRoleBoundaryArn: Input<string>;
   artifactsBucket: NamedArn;
   sitesBucket: NamedArn;
   siteRoleArn: Input<string>;
@@ -100,16 +103,34 @@ export const idempotencyAccess = (tableArn: Input<string>): PermissionSpec[] => 
   { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'], resources: [tableArn] },
 ];
 
-const buildAccess = ({ pulumi }: Cloud, r: AdapterResources, entry: (typeof BUILD_ENTRIES)[string]): PermissionSpec[] => [
+/**
+ * What starting a project's build needs of IAM (services/build/adapters/scheduler/build-roles.ts):
+ * creating the project's build role and writing its policy, only under the stage's build boundary
+ * and only on the stage's build role path, and passing those roles to CodeBuild alone.
+ */
+const buildRolesAccess = (cloud: Cloud, r: AdapterResources): PermissionSpec[] => {
+  const roles = buildRolesPattern(cloud, r);
+  return [
+    {
+      actions: ['iam:CreateRole', 'iam:PutRolePolicy'],
+      resources: [roles],
+      conditions: [{ test: 'StringEquals', variable: 'iam:PermissionsBoundary', values: [r.buildRoleBoundaryArn] }],
+    },
+    { actions: ['iam:PassRole'], resources: [roles], conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['codebuild.amazonaws.com'] }] },
+  ];
+};
+
+const buildAccess = (cloud: Cloud, r: AdapterResources, entry: (typeof BUILD_ENTRIES)[string]): PermissionSpec[] => [
   {
     actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds', ...(entry.starts ? ['codebuild:StartBuild', 'codebuild:StopBuild'] : [])],
     resources: [r.buildProject.arn],
   },
+  ...(entry.starts ? buildRolesAccess(cloud, r) : []),
   ...(entry.completes
     ? [
-        { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${r.artifactsBucket.arn}/artifacts/*`] },
+        { actions: ['s3:GetObject'], resources: [cloud.pulumi.interpolate`${r.artifactsBucket.arn}/artifacts/*`] },
         { actions: ['s3:ListBucket'], resources: [r.artifactsBucket.arn] },
-        { actions: ['logs:GetLogEvents'], resources: [pulumi.interpolate`${r.buildLogGroup.arn}:log-stream:*`] },
+        { actions: ['logs:GetLogEvents'], resources: [cloud.pulumi.interpolate`${r.buildLogGroup.arn}:log-stream:*`] },
       ]
     : []),
   ...(entry.idempotent ? idempotencyAccess(r.idempotencyTable.arn) : []),
@@ -223,6 +244,7 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
         [FunctionEnv.buildTimeoutMinutes]: String(r.buildTimeoutMinutes),
         [FunctionEnv.artifactsBucket]: r.artifactsBucket.name,
         ...(entry.idempotent ? { [FunctionEnv.idempotencyTable]: r.idempotencyTable.name } : {}),
+        ...(entry.starts ? { [FunctionEnv.buildRoleBoundaryArn]: r.buildRoleBoundaryArn } : {}),
       },
       permissions: buildAccess(cloud, r, entry),
       timeoutSeconds: entry.timeoutSeconds,

@@ -46,7 +46,7 @@ describe('infra/aws declares the build runner', () => {
     await expect(declareUnderMocks(subscriptions, { buildTimeoutMinutes: 3 })).rejects.toThrow(/5 to 2160/);
   });
 
-  it("lets CodeBuild read this stage's env parameters (decrypted through SSM only), read sources, write artifacts and its logs", async () => {
+  it("bounds every build role by this stage's env parameters (decrypted through SSM only), sources, artifacts and logs; the default role writes logs only", async () => {
     const s = await declareUnderMocks(subscriptions);
     expect(trustOf(s.one(Role, 'BuildRole'))).toEqual([
       {
@@ -56,8 +56,12 @@ describe('infra/aws declares the build runner', () => {
         Condition: { StringEquals: { 'aws:SourceAccount': ACCOUNT } },
       },
     ]);
-    const parameters = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shiplog-ci/env/*`;
     expect(statementsOf(s.one(RolePolicy, 'BuildRolePolicy'))).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroupArn, `${logGroupArn}:*`] },
+    ]);
+    // The most any project's build role may do (each allows it for its own project: build-isolation.int.test.ts).
+    const parameters = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shiplog-ci/env/*`;
+    expect(statementsOf(s.one('aws:iam/policy:Policy', 'BuildRoleBoundary'))).toEqual([
       { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [parameters] },
       {
         Effect: 'Allow',

@@ -45,6 +45,7 @@ export const declareAdapters = (cloud: Cloud, input: AdaptersInput) => {
     buildProject: { name: build.project.name, arn: build.project.arn },
     buildLogGroup: { name: build.logGroup.name, arn: build.logGroup.arn },
     buildTimeoutMinutes: input.buildTimeoutMinutes,
+    buildRoleBoundaryArn: build.boundary.arn,
     artifactsBucket: { name: artifacts.bucket.bucket, arn: artifacts.bucket.arn },
     sitesBucket: { name: sites.bucket.bucket, arn: sites.bucket.arn },
     siteRoleArn: site.role.arn,

@@ -1,6 +1,7 @@
 import type * as AwsModule from '@pulumi/aws';
 import type { Input } from '@pulumi/pulumi';
 import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
+import { buildRolePath } from '../../services/build/adapters/scheduler/build-roles.ts';
 import type { StackNames } from './names.ts';
 import { assumeRolePolicy, policyDocument } from './permissions.ts';
 
@@ -56,9 +57,11 @@ export const PLACEHOLDER_BUILDSPEC = [
 ].join('\n');
 
 /**
- * What CodeBuild itself may do while it runs a shiplog build: read the env var parameters of this
- * stage (`/<prefix>/env/*`, decrypted through SSM only), read pushed sources, upload artifacts,
- * read and write the build cache, and write to its log group.
+ * The most CodeBuild may do while it runs any shiplog build of this stage: read the env var
+ * parameters of this stage (`/<prefix>/env/*`, decrypted through SSM only), read pushed sources,
+ * upload artifacts, read and write the build cache, and write to its log group. This is the
+ * permissions boundary of the per-project build roles, each of which allows the same for its
+ * own project only (services/build/adapters/scheduler/build-roles.ts).
  *
  * @example
  * policyDocument(cloud, codeBuildServiceAccess(cloud, { prefix: 'shiplog', scope, artifactsBucketArn, logGroupArn }));
@@ -82,17 +85,29 @@ export const codeBuildServiceAccess = (
     },
     { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/sources/*`] },
     { actions: ['s3:PutObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/artifacts/*`] },
-    // The build cache (buildspec.ts: `cache/<project>/`). One role runs every project's builds, so
-    // the per-project prefix is kept by the buildspec, not by IAM.
+    // The build cache (buildspec.ts: `cache/<project>/`); each project's role narrows it to its own prefix.
     { actions: ['s3:GetObject', 's3:PutObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/cache/*`] },
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [input.logGroupArn, pulumi.interpolate`${input.logGroupArn}:*`] },
   ];
 };
 
 /**
- * The CodeBuild project every shiplog build runs in, its log group and its service role. The
- * project has no source and no artifacts of its own: `StartBuild` passes the source, the
- * buildspec, the environment and the log stream of each build (services/build/adapters/scheduler/aws.ts).
+ * The IAM resources of the per-project build roles: where the build entry may create them
+ * (`role/shiplog/<prefix>/build-*`), for CodeBuild only.
+ *
+ * @example
+ * buildRolesPattern(cloud, { prefix: 'shiplog', scope }); // 'arn:aws:iam::123456789012:role/shiplog/shiplog/build-*'
+ */
+export const buildRolesPattern = ({ pulumi }: Cloud, input: { prefix: string; scope: AccountScope }) =>
+  pulumi.interpolate`arn:aws:iam::${input.scope.accountId}:role${buildRolePath(input.prefix)}build-*`;
+
+/**
+ * The CodeBuild project every shiplog build runs in, its log group, its default service role and
+ * the permissions boundary of the per-project build roles. The project has no source and no
+ * artifacts of its own: `StartBuild` passes the source, the buildspec, the environment, the log
+ * stream and the project's own service role (`serviceRoleOverride`) of each build
+ * (services/build/adapters/scheduler/aws.ts). The default role may only write logs: a build
+ * started without a project's role reads no parameter and writes no artifact.
  *
  * @example
  * const runner = declareBuildRunner(cloud, { names, scope, artifacts: bucket, timeoutMinutes: 20 });
@@ -109,11 +124,18 @@ export const declareBuildRunner = (
   }
   const logGroup = new aws.cloudwatch.LogGroup('BuildLogs', { name: names.buildLogGroup, retentionInDays: BUILD_LOG_RETENTION_DAYS });
   const role = new aws.iam.Role('BuildRole', {
-    description: 'shiplog builds: what CodeBuild may do while it runs one',
+    description: "shiplog builds: the CodeBuild project's default role (builds run with their project's own)",
     assumeRolePolicy: assumeRolePolicy(cloud, 'codebuild.amazonaws.com', input.scope.accountId),
   });
   const policy = new aws.iam.RolePolicy('BuildRolePolicy', {
     role: role.id,
+    policy: policyDocument(cloud, [
+      { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.arn, cloud.pulumi.interpolate`${logGroup.arn}:*`] },
+    ]),
+  });
+  const boundary = new aws.iam.Policy('BuildRoleBoundary', {
+    name: `${names.prefix}-build-boundary`,
+    description: "shiplog: the most any project's build role may do",
     policy: policyDocument(cloud, codeBuildServiceAccess(cloud, {
       prefix: names.prefix, scope: input.scope, artifactsBucketArn: input.artifacts.arn, logGroupArn: logGroup.arn,
     })),
@@ -134,5 +156,5 @@ export const declareBuildRunner = (
     // A build started before the role's policy exists could not read its parameters.
     { dependsOn: [policy] },
   );
-  return { project, logGroup, role, policy };
+  return { project, logGroup, role, policy, boundary };
 };

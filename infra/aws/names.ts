@@ -118,6 +118,8 @@ export const FunctionEnv = {
   buildProject: 'SHIPLOG_BUILD_PROJECT',
   buildLogGroup: 'SHIPLOG_BUILD_LOG_GROUP',
   buildTimeoutMinutes: 'SHIPLOG_BUILD_TIMEOUT_MINUTES',
+  /** The permissions boundary of the per-project build roles (`infra/aws/build-runner.ts`): the build entry that starts builds. */
+  buildRoleBoundaryArn: 'SHIPLOG_BUILD_ROLE_BOUNDARY_ARN',
   artifactsBucket: 'SHIPLOG_ARTIFACTS_BUCKET',
   sitesBucket: 'SHIPLOG_SITES_BUCKET',
   siteRoleArn: 'SHIPLOG_SITE_ROLE_ARN',

@@ -7,11 +7,13 @@ import { join } from 'node:path';
 import { ApiGatewayV2Client, GetApisCommand, GetIntegrationCommand, GetRoutesCommand } from '@aws-sdk/client-apigatewayv2';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetBuildsCommand, CodeBuildClient, ListBuildsForProjectCommand } from '@aws-sdk/client-codebuild';
+import { GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetFunctionConfigurationCommand, LambdaClient, ListFunctionsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
 import { GetParametersByPathCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
+import { BOX_ACCOUNT, BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
 import { startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 
 // The control plane on the AWS box (docs/aws-box.md): the platform API is the declared Api
@@ -223,6 +225,25 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       expect(logged.groups).toEqual(expect.arrayContaining([`/aws/lambda/${prefix}-site-cp-web`, `/aws/codebuild/${prefix}-build`]));
       expect(logged.text.includes(SECRET), 'a log line holds the secret').toBe(false);
       expect(sl.output().includes(SECRET), "the box's own output holds the secret").toBe(false);
+
+      // The build ran with the project's own role, made under the stage's boundary with a policy of
+      // this project only (moto keeps it; nothing on the box evaluates it: build-isolation.int.test.ts does).
+      const iam = new IAMClient(aws);
+      const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'build-cp-web' }));
+      expect(Role).toMatchObject({
+        Arn: `arn:aws:iam::${BOX_ACCOUNT}:role/shiplog/${prefix}/build-cp-web`,
+        PermissionsBoundary: { PermissionsBoundaryArn: `arn:aws:iam::${BOX_ACCOUNT}:policy/${prefix}-build-boundary` },
+      });
+      const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'build-cp-web', PolicyName: 'project-build' }));
+      const policy = decodeURIComponent(PolicyDocument!);
+      expect(policy).toContain(`parameter/${prefix}/env/cp-web/*`);
+      expect(policy).toContain(`/artifacts/cp-web/*`);
+      expect(policy).not.toMatch(/env\/\*|artifacts\/\*/);
+      const codebuild = new CodeBuildClient(aws);
+      const { ids = [] } = await codebuild.send(new ListBuildsForProjectCommand({ projectName: `${prefix}-build` }));
+      const { builds = [] } = await codebuild.send(new BatchGetBuildsCommand({ ids }));
+      const ours = builds.find((b) => b.environment?.environmentVariables?.some((v) => v.name === 'SHIPLOG_DEPLOYMENT_ID' && v.value === deploymentId));
+      expect(ours?.serviceRole).toBe(Role!.Arn);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

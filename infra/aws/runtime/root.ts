@@ -3,6 +3,7 @@ import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -16,6 +17,7 @@ import { eventBridgeBus, sqsDeadLetters } from '../../../events/bus/index.ts';
 import { makeProjectionRunner, dynamoViewStore, readModels } from '../../../projections/index.ts';
 import type { ProjectionEvent, ViewStore } from '../../../projections/index.ts';
 import { codeBuildScheduler, parameterStoreRef } from '../../../services/build/adapters/scheduler/aws.ts';
+import { buildRoles } from '../../../services/build/adapters/scheduler/build-roles.ts';
 import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adapters/log-store/aws.ts';
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
 import { buildDecider, isFinished, buildService, describeArtifactDir } from '../../../services/build/index.ts';
@@ -68,6 +70,8 @@ export const AwsRuntimeEnv = {
   /** Optional: remember handled event ids (Powertools idempotency); the deciders dedupe without it. */
   idempotencyTable: FunctionEnv.idempotencyTable,
   buildProject: FunctionEnv.buildProject,
+  /** The build entry that starts builds: each project's builds run with a role of its own under this boundary. */
+  buildRoleBoundaryArn: FunctionEnv.buildRoleBoundaryArn,
   buildLogGroup: FunctionEnv.buildLogGroup,
   buildTimeoutMinutes: FunctionEnv.buildTimeoutMinutes,
   artifactsBucket: FunctionEnv.artifactsBucket,
@@ -177,9 +181,18 @@ export const awsBuild = once(() => {
     },
     ...(idempotency ? { idempotency } : {}),
   });
+  // Each project's builds run with its own service role (build-roles.ts), made under the stage's boundary.
+  const boundaryArn = env[AwsRuntimeEnv.buildRoleBoundaryArn];
+  const roles = boundaryArn
+    ? once(async () => buildRoles({
+        iam: new IAMClient({}), boundaryArn,
+        scope: { prefix, artifactsBucket, accountId: boundaryArn.split(':')[4]!, region: await codebuild.config.region(), logGroupName: logGroupName ?? `/aws/codebuild/${projectName}` },
+      }))
+    : undefined;
   const scheduler = codeBuildScheduler({
     client: codebuild, projectName, artifactsBucket, events: build.schedulerEvents, secretRef: parameterStoreRef(prefix),
     ...(logGroupName ? { logGroupName } : {}),
+    ...(roles ? { serviceRoleFor: async (projectId: string) => (await roles()).roleFor(projectId) } : {}),
     envRefsFor: async (b) => {
       const queued = (await store.readStream(streams.build(b.deploymentId))).find((e) => e.type === 'BuildQueued');
       return (queued?.data as EventData<'BuildQueued'> | undefined)?.env ?? [];

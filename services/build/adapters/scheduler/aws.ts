@@ -55,8 +55,19 @@ export interface CodeBuildSchedulerOptions {
   /** The log group of the builds; default: the project's (`/aws/codebuild/<project>`). */
   logGroupName?: string;
   openNextVersion?: string;
+  /**
+   * The service role a project's builds run with (`serviceRoleOverride`): its own, so a build
+   * of one project cannot read another's parameters or write its artifacts (`build-roles.ts`).
+   * Without it builds run with the CodeBuild project's role.
+   */
+  serviceRoleFor?: (projectId: string) => Promise<string>;
   now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+/** CodeBuild's refusal of a service role IAM has not yet propagated (a project's first build, just after its role was created). */
+const isRoleNotYetAssumable = (err: unknown) =>
+  (err as Error).name === 'InvalidInputException' && /not authorized to perform:? sts:AssumeRole|service role/i.test((err as Error).message);
 
 /**
  * The CodeBuild source of a job: an S3 zip (`s3://bucket/prefix/` + `<sha>.zip`, or a full key),
@@ -163,6 +174,7 @@ export const fromCodeBuild = (b: Build): ShiplogBuild | undefined =>
 export const codeBuildScheduler = (opts: CodeBuildSchedulerOptions): BuildScheduler => {
   const { client, projectName, events } = opts;
   const now = opts.now ?? Date.now;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const queuedMinutes = clamp(opts.queuedTimeoutMinutes ?? 60, 5, 480);
   const submitted = new Map<string, 'queued' | 'running'>();
 
@@ -188,8 +200,10 @@ export const codeBuildScheduler = (opts: CodeBuildSchedulerOptions): BuildSchedu
     const source = sourceFor(b.job);
     const checkout = source.sourceTypeOverride === 'NO_SOURCE';
     const artifactUri = artifactUriFor(opts.artifactsBucket, b.projectId, b.deploymentId);
-    const res = await client.send(new StartBuildCommand({
+    const role = opts.serviceRoleFor ? await opts.serviceRoleFor(b.projectId) : undefined;
+    const input = {
       projectName,
+      ...(role ? { serviceRoleOverride: role } : {}),
       idempotencyToken: b.deploymentId,
       ...source,
       buildspecOverride: buildspecFor({ ...b.job, checkout, ...(opts.openNextVersion ? { openNextVersion: opts.openNextVersion } : {}) }),
@@ -199,7 +213,18 @@ export const codeBuildScheduler = (opts: CodeBuildSchedulerOptions): BuildSchedu
       queuedTimeoutInMinutesOverride: queuedMinutes,
       // CodeBuild appends `/<build uuid>` to the stream name, so a deployment's logs are found by prefix.
       logsConfigOverride: { cloudWatchLogs: { status: 'ENABLED', streamName: b.deploymentId, ...(opts.logGroupName ? { groupName: opts.logGroupName } : {}) } },
-    })).catch(translateCodeBuildError);
+    } satisfies StartBuildCommandInput;
+    // A role IAM created moments ago takes a few seconds to reach CodeBuild: wait up to a minute for it.
+    let res;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await client.send(new StartBuildCommand(input));
+        break;
+      } catch (err) {
+        if (!role || attempt >= 12 || !isRoleNotYetAssumable(err)) return translateCodeBuildError(err);
+        await sleep(5000);
+      }
+    }
     if (!res.build?.id) throw new Error(`StartBuild returned no build for ${b.deploymentId}`);
     return res.build.id;
   };

@@ -98,6 +98,28 @@ describe('codeBuildScheduler.submit', () => {
     expect(carried).toEqual(scheduled('01JD000000000000000000000A'));
   });
 
+  it("runs a project's builds with the project's own service role, waiting while IAM propagates a new one", async () => {
+    const role = 'arn:aws:iam::123456789012:role/shiplog/shiplog/build-web';
+    const notYet = new InvalidInputException({ message: `CodeBuild is not authorized to perform: sts:AssumeRole on ${role}`, $metadata: { httpStatusCode: 400 } });
+    cb.on(StartBuildCommand).rejectsOnce(notYet).rejectsOnce(notYet).callsFake(async (input: StartBuildCommandInput) => {
+      const build = codeBuild(JSON.parse(input.environmentVariablesOverride!.find((v) => v.name === 'SHIPLOG_BUILD')!.value!) as ScheduledBuild, { startedAt: T0 + 60_000 });
+      known.push(build);
+      return { build };
+    });
+    const slept: number[] = [];
+    const asked: string[] = [];
+    await scheduler({ serviceRoleFor: async (p) => (asked.push(p), role), sleep: async (ms) => void slept.push(ms) }).submit(scheduled('01JD000000000000000000000A'));
+    expect(asked).toEqual(['web']);
+    expect(cb.commandCalls(StartBuildCommand).map((c) => c.args[0].input.serviceRoleOverride)).toEqual([role, role, role]);
+    expect(slept).toEqual([5000, 5000]);
+    expect(calls.started).toHaveLength(1);
+    // Any other refusal is not waited out.
+    cb.on(StartBuildCommand).rejects(new InvalidInputException({ message: 'Invalid buildspec', $metadata: { httpStatusCode: 400 } }));
+    await expect(scheduler({ serviceRoleFor: async () => role, sleep: async (ms) => void slept.push(ms) }).submit(scheduled('01JD000000000000000000000E', { lane: 'web#other#preview' })))
+      .rejects.toBeInstanceOf(BuildRunnerConfigError);
+    expect(slept).toHaveLength(2);
+  });
+
   it('supersedes: stops the older running build of its lane and reports it', async () => {
     const older = scheduled('01JD000000000000000000000A');
     const otherLane = scheduled('01JD000000000000000000000C', { lane: 'web#feature#preview', requestedAt: '2026-11-22T09:00:00.000Z' });
