@@ -44,6 +44,7 @@ import { lambdaStandIn } from './lambda.ts';
 import { materialize, type BoxClients } from './materialize.ts';
 import { BOX_CREDENTIALS, BOX_REGION, startMoto } from './moto.ts';
 import { parseDeclaredPipe, pipeStandIn } from './pipe.ts';
+import { sqsEventSourceStandIn } from './sqs-event-source.ts';
 
 /** The stage the box declares: its resources are `shiplog-box-*`. */
 export const BOX_STAGE = 'box';
@@ -227,6 +228,13 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     });
     await pipe.start();
     stops.push(() => pipe.stop());
+    // Lambda's SQS event sources (ISR's revalidation queue), polled as Lambda polls them
+    const sources = sqsEventSourceStandIn({
+      lambda: new LambdaClient(direct), sqs: new SQSClient(config), awsEndpoint: endpointUrl, log,
+      invoke: (arn, event) => lambda.invoke(arn, undefined, event),
+    });
+    await sources.start();
+    stops.push(() => sources.stop());
     const schedules = await eventbridge.startSchedules('default');
 
     // 5. the platform API: the declared Api function behind the API Gateway stand-in (GitHub

@@ -9,7 +9,7 @@ import { CreateProjectCommand, type CodeBuildClient } from '@aws-sdk/client-code
 import { CreateEventBusCommand, PutRuleCommand, PutTargetsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, type KMSClient } from '@aws-sdk/client-kms';
-import { AddPermissionCommand, CreateFunctionCommand, PutFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { AddPermissionCommand, CreateEventSourceMappingCommand, CreateFunctionCommand, PutFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateBucketCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
@@ -181,7 +181,12 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
         case 'aws:sqs/queue:Queue':
           return clients.sqs.send(new CreateQueueCommand({
             QueueName: name,
-            Attributes: i.messageRetentionSeconds ? { MessageRetentionPeriod: String(i.messageRetentionSeconds) } : {},
+            Attributes: {
+              ...(i.messageRetentionSeconds ? { MessageRetentionPeriod: String(i.messageRetentionSeconds) } : {}),
+              ...(i.fifoQueue ? { FifoQueue: 'true' } : {}),
+              ...(i.visibilityTimeoutSeconds ? { VisibilityTimeout: String(i.visibilityTimeoutSeconds) } : {}),
+              ...(i.redrivePolicy ? { RedrivePolicy: awsArnsIn(i.redrivePolicy as string) } : {}),
+            },
           }));
         case 'aws:sqs/queuePolicy:QueuePolicy': {
           const { QueueUrl } = await clients.sqs.send(new GetQueueUrlCommand({ QueueName: queueName(i.queueUrl as string) }));
@@ -258,6 +263,14 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
             Tags: { 'shiplog:handler': spec?.handler ?? (i.handler as string) },
           }));
         }
+        case 'aws:lambda/eventSourceMapping:EventSourceMapping':
+          // moto keeps the mapping; the box's event source stand-in (sqs-event-source.ts) polls it.
+          return clients.lambda.send(new CreateEventSourceMappingCommand({
+            EventSourceArn: awsArn(i.eventSourceArn as string),
+            FunctionName: i.functionName as string,
+            ...(i.batchSize ? { BatchSize: i.batchSize as number } : {}),
+            ...(i.functionResponseTypes ? { FunctionResponseTypes: i.functionResponseTypes as 'ReportBatchItemFailures'[] } : {}),
+          }));
         case 'aws:lambda/permission:Permission':
           return clients.lambda.send(new AddPermissionCommand({
             FunctionName: i.function as string,

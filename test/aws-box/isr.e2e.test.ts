@@ -1,0 +1,110 @@
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
+import { deploymentOfHead, gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+
+// Time-based ISR of a Pages Router app on the AWS box, through the backends the stack declares:
+// the page lives in the S3 ISR cache (moto), its STALE read goes to the FIFO revalidation queue
+// (moto SQS), the queue's event source (the box's poller) runs the declared IsrRevalidate
+// function, which finds the deployment through the site router over the KeyValueStore and
+// invokes its version to regenerate the page; the tag cache is DynamoDB (DynamoDB Local).
+const fixtures = new URL('../fixtures/', import.meta.url).pathname;
+
+// A page regenerated at most every 2 s, showing when it was rendered.
+const freshPage = `export async function getStaticProps() {
+  return { props: { at: Date.now() }, revalidate: 2 };
+}
+
+export default function Fresh({ at }) {
+  return <p>rendered at <span id="at">{at}</span></p>;
+}
+`;
+
+describe('ISR on the AWS box: a stale Pages Router page regenerates through S3, SQS and the revalidation function', () => {
+  let sl: LocalShiplog;
+  let work: string;
+  let endpoint: string;
+  let deploymentId: string;
+  const clients = () => {
+    const config = { endpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS };
+    return { s3: new S3Client({ ...config, forcePathStyle: true }), sqs: new SQSClient(config), logs: new CloudWatchLogsClient(config), dynamodb: new DynamoDBClient(config) };
+  };
+  const renderedAt = (body: string) => Number(/<span id="at">(?:<!-- -->)?(\d+)/.exec(body)?.[1]);
+
+  beforeAll(async () => {
+    sl = await startShiplog({ runtime: 'aws-box' });
+    endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())?.[1] ?? '';
+    expect(endpoint, sl.output()).not.toBe('');
+    work = mkdtempSync(join(tmpdir(), 'shiplog-box-isr-'));
+    cpSync(join(fixtures, 'pages-app'), work, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
+    writeFileSync(join(work, 'pages', 'fresh.js'), freshPage);
+    expect(spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: work }).status).toBe(0);
+    const { gitRemote } = sl.json<{ gitRemote: string }>(['projects', 'create', 'isr']);
+    gitCommitAll(work, 'pages app with a 2 s ISR page');
+    gitPush(work, gitRemote);
+    deploymentId = await deploymentOfHead(sl, 'isr', work, 120_000);
+    const wait = sl.cli(['deployments', 'wait', deploymentId, '--timeout', '900'], 960_000);
+    expect(wait.status, `${wait.stdout}\n${wait.stderr}\n${sl.cli(['logs', deploymentId]).stdout.slice(-4000)}`).toBe(0);
+  }, 1_100_000);
+
+  afterAll(async () => {
+    await sl?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('serves the prerendered page, then a regenerated one once it is stale, from the S3 cache in moto', async () => {
+    const first = await sl.site('isr.localhost', '/fresh');
+    expect(first.status, first.body.slice(0, 500)).toBe(200);
+    const built = renderedAt(first.body);
+    expect(built).toBeGreaterThan(0);
+    // Past its 2 s, a request reads STALE and queues the page; a later one gets the new render.
+    await expect.poll(async () => {
+      const res = await sl.site('isr.localhost', '/fresh');
+      return res.status === 200 && renderedAt(res.body) > built;
+    }, { timeout: 90_000, interval: 1000 }).toBe(true);
+    const later = await sl.site('isr.localhost', '/fresh');
+    expect(later.headers['x-nextjs-cache']).toMatch(/^(HIT|STALE)$/);
+    // The regenerated page is an object of the project's ISR cache in moto S3, written after the deploy.
+    const { s3 } = clients();
+    const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
+    const sites = Buckets.map((b) => b.Name!).find((n) => n.includes('-sites-'))!;
+    const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: sites, Prefix: 'cache/isr/' }));
+    const page = Contents.find((c) => c.Key!.endsWith('/fresh.cache'));
+    expect(page, Contents.map((c) => c.Key).join('\n')).toBeDefined();
+    const cached = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: sites, Key: page!.Key! }))).Body!.transformToString()) as { html?: string };
+    expect(renderedAt(cached.html ?? '')).toBeGreaterThan(built);
+  }, 180_000);
+
+  it('regenerated it through the FIFO revalidation queue and the declared IsrRevalidate function, which logged no preview id', async () => {
+    const { s3, sqs, logs, dynamodb } = clients();
+    const queue = await sqs.send(new GetQueueUrlCommand({ QueueName: 'shiplog-box-isr-revalidation.fifo' }));
+    const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.QueueUrl!, AttributeNames: ['FifoQueue', 'RedrivePolicy'] }));
+    expect(attrs.Attributes?.FifoQueue).toBe('true');
+    const dlq = await sqs.send(new GetQueueUrlCommand({ QueueName: 'shiplog-box-isr-revalidation-dlq.fifo' }));
+    const dead = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl!, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    expect(dead.Attributes?.ApproximateNumberOfMessages).toBe('0');
+    // The function's own log lines, in moto CloudWatch Logs: the page, the deployment, the outcome.
+    const lines: string[] = [];
+    await expect.poll(async () => {
+      const res = await logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/shiplog-box-IsrRevalidate' })).catch(() => ({ events: [] }));
+      lines.splice(0, lines.length, ...(res.events ?? []).map((e) => e.message ?? ''));
+      return lines.some((l) => l.includes('page revalidated') && l.includes('/fresh') && l.includes(deploymentId));
+    }, { timeout: 30_000 }).toBe(true);
+    // The preview id is kept beside the deployment, outside sites/ (what CloudFront may read), and in no log line.
+    const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
+    const sites = Buckets.map((b) => b.Name!).find((n) => n.includes('-sites-'))!;
+    const record = JSON.parse(await (await s3.send(new GetObjectCommand({ Bucket: sites, Key: `revalidation/isr/${deploymentId}.json` }))).Body!.transformToString()) as { previewModeId: string };
+    expect(record.previewModeId).toMatch(/^[0-9a-f]{16,}$/);
+    expect(lines.join('\n')).not.toContain(record.previewModeId);
+    // The tag cache the site function queries is the declared table, with dynamodb-lite's index.
+    const table = await dynamodb.send(new DescribeTableCommand({ TableName: 'shiplog-box-isr-tags' }));
+    expect(table.Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['revalidate']);
+  }, 60_000);
+});
