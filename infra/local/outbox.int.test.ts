@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import type { BusEntry, EventBus } from '../../events/bus/port.ts';
 import { createEventStoreTable, dynamoEventStore } from '../../events/store/index.ts';
@@ -76,5 +76,27 @@ describe('stream outbox (DynamoDB Local streams)', () => {
     await expect(make(bus).pollOnce()).rejects.toThrow('bus down');
     expect(await make(bus).pollOnce()).toBe(4);
     expect(bus.got.map((e) => e.detail.metadata.eventId).sort()).toEqual([...ids, ...more].sort());
+  });
+
+  it('publishes on wake without waiting for its poll: every commit of a run of appends, each once', async () => {
+    const tableName = uniqueTableName(import.meta.url, 'woken');
+    const checkpointTable = uniqueTableName(import.meta.url, 'woken-outbox');
+    await createEventStoreTable(client, tableName);
+    let wake = () => {};
+    const store = dynamoEventStore({ client, tableName, types: { sourceOf: () => 'shiplog.test', schemaVersionOf: () => 1, upcast: (e) => e }, onCommitted: () => wake() });
+    const bus = collecting();
+    // An hour between polls: only the wakes can publish within this test.
+    const outbox = streamOutbox({ endpoint: inject('dynamoEndpoint'), client, tableName, checkpointTable, bus, pollMs: 3_600_000 });
+    await outbox.start();
+    wake = () => outbox.wake();
+    try {
+      const ids = await appendMany(store, 12);
+      await vi.waitFor(() => expect(bus.got.map((e) => e.detail.metadata.eventId).sort()).toEqual([...ids].sort()), { timeout: 20_000, interval: 50 });
+      const later = await appendMany(store, 3);
+      await vi.waitFor(() => expect(bus.got).toHaveLength(15), { timeout: 20_000, interval: 50 });
+      expect(bus.got.map((e) => e.detail.metadata.eventId).sort()).toEqual([...ids, ...later].sort());
+    } finally {
+      await outbox.stop();
+    }
   });
 });

@@ -40,8 +40,10 @@ export interface StreamOutbox {
   /** One pass over every shard; returns how many events it published. */
   pollOnce(): Promise<number>;
   /**
-   * A commit happened (the store's `onCommitted`): poll now instead of at the next interval; a
-   * wake during a poll makes another poll follow it at once. The interval poll stays the safety net.
+   * A commit happened (the store's `onCommitted`): read the open shards now instead of at the next
+   * interval (without listing the stream's shards again: the interval poll does that, and a pass
+   * that sees a shard close lists them at once); a wake during a poll makes another pass follow it
+   * at once. The interval poll stays the safety net.
    */
   wake(): void;
   stop(): Promise<void>;
@@ -66,6 +68,9 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
   const streamsClient = new DynamoDBStreamsClient({ endpoint: opts.endpoint, region: 'local', credentials: localCredentials });
   const pollMs = opts.pollMs ?? 100;
   const shards = new Map<string, ShardState>();
+  // The shards as last listed, and when: a woken pass reads these instead of asking DescribeStream
+  // again, unless they are older than a poll interval (wakes in a row never starve the listing).
+  let listed: { shards: Shard[]; at: number } | undefined;
   let streamArn: string | undefined;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> | undefined;
@@ -150,15 +155,19 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
     }
   };
 
-  const pollOnce = async (): Promise<number> => {
+  // One pass over every shard; `known` reuses the last listing (a woken pass). A shard that closes
+  // during a pass may have children the listing does not hold yet: then list and pass again.
+  const pass = async (known: boolean): Promise<number> => {
     if (!streamArn) {
       const table = await opts.client.send(new DescribeTableCommand({ TableName: opts.tableName }));
       streamArn = table.Table?.LatestStreamArn;
       if (!streamArn) throw new Error(`table ${opts.tableName} has no stream`);
     }
-    const all = await listShards();
+    if (!known || !listed || Date.now() - listed.at > pollMs) listed = { shards: await listShards(), at: Date.now() };
+    const all = listed.shards;
     const ids = new Set(all.map((s) => s.ShardId!));
     let published = 0;
+    let closed = false;
     for (const shard of all) {
       const id = shard.ShardId!;
       if (!shards.has(id)) shards.set(id, await loadCheckpoint(id));
@@ -168,20 +177,22 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
       const parent = shard.ParentShardId ? shards.get(shard.ParentShardId) : undefined;
       if (shard.ParentShardId && ids.has(shard.ParentShardId) && !parent?.done) continue;
       published += await drainShard(id, state);
+      closed ||= state.done;
     }
-    return published;
+    return closed && known ? published + (await pass(false)) : published;
   };
+  const pollOnce = () => pass(false);
 
   let polling = false;
-  const loop = () => {
+  const loop = (quick = false) => {
     if (stopped) return;
     polling = true;
     woken = false;
-    running = pollOnce()
+    running = pass(quick)
       .catch((err: unknown) => opts.onError?.(err))
       .finally(() => {
         polling = false;
-        if (!stopped) timer = setTimeout(loop, woken ? 0 : pollMs);
+        if (!stopped) timer = woken ? setTimeout(() => loop(true), 0) : setTimeout(loop, pollMs);
       });
   };
 
@@ -199,7 +210,7 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
         return;
       }
       if (timer) clearTimeout(timer);
-      loop();
+      loop(true);
     },
     stop: async () => {
       stopped = true;

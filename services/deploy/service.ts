@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { EventType, type EventData, streams } from '../../events/index.ts';
-import type { EventMetadata, EmitContext } from '../../events/index.ts';
+import type { EventMetadata, EmitContext, StoredEvent } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { defineHandler, execute, fold, type IdempotencyOptions } from '../shell/index.ts';
 import { releaseDecider, rollbackTarget, type DeployCommand, type HealthReport, type ReleaseState } from './decider.ts';
@@ -38,8 +38,9 @@ const actor = { kind: 'service', id: 'deploy' } as const;
 export const deployService = (deps: DeployServiceDeps) => {
   const ctx = (cause: EventMetadata): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
   const idem = deps.idempotency ? { idempotency: deps.idempotency } : {};
-  const run = (projectId: string, alias: string, cmd: (s: ReleaseState) => DeployCommand | undefined, cause: EventMetadata) =>
-    execute(deps.store, streams.release(projectId, alias), decider, cmd, ctx(cause));
+  // `history`: the release stream as the caller has just read it (the first decision uses it).
+  const run = (projectId: string, alias: string, cmd: (s: ReleaseState) => DeployCommand | undefined, cause: EventMetadata, history?: StoredEvent[]) =>
+    execute(deps.store, streams.release(projectId, alias), decider, cmd, ctx(cause), history ? { history } : {});
 
   // The alias follows the release stream: under the alias lock, read what the stream says is
   // live and point the host there. Whoever runs last sets the latest state, whatever the order.
@@ -63,6 +64,14 @@ export const deployService = (deps: DeployServiceDeps) => {
     const timeoutMs = deps.healthTimeoutMs ?? 30_000;
     const observation = await deps.probe.check({ projectId, deploymentId, path, timeoutMs }).catch((e: unknown) => ({ kind: 'no-response' as const, error: e instanceof Error ? e.message : String(e) }));
     return { health: { deploymentId, path, timeoutMs, observation } };
+  };
+  // The same check started early, for a target named before the state is read: the report is
+  // used only if the state then says that target is to be checked (else it is dropped).
+  const healthAhead = (projectId: string, deploymentId: string | undefined) => {
+    if (!deps.probe || !deploymentId) return undefined;
+    const report = checkHealth(projectId, deploymentId);
+    report.catch(() => {});
+    return { deploymentId, report };
   };
   const releaseState = (projectId: string, alias: string) => deps.store.readStream(streams.release(projectId, alias)).then((h) => fold(decider, h));
 
@@ -123,15 +132,19 @@ export const deployService = (deps: DeployServiceDeps) => {
     handle: async (e) => {
       const d = e.data;
       // The target is checked like a new deployment; the decider refuses it if it is unhealthy.
-      const s = await releaseState(d.projectId, d.alias);
+      // A target the request names is probed while the release stream is read (not after).
+      const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
+      const ahead = healthAhead(d.projectId, named);
+      const history = await deps.store.readStream(streams.release(d.projectId, d.alias));
+      const s = fold(decider, history);
       const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
       const checkable = target !== undefined && target !== s.live && s.deployments[target]?.published === true;
-      const health = checkable ? await checkHealth(d.projectId, target) : {};
+      const health = !checkable ? {} : ahead?.deploymentId === target ? await ahead.report : await checkHealth(d.projectId, target);
       const cmd: DeployCommand =
         e.type === EventType.RollbackRequested
           ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
           : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
-      await run(d.projectId, d.alias, () => cmd, e.metadata);
+      await run(d.projectId, d.alias, () => cmd, e.metadata, history);
       await applyAlias(d.projectId, d.alias);
     },
   });

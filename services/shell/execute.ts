@@ -30,6 +30,18 @@ export interface Execution<S, C, E> {
 export type Emit<E> = EmitContext | ((decided: E[]) => NewEvent[]);
 
 /**
+ * How `execute` runs: at most `attempts` decisions in all (5 by default), and `history`, the
+ * stream as the caller has just read it, for the first one (saves that read; a conflict reloads).
+ *
+ * @example
+ * await execute(store, stream, decider, (s) => cmd, ctx, { history: await store.readStream(stream) });
+ */
+export interface ExecuteOptions {
+  attempts?: number;
+  history?: StoredEvent[];
+}
+
+/**
  * The shell's core, for every service: load the stream, fold it, decide, append with the
  * expected version. A concurrent writer makes the append conflict: reload and decide again
  * (the decider sees what the other wrote, so a duplicate decides nothing), at most `attempts`
@@ -44,11 +56,12 @@ export const execute = async <S, C, E extends ShiplogEvent>(
   decider: Decider<S, C, E>,
   command: (state: S) => C | undefined,
   emit: Emit<E>,
-  attempts = 5,
+  options: number | ExecuteOptions = 5,
 ): Promise<Execution<S, C, E>> => {
+  const { attempts = 5, history: known } = typeof options === 'number' ? { attempts: options } : options;
   const toStore = typeof emit === 'function' ? emit : (decided: E[]) => toNewEvents(decided, emit);
   for (let attempt = 1; ; attempt++) {
-    const history = await store.readStream(streamId);
+    const history = attempt === 1 && known ? known : await store.readStream(streamId);
     const before = fold(decider, history);
     const version = history.at(-1)?.metadata.version ?? 0;
     const cmd = command(before);

@@ -5,10 +5,11 @@
  */
 export { defineHandler } from './define-handler.ts';
 export { awsErrorName, awsErrorTranslator, translateAwsError, type AwsErrorKinds } from './aws-errors.ts';
+export { projectRoleArn, projectRoleName, projectRolePath, projectRoles, type PolicyStatement, type ProjectRolesOptions } from './aws-roles.ts';
 export { ConfigError, isRetryable, PoisonEventError, RetryableError, type PoisonReason } from './errors.ts';
 export { createIdempotencyTable, idempotencyTableDefinition, type IdempotencyOptions } from './idempotency.ts';
 export type { InvocationKeys } from './logging.ts';
 export { parseHandlerEvent } from './parse-event.ts';
 export type { HandlerContext, HandlerEvent, HandlerOptions, ShiplogHandler } from './types.ts';
 export { fold, type Decider } from './decider.ts';
-export { execute, load, type Emit, type Execution } from './execute.ts';
+export { execute, load, type Emit, type Execution, type ExecuteOptions } from './execute.ts';

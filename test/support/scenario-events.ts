@@ -140,6 +140,8 @@ export const scenario = (projectId = 'web', start = '2026-11-22T10:00:00.000Z') 
       emit('DeploymentRejected', streams.release(p, req(d).alias), { projectId: p, deploymentId: d, alias: req(d).alias, reason, liveDeploymentId: live.get(req(d).alias) ?? null }, dm(d, svc('deploy'))),
     rollbackRequested: (to?: string) =>
       emit('RollbackRequested', streams.project(p), { projectId: p, alias: 'production', ...(to ? { toDeploymentId: to } : {}), reason: '500s', requestedBy: ada }, { actor: ada }),
+    promoteRequested: (d: string) =>
+      emit('PromoteRequested', streams.project(p), { projectId: p, deploymentId: d, alias: 'production', requestedBy: ada }, { actor: ada, deploymentId: d }),
     /** `AliasShifted` and `RolledBack`, as the deploy service emits them. */
     rolledBack: (to: string) => {
       const from = live.get('production')!;

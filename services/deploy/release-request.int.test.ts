@@ -1,0 +1,104 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { catalog, eventTypes, streams, toEventBridgeEvent, type EventType, type StoredEvent } from '../../events/index.ts';
+import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
+import { newId } from '../../test/support/events.ts';
+import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
+import { scenario } from '../../test/support/scenario-events.ts';
+import type { HealthCheckInput, HealthObservation, HealthProbe, SiteHost } from './ports.ts';
+import { deployService, keyedLock } from './service.ts';
+
+// DeployOnReleaseRequest on DynamoDB Local: the health gate of rollbacks and promotes, with a site
+// host that keeps its aliases in memory and a probe port that answers per deployment.
+
+let store: EventStore;
+
+const setup = async (projectId: string, answers: Record<string, HealthObservation>) => {
+  const s = scenario(projectId);
+  // Deployment ids are global (their streams are): fresh ones per project, named d1 and d2 here.
+  const id = { d1: newId(), d2: newId() };
+  const named = new Map(Object.entries(id).map(([k, v]) => [v, k]));
+  s.created();
+  for (const d of [id.d1, id.d2]) {
+    s.requested(d); s.queued(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
+  }
+  // every event the scenario made (`live` makes two), as the services stored them
+  for (const e of s.events) {
+    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
+    await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+  }
+  const aliases = new Map<string, string>([['production', id.d2]]);
+  const shifts: string[] = [];
+  const host: SiteHost = {
+    publish: async () => ({ assets: 0, functionVersion: '1' }),
+    shiftAlias: async ({ alias, deploymentId }) => {
+      aliases.set(alias, deploymentId);
+      shifts.push(named.get(deploymentId)!);
+    },
+    aliasTarget: async (_p, alias) => aliases.get(alias),
+    urls: () => ({ deployment: '', production: '' }),
+  };
+  const checks: HealthCheckInput[] = [];
+  const probe: HealthProbe = {
+    check: async (input) => {
+      checks.push({ ...input, deploymentId: named.get(input.deploymentId)! });
+      return answers[named.get(input.deploymentId)!] ?? { kind: 'no-response', error: 'unknown deployment' };
+    },
+  };
+  const deploy = deployService({ store, host, probe, ids: newId, now: () => new Date().toISOString(), withLock: keyedLock() });
+  const deliver = (e: StoredEvent) => deploy.onReleaseRequest(toEventBridgeEvent(e, catalog[e.type as EventType].source));
+  // The request as the API stores it (a project event), then delivered to the handler.
+  const request = async (e: StoredEvent) => {
+    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
+    await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+    await deliver((await store.readStream(streamId)).at(-1)!);
+  };
+  const release = async () => (await store.readStream(streams.release(projectId, 'production'))).slice(8).map((e) => e.type);
+  return { s, id, aliases, shifts, checks, request, release };
+};
+
+const ok: HealthObservation = { kind: 'response', status: 200, bodyStart: 'ok' };
+const failing: HealthObservation = { kind: 'response', status: 500, bodyStart: 'Internal Server Error' };
+
+beforeAll(async () => {
+  const client = testDynamoClient();
+  const tableName = uniqueTableName(import.meta.url, 'events');
+  await createEventStoreTable(client, tableName);
+  store = dynamoEventStore({ client, tableName, types: eventTypes });
+});
+
+describe('DeployOnReleaseRequest', () => {
+  it('rolls back to a named healthy target after probing it at its health path; a promote probes its deployment too', async () => {
+    const t = await setup('rb-named', { d1: ok, d2: ok });
+    await t.request(t.s.rollbackRequested(t.id.d1));
+    expect(t.checks).toEqual([{ projectId: 'rb-named', deploymentId: 'd1', path: '/', timeoutMs: 30_000 }]);
+    expect(t.shifts).toEqual(['d1']);
+    expect(await t.release()).toEqual(['AliasShifted', 'RolledBack']);
+    await t.request(t.s.promoteRequested(t.id.d2));
+    expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1', 'd2']);
+    expect(t.shifts).toEqual(['d1', 'd2']);
+    expect(await t.release()).toEqual(['AliasShifted', 'RolledBack', 'AliasShifted', 'Promoted']);
+  });
+
+  it('refuses a named target that fails its probe and leaves production where it was', async () => {
+    const t = await setup('rb-sick', { d1: failing });
+    await t.request(t.s.rollbackRequested(t.id.d1));
+    expect(t.shifts).toEqual([]);
+    expect(t.aliases.get('production')).toBe(t.id.d2);
+    expect(await t.release()).toEqual(['RollbackRejected']);
+  });
+
+  it('probes the target it derives when the request names none', async () => {
+    const t = await setup('rb-derived', { d1: ok });
+    await t.request(t.s.rollbackRequested());
+    expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1']);
+    expect(t.shifts).toEqual(['d1']);
+  });
+
+  it('does not use a report for a named target that is already live: the rollback is refused as such', async () => {
+    const t = await setup('rb-live', { d2: failing });
+    await t.request(t.s.rollbackRequested(t.id.d2));
+    expect(t.shifts).toEqual([]);
+    const [rejected] = (await store.readStream(streams.release('rb-live', 'production'))).slice(8);
+    expect(rejected).toMatchObject({ type: 'RollbackRejected', data: { reason: `${t.id.d2} is already live` } });
+  });
+});
