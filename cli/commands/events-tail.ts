@@ -3,11 +3,24 @@ import { compilePattern } from '../../events/bus/pattern/index.ts';
 import { catalog, isKnownEventType, toEventBridgeEvent, type StoredEvent } from '../../events/index.ts';
 import { withLocal } from '../../infra/local/projections.ts';
 import { tailEvents } from '../../projections/index.ts';
+import type { EventStore, GlobalPage } from '../../events/store/index.ts';
+import { api, isNamedInstance } from '../client.ts';
 
 const line = (e: StoredEvent): string => {
   const m = e.metadata;
   return `${m.occurredAt}  ${e.type.padEnd(24)} ${m.projectId}${m.deploymentId ? `/${m.deploymentId}` : ''}  ${m.streamId} v${m.version}  ${m.eventId}`;
 };
+
+/**
+ * The store's global order as a named instance's API serves it (`GET /api/events`): what
+ * `events tail` follows when it cannot read the store itself (shiplog on AWS).
+ *
+ * @example
+ * await tailEvents({ store: apiEventPages(), onEvent, signal, pollMs: 1000 });
+ */
+export const apiEventPages = (): Pick<EventStore, 'readAll'> => ({
+  readAll: ({ cursor, limit } = {}) => api<GlobalPage>('GET', `/api/events?${new URLSearchParams({ cursor: cursor ?? '', limit: String(limit ?? 500) })}`),
+});
 
 /**
  * A predicate on stored events from an EventBridge pattern, matched against the event as the
@@ -47,14 +60,21 @@ export const tailCommand = (): Command =>
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
+      const follow = (store: Parameters<typeof tailEvents>[0]['store'], pollMs?: number) => tailEvents({
+        store,
+        signal: stop.signal,
+        ...(filter ? { filter } : {}),
+        ...(o.from ? { from: o.from } : {}),
+        ...(pollMs ? { pollMs } : {}),
+        onEvent: (e) => { process.stdout.write(`${o.json ? JSON.stringify(e) : line(e)}\n`); },
+      });
       try {
-        await withLocal(({ store }) => tailEvents({
-          store,
-          signal: stop.signal,
-          ...(filter ? { filter } : {}),
-          ...(o.from ? { from: o.from } : {}),
-          onEvent: (e) => { process.stdout.write(`${o.json ? JSON.stringify(e) : line(e)}\n`); },
-        }));
+        // A named instance (shiplog on AWS) is followed through its API, a page a second.
+        if (isNamedInstance()) {
+          await follow(apiEventPages(), 1000);
+        } else {
+          await withLocal(({ store }) => follow(store));
+        }
       } finally {
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

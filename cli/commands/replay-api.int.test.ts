@@ -10,7 +10,9 @@ import { testApiAuth } from '../../test/support/api-auth.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
 import { scenario } from '../../test/support/scenario-events.ts';
+import { tailEvents } from '../../projections/replay/tail.ts';
 import { getCommand } from './events-get.ts';
+import { apiEventPages } from './events-tail.ts';
 import { replayCommand } from './replay.ts';
 
 // The store-reading commands against a named instance (`--url`/`SHIPLOG_URL`, as shiplog on AWS):
@@ -23,9 +25,10 @@ let server: Server;
 let url: string;
 let token: string;
 const stored: StoredEvent[] = [];
+let events: string;
 
 beforeAll(async () => {
-  const events = uniqueTableName(import.meta.url, 'events');
+  events = uniqueTableName(import.meta.url, 'events');
   await createEventStoreTable(client, events);
   const store = dynamoEventStore({ client, tableName: events, types: eventTypes });
   const s = scenario('cli');
@@ -90,6 +93,27 @@ describe('store-reading commands through the API of a named instance', () => {
       expect(JSON.parse(remote)).toEqual(JSON.parse(local));
       expect(JSON.parse(remote)).toHaveLength(extra.length ? 2 : stored.length);
     }
+  });
+
+  it('`events tail` follows the global order through the API as through the store', async () => {
+    const follow = async (store: Parameters<typeof tailEvents>[0]['store']) => {
+      const shown: string[] = [];
+      const stop = new AbortController();
+      const done = tailEvents({ store, pollMs: 30, pageSize: 3, from: stored[0]!.recordedAt, signal: stop.signal, onEvent: (e) => { shown.push(e.metadata.eventId); } });
+      await expect.poll(() => shown.length).toBe(stored.length);
+      stop.abort();
+      await done;
+      return shown;
+    };
+    const local = await rt.use(() => follow(dynamoEventStore({ client, tableName: events, types: eventTypes })));
+    Object.assign(process.env, { SHIPLOG_URL: url, SHIPLOG_TOKEN: token });
+    try {
+      expect(await follow(apiEventPages())).toEqual(local);
+    } finally {
+      delete process.env.SHIPLOG_URL;
+      delete process.env.SHIPLOG_TOKEN;
+    }
+    expect(local).toEqual(stored.map((e) => e.metadata.eventId));
   });
 
   it('`events get` prints the same event, and the same refusal for an unknown id', async () => {

@@ -16,7 +16,7 @@ const iso = (ms: number): string => new Date(ms).toISOString();
  * await tailEvents({ store, onEvent: (e) => console.log(e.type), signal: stop.signal });
  */
 export const tailEvents = async (opts: {
-  store: EventStore;
+  store: Pick<EventStore, 'readAll'>;
   onEvent: (event: StoredEvent) => void | Promise<void>;
   filter?: (event: StoredEvent) => boolean;
   /** ISO time to start at; default now. */

@@ -60,6 +60,7 @@ const replayable = async (store: EventStore, q: { from?: string | undefined; to?
  * | `GET /api/replay/events?from=&to=[&pattern=]` | the stored events such a replay would publish (at most {@link MAX_LISTED_EVENTS}) |
  * | `GET /api/replay/deployments/:id[?at=]` | a deployment's state at a moment (an ISO time or an event number) and its timeline up to it |
  * | `GET /api/events/:eventId` | one stored event (404 when the store has none) |
+ * | `GET /api/events?cursor=&limit=` | a page of the store in global order after a position (or time), for `events tail` |
  * | `GET /api/dlq[?subscription=]` | dead letters, of one subscription or all |
  * | `POST /api/dlq/:subscription/redrive` | `{ ids? }`: deliver dead letters again |
  *
@@ -86,6 +87,10 @@ export const eventRoutes = (deps: EventRouteDeps, maxBytes: number) => {
     } catch (err) {
       throw new HttpError(400, (err as Error).message); // an --at outside the deployment's events
     }
+  });
+  app.get('/api/events', async (c) => {
+    const limit = Math.min(Math.max(Number(c.req.query('limit') ?? 500) || 500, 1), 500);
+    return json(c, 200, await deps.store.readAll({ cursor: c.req.query('cursor') || null, limit }));
   });
   app.get('/api/events/:eventId', async (c) => {
     const id = c.req.param('eventId');
