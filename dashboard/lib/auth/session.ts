@@ -27,6 +27,25 @@ const same = (a: string, b: string): boolean => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+// A signed cookie value: `v1.<base64url JSON>.<hmac>`, the HMAC keyed by purpose.
+const seal = (key: Buffer, purpose: string, value: object): string => {
+  const payload = Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `v1.${payload}.${mac(key, purpose, payload)}`;
+};
+
+// What a sealed value carries, if its signature holds and its `exp` (seconds) has not passed.
+const unseal = <T extends { exp: number }>(key: Buffer, purpose: string, value: string | undefined, nowMs: number): T | null => {
+  if (!value) return null;
+  const [version, payload, sig] = value.split('.');
+  if (version !== 'v1' || !payload || !sig || !same(sig, mac(key, purpose, payload))) return null;
+  try {
+    const opened = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as T;
+    return typeof opened.exp === 'number' && opened.exp * 1000 > nowMs ? opened : null;
+  } catch {
+    return null;
+  }
+};
+
 /**
  * A new session for `user`, as the cookie value: `v1.<payload>.<hmac>`.
  *
@@ -36,22 +55,11 @@ const same = (a: string, b: string): boolean => {
 export const issueSession = (key: Buffer, user: Identity, nowMs = Date.now()): string => {
   const iat = Math.floor(nowMs / 1000);
   const session: Session = { sid: randomBytes(16).toString('base64url'), user, iat, exp: iat + SESSION_TTL_SECONDS };
-  const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
-  return `v1.${payload}.${mac(key, 'session', payload)}`;
+  return seal(key, 'session', session);
 };
 
 /** The session a cookie value carries, if its signature holds and it has not expired. */
-export const readSession = (key: Buffer, value: string | undefined, nowMs = Date.now()): Session | null => {
-  if (!value) return null;
-  const [version, payload, sig] = value.split('.');
-  if (version !== 'v1' || !payload || !sig || !same(sig, mac(key, 'session', payload))) return null;
-  try {
-    const session = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Session;
-    return typeof session.exp === 'number' && session.exp * 1000 > nowMs ? session : null;
-  } catch {
-    return null;
-  }
-};
+export const readSession = (key: Buffer, value: string | undefined, nowMs = Date.now()): Session | null => unseal<Session>(key, 'session', value, nowMs);
 
 /** The CSRF token of a session: every mutation's form carries it. */
 export const csrfToken = (key: Buffer, session: Session): string => mac(key, 'csrf', session.sid);
@@ -91,22 +99,13 @@ export interface PendingSignIn {
  * @example
  * cookies().set(SIGN_IN_COOKIE, sealSignIn(key, { checks, next: '/' }), signInCookieOptions(secure));
  */
-export const sealSignIn = (key: Buffer, pending: PendingSignIn, nowMs = Date.now()): string => {
-  const payload = Buffer.from(JSON.stringify({ ...pending, exp: Math.floor(nowMs / 1000) + SIGN_IN_TTL_SECONDS })).toString('base64url');
-  return `v1.${payload}.${mac(key, 'sign-in', payload)}`;
-};
+export const sealSignIn = (key: Buffer, pending: PendingSignIn, nowMs = Date.now()): string =>
+  seal(key, 'sign-in', { ...pending, exp: Math.floor(nowMs / 1000) + SIGN_IN_TTL_SECONDS });
 
 /** The pending sign-in a cookie value carries, if its signature holds and it has not expired. */
 export const openSignIn = (key: Buffer, value: string | undefined, nowMs = Date.now()): PendingSignIn | null => {
-  if (!value) return null;
-  const [version, payload, sig] = value.split('.');
-  if (version !== 'v1' || !payload || !sig || !same(sig, mac(key, 'sign-in', payload))) return null;
-  try {
-    const { checks, next, exp } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as PendingSignIn & { exp: number };
-    return typeof exp === 'number' && exp * 1000 > nowMs ? { checks, next } : null;
-  } catch {
-    return null;
-  }
+  const opened = unseal<PendingSignIn & { exp: number }>(key, 'sign-in', value, nowMs);
+  return opened && { checks: opened.checks, next: opened.next };
 };
 
 /** httpOnly, SameSite=Lax (it must come back on the provider's top-level redirect), short-lived. */
