@@ -119,9 +119,15 @@ const idsFrom = (ids: Ids): Iterable<string> => ({
  */
 export const commandRunner =
   ({ store, ids, clock }: { store: EventStore; ids: Ids; clock: Clock }) =>
-  async (projectId: string, command: (now: string, ids: Iterable<string>, state: ProjectState) => IngestCommand): Promise<RunResult> => {
+  async (
+    projectId: string,
+    command: (now: string, ids: Iterable<string>, state: ProjectState) => IngestCommand,
+    /** The project stream, read by the caller beside other reads: the first decision uses it. */
+    history?: StoredEvent[],
+  ): Promise<RunResult> => {
     let cmd: IngestCommand | undefined;
-    const run = await execute(store, streams.project(projectId), ingestDecider, (state) => (cmd = command(clock().toISOString(), idsFrom(ids), state)), projectEvents, 2);
+    const decide = (state: ProjectState) => (cmd = command(clock().toISOString(), idsFrom(ids), state));
+    const run = await execute(store, streams.project(projectId), ingestDecider, decide, projectEvents, { attempts: 2, ...(history ? { history } : {}) });
     const decision = decisionOf(cmd!, run.before, run.decided);
     // The deployments, once the push that asked for them is recorded.
     await appendDeployments(store, decision);
@@ -287,9 +293,13 @@ export const ingestCommands = (deps: IngestDeps) => {
     requestRollback: async (projectId: string, raw: RollbackIn & { actor?: Actor }) => {
       const { actor = localUser, ...rest } = raw;
       const input = parseInput(RollbackInput, rest, 'rollback');
-      const to = input.to ? await loadRequest(store, input.to) : undefined;
+      // The target's request and the project stream are read at once (a rollback is waited for).
+      const [to, history] = await Promise.all([
+        input.to ? loadRequest(store, input.to) : undefined,
+        store.readStream(streams.project(projectId)),
+      ]);
       const alias = input.alias ?? to?.alias ?? 'production';
-      const { decision } = await run(projectId, (now, ids) => ({ type: 'RequestRollback', projectId, alias, reason: input.reason ?? '', now, ids, actor, ...(to ? { to } : {}) }));
+      const { decision } = await run(projectId, (now, ids) => ({ type: 'RequestRollback', projectId, alias, reason: input.reason ?? '', now, ids, actor, ...(to ? { to } : {}) }), history);
       return { eventId: decision.project[0]!.metadata.eventId, alias, ...(to ? { toDeploymentId: to.deploymentId } : {}) };
     },
 
