@@ -31,7 +31,7 @@ const setup = async () => {
   const checkpointTable = uniqueTableName(import.meta.url, 'outbox');
   await createEventStoreTable(client, tableName);
   const store = dynamoEventStore({ client, tableName, types: { sourceOf: () => 'shiplog.test', schemaVersionOf: () => 1, upcast: (e) => e } });
-  const make = (bus: EventBus) => streamOutbox({ endpoint: inject('dynamoEndpoint'), client, tableName, checkpointTable, bus });
+  const make = (bus: EventBus, pollMs?: number) => streamOutbox({ endpoint: inject('dynamoEndpoint'), client, tableName, checkpointTable, bus, ...(pollMs ? { pollMs } : {}) });
   return { store, make, checkpointTable };
 };
 
@@ -95,6 +95,19 @@ describe('stream outbox (DynamoDB Local streams)', () => {
       const later = await appendMany(store, 3);
       await vi.waitFor(() => expect(bus.got).toHaveLength(15), { timeout: 20_000, interval: 50 });
       expect(bus.got.map((e) => e.detail.metadata.eventId).sort()).toEqual([...ids, ...later].sort());
+    } finally {
+      await outbox.stop();
+    }
+  });
+
+  it('publishes by its poll alone when no commit wakes it (the safety net)', async () => {
+    const { store, make } = await setup();
+    const bus = collecting();
+    const outbox = make(bus, 50);
+    await outbox.start();
+    try {
+      const ids = await appendMany(store, 5);
+      await vi.waitFor(() => expect(bus.got.map((e) => e.detail.metadata.eventId).sort()).toEqual([...ids].sort()), { timeout: 20_000, interval: 50 });
     } finally {
       await outbox.stop();
     }

@@ -41,9 +41,9 @@ export interface StreamOutbox {
   pollOnce(): Promise<number>;
   /**
    * A commit happened (the store's `onCommitted`): read the open shards now instead of at the next
-   * interval (without listing the stream's shards again: the interval poll does that, and a pass
-   * that sees a shard close lists them at once); a wake during a poll makes another pass follow it
-   * at once. The interval poll stays the safety net.
+   * interval; a wake during a pass makes another pass follow it at once. The interval poll stays
+   * the safety net. Neither lists the stream's shards each time: that is done once a second, when a
+   * pass sees a shard close, and after a failed pass.
    */
   wake(): void;
   stop(): Promise<void>;
@@ -67,9 +67,10 @@ interface ShardState {
 export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
   const streamsClient = new DynamoDBStreamsClient({ endpoint: opts.endpoint, region: 'local', credentials: localCredentials });
   const pollMs = opts.pollMs ?? 100;
+  const listEveryMs = Math.max(1000, pollMs);
   const shards = new Map<string, ShardState>();
-  // The shards as last listed, and when: a woken pass reads these instead of asking DescribeStream
-  // again, unless they are older than a poll interval (wakes in a row never starve the listing).
+  // The shards as last listed, and when: a pass reads these instead of asking DescribeStream again,
+  // unless they are older than `listEveryMs` (so wakes in a row never starve the listing).
   let listed: { shards: Shard[]; at: number } | undefined;
   let streamArn: string | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -155,15 +156,15 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
     }
   };
 
-  // One pass over every shard; `known` reuses the last listing (a woken pass). A shard that closes
-  // during a pass may have children the listing does not hold yet: then list and pass again.
+  // One pass over every shard; `known` reuses a recent listing. A shard that closes during a pass
+  // may have children the listing does not hold yet: then list and pass again.
   const pass = async (known: boolean): Promise<number> => {
     if (!streamArn) {
       const table = await opts.client.send(new DescribeTableCommand({ TableName: opts.tableName }));
       streamArn = table.Table?.LatestStreamArn;
       if (!streamArn) throw new Error(`table ${opts.tableName} has no stream`);
     }
-    if (!known || !listed || Date.now() - listed.at > pollMs) listed = { shards: await listShards(), at: Date.now() };
+    if (!known || !listed || Date.now() - listed.at > listEveryMs) listed = { shards: await listShards(), at: Date.now() };
     const all = listed.shards;
     const ids = new Set(all.map((s) => s.ShardId!));
     let published = 0;
@@ -184,15 +185,19 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
   const pollOnce = () => pass(false);
 
   let polling = false;
-  const loop = (quick = false) => {
+  const loop = () => {
     if (stopped) return;
     polling = true;
     woken = false;
-    running = pass(quick)
-      .catch((err: unknown) => opts.onError?.(err))
+    running = pass(true)
+      .catch((err: unknown) => {
+        // The stream may have changed under us (a restarted database): list its shards again.
+        listed = undefined;
+        opts.onError?.(err);
+      })
       .finally(() => {
         polling = false;
-        if (!stopped) timer = woken ? setTimeout(() => loop(true), 0) : setTimeout(loop, pollMs);
+        if (!stopped) timer = setTimeout(loop, woken ? 0 : pollMs);
       });
   };
 
@@ -210,7 +215,7 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
         return;
       }
       if (timer) clearTimeout(timer);
-      loop(true);
+      loop();
     },
     stop: async () => {
       stopped = true;

@@ -199,9 +199,12 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
         }
       }
     }
-    // Accepted means journaled: from here a crash does not lose the delivery.
-    await Promise.all(deliveries.map((d) => opts.journal.save(d)));
-    for (const d of deliveries) enqueue(d);
+    // Accepted means journaled: from here a crash does not lose the delivery. Each delivery
+    // starts once its own entry is written, not after the slowest of the event's subscriptions.
+    await Promise.all(deliveries.map(async (d) => {
+      await opts.journal.save(d);
+      enqueue(d);
+    }));
   };
 
   return {
