@@ -34,11 +34,15 @@ export type DeploymentsDoc = DeploymentView | BuildLogView;
 const isBuildEvent = (e: ProjectionEvent): e is ProjectionEvent & { data: { buildId: string; deploymentId: string; projectId: string } } =>
   e.metadata.streamId.startsWith(`${StreamPrefix.build}#`) && 'buildId' in e.data;
 
+// Arrays of their final length: an empty array that is pushed to gets room for 16 keys, which
+// was the fold's largest allocation per event.
 const keysOf = (e: ProjectionEvent): DocKey[] => {
-  const keys: DocKey[] = [];
-  if (e.metadata.deploymentId) keys.push(deploymentKeys.deployment(e.metadata.deploymentId));
-  if (isBuildEvent(e)) keys.push(deploymentKeys.build(e.data.deploymentId, e.data.buildId));
-  return keys;
+  const deploymentId = e.metadata.deploymentId;
+  if (isBuildEvent(e)) {
+    const build = deploymentKeys.build(e.data.deploymentId, e.data.buildId);
+    return deploymentId ? [deploymentKeys.deployment(deploymentId), build] : [build];
+  }
+  return deploymentId ? [deploymentKeys.deployment(deploymentId)] : [];
 };
 
 const evolveBuildLogInto = (b: BuildLogView, e: ProjectionEvent): BuildLogView => {

@@ -161,17 +161,20 @@ const buildTypes: ReadonlySet<string> = new Set(['BuildQueued', 'BuildStarted', 
 export const evolveBuildAttempt = (b: BuildAttempt, e: ProjectionEvent): BuildAttempt =>
   buildTypes.has(e.type) ? evolveBuildAttemptInto({ ...b }, e) : b;
 
-// The attempt of the event's build, replaced by a new object (attempts are never changed in place,
-// so a copy of the view needs only a copy of the array).
+// The attempt of the event's build, changed in place (the view's own: `copyDeployment` copies the
+// attempts with the array).
 const withBuildInto = (builds: BuildAttempt[], e: ProjectionEvent & { data: { buildId: string } }): void => {
   let i = builds.length - 1;
   while (i >= 0 && builds[i]!.buildId !== e.data.buildId) i--;
-  if (i >= 0) builds[i] = evolveBuildAttemptInto({ ...builds[i]! }, e);
+  if (i >= 0) evolveBuildAttemptInto(builds[i]!, e);
   else builds.push(evolveBuildAttemptInto(initialBuildAttempt(e.data.buildId), e));
 };
 
-/** Facts from the event, each from the one stream that owns it, written into `v` (the caller's own). */
-const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): void => {
+/**
+ * Facts from the event, each from the one stream that owns it, written into `v` (the caller's own).
+ * Returns whether a fact changed (if not, nothing `deriveInto` reads changed either).
+ */
+const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): boolean => {
   const at = e.metadata.occurredAt;
   switch (e.type) {
     case 'DeploymentRequested': {
@@ -187,7 +190,7 @@ const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): void => {
       v.buildSettings = d.buildSettings;
       v.env = d.env;
       v.sourceDeploymentId = d.sourceDeploymentId ?? null;
-      return;
+      return true;
     }
     case 'BuildQueued':
     case 'BuildStarted':
@@ -195,43 +198,44 @@ const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): void => {
     case 'BuildCanceled':
     case 'BuildTimedOut':
       withBuildInto(v.builds, e);
-      return;
+      return true;
     case 'BuildSucceeded':
       v.versions = e.data.versions;
       v.artifact = e.data.artifact;
       withBuildInto(v.builds, e);
-      return;
+      return true;
     case 'AssetsUploaded':
       v.assets = { fileCount: e.data.fileCount, totalBytes: e.data.totalBytes, durationMs: e.data.durationMs };
-      return;
+      return true;
     case 'FunctionVersionPublished': {
       const fn = { role: e.data.role, functionName: e.data.functionName, version: e.data.version };
       v.functions = [...v.functions.filter((f) => f.role !== fn.role), fn].sort((a, b) => (a.role < b.role ? -1 : 1));
-      return;
+      return true;
     }
     case 'DeploymentLive': {
       const d = e.data;
       v.live = earliest(v.live, { at, alias: d.alias, url: d.url, aliasUrls: d.aliasUrls, totalMs: d.totalMs, previousDeploymentId: d.previousDeploymentId });
-      return;
+      return true;
     }
     case 'DeploymentFailed':
       v.failure = earliest(v.failure, { at, stage: e.data.stage, message: e.data.message });
-      return;
+      return true;
     case 'DeploymentRejected':
       // `not-ready` / `already-live` refuse a promotion request, not the deployment itself.
-      if (e.data.reason !== 'stale' && e.data.reason !== 'pinned-by-rollback') return;
+      if (e.data.reason !== 'stale' && e.data.reason !== 'pinned-by-rollback') return false;
       v.rejection = earliest(v.rejection, { at, reason: e.data.reason, liveDeploymentId: e.data.liveDeploymentId, detail: e.data.detail ?? null });
-      return;
+      return true;
     case 'AlarmRaised': {
       const alarm = { alarmId: e.data.alarmId, metric: e.data.metric, severity: e.data.severity, raisedAt: e.data.since, clearedAt: null };
-      if (v.alarms.some((a) => a.alarmId === alarm.alarmId && a.raisedAt === alarm.raisedAt)) return;
+      if (v.alarms.some((a) => a.alarmId === alarm.alarmId && a.raisedAt === alarm.raisedAt)) return false;
       v.alarms = [...v.alarms, alarm].sort((a, b) => (a.raisedAt + a.alarmId < b.raisedAt + b.alarmId ? -1 : 1));
-      return;
+      return true;
     }
     case 'AlarmCleared':
       v.alarms = v.alarms.map((a) => (a.alarmId === e.data.alarmId && a.raisedAt === e.data.raisedAt ? { ...a, clearedAt: at } : a));
-      return;
+      return true;
     default:
+      return false;
   }
 };
 
@@ -301,18 +305,23 @@ export const evolveDeploymentInto = (v: DeploymentView, e: ProjectionEvent): Dep
   if (!(v.lastEventAt && v.lastEventAt >= at)) v.lastEventAt = at;
   if (place === v.timeline.length) v.timeline.push(timelineEntry(e));
   else v.timeline.splice(place, 0, timelineEntry(e));
-  applyFactsInto(v, e);
-  return deriveInto(v);
+  // The fields derived from the facts change only when a fact does (the initial view is derived already).
+  return applyFactsInto(v, e) ? deriveInto(v) : v;
 };
 
 /**
  * A copy of a view that {@link evolveDeploymentInto} can change without touching the original
- * (it replaces nested values, and changes only the view, its timeline and its builds array).
+ * (it replaces nested values, and changes only the view, its timeline, its builds array and the
+ * attempts in it).
  *
  * @example
  * const mine = evolveDeploymentInto(copyDeployment(shared), event);
  */
-export const copyDeployment = (v: DeploymentView): DeploymentView => ({ ...v, timeline: v.timeline.slice(), builds: v.builds.slice() });
+export const copyDeployment = (v: DeploymentView): DeploymentView => {
+  const builds = new Array<BuildAttempt>(v.builds.length);
+  for (let i = 0; i < builds.length; i++) builds[i] = { ...v.builds[i]! };
+  return { ...v, timeline: v.timeline.slice(), builds };
+};
 
 /**
  * Folds one event of the deployment into its view. Pure; idempotent by event id: an event
