@@ -48,6 +48,8 @@ const deployEnv = {
   SHIPLOG_SITE_REVALIDATION_QUEUE_URL: `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/shiplog-ci-isr-revalidation.fifo`,
 };
 const tagsTable = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/shiplog-ci-isr-tags`;
+const buildBoundary = `arn:aws:iam::${ACCOUNT}:policy/shiplog-ci-build-boundary`;
+const buildRoles = `arn:aws:iam::${ACCOUNT}:role/shiplog/shiplog-ci/build-*`;
 const completes = (name: string) => [
   dlq(name),
   { actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds'], resources: [project] },
@@ -59,7 +61,7 @@ const deploys = (name: string) => [
   dlq(name),
   {
     actions: [
-      'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
+      'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
       'lambda:GetFunctionConfiguration', 'lambda:GetAlias', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:TagResource',
       'lambda:InvokeFunction',
     ],
@@ -105,10 +107,16 @@ const domainEdge = [
 const expected: [name: string, environment: Record<string, string>, permissions: object[], timeoutSeconds: number | undefined][] = [
   [
     'BuildOnDeploymentRequested',
-    { ...buildEnv, SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency' },
+    { ...buildEnv, SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency', SHIPLOG_BUILD_ROLE_BOUNDARY_ARN: buildBoundary },
     [
       dlq('BuildOnDeploymentRequested'),
       { actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'], resources: [project] },
+      // each project's build role, under the stage's boundary (build-isolation.int.test.ts)
+      {
+        actions: ['iam:CreateRole', 'iam:PutRolePolicy'], resources: [buildRoles],
+        conditions: [{ test: 'StringEquals', variable: 'iam:PermissionsBoundary', values: [buildBoundary] }],
+      },
+      { actions: ['iam:PassRole'], resources: [buildRoles], conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['codebuild.amazonaws.com'] }] },
       idempotency,
     ],
     120,

@@ -142,7 +142,8 @@ const deployAccess = (cloud: Cloud, r: AdapterResources): PermissionSpec[] => {
   return [
     {
       actions: [
-        'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
+        // UpdateFunctionConfiguration: a function made before its builds carried the env entry gets its handler.
+        'lambda:CreateFunction', 'lambda:UpdateFunctionCode', 'lambda:UpdateFunctionConfiguration', 'lambda:PublishVersion', 'lambda:ListVersionsByFunction',
         'lambda:GetFunctionConfiguration', 'lambda:GetAlias', 'lambda:CreateAlias', 'lambda:UpdateAlias', 'lambda:TagResource',
         // the health gate invokes a new version before its alias moves
         'lambda:InvokeFunction',

@@ -1,16 +1,16 @@
-import { createHash } from 'node:crypto';
-import { CreateRoleCommand, PutRolePolicyCommand, type IAMClient } from '@aws-sdk/client-iam';
-import { awsErrorName } from '../../../shell/index.ts';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import { projectRoleArn, projectRoleName, projectRolePath, projectRoles, type PolicyStatement } from '../../../shell/index.ts';
 import { BuildRunnerConfigError } from './codebuild-build.ts';
 
+export type { PolicyStatement } from '../../../shell/index.ts';
+
 /**
- * Where a stage's per-project build roles live: their own IAM path, so that a pattern over it
- * (`role/shiplog/<prefix>/build-*`) reaches no other stage's roles and none SST names.
+ * Where a stage's per-project build roles live: the stage's role path (`/shiplog/<prefix>/`).
  *
  * @example
  * buildRolePath('shiplog-ci'); // '/shiplog/shiplog-ci/'
  */
-export const buildRolePath = (prefix: string): string => `/shiplog/${prefix}/`;
+export const buildRolePath = projectRolePath;
 
 /**
  * The name of one project's build role: `build-<project>`, shortened with a hash past IAM's 64 characters.
@@ -18,10 +18,7 @@ export const buildRolePath = (prefix: string): string => `/shiplog/${prefix}/`;
  * @example
  * buildRoleName('web'); // 'build-web'
  */
-export const buildRoleName = (projectId: string): string => {
-  const name = `build-${projectId}`;
-  return name.length <= 64 ? name : `${name.slice(0, 55)}-${createHash('sha256').update(projectId).digest('hex').slice(0, 8)}`;
-};
+export const buildRoleName = (projectId: string): string => projectRoleName('build', projectId);
 
 /**
  * The ARN of one project's build role.
@@ -29,8 +26,7 @@ export const buildRoleName = (projectId: string): string => {
  * @example
  * buildRoleArn({ accountId: '123456789012', prefix: 'shiplog' }, 'web'); // 'arn:aws:iam::123456789012:role/shiplog/shiplog/build-web'
  */
-export const buildRoleArn = (s: { accountId: string; prefix: string }, projectId: string): string =>
-  `arn:aws:iam::${s.accountId}:role${buildRolePath(s.prefix)}${buildRoleName(projectId)}`;
+export const buildRoleArn = (s: { accountId: string; prefix: string }, projectId: string): string => projectRoleArn(s, 'build', projectId);
 
 /**
  * What a stage's build roles are made from: its prefix, account and region, the artifacts
@@ -45,19 +41,6 @@ export interface BuildRoleScope {
   region: string;
   artifactsBucket: string;
   logGroupName: string;
-}
-
-/**
- * One IAM policy statement, as IAM's JSON has it.
- *
- * @example
- * const s: PolicyStatement = { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: ['arn:aws:ssm:eu-west-1:123456789012:parameter/shiplog/env/web/*'] };
- */
-export interface PolicyStatement {
-  Effect: 'Allow' | 'Deny';
-  Action: string[];
-  Resource: string[];
-  Condition?: Record<string, Record<string, string[]>>;
 }
 
 /**
@@ -110,50 +93,17 @@ export interface BuildRolesOptions {
 
 /**
  * The per-project CodeBuild service roles of a stage. `roleFor` makes sure the project's role
- * exists with its policy (creating it under the stage's permissions boundary the first time,
- * writing its inline policy every time a process first asks, so it follows shiplog's upgrades)
- * and answers its ARN, which `StartBuild` passes as `serviceRoleOverride`.
+ * exists with its policy (created under the stage's permissions boundary the first time, its
+ * inline policy written once per process, so it follows shiplog's upgrades) and answers its ARN,
+ * which `StartBuild` passes as `serviceRoleOverride`.
  *
  * @example
  * const roles = buildRoles(opts);
  * await roles.roleFor('web'); // 'arn:aws:iam::123456789012:role/shiplog/shiplog/build-web'
  */
-export const buildRoles = (opts: BuildRolesOptions) => {
-  const { iam, scope } = opts;
-  const known = new Map<string, Promise<string>>();
-  const trust = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{
-      Effect: 'Allow', Principal: { Service: 'codebuild.amazonaws.com' }, Action: 'sts:AssumeRole',
-      Condition: { StringEquals: { 'aws:SourceAccount': scope.accountId } },
-    }],
+export const buildRoles = (opts: BuildRolesOptions) =>
+  projectRoles({
+    iam: opts.iam, prefix: opts.scope.prefix, accountId: opts.scope.accountId, kind: 'build', service: 'codebuild.amazonaws.com', sourceAccount: true,
+    boundaryArn: opts.boundaryArn, policyName: BUILD_ROLE_POLICY, statementsFor: (projectId) => buildRoleStatements(opts.scope, projectId),
+    refused: (message) => new BuildRunnerConfigError(message),
   });
-  const ensure = async (projectId: string): Promise<string> => {
-    const RoleName = buildRoleName(projectId);
-    try {
-      await iam.send(new CreateRoleCommand({
-        RoleName, Path: buildRolePath(scope.prefix), AssumeRolePolicyDocument: trust, PermissionsBoundary: opts.boundaryArn,
-        Description: `shiplog: builds of ${projectId}`, MaxSessionDuration: 3600,
-      }));
-    } catch (err) {
-      if (awsErrorName(err) !== 'EntityAlreadyExistsException') throw new BuildRunnerConfigError(`cannot create the build role of ${projectId}: ${(err as Error).message}`);
-    }
-    await iam.send(new PutRolePolicyCommand({
-      RoleName, PolicyName: BUILD_ROLE_POLICY, PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: buildRoleStatements(scope, projectId) }),
-    })).catch((err: unknown) => {
-      throw new BuildRunnerConfigError(`cannot write the build role policy of ${projectId}: ${(err as Error).message}`);
-    });
-    return buildRoleArn(scope, projectId);
-  };
-  return {
-    roleFor: (projectId: string): Promise<string> => {
-      let p = known.get(projectId);
-      if (!p) {
-        p = ensure(projectId);
-        known.set(projectId, p);
-        p.catch(() => known.delete(projectId));
-      }
-      return p;
-    },
-  };
-};
