@@ -70,7 +70,8 @@ const principals = new WeakMap<object, Principal>();
  */
 export const principalOf = (req: object): Principal | undefined => principals.get(req);
 
-const ACTOR_ID = /^[\w.@:-]{1,128}$/;
+// `oidc:<sub>` from any provider: Cognito's subs are UUIDs, Auth0's `google-oauth2|1234…`.
+const ACTOR_ID = /^[\w.@:|-]{1,128}$/;
 
 /**
  * The actor of an authenticated request: `token:<name>`; only a `dashboard` token may name the

@@ -21,6 +21,7 @@ describe('actorOfPrincipal', () => {
   it('lets a dashboard token name its signed-in user, when the name is a plain id', () => {
     const dashboard = { tokenId: 't', name: 'dashboard', kind: 'dashboard' } as const;
     expect(actorOfPrincipal(dashboard, req({ 'x-shiplog-actor': 'local:admin' }))).toEqual({ kind: 'user', id: 'local:admin' });
+    expect(actorOfPrincipal(dashboard, req({ 'x-shiplog-actor': 'oidc:google-oauth2|1049' }))).toEqual({ kind: 'user', id: 'oidc:google-oauth2|1049' });
     expect(actorOfPrincipal(dashboard, req({}))).toEqual({ kind: 'user', id: 'token:dashboard' });
     expect(actorOfPrincipal(dashboard, req({ 'x-shiplog-actor': 'a b\nc' }))).toEqual({ kind: 'user', id: 'token:dashboard' });
     expect(actorOfPrincipal(dashboard, req({ 'x-shiplog-actor': 'token:admin' }))).toEqual({ kind: 'user', id: 'token:dashboard' });
