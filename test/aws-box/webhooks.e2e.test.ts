@@ -1,5 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { request } from 'node:http';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 type Payload = Record<string, unknown> & { ref: string; head_commit: Record<string, unknown> | null };
 const examples = createRequire(import.meta.url)('@octokit/webhooks-examples') as { name: string; examples: Payload[] }[];
 const branchPush = examples.find((e) => e.name === 'push')!.examples.find((p) => p.ref === 'refs/heads/master' && p.head_commit)!;
+const ping = examples.find((e) => e.name === 'ping')!.examples.find((p) => p.repository)!;
 const prefix = 'shiplog-box';
 const githubLocation = 'https://github.com/Codertocat/Hello-World.git';
 
@@ -40,13 +42,22 @@ describe('the AWS box: GitHub webhooks, replay and dead letters through the Api 
     return { stdout: r.stdout, stderr: r.stderr, status: r.status };
   };
   const aws = { region: BOX_REGION, credentials: BOX_CREDENTIALS };
-  const deliver = async (body: string, signature: string | undefined, delivery: string = randomUUID()) => {
+  const deliver = async (body: string, signature: string | undefined, delivery: string = randomUUID(), o: { event?: string; path?: string } = {}) => {
     const headers: Record<string, string> = {
-      'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': delivery, 'user-agent': 'GitHub-Hookshot/box',
+      'content-type': 'application/json', 'x-github-event': o.event ?? 'push', 'x-github-delivery': delivery, 'user-agent': 'GitHub-Hookshot/box',
       ...(signature ? { 'x-hub-signature-256': signature } : {}),
     };
-    const res = await fetch(`${apiUrl}/webhooks/github/gh-web`, { method: 'POST', headers, body });
-    return { status: res.status, requestId: res.headers.get('apigw-requestid'), body: (await res.json()) as Record<string, unknown> };
+    // A connection per delivery, as GitHub makes: a refusal closes its connection (routes/webhooks.ts).
+    return new Promise<{ status: number; requestId: string | undefined; body: Record<string, unknown> }>((resolve, reject) => {
+      const req = request(`${apiUrl}${o.path ?? '/webhooks/github/gh-web'}`, { method: 'POST', agent: false, headers }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, requestId: res.headers['apigw-requestid'] as string | undefined, body: JSON.parse(text) as Record<string, unknown> }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
   };
   /** The project's stored events committed in a window (`replay events` dry run, through the Api function). */
   const projectEvents = (from: string, to: string): StoredEvent[] => {
@@ -95,6 +106,14 @@ describe('the AWS box: GitHub webhooks, replay and dead letters through the Api 
     expect(wrong.requestId, 'answered by the Api function behind API Gateway').toBeTruthy();
     expect((await deliver(body, undefined)).status).toBe(401);
     expect(projectEvents(from, new Date(Date.now() + 1000).toISOString())).toEqual([]);
+  });
+
+  it('finds the project of a hook that names none by its repository (a real ping, on the Hello-World repository)', async () => {
+    const body = JSON.stringify({ ...ping, repository: branchPush.repository });
+    const res = await deliver(body, await sign(secret, body), randomUUID(), { event: 'ping', path: '/webhooks/github' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toEqual({ ok: true, projectId: 'gh-web' });
+    expect(res.requestId).toBeTruthy();
   });
 
   it('a signed push (a real @octokit/webhooks-examples payload) starts a CodeBuild build of the GitHub repository at the pushed commit', async () => {
