@@ -134,6 +134,8 @@ describe('infra/aws declares the site role', () => {
     },
     { Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logs] },
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [`arn:aws:s3:::${sites}/cache/*`] },
+    // the image functions' loader reads the deployments' public files
+    { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${sites}/sites/*`] },
     { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: [`arn:aws:s3:::${sites}`] },
   ];
 

@@ -21,8 +21,9 @@ export interface SiteCache {
  * What a project's site function may do: read its project's env var parameters when it starts
  * (the build's entry, services/build: `runtime-env.ts`; decrypted through SSM only), write its own logs, read and write the ISR cache
  * (`cache/*`: OpenNext's `s3-lite` cache puts a page back after revalidating it), list the sites
- * bucket (so a missing cache entry is a 404, not a 403), and use the tag cache and the
- * revalidation queue when they exist. Assets are not read by the function (CloudFront serves them).
+ * bucket (so a missing cache entry is a 404, not a 403), read the deployments' files under `sites/`
+ * (the image functions), and use the tag cache and the revalidation queue when they exist. The
+ * server functions do not read assets (CloudFront serves them); the image functions share the role.
  *
  * @example
  * siteAccess(cloud, { prefix: 'shiplog', scope, sitesBucketArn: sites.arn, cache: {} });
@@ -49,6 +50,8 @@ export const siteAccess = (
       resources: [pulumi.interpolate`arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/${siteFunctionPattern(input.prefix)}`],
     },
     { actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], resources: [pulumi.interpolate`${input.sitesBucketArn}/cache/*`] },
+    // the image functions read a deployment's public files (`s3-lite` loader, `BUCKET_KEY_PREFIX`)
+    { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${input.sitesBucketArn}/sites/*`] },
     { actions: ['s3:ListBucket'], resources: [input.sitesBucketArn] },
     ...(table ? [{ actions: ['dynamodb:Query', 'dynamodb:BatchWriteItem'], resources: [table.arn, pulumi.interpolate`${table.arn}/index/*`] }] : []),
     ...(revalidationQueue ? [{ actions: ['sqs:SendMessage'], resources: [revalidationQueue.arn] }] : []),

@@ -6,6 +6,7 @@ import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cl
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListBucketsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
 import { deploymentOfHead, gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
@@ -27,14 +28,17 @@ export default function Fresh({ at }) {
 }
 `;
 
-describe('ISR on the AWS box: a stale Pages Router page regenerates through S3, SQS and the revalidation function', () => {
+describe('ISR and images on the AWS box: a stale Pages Router page regenerates through S3, SQS and the revalidation function; /_next/image is the image function', () => {
   let sl: LocalShiplog;
   let work: string;
   let endpoint: string;
   let deploymentId: string;
   const clients = () => {
     const config = { endpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS };
-    return { s3: new S3Client({ ...config, forcePathStyle: true }), sqs: new SQSClient(config), logs: new CloudWatchLogsClient(config), dynamodb: new DynamoDBClient(config) };
+    return {
+      s3: new S3Client({ ...config, forcePathStyle: true }), sqs: new SQSClient(config), logs: new CloudWatchLogsClient(config),
+      dynamodb: new DynamoDBClient(config), lambda: new LambdaClient(config),
+    };
   };
   const renderedAt = (body: string) => Number(/<span id="at">(?:<!-- -->)?(\d+)/.exec(body)?.[1]);
 
@@ -45,6 +49,7 @@ describe('ISR on the AWS box: a stale Pages Router page regenerates through S3, 
     work = mkdtempSync(join(tmpdir(), 'shiplog-box-isr-'));
     cpSync(join(fixtures, 'pages-app'), work, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
     writeFileSync(join(work, 'pages', 'fresh.js'), freshPage);
+    cpSync(join(fixtures, 'next-app', 'public', 'pixel.png'), join(work, 'public', 'pixel.png'));
     expect(spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: work }).status).toBe(0);
     const { gitRemote } = sl.json<{ gitRemote: string }>(['projects', 'create', 'isr']);
     gitCommitAll(work, 'pages app with a 2 s ISR page');
@@ -106,5 +111,16 @@ describe('ISR on the AWS box: a stale Pages Router page regenerates through S3, 
     // The tag cache the site function queries is the declared table, with dynamodb-lite's index.
     const table = await dynamodb.send(new DescribeTableCommand({ TableName: 'shiplog-box-isr-tags' }));
     expect(table.Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['revalidate']);
+  }, 60_000);
+
+  it("serves /_next/image from the deployment's version of the project's image function, which reads the public file from S3", async () => {
+    const { lambda } = clients();
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'shiplog-box-site-isr_image', Name: `d-${deploymentId}` }));
+    expect(alias.Description).toBe(`shiplog:${deploymentId}`);
+    const res = await sl.site('isr.localhost', '/_next/image?url=%2Fpixel.png&w=32&q=75');
+    expect(res.status, res.body.slice(0, 300)).toBe(200);
+    expect(String(res.headers['content-type'])).toMatch(/^image\//);
+    // Next's own validation, in the image function: no width is a 400.
+    expect((await sl.site('isr.localhost', '/_next/image?url=%2Fpixel.png')).status).toBe(400);
   }, 60_000);
 });

@@ -20,7 +20,7 @@ export const DEFAULT_OPENNEXT_VERSION = '4.1.12';
  * @example
  * `${artifactUri}${ArtifactFile.manifest}`; // 's3://bucket/artifacts/web/d1/shiplog-build.json'
  */
-export const ArtifactFile = { manifest: 'shiplog-build.json', serverZip: 'server-function.zip' } as const;
+export const ArtifactFile = { manifest: 'shiplog-build.json', serverZip: 'server-function.zip', imageZip: 'image-function.zip' } as const;
 
 /**
  * What a build writes to `shiplog-build.json`: the artifact's digest (the same as
@@ -73,6 +73,12 @@ export default {
     // Buffered until sites are served through function URLs in RESPONSE_STREAM mode: a streamed
     // response read with a plain Invoke (the deploy health gate) is not an HTTP result.
     override: { wrapper: 'aws-lambda', converter: 'aws-apigw-v2', incrementalCache: 's3-lite', tagCache: 'dynamodb-lite', queue: 'sqs-lite' },
+  },
+  // /_next/image: reads the deployment's assets from the sites bucket (BUCKET_KEY_PREFIX per
+  // version), with sharp for the site functions' architecture (x86_64), not OpenNext's arm64.
+  imageOptimization: {
+    loader: 's3-lite',
+    install: { packages: ['sharp@' + (process.env.SHARP_VERSION ?? '0.35.5')], os: 'linux', arch: 'x64', libc: 'glibc', nodeVersion: '22' },
   },
 };
 `;
@@ -205,9 +211,12 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `echo ${b64(runtimeEnvScript)} | base64 -d > "${S}/runtime-env.mjs" && node "${S}/runtime-env.mjs" .open-next`,
       // -y keeps symlinks: pnpm's node_modules resolve a package's own dependencies through them.
       `mkdir -p /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID && (cd .open-next/server-functions/default && zip -qry /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} .)`,
+      // The image function, when OpenNext made one (the site host deploys it beside the server).
+      `if [ -d .open-next/image-optimization-function ]; then (cd .open-next/image-optimization-function && zip -qry /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.imageZip} .); fi`,
       `echo ${b64(manifestScript)} | base64 -d > /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs && node /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/manifest.mjs .open-next /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.manifest} ${openNext}`,
       'aws s3 cp .open-next "$SHIPLOG_ARTIFACT_URI" --recursive --exclude ".build/*" --only-show-errors',
       `aws s3 cp /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.serverZip} "\${SHIPLOG_ARTIFACT_URI}${ArtifactFile.serverZip}" --only-show-errors`,
+      `if [ -f /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.imageZip} ]; then aws s3 cp /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.imageZip} "\${SHIPLOG_ARTIFACT_URI}${ArtifactFile.imageZip}" --only-show-errors; fi`,
       `aws s3 cp /tmp/shiplog/$SHIPLOG_DEPLOYMENT_ID/${ArtifactFile.manifest} "\${SHIPLOG_ARTIFACT_URI}${ArtifactFile.manifest}" --only-show-errors`,
       // The cache, after the artifact: a failed upload costs the next build time, never this one.
       `if [ -n "$SHIPLOG_CACHE_URI" ] && [ -d .next/cache ]; then { tar -czf "${S}/next-cache.tgz" -C .next cache && aws s3 cp "${S}/next-cache.tgz" "\${SHIPLOG_CACHE_URI}next-cache.tgz" --only-show-errors && echo "build cache: .next/cache saved"; } || echo "build cache: .next/cache not saved"; fi; rm -f "${S}/next-cache.tgz"`,

@@ -63,6 +63,19 @@ export const siteFunctionName = (prefix: string, projectId: string): string => {
 };
 
 /**
+ * A project's image function (OpenNext's `/_next/image`): its server function's name with
+ * `_image`, which no project id has (they are lowercase letters, digits and `-`), so the name
+ * stays inside the `<prefix>-site-*` pattern the deploy functions are granted.
+ *
+ * @example
+ * siteImageFunctionName('shiplog', 'web'); // 'shiplog-site-web_image'
+ */
+export const siteImageFunctionName = (prefix: string, projectId: string): string => {
+  const server = siteFunctionName(prefix, projectId);
+  return server.length + 6 <= 64 ? `${server}_image` : `${server.slice(0, 58)}_image`;
+};
+
+/**
  * Lambda or S3 cannot take the request now (throttled, an update that does not finish, a fault
  * on their side, or concurrent deployments that keep winning). Retryable.
  *

@@ -12,7 +12,7 @@ import { publicNamesOf, routingEntries, type RoutingWriter } from './aws-routing
 import { assetPrefixOf, type OpenNextOutput } from './open-next-output.ts';
 import { awsErrorName as errorName } from '../../../shell/index.ts';
 import {
-  cacheControlFor, contentTypeFor, DeploymentNotPublishedError, SiteHostBusyError, siteFunctionName, siteKeys, translateHostError,
+  cacheControlFor, contentTypeFor, DeploymentNotPublishedError, SiteHostBusyError, siteFunctionName, siteImageFunctionName, siteKeys, translateHostError,
 } from './aws-site.ts';
 
 export {
@@ -141,14 +141,17 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
     return undefined;
   };
 
-  const create = async (fn: string, projectId: string, code: { bucket: string; key: string }, handler: string): Promise<string | undefined> => {
+  /** What a function of a project is created with, beside its code: its handler, and its environment when not the server's. */
+  interface FunctionShape { handler: string; environment?: Record<string, string>; description?: string }
+
+  const create = async (fn: string, projectId: string, code: { bucket: string; key: string }, shape: FunctionShape): Promise<string | undefined> => {
     const region = opts.region ?? (await s3.config.region());
     try {
       const res = await lambda.send(new CreateFunctionCommand({
-        FunctionName: fn, Role: opts.site.role, Runtime: opts.site.runtime ?? 'nodejs22.x', Handler: handler,
-        Code: { S3Bucket: code.bucket, S3Key: code.key }, Description: `shiplog site ${projectId}`,
+        FunctionName: fn, Role: opts.site.role, Runtime: opts.site.runtime ?? 'nodejs22.x', Handler: shape.handler,
+        Code: { S3Bucket: code.bucket, S3Key: code.key }, Description: shape.description ?? `shiplog site ${projectId}`,
         MemorySize: opts.site.memorySize ?? 1024, Timeout: opts.site.timeoutSeconds ?? 30, Architectures: [opts.site.architecture ?? 'x86_64'],
-        Environment: { Variables: { CACHE_BUCKET_NAME: bucket, CACHE_BUCKET_KEY_PREFIX: `cache/${projectId}`, CACHE_BUCKET_REGION: region, ...opts.site.environment } },
+        Environment: { Variables: shape.environment ?? { CACHE_BUCKET_NAME: bucket, CACHE_BUCKET_KEY_PREFIX: `cache/${projectId}`, CACHE_BUCKET_REGION: region, ...opts.site.environment } },
         // JSON records (level, request id) are what the observability service reads back.
         LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
         Tags: { 'shiplog:project': projectId },
@@ -163,14 +166,22 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
 
   const unlessConflict = (err: unknown) => (['ResourceConflictException', 'PreconditionFailedException'].includes(errorName(err)) ? undefined : translateHostError(err));
 
-  const publishVersion = async (fn: string, projectId: string, deploymentId: string, code: { bucket: string; key: string }, handler: string): Promise<string> => {
+  const sameEnvironment = (have: Record<string, string> | undefined, want: Record<string, string>) =>
+    Object.keys(want).length === Object.keys(have ?? {}).length && Object.entries(want).every(([k, v]) => have?.[k] === v);
+
+  /**
+   * Puts a deployment's code (and, for a function whose environment is per deployment, that
+   * environment) on `$LATEST` and publishes it as a version guarded by its `CodeSha256`.
+   */
+  const publishVersion = async (fn: string, projectId: string, deploymentId: string, code: { bucket: string; key: string }, shape: FunctionShape): Promise<string> => {
+    const { handler, environment } = shape;
     for (let attempt = 1; attempt <= 6; attempt++) {
       let sha: string | undefined;
       try {
         sha = (await lambda.send(new UpdateFunctionCodeCommand({ FunctionName: fn, S3Bucket: code.bucket, S3Key: code.key }))).CodeSha256;
       } catch (err) {
         const name = errorName(err);
-        if (name === 'ResourceNotFoundException') sha = await create(fn, projectId, code, handler);
+        if (name === 'ResourceNotFoundException') sha = await create(fn, projectId, code, shape);
         else if (name === 'ResourceConflictException') await settle(fn);
         else translateHostError(err);
         if (!sha) continue;
@@ -178,12 +189,16 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       let cfg = await settle(fn);
       // Another deployment of the project replaced the code meanwhile: put ours back.
       if (cfg.CodeSha256 !== sha) continue;
-      if (cfg.Handler !== handler) {
-        // A function created before its builds carried the env entry (or by an older artifact).
-        const updated = await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: fn, Handler: handler, RevisionId: cfg.RevisionId })).catch(unlessConflict);
+      const envDiffers = environment !== undefined && !sameEnvironment(cfg.Environment?.Variables, environment);
+      if (cfg.Handler !== handler || envDiffers) {
+        // A function created before its builds carried the env entry (or by an older artifact),
+        // or one whose environment names its deployment (the image function's assets prefix).
+        const updated = await lambda.send(new UpdateFunctionConfigurationCommand({
+          FunctionName: fn, Handler: handler, RevisionId: cfg.RevisionId, ...(environment ? { Environment: { Variables: environment } } : {}),
+        })).catch(unlessConflict);
         if (!updated) continue;
         cfg = await settle(fn);
-        if (cfg.CodeSha256 !== sha || cfg.Handler !== handler) continue;
+        if (cfg.CodeSha256 !== sha || cfg.Handler !== handler || (environment !== undefined && !sameEnvironment(cfg.Environment?.Variables, environment))) continue;
       }
       if (cfg.LastUpdateStatus === 'Failed' || cfg.State === 'Failed') {
         throw new DeploymentNotPublishedError(`${fn} did not take the code of ${deploymentId}: ${cfg.LastUpdateStatusReason ?? cfg.StateReason ?? 'no reason given'}`);
@@ -252,20 +267,52 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
    * Puts one published deployment behind the sites distribution: its own alias and Function URL
    * (invocable by that distribution only), then its routing record. Every step is idempotent.
    */
-  const expose = async (edge: NonNullable<AwsSiteHostOptions['edge']>, fn: string, d: { projectId: string; deploymentId: string; version: string; streaming: boolean; basePath: string; publicNames: string[] }) => {
+  const expose = async (
+    edge: NonNullable<AwsSiteHostOptions['edge']>,
+    fn: string,
+    d: { projectId: string; deploymentId: string; version: string; streaming: boolean; basePath: string; publicNames: string[]; image?: { fn: string; version: string } | undefined },
+  ) => {
     const Name = deploymentAlias(d.deploymentId);
     const Description = describe(d.deploymentId);
-    const current = await getAlias(fn, Name);
-    if (!current) await lambda.send(new CreateAliasCommand({ FunctionName: fn, Name, FunctionVersion: d.version, Description })).catch(unlessConflict);
-    else if (current.FunctionVersion !== d.version) await send(lambda.send(new UpdateAliasCommand({ FunctionName: fn, Name, FunctionVersion: d.version, Description })));
-    const url = await urlOf(fn, Name, d.streaming);
-    await lambda.send(new AddPermissionCommand({
-      FunctionName: fn, Qualifier: Name, StatementId: 'shiplog-sites-distribution', Action: 'lambda:InvokeFunctionUrl',
-      Principal: 'cloudfront.amazonaws.com', SourceArn: edge.distributionArn, FunctionUrlAuthType: 'AWS_IAM',
-    })).catch(unlessConflict);
+    /** The deployment's alias on one function, its Function URL and the distribution's permission; the URL's host. */
+    const behindEdge = async (functionName: string, version: string, streaming: boolean): Promise<string> => {
+      const current = await getAlias(functionName, Name);
+      if (!current) await lambda.send(new CreateAliasCommand({ FunctionName: functionName, Name, FunctionVersion: version, Description })).catch(unlessConflict);
+      else if (current.FunctionVersion !== version) await send(lambda.send(new UpdateAliasCommand({ FunctionName: functionName, Name, FunctionVersion: version, Description })));
+      const url = await urlOf(functionName, Name, streaming);
+      await lambda.send(new AddPermissionCommand({
+        FunctionName: functionName, Qualifier: Name, StatementId: 'shiplog-sites-distribution', Action: 'lambda:InvokeFunctionUrl',
+        Principal: 'cloudfront.amazonaws.com', SourceArn: edge.distributionArn, FunctionUrlAuthType: 'AWS_IAM',
+      })).catch(unlessConflict);
+      return new URL(url).host;
+    };
+    const serverHost = await behindEdge(fn, d.version, d.streaming);
+    const imageHost = d.image ? await behindEdge(d.image.fn, d.image.version, false) : undefined;
     await edge.routing.put([routingEntries.deployment({
-      deploymentId: d.deploymentId, projectId: d.projectId, serverHost: new URL(url).host, basePath: d.basePath, publicNames: d.publicNames,
+      deploymentId: d.deploymentId, projectId: d.projectId, serverHost, ...(imageHost ? { imageHost } : {}), basePath: d.basePath, publicNames: d.publicNames,
     })]);
+  };
+
+  /**
+   * The deployment's version of the project's image function, when the build made one (older
+   * artifacts have none: `/_next/image` then goes to the server). Its environment names the
+   * deployment's assets, so each version reads its own (`BUCKET_KEY_PREFIX`).
+   */
+  const publishImage = async (source: ArtifactSource, output: OpenNextOutput, projectId: string, deploymentId: string) => {
+    const origin = output.origins?.imageOptimizer;
+    if (origin?.type !== 'function') return undefined;
+    // The buildspec's `ArtifactFile.imageZip` (services/build/adapters/scheduler/buildspec.ts).
+    const code = await send(source.objectOf('image-function.zip'));
+    if (!code) return undefined;
+    const fn = siteImageFunctionName(opts.prefix, projectId);
+    const region = opts.region ?? (await s3.config.region());
+    const found = await findVersion(fn, deploymentId);
+    const version = found ?? (await publishVersion(fn, projectId, deploymentId, code, {
+      handler: origin.handler ?? 'index.handler',
+      description: `shiplog images ${projectId}`,
+      environment: { BUCKET_NAME: bucket, BUCKET_KEY_PREFIX: `sites/${projectId}/${deploymentId}`, BUCKET_REGION: region },
+    }));
+    return { fn, version };
   };
 
   /** The build's tag cache entries (already keyed by build id), 25 per BatchWriteItem, unprocessed ones again. */
@@ -319,12 +366,13 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       let version = (await exists(siteKeys.publishing(projectId, deploymentId))) ? await findVersion(fn, deploymentId) : undefined;
       if (!version) {
         await put(siteKeys.publishing(projectId, deploymentId), '');
-        version = await publishVersion(fn, projectId, deploymentId, code, await handlerOf(source, output));
+        version = await publishVersion(fn, projectId, deploymentId, code, { handler: await handlerOf(source, output) });
       }
-      // 3. behind the sites distribution, when there is one
+      // 3. the image function and, when there is a sites distribution, both behind it
       if (opts.edge) {
+        const image = await publishImage(source, output, projectId, deploymentId);
         const publicNames = publicNamesOf(assets.map((path) => path.slice('assets/'.length)));
-        await expose(opts.edge, fn, { projectId, deploymentId, version, streaming: output.origins?.default?.streaming === true, basePath, publicNames });
+        await expose(opts.edge, fn, { projectId, deploymentId, version, streaming: output.origins?.default?.streaming === true, basePath, publicNames, image });
       }
       // 4. the marker, last
       const published: Published = { assets: assets.length, functionVersion: version };
