@@ -208,8 +208,13 @@ const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): boolean => {
       v.assets = { fileCount: e.data.fileCount, totalBytes: e.data.totalBytes, durationMs: e.data.durationMs };
       return true;
     case 'FunctionVersionPublished': {
+      // One per role, in role order: replaced or inserted in place (the view's own array).
       const fn = { role: e.data.role, functionName: e.data.functionName, version: e.data.version };
-      v.functions = [...v.functions.filter((f) => f.role !== fn.role), fn].sort((a, b) => (a.role < b.role ? -1 : 1));
+      const fs = v.functions;
+      let i = 0;
+      while (i < fs.length && fs[i]!.role < fn.role) i++;
+      if (i < fs.length && fs[i]!.role === fn.role) fs[i] = fn;
+      else fs.splice(i, 0, fn);
       return true;
     }
     case 'DeploymentLive': {
@@ -311,8 +316,8 @@ export const evolveDeploymentInto = (v: DeploymentView, e: ProjectionEvent): Dep
 
 /**
  * A copy of a view that {@link evolveDeploymentInto} can change without touching the original
- * (it replaces nested values, and changes only the view, its timeline, its builds array and the
- * attempts in it).
+ * (it replaces nested values, and changes only the view, its timeline, its builds array, the
+ * attempts in it and its functions array).
  *
  * @example
  * const mine = evolveDeploymentInto(copyDeployment(shared), event);
@@ -320,7 +325,7 @@ export const evolveDeploymentInto = (v: DeploymentView, e: ProjectionEvent): Dep
 export const copyDeployment = (v: DeploymentView): DeploymentView => {
   const builds = new Array<BuildAttempt>(v.builds.length);
   for (let i = 0; i < builds.length; i++) builds[i] = { ...v.builds[i]! };
-  return { ...v, timeline: v.timeline.slice(), builds };
+  return { ...v, timeline: v.timeline.slice(), builds, functions: v.functions.slice() };
 };
 
 /**
