@@ -4,6 +4,7 @@ import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
 import { buildRolePath } from '../../services/build/adapters/scheduler/build-roles.ts';
 import type { StackNames } from './names.ts';
 import { assumeRolePolicy, policyDocument } from './permissions.ts';
+import { envParametersRead } from './secrets.ts';
 
 /**
  * The build environment: Ubuntu 22.04 with git, zip, the aws CLI and Node 20 beside the image's
@@ -67,22 +68,12 @@ export const PLACEHOLDER_BUILDSPEC = [
  * policyDocument(cloud, codeBuildServiceAccess(cloud, { prefix: 'shiplog', scope, artifactsBucketArn, logGroupArn }));
  */
 export const codeBuildServiceAccess = (
-  { pulumi }: Cloud,
+  cloud: Cloud,
   input: { prefix: string; scope: AccountScope; artifactsBucketArn: Input<string>; logGroupArn: Input<string> },
 ): PermissionSpec[] => {
-  const { region, accountId } = input.scope;
-  const parameters = pulumi.interpolate`arn:aws:ssm:${region}:${accountId}:parameter/${input.prefix}/env/*`;
+  const { pulumi } = cloud;
   return [
-    { actions: ['ssm:GetParameters'], resources: [parameters] },
-    {
-      // SecureString parameters with the default key (aws/ssm): decrypted only through SSM, for our parameters.
-      actions: ['kms:Decrypt'],
-      resources: [pulumi.interpolate`arn:aws:kms:${region}:${accountId}:key/*`],
-      conditions: [
-        { test: 'StringEquals', variable: 'kms:ViaService', values: [pulumi.interpolate`ssm.${region}.amazonaws.com`] },
-        { test: 'StringLike', variable: 'kms:EncryptionContext:PARAMETER_ARN', values: [parameters] },
-      ],
-    },
+    ...envParametersRead(cloud, input),
     { actions: ['s3:GetObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/sources/*`] },
     { actions: ['s3:PutObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/artifacts/*`] },
     // The build cache (buildspec.ts: `cache/<project>/`); each project's role narrows it to its own prefix.

@@ -93,6 +93,30 @@ export const secretsRead = (cloud: Cloud, s: SecretResources, path: keyof typeof
   { actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [s.table.arn] },
 ];
 
+/**
+ * Reading the stage's env var parameters by name (`GetParameters`, as CodeBuild's
+ * `PARAMETER_STORE` variables and the site functions' env entry do), decrypted through SSM only
+ * and only for those parameters (`kms:EncryptionContext:PARAMETER_ARN`), whichever key they are under.
+ *
+ * @example
+ * envParametersRead(cloud, { prefix: 'shiplog', scope }); // [{ actions: ['ssm:GetParameters'], … }, { actions: ['kms:Decrypt'], … }]
+ */
+export const envParametersRead = ({ pulumi }: Cloud, input: { prefix: string; scope: AccountScope }): PermissionSpec[] => {
+  const { region, accountId } = input.scope;
+  const parameters = pulumi.interpolate`arn:aws:ssm:${region}:${accountId}:parameter/${input.prefix}/${SECRET_PATHS.env}/*`;
+  return [
+    { actions: ['ssm:GetParameters'], resources: [parameters] },
+    {
+      actions: ['kms:Decrypt'],
+      resources: [pulumi.interpolate`arn:aws:kms:${region}:${accountId}:key/*`],
+      conditions: [
+        { test: 'StringEquals', variable: 'kms:ViaService', values: [pulumi.interpolate`ssm.${region}.amazonaws.com`] },
+        { test: 'StringLike', variable: 'kms:EncryptionContext:PARAMETER_ARN', values: [parameters] },
+      ],
+    },
+  ];
+};
+
 /** The handlers that read secrets, and which kind: the webhook sender signs with subscription secrets. */
 const SECRET_READERS: Record<string, keyof typeof SECRET_PATHS> = {
   'infra/aws/functions/subscriptions.onEvent': 'subscription',

@@ -2,6 +2,7 @@ import type { Input } from '@pulumi/pulumi';
 import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
 import { siteFunctionPattern, type StackNames } from './names.ts';
 import { assumeRolePolicy, policyDocument } from './permissions.ts';
+import { envParametersRead } from './secrets.ts';
 
 /**
  * Optional resources of OpenNext's ISR setup (`awsOpenNextConfig` in
@@ -29,22 +30,15 @@ export interface SiteCache {
  * siteAccess(cloud, { prefix: 'shiplog', scope, sitesBucketArn: sites.arn, cache: {} });
  */
 export const siteAccess = (
-  { pulumi }: Cloud,
+  cloud: Cloud,
   input: { prefix: string; scope: AccountScope; sitesBucketArn: Input<string>; cache: SiteCache },
 ): PermissionSpec[] => {
+  const { pulumi } = cloud;
   const { region, accountId } = input.scope;
   const { table, revalidationQueue } = input.cache;
-  const parameters = pulumi.interpolate`arn:aws:ssm:${region}:${accountId}:parameter/${input.prefix}/env/*`;
   return [
-    { actions: ['ssm:GetParameters'], resources: [parameters] },
-    {
-      actions: ['kms:Decrypt'],
-      resources: [pulumi.interpolate`arn:aws:kms:${region}:${accountId}:key/*`],
-      conditions: [
-        { test: 'StringEquals', variable: 'kms:ViaService', values: [pulumi.interpolate`ssm.${region}.amazonaws.com`] },
-        { test: 'StringLike', variable: 'kms:EncryptionContext:PARAMETER_ARN', values: [parameters] },
-      ],
-    },
+    // TODO(when site functions get a role per project): their own project's parameters only (docs/decisions.md).
+    ...envParametersRead(cloud, input),
     {
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [pulumi.interpolate`arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/${siteFunctionPattern(input.prefix)}`],
