@@ -122,37 +122,49 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
 
   const drainShard = async (shardId: string, state: ShardState): Promise<number> => {
     let published = 0;
-    for (;;) {
-      state.iterator ??= await iteratorFor(shardId, state);
-      if (!state.iterator) {
-        state.done = true;
-        await saveCheckpoint(shardId, state);
-        return published;
-      }
-      let res;
-      try {
-        res = await streamsClient.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 1000 }));
-      } catch (err) {
-        state.iterator = undefined;
-        if (err instanceof ExpiredIteratorException) continue;
-        if (err instanceof TrimmedDataAccessException) {
-          // The checkpoint points at records the stream no longer keeps (24 h): start at the oldest kept.
-          state.seq = undefined;
-          continue;
+    // Checkpoints are written in order, each once its records are published, while the next read
+    // is already under way (it is not held up by the write); the pass ends when they are written.
+    let saved: Promise<void> = Promise.resolve();
+    const checkpoint = () => {
+      const at: ShardState = { seq: state.seq, done: state.done };
+      saved = saved.then(() => saveCheckpoint(shardId, at));
+      saved.catch(() => {}); // awaited below, when the shard is drained
+    };
+    try {
+      for (;;) {
+        state.iterator ??= await iteratorFor(shardId, state);
+        if (!state.iterator) {
+          state.done = true;
+          checkpoint();
+          return published;
         }
-        throw err;
+        let res;
+        try {
+          res = await streamsClient.send(new GetRecordsCommand({ ShardIterator: state.iterator, Limit: 1000 }));
+        } catch (err) {
+          state.iterator = undefined;
+          if (err instanceof ExpiredIteratorException) continue;
+          if (err instanceof TrimmedDataAccessException) {
+            // The checkpoint points at records the stream no longer keeps (24 h): start at the oldest kept.
+            state.seq = undefined;
+            continue;
+          }
+          throw err;
+        }
+        const records = res.Records ?? [];
+        const entries = records.map(toBusEntry).filter((e): e is BusEntry => e !== undefined);
+        // Publish first, checkpoint after: a crash in between republishes, never loses.
+        if (entries.length > 0) await opts.bus.publish(entries);
+        published += entries.length;
+        state.iterator = res.NextShardIterator;
+        const last = records.at(-1)?.dynamodb?.SequenceNumber;
+        if (last) state.seq = last;
+        if (!state.iterator) state.done = true;
+        if (last || state.done) checkpoint();
+        if (records.length === 0 || state.done) return published;
       }
-      const records = res.Records ?? [];
-      const entries = records.map(toBusEntry).filter((e): e is BusEntry => e !== undefined);
-      // Publish first, checkpoint after: a crash in between republishes, never loses.
-      if (entries.length > 0) await opts.bus.publish(entries);
-      published += entries.length;
-      state.iterator = res.NextShardIterator;
-      const last = records.at(-1)?.dynamodb?.SequenceNumber;
-      if (last) state.seq = last;
-      if (!state.iterator) state.done = true;
-      if (last || state.done) await saveCheckpoint(shardId, state);
-      if (records.length === 0 || state.done) return published;
+    } finally {
+      await saved;
     }
   };
 
