@@ -39,6 +39,7 @@ const deployEnv = {
   ...base,
   SHIPLOG_SITES_BUCKET: `shiplog-ci-sites-${BUCKET_SUFFIX}`,
   SHIPLOG_SITE_ROLE_ARN: siteRole,
+  SHIPLOG_SITE_ROLE_BOUNDARY_ARN: `arn:aws:iam::${ACCOUNT}:policy/shiplog-ci-site-boundary`,
   SHIPLOG_SITE_DOMAIN: 'apps.example.com',
   SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency',
   SHIPLOG_SITES_KVS_ARN: kvs,
@@ -68,8 +69,13 @@ const deploys = (name: string) => [
     resources: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:shiplog-ci-site-*`],
   },
   {
+    actions: ['iam:CreateRole', 'iam:PutRolePolicy'],
+    resources: [`arn:aws:iam::${ACCOUNT}:role/shiplog/shiplog-ci/site-*`],
+    conditions: [{ test: 'StringEquals', variable: 'iam:PermissionsBoundary', values: [`arn:aws:iam::${ACCOUNT}:policy/shiplog-ci-site-boundary`] }],
+  },
+  {
     actions: ['iam:PassRole'],
-    resources: [siteRole],
+    resources: [siteRole, `arn:aws:iam::${ACCOUNT}:role/shiplog/shiplog-ci/site-*`],
     conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
   },
   { actions: ['s3:GetObject'], resources: [`${artifacts}/artifacts/*`] },

@@ -2,7 +2,7 @@ import type { Input } from '@pulumi/pulumi';
 import { buildRolesPattern } from './build-runner.ts';
 import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
 import { FunctionEnv, siteFunctionPattern } from './names.ts';
-import type { SiteCache } from './site-role.ts';
+import { siteRolesPattern, type SiteCache } from './site-role.ts';
 import type { FunctionNeeds } from './subscription.ts';
 
 /**
@@ -22,6 +22,8 @@ export interface AdapterResources {
   artifactsBucket: NamedArn;
   sitesBucket: NamedArn;
   siteRoleArn: Input<string>;
+  /** The permissions boundary every per-project site role is created under (`site-role.ts`). */
+  siteRoleBoundaryArn: Input<string>;
   siteDomain: Input<string>;
   idempotencyTable: NamedArn;
   siteCache: SiteCache;
@@ -150,9 +152,15 @@ const deployAccess = (cloud: Cloud, r: AdapterResources): PermissionSpec[] => {
       ],
       resources: [pulumi.interpolate`arn:aws:lambda:${region}:${accountId}:function:${siteFunctionPattern(r.prefix)}`],
     },
+    // each project's site role (site-roles.ts), only under the stage's site boundary; the shared one for functions made before
+    {
+      actions: ['iam:CreateRole', 'iam:PutRolePolicy'],
+      resources: [siteRolesPattern(cloud, r)],
+      conditions: [{ test: 'StringEquals', variable: 'iam:PermissionsBoundary', values: [r.siteRoleBoundaryArn] }],
+    },
     {
       actions: ['iam:PassRole'],
-      resources: [r.siteRoleArn],
+      resources: [r.siteRoleArn, siteRolesPattern(cloud, r)],
       conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
     },
     // Reading a build's output, and (CreateFunction, UpdateFunctionCode) its server zip, read with the caller's rights.
@@ -270,6 +278,7 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
     environment: {
       [FunctionEnv.sitesBucket]: r.sitesBucket.name,
       [FunctionEnv.siteRoleArn]: r.siteRoleArn,
+      [FunctionEnv.siteRoleBoundaryArn]: r.siteRoleBoundaryArn,
       [FunctionEnv.siteDomain]: r.siteDomain,
       [FunctionEnv.idempotencyTable]: r.idempotencyTable.name,
       ...(table ? { [FunctionEnv.siteCacheTable]: table.name } : {}),

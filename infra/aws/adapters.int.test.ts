@@ -125,13 +125,15 @@ describe('infra/aws declares the buckets and tables of the adapters', () => {
 describe('infra/aws declares the site role', () => {
   const logs = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/shiplog-ci-site-*`;
   const parameters = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shiplog-ci/env/*`;
-  const base = [
-    // the env entry reads the project's env vars at cold start, decrypted through SSM only
+  // the env entry reads the project's env vars at cold start, decrypted through SSM only: the boundary has it, the shared role not
+  const env = [
     { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [parameters] },
     {
       Effect: 'Allow', Action: ['kms:Decrypt'], Resource: [`arn:aws:kms:${REGION}:${ACCOUNT}:key/*`],
       Condition: { StringEquals: { 'kms:ViaService': [`ssm.${REGION}.amazonaws.com`] }, StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': [parameters] } },
     },
+  ];
+  const base = [
     { Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logs] },
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [`arn:aws:s3:::${sites}/cache/*`] },
     // the image functions' loader reads the deployments' public files
@@ -145,11 +147,15 @@ describe('infra/aws declares the site role', () => {
     expect(role.inputs.name).toBe('shiplog-ci-site');
     expect(trustOf(role)).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
     const tags = `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/shiplog-ci-isr-tags`;
-    expect(statementsOf(s.one(RolePolicy, 'SiteRolePolicy'))).toEqual([
-      ...base,
+    const isr = [
       { Effect: 'Allow', Action: ['dynamodb:Query', 'dynamodb:BatchWriteItem'], Resource: [tags, `${tags}/index/*`] },
       { Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: [`arn:aws:sqs:${REGION}:${ACCOUNT}:queue/shiplog-ci-isr-revalidation.fifo`] },
-    ]);
+    ];
+    // The shared role (functions made before their project had its own) reads no env parameter.
+    expect(statementsOf(s.one(RolePolicy, 'SiteRolePolicy'))).toEqual([...base, ...isr]);
+    // The most any project's site role may do (each allows it for its own project: site-isolation.int.test.ts).
+    expect(s.one('aws:iam/policy:Policy', 'SiteRoleBoundary').inputs.name).toBe('shiplog-ci-site-boundary');
+    expect(statementsOf(s.one('aws:iam/policy:Policy', 'SiteRoleBoundary'))).toEqual([...env, ...base, ...isr]);
   });
 
   it("adds the tag cache table and the revalidation queue when the stage has them", async () => {

@@ -49,6 +49,7 @@ export const declareAdapters = (cloud: Cloud, input: AdaptersInput) => {
     artifactsBucket: { name: artifacts.bucket.bucket, arn: artifacts.bucket.arn },
     sitesBucket: { name: sites.bucket.bucket, arn: sites.bucket.arn },
     siteRoleArn: site.role.arn,
+    siteRoleBoundaryArn: site.boundary.arn,
     siteDomain: input.siteDomain,
     idempotencyTable: { name: idempotency.name, arn: idempotency.arn },
     siteCache: input.siteCache,

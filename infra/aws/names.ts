@@ -123,6 +123,8 @@ export const FunctionEnv = {
   artifactsBucket: 'SHIPLOG_ARTIFACTS_BUCKET',
   sitesBucket: 'SHIPLOG_SITES_BUCKET',
   siteRoleArn: 'SHIPLOG_SITE_ROLE_ARN',
+  /** The permissions boundary of the per-project site roles (`infra/aws/site-role.ts`): the deploy entries. */
+  siteRoleBoundaryArn: 'SHIPLOG_SITE_ROLE_BOUNDARY_ARN',
   siteDomain: 'SHIPLOG_SITE_DOMAIN',
   siteCacheTable: 'SHIPLOG_SITE_CACHE_TABLE',
   siteRevalidationQueueUrl: 'SHIPLOG_SITE_REVALIDATION_QUEUE_URL',

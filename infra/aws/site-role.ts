@@ -3,6 +3,7 @@ import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
 import { siteFunctionPattern, type StackNames } from './names.ts';
 import { assumeRolePolicy, policyDocument } from './permissions.ts';
 import { envParametersRead } from './secrets.ts';
+import { projectRolePath } from '../../services/shell/index.ts';
 
 /**
  * Optional resources of OpenNext's ISR setup (`awsOpenNextConfig` in
@@ -31,14 +32,13 @@ export interface SiteCache {
  */
 export const siteAccess = (
   cloud: Cloud,
-  input: { prefix: string; scope: AccountScope; sitesBucketArn: Input<string>; cache: SiteCache },
+  input: { prefix: string; scope: AccountScope; sitesBucketArn: Input<string>; cache: SiteCache; envParameters?: boolean },
 ): PermissionSpec[] => {
   const { pulumi } = cloud;
   const { region, accountId } = input.scope;
   const { table, revalidationQueue } = input.cache;
   return [
-    // TODO(when site functions get a role per project): their own project's parameters only (docs/decisions.md).
-    ...envParametersRead(cloud, input),
+    ...(input.envParameters === false ? [] : envParametersRead(cloud, input)),
     {
       actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [pulumi.interpolate`arn:aws:logs:${region}:${accountId}:log-group:/aws/lambda/${siteFunctionPattern(input.prefix)}`],
@@ -53,11 +53,20 @@ export const siteAccess = (
 };
 
 /**
- * The execution role every project's site function runs with (the deploy service creates the
- * functions with it, so deploy functions may pass this role and no other).
+ * The IAM resources of the per-project site roles: where the deploy entries may create them
+ * (`role/shiplog/<prefix>/site-*`), for Lambda only.
  *
- * One role for all projects: a site function can read another project's ISR cache. TODO(when
- * projects are untrusted tenants): a role per project, scoped to `cache/<project>/*`.
+ * @example
+ * siteRolesPattern(cloud, { prefix: 'shiplog', scope }); // 'arn:aws:iam::123456789012:role/shiplog/shiplog/site-*'
+ */
+export const siteRolesPattern = ({ pulumi }: Cloud, input: { prefix: string; scope: AccountScope }) =>
+  pulumi.interpolate`arn:aws:iam::${input.scope.accountId}:role${projectRolePath(input.prefix)}site-*`;
+
+/**
+ * The execution roles of the site functions: each project's own (services/deploy/adapters/site-host/site-roles.ts:
+ * its parameters, cache, files and logs only), made by the deploy entries under the boundary declared here (what any site
+ * function of the stage may do, {@link siteAccess}); and the shared role functions made before
+ * their project had its own keep until their next publish, which reads no env parameter.
  *
  * @example
  * const site = declareSiteRole(cloud, { names, scope, sitesBucketArn: sites.bucket.arn, cache: {} });
@@ -70,12 +79,17 @@ export const declareSiteRole = (
   const { aws } = cloud;
   const role = new aws.iam.Role('SiteRole', {
     name: input.names.siteRole,
-    description: "shiplog: the execution role of every project's site function",
+    description: 'shiplog: the execution role of site functions made before their project had its own',
     assumeRolePolicy: assumeRolePolicy(cloud, 'lambda.amazonaws.com'),
   });
   const policy = new aws.iam.RolePolicy('SiteRolePolicy', {
     role: role.id,
+    policy: policyDocument(cloud, siteAccess(cloud, { prefix: input.names.prefix, ...input, envParameters: false })),
+  });
+  const boundary = new aws.iam.Policy('SiteRoleBoundary', {
+    name: `${input.names.prefix}-site-boundary`,
+    description: "shiplog: the most any project's site role may do",
     policy: policyDocument(cloud, siteAccess(cloud, { prefix: input.names.prefix, ...input })),
   });
-  return { role, policy };
+  return { role, policy, boundary };
 };

@@ -92,7 +92,7 @@ describe('deploy functions reach only the site functions of their stage', () => 
     expect(() => stackNames('shiplog', 'x'.repeat(40))).toThrow(/longer than/);
   });
 
-  it('lets deploy functions pass the site role, to Lambda, and no other role (and no other function a role, but build roles to CodeBuild)', async () => {
+  it('lets deploy functions make and pass site roles, to Lambda, and no other role (and no other function a role, but build roles to CodeBuild)', async () => {
     const { s } = await lambdaStatements('ci');
     for (const spec of s.specs) {
       const passes = (await resolved(spec.permissions)).filter((p) => p.actions.some((a) => a.startsWith('iam:')));
@@ -102,10 +102,16 @@ describe('deploy functions reach only the site functions of their stage', () => 
         expect(passes, spec.name).toEqual([]);
         continue;
       }
+      // The shared site role and the stage's per-project site roles (site-isolation.int.test.ts), to Lambda only.
       expect(passes).toEqual([
         {
+          actions: ['iam:CreateRole', 'iam:PutRolePolicy'],
+          resources: [`arn:aws:iam::${ACCOUNT}:role/shiplog/shiplog-ci/site-*`],
+          conditions: [{ test: 'StringEquals', variable: 'iam:PermissionsBoundary', values: [`arn:aws:iam::${ACCOUNT}:policy/shiplog-ci-site-boundary`] }],
+        },
+        {
           actions: ['iam:PassRole'],
-          resources: [`arn:aws:iam::${ACCOUNT}:role/shiplog-ci-site`],
+          resources: [`arn:aws:iam::${ACCOUNT}:role/shiplog-ci-site`, `arn:aws:iam::${ACCOUNT}:role/shiplog/shiplog-ci/site-*`],
           conditions: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
         },
       ]);

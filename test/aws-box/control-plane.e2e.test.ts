@@ -216,6 +216,9 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       expect(Parameters[0]!.Value === SECRET, 'SSM answered the plaintext without decryption').toBe(false);
       const functions = await everyFunctionConfiguration(new LambdaClient(aws));
       expect(functions.names).toContain(`${prefix}-site-cp-web`);
+      // The site function runs with its project's own role (site-roles.ts), which reads only its project's parameters.
+      const site = await new LambdaClient(aws).send(new GetFunctionConfigurationCommand({ FunctionName: `${prefix}-site-cp-web` }));
+      expect(site.Role).toBe(`arn:aws:iam::${BOX_ACCOUNT}:role/shiplog/${prefix}/site-cp-web`);
       expect(functions.text).toContain('"Handler":"shiplog-env.handler"');
       expect(functions.text.includes(SECRET), 'a function configuration holds the secret').toBe(false);
       const items = await everyItem(new DynamoDBClient(aws));

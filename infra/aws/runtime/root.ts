@@ -22,6 +22,7 @@ import { cloudWatchLogStore, cloudWatchTail } from '../../../services/build/adap
 import { codeBuildCompletions, readArtifactManifest } from '../../../services/build/adapters/scheduler/codebuild-events.ts';
 import { buildDecider, isFinished, buildService, describeArtifactDir } from '../../../services/build/index.ts';
 import { awsSiteHost } from '../../../services/deploy/adapters/site-host/aws.ts';
+import { siteRoles } from '../../../services/deploy/adapters/site-host/site-roles.ts';
 import { keyValueStoreRouting, routingEntries } from '../../../services/deploy/adapters/site-host/aws-routing.ts';
 import { cloudFrontDomainEdge } from '../../../services/domains/adapters/domain-edge/aws.ts';
 import { siteFunctionName } from '../../../services/deploy/adapters/site-host/aws-site.ts';
@@ -77,6 +78,8 @@ export const AwsRuntimeEnv = {
   artifactsBucket: FunctionEnv.artifactsBucket,
   sitesBucket: FunctionEnv.sitesBucket,
   siteRoleArn: FunctionEnv.siteRoleArn,
+  /** The deploy entries: each project's site functions run with a role of its own under this boundary. */
+  siteRoleBoundaryArn: FunctionEnv.siteRoleBoundaryArn,
   siteDomain: FunctionEnv.siteDomain,
   siteCacheTable: FunctionEnv.siteCacheTable,
   siteRevalidationQueueUrl: FunctionEnv.siteRevalidationQueueUrl,
@@ -227,6 +230,23 @@ export const awsDeploy = once(() => {
   const [lambda, s3] = [new LambdaClient({}), new S3Client({})];
   const [bucket, domain] = [required(env, AwsRuntimeEnv.sitesBucket), required(env, AwsRuntimeEnv.siteDomain)];
   const [kvsArn, distributionArn] = [env[AwsRuntimeEnv.sitesKeyValueStoreArn], env[AwsRuntimeEnv.sitesDistributionArn]];
+  // Each project's site functions run with their own role (site-roles.ts), made under the stage's boundary.
+  const siteBoundaryArn = env[AwsRuntimeEnv.siteRoleBoundaryArn];
+  const siteRolesOf = siteBoundaryArn
+    ? once(async () => {
+        const [region, accountId] = [await lambda.config.region(), siteBoundaryArn.split(':')[4]!];
+        // The queue's ARN from its URL: https://sqs.<region>.amazonaws.com/<account>/<name>
+        const queue = queueUrl ? new URL(queueUrl).pathname.split('/').filter(Boolean) : undefined;
+        return siteRoles({
+          iam: new IAMClient({}), boundaryArn: siteBoundaryArn,
+          scope: {
+            prefix, accountId, region, sitesBucket: bucket,
+            tagCacheTableArn: cacheTable ? `arn:aws:dynamodb:${region}:${accountId}:table/${cacheTable}` : undefined,
+            revalidationQueueArn: queue?.length === 2 ? `arn:aws:sqs:${region}:${queue[0]}:${queue[1]}` : undefined,
+          },
+        });
+      })
+    : undefined;
   const edge = kvsArn && distributionArn
     ? { routing: keyValueStoreRouting(sitesKeyValueStoreClient(env.AWS_ENDPOINT_URL), kvsArn), distributionArn }
     : undefined;
@@ -236,6 +256,7 @@ export const awsDeploy = once(() => {
     ...(cacheTable ? { tagCache: { dynamodb: new DynamoDBClient({}), table: cacheTable } } : {}),
     site: {
       role: required(env, AwsRuntimeEnv.siteRoleArn),
+      ...(siteRolesOf ? { roleFor: async (projectId: string) => (await siteRolesOf()).roleFor(projectId) } : {}),
       environment: {
         ...(cacheTable ? { CACHE_DYNAMO_TABLE: cacheTable } : {}),
         ...(queueUrl ? { REVALIDATION_QUEUE_URL: queueUrl, REVALIDATION_QUEUE_REGION: env.AWS_REGION ?? '' } : {}),

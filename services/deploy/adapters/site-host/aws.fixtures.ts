@@ -17,12 +17,14 @@ import { mockClient } from 'aws-sdk-client-mock';
  */
 
 export const [SITES, ARTIFACTS, FN] = ['shiplog-sites', 'shiplog-artifacts', 'shiplog-site-web'];
+/** The shared site role the tests' host is made with (`role` unset on a function: this one). */
+export const SITE_ROLE = 'arn:aws:iam::123456789012:role/shiplog-site';
 const meta = (httpStatusCode: number) => ({ $metadata: { httpStatusCode } });
 
 interface World {
   objects: Map<string, { body: Buffer; cacheControl?: string | undefined; contentType?: string | undefined }>;
   /** `handler` unset: `index.handler`. */
-  fn: { sha: string; revision: number; updating: number; created: boolean; versions: FunctionConfiguration[]; handler?: string } | undefined;
+  fn: { sha: string; revision: number; updating: number; created: boolean; versions: FunctionConfiguration[]; handler?: string; role?: string } | undefined;
   aliases: Map<string, AliasConfiguration>;
   onPoll: (() => void) | undefined;
   beforePublish: (() => void) | undefined;
@@ -64,7 +66,7 @@ const s3Fake = () => {
 
 // Lambda, as far as the host uses it: one function, its versions and world.aliases, updates that take two polls.
 const config = (): FunctionConfiguration => ({
-  FunctionName: FN, Version: '$LATEST', CodeSha256: world.fn!.sha, RevisionId: `rev-${world.fn!.revision}`, Handler: world.fn!.handler ?? 'index.handler',
+  FunctionName: FN, Version: '$LATEST', CodeSha256: world.fn!.sha, RevisionId: `rev-${world.fn!.revision}`, Handler: world.fn!.handler ?? 'index.handler', Role: world.fn!.role ?? SITE_ROLE,
   State: world.fn!.updating > 0 && world.fn!.created ? 'Pending' : 'Active', LastUpdateStatus: world.fn!.updating > 0 ? 'InProgress' : 'Successful',
 });
 export const conflict = (m: string) => new ResourceConflictException({ message: m, Type: 'User', ...meta(409) });
@@ -76,16 +78,16 @@ const lambdaFake = () => {
     Object.assign(world.fn, { sha: `sha-of-${S3Key}`, revision: world.fn.revision + 1, updating: 2, created: false });
     return config();
   });
-  lam.on(CreateFunctionCommand).callsFake(async ({ Code, Handler }) => {
+  lam.on(CreateFunctionCommand).callsFake(async ({ Code, Handler, Role }) => {
     if (world.fn) throw conflict(`Function already exist: ${FN}`);
-    world.fn = { sha: `sha-of-${Code.S3Key}`, revision: 1, updating: 2, created: true, versions: [], ...(Handler ? { handler: Handler } : {}) };
+    world.fn = { sha: `sha-of-${Code.S3Key}`, revision: 1, updating: 2, created: true, versions: [], ...(Handler ? { handler: Handler } : {}), ...(Role ? { role: Role } : {}) };
     return config();
   });
-  lam.on(UpdateFunctionConfigurationCommand).callsFake(async ({ Handler, RevisionId }) => {
+  lam.on(UpdateFunctionConfigurationCommand).callsFake(async ({ Handler, Role, RevisionId }) => {
     if (!world.fn) throw notFound();
     if (world.fn.updating > 0) throw conflict(`The operation cannot be performed at this time. An update is in progress for resource: ${FN}`);
     if (RevisionId && RevisionId !== `rev-${world.fn.revision}`) throw new PreconditionFailedException({ message: 'The Revision Id provided does not match the latest Revision Id.', Type: 'User', ...meta(412) });
-    Object.assign(world.fn, { revision: world.fn.revision + 1, updating: 2, ...(Handler ? { handler: Handler } : {}) });
+    Object.assign(world.fn, { revision: world.fn.revision + 1, updating: 2, ...(Handler ? { handler: Handler } : {}), ...(Role ? { role: Role } : {}) });
     return config();
   });
   lam.on(GetFunctionConfigurationCommand).callsFake(async ({ Qualifier }) => {

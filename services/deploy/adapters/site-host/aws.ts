@@ -36,7 +36,15 @@ export interface AwsSiteHostOptions {
   prefix: string;
   /** The domain CloudFront answers on: `<deployment>-<project>.<domain>` and `<project>.<domain>`. */
   domain: string;
-  site: { role: string; runtime?: Runtime; memorySize?: number; timeoutSeconds?: number; architecture?: Architecture; environment?: Record<string, string> };
+  site: {
+    role: string;
+    /**
+     * The execution role of a project's functions (`site-roles.ts`: its own parameters, cache and
+     * logs only); `role` when absent. A function made with another role gets this one at its next publish.
+     */
+    roleFor?: (projectId: string) => Promise<string>;
+    runtime?: Runtime; memorySize?: number; timeoutSeconds?: number; architecture?: Architecture; environment?: Record<string, string>;
+  };
   region?: string;
   sleep?: (ms: number) => Promise<void>;
   /** How long to wait for a function update to finish; default 5 minutes. */
@@ -144,18 +152,33 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
   /** What a function of a project is created with, beside its code: its handler, and its environment when not the server's. */
   interface FunctionShape { handler: string; environment?: Record<string, string>; description?: string }
 
+  const roleOf = (projectId: string): Promise<string> => opts.site.roleFor?.(projectId) ?? Promise.resolve(opts.site.role);
+
+  /** Lambda refuses a role IAM created moments ago ("cannot be assumed") for a few seconds: try again for up to a minute. */
+  const whileRolePropagates = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call();
+      } catch (err) {
+        if (attempt >= 30 || errorName(err) !== 'InvalidParameterValueException' || !/cannot be assumed/i.test((err as Error).message)) throw err;
+        await sleep(2000);
+      }
+    }
+  };
+
   const create = async (fn: string, projectId: string, code: { bucket: string; key: string }, shape: FunctionShape): Promise<string | undefined> => {
     const region = opts.region ?? (await s3.config.region());
+    const role = await roleOf(projectId);
     try {
-      const res = await lambda.send(new CreateFunctionCommand({
-        FunctionName: fn, Role: opts.site.role, Runtime: opts.site.runtime ?? 'nodejs22.x', Handler: shape.handler,
+      const res = await whileRolePropagates(() => lambda.send(new CreateFunctionCommand({
+        FunctionName: fn, Role: role, Runtime: opts.site.runtime ?? 'nodejs22.x', Handler: shape.handler,
         Code: { S3Bucket: code.bucket, S3Key: code.key }, Description: shape.description ?? `shiplog site ${projectId}`,
         MemorySize: opts.site.memorySize ?? 1024, Timeout: opts.site.timeoutSeconds ?? 30, Architectures: [opts.site.architecture ?? 'x86_64'],
         Environment: { Variables: shape.environment ?? { CACHE_BUCKET_NAME: bucket, CACHE_BUCKET_KEY_PREFIX: `cache/${projectId}`, CACHE_BUCKET_REGION: region, ...opts.site.environment } },
         // JSON records (level, request id) are what the observability service reads back.
         LoggingConfig: { LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'INFO' },
         Tags: { 'shiplog:project': projectId },
-      }));
+      })));
       return res.CodeSha256;
     } catch (err) {
       // Created by a concurrent first deployment of the project: update it instead.
@@ -175,6 +198,7 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
    */
   const publishVersion = async (fn: string, projectId: string, deploymentId: string, code: { bucket: string; key: string }, shape: FunctionShape): Promise<string> => {
     const { handler, environment } = shape;
+    const role = await roleOf(projectId);
     for (let attempt = 1; attempt <= 6; attempt++) {
       let sha: string | undefined;
       try {
@@ -190,15 +214,16 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       // Another deployment of the project replaced the code meanwhile: put ours back.
       if (cfg.CodeSha256 !== sha) continue;
       const envDiffers = environment !== undefined && !sameEnvironment(cfg.Environment?.Variables, environment);
-      if (cfg.Handler !== handler || envDiffers) {
+      if (cfg.Handler !== handler || envDiffers || cfg.Role !== role) {
         // A function created before its builds carried the env entry (or by an older artifact),
-        // or one whose environment names its deployment (the image function's assets prefix).
-        const updated = await lambda.send(new UpdateFunctionConfigurationCommand({
-          FunctionName: fn, Handler: handler, RevisionId: cfg.RevisionId, ...(environment ? { Environment: { Variables: environment } } : {}),
-        })).catch(unlessConflict);
+        // one whose environment names its deployment (the image function's assets prefix), or
+        // one made with the shared site role before its project had its own.
+        const updated = await whileRolePropagates(() => lambda.send(new UpdateFunctionConfigurationCommand({
+          FunctionName: fn, Handler: handler, Role: role, RevisionId: cfg.RevisionId, ...(environment ? { Environment: { Variables: environment } } : {}),
+        }))).catch(unlessConflict);
         if (!updated) continue;
         cfg = await settle(fn);
-        if (cfg.CodeSha256 !== sha || cfg.Handler !== handler || (environment !== undefined && !sameEnvironment(cfg.Environment?.Variables, environment))) continue;
+        if (cfg.CodeSha256 !== sha || cfg.Handler !== handler || cfg.Role !== role || (environment !== undefined && !sameEnvironment(cfg.Environment?.Variables, environment))) continue;
       }
       if (cfg.LastUpdateStatus === 'Failed' || cfg.State === 'Failed') {
         throw new DeploymentNotPublishedError(`${fn} did not take the code of ${deploymentId}: ${cfg.LastUpdateStatusReason ?? cfg.StateReason ?? 'no reason given'}`);

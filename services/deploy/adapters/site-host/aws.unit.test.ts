@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import {
-  CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, ListVersionsByFunctionCommand, PublishVersionCommand,
+  CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, InvalidParameterValueException, LambdaClient, ListVersionsByFunctionCommand, PublishVersionCommand,
   TooManyRequestsException, UpdateAliasCommand, UpdateFunctionCodeCommand, UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { CopyObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { zipFiles } from './aws-artifact.ts';
-import { ARTIFACTS, conflict, FN, lam, resetFakes, s3m, SITES, world } from './aws.fixtures.ts';
+import { ARTIFACTS, conflict, FN, lam, resetFakes, s3m, SITE_ROLE, SITES, world } from './aws.fixtures.ts';
 import { awsSiteHost, DeploymentNotPublishedError, SiteHostBusyError, type AwsSiteHostOptions } from './aws.ts';
 
 const credentials = { accessKeyId: 'x', secretAccessKey: 'x' };
@@ -137,11 +137,34 @@ describe('publish', () => {
       resetFakes();
       world.fn = { sha: 'sha-0', revision: 1, updating: 0, created: false, versions: [] }; // handler: index.handler
       await host().publish({ projectId: 'web', deploymentId: 'd2', artifactDir: s3Artifact('d2') });
-      expect(lam.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input)).toEqual([{ FunctionName: FN, Handler: 'shiplog-env.handler', RevisionId: 'rev-2' }]);
+      expect(lam.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input)).toEqual([{ FunctionName: FN, Handler: 'shiplog-env.handler', Role: SITE_ROLE, RevisionId: 'rev-2' }]);
       expect(world.fn.versions).toEqual([expect.objectContaining({ Description: 'shiplog:d2', Handler: 'shiplog-env.handler', CodeSha256: 'sha-of-artifacts/web/d2/server-function.zip' })]);
     } finally {
       for (const k of Object.keys(entry)) delete files[k];
     }
+  });
+
+  it("gives a project's functions its own role, waiting while IAM propagates a new one, and moves a function made with the shared role", async () => {
+    const own = 'arn:aws:iam::123456789012:role/shiplog/shiplog/site-web';
+    const asked: string[] = [];
+    const roleFor = async (projectId: string) => (asked.push(projectId), own);
+    let refusals = 2;
+    lam.on(CreateFunctionCommand).callsFake(async ({ Code, Handler, Role }) => {
+      if (refusals-- > 0) throw new InvalidParameterValueException({ message: 'The role defined for the function cannot be assumed by Lambda.', $metadata: { httpStatusCode: 400 } });
+      world.fn = { sha: `sha-of-${Code!.S3Key}`, revision: 1, updating: 0, created: true, versions: [], handler: Handler!, role: Role! };
+      return { CodeSha256: world.fn.sha };
+    });
+    await host({ site: { role: SITE_ROLE, roleFor } }).publish({ projectId: 'web', deploymentId: 'd1', artifactDir: `file://${localArtifact()}` });
+    expect(lam.commandCalls(CreateFunctionCommand).map((c) => c.args[0].input.Role)).toEqual([own, own, own]);
+    expect(slept.filter((ms) => ms === 2000)).toHaveLength(2);
+    expect(world.fn!.versions).toEqual([expect.objectContaining({ Role: own, Description: 'shiplog:d1' })]);
+    expect(new Set(asked)).toEqual(new Set(['web']));
+
+    resetFakes();
+    world.fn = { sha: 'sha-0', revision: 1, updating: 0, created: false, versions: [] }; // made with the shared role
+    await host({ site: { role: SITE_ROLE, roleFor } }).publish({ projectId: 'web', deploymentId: 'd2', artifactDir: s3Artifact('d2') });
+    expect(lam.commandCalls(UpdateFunctionConfigurationCommand).map((c) => c.args[0].input.Role)).toEqual([own]);
+    expect(world.fn.versions).toEqual([expect.objectContaining({ Role: own, Description: 'shiplog:d2' })]);
   });
 
   it('refuses what is not an OpenNext output', async () => {

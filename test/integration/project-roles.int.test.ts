@@ -1,11 +1,14 @@
 import { CreatePolicyCommand, GetRoleCommand, GetRolePolicyCommand, IAMClient } from '@aws-sdk/client-iam';
+import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOX_ACCOUNT, BOX_CREDENTIALS, BOX_REGION, startMoto, type Moto } from '../../infra/aws-box/moto.ts';
 import { BUILD_ROLE_POLICY, buildRoles, type BuildRoleScope } from '../../services/build/adapters/scheduler/build-roles.ts';
+import { SITE_ROLE_POLICY, siteRoles } from '../../services/deploy/adapters/site-host/site-roles.ts';
+import { zipFiles } from '../../services/deploy/adapters/site-host/aws-artifact.ts';
 import { isAllowed, type Statement } from '../support/iam-policy.ts';
 
-// The per-project build roles on moto's IAM: created under the stage's boundary on the stage's
-// path, with a policy of their project only, read back from IAM and evaluated.
+// The per-project build and site roles on moto's IAM: created under the stage's boundary on the
+// stage's path, with a policy of their project only, read back from IAM and evaluated.
 
 let moto: Moto;
 let iam: IAMClient;
@@ -51,5 +54,25 @@ describe('build roles on IAM', () => {
     expect(a).not.toBe(b);
     const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'build-docs', PolicyName: BUILD_ROLE_POLICY }));
     expect(decodeURIComponent(PolicyDocument!)).not.toContain('/blog/');
+  });
+});
+
+describe('site roles on IAM', () => {
+  it("creates a project's site role under the boundary, for Lambda, with its own project's policy; Lambda takes it", async () => {
+    const roles = siteRoles({ iam, boundaryArn, scope: { prefix: 'shiplog-it', accountId: BOX_ACCOUNT, region: BOX_REGION, sitesBucket: 'shiplog-it-sites-x' } });
+    const arn = await roles.roleFor('web');
+    expect(arn).toBe(`arn:aws:iam::${BOX_ACCOUNT}:role/shiplog/shiplog-it/site-web`);
+    const { Role } = await iam.send(new GetRoleCommand({ RoleName: 'site-web' }));
+    expect(Role).toMatchObject({ Arn: arn, PermissionsBoundary: { PermissionsBoundaryArn: boundaryArn } });
+    expect(JSON.parse(decodeURIComponent(Role!.AssumeRolePolicyDocument!)).Statement).toEqual([{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }]);
+    const { PolicyDocument } = await iam.send(new GetRolePolicyCommand({ RoleName: 'site-web', PolicyName: SITE_ROLE_POLICY }));
+    const statements = (JSON.parse(decodeURIComponent(PolicyDocument!)) as { Statement: Statement[] }).Statement;
+    expect(isAllowed(statements, { action: 'ssm:GetParameters', resource: `arn:aws:ssm:${BOX_REGION}:${BOX_ACCOUNT}:parameter/shiplog-it/env/web/production/A/1` })).toBe(true);
+    expect(isAllowed(statements, { action: 'ssm:GetParameters', resource: `arn:aws:ssm:${BOX_REGION}:${BOX_ACCOUNT}:parameter/shiplog-it/env/docs/production/A/1` })).toBe(false);
+    // moto's Lambda takes a role with a path, as the site host passes it.
+    const lambda = new LambdaClient({ endpoint: moto.endpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS });
+    const zip = zipFiles([{ name: 'index.mjs', data: Buffer.from('export const handler = async () => 1;\n'), mode: 0o644 }]);
+    const fn = await lambda.send(new CreateFunctionCommand({ FunctionName: 'shiplog-it-site-web', Role: arn, Runtime: 'nodejs22.x', Handler: 'index.handler', Code: { ZipFile: zip } }));
+    expect(fn.Role).toBe(arn);
   });
 });
