@@ -1,7 +1,7 @@
 import { StreamPrefix } from '../events/index.ts';
 import type { DocKey, ListEntry, Projection, ProjectionEvent } from './types.ts';
 import {
-  copyDeployment, evolveBuildAttemptInto, evolveDeployment, evolveDeploymentInto, initialBuildAttempt, initialDeployment, summarizeDeployment,
+  copyDeployment, evolveBuildAttemptInto, evolveDeployment, evolveDeploymentInto, initialDeployment, summarizeDeployment,
   type BuildAttempt, type DeploymentView,
 } from './views/deployment.ts';
 
@@ -51,6 +51,12 @@ const evolveBuildLogInto = (b: BuildLogView, e: ProjectionEvent): BuildLogView =
   return b;
 };
 
+// The attempt's fields, then the log index's own (one object, no spread of a throwaway attempt).
+const initialBuildLog = (key: DocKey): BuildLogView => ({
+  buildId: key.sk, status: 'queued', runner: null, logUri: null, queuedAt: null, startedAt: null, finishedAt: null, durations: null, failure: null,
+  projectId: '', deploymentId: key.pk.slice('build#'.length),
+});
+
 const isDeploymentKey = (key: DocKey): boolean => key.sk === 'doc' && key.pk.startsWith('deployment#');
 
 /**
@@ -69,7 +75,7 @@ export const deploymentsProjection: Projection<DeploymentsDoc> = {
   initialState: (key) =>
     isDeploymentKey(key)
       ? initialDeployment(key.pk.slice('deployment#'.length))
-      : { ...initialBuildAttempt(key.sk), projectId: '', deploymentId: key.pk.slice('build#'.length) },
+      : initialBuildLog(key),
   evolve: (state, e) => {
     if ('timeline' in state) return evolveDeployment(state, e);
     return evolveBuildLogInto({ ...state }, e);
