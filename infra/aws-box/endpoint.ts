@@ -119,6 +119,7 @@ export const awsEndpoint = (opts: AwsEndpointOptions) => {
         const out = await opts.lambda.invoke(name, qualifier, payload);
         const headers: Record<string, string> = { 'x-amz-executed-version': out.executedVersion };
         if (out.error) json(res, 200, out.error, 'application/json', { ...headers, 'x-amz-function-error': 'Unhandled' });
+        else if (out.raw) res.writeHead(200, { 'content-type': 'application/octet-stream', ...headers }).end(out.raw);
         else json(res, 200, out.payload ?? null, 'application/json', headers);
       }
       return true;

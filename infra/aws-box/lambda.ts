@@ -32,6 +32,11 @@ const RUNTIME_SDK = fileURLToPath(new URL('../../node_modules', import.meta.url)
 export interface InvokeOutcome {
   executedVersion: string;
   payload?: unknown;
+  /**
+   * A streaming function's response, as Lambda's Invoke answers it: what the function wrote to
+   * its response stream (`awslambda.HttpResponseStream`: the prelude JSON, eight NUL bytes, the body).
+   */
+  raw?: Buffer;
   error?: { errorType: string; errorMessage: string };
 }
 
@@ -225,9 +230,9 @@ export const lambdaStandIn = (opts: LambdaStandInOptions) => {
     try {
       const inv = await run(target, event, requestId);
       if (inv.kind === 'result') return { executedVersion: target.version, payload: inv.result };
-      const chunks: Buffer[] = [];
+      const chunks: Buffer[] = [Buffer.from(JSON.stringify(inv.head)), Buffer.alloc(8)];
       for await (const c of inv.body) chunks.push(Buffer.from(c as Buffer));
-      return { executedVersion: target.version, payload: Buffer.concat(chunks).toString('utf8') };
+      return { executedVersion: target.version, raw: Buffer.concat(chunks) };
     } catch (err) {
       if (!(err instanceof FunctionInvocationError)) throw err;
       const message = err.message.replace(/^function \S+ failed: /, '');

@@ -1,14 +1,13 @@
+import { request, type IncomingHttpHeaders } from 'node:http';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { deploymentOfHead, getFrom, gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+import { openStreaming } from '../support/streaming.ts';
 
 // Responses stream on the local runtime: a real `shiplog dev` builds the streaming fixture with
 // shiplog's OpenNext config (the streaming wrapper) and the site router serves it. Nothing here
@@ -19,19 +18,6 @@ const fixture = new URL('../fixtures/streaming-app/', import.meta.url).pathname;
 const project = 'streams';
 
 interface Row { id: string; status: string; live: boolean }
-
-/** A response read as it arrives. */
-interface Streaming {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Resolves with the text so far once `seen` holds (fails if the response ends first). */
-  until(seen: (text: string) => boolean): Promise<string>;
-  /** The whole text, once the response has ended. */
-  end(): Promise<string>;
-  ended(): boolean;
-  /** Leaves, as a browser closing the tab. */
-  close(): void;
-}
 
 /** Where a server of the fixture answers: shiplog's site router, or `next start`. */
 interface Server { port: number; host: string }
@@ -59,46 +45,10 @@ const json = async <T>(server: Server, path: string): Promise<T> => {
   return JSON.parse(res.body) as T;
 };
 
-const open = (server: Server, path: string, headers: Record<string, string> = {}) =>
-  new Promise<Streaming>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: server.port, path, agent: false, headers: { host: `${server.host}:${server.port}`, ...headers } }, (res) => {
-      // A compressed stream is decoded as it comes: each flushed block reads on its own.
-      const body: Readable = res.headers['content-encoding'] === 'gzip' ? res.pipe(createGunzip()) : res;
-      let text = '';
-      let done = false;
-      let failure: Error | undefined;
-      const waiters = new Set<() => void>();
-      const wake = () => waiters.forEach((w) => w());
-      body.setEncoding('utf8');
-      body.on('data', (c: string) => ((text += c), wake()));
-      body.on('end', () => ((done = true), wake()));
-      body.on('error', (e) => ((failure = e), wake()));
-      const wait = (ok: () => boolean) =>
-        new Promise<string>((settle, fail) => {
-          const check = () => {
-            if (ok()) return waiters.delete(check), settle(text);
-            if (failure || done) return waiters.delete(check), fail(failure ?? new Error(`${path} ended without what was awaited:\n${text}`));
-          };
-          waiters.add(check);
-          check();
-        });
-      resolve({
-        status: res.statusCode ?? 0,
-        headers: res.headers,
-        until: (seen) => wait(() => seen(text)),
-        end: () => wait(() => done),
-        ended: () => done,
-        close: () => req.destroy(),
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-
 /** The orderings every server of the fixture must show (shiplog's router and `next start` alike). */
 const suspenseStreams = async (server: Server, headers: Record<string, string>) => {
   const id = ulid();
-  const page = await open(server, `/suspense?id=${id}`, headers);
+  const page = await openStreaming(server, `/suspense?id=${id}`, headers);
   expect(page.status).toBe(200);
   expect(page.headers['content-type']).toMatch(/^text\/html/);
   expect(page.headers['content-encoding']).toBe(headers['accept-encoding']);
@@ -115,7 +65,7 @@ const suspenseStreams = async (server: Server, headers: Record<string, string>) 
 
 const eventsStream = async (server: Server) => {
   const id = ulid();
-  const events = await open(server, `/api/events?id=${id}`);
+  const events = await openStreaming(server, `/api/events?id=${id}`);
   expect(events.status).toBe(200);
   expect(events.headers['content-type']).toBe('text/event-stream; charset=utf-8');
   expect(events.headers['content-encoding']).toBeUndefined();
@@ -133,7 +83,7 @@ const afterRunsAfterTheResponse = async (server: Server) => {
   const id = ulid();
   // The callback waits for a release that only comes once this response is complete: a
   // response held until its after() work finished would never complete here.
-  const res = await open(server, `/api/after?id=${id}`);
+  const res = await openStreaming(server, `/api/after?id=${id}`);
   expect(res.status).toBe(200);
   expect(JSON.parse(await res.end())).toEqual({ accepted: id });
   expect(await json(server, `/api/after-state?id=${id}`)).toEqual({ id, marker: 'pending' });

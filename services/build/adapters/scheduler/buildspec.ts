@@ -70,9 +70,10 @@ export const awsOpenNextConfig = `// Written by shiplog's CodeBuild buildspec.
 export default {
   buildCommand: 'exit 0',
   default: {
-    // Buffered until sites are served through function URLs in RESPONSE_STREAM mode: a streamed
-    // response read with a plain Invoke (the deploy health gate) is not an HTTP result.
-    override: { wrapper: 'aws-lambda', converter: 'aws-apigw-v2', incrementalCache: 's3-lite', tagCache: 'dynamodb-lite', queue: 'sqs-lite' },
+    // Streams: the site host gives a streaming build a RESPONSE_STREAM Function URL, so Suspense
+    // shells and route handler streams reach the viewer as they are made; a plain Invoke (the
+    // health gate, ISR revalidation) reads the streamed HTTP prelude and body (aws-invoke.ts).
+    override: { wrapper: 'aws-lambda-streaming', converter: 'aws-apigw-v2', incrementalCache: 's3-lite', tagCache: 'dynamodb-lite', queue: 'sqs-lite' },
   },
   // /_next/image: reads the deployment's assets from the sites bucket (BUCKET_KEY_PREFIX per
   // version), with sharp for the site functions' architecture (x86_64), not OpenNext's arm64.

@@ -51,6 +51,34 @@ export const siteRequestEvent = (r: SiteRequest) => {
   };
 };
 
+/** What separates a streamed response's prelude (its status and headers as JSON) from its body. */
+const PRELUDE_END = Buffer.alloc(8);
+
+/**
+ * The HTTP result in an Invoke payload: the buffered wrapper's JSON (`statusCode`, `headers`,
+ * `body`), or what a streaming function wrote (`awslambda.HttpResponseStream`: the prelude JSON,
+ * eight NUL bytes, then the body). Undefined when the payload is neither.
+ *
+ * @example
+ * httpResultOf(Buffer.from('{"statusCode":200}\0\0\0\0\0\0\0\0ok'))?.body; // 'ok'
+ */
+export const httpResultOf = (bytes: Buffer): { statusCode?: number; headers?: Record<string, unknown>; body?: string; isBase64Encoded?: boolean } | undefined => {
+  const cut = bytes.indexOf(PRELUDE_END);
+  if (cut > 0 && bytes[0] === 0x7b) {
+    try {
+      const prelude = JSON.parse(bytes.subarray(0, cut).toString('utf8')) as { statusCode?: number; headers?: Record<string, unknown> };
+      if (typeof prelude.statusCode === 'number') return { ...prelude, body: bytes.subarray(cut + PRELUDE_END.length).toString('utf8') };
+    } catch {
+      // not a prelude: the buffered form below
+    }
+  }
+  try {
+    return (JSON.parse(bytes.toString('utf8') || 'null') as ReturnType<typeof httpResultOf>) ?? undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * Invokes one version of a site function with a request and reads its HTTP result. A function
  * error (a crash, an init failure, a timeout) or a payload that is not an HTTP result is no
@@ -71,9 +99,10 @@ export const invokeSite = async (
       new InvokeCommand({ FunctionName: target.functionName, Qualifier: target.qualifier, Payload: new TextEncoder().encode(JSON.stringify(siteRequestEvent(request))) }),
       opts.signal ? { abortSignal: opts.signal } : {},
     );
-    const payload = out.Payload ? new TextDecoder().decode(out.Payload) : '';
+    const bytes = out.Payload ? Buffer.from(out.Payload) : Buffer.alloc(0);
+    const payload = bytes.toString('utf8');
     if (out.FunctionError) return { kind: 'no-response', error: `the function failed (${out.FunctionError}): ${payload.slice(0, max)}` };
-    const result = JSON.parse(payload || 'null') as { statusCode?: number; headers?: Record<string, unknown>; body?: string; isBase64Encoded?: boolean } | null;
+    const result = httpResultOf(bytes);
     if (!result || typeof result.statusCode !== 'number') return { kind: 'no-response', error: `not an HTTP result: ${payload.slice(0, max)}` };
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(result.headers ?? {})) headers[k.toLowerCase()] = String(v);
