@@ -18,6 +18,7 @@ export const DnsRecord = z.object({
   name: z.string().min(1),
   type: z.enum(['CNAME', 'TXT', 'A', 'AAAA', 'CAA', 'ALIAS']).describe('ALIAS: an apex name pointed at a host name (a Route 53 alias A record, or the DNS provider\'s ALIAS/ANAME)'),
   value: z.string().min(1).describe('Public DNS record content, never a secret'),
+  zone: z.string().min(1).optional().describe('The hosted zone of the account (Route 53) where shiplog created this record itself; absent when the user creates it'),
 });
 export type DnsRecord = z.infer<typeof DnsRecord>;
 

@@ -93,3 +93,19 @@ export interface DomainEdge {
   attach(domain: { host: string; projectId: string; alias: string; redirectTo?: string; certificateId: string }): Promise<void>;
   detach(host: string): Promise<void>;
 }
+
+/**
+ * The DNS zones of the account shiplog runs in (Route 53 on AWS; none locally). A record whose
+ * name falls in one of them is created there, so the user has nothing to do for it.
+ *
+ * @example
+ * const records = await dns.apply([{ purpose: 'routing', name: 'www.example.com', type: 'CNAME', value: 'd111.cloudfront.net' }]);
+ * records[0]?.zone; // 'Z0123456789' when example.com is a hosted zone of the account
+ */
+export interface DnsZones {
+  /** Creates (or updates) each record in the zone holding its name; returns them, with `zone` on those created. */
+  apply(records: DnsRecord[]): Promise<DnsRecord[]>;
+  /** Deletes the records it created (those with a `zone`); a record already gone is no error. */
+  remove(records: DnsRecord[]): Promise<void>;
+}
+

@@ -6,7 +6,8 @@ import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts'
 import { scenario } from '../../test/support/scenario-events.ts';
 import { isRetryable } from '../shell/index.ts';
 import { domainCommands } from './commands.ts';
-import type { CertificateAuthority, CertificateStatus, DomainEdge } from './ports.ts';
+import type { DnsRecord } from '../../events/index.ts';
+import type { CertificateAuthority, CertificateStatus, DnsZones, DomainEdge } from './ports.ts';
 import { DomainsReconcileError, domainsService } from './service.ts';
 
 // The domains service on DynamoDB Local with a scripted certificate authority (the port, answering
@@ -170,5 +171,28 @@ describe('the domain edge', () => {
     await expect(domains.reconcile()).resolves.toMatchObject({ active: [host] });
     expect(attached).toEqual([{ host, projectId: 'web', alias: 'production', certificateId: arnOf(host) }]);
     expect((await types(host)).slice(-2)).toEqual(['CertificateIssued', 'DomainActive']);
+  });
+
+  it("creates the records in the account's zone where it holds the name, records which, and deletes them when the domain is removed", async () => {
+    const host = 'www.zoned.example.com';
+    // The account's zones as the port answers: zoned.example.com is one of them (Route 53 on AWS: test/integration/route53-zones.int.test.ts).
+    const zone = new Map<string, DnsRecord>();
+    const dns: DnsZones = {
+      apply: async (records) => records.map((r) => (r.name.endsWith('zoned.example.com') ? (zone.set(r.name, r), { ...r, zone: 'Z1' }) : r)),
+      remove: async (records) => void records.forEach((r) => zone.delete(r.name)),
+    };
+    const routingRecord = ({ host: h }: { host: string }): DnsRecord => ({ purpose: 'routing', name: h, type: 'CNAME', value: 'd111.cloudfront.net' });
+    const domains = domainsService({ store, ca, ids: newId, now, dns, pendingDomains: async () => [host], routingRecord });
+    await domainCommands({ store, ids: newId, now }).add('web', { host }, actor);
+    await domains.onDomainAdded(toEventBridgeEvent((await history(host)).at(-1)!, catalog.DomainAdded.source));
+    const pending = (await history(host)).find((e) => e.type === 'DomainValidationPending')!;
+    expect((pending.data as { records: DnsRecord[] }).records).toEqual([
+      { purpose: 'certificate-validation', name: `_x.${host}`, type: 'CNAME', value: '_y.acm-validations.aws', zone: 'Z1' },
+      { purpose: 'routing', name: host, type: 'CNAME', value: 'd111.cloudfront.net', zone: 'Z1' },
+    ]);
+    expect([...zone.keys()].sort()).toEqual([host, `_x.${host}`].sort());
+    await domainCommands({ store, ids: newId, now }).remove('web', host, actor);
+    await domains.onDomainRemoved(toEventBridgeEvent((await history(host)).at(-1)!, catalog.DomainRemoved.source));
+    expect(zone.size).toBe(0);
   });
 });

@@ -1,9 +1,9 @@
 import { EventType, streams } from '../../events/index.ts';
-import type { EmitContext } from '../../events/index.ts';
+import type { DnsRecord, EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { defineHandler, execute, fold, load, type IdempotencyOptions } from '../shell/index.ts';
 import { domainDecider, type DomainCommand, type DomainState } from './decider.ts';
-import { CertificateRefusedError, type CertificateAuthority, type DomainEdge, type PendingDomains, type RoutingRecord } from './ports.ts';
+import { CertificateRefusedError, type CertificateAuthority, type DnsZones, type DomainEdge, type PendingDomains, type RoutingRecord } from './ports.ts';
 
 export interface DomainsServiceDeps {
   store: EventStore;
@@ -11,6 +11,8 @@ export interface DomainsServiceDeps {
   routingRecord: RoutingRecord;
   /** Where an issued domain is attached before it is recorded active (AWS); none locally. */
   edge?: DomainEdge;
+  /** The account's DNS zones (Route 53): records whose names they hold are created there. */
+  dns?: DnsZones;
   ids: () => string;
   now: () => string;
   idempotency?: IdempotencyOptions;
@@ -92,7 +94,9 @@ export const domainsService = (deps: DomainsServiceDeps) => {
         if (!fail) throw err;
         return void (await run(host, fail, e.metadata));
       }
-      const records = [...cert.validationRecords, deps.routingRecord({ projectId: s.projectId!, host, alias: s.alias! })];
+      const wanted = [...cert.validationRecords, deps.routingRecord({ projectId: s.projectId!, host, alias: s.alias! })];
+      // Created in the account's zone where it holds the name (recorded with `zone`), else shown to the user.
+      const records = deps.dns ? await deps.dns.apply(wanted) : wanted;
       await run(host, { type: 'Request', certificateId: cert.certificateId, provider: deps.ca.provider, records, ...(cert.expiresAt ? { expiresAt: cert.expiresAt } : {}) }, e.metadata);
     },
   });
@@ -163,6 +167,10 @@ export const domainsService = (deps: DomainsServiceDeps) => {
       // Off the edge first: the certificate of a host still attached cannot be deleted.
       if (deps.edge && fold(decider, history).status === 'removed') await deps.edge.detach(e.data.host);
       if (requested) await deps.ca.release((requested.data as { certificateId: string }).certificateId);
+      // The records shiplog created for that adding, in the account's zones.
+      const pending = history.slice(0, at < 0 ? 0 : at).reverse().find((x) => x.type === EventType.DomainValidationPending);
+      const created = ((pending?.data as { records?: DnsRecord[] } | undefined)?.records ?? []).filter((r) => r.zone);
+      if (deps.dns && created.length > 0 && fold(decider, history).status === 'removed') await deps.dns.remove(created);
     },
   });
 
