@@ -73,6 +73,11 @@ describe('rebuild, status and verify (DynamoDB Local)', () => {
     const r = await rebuildProjection({ store: ctx.store, views: hooked, projection: projectsProjection, registryTtlMs: 0, settleMs: 60_000 });
     expect(r).toMatchObject({ name: 'projects', generation: 'g2', previous: 'g1', events: 17 });
     expect(r.caughtUp).toBeGreaterThan(0);
+    // Its phases split the time until it served (the catch-up waited for, so the rest is not empty).
+    const { foldSeconds, writeSeconds, restSeconds } = r.phases;
+    expect(Math.min(foldSeconds, writeSeconds)).toBeGreaterThanOrEqual(0);
+    expect(restSeconds).toBeGreaterThan(0);
+    expect(foldSeconds + writeSeconds + restSeconds).toBeCloseTo(r.seconds, 6);
     expect(catchingUp).toBeGreaterThan(0);
     expect(during).toEqual({ live: 'd3', servedBy: 'g1' });
     expect((await ctx.views.readRegistry()).get('projects')).toMatchObject({ active: { generation: 'g2', version: 1 }, building: null });
