@@ -1,7 +1,7 @@
 // The AWS app. Everything it declares is in infra/aws (pure functions of the topology, tested
 // offline under Pulumi mocks); this file only supplies SST: the app settings, `sst.aws.Function`
-// (which builds each handler), the links and, when asked for, the dashboard's `sst.aws.Nextjs`
-// (with its sign-in, infra/aws/hosted-dashboard.ts).
+// (which builds each handler), the links and the dashboard's `sst.aws.Nextjs` (with its sign-in
+// and API token, infra/aws/hosted-dashboard.ts; SHIPLOG_DASHBOARD_AUTH=none leaves it out).
 // SST forbids top-level imports here, hence the dynamic imports inside run(). Type-checked by
 // tsconfig.infra.json against .sst/platform.
 
@@ -37,6 +37,16 @@ export default $config({
     };
 
     const names = stackNames($app.name, $app.stage);
+    const declareFunction = (spec: Spec) =>
+      new sst.aws.Function(spec.name, {
+        handler: spec.handler,
+        description: spec.description,
+        runtime: 'nodejs22.x',
+        ...(spec.timeoutSeconds ? { timeout: `${spec.timeoutSeconds} seconds` as const } : {}),
+        environment: spec.environment,
+        link: spec.links.map(linkable),
+        permissions: spec.permissions,
+      });
     const stack = declareShiplog(
       { aws, pulumi: $util },
       {
@@ -44,29 +54,23 @@ export default $config({
         subscriptions,
         protect: $app.stage === PRODUCTION_STAGE,
         siteDomain,
-        declareFunction: (spec) =>
-          new sst.aws.Function(spec.name, {
-            handler: spec.handler,
-            description: spec.description,
-            runtime: 'nodejs22.x',
-            ...(spec.timeoutSeconds ? { timeout: `${spec.timeoutSeconds} seconds` as const } : {}),
-            environment: spec.environment,
-            link: spec.links.map(linkable),
-            permissions: spec.permissions,
-          }),
+        declareFunction,
       },
     );
 
-    // The dashboard is opt-in: SHIPLOG_DASHBOARD_AUTH=cognito (a user pool, its hosted UI and the
-    // dashboard's app client are declared with it) or oidc (any provider: SHIPLOG_DASHBOARD_OIDC_*),
-    // at deploy time. It signs in through openid-client (dashboard/lib/auth/oidc.ts), reads its app
-    // client and session key from SSM SecureStrings, reads the event store and the views table,
-    // writes neither, and sends commands to the stack's API (infra/aws/hosted-dashboard.ts).
+    // The dashboard, on every stage: signing in through Cognito (a user pool, its hosted UI and the
+    // dashboard's app client are declared with it) unless SHIPLOG_DASHBOARD_AUTH=oidc (any provider:
+    // SHIPLOG_DASHBOARD_OIDC_*) or none (no dashboard), at deploy time. It signs in through
+    // openid-client (dashboard/lib/auth/oidc.ts), reads its app client, session key and API token
+    // (a `dashboard` token made on each deploy) from SSM SecureStrings, reads the event store and the
+    // views table, writes neither, and sends commands to the stack's API as the signed-in user
+    // (infra/aws/hosted-dashboard.ts).
     const { declareHostedDashboard } = await import('./infra/aws/hosted-dashboard.ts');
     const hosted = declareHostedDashboard(
       { aws, pulumi: $util },
       {
         names, scope: stack.scope, env: process.env, siteDomain, protect: $app.stage === PRODUCTION_STAGE, apiUrl: stack.api.url, secrets: stack.secrets.resources,
+        tokens: stack.api.tokens, declareFunction, deployedAt: new Date().toISOString(),
         declareNextjs: (spec) =>
           new sst.aws.Nextjs(spec.name, {
             path: spec.path,

@@ -3,7 +3,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { subscriptions as topology } from '../topology.ts';
 import type { Subscription } from '../topology-types.ts';
-import { declareShiplog, stackNames, type Cloud, type FunctionSpec, type ShiplogStackInput } from '../aws/index.ts';
+import { declareShiplog, stackNames, type Cloud, type DeclareFunction, type FunctionSpec, type ShiplogStackInput } from '../aws/index.ts';
 
 // The AWS stack exactly as `infra/aws` declares it, run under Pulumi mocks: no AWS, no SST, no
 // provider plugin. What comes out is what the declaration hands to Pulumi (the inputs of every
@@ -14,8 +14,6 @@ import { declareShiplog, stackNames, type Cloud, type FunctionSpec, type Shiplog
 export const DECLARED_ACCOUNT = '123456789012';
 /** The region of a declared stack. */
 export const DECLARED_REGION = 'eu-west-1';
-/** The routing endpoint of the sites' connection group in a declared stack (CloudFront's shape). */
-export const DECLARED_ROUTING_ENDPOINT = 'd1mockrouting.cloudfront.net';
 /** A declared bucket is named from its `bucketPrefix` with this suffix. */
 export const DECLARED_BUCKET_SUFFIX = 'mock';
 
@@ -166,7 +164,7 @@ export type DeclareOptions = Partial<Omit<ShiplogStackInput, 'names' | 'subscrip
   /** The physical name of a declared function (default: its spec's name). */
   functionName?: (spec: FunctionSpec, prefix: string) => string;
   /** What `sst.config.ts` declares beside the stack (the hosted dashboard and its sign-in), under the same mocks. */
-  also?: (cloud: Cloud, stack: ReturnType<typeof declareShiplog>) => unknown;
+  also?: (cloud: Cloud, stack: ReturnType<typeof declareShiplog>, declareFunction: DeclareFunction) => unknown;
 };
 
 /**
@@ -198,7 +196,6 @@ export const declareStack = async (subs: Subscription[] = topology, options: Dec
         args.token === 'aws:index/getCallerIdentity:getCallerIdentity'
           ? { accountId: DECLARED_ACCOUNT, arn: `arn:aws:iam::${DECLARED_ACCOUNT}:user/ci`, userId: 'ci', id: DECLARED_ACCOUNT }
           : args.token === 'aws:index/getRegion:getRegion' ? { region: DECLARED_REGION, name: DECLARED_REGION, id: DECLARED_REGION }
-          : args.token === 'aws:cloudfront/getConnectionGroup:getConnectionGroup' ? { ...args.inputs, routingEndpoint: DECLARED_ROUTING_ENDPOINT }
           : args.token === 'aws:secretsmanager/getRandomPassword:getRandomPassword' ? { ...args.inputs, randomPassword: 'mocked-random-password'.padEnd(Number(args.inputs.passwordLength ?? 32), '0'), id: 'random' }
           : args.inputs,
     },
@@ -209,6 +206,22 @@ export const declareStack = async (subs: Subscription[] = topology, options: Dec
   const specs: FunctionSpec[] = [];
   const functions: aws.lambda.Function[] = [];
   const names = stackNames('shiplog', stage);
+  const declareFunction: DeclareFunction = (spec) => {
+    specs.push(spec);
+    const name = functionName(spec, names.prefix);
+    const fn = new aws.lambda.Function(spec.name, {
+      name,
+      role: `arn:aws:iam::${DECLARED_ACCOUNT}:role/${name}`,
+      handler: spec.handler,
+      runtime: 'nodejs22.x',
+      description: spec.description,
+      environment: { variables: spec.environment },
+      ...(spec.timeoutSeconds ? { timeout: spec.timeoutSeconds } : {}),
+      code: new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.StringAsset('export {}') }),
+    });
+    functions.push(fn);
+    return { name: fn.name, arn: fn.arn };
+  };
   const stack = declareShiplog(
     { aws, pulumi },
     {
@@ -217,25 +230,10 @@ export const declareStack = async (subs: Subscription[] = topology, options: Dec
       protect: stage === 'production',
       siteDomain: 'apps.example.com',
       ...rest,
-      declareFunction: (spec) => {
-        specs.push(spec);
-        const name = functionName(spec, names.prefix);
-        const fn = new aws.lambda.Function(spec.name, {
-          name,
-          role: `arn:aws:iam::${DECLARED_ACCOUNT}:role/${name}`,
-          handler: spec.handler,
-          runtime: 'nodejs22.x',
-          description: spec.description,
-          environment: { variables: spec.environment },
-          ...(spec.timeoutSeconds ? { timeout: spec.timeoutSeconds } : {}),
-          code: new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.StringAsset('export {}') }),
-        });
-        functions.push(fn);
-        return { name: fn.name, arn: fn.arn };
-      },
+      declareFunction,
     },
   );
-  const extra = also?.({ aws, pulumi }, stack);
+  const extra = also?.({ aws, pulumi }, stack, declareFunction);
   await resolved(pulumi.all([...resourcesIn(stack), ...resourcesIn(extra), ...functions].map((r) => r.urn)));
   const ofType = (type: string) => registered.filter((r) => r.type === type);
   const one = (type: string, name: string): Registered => {

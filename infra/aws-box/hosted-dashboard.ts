@@ -8,8 +8,8 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import * as pulumi from '@pulumi/pulumi';
 import { declareHostedDashboard } from '../aws/hosted-dashboard.ts';
 import type { DashboardSpec } from '../aws/index.ts';
-import { DashboardEnv, stackNames } from '../aws/index.ts';
-import { readAdminToken } from '../local/access.ts';
+import { DASHBOARD_TOKEN_HANDLER, DashboardEnv, stackNames } from '../aws/index.ts';
+import { handler as rotateDashboardToken } from '../aws/functions/dashboard-token.ts';
 import { startDashboard } from '../local/dashboard.ts';
 import { freePort } from '../local/dynamodb-local.ts';
 import { readRuntimeFile } from '../local/runtime-file.ts';
@@ -33,6 +33,10 @@ export interface BoxDashboard {
   /** The OIDC issuer the dashboard signs in at (the Cognito stand-in). */
   issuer: string;
   userPoolId: string;
+  /** The id of the `dashboard` API token the declared DashboardToken function made (in moto's SSM). */
+  apiTokenId: string;
+  /** Runs the declared DashboardToken function again, as the next deploy does: a new token, the old one revoked. */
+  rotateApiToken(): Promise<{ tokenId: string; revoked: string[] }>;
   /** Creates a confirmed user of the pool in moto (`AdminCreateUser`, then a permanent password). */
   addUser(email: string, password: string): Promise<{ sub: string }>;
   close(): Promise<void>;
@@ -55,8 +59,10 @@ const plain = (v: unknown): string => (typeof v === 'object' && v !== null && 'v
  * generated session key — then the Cognito hosted UI stand-in (`oidc-issuer.ts`, moto serves no
  * OIDC endpoints) and the dashboard (`sst.aws.Nextjs` here is Next.js in this process, as
  * `shiplog dev` serves it) with the declared environment: it reads its client and session key from
- * moto's SSM and signs in at the stand-in. It sends commands to the box's API with a `dashboard`
- * token made with the box's admin token (on AWS the dashboard has none yet: hosted-dashboard.ts).
+ * moto's SSM and signs in at the stand-in. It sends commands to the box's API with the `dashboard`
+ * token the declared DashboardToken function makes (its handler, run here with its declared
+ * environment against moto's SSM and the box's tokens table, as the deploy's invocation runs it):
+ * the dashboard reads it from moto's SSM, its environment holds only the parameter's name.
  *
  * @example
  * const dash = await startBoxDashboard({ dataDir: sl.dataDir, awsEndpoint });
@@ -74,10 +80,10 @@ export const startBoxDashboard = async (opts: { dataDir: string; awsEndpoint: st
   const specs: DashboardSpec[] = [];
   const declared = await declareStack(subscriptions, {
     stage: BOX_STAGE, siteDomain: 'localhost',
-    also: (cloud, stack) =>
+    also: (cloud, stack, declareFunction) =>
       declareHostedDashboard(cloud, {
-        names: stackNames('shiplog', BOX_STAGE), scope: stack.scope, env: { [DashboardEnv.auth]: 'cognito' }, siteDomain: 'localhost', protect: false,
-        apiUrl: stack.api.url, secrets: stack.secrets.resources,
+        names: stackNames('shiplog', BOX_STAGE), scope: stack.scope, env: {}, siteDomain: 'localhost', protect: false,
+        apiUrl: stack.api.url, secrets: stack.secrets.resources, tokens: stack.api.tokens, declareFunction, deployedAt: new Date().toISOString(),
         declareNextjs: (spec) => {
           specs.push(spec);
           return { url: pulumi.output(url) };
@@ -128,17 +134,21 @@ export const startBoxDashboard = async (opts: { dataDir: string; awsEndpoint: st
     await ssm.send(new PutParameterCommand({ Name: name, Type: 'SecureString', KeyId: p.inputs.keyId as string, Value: value, Overwrite: true }));
   }
 
-  // 3. the hosted UI stand-in, and the dashboard with the declared environment
-  const idp: OidcIssuerStandIn = await oidcIssuerStandIn({ cognito, userPoolId, ...(opts.log ? { log: opts.log } : {}) });
-  const made = await fetch(`${rt.apiUrl}/api/tokens`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${readAdminToken(opts.dataDir)}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ name: `box-dashboard-${process.pid}`, kind: 'dashboard' }),
+  // 3. the deploy's invocation of the DashboardToken function: its handler with its declared
+  // environment, against moto (SSM, KMS) and the box's tokens table in DynamoDB Local
+  const tokenFunction = declared.spec('DashboardToken');
+  Object.assign(process.env, await resolved(tokenFunction.environment), {
+    AWS_ENDPOINT_URL: opts.awsEndpoint, AWS_ENDPOINT_URL_DYNAMODB: rt.dynamoEndpoint, AWS_REGION: BOX_REGION,
+    AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
   });
-  if (made.status !== 201) throw new Error(`could not create the dashboard's API token (${made.status}): ${await made.text()}`);
-  Object.assign(process.env, { AWS_ENDPOINT_URL: opts.awsEndpoint, AWS_REGION: BOX_REGION, AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey });
+  if (tokenFunction.handler !== DASHBOARD_TOKEN_HANDLER) throw new Error(`the DashboardToken function runs ${tokenFunction.handler}, the box knows ${DASHBOARD_TOKEN_HANDLER}`);
+  const rotateApiToken = () => rotateDashboardToken({});
+  const { tokenId: apiTokenId } = await rotateApiToken();
+
+  // 4. the hosted UI stand-in, and the dashboard with the declared environment
+  const idp: OidcIssuerStandIn = await oidcIssuerStandIn({ cognito, userPoolId, ...(opts.log ? { log: opts.log } : {}) });
   const dashboard = startDashboard({
-    dataDir: opts.dataDir, apiUrl: rt.apiUrl, apiToken: ((await made.json()) as { token: string }).token, dynamoEndpoint: rt.dynamoEndpoint,
+    dataDir: opts.dataDir, apiUrl: rt.apiUrl, dynamoEndpoint: rt.dynamoEndpoint,
     sitesPort: Number(new URL(rt.sitesUrl).port), tables: { events: environment[DashboardEnv.eventsTable]!, views: environment[DashboardEnv.viewsTable]! },
     ...(opts.log ? { log: opts.log } : {}),
     environment: {
@@ -146,6 +156,7 @@ export const startBoxDashboard = async (opts: { dataDir: string; awsEndpoint: st
       [DashboardEnv.oidcName]: environment[DashboardEnv.oidcName]!,
       [DashboardEnv.oidcClientParam]: environment[DashboardEnv.oidcClientParam]!,
       [DashboardEnv.sessionKeyParam]: environment[DashboardEnv.sessionKeyParam]!,
+      [DashboardEnv.apiTokenParam]: environment[DashboardEnv.apiTokenParam]!,
       // Cognito's issuer host (cognito-idp.<region>.amazonaws.com) is the stand-in's here.
       [DashboardEnv.oidcIssuer]: idp.issuer,
     },
@@ -168,7 +179,7 @@ export const startBoxDashboard = async (opts: { dataDir: string; awsEndpoint: st
     throw err;
   }
   return {
-    url, issuer: idp.issuer, userPoolId,
+    url, issuer: idp.issuer, userPoolId, apiTokenId, rotateApiToken,
     addUser: async (email, password) => {
       const user = await cognito.send(new AdminCreateUserCommand({
         UserPoolId: userPoolId, Username: email, UserAttributes: [{ Name: 'email', Value: email }, { Name: 'email_verified', Value: 'true' }], MessageAction: 'SUPPRESS',

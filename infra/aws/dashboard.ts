@@ -21,6 +21,8 @@ export const DashboardEnv = {
   oidcName: 'SHIPLOG_DASHBOARD_OIDC_NAME',
   oidcClientParam: 'SHIPLOG_DASHBOARD_OIDC_CLIENT_PARAM',
   sessionKeyParam: 'SHIPLOG_DASHBOARD_SESSION_KEY_PARAM',
+  /** The SSM parameter (SecureString) holding its `dashboard` API token, on AWS (`SHIPLOG_DASHBOARD_API_TOKEN` locally). */
+  apiTokenParam: 'SHIPLOG_DASHBOARD_API_TOKEN_PARAM',
 } as const;
 
 /**
@@ -61,6 +63,8 @@ export interface DashboardInput {
   signIn?: DashboardSignIn;
   /** A custom domain for the dashboard, if any. */
   domain?: string;
+  /** The SSM parameter (SecureString, under `keyArn`) its `dashboard` API token is kept in. */
+  apiToken?: { param: string; keyArn: Input<string> };
 }
 
 /**
@@ -93,13 +97,16 @@ const signInEnvironment = (s: DashboardSignIn): Record<string, Input<string>> =>
   [DashboardEnv.sessionKeyParam]: s.sessionKeyParam,
 });
 
-const signInAccess = (s: DashboardSignIn): PermissionSpec[] => [
-  {
-    actions: ['ssm:GetParameter'],
-    resources: [s.clientParam, s.sessionKeyParam].map((p) => `arn:aws:ssm:*:*:parameter${p}`),
-  },
-  { actions: ['kms:Decrypt'], resources: [s.keyArn] },
-];
+// The parameters it reads by name (its app client, session key and API token) and their key.
+const parameterAccess = (input: DashboardInput): PermissionSpec[] => {
+  const params = [...(input.signIn ? [input.signIn.clientParam, input.signIn.sessionKeyParam] : []), ...(input.apiToken ? [input.apiToken.param] : [])];
+  const keys = [...new Set([input.signIn?.keyArn, input.apiToken?.keyArn].filter((k) => k !== undefined))];
+  if (params.length === 0) return [];
+  return [
+    { actions: ['ssm:GetParameter'], resources: params.map((p) => `arn:aws:ssm:*:*:parameter${p}`) },
+    { actions: ['kms:Decrypt'], resources: keys },
+  ];
+};
 
 export const dashboardSpec = (input: DashboardInput): DashboardSpec => {
   if (input.auth === 'local') throw new Error('a hosted dashboard needs an identity provider adapter, not the local admin');
@@ -115,10 +122,11 @@ export const dashboardSpec = (input: DashboardInput): DashboardSpec => {
       [DashboardEnv.productionUrl]: input.productionUrl,
       [DashboardEnv.deploymentUrl]: input.deploymentUrl,
       ...(input.signIn ? signInEnvironment(input.signIn) : {}),
+      ...(input.apiToken ? { [DashboardEnv.apiTokenParam]: input.apiToken.param } : {}),
     },
     permissions: [
       { actions: [...DASHBOARD_READ_ACTIONS], resources: [...tableArns(input.names.eventsTable), ...tableArns(viewsTable)] },
-      ...(input.signIn ? signInAccess(input.signIn) : []),
+      ...parameterAccess(input),
     ],
     ...(input.domain ? { domain: input.domain } : {}),
   };

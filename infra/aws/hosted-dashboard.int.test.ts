@@ -3,14 +3,16 @@ import { OidcEnv } from '../../dashboard/lib/auth/oidc-env.ts';
 import { subscriptions } from '../topology.ts';
 import type { DashboardSpec } from './dashboard.ts';
 import { declareHostedDashboard } from './hosted-dashboard.ts';
-import { DashboardEnv, DASHBOARD_READ_ACTIONS, stackNames } from './index.ts';
+import { DASHBOARD_TOKEN_HANDLER, DashboardEnv, DashboardTokenEnv, DASHBOARD_READ_ACTIONS, stackNames, TOKENS_ACTIONS, type PermissionSpec } from './index.ts';
+import { isAllowed, type Statement } from '../../test/support/iam-policy.ts';
 import { ACCOUNT, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
 import { DASHBOARD_CLIENT } from './sign-in.ts';
 
 // The hosted dashboard and its sign-in as sst.config.ts declares them beside the stack, under
-// Pulumi mocks: a Cognito user pool, hosted UI domain and app client by default (auth=cognito), any
-// OIDC provider by config (auth=oidc); the client and the session key in SSM SecureStrings the
-// dashboard alone may read, none of it in the function's environment.
+// Pulumi mocks: declared by default with a Cognito user pool, hosted UI domain and app client, any
+// OIDC provider by config (auth=oidc), none with auth=none; the client, the session key and its
+// `dashboard` API token (made on each deploy by the DashboardToken function) in SSM SecureStrings
+// the dashboard alone may read, none of it in the function's environment.
 
 const NEXTJS_URL = 'https://d111111abcdef8.cloudfront.net';
 
@@ -21,14 +23,16 @@ const secretValue = (input: unknown): string => {
   return (input as { value: string }).value;
 };
 
+const DEPLOYED_AT = '2026-12-04T10:00:00.000Z';
+
 const declare = async (env: Record<string, string>) => {
   const nextjs: DashboardSpec[] = [];
   let hosted: ReturnType<typeof declareHostedDashboard>;
   const s = await declareUnderMocks(subscriptions, {
-    also: (cloud, stack) =>
+    also: (cloud, stack, declareFunction) =>
       (hosted = declareHostedDashboard(cloud, {
         names: stackNames('shiplog', 'ci'), scope: stack.scope, env, siteDomain: 'apps.example.com', protect: false,
-        apiUrl: stack.api.url, secrets: stack.secrets.resources,
+        apiUrl: stack.api.url, secrets: stack.secrets.resources, tokens: stack.api.tokens, declareFunction, deployedAt: DEPLOYED_AT,
         declareNextjs: (spec) => {
           nextjs.push(spec);
           return { url: cloud.pulumi.output(`${NEXTJS_URL}/`) };
@@ -39,11 +43,21 @@ const declare = async (env: Record<string, string>) => {
 };
 
 describe('the hosted dashboard and its sign-in', () => {
-  it('is not declared without SHIPLOG_DASHBOARD_AUTH, and never with the local admin', async () => {
+  it('is declared by default, signing in through Cognito', async () => {
     const { s, nextjs, hosted } = await declare({});
+    expect(hosted).toBeDefined();
+    expect(nextjs).toHaveLength(1);
+    expect((await resolved(nextjs[0]!.environment))[DashboardEnv.auth]).toBe('cognito');
+    expect(s.one('aws:cognito/userPool:UserPool', 'DashboardUsers').inputs.name).toBe('shiplog-ci-users');
+    expect(s.spec('DashboardToken').handler).toBe(DASHBOARD_TOKEN_HANDLER);
+  });
+
+  it('is not declared with SHIPLOG_DASHBOARD_AUTH=none, and never with the local admin', async () => {
+    const { s, nextjs, hosted } = await declare({ SHIPLOG_DASHBOARD_AUTH: 'none' });
     expect(hosted).toBeUndefined();
     expect(nextjs).toEqual([]);
-    expect(s.registered.filter((r) => r.type.startsWith('aws:cognito/'))).toEqual([]);
+    expect(s.registered.filter((r) => r.type.startsWith('aws:cognito/') || r.type === 'aws:lambda/invocation:Invocation')).toEqual([]);
+    expect(s.specs.map((f) => f.name)).not.toContain('DashboardToken');
     await expect(declare({ SHIPLOG_DASHBOARD_AUTH: 'local' })).rejects.toThrow(/identity provider/);
     await expect(declare({ SHIPLOG_DASHBOARD_AUTH: 'oidc' })).rejects.toThrow(/SHIPLOG_DASHBOARD_OIDC_ISSUER/);
   });
@@ -83,17 +97,60 @@ describe('the hosted dashboard and its sign-in', () => {
       SHIPLOG_DASHBOARD_OIDC_NAME: 'Cognito',
       SHIPLOG_DASHBOARD_OIDC_CLIENT_PARAM: '/shiplog-ci/dashboard/oidc-client',
       SHIPLOG_DASHBOARD_SESSION_KEY_PARAM: '/shiplog-ci/dashboard/session-key',
+      SHIPLOG_DASHBOARD_API_TOKEN_PARAM: '/shiplog-ci/dashboard/api-token',
       SHIPLOG_DASHBOARD_API_URL: 'https://Api-id.execute-api.eu-west-1.amazonaws.com',
     });
-    // no secret value in the function's environment
+    // no secret value in the function's environment: secrets by the name of their parameter only
     expect(Object.values(env)).not.toContain(secretValue(key.value));
-    expect(Object.keys(env).filter((k) => /SECRET|TOKEN|KEY$/.test(k))).toEqual([]);
+    expect(env).not.toHaveProperty('SHIPLOG_DASHBOARD_API_TOKEN');
+    for (const k of Object.keys(env).filter((k) => /SECRET|TOKEN|KEY/.test(k))) {
+      expect(k).toMatch(/_PARAM$/);
+      expect(env[k]).toMatch(/^\/shiplog-ci\/dashboard\/[a-z-]+$/);
+    }
     const permissions = await resolved(spec!.permissions);
     expect(permissions).toEqual([
       expect.objectContaining({ actions: [...DASHBOARD_READ_ACTIONS] }),
-      { actions: ['ssm:GetParameter'], resources: ['arn:aws:ssm:*:*:parameter/shiplog-ci/dashboard/oidc-client', 'arn:aws:ssm:*:*:parameter/shiplog-ci/dashboard/session-key'] },
+      {
+        actions: ['ssm:GetParameter'],
+        resources: ['oidc-client', 'session-key', 'api-token'].map((p) => `arn:aws:ssm:*:*:parameter/shiplog-ci/dashboard/${p}`),
+      },
       { actions: ['kms:Decrypt'], resources: [s.one('aws:kms/key:Key', 'Secrets').state.arn] },
     ]);
+  });
+
+  it('gives the dashboard a `dashboard` API token on each deploy: made by a function that may write, not read, its parameter', async () => {
+    const { s, nextjs } = await declare({});
+    const fn = s.spec('DashboardToken');
+    const tokensArn = s.one('aws:dynamodb/table:Table', 'Tokens').state.arn as string;
+    const keyArn = s.one('aws:kms/key:Key', 'Secrets').state.arn as string;
+    const parameterArn = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/shiplog-ci/dashboard/api-token`;
+    expect(await resolved(fn.environment)).toEqual({
+      [DashboardTokenEnv.tokensTable]: 'shiplog-ci-tokens',
+      [DashboardTokenEnv.parameter]: '/shiplog-ci/dashboard/api-token',
+      [DashboardTokenEnv.key]: s.one('aws:kms/alias:Alias', 'SecretsAlias').inputs.name,
+    });
+    expect(fn.links).toEqual([]);
+    expect(await resolved(fn.permissions)).toEqual([
+      { actions: [...TOKENS_ACTIONS], resources: [tokensArn] },
+      { actions: ['ssm:PutParameter'], resources: [parameterArn] },
+      { actions: ['kms:Encrypt', 'kms:GenerateDataKey'], resources: [keyArn] },
+    ]);
+    // invoked by the deploy, again on the next one; its result (token ids) is all Pulumi keeps
+    const invocation = s.one('aws:lambda/invocation:Invocation', 'DashboardTokenRotation').inputs;
+    expect(invocation).toMatchObject({ functionName: 'DashboardToken', triggers: { deployedAt: DEPLOYED_AT } });
+    expect(JSON.parse(invocation.input as string)).toEqual({ rotate: 'dashboard' });
+    expect(s.ofType('aws:ssm/parameter:Parameter').map((p) => p.inputs.name)).not.toContain('/shiplog-ci/dashboard/api-token');
+
+    // Who may read it: the dashboard, and no function of the stack (the Api function verifies
+    // tokens by their hash; the DashboardToken function writes it)
+    const statements = async (permissions: PermissionSpec[]): Promise<Statement[]> =>
+      (await resolved(permissions)).map((p) => ({ Effect: 'Allow', Action: p.actions, Resource: p.resources as string[] }));
+    const read = { action: 'ssm:GetParameter', resource: parameterArn };
+    expect(isAllowed(await statements(nextjs[0]!.permissions), read)).toBe(true);
+    for (const f of s.specs) {
+      const all = await statements([...f.permissions, ...f.links.flatMap((l) => l.permissions)]);
+      expect({ fn: f.name, reads: isAllowed(all, read) || isAllowed(all, { ...read, action: 'ssm:GetParameters' }) }).toEqual({ fn: f.name, reads: false });
+    }
   });
 
   it('registers the custom domain’s callback when the dashboard has one', async () => {
@@ -120,5 +177,6 @@ describe('the hosted dashboard and its sign-in', () => {
     expect(DashboardEnv.oidcName).toBe(OidcEnv.name);
     expect(DashboardEnv.oidcClientParam).toBe(OidcEnv.clientParam);
     expect(DashboardEnv.sessionKeyParam).toBe(OidcEnv.sessionKeyParam);
+    expect(DashboardEnv.apiTokenParam).toBe('SHIPLOG_DASHBOARD_API_TOKEN_PARAM'); // dashboard/lib/server/context.ts
   });
 });

@@ -23,8 +23,9 @@ export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws
 export { BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, PLACEHOLDER_BUILDSPEC } from './build-runner.ts';
 export * from './cloud.ts';
 export { DASHBOARD_READ_ACTIONS, DashboardEnv, dashboardSpec, type DashboardInput, type DashboardSpec } from './dashboard.ts';
+export { DASHBOARD_TOKEN_HANDLER, DASHBOARD_TOKEN_NAME, dashboardTokenAccess, DashboardTokenEnv } from './dashboard-token.ts';
 export { tableArgsFrom } from './event-store.ts';
-export { DASHBOARD_DOMAIN_ENV, hostedDashboardSpec } from './hosted-dashboard.ts';
+export { DASHBOARD_DOMAIN_ENV, hostedAuth, hostedDashboardSpec } from './hosted-dashboard.ts';
 export * from './names.ts';
 export { OUTBOX_FILTER, OUTBOX_STREAM_PARAMETERS, OUTBOX_TARGET_PARAMETERS } from './outbox.ts';
 export { EVENT_STORE_ACTIONS } from './permissions.ts';
@@ -150,7 +151,6 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     ...adapters.resources,
     sitesKeyValueStore: { name: edge.keyValueStore.name, arn: edge.keyValueStore.arn },
     sitesDistributionArn: edge.distribution.arn,
-    sitesDnsTarget: edge.dnsTarget,
   };
   // the stage-wide revalidation of stale ISR pages, routed as the edge routes
   const revalidation = siteCache.revalidationQueue

@@ -31,15 +31,18 @@ export const DASHBOARD_CLIENT = {
 
 /**
  * The SSM parameters (SecureString, under the stack's secrets key) the hosted dashboard reads at
- * run time: its app client (`{"clientId","clientSecret","redirectUri"}`) and the key its session
- * cookies are signed with. Neither value is in the function's environment.
+ * run time: its app client (`{"clientId","clientSecret","redirectUri"}`), the key its session
+ * cookies are signed with and its API token (`dashboard-token.ts`). No value is in the function's
+ * environment.
  *
  * @example
- * dashboardParameters('shiplog'); // { client: '/shiplog/dashboard/oidc-client', sessionKey: '/shiplog/dashboard/session-key' }
+ * dashboardParameters('shiplog');
+ * // { client: '/shiplog/dashboard/oidc-client', sessionKey: '/shiplog/dashboard/session-key', apiToken: '/shiplog/dashboard/api-token' }
  */
 export const dashboardParameters = (prefix: string) => ({
   client: `/${prefix}/dashboard/oidc-client`,
   sessionKey: `/${prefix}/dashboard/session-key`,
+  apiToken: `/${prefix}/dashboard/api-token`,
 });
 
 /**

@@ -131,8 +131,11 @@ export interface DashboardOptions {
   dynamoEndpoint: string;
   tables: { events: string; views: string };
   sitesPort: number;
-  /** The dashboard's own API token (kind `dashboard`: it may name the signed-in user as the actor). */
-  apiToken: string;
+  /**
+   * The dashboard's own API token (kind `dashboard`: it may name the signed-in user as the actor);
+   * absent when `environment` names the SSM parameter holding it (`SHIPLOG_DASHBOARD_API_TOKEN_PARAM`).
+   */
+  apiToken?: string;
   log?: (line: string) => void;
   /** `SHIPLOG_ADMIN_PASSWORD` sets the admin password; default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -200,7 +203,7 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
     SHIPLOG_DASHBOARD_EVENTS_TABLE: opts.tables.events,
     SHIPLOG_DASHBOARD_VIEWS_TABLE: opts.tables.views,
     SHIPLOG_DASHBOARD_SITES_PORT: String(opts.sitesPort),
-    SHIPLOG_DASHBOARD_API_TOKEN: opts.apiToken,
+    ...(opts.apiToken ? { SHIPLOG_DASHBOARD_API_TOKEN: opts.apiToken } : {}),
     SHIPLOG_DASHBOARD_PEER_HEADER: PEER_HEADER,
     ...opts.environment,
   });

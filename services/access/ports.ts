@@ -50,3 +50,14 @@ export interface TokenStore {
   /** Records the last use. */
   touch(tokenId: string, at: string): Promise<void>;
 }
+
+/**
+ * Where a runtime keeps a token for one of its own parts (the hosted dashboard's, on AWS an SSM
+ * SecureString that part alone reads). Written, never read back by the writer.
+ *
+ * @example
+ * await holder.write('shp_…');
+ */
+export interface TokenHolder {
+  write(token: string): Promise<void>;
+}

@@ -25,6 +25,25 @@ const messageOf = (status: number, body: unknown, method: string, path: string):
 };
 
 /**
+ * A call to the platform's API with the dashboard's token; a 401 reads the token again and
+ * retries once (on AWS it rotates with each deploy).
+ *
+ * @example
+ * const res = await withToken(`/api/deployments/${id}/logs`, { headers: { accept: 'text/event-stream' } });
+ */
+export const withToken = async (path: string, init: RequestInit = {}): Promise<Response> => {
+  const send = async (fresh: boolean) =>
+    fetch(`${context().apiUrl}${path}`, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${await context().apiToken({ fresh })}` },
+    });
+  const res = await send(false);
+  if (res.status !== 401) return res;
+  await res.body?.cancel();
+  return send(true);
+};
+
+/**
  * Sends a command to the platform's API, where it ends as an event. The dashboard never calls
  * a service or writes a read model itself.
  *
@@ -36,10 +55,9 @@ export const command = async <T = unknown>(method: 'POST' | 'PATCH' | 'DELETE', 
   // The event history says who did it: the signed-in user (only a dashboard token may name one).
   const user = (await currentSession())?.user;
   try {
-    res = await fetch(`${context().apiUrl}${path}`, {
+    res = await withToken(path, {
       method,
       headers: {
-        authorization: `Bearer ${context().apiToken}`,
         'content-type': 'application/json',
         'x-shiplog-client': 'dashboard',
         ...(user ? { 'x-shiplog-actor': `${user.provider}:${user.id}` } : {}),
@@ -68,7 +86,7 @@ export const command = async <T = unknown>(method: 'POST' | 'PATCH' | 'DELETE', 
  * const lines = await apiGet<LogLine[]>(`/api/deployments/${id}/logs`);
  */
 export const apiGet = async <T>(path: string): Promise<T> => {
-  const res = await fetch(`${context().apiUrl}${path}`, { headers: { authorization: `Bearer ${context().apiToken}` }, cache: 'no-store' });
+  const res = await withToken(path, { cache: 'no-store' });
   if (!res.ok) throw new CommandError(res.status, messageOf(res.status, await res.json().catch(() => ({})), 'GET', path));
   return (await res.json()) as T;
 };

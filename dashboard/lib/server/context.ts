@@ -1,5 +1,6 @@
 import 'server-only';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
 import { eventTypes } from '../../../events/index.ts';
 import { readModels, type ReadModels, dynamoViewStore, localUrls, type Urls } from '../../../projections/index.ts';
@@ -15,8 +16,11 @@ export interface DashboardContext {
   store: EventStore;
   urls: Urls;
   apiUrl: string;
-  /** The dashboard's API token (kind `dashboard`). */
-  apiToken: string;
+  /**
+   * The dashboard's API token (kind `dashboard`); with `{ fresh: true }` read again from where it
+   * is kept (on AWS it rotates with each deploy, so a 401 asks for the new one).
+   */
+  apiToken(opts?: { fresh?: boolean }): Promise<string>;
 }
 
 /**
@@ -31,8 +35,11 @@ export interface DashboardContext {
 export interface DashboardConfig {
   /** The platform API: commands, build logs. */
   apiUrl: string;
-  /** The dashboard's own API token (kind `dashboard`), sent with every call to the API. */
-  apiToken: string;
+  /**
+   * The dashboard's own API token (kind `dashboard`), sent with every call to the API: the token
+   * itself (`shiplog dev`) or the SSM SecureString parameter it is kept in (AWS).
+   */
+  apiToken: { token: string } | { parameter: string };
   tables: { events: string; views: string };
   /** DynamoDB Local; null on AWS, where the function's role and region apply. */
   dynamo: { endpoint: string; region: string } | null;
@@ -52,7 +59,9 @@ export const configFromEnv = (env: NodeJS.ProcessEnv = process.env): DashboardCo
   const sitesPort = Number(env.SHIPLOG_DASHBOARD_SITES_PORT);
   return {
     apiUrl: required(env, 'SHIPLOG_DASHBOARD_API_URL').replace(/\/+$/, ''),
-    apiToken: required(env, 'SHIPLOG_DASHBOARD_API_TOKEN'),
+    apiToken: env.SHIPLOG_DASHBOARD_API_TOKEN_PARAM
+      ? { parameter: env.SHIPLOG_DASHBOARD_API_TOKEN_PARAM }
+      : { token: required(env, 'SHIPLOG_DASHBOARD_API_TOKEN') },
     tables: { events: required(env, 'SHIPLOG_DASHBOARD_EVENTS_TABLE'), views: required(env, 'SHIPLOG_DASHBOARD_VIEWS_TABLE') },
     dynamo: endpoint ? { endpoint, region: env.AWS_REGION ?? 'local' } : null,
     sites:
@@ -77,7 +86,27 @@ export const createContext = (config: DashboardConfig): DashboardContext => {
   const views = dynamoViewStore({ client, tableName: config.tables.views });
   const store = dynamoEventStore({ client, tableName: config.tables.events, types: eventTypes });
   const urls = 'port' in config.sites ? localUrls(config.sites.port) : templateUrls(config.sites.production, config.sites.deployment);
-  return { models: readModels({ views, urls }), views, store, urls, apiUrl: config.apiUrl, apiToken: config.apiToken };
+  return { models: readModels({ views, urls }), views, store, urls, apiUrl: config.apiUrl, apiToken: tokenSource(config.apiToken) };
+};
+
+// The token as given, or read from SSM (decrypted with the function's role) on first use and on a refresh.
+const tokenSource = (source: DashboardConfig['apiToken']): DashboardContext['apiToken'] => {
+  if ('token' in source) return async () => source.token;
+  let ssm: SSMClient | undefined;
+  let current: Promise<string> | undefined;
+  const read = async (): Promise<string> => {
+    ssm ??= new SSMClient({});
+    const value = (await ssm.send(new GetParameterCommand({ Name: source.parameter, WithDecryption: true }))).Parameter?.Value;
+    if (!value) throw new Error(`the dashboard's API token parameter ${source.parameter} is empty`);
+    return value;
+  };
+  return (opts) => {
+    if (opts?.fresh || !current) {
+      current = read();
+      current.catch(() => (current = undefined));
+    }
+    return current;
+  };
 };
 
 // One per process, shared by every route bundle (Next may load this module more than once).

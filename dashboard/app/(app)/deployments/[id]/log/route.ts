@@ -1,5 +1,5 @@
 import { currentSession } from '../../../../../lib/auth/index.ts';
-import { context } from '../../../../../lib/server/context.ts';
+import { withToken } from '../../../../../lib/server/api.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -14,8 +14,8 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
   const after = Math.max(Number(new URL(req.url).searchParams.get('after')) || 0, Number(req.headers.get('last-event-id')) || 0);
   let upstream: Response;
   try {
-    upstream = await fetch(`${context().apiUrl}/api/deployments/${encodeURIComponent(id)}/logs?follow=1&after=${after}`, {
-      headers: { accept: 'text/event-stream', authorization: `Bearer ${context().apiToken}` },
+    upstream = await withToken(`/api/deployments/${encodeURIComponent(id)}/logs?follow=1&after=${after}`, {
+      headers: { accept: 'text/event-stream' },
       signal: req.signal,
       cache: 'no-store',
     });

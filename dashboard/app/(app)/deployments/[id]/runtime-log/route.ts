@@ -1,5 +1,5 @@
 import { currentSession } from '../../../../../lib/auth/index.ts';
-import { context } from '../../../../../lib/server/context.ts';
+import { withToken } from '../../../../../lib/server/api.ts';
 
 export const dynamic = 'force-dynamic';
 
@@ -16,8 +16,8 @@ export async function GET(req: Request, { params }: { params: Promise<{ id: stri
   const level = new URL(req.url).searchParams.get('level') ?? '';
   let upstream: Response;
   try {
-    upstream = await fetch(`${context().apiUrl}/api/deployments/${encodeURIComponent(id)}/runtime-logs?follow=1&limit=200${levels.has(level) ? `&level=${level}` : ''}`, {
-      headers: { accept: 'text/event-stream', authorization: `Bearer ${context().apiToken}` },
+    upstream = await withToken(`/api/deployments/${encodeURIComponent(id)}/runtime-logs?follow=1&limit=200${levels.has(level) ? `&level=${level}` : ''}`, {
+      headers: { accept: 'text/event-stream' },
       signal: req.signal,
       cache: 'no-store',
     });
