@@ -5,7 +5,7 @@ interface DomainRow {
   host: string;
   status: string;
   alias?: string;
-  records?: { purpose: string; name: string; type: string; value: string }[];
+  records?: { purpose: string; name: string; type: string; value: string; zone?: string }[];
 }
 
 const seg = encodeURIComponent;
@@ -32,7 +32,7 @@ export const domainsCommand = (): Command => {
         domains.length === 0
           ? `no domains on ${project}`
           : domains
-              .map((d) => [`${d.host}  ${d.status}${d.alias ? `  → ${d.alias}` : ''}`, ...(d.records ?? []).map((r) => `    ${r.type} ${r.name} ${r.value}  (${r.purpose})`)].join('\n'))
+              .map((d) => [`${d.host}  ${d.status}${d.alias ? `  → ${d.alias}` : ''}`, ...(d.records ?? []).map((r) => `    ${r.type} ${r.name} ${r.value}  (${r.purpose}${r.zone ? `; created in hosted zone ${r.zone}` : ''})`)].join('\n'))
               .join('\n'),
       );
     });

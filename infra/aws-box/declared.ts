@@ -14,6 +14,8 @@ import { declareShiplog, stackNames, type Cloud, type DeclareFunction, type Func
 export const DECLARED_ACCOUNT = '123456789012';
 /** The region of a declared stack. */
 export const DECLARED_REGION = 'eu-west-1';
+/** The routing endpoint of the sites' connection group in a declared stack (CloudFront's shape). */
+export const DECLARED_ROUTING_ENDPOINT = 'd1mockrouting.cloudfront.net';
 /** A declared bucket is named from its `bucketPrefix` with this suffix. */
 export const DECLARED_BUCKET_SUFFIX = 'mock';
 
@@ -196,6 +198,7 @@ export const declareStack = async (subs: Subscription[] = topology, options: Dec
         args.token === 'aws:index/getCallerIdentity:getCallerIdentity'
           ? { accountId: DECLARED_ACCOUNT, arn: `arn:aws:iam::${DECLARED_ACCOUNT}:user/ci`, userId: 'ci', id: DECLARED_ACCOUNT }
           : args.token === 'aws:index/getRegion:getRegion' ? { region: DECLARED_REGION, name: DECLARED_REGION, id: DECLARED_REGION }
+          : args.token === 'aws:cloudfront/getConnectionGroup:getConnectionGroup' ? { ...args.inputs, routingEndpoint: DECLARED_ROUTING_ENDPOINT }
           : args.token === 'aws:secretsmanager/getRandomPassword:getRandomPassword' ? { ...args.inputs, randomPassword: 'mocked-random-password'.padEnd(Number(args.inputs.passwordLength ?? 32), '0'), id: 'random' }
           : args.inputs,
     },

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { subscriptions } from '../topology.ts';
 import { adapterNeeds, FunctionEnv } from './index.ts';
+import { DECLARED_ROUTING_ENDPOINT } from '../aws-box/declared.ts';
 import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved, stateOf } from './mocked-stack.ts';
 import { awsBuild, awsDeploy, awsDomains, AwsRuntimeEnv, siteCname } from './runtime/root.ts';
 
@@ -102,6 +103,15 @@ const certificates = `arn:aws:acm:us-east-1:${ACCOUNT}:certificate/*`;
 const domainsEnv = { ...base, SHIPLOG_SITE_DOMAIN: 'apps.example.com', SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency' };
 // The entries that attach (a check finds the certificate issued) or detach a domain on the sites distribution.
 const edgeEnv = { ...domainsEnv, SHIPLOG_SITES_KVS_ARN: kvs, SHIPLOG_SITES_DISTRIBUTION_ARN: distribution };
+// The entries that add and remove domains create and delete their records in the account's hosted zones.
+const dnsZones = [
+  { actions: ['route53:ListHostedZones'], resources: ['*'] },
+  {
+    actions: ['route53:ChangeResourceRecordSets'],
+    resources: ['arn:aws:route53:::hostedzone/*'],
+    conditions: [{ test: 'ForAllValues:StringEquals', variable: 'route53:ChangeResourceRecordSetsRecordTypes', values: ['CNAME', 'A', 'AAAA'] }],
+  },
+];
 const domainEdge = [
   {
     actions: ['cloudfront:CreateDistributionTenant', 'cloudfront:GetDistributionTenant', 'cloudfront:UpdateDistributionTenant', 'cloudfront:DeleteDistributionTenant', 'cloudfront:TagResource'],
@@ -135,17 +145,19 @@ const expected: [name: string, environment: Record<string, string>, permissions:
   ['DeployOnMountsChanged', deployEnv, deploys('DeployOnMountsChanged'), 900],
   [
     'DomainsOnDomainAdded',
-    domainsEnv,
+    // the records it shows point at the sites' routing endpoint
+    { ...domainsEnv, SHIPLOG_DNS_ZONES: 'route53', SHIPLOG_SITES_DNS_TARGET: DECLARED_ROUTING_ENDPOINT },
     [
       dlq('DomainsOnDomainAdded'),
       { actions: ['acm:RequestCertificate'], resources: ['*'] },
       { actions: ['acm:DescribeCertificate'], resources: [certificates] },
+      ...dnsZones,
       idempotency,
     ],
     60,
   ],
   ['DomainsOnValidationPending', edgeEnv, [dlq('DomainsOnValidationPending'), { actions: ['acm:DescribeCertificate'], resources: [certificates] }, ...domainEdge, idempotency], 60],
-  ['DomainsOnDomainRemoved', edgeEnv, [dlq('DomainsOnDomainRemoved'), { actions: ['acm:DeleteCertificate'], resources: [certificates] }, ...domainEdge, idempotency], 60],
+  ['DomainsOnDomainRemoved', { ...edgeEnv, SHIPLOG_DNS_ZONES: 'route53' }, [dlq('DomainsOnDomainRemoved'), { actions: ['acm:DeleteCertificate'], resources: [certificates] }, ...dnsZones, ...domainEdge, idempotency], 60],
   // The scheduled reconcile of pending certificates: ACM reads, and reads of the read models to find them.
   [
     'DomainsReconcile',

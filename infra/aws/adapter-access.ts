@@ -31,6 +31,8 @@ export interface AdapterResources {
   sitesKeyValueStore: NamedArn;
   /** The sites' multi-tenant distribution, the only caller a site's Function URL lets in. */
   sitesDistributionArn: Input<string>;
+  /** Where custom domains point: the routing endpoint of the sites' connection group (`sites-edge.ts`). */
+  sitesDnsTarget?: Input<string>;
 }
 
 /**
@@ -226,8 +228,17 @@ const domainsAccess = (cloud: Cloud, r: AdapterResources, entry: (typeof DOMAIN_
     status: [{ actions: ['acm:DescribeCertificate'], resources: [certificates] }],
     release: [{ actions: ['acm:DeleteCertificate'], resources: [certificates] }],
   };
+  // The records of an added domain go to the account's hosted zone that holds them; a removal deletes them.
+  const dns: PermissionSpec[] = entry === 'status' ? [] : [
+    { actions: ['route53:ListHostedZones'], resources: ['*'] },
+    {
+      actions: ['route53:ChangeResourceRecordSets'],
+      resources: ['arn:aws:route53:::hostedzone/*'],
+      conditions: [{ test: 'ForAllValues:StringEquals', variable: 'route53:ChangeResourceRecordSetsRecordTypes', values: ['CNAME', 'A', 'AAAA'] }],
+    },
+  ];
   // A check that finds the certificate issued attaches the domain; a removal detaches it.
-  return [...acm[entry], ...(entry === 'request' ? [] : domainEdgeAccess(cloud, r)), ...idempotencyAccess(r.idempotencyTable.arn)];
+  return [...acm[entry], ...dns, ...(entry === 'request' ? [] : domainEdgeAccess(cloud, r)), ...idempotencyAccess(r.idempotencyTable.arn)];
 };
 
 /**
@@ -266,6 +277,8 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
       environment: {
         [FunctionEnv.siteDomain]: r.siteDomain, [FunctionEnv.idempotencyTable]: r.idempotencyTable.name,
         ...(domains === 'request' ? {} : { [FunctionEnv.sitesKeyValueStoreArn]: r.sitesKeyValueStore.arn, [FunctionEnv.sitesDistributionArn]: r.sitesDistributionArn }),
+        ...(domains === 'status' ? {} : { [FunctionEnv.dnsZones]: 'route53' }),
+        ...(domains === 'request' && r.sitesDnsTarget ? { [FunctionEnv.sitesDnsTarget]: r.sitesDnsTarget } : {}),
       },
       permissions: domainsAccess(cloud, r, domains),
       timeoutSeconds: DOMAINS_TIMEOUT_SECONDS,

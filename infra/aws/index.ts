@@ -151,6 +151,7 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
     ...adapters.resources,
     sitesKeyValueStore: { name: edge.keyValueStore.name, arn: edge.keyValueStore.arn },
     sitesDistributionArn: edge.distribution.arn,
+    sitesDnsTarget: edge.dnsTarget,
   };
   // the stage-wide revalidation of stale ISR pages, routed as the edge routes
   const revalidation = siteCache.revalidationQueue

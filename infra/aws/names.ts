@@ -132,6 +132,10 @@ export const FunctionEnv = {
   sitesKeyValueStoreArn: 'SHIPLOG_SITES_KVS_ARN',
   /** The sites' multi-tenant distribution: the `AWS:SourceArn` of a site function's Function URL permission. */
   sitesDistributionArn: 'SHIPLOG_SITES_DISTRIBUTION_ARN',
+  /** Where custom domains point (the sites' connection group's routing endpoint): the domains entry that shows the records. */
+  sitesDnsTarget: 'SHIPLOG_SITES_DNS_TARGET',
+  /** `route53`: the domains entries that add and remove records create them in the account's hosted zones. */
+  dnsZones: 'SHIPLOG_DNS_ZONES',
   /** The API tokens' table: the API function only (`infra/aws/functions/api.ts`). */
   tokensTable: 'SHIPLOG_TOKENS_TABLE',
   /** The secret store (`infra/aws/secrets.ts`): its pointers table and its KMS key's alias. */

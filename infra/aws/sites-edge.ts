@@ -213,8 +213,11 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
     }),
   });
 
+  // Where `*.<siteDomain>` and custom domains point: the routing endpoint of the tenants' connection group.
+  const dnsTarget = aws.cloudfront.getConnectionGroupOutput({ id: tenant.connectionGroupId }).routingEndpoint;
+
   return {
-    distribution, tenant, keyValueStore, function: router, certificate, certificateValidation: validation, validationRecords,
+    distribution, tenant, dnsTarget, keyValueStore, function: router, certificate, certificateValidation: validation, validationRecords,
     oac: { s3: oacS3, lambda: oacLambda }, cachePolicies: { server: serverCache, assets: assetsCache }, bucketPolicy, provider: usEast1,
   };
 };

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ListRulesCommand, ListTargetsByRuleCommand, EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetAliasCommand, GetFunctionEventInvokeConfigCommand, LambdaClient, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
+import { CreateHostedZoneCommand, ListResourceRecordSetsCommand, Route53Client } from '@aws-sdk/client-route-53';
 import { HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +31,7 @@ describe('the AWS box: push, build on CodeBuild, live on Lambda + S3, deploy aga
   let sl: LocalShiplog;
   let work: string;
   let remote: string;
-  let aws: { lambda: LambdaClient; s3: S3Client; events: EventBridgeClient; sqs: SQSClient };
+  let aws: { lambda: LambdaClient; s3: S3Client; events: EventBridgeClient; sqs: SQSClient; route53: Route53Client };
   const ids: string[] = [];
 
   const pushAndWait = async (message: string) => {
@@ -59,7 +60,10 @@ describe('the AWS box: push, build on CodeBuild, live on Lambda + S3, deploy aga
     const endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())?.[1];
     expect(endpoint, sl.output()).toBeDefined();
     const config = { endpoint: endpoint!, region: BOX_REGION, credentials: BOX_CREDENTIALS };
-    aws = { lambda: new LambdaClient(config), s3: new S3Client({ ...config, forcePathStyle: true }), events: new EventBridgeClient(config), sqs: new SQSClient(config) };
+    aws = {
+      lambda: new LambdaClient(config), s3: new S3Client({ ...config, forcePathStyle: true }), events: new EventBridgeClient(config), sqs: new SQSClient(config),
+      route53: new Route53Client(config),
+    };
     work = mkdtempSync(join(tmpdir(), 'shiplog-box-app-'));
     cpSync(fixture, work, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
     remote = sl.json<{ gitRemote: string }>(['projects', 'create', 'web']).gitRemote;
@@ -133,12 +137,22 @@ describe('the AWS box: push, build on CodeBuild, live on Lambda + S3, deploy aga
   }, 120_000);
 
   it('activates and serves a custom domain whose certificate is still pending when first checked: the scheduled reconcile, not redelivery', async () => {
-    interface Domain { host: string; status: string }
+    interface Domain { host: string; status: string; records?: { name: string; type: string; value: string; zone?: string }[] }
+    // example.com is a hosted zone of the account: its records are created there, not left to the user.
+    const { route53 } = aws;
+    const zone = (await route53.send(new CreateHostedZoneCommand({ Name: 'example.com', CallerReference: 'box-e2e' }))).HostedZone!.Id!.replace('/hostedzone/', '');
     const added = sl.cli(['domains', 'add', 'web', 'www.example.com']);
     expect(added.status, added.stderr).toBe(0);
     const statusOf = () => sl.json<Domain[]>(['domains', 'ls', 'web']).find((d) => d.host === 'www.example.com')?.status;
     // ACM answers PENDING_VALIDATION first: the handler records nothing and returns (no retry, no DLQ)
     await expect.poll(statusOf, { timeout: 30_000 }).toBe('pending');
+    const shown = sl.json<Domain[]>(['domains', 'ls', 'web']).find((d) => d.host === 'www.example.com')!.records ?? [];
+    expect(shown.map((r) => r.zone)).toEqual(shown.map(() => zone));
+    const sets = (await route53.send(new ListResourceRecordSetsCommand({ HostedZoneId: zone }))).ResourceRecordSets ?? [];
+    const routing = sets.find((r) => r.Name === 'www.example.com.' && r.Type === 'CNAME');
+    // It points at the sites' routing endpoint (the connection group's), as the declaration gives it.
+    expect(routing?.ResourceRecords?.[0]?.Value).toMatch(/\.cloudfront\.net\.?$/);
+    expect(sets.some((r) => r.Type === 'CNAME' && r.Name !== 'www.example.com.' && r.Name?.endsWith('.www.example.com.'))).toBe(true);
     // Not served before it is attached: no distribution tenant carries the host yet.
     expect((await sl.site('www.example.com', '/')).status).toBe(403);
     await expect.poll(statusOf, { timeout: 90_000, interval: 1000 }).toBe('active');

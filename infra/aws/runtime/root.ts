@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { Route53Client } from '@aws-sdk/client-route-53';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -30,6 +31,7 @@ import { awsHealthProbe } from '../../../services/deploy/adapters/health-probe/a
 import type { SiteHost } from '../../../services/deploy/index.ts';
 import { deployService, keyedLock } from '../../../services/deploy/index.ts';
 import { acmCertificateAuthority } from '../../../services/domains/adapters/certificate-authority/aws.ts';
+import { route53Zones } from '../../../services/domains/adapters/dns-zones/aws.ts';
 import { domainCommands, domainsService } from '../../../services/domains/index.ts';
 import type { DomainEdge, PendingDomains, RoutingRecord } from '../../../services/domains/index.ts';
 import { defineHandler, fold, type IdempotencyOptions } from '../../../services/shell/index.ts';
@@ -85,6 +87,10 @@ export const AwsRuntimeEnv = {
   siteRevalidationQueueUrl: FunctionEnv.siteRevalidationQueueUrl,
   /** The sites' CloudFront front: its KeyValueStore and distribution (the deploy functions; optional). */
   sitesKeyValueStoreArn: FunctionEnv.sitesKeyValueStoreArn,
+  /** Where custom domains point (the domains entry that shows records); the site domain when absent. */
+  sitesDnsTarget: FunctionEnv.sitesDnsTarget,
+  /** `route53`: records of added domains are created in the account's hosted zones. */
+  dnsZones: FunctionEnv.dnsZones,
   sitesDistributionArn: FunctionEnv.sitesDistributionArn,
   /** The API tokens' table (hashes only): the API function. */
   tokensTable: FunctionEnv.tokensTable,
@@ -351,11 +357,15 @@ export const awsDomains = once(() => {
   const { client, store, ids, now, idempotency, prefix } = core();
   // CloudFront takes certificates from us-east-1 only.
   const ca = acmCertificateAuthority({ client: new ACMClient({ region: CLOUDFRONT_REGION }) });
-  const routingRecord = siteCname(required(env, AwsRuntimeEnv.siteDomain));
+  // Custom domains point at the sites' routing endpoint when the stack names it, else at the site domain.
+  const routingRecord = siteCname(env[AwsRuntimeEnv.sitesDnsTarget] || required(env, AwsRuntimeEnv.siteDomain));
+  const dns = env[AwsRuntimeEnv.dnsZones] === 'route53' ? route53Zones({ route53: new Route53Client({}) }) : undefined;
   const pending = once(() => validatingDomains(dynamoViewStore({ client, tableName: required(env, AwsRuntimeEnv.viewsTable) })));
   const [kvsArn, distributionArn] = [env[AwsRuntimeEnv.sitesKeyValueStoreArn], env[AwsRuntimeEnv.sitesDistributionArn]];
   const edge = kvsArn && distributionArn ? domainEdgeOn(kvsArn, distributionArn, prefix) : undefined;
-  const domains = domainsService({ store, ca, routingRecord, ids, now, pendingDomains: () => pending()(), ...(edge ? { edge } : {}), ...(idempotency ? { idempotency } : {}) });
+  const domains = domainsService({
+    store, ca, routingRecord, ids, now, pendingDomains: () => pending()(), ...(edge ? { edge } : {}), ...(dns ? { dns } : {}), ...(idempotency ? { idempotency } : {}),
+  });
   return { domains, ca };
 });
 
