@@ -36,6 +36,7 @@ import { DECLARED_ACCOUNT, declareStack, type DeclaredStack } from './declared.t
 import { awsEndpoint } from './endpoint.ts';
 import { eventBridgeStandIn, type DeliveredEvent } from './eventbridge.ts';
 import { loadViewerRequestFunction } from '../aws/edge/runner.ts';
+import { BODY_HASH_SOURCE, loadOriginRequestFunction } from '../aws/edge/body-hash.ts';
 import { distributionTenantStandIn } from './distribution-tenants.ts';
 import { frontDoor } from './front-door.ts';
 import { functionUrlStandIn } from './function-urls.ts';
@@ -289,7 +290,11 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     const door = frontDoor({
       s3: new S3Client({ ...config, forcePathStyle: true }), sitesBucket, log,
       invoke: (fn, event) => lambda.invokeRaw(fn.functionName, fn.qualifier, event),
-      edge: { run: (e) => siteRouter.run(e), urls: (host) => functionUrls.resolve(host), servesHost: (host) => tenants.servesHost(host) },
+      edge: {
+        run: (e) => siteRouter.run(e), urls: (host) => functionUrls.resolve(host), servesHost: (host) => tenants.servesHost(host),
+        // the declared Lambda@Edge function that hashes request bodies, when the behaviours run it
+        ...(made.edge.bodyHash ? { originRequest: loadOriginRequestFunction(BODY_HASH_SOURCE) } : {}),
+      },
     });
     const sites = createServer(door.handle);
     await listen(sites, cfg.sitesPort, '127.0.0.1');

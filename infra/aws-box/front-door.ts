@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -7,6 +7,7 @@ import { awsErrorName } from '../../services/shell/index.ts';
 import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from '../local/sites/apigw.ts';
 import { FunctionInvocationError, type Invocation } from '../local/sites/function-pool.ts';
 import { malformedSiteRequest } from '../local/sites/request-checks.ts';
+import type { loadOriginRequestFunction } from '../aws/edge/body-hash.ts';
 import { viewerRequest, type ViewerRequestEvent, type ViewerRequestOutcome, type ViewerResponse } from '../aws/edge/runner.ts';
 import type { FunctionUrl } from './function-urls.ts';
 
@@ -30,9 +31,14 @@ export interface FrontDoorOptions {
     run: (event: ViewerRequestEvent) => Promise<ViewerRequestOutcome>;
     urls: (host: string) => FunctionUrl | undefined;
     servesHost?: (host: string) => boolean;
+    /** The declared origin-request Lambda@Edge function on the site behaviours, if any (edge/body-hash.ts). */
+    originRequest?: ReturnType<typeof loadOriginRequestFunction>;
   };
   log?: (line: string) => void;
 }
+
+/** Methods whose request carries a body that a signed Function URL request must hash. */
+const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** What the front door invokes for a request: a site function's alias, for one deployment. */
 interface Target {
@@ -95,13 +101,28 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     await pipeline(out.Body as Readable, res).catch(() => res.destroy());
   };
 
-  const invokeSite = async (req: IncomingMessage, res: ServerResponse, name: string, site: Target, extra: OutgoingHttpHeaders) => {
+  const invokeSite = async (req: IncomingMessage, res: ServerResponse, name: string, site: Target, extra: OutgoingHttpHeaders, iam = false) => {
     let body: Buffer;
     try {
       body = await readEventBody(req);
     } catch (err) {
       if (err instanceof EventBodyTooLargeError) return reply(res, 413, `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
       throw err;
+    }
+    if (WITH_BODY.has(req.method ?? '')) {
+      // CloudFront runs the origin-request function with the body, then signs for the origin.
+      if (opts.edge.originRequest) {
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+        const out = await opts.edge.originRequest({ method: req.method ?? 'POST', uri: (req.url ?? '/').split('?')[0]!, headers, body });
+        if (out.kind === 'response') return void res.writeHead(out.status, { ...out.headers, ...extra }).end(out.body);
+        Object.assign(req.headers, out.headers);
+      }
+      // Lambda takes no unsigned payload: a signed request's body must match its x-amz-content-sha256.
+      if (iam && req.headers['x-amz-content-sha256'] !== createHash('sha256').update(body).digest('hex')) {
+        res.writeHead(403, { 'content-type': 'application/json', 'x-amzn-errortype': 'InvalidSignatureException', ...extra });
+        return void res.end(JSON.stringify({ message: 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.' }));
+      }
     }
     const event = toApiGatewayV2Event(req, body, { requestId: randomUUID(), now: new Date() });
     let inv: Invocation;
@@ -151,7 +172,7 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     for (const [name, h] of Object.entries(request.headers)) req.headers[name] = h.value;
     req.headers.host = origin.domainName;
     const name = `${target.functionName}:${target.qualifier ?? '$LATEST'}`;
-    return invokeSite(req, res, `${deploymentId ?? '?'} at ${name}`, { deploymentId: deploymentId ?? '', functionName: target.functionName, qualifier: target.qualifier ?? '$LATEST' }, extra);
+    return invokeSite(req, res, `${deploymentId ?? '?'} at ${name}`, { deploymentId: deploymentId ?? '', functionName: target.functionName, qualifier: target.qualifier ?? '$LATEST' }, extra, target.authType === 'AWS_IAM');
   };
 
   const serve = (req: IncomingMessage, res: ServerResponse) => serveAtEdge(req, res, opts.edge);

@@ -105,6 +105,8 @@ export interface MaterializedEdge {
   tenantDomains: string[];
   /** The sites certificate as moto holds it (requested in the region of its provider, us-east-1). */
   certificateArn?: string;
+  /** Whether the site behaviours run the body-hash Lambda@Edge function on origin requests, with the body. */
+  bodyHash: boolean;
 }
 
 /**
@@ -155,7 +157,7 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
   // The mocks' key ids (`<logical name>-key-id`) of KMS keys, to the ids moto gave them.
   const keyIds = new Map<string, string>();
   const edgeApi = edgeClients(clients);
-  const edge: Partial<MaterializedEdge> = { tenantDomains: [] };
+  const edge: Partial<MaterializedEdge> = { tenantDomains: [], bodyHash: false };
   let created = 0;
   const ignoreExisting = (err: unknown) => {
     if (err instanceof ResourceInUseException) return;
@@ -245,6 +247,8 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
           }));
         }
         case 'aws:lambda/function:Function': {
+          // Lambda@Edge (us-east-1): CloudFront runs it, not Lambda; the front door runs its code.
+          if (r.providerRegion === 'us-east-1') return;
           const spec = stack.specs.find((s) => s.handler === i.handler && name.endsWith(s.name));
           await clients.iam.send(new CreateRoleCommand({
             RoleName: name,
@@ -382,9 +386,12 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
         case 'aws:cloudfront/function:Function':
           edge.functionCode = i.code as string;
           return;
-        case 'aws:cloudfront/multitenantDistribution:MultitenantDistribution':
+        case 'aws:cloudfront/multitenantDistribution:MultitenantDistribution': {
           edge.distributionArn = r.state.arn as string;
+          const associations = (i.defaultCacheBehavior as { lambdaFunctionAssociations?: { eventType: string; includeBody?: boolean }[] } | undefined)?.lambdaFunctionAssociations ?? [];
+          edge.bodyHash = associations.some((a) => a.eventType === 'origin-request' && a.includeBody === true);
           return;
+        }
         case 'aws:cloudfront/distributionTenant:DistributionTenant':
           edge.tenantDomains!.push(...((i.domains as { domain: string }[] | undefined) ?? []).map((d) => d.domain));
           return;
@@ -400,9 +407,9 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
       ignoreExisting(err);
     }
   }
-  const { keyValueStore, functionCode, distributionArn, tenantDomains = [], certificateArn } = edge;
+  const { keyValueStore, functionCode, distributionArn, tenantDomains = [], certificateArn, bodyHash = false } = edge;
   if (!keyValueStore || functionCode === undefined || !distributionArn) {
     throw new Error("the declared stack has no sites' front (key value store, site router function, distribution): the box cannot route sites");
   }
-  return { pipes, apis, edge: { keyValueStore, functionCode, distributionArn, tenantDomains, ...(certificateArn ? { certificateArn } : {}) }, created };
+  return { pipes, apis, edge: { keyValueStore, functionCode, distributionArn, tenantDomains, bodyHash, ...(certificateArn ? { certificateArn } : {}) }, created };
 };

@@ -48,6 +48,23 @@ const edgeOf = async (siteDomain?: string) => {
 };
 
 describe('the sites CloudFront front (sites-edge.ts)', () => {
+  it("hashes request bodies for the site functions with a Lambda@Edge origin-request function in us-east-1, on the behaviours that reach them", async () => {
+    const { s, behaviour } = await edgeOf();
+    const fn = s.one('aws:lambda/function:Function', 'SitesBodyHash');
+    expect(fn.providerRegion).toBe('us-east-1');
+    expect(fn.inputs).toMatchObject({ name: 'shiplog-ci-sites-body-hash', runtime: 'nodejs22.x', handler: 'index.handler', publish: true, timeout: 5 });
+    const role = s.one('aws:iam/role:Role', 'SitesBodyHashRole');
+    expect(JSON.parse(role.inputs.assumeRolePolicy as string).Statement[0].Principal.Service).toEqual(['lambda.amazonaws.com', 'edgelambda.amazonaws.com']);
+    // It may write its logs, and nothing else.
+    const policy = JSON.parse(s.one('aws:iam/rolePolicy:RolePolicy', 'SitesBodyHashLogs').inputs.policy as string);
+    expect(policy.Statement).toEqual([{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: 'arn:aws:logs:*:*:log-group:/aws/lambda/us-east-1.shiplog-ci-sites-body-hash:*' }]);
+    type WithLambda = { lambdaFunctionAssociations?: { eventType: string; includeBody?: boolean }[] };
+    for (const path of ['default', '/_next/image*']) {
+      expect((behaviour(path) as unknown as WithLambda).lambdaFunctionAssociations?.map((a) => [a.eventType, a.includeBody]), path).toEqual([['origin-request', true]]);
+    }
+    expect((behaviour('/_next/static/*') as unknown as WithLambda).lambdaFunctionAssociations).toBeUndefined();
+  });
+
   it('requests the wildcard certificate of the site domain in us-east-1, validated by DNS, and exports its records', async () => {
     const { s } = await edgeOf();
     const providers = s.ofType(Provider).filter((p) => p.name === 'UsEast1');

@@ -1,5 +1,6 @@
 import type * as AwsModule from '@pulumi/aws';
 import type { Cloud } from './cloud.ts';
+import { BODY_HASH_SOURCE } from './edge/body-hash.ts';
 import { siteRouterCode } from './edge/site-router.ts';
 import type { StackNames } from './names.ts';
 
@@ -143,7 +144,38 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
     },
   });
 
-  // 5. the distribution: every behaviour runs the router, which chooses the origin
+  // 5. bodies for the site functions: a Function URL behind origin access control takes a body
+  // only with its SHA-256 in x-amz-content-sha256, which browsers do not send (edge/body-hash.ts)
+  const bodyHashRole = new aws.iam.Role('SitesBodyHashRole', {
+    name: `${prefix}-sites-body-hash`,
+    description: "shiplog: the sites' origin-request function (Lambda@Edge), which only writes its logs",
+    assumeRolePolicy: pulumi.jsonStringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Principal: { Service: ['lambda.amazonaws.com', 'edgelambda.amazonaws.com'] }, Action: 'sts:AssumeRole' }],
+    }),
+  });
+  const bodyHashLogs = new aws.iam.RolePolicy('SitesBodyHashLogs', {
+    role: bodyHashRole.id,
+    policy: pulumi.jsonStringify({
+      Version: '2012-10-17',
+      // Lambda@Edge logs in the region that ran it, to /aws/lambda/us-east-1.<function>.
+      Statement: [{ Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:*:*:log-group:/aws/lambda/us-east-1.${prefix}-sites-body-hash:*` }],
+    }),
+  });
+  const bodyHash = new aws.lambda.Function('SitesBodyHash', {
+    name: `${prefix}-sites-body-hash`,
+    description: 'shiplog: x-amz-content-sha256 for requests with a body to the site functions (Lambda@Edge, origin-request)',
+    role: bodyHashRole.arn,
+    runtime: 'nodejs22.x',
+    handler: 'index.handler',
+    code: new pulumi.asset.AssetArchive({ 'index.js': new pulumi.asset.StringAsset(BODY_HASH_SOURCE) }),
+    memorySize: 128,
+    timeout: 5,
+    // Lambda@Edge runs a numbered version, never $LATEST.
+    publish: true,
+  }, { provider: usEast1, dependsOn: [bodyHashLogs] });
+
+  // 6. the distribution: every behaviour runs the router, which chooses the origin
   const viewerRequest = [{ eventType: 'viewer-request', functionArn: router.arn }];
   const server = {
     targetOriginId: SERVER_ORIGIN,
@@ -153,6 +185,7 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
     originRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
     compress: true,
     functionAssociations: viewerRequest,
+    lambdaFunctionAssociations: [{ eventType: 'origin-request', lambdaFunctionArn: bodyHash.qualifiedArn, includeBody: true }],
   };
   const distribution = new aws.cloudfront.MultitenantDistribution('SitesDistribution', {
     comment: `shiplog ${prefix}: every site, routed by host`,
@@ -195,7 +228,7 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
     customizations: { certificate: { arn: validation.certificateArn } },
   });
 
-  // 6. the assets, readable by this distribution alone
+  // 7. the assets, readable by this distribution alone
   const bucketPolicy = new aws.s3.BucketPolicy('SitesBucketPolicy', {
     bucket: sitesBucket.id,
     policy: pulumi.jsonStringify({
@@ -217,7 +250,7 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
   const dnsTarget = aws.cloudfront.getConnectionGroupOutput({ id: tenant.connectionGroupId }).routingEndpoint;
 
   return {
-    distribution, tenant, dnsTarget, keyValueStore, function: router, certificate, certificateValidation: validation, validationRecords,
+    distribution, tenant, dnsTarget, keyValueStore, function: router, bodyHash, certificate, certificateValidation: validation, validationRecords,
     oac: { s3: oacS3, lambda: oacLambda }, cachePolicies: { server: serverCache, assets: assetsCache }, bucketPolicy, provider: usEast1,
   };
 };

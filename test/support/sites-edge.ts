@@ -16,6 +16,7 @@ import type { SiteHost } from '../../services/deploy/ports.ts';
 import { siteRouterCode } from '../../infra/aws/edge/site-router.ts';
 import { sitesKeyValueStoreClient } from '../../infra/aws/runtime/key-value-store-client.ts';
 import { loadViewerRequestFunction } from '../../infra/aws/edge/runner.ts';
+import { BODY_HASH_SOURCE, loadOriginRequestFunction } from '../../infra/aws/edge/body-hash.ts';
 import { distributionTenantStandIn } from '../../infra/aws-box/distribution-tenants.ts';
 import { awsEndpoint } from '../../infra/aws-box/endpoint.ts';
 import type { EventBridgeStandIn } from '../../infra/aws-box/eventbridge.ts';
@@ -121,17 +122,23 @@ export const startSitesEdge = async (opts: { wrapInvoke?: (invoke: FrontDoorOpti
       siteRouterCode({ siteDomain: EDGE.domain, kvsId: EDGE.kvsId, assetsDomain: `${EDGE.bucket}.s3.${BOX_REGION}.amazonaws.com` }),
       (id) => kvs.reader(id),
     );
+    let hashBodies = true;
+    const bodyHashFunction = loadOriginRequestFunction(BODY_HASH_SOURCE);
     const handler = frontDoor({
       s3: motoS3, sitesBucket: EDGE.bucket, log: (line) => logs.push(line),
       invoke: (opts.wrapInvoke ?? ((i) => i))((fn, event) => lambdaBox.invokeRaw(fn.functionName, fn.qualifier, event)),
-      edge: { run: (e) => edgeFunction.run(e), urls: (h) => urls.resolve(h), servesHost: (h) => tenants.servesHost(h) },
+      edge: {
+        run: (e) => edgeFunction.run(e), urls: (h) => urls.resolve(h), servesHost: (h) => tenants.servesHost(h),
+        // The declared body-hash Lambda@Edge function, as the stack associates it (off with `bodyHash(false)`).
+        originRequest: async (r) => (hashBodies ? bodyHashFunction(r) : { kind: 'request', headers: {} }),
+      },
     });
     const door: Server = createServer(handler.handle);
     await new Promise<void>((r) => door.listen(0, '127.0.0.1', r));
     stops.push(() => new Promise((r) => door.close(r)));
     const agent = new Agent({ keepAlive: true });
     stops.push(async () => agent.destroy());
-    const get = (hostName: string, path = '/', headers: Record<string, string> = {}, method = 'GET') =>
+    const get = (hostName: string, path = '/', headers: Record<string, string> = {}, method = 'GET', body?: string) =>
       new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
         const port = (door.address() as AddressInfo).port;
         const req = request({ host: '127.0.0.1', port, path, method, agent, headers: { host: `${hostName}:${port}`, ...headers } }, (res) => {
@@ -139,7 +146,7 @@ export const startSitesEdge = async (opts: { wrapInvoke?: (invoke: FrontDoorOpti
           res.on('data', (c: Buffer) => chunks.push(c)).on('error', reject);
           res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
         });
-        req.on('error', reject).end();
+        req.on('error', reject).end(body);
       });
     const deploy = async (projectId: string, tag: string, handler?: string) => {
       const deploymentId = ulid();
@@ -147,7 +154,10 @@ export const startSitesEdge = async (opts: { wrapInvoke?: (invoke: FrontDoorOpti
       return deploymentId;
     };
     const cloudfront = new CloudFrontClient({ ...viaBox, region: 'us-east-1' });
-    return { host, lambda, lambdaBox, logs, cloudfront, kvs, kvsClient, routing: keyValueStoreRouting(kvsClient(), EDGE.kvsArn), urls, tenants, get, deploy, work, stop };
+    const bodyHash = (on: boolean) => {
+      hashBodies = on;
+    };
+    return { host, lambda, lambdaBox, logs, cloudfront, kvs, kvsClient, routing: keyValueStoreRouting(kvsClient(), EDGE.kvsArn), urls, tenants, get, deploy, bodyHash, work, stop };
   } catch (err) {
     await stop();
     throw err;

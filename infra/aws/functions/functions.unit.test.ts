@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { subscriptions } from '../../topology.ts';
 import { awsRules } from '../aws-rules.ts';
-import { OUTBOX_ENRICH_HANDLER } from '../index.ts';
+import { DASHBOARD_TOKEN_HANDLER, OUTBOX_ENRICH_HANDLER } from '../index.ts';
 
 // Every handler string the AWS stack declares names an exported function of a Lambda entry here,
 // so a moved or renamed entry fails this test instead of a deploy.
-const handlers = [...subscriptions.map((s) => s.handler), ...awsRules('shiplog-ci-build').map((r) => r.handler), OUTBOX_ENRICH_HANDLER];
+const handlers = [...subscriptions.map((s) => s.handler), ...awsRules('shiplog-ci-build').map((r) => r.handler), OUTBOX_ENRICH_HANDLER, DASHBOARD_TOKEN_HANDLER];
 
 describe('infra/aws/functions', () => {
   it.each(handlers)('%s is an exported function of an entry in infra/aws/functions', async (handler) => {
