@@ -271,6 +271,43 @@ describe('CodeBuild stand-in', () => {
     expect(await logLines(done)).toContain('hello from the zip');
   }, 90_000);
 
+  it("records a GitHub source's sourceAuthOverride (the stage's connection) on the build, and refuses an unknown auth type", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'codebuild-github-'));
+    const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=box', '-c', 'user.email=box@example.com', ...args], { cwd: join(dir, 'work'), encoding: 'utf8' }).trim();
+    mkdirSync(join(dir, 'work'));
+    git('init', '-q', '-b', 'main');
+    writeFileSync(join(dir, 'work', 'hello.txt'), 'hello from github\n');
+    git('add', '.');
+    git('commit', '-qm', 'first');
+    const sha = git('rev-parse', 'HEAD');
+    execFileSync('git', ['clone', '-q', '--bare', join(dir, 'work'), join(dir, 'web.git')]);
+    const connection = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0f4d8a4e-6a52-4a10-9c3e-1b2c3d4e5f60';
+    try {
+      const build = await start(spec({ build: ['cat hello.txt'] }), {
+        sourceTypeOverride: 'GITHUB', sourceLocationOverride: join(dir, 'web.git'), sourceVersion: sha,
+        sourceAuthOverride: { type: 'CODECONNECTIONS', resource: connection },
+      });
+      expect(build.source).toMatchObject({ type: 'GITHUB', auth: { type: 'CODECONNECTIONS', resource: connection } });
+      const done = await finished(build.id!);
+      expect(done.buildStatus).toBe('SUCCEEDED');
+      expect(done.source?.auth).toEqual({ type: 'CODECONNECTIONS', resource: connection });
+      expect(done.sourceVersion).toBe(sha);
+      expect(await logLines(done)).toContain('hello from github');
+      // Without an override a build records no auth.
+      const plain = await start(spec({ build: ['true'] }));
+      expect(plain.source?.auth).toBeUndefined();
+      await finished(plain.id!);
+      await expect(start(spec({ build: ['true'] }), {
+        sourceTypeOverride: 'GITHUB', sourceLocationOverride: join(dir, 'web.git'), sourceAuthOverride: { type: 'PASSWORD' as 'OAUTH', resource: connection },
+      })).rejects.toMatchObject({ name: 'InvalidInputException' });
+      await expect(start(spec({ build: ['true'] }), {
+        sourceTypeOverride: 'GITHUB', sourceLocationOverride: join(dir, 'web.git'), sourceAuthOverride: { type: 'CODECONNECTIONS' },
+      })).rejects.toMatchObject({ name: 'InvalidInputException' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('a missing parameter fails the build in DOWNLOAD_SOURCE, before any command', async () => {
     const build = await start(spec({ build: ['echo should-not-run'] }), { environmentVariablesOverride: [{ name: 'API_KEY', type: 'PARAMETER_STORE', value: '/shiplog/missing' }] });
     const done = await finished(build.id!);

@@ -87,7 +87,7 @@ interface WirePhase { phaseType: string; phaseStatus?: string; startTime: number
 type Wire = Record<string, unknown>;
 interface WireBuild extends Wire {
   id: string; arn: string; buildNumber: number; startTime: number; endTime?: number; currentPhase: string; buildStatus: Status;
-  projectName: string; phases: WirePhase[]; source: { type: string; location?: string; buildspec?: string }; sourceVersion?: string;
+  projectName: string; phases: WirePhase[]; source: { type: string; location?: string; buildspec?: string; auth?: { type: string; resource?: string } }; sourceVersion?: string;
   environment: Wire & { environmentVariables: EnvironmentVariable[] }; logs: Wire & { groupName?: string; streamName?: string; deepLink?: string };
   timeoutInMinutes: number; queuedTimeoutInMinutes: number; buildComplete: boolean; initiator: string;
 }
@@ -609,6 +609,16 @@ export const codeBuildStandIn = (opts: CodeBuildStandInOptions): CodeBuildStandI
     const type = input.sourceTypeOverride ?? projectSource.type;
     const location = input.sourceLocationOverride ?? (input.sourceTypeOverride ? undefined : projectSource.location);
     const buildspec = input.buildspecOverride ?? projectSource.buildspec;
+    // How CodeBuild authenticates to the source provider (a CodeConnections connection to GitHub):
+    // recorded on the build as CodeBuild does. The box fetches GitHub sources from its own
+    // directory, so no connection is used; moto has none to check it against.
+    const auth = input.sourceAuthOverride ?? (input.sourceTypeOverride ? undefined : projectSource.auth);
+    if (auth) {
+      if (!['OAUTH', 'CODECONNECTIONS', 'SECRETS_MANAGER'].includes(String(auth.type))) {
+        throw new ApiError('InvalidInputException', `1 validation error detected: Value '${String(auth.type)}' at 'sourceAuthOverride.type' failed to satisfy constraint: Member must satisfy enum value set: [OAUTH, CODECONNECTIONS, SECRETS_MANAGER]`);
+      }
+      if (auth.type !== 'OAUTH' && !auth.resource?.startsWith('arn:')) throw new ApiError('InvalidInputException', `Invalid source auth resource for ${auth.type}: an ARN is required`);
+    }
 
     const logsConfig = { ...((project.logsConfig as LogsConfig | undefined)?.cloudWatchLogs ?? {}), ...(input.logsConfigOverride?.cloudWatchLogs ?? {}) };
     const uuid = randomUUID();
@@ -625,7 +635,10 @@ export const codeBuildStandIn = (opts: CodeBuildStandInOptions): CodeBuildStandI
         { phaseType: 'SUBMITTED', phaseStatus: 'SUCCEEDED', startTime: start, endTime: start, durationInSeconds: 0, contexts: [] },
         { phaseType: 'QUEUED', phaseStatus: 'SUCCEEDED', startTime: start, endTime: start, durationInSeconds: 0, contexts: [] },
       ],
-      source: { type, ...(location ? { location } : {}), ...(buildspec ? { buildspec } : {}) },
+      source: {
+        type, ...(location ? { location } : {}), ...(buildspec ? { buildspec } : {}),
+        ...(auth ? { auth: { type: auth.type!, ...(auth.resource ? { resource: auth.resource } : {}) } } : {}),
+      },
       ...(input.sourceVersion ? { sourceVersion: input.sourceVersion } : {}),
       artifacts: { location: '' },
       environment: { ...projectEnv, environmentVariables: [...vars.values()] },
@@ -649,7 +662,7 @@ export const codeBuildStandIn = (opts: CodeBuildStandInOptions): CodeBuildStandI
     order.push(id);
     if (tokenKey) state.tokens[tokenKey] = { id, at: t };
     save();
-    log(`codebuild: ${id} started (${type}${location ? ` ${location}` : ''})`);
+    log(`codebuild: ${id} started (${type}${location ? ` ${location}` : ''}${auth ? ` via ${auth.type}` : ''})`);
     const run: Run = { build, done: Promise.resolve() };
     runs.set(id, run);
     run.done = emit(build).then(() => execute(run)).catch((err: Error) => log(`codebuild: ${id} crashed: ${err.stack ?? err.message}`));

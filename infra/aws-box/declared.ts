@@ -90,6 +90,7 @@ const arnById: Record<string, (name: string, id: string, region: string) => stri
   'aws:cloudfront/cachePolicy:CachePolicy': cloudFrontArn('cache-policy'),
   'aws:cloudfront/function:Function': (name) => `arn:aws:cloudfront::${DECLARED_ACCOUNT}:function/${name}`,
   'aws:acm/certificate:Certificate': (name, _id, region) => `arn:aws:acm:${region}:${DECLARED_ACCOUNT}:certificate/${uuidOf(digest('acm', name))}`,
+  'aws:codeconnections/connection:Connection': (name, _id, region) => `arn:aws:codeconnections:${region}:${DECLARED_ACCOUNT}:connection/${uuidOf(digest('codeconnections', name))}`,
 };
 
 /** ACM's DNS validation record for a certificate's domain (a wildcard's is its parent domain's). */
@@ -136,6 +137,8 @@ export const stateOf = (args: { type: string; name: string; inputs: Record<strin
     : args.type === 'aws:cloudfront/multitenantDistribution:MultitenantDistribution' ? { connectionMode: 'tenant-only', status: 'Deployed' }
     : args.type === 'aws:cloudfront/function:Function' ? { status: 'DEPLOYED', liveStageEtag: 'ETVPDKIKX0DER' }
     : args.type === 'aws:kms/key:Key' ? { keyId: `${args.name}-key-id` }
+    // A connection starts PENDING: a user completes its GitHub App handshake in the console.
+    : args.type === 'aws:codeconnections/connection:Connection' ? { connectionStatus: 'PENDING', ownerAccountId: DECLARED_ACCOUNT }
     : args.type === 'aws:apigatewayv2/api:Api' ? {
         apiEndpoint: `https://${args.name}-id.execute-api.${DECLARED_REGION}.amazonaws.com`,
         executionArn: `arn:aws:execute-api:${DECLARED_REGION}:${DECLARED_ACCOUNT}:${args.name}-id`,

@@ -118,3 +118,15 @@ describe("materialize: the sites' CloudFront front", () => {
     }
   });
 });
+
+describe("materialize: the stage's GitHub connection", () => {
+  it('creates nothing of it (moto serves no CodeConnections) and says so, with the ARN the build entry is given', async () => {
+    const declared = stack.one('aws:codeconnections/connection:Connection', 'GitHubConnection');
+    expect(made.declaredOnly).toEqual([
+      { type: declared.type, name: 'GitHubConnection', arn: declared.state.arn, reason: expect.stringMatching(/moto serves no CodeConnections/) },
+    ]);
+    const starter = stack.registered.find((r) => r.type === 'aws:lambda/function:Function' && r.name === 'BuildOnDeploymentRequested')!;
+    const env = (starter.inputs.environment as { variables: Record<string, string> }).variables;
+    expect(env.SHIPLOG_GITHUB_CONNECTION_ARN).toBe(declared.state.arn);
+  });
+});

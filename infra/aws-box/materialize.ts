@@ -121,6 +121,13 @@ export interface Materialized {
   /** Each declared HTTP API by its logical name, with the id moto gave it. */
   apis: { name: string; apiId: string }[];
   edge: MaterializedEdge;
+  /**
+   * The declared resources the box has no stand-in for and creates nothing of, each with why:
+   * the stage's GitHub connection (moto serves neither CodeConnections nor CodeStar Connections;
+   * the CodeBuild stand-in records a build's `sourceAuthOverride` and fetches GitHub sources
+   * from its own directory).
+   */
+  declaredOnly: { type: string; name: string; arn: string; reason: string }[];
   created: number;
 }
 
@@ -158,6 +165,7 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
   const keyIds = new Map<string, string>();
   const edgeApi = edgeClients(clients);
   const edge: Partial<MaterializedEdge> = { tenantDomains: [], bodyHash: false };
+  const declaredOnly: Materialized['declaredOnly'] = [];
   let created = 0;
   const ignoreExisting = (err: unknown) => {
     if (err instanceof ResourceInUseException) return;
@@ -395,6 +403,13 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
         case 'aws:cloudfront/distributionTenant:DistributionTenant':
           edge.tenantDomains!.push(...((i.domains as { domain: string }[] | undefined) ?? []).map((d) => d.domain));
           return;
+        case 'aws:codeconnections/connection:Connection':
+          // A GitHub App installation approved in the console: nothing the box can hold or complete.
+          declaredOnly.push({
+            type: r.type, name: r.name, arn: r.state.arn as string,
+            reason: 'moto serves no CodeConnections; the CodeBuild stand-in records sourceAuthOverride and fetches GitHub sources from SHIPLOG_BOX_GITHUB_DIR',
+          });
+          return;
         default:
           throw new Error(`the AWS box cannot create ${r.type} (${r.name}): teach infra/aws-box/materialize.ts, or the declaration drifted from what the box runs`);
       }
@@ -411,5 +426,5 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
   if (!keyValueStore || functionCode === undefined || !distributionArn) {
     throw new Error("the declared stack has no sites' front (key value store, site router function, distribution): the box cannot route sites");
   }
-  return { pipes, apis, edge: { keyValueStore, functionCode, distributionArn, tenantDomains, bodyHash, ...(certificateArn ? { certificateArn } : {}) }, created };
+  return { pipes, apis, declaredOnly, edge: { keyValueStore, functionCode, distributionArn, tenantDomains, bodyHash, ...(certificateArn ? { certificateArn } : {}) }, created };
 };

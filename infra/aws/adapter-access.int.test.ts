@@ -36,6 +36,8 @@ const buildEnv = {
 /** The sites' routing store and distribution (sites-edge.ts), as the mocks name them. */
 const kvs = stateOf({ type: 'aws:cloudfront/keyValueStore:KeyValueStore', name: 'SitesKeyValueStore', inputs: { name: 'shiplog-ci-sites' } }).arn as string;
 const distribution = stateOf({ type: 'aws:cloudfront/multitenantDistribution:MultitenantDistribution', name: 'SitesDistribution', inputs: {} }).arn as string;
+/** The stage's GitHub connection (build-runner.ts), as the mocks name it: the entry that starts builds passes it to StartBuild. */
+const githubConnection = stateOf({ type: 'aws:codeconnections/connection:Connection', name: 'GitHubConnection', inputs: { name: 'shiplog-ci-github' } }).arn as string;
 const deployEnv = {
   ...base,
   SHIPLOG_SITES_BUCKET: `shiplog-ci-sites-${BUCKET_SUFFIX}`,
@@ -123,7 +125,7 @@ const domainEdge = [
 const expected: [name: string, environment: Record<string, string>, permissions: object[], timeoutSeconds: number | undefined][] = [
   [
     'BuildOnDeploymentRequested',
-    { ...buildEnv, SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency', SHIPLOG_BUILD_ROLE_BOUNDARY_ARN: buildBoundary },
+    { ...buildEnv, SHIPLOG_IDEMPOTENCY_TABLE: 'shiplog-ci-idempotency', SHIPLOG_BUILD_ROLE_BOUNDARY_ARN: buildBoundary, SHIPLOG_GITHUB_CONNECTION_ARN: githubConnection },
     [
       dlq('BuildOnDeploymentRequested'),
       { actions: ['codebuild:ListBuildsForProject', 'codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'], resources: [project] },

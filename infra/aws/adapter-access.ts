@@ -19,6 +19,8 @@ export interface AdapterResources {
   buildTimeoutMinutes: number;
   /** The permissions boundary every per-project build role is created under (`build-runner.ts`). */
   buildRoleBoundaryArn: Input<string>;
+  /** The stage's connection to GitHub, when it has one: builds fetch GitHub sources through it (`build-runner.ts`). */
+  githubConnectionArn?: Input<string>;
   artifactsBucket: NamedArn;
   sitesBucket: NamedArn;
   siteRoleArn: Input<string>;
@@ -265,6 +267,8 @@ export const adapterNeeds = (cloud: Cloud, handler: string, r: AdapterResources)
         [FunctionEnv.artifactsBucket]: r.artifactsBucket.name,
         ...(entry.idempotent ? { [FunctionEnv.idempotencyTable]: r.idempotencyTable.name } : {}),
         ...(entry.starts ? { [FunctionEnv.buildRoleBoundaryArn]: r.buildRoleBoundaryArn } : {}),
+        // An ARN, no secret: StartBuild names it, CodeBuild fetches the token with the build's role.
+        ...(entry.starts && r.githubConnectionArn ? { [FunctionEnv.githubConnectionArn]: r.githubConnectionArn } : {}),
       },
       permissions: buildAccess(cloud, r, entry),
       timeoutSeconds: entry.timeoutSeconds,

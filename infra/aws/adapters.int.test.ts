@@ -76,6 +76,11 @@ describe('infra/aws declares the build runner', () => {
       { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`arn:aws:s3:::${artifacts}/artifacts/*`] },
       { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`arn:aws:s3:::${artifacts}/cache/*`] },
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroupArn, `${logGroupArn}:*`] },
+      // GitHub sources through the stage's connection (github-connection.int.test.ts)
+      {
+        Effect: 'Allow', Action: ['codeconnections:GetConnection', 'codeconnections:GetConnectionToken', 'codeconnections:UseConnection'],
+        Resource: [s.one('aws:codeconnections/connection:Connection', 'GitHubConnection').state.arn],
+      },
     ]);
   });
 });

@@ -1,6 +1,6 @@
 import type { Input } from '@pulumi/pulumi';
 import type { AdapterResources, EdgeResources } from './adapter-access.ts';
-import { declareBuildRunner } from './build-runner.ts';
+import { declareBuildRunner, type GitHubConnectionInput } from './build-runner.ts';
 import type { AccountScope, Cloud } from './cloud.ts';
 import type { StackNames } from './names.ts';
 import { declareSiteRole, type SiteCache } from './site-role.ts';
@@ -20,6 +20,8 @@ export interface AdaptersInput {
   siteDomain: Input<string>;
   buildTimeoutMinutes: number;
   siteCache: SiteCache;
+  /** How builds fetch GitHub sources; default: a connection the stack declares (`build-runner.ts`). */
+  githubConnection?: GitHubConnectionInput;
 }
 
 /**
@@ -36,7 +38,10 @@ export const declareAdapters = (cloud: Cloud, input: AdaptersInput) => {
   const { names, scope } = input;
   const buckets = declareBuckets(cloud, names, input.protect);
   const { artifacts, sites } = buckets;
-  const build = declareBuildRunner(cloud, { names, scope, artifacts: artifacts.bucket, timeoutMinutes: input.buildTimeoutMinutes });
+  const build = declareBuildRunner(cloud, {
+    names, scope, artifacts: artifacts.bucket, timeoutMinutes: input.buildTimeoutMinutes,
+    ...(input.githubConnection ? { githubConnection: input.githubConnection } : {}),
+  });
   const site = declareSiteRole(cloud, { names, scope, sitesBucketArn: sites.bucket.arn, cache: input.siteCache });
   const idempotency = declareIdempotencyTable(cloud, names.idempotencyTable);
   const resources: Omit<AdapterResources, keyof EdgeResources> = {
@@ -46,6 +51,7 @@ export const declareAdapters = (cloud: Cloud, input: AdaptersInput) => {
     buildLogGroup: { name: build.logGroup.name, arn: build.logGroup.arn },
     buildTimeoutMinutes: input.buildTimeoutMinutes,
     buildRoleBoundaryArn: build.boundary.arn,
+    ...(build.github.arn ? { githubConnectionArn: build.github.arn } : {}),
     artifactsBucket: { name: artifacts.bucket.bucket, arn: artifacts.bucket.arn },
     sitesBucket: { name: sites.bucket.bucket, arn: sites.bucket.arn },
     siteRoleArn: site.role.arn,

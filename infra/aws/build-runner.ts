@@ -1,7 +1,7 @@
 import type * as AwsModule from '@pulumi/aws';
 import type { Input } from '@pulumi/pulumi';
 import type { AccountScope, Cloud, PermissionSpec } from './cloud.ts';
-import { buildRolePath } from '../../services/build/adapters/scheduler/build-roles.ts';
+import { buildRolePath, connectionActions } from '../../services/build/adapters/scheduler/build-roles.ts';
 import type { StackNames } from './names.ts';
 import { assumeRolePolicy, policyDocument } from './permissions.ts';
 import { envParametersRead } from './secrets.ts';
@@ -58,9 +58,58 @@ export const PLACEHOLDER_BUILDSPEC = [
 ].join('\n');
 
 /**
+ * How a stage's builds fetch GitHub sources: through a CodeConnections connection the stack
+ * declares (`declared`, the default: a GitHub App installation the user approves once), through
+ * an existing connection (`{ arn }`, also a `codestar-connections` one), or (`none`) with whatever
+ * credential CodeBuild holds for the account (`aws codebuild import-source-credentials`: a
+ * stage that uses a GitHub App token of its own).
+ *
+ * @example
+ * const c: GitHubConnectionInput = { arn: 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0f4d…' };
+ */
+export type GitHubConnectionInput = 'declared' | 'none' | { arn: string };
+
+/**
+ * Reads {@link GitHubConnectionInput} from `SHIPLOG_GITHUB_CONNECTION`: unset or `declared`, `none`,
+ * or a connection's ARN.
+ *
+ * @example
+ * githubConnectionFrom({ SHIPLOG_GITHUB_CONNECTION: 'none' }); // 'none'
+ */
+export const githubConnectionFrom = (env: Record<string, string | undefined>): GitHubConnectionInput => {
+  const v = env.SHIPLOG_GITHUB_CONNECTION?.trim();
+  if (!v || v === 'declared') return 'declared';
+  if (v === 'none') return 'none';
+  if (/^arn:aws[\w-]*:(codeconnections|codestar-connections):[\w-]+:\d{12}:connection\/[\w-]+$/.test(v)) return { arn: v };
+  // Not echoed: a token pasted here by mistake stays out of the deploy's output.
+  throw new Error('SHIPLOG_GITHUB_CONNECTION is neither declared (the default), none, nor the ARN of a CodeConnections connection');
+};
+
+/**
+ * The stage's connection to GitHub, as {@link GitHubConnectionInput} says: a declared
+ * `aws.codeconnections.Connection` (provider GitHub, named `<prefix>-github`; it stays PENDING
+ * until someone completes the GitHub App handshake in the console, once), an existing one's ARN,
+ * or none.
+ *
+ * @example
+ * const github = declareGitHubConnection(cloud, { names, connection: 'declared' });
+ * github.arn; // the connection's ARN, which builds fetch GitHub sources through
+ */
+export const declareGitHubConnection = (
+  { aws }: Cloud,
+  input: { names: StackNames; connection: GitHubConnectionInput },
+): { connection?: AwsModule.codeconnections.Connection; arn?: Input<string>; actions: string[] } => {
+  if (input.connection === 'none') return { actions: [] };
+  if (typeof input.connection === 'object') return { arn: input.connection.arn, actions: connectionActions(input.connection.arn) };
+  const connection = new aws.codeconnections.Connection('GitHubConnection', { name: `${input.names.prefix}-github`.slice(0, 32), providerType: 'GitHub' });
+  return { connection, arn: connection.arn, actions: connectionActions('arn:aws:codeconnections:') };
+};
+
+/**
  * The most CodeBuild may do while it runs any shiplog build of this stage: read the env var
  * parameters of this stage (`/<prefix>/env/*`, decrypted through SSM only), read pushed sources,
- * upload artifacts, read and write the build cache, and write to its log group. This is the
+ * upload artifacts, read and write the build cache, write to its log group and fetch GitHub
+ * sources through the stage's connection (when it has one). This is the
  * permissions boundary of the per-project build roles, each of which allows the same for its
  * own project only (services/build/adapters/scheduler/build-roles.ts).
  *
@@ -69,7 +118,10 @@ export const PLACEHOLDER_BUILDSPEC = [
  */
 export const codeBuildServiceAccess = (
   cloud: Cloud,
-  input: { prefix: string; scope: AccountScope; artifactsBucketArn: Input<string>; logGroupArn: Input<string> },
+  input: {
+    prefix: string; scope: AccountScope; artifactsBucketArn: Input<string>; logGroupArn: Input<string>;
+    github?: { arn?: Input<string>; actions: string[] };
+  },
 ): PermissionSpec[] => {
   const { pulumi } = cloud;
   return [
@@ -79,6 +131,7 @@ export const codeBuildServiceAccess = (
     // The build cache (buildspec.ts: `cache/<project>/`); each project's role narrows it to its own prefix.
     { actions: ['s3:GetObject', 's3:PutObject'], resources: [pulumi.interpolate`${input.artifactsBucketArn}/cache/*`] },
     { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [input.logGroupArn, pulumi.interpolate`${input.logGroupArn}:*`] },
+    ...(input.github?.arn ? [{ actions: input.github.actions, resources: [input.github.arn] }] : []),
   ];
 };
 
@@ -93,8 +146,9 @@ export const buildRolesPattern = ({ pulumi }: Cloud, input: { prefix: string; sc
   pulumi.interpolate`arn:aws:iam::${input.scope.accountId}:role${buildRolePath(input.prefix)}build-*`;
 
 /**
- * The CodeBuild project every shiplog build runs in, its log group, its default service role and
- * the permissions boundary of the per-project build roles. The project has no source and no
+ * The CodeBuild project every shiplog build runs in, its log group, its default service role,
+ * the permissions boundary of the per-project build roles and the stage's connection to GitHub
+ * ({@link declareGitHubConnection}; declared unless `githubConnection` says otherwise). The project has no source and no
  * artifacts of its own: `StartBuild` passes the source, the buildspec, the environment, the log
  * stream and the project's own service role (`serviceRoleOverride`) of each build
  * (services/build/adapters/scheduler/aws.ts). The default role may only write logs: a build
@@ -106,13 +160,14 @@ export const buildRolesPattern = ({ pulumi }: Cloud, input: { prefix: string; sc
  */
 export const declareBuildRunner = (
   cloud: Cloud,
-  input: { names: StackNames; scope: AccountScope; artifacts: AwsModule.s3.Bucket; timeoutMinutes: number },
+  input: { names: StackNames; scope: AccountScope; artifacts: AwsModule.s3.Bucket; timeoutMinutes: number; githubConnection?: GitHubConnectionInput },
 ) => {
   const { aws } = cloud;
   const { names, timeoutMinutes } = input;
   if (!Number.isInteger(timeoutMinutes) || timeoutMinutes < 5 || timeoutMinutes > 2160) {
     throw new Error(`build timeout ${timeoutMinutes} is not a whole number of minutes from 5 to 2160 (CodeBuild's range)`);
   }
+  const github = declareGitHubConnection(cloud, { names, connection: input.githubConnection ?? 'declared' });
   const logGroup = new aws.cloudwatch.LogGroup('BuildLogs', { name: names.buildLogGroup, retentionInDays: BUILD_LOG_RETENTION_DAYS });
   const role = new aws.iam.Role('BuildRole', {
     description: "shiplog builds: the CodeBuild project's default role (builds run with their project's own)",
@@ -128,7 +183,7 @@ export const declareBuildRunner = (
     name: `${names.prefix}-build-boundary`,
     description: "shiplog: the most any project's build role may do",
     policy: policyDocument(cloud, codeBuildServiceAccess(cloud, {
-      prefix: names.prefix, scope: input.scope, artifactsBucketArn: input.artifacts.arn, logGroupArn: logGroup.arn,
+      prefix: names.prefix, scope: input.scope, artifactsBucketArn: input.artifacts.arn, logGroupArn: logGroup.arn, github,
     })),
   });
   const project = new aws.codebuild.Project(
@@ -147,5 +202,5 @@ export const declareBuildRunner = (
     // A build started before the role's policy exists could not read its parameters.
     { dependsOn: [policy] },
   );
-  return { project, logGroup, role, policy, boundary };
+  return { project, logGroup, role, policy, boundary, github };
 };

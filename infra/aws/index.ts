@@ -5,7 +5,7 @@ import type { AdapterResources } from './adapter-access.ts';
 import { declareAdapters } from './adapters.ts';
 import { declareSecrets, secretNeeds } from './secrets.ts';
 import { awsRules } from './aws-rules.ts';
-import { DEFAULT_BUILD_TIMEOUT_MINUTES } from './build-runner.ts';
+import { DEFAULT_BUILD_TIMEOUT_MINUTES, type GitHubConnectionInput } from './build-runner.ts';
 import type { AccountScope, Cloud, DeclareFunction, LinkSpec } from './cloud.ts';
 import { declareEventStore } from './event-store.ts';
 import { FunctionEnv, LinkName, type StackNames } from './names.ts';
@@ -20,7 +20,9 @@ import { declareRule, declareSubscription, type FunctionNeeds, type Subscription
 export { adapterNeeds, idempotencyAccess, siteEdgeAccess, type AdapterResources, type EdgeResources } from './adapter-access.ts';
 export { API_HANDLER, API_THROTTLE, API_TIMEOUT_SECONDS, apiAccess, DEAD_LETTER_ACTIONS, eventRoutesAccess, TOKENS_ACTIONS } from './api.ts';
 export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws-rules.ts';
-export { BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, PLACEHOLDER_BUILDSPEC } from './build-runner.ts';
+export {
+  BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, githubConnectionFrom, PLACEHOLDER_BUILDSPEC, type GitHubConnectionInput,
+} from './build-runner.ts';
 export * from './cloud.ts';
 export { DASHBOARD_READ_ACTIONS, DashboardEnv, dashboardSpec, type DashboardInput, type DashboardSpec } from './dashboard.ts';
 export { DASHBOARD_TOKEN_HANDLER, DASHBOARD_TOKEN_NAME, dashboardTokenAccess, DashboardTokenEnv } from './dashboard-token.ts';
@@ -64,6 +66,12 @@ export interface ShiplogStackInput {
   siteDomain: string;
   /** CodeBuild's build timeout; default {@link DEFAULT_BUILD_TIMEOUT_MINUTES}. */
   buildTimeoutMinutes?: number;
+  /**
+   * How builds fetch GitHub sources: by default through a CodeConnections connection the stack
+   * declares (PENDING until its GitHub App handshake is completed in the console); `none`, or an
+   * existing connection's ARN (`githubConnectionFrom(process.env)`).
+   */
+  githubConnection?: GitHubConnectionInput;
   /**
    * OpenNext's tag cache table and revalidation queue, when the stage brings its own; otherwise
    * the stack declares them (`site-cache.ts`). Either way the revalidation function consumes the queue.
@@ -144,6 +152,7 @@ export const declareShiplog = (cloud: Cloud, input: ShiplogStackInput) => {
   const adapters = declareAdapters(cloud, {
     names, scope, protect: input.protect, siteDomain: input.siteDomain, siteCache,
     buildTimeoutMinutes: input.buildTimeoutMinutes ?? DEFAULT_BUILD_TIMEOUT_MINUTES,
+    ...(input.githubConnection ? { githubConnection: input.githubConnection } : {}),
   });
   // the sites' front needs the sites bucket; the deploy functions need its store and distribution
   const edge = declareSiteEdge(cloud, { names, siteDomain: input.siteDomain, sitesBucket: adapters.buckets.sites.bucket, protect: input.protect });

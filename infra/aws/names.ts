@@ -120,6 +120,8 @@ export const FunctionEnv = {
   buildTimeoutMinutes: 'SHIPLOG_BUILD_TIMEOUT_MINUTES',
   /** The permissions boundary of the per-project build roles (`infra/aws/build-runner.ts`): the build entry that starts builds. */
   buildRoleBoundaryArn: 'SHIPLOG_BUILD_ROLE_BOUNDARY_ARN',
+  /** The stage's CodeConnections connection to GitHub (`build-runner.ts`): the build entry that starts builds fetches GitHub sources through it. */
+  githubConnectionArn: 'SHIPLOG_GITHUB_CONNECTION_ARN',
   artifactsBucket: 'SHIPLOG_ARTIFACTS_BUCKET',
   sitesBucket: 'SHIPLOG_SITES_BUCKET',
   siteRoleArn: 'SHIPLOG_SITE_ROLE_ARN',

@@ -75,6 +75,8 @@ export const AwsRuntimeEnv = {
   buildProject: FunctionEnv.buildProject,
   /** The build entry that starts builds: each project's builds run with a role of its own under this boundary. */
   buildRoleBoundaryArn: FunctionEnv.buildRoleBoundaryArn,
+  /** Optional, the build entry that starts builds: GitHub sources are fetched through this CodeConnections connection. */
+  githubConnectionArn: FunctionEnv.githubConnectionArn,
   buildLogGroup: FunctionEnv.buildLogGroup,
   buildTimeoutMinutes: FunctionEnv.buildTimeoutMinutes,
   artifactsBucket: FunctionEnv.artifactsBucket,
@@ -192,14 +194,20 @@ export const awsBuild = once(() => {
   });
   // Each project's builds run with its own service role (build-roles.ts), made under the stage's boundary.
   const boundaryArn = env[AwsRuntimeEnv.buildRoleBoundaryArn];
+  // GitHub sources are fetched through the stage's connection (a GitHub App), with the build's own role.
+  const githubConnectionArn = env[AwsRuntimeEnv.githubConnectionArn] || undefined;
   const roles = boundaryArn
     ? once(async () => buildRoles({
         iam: new IAMClient({}), boundaryArn,
-        scope: { prefix, artifactsBucket, accountId: boundaryArn.split(':')[4]!, region: await codebuild.config.region(), logGroupName: logGroupName ?? `/aws/codebuild/${projectName}` },
+        scope: {
+          prefix, artifactsBucket, accountId: boundaryArn.split(':')[4]!, region: await codebuild.config.region(), logGroupName: logGroupName ?? `/aws/codebuild/${projectName}`,
+          ...(githubConnectionArn ? { githubConnectionArn } : {}),
+        },
       }))
     : undefined;
   const scheduler = codeBuildScheduler({
     client: codebuild, projectName, artifactsBucket, events: build.schedulerEvents, secretRef: parameterStoreRef(prefix),
+    ...(githubConnectionArn ? { githubConnectionArn } : {}),
     ...(logGroupName ? { logGroupName } : {}),
     ...(roles ? { serviceRoleFor: async (projectId: string) => (await roles()).roleFor(projectId) } : {}),
     envRefsFor: async (b) => {

@@ -61,6 +61,12 @@ export interface CodeBuildSchedulerOptions {
    * Without it builds run with the CodeBuild project's role.
    */
   serviceRoleFor?: (projectId: string) => Promise<string>;
+  /**
+   * The stage's CodeConnections connection to GitHub: a `GITHUB` source is fetched through it
+   * (`sourceAuthOverride`), so private repositories build. Without it CodeBuild uses the
+   * account's imported GitHub credential, if any.
+   */
+  githubConnectionArn?: string;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
 }
@@ -71,19 +77,27 @@ const isRoleNotYetAssumable = (err: unknown) =>
 
 /**
  * The CodeBuild source of a job: an S3 zip (`s3://bucket/prefix/` + `<sha>.zip`, or a full key),
- * a GitHub repository at the commit (CodeBuild's GitHub credentials), or no source at all, in
- * which case the buildspec fetches the commit with git.
+ * a GitHub repository at the commit (through the stage's CodeConnections connection when given,
+ * else CodeBuild's account credential), or no source at all, in which case the buildspec fetches
+ * the commit with git.
  *
  * @example
  * sourceFor({ repo: 'https://github.com/acme/web.git', sha }); // { sourceTypeOverride: 'GITHUB', sourceLocationOverride, sourceVersion: sha }
+ * sourceFor({ repo: 'https://github.com/acme/web.git', sha }, connectionArn).sourceAuthOverride; // { type: 'CODECONNECTIONS', resource: connectionArn }
  */
-export const sourceFor = (job: { repo: string; sha: string }): Pick<StartBuildCommandInput, 'sourceTypeOverride' | 'sourceLocationOverride' | 'sourceVersion'> => {
+export const sourceFor = (
+  job: { repo: string; sha: string },
+  githubConnectionArn?: string,
+): Pick<StartBuildCommandInput, 'sourceTypeOverride' | 'sourceLocationOverride' | 'sourceVersion' | 'sourceAuthOverride'> => {
   if (job.repo.startsWith('s3://')) {
     const location = job.repo.slice('s3://'.length);
     return { sourceTypeOverride: 'S3', sourceLocationOverride: location.endsWith('/') ? `${location}${job.sha}.zip` : location };
   }
   if (/^https:\/\/github\.com\/[^/]+\/[^/]+?(?:\.git)?$/.test(job.repo)) {
-    return { sourceTypeOverride: 'GITHUB', sourceLocationOverride: job.repo, sourceVersion: job.sha };
+    return {
+      sourceTypeOverride: 'GITHUB', sourceLocationOverride: job.repo, sourceVersion: job.sha,
+      ...(githubConnectionArn ? { sourceAuthOverride: { type: 'CODECONNECTIONS', resource: githubConnectionArn } } : {}),
+    };
   }
   return { sourceTypeOverride: 'NO_SOURCE' };
 };
@@ -197,7 +211,7 @@ export const codeBuildScheduler = (opts: CodeBuildSchedulerOptions): BuildSchedu
   };
 
   const start = async (b: ScheduledBuild): Promise<string> => {
-    const source = sourceFor(b.job);
+    const source = sourceFor(b.job, opts.githubConnectionArn);
     const checkout = source.sourceTypeOverride === 'NO_SOURCE';
     const artifactUri = artifactUriFor(opts.artifactsBucket, b.projectId, b.deploymentId);
     const role = opts.serviceRoleFor ? await opts.serviceRoleFor(b.projectId) : undefined;

@@ -192,6 +192,28 @@ describe('sourceFor', () => {
     expect(sourceFor({ repo: 'https://git.example.com/web.git', sha })).toEqual({ sourceTypeOverride: 'NO_SOURCE' });
   });
 
+  it("fetches a GitHub source through the stage's connection, and only a GitHub source", async () => {
+    const connection = 'arn:aws:codeconnections:eu-west-1:123456789012:connection/0f4d8a4e-6a52-4a10-9c3e-1b2c3d4e5f60';
+    expect(sourceFor({ repo: 'https://github.com/acme/web.git', sha }, connection)).toEqual({
+      sourceTypeOverride: 'GITHUB', sourceLocationOverride: 'https://github.com/acme/web.git', sourceVersion: sha,
+      sourceAuthOverride: { type: 'CODECONNECTIONS', resource: connection },
+    });
+    expect(sourceFor({ repo: 's3://b/sources/web/', sha }, connection)).not.toHaveProperty('sourceAuthOverride');
+    expect(sourceFor({ repo: 'https://git.example.com/web.git', sha }, connection)).not.toHaveProperty('sourceAuthOverride');
+
+    const b = scheduled('01JD000000000000000000000A');
+    await scheduler({ githubConnectionArn: connection }).submit(b);
+    await scheduler({ githubConnectionArn: connection }).submit({ ...scheduled('01JD000000000000000000000B'), job: { ...b.job, repo: 's3://b/sources/web/' } });
+    await scheduler().submit({ ...scheduled('01JD000000000000000000000C'), job: b.job });
+    const [github, s3, unconnected] = cb.commandCalls(StartBuildCommand).map((c) => c.args[0].input);
+    expect(github).toMatchObject({ sourceTypeOverride: 'GITHUB', sourceVersion: b.job.sha, sourceAuthOverride: { type: 'CODECONNECTIONS', resource: connection } });
+    expect(s3!.sourceTypeOverride).toBe('S3');
+    expect(s3).not.toHaveProperty('sourceAuthOverride');
+    // Without a connection CodeBuild falls back to the account's imported credential.
+    expect(unconnected!.sourceTypeOverride).toBe('GITHUB');
+    expect(unconnected).not.toHaveProperty('sourceAuthOverride');
+  });
+
   it('lets the buildspec fetch the commit when CodeBuild has no source', async () => {
     const b = scheduled('01JD000000000000000000000A');
     await scheduler().submit({ ...b, job: { ...b.job, repo: 'https://git.example.com/web.git' } });

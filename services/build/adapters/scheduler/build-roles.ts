@@ -41,12 +41,32 @@ export interface BuildRoleScope {
   region: string;
   artifactsBucket: string;
   logGroupName: string;
+  /**
+   * The stage's CodeConnections connection to GitHub, when builds fetch GitHub sources through it
+   * (`sourceAuthOverride`, aws.ts): CodeBuild fetches them with the build's role.
+   */
+  githubConnectionArn?: string;
 }
+
+/**
+ * What CodeBuild calls, with a build's role, to fetch a GitHub source through a CodeConnections
+ * connection: `GetConnection`, `GetConnectionToken` (the token it clones with) and `UseConnection`,
+ * under the service prefix of the connection's ARN (a connection made before CodeStar Connections
+ * was renamed has a `codestar-connections` ARN, and IAM matches the prefix).
+ *
+ * @example
+ * connectionActions('arn:aws:codeconnections:eu-west-1:123456789012:connection/1a2b'); // ['codeconnections:GetConnection', …]
+ */
+export const connectionActions = (connectionArn: string): string[] => {
+  const prefix = connectionArn.split(':')[2] === 'codestar-connections' ? 'codestar-connections' : 'codeconnections';
+  return ['GetConnection', 'GetConnectionToken', 'UseConnection'].map((a) => `${prefix}:${a}`);
+};
 
 /**
  * What CodeBuild may do while it runs one project's build, and nothing of another project's:
  * read that project's env var parameters (decrypted through SSM only), read its uploaded
- * sources, write its artifacts, read and write its build cache, and write the builds' log group.
+ * sources, write its artifacts, read and write its build cache, write the builds' log group and,
+ * with a GitHub connection, fetch GitHub sources through that connection alone.
  * The role's permissions boundary (the stage's build boundary, `infra/aws/build-runner.ts`)
  * caps it at what any build of the stage may do.
  *
@@ -72,6 +92,7 @@ export const buildRoleStatements = (s: BuildRoleScope, projectId: string): Polic
     { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucket}/artifacts/${projectId}/*`] },
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucket}/cache/${projectId}/*`] },
     { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: [logGroup, `${logGroup}:*`] },
+    ...(s.githubConnectionArn ? [{ Effect: 'Allow' as const, Action: connectionActions(s.githubConnectionArn), Resource: [s.githubConnectionArn] }] : []),
   ];
 };
 
