@@ -16,7 +16,7 @@ export default $config({
     };
   },
   async run() {
-    const { declareShiplog, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
+    const { declareShiplog, githubConnectionFrom, stackNames, PRODUCTION_STAGE } = await import('./infra/aws/index.ts');
     const { subscriptions } = await import('./infra/topology.ts');
     type Spec = Parameters<Parameters<typeof declareShiplog>[1]['declareFunction']>[0];
     // The domain sites are served on (`<project>.<domain>`): a setting of the stage, not a secret.
@@ -55,6 +55,9 @@ export default $config({
         protect: $app.stage === PRODUCTION_STAGE,
         siteDomain,
         declareFunction,
+        // How builds fetch GitHub sources: a declared CodeConnections connection unless
+        // SHIPLOG_GITHUB_CONNECTION is `none` or an existing connection's ARN.
+        githubConnection: githubConnectionFrom(process.env),
       },
     );
 
@@ -101,6 +104,10 @@ export default $config({
       // Point `*.<siteDomain>` (and each custom domain, shown by `shiplog domains ls`) here: the
       // routing endpoint of the tenants' connection group.
       sitesDnsTarget: aws.cloudfront.getConnectionGroupOutput({ id: stack.edge.tenant.connectionGroupId }).routingEndpoint,
+      // GitHub sources: complete this connection once in the console (Developer Tools → Settings →
+      // Connections) while its status is PENDING; then builds fetch private repositories through it.
+      ...(stack.adapters.build.github.arn ? { githubConnection: stack.adapters.build.github.arn } : {}),
+      ...(stack.adapters.build.github.connection ? { githubConnectionStatus: stack.adapters.build.github.connection.connectionStatus } : {}),
       // The dashboard, and the redirect URL its OIDC client is registered with.
       ...(hosted ? { dashboard: hosted.nextjs.url, dashboardSignInCallback: hosted.redirectUri } : {}),
       ...(hosted?.pool ? { dashboardUserPool: hosted.pool.userPool.id } : {}),
