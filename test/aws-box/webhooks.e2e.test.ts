@@ -11,6 +11,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSC
 import { sign } from '@octokit/webhooks-methods';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { catalog, toEventBridgeEvent, type StoredEvent } from '../../events/index.ts';
+import { stateOf } from '../../infra/aws-box/declared.ts';
 import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
 import { startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 
@@ -137,6 +138,10 @@ describe('the AWS box: GitHub webhooks, replay and dead letters through the Api 
     });
     expect(build!.source).toMatchObject({ type: 'GITHUB', location: githubLocation });
     expect(build!.sourceVersion).toBe(sha);
+    // Through the stage's declared GitHub connection (declared-only on the box: moto has no CodeConnections).
+    const connection = stateOf({ type: 'aws:codeconnections/connection:Connection', name: 'GitHubConnection', inputs: { name: `${prefix}-github` } }).arn;
+    expect(connection).toMatch(/^arn:aws:codeconnections:/);
+    expect(build!.source!.auth).toEqual({ type: 'CODECONNECTIONS', resource: connection });
 
     // The deployment's history, read through the Api function: requested by the push, build started.
     const events = await fetch(`${apiUrl}/api/deployments/${deploymentId}/events`, { headers: { authorization: `Bearer ${sl.adminToken()}` } });
