@@ -1,12 +1,15 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventTypes } from '../../events/index.ts';
 import { dynamoEventStore } from '../../events/store/index.ts';
 import { readRuntimeFile } from '../../infra/local/runtime-file.ts';
 import { startBoxDashboard, type BoxDashboard } from '../../infra/aws-box/hosted-dashboard.ts';
+import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
 import { startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 import { assertChromium, launchChromium, shoot, waitFor, type BrowserContext, type Page } from '../browser/support.ts';
 
@@ -14,7 +17,11 @@ import { assertChromium, launchChromium, shoot, waitFor, type BrowserContext, ty
 // project": the hosted dashboard as `SHIPLOG_DASHBOARD_AUTH=cognito` declares it (user pool, hosted
 // UI domain, app client, SSM parameters made in moto: infra/aws-box/hosted-dashboard.ts), signing in
 // at the Cognito stand-in (oidc-issuer.ts) with a user of moto's pool, in Chromium. A project made
-// with the CLI is listed; one made in the dashboard records the signed-in user as its actor.
+// with the CLI is listed; one made in the dashboard records the signed-in user as its actor. The
+// dashboard's API token is the one the declared DashboardToken function put in moto's SSM (its
+// environment names the parameter only); a domain added in the dashboard goes to the Api function
+// (through the API Gateway stand-in) and is recorded as the signed-in user, also after the token
+// rotated as the next deploy rotates it.
 
 const PASSWORD = `Box-${Math.random().toString(36).slice(2)}-1a`;
 const EMAIL = 'ada@example.com';
@@ -25,12 +32,14 @@ describe('the AWS box: the hosted dashboard signs in through Cognito (OIDC)', ()
   let chrome: { browser: BrowserContext; close(): Promise<void> };
   let page: Page;
   let sub: string;
+  let awsEndpoint: string;
 
   beforeAll(async () => {
     assertChromium();
     sl = await startShiplog({ runtime: 'aws-box' });
-    const awsEndpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())?.[1];
-    if (!awsEndpoint) throw new Error(`the box printed no aws endpoint:\n${sl.output()}`);
+    const endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())?.[1];
+    if (!endpoint) throw new Error(`the box printed no aws endpoint:\n${sl.output()}`);
+    awsEndpoint = endpoint;
     dash = await startBoxDashboard({ dataDir: sl.dataDir, awsEndpoint, log: () => undefined });
     ({ sub } = await dash.addUser(EMAIL, PASSWORD));
     const made = sl.cli(['projects', 'create', 'cli-made', '--json']);
@@ -108,5 +117,66 @@ describe('the AWS box: the hosted dashboard signs in through Cognito (OIDC)', ()
     await waitFor(async () => (await createdIn('ui-made')) !== undefined, 30_000, 'ProjectCreated of ui-made');
     expect((await createdIn('ui-made'))?.metadata.actor).toEqual({ kind: 'user', id: `oidc:${sub}` });
     expect((await createdIn('cli-made'))?.metadata.actor).toEqual({ kind: 'user', id: 'token:admin' });
+  });
+
+  it('calls the Api function with its token from SSM as the signed-in user, and takes the next token after a rotation', async () => {
+    const aws = { endpoint: awsEndpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS };
+    const ssm = new SSMClient(aws);
+    const logs = new CloudWatchLogsClient(aws);
+    const held = async () => (await ssm.send(new GetParameterCommand({ Name: '/shiplog-box/dashboard/api-token', WithDecryption: true }))).Parameter!;
+    // Lambda's START line per invocation of the Api function, as the box's Lambda stand-in delivers its logs
+    const apiInvocations = async () => {
+      try {
+        return ((await logs.send(new FilterLogEventsCommand({ logGroupName: '/aws/lambda/shiplog-box-Api' }))).events ?? []).filter((e) => e.message?.startsWith('START')).length;
+      } catch (err) {
+        // made by the first invocation's logs
+        if ((err as Error).name === 'ResourceNotFoundException') return 0;
+        throw err;
+      }
+    };
+    const tokens = () => {
+      const ls = sl.cli(['tokens', 'ls', '--json']);
+      expect(ls.status, ls.stderr).toBe(0);
+      return JSON.parse(ls.stdout) as { tokenId: string; name: string; kind: string; lastUsedAt: string | null; revokedAt: string | null }[];
+    };
+    expect((await held()).Type).toBe('SecureString');
+    expect(process.env.SHIPLOG_DASHBOARD_API_TOKEN_PARAM).toBe('/shiplog-box/dashboard/api-token');
+    expect(process.env.SHIPLOG_DASHBOARD_API_TOKEN).toBeUndefined();
+
+    const rt = readRuntimeFile(sl.dataDir)!;
+    const store = dynamoEventStore({
+      client: new DynamoDBClient({ endpoint: rt.dynamoEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      tableName: rt.tables.events!, types: eventTypes,
+    });
+    const added = async (host: string) =>
+      (await store.readProject('ui-made')).find((e) => e.type === 'DomainAdded' && (e.data as { host: string }).host === host);
+    const addDomain = async (host: string) => {
+      const before = await apiInvocations();
+      await page.goto(`${dash.url}/projects/ui-made/settings`);
+      await page.fill('form[data-form=add-domain] input[name=host]', host);
+      await page.click('form[data-form=add-domain] button[type=submit]');
+      await waitFor(async () => (await added(host)) !== undefined, 60_000, `DomainAdded of ${host}`);
+      expect((await added(host))?.metadata.actor).toEqual({ kind: 'user', id: `oidc:${sub}` });
+      // the domain routes are the Api function's on the box (the in-process API serves ingest only)
+      await waitFor(async () => (await apiInvocations()) > before, 30_000, `an invocation of the Api function for ${host}`);
+    };
+
+    await addDomain('www.dash-first.example.org');
+    const first = tokens().find((t) => t.tokenId === dash.apiTokenId);
+    expect(first).toMatchObject({ kind: 'dashboard', revokedAt: null });
+    expect(first?.lastUsedAt).not.toBeNull();
+
+    // the next deploy's rotation: a new token in SSM, the one the dashboard holds revoked
+    const before = (await held()).Value;
+    const rotated = await dash.rotateApiToken();
+    expect(rotated.revoked).toEqual([dash.apiTokenId]);
+    expect((await held()).Value).not.toBe(before);
+    await addDomain('www.dash-second.example.org');
+    const after = tokens();
+    expect(after.find((t) => t.tokenId === dash.apiTokenId)?.revokedAt).not.toBeNull();
+    expect(after.find((t) => t.tokenId === rotated.tokenId)).toMatchObject({ kind: 'dashboard', name: expect.stringMatching(/^dashboard(-next)?$/), revokedAt: null });
+    expect(after.find((t) => t.tokenId === rotated.tokenId)?.lastUsedAt).not.toBeNull();
+    ssm.destroy();
+    logs.destroy();
   });
 });
