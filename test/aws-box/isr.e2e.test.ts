@@ -1,6 +1,4 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -9,7 +7,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
-import { deploymentOfHead, gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+import { pushFixtureLive, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 
 // Time-based ISR of a Pages Router app on the AWS box, through the backends the stack declares:
 // the page lives in the S3 ISR cache (moto), its STALE read goes to the FIFO revalidation queue
@@ -46,17 +44,13 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
     sl = await startShiplog({ runtime: 'aws-box' });
     endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())?.[1] ?? '';
     expect(endpoint, sl.output()).not.toBe('');
-    work = mkdtempSync(join(tmpdir(), 'shiplog-box-isr-'));
-    cpSync(join(fixtures, 'pages-app'), work, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
-    writeFileSync(join(work, 'pages', 'fresh.js'), freshPage);
-    cpSync(join(fixtures, 'next-app', 'public', 'pixel.png'), join(work, 'public', 'pixel.png'));
-    expect(spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: work }).status).toBe(0);
-    const { gitRemote } = sl.json<{ gitRemote: string }>(['projects', 'create', 'isr']);
-    gitCommitAll(work, 'pages app with a 2 s ISR page');
-    gitPush(work, gitRemote);
-    deploymentId = await deploymentOfHead(sl, 'isr', work, 120_000);
-    const wait = sl.cli(['deployments', 'wait', deploymentId, '--timeout', '900'], 960_000);
-    expect(wait.status, `${wait.stdout}\n${wait.stderr}\n${sl.cli(['logs', deploymentId]).stdout.slice(-4000)}`).toBe(0);
+    ({ work, deploymentId } = await pushFixtureLive(sl, {
+      project: 'isr', fixtureDir: join(fixtures, 'pages-app'), message: 'pages app with a 2 s ISR page',
+      prepare: (dir) => {
+        writeFileSync(join(dir, 'pages', 'fresh.js'), freshPage);
+        cpSync(join(fixtures, 'next-app', 'public', 'pixel.png'), join(dir, 'public', 'pixel.png'));
+      },
+    }));
   }, 1_100_000);
 
   afterAll(async () => {

@@ -1,12 +1,9 @@
-import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { GetFunctionUrlConfigCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { ulid } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
-import { deploymentOfHead, gitCommitAll, gitPush, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+import { pushFixtureLive, startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
 import { openStreaming } from '../support/streaming.ts';
 
 // Responses stream on AWS as on the local runtime: the buildspec's OpenNext config builds the
@@ -24,15 +21,7 @@ describe('responses stream through the AWS box', () => {
 
   beforeAll(async () => {
     sl = await startShiplog({ runtime: 'aws-box' });
-    work = mkdtempSync(join(tmpdir(), 'shiplog-box-streams-'));
-    cpSync(fixture, work, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
-    expect(spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: work }).status).toBe(0);
-    const { gitRemote } = sl.json<{ gitRemote: string }>(['projects', 'create', 'streams']);
-    gitCommitAll(work, 'streaming fixture');
-    gitPush(work, gitRemote);
-    deploymentId = await deploymentOfHead(sl, 'streams', work, 120_000);
-    const wait = sl.cli(['deployments', 'wait', deploymentId, '--timeout', '900'], 960_000);
-    expect(wait.status, `${wait.stdout}\n${wait.stderr}\n${sl.cli(['logs', deploymentId]).stdout.slice(-4000)}`).toBe(0);
+    ({ work, deploymentId } = await pushFixtureLive(sl, { project: 'streams', fixtureDir: fixture, message: 'streaming fixture' }));
   }, 1_100_000);
 
   afterAll(async () => {

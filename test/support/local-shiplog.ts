@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -131,6 +131,31 @@ export const deploymentOfHead = async (sl: LocalShiplog, project: string, dir: s
     if (Date.now() > deadline) throw new Error(`no deployment of ${sha} in ${project} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 200));
   }
+};
+
+/**
+ * A fixture app pushed to a new project and live: copied without its build output into a new git
+ * repository (`prepare` may change it first), the project created, the commit pushed, and the
+ * deployment of that commit waited for. Throws with the build log's tail when it does not go live.
+ *
+ * @example
+ * const { work, deploymentId } = await pushFixtureLive(sl, { project: 'isr', fixtureDir, message: 'first', prepare: (dir) => writeFileSync(join(dir, 'x.js'), '') });
+ */
+export const pushFixtureLive = async (
+  sl: LocalShiplog,
+  opts: { project: string; fixtureDir: string; message: string; prepare?: (work: string) => void },
+): Promise<{ work: string; deploymentId: string }> => {
+  const work = mkdtempSync(join(tmpdir(), `shiplog-${opts.project}-`));
+  cpSync(opts.fixtureDir, work, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
+  opts.prepare?.(work);
+  if (spawnSync('git', ['init', '-q', '-b', 'main'], { cwd: work }).status !== 0) throw new Error(`git init failed in ${work}`);
+  const { gitRemote } = sl.json<{ gitRemote: string }>(['projects', 'create', opts.project]);
+  gitCommitAll(work, opts.message);
+  gitPush(work, gitRemote);
+  const deploymentId = await deploymentOfHead(sl, opts.project, work, 120_000);
+  const wait = sl.cli(['deployments', 'wait', deploymentId, '--timeout', '900'], 960_000);
+  if (wait.status !== 0) throw new Error(`${deploymentId} did not go live:\n${wait.stdout}\n${wait.stderr}\n${sl.cli(['logs', deploymentId]).stdout.slice(-4000)}`);
+  return { work, deploymentId };
 };
 
 /** A response as the e2e suites compare them. */
