@@ -16,6 +16,26 @@ export interface PolicyStatement {
 }
 
 /**
+ * Reading SSM parameters decrypted, through SSM only: `GetParameters` on `parameters`, and
+ * `kms:Decrypt` of the stage's keys only when SSM asks for one of those parameters.
+ *
+ * @example
+ * readParametersStatements({ region: 'eu-west-1', accountId: '123456789012' }, 'arn:aws:ssm:eu-west-1:123456789012:parameter/shiplog/env/web/*');
+ */
+export const readParametersStatements = (s: { region: string; accountId: string }, parameters: string): PolicyStatement[] => [
+  { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [parameters] },
+  {
+    Effect: 'Allow',
+    Action: ['kms:Decrypt'],
+    Resource: [`arn:aws:kms:${s.region}:${s.accountId}:key/*`],
+    Condition: {
+      StringEquals: { 'kms:ViaService': [`ssm.${s.region}.amazonaws.com`] },
+      StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': [parameters] },
+    },
+  },
+];
+
+/**
  * Where a stage's per-project roles live: an IAM path of its own, so that a pattern over it
  * (`role/shiplog/<prefix>/build-*`) reaches no other stage's roles and none SST names.
  *

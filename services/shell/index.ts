@@ -5,7 +5,7 @@
  */
 export { defineHandler } from './define-handler.ts';
 export { awsErrorName, awsErrorTranslator, translateAwsError, type AwsErrorKinds } from './aws-errors.ts';
-export { projectRoleArn, projectRoleName, projectRolePath, projectRoles, type PolicyStatement, type ProjectRolesOptions } from './aws-roles.ts';
+export { projectRoleArn, projectRoleName, projectRolePath, projectRoles, readParametersStatements, type PolicyStatement, type ProjectRolesOptions } from './aws-roles.ts';
 export { ConfigError, isRetryable, PoisonEventError, RetryableError, type PoisonReason } from './errors.ts';
 export { createIdempotencyTable, idempotencyTableDefinition, type IdempotencyOptions } from './idempotency.ts';
 export type { InvocationKeys } from './logging.ts';

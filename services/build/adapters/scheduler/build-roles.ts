@@ -1,5 +1,5 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { projectRoleArn, projectRoleName, projectRolePath, projectRoles, type PolicyStatement } from '../../../shell/index.ts';
+import { projectRoleArn, projectRoleName, projectRolePath, projectRoles, readParametersStatements, type PolicyStatement } from '../../../shell/index.ts';
 import { BuildRunnerConfigError } from './codebuild-build.ts';
 
 export type { PolicyStatement } from '../../../shell/index.ts';
@@ -78,16 +78,7 @@ export const buildRoleStatements = (s: BuildRoleScope, projectId: string): Polic
   const bucket = `arn:aws:s3:::${s.artifactsBucket}`;
   const logGroup = `arn:aws:logs:${s.region}:${s.accountId}:log-group:${s.logGroupName}`;
   return [
-    { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [parameters] },
-    {
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Resource: [`arn:aws:kms:${s.region}:${s.accountId}:key/*`],
-      Condition: {
-        StringEquals: { 'kms:ViaService': [`ssm.${s.region}.amazonaws.com`] },
-        StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': [parameters] },
-      },
-    },
+    ...readParametersStatements(s, parameters),
     { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucket}/sources/${projectId}/*`] },
     { Effect: 'Allow', Action: ['s3:PutObject'], Resource: [`${bucket}/artifacts/${projectId}/*`] },
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: [`${bucket}/cache/${projectId}/*`] },

@@ -1,5 +1,5 @@
 import type { IAMClient } from '@aws-sdk/client-iam';
-import { projectRoleArn, projectRoles, type PolicyStatement } from '../../../shell/index.ts';
+import { projectRoleArn, projectRoles, readParametersStatements, type PolicyStatement } from '../../../shell/index.ts';
 import { SiteHostConfigError, siteFunctionName, siteImageFunctionName } from './aws-site.ts';
 
 /**
@@ -48,16 +48,7 @@ export const siteRoleStatements = (s: SiteRoleScope, projectId: string): PolicyS
     .flatMap((arn) => [arn, `${arn}:*`]);
   const bucket = `arn:aws:s3:::${s.sitesBucket}`;
   return [
-    { Effect: 'Allow', Action: ['ssm:GetParameters'], Resource: [parameters] },
-    {
-      Effect: 'Allow',
-      Action: ['kms:Decrypt'],
-      Resource: [`arn:aws:kms:${s.region}:${s.accountId}:key/*`],
-      Condition: {
-        StringEquals: { 'kms:ViaService': [`ssm.${s.region}.amazonaws.com`] },
-        StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': [parameters] },
-      },
-    },
+    ...readParametersStatements(s, parameters),
     { Effect: 'Allow', Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'], Resource: logGroups },
     { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], Resource: [`${bucket}/cache/${projectId}/*`] },
     { Effect: 'Allow', Action: ['s3:GetObject'], Resource: [`${bucket}/sites/${projectId}/*`] },
