@@ -24,7 +24,8 @@ export interface MemoryFold<S = unknown> {
    * read go into copies (read it again to see them).
    */
   readonly docs: Map<string, KeyedDoc<S>>;
-  applied: Map<string, number>;
+  /** The last applied version per stream, by first applied event (read it again after applying more). */
+  readonly applied: Map<string, number>;
   /**
    * Applies an event unless its stream already went past it, holding it back while its
    * predecessor has not come; returns whether it took the event.
@@ -59,47 +60,80 @@ export const applyEvent = (
 };
 
 // A document as the fold holds it: changed in place while the fold owns `state`, copied first
-// once `docs` has handed it out (`epoch` older than the fold's).
+// once `docs` has handed it out (`epoch` older than the fold's). `ks` is its `keyString`, made
+// the first time `docs` hands it out; `live` turns false when it is deleted.
 interface Held {
   key: DocKey;
   state: unknown;
   epoch: number;
+  ks: string | null;
+  live: boolean;
+}
+
+// A stream the fold follows: the last applied version (0: none yet) and the events held back
+// for a missing predecessor.
+interface Followed {
+  streamId: string;
+  version: number;
+  waiting: Map<number, Incoming> | null;
 }
 
 export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S> => {
-  const states = new Map<string, Held>();
-  const applied = new Map<string, number>();
-  // Events that came before their predecessor (global order is commit-clock order, which two
-  // writers' clocks can make disagree with a stream's versions): held until it comes.
-  const held = new Map<string, Map<number, Incoming>>();
+  // The documents by `pk`, then `sk` (no `keyString` per event): a `pk` with one document holds
+  // it directly, one with more a map by `sk`. `order` lists them as a map keyed by `keyString`
+  // would: by first creation, a deleted one that comes back last.
+  const byPk = new Map<string, Held | Map<string, Held>>();
+  let order: Held[] = [];
+  let deleted = 0;
+  // Per stream id: what the fold knows of it, `null` for a stream it does not follow (one lookup
+  // per event for both questions). `appliedOrder` lists them by first applied event.
+  const streams = new Map<string, Followed | null>();
+  const appliedOrder: Followed[] = [];
+  // Streams with events held back (global order is commit-clock order, which two writers' clocks
+  // can make disagree with a stream's versions): held until the predecessor comes.
+  let holding = 0;
   const owned = projection.owned;
   // Bumped each time `docs` hands the states out: a state of an older epoch is shared and is
   // copied before it is changed (copy on write at the boundary, not per event).
   let epoch = 0;
   let handedOut: Map<string, KeyedDoc<S>> | null = null;
+  let appliedOut: Map<string, number> | null = null;
   // The hot loop of rebuilds and replays: what `applyEvent` does, written straight into the
   // fold's documents (a key listed twice sees its first change, as there).
-  const applyOne = (incoming: Incoming) => {
-    applied.set(incoming.streamId, incoming.version);
+  const applyOne = (stream: Followed, incoming: Incoming) => {
+    if (stream.version === 0) appliedOrder.push(stream);
+    stream.version = incoming.version;
+    appliedOut = null;
     const event = incoming.event;
     if (!event) return;
     const keys = projection.keysOf(event);
+    if (keys.length > 0 && handedOut) {
+      handedOut = null;
+      epoch++;
+    }
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
-      const ks = keyString(key);
-      const doc = states.get(ks);
-      if (handedOut) {
-        handedOut = null;
-        epoch++;
-      }
+      const slot = byPk.get(key.pk);
+      const doc = slot === undefined ? undefined : slot instanceof Map ? slot.get(key.sk) : slot.key.sk === key.sk ? slot : undefined;
       let state: unknown;
       if (doc === undefined || doc.state === null || doc.state === undefined) state = projection.initialState(key);
       else if (!owned) state = doc.state;
       else state = doc.epoch === epoch ? doc.state : owned.copy(doc.state);
       const next = owned ? owned.evolve(state, event, key) : projection.evolve(state, event, key);
-      if (next === null) states.delete(ks);
-      else if (doc === undefined) states.set(ks, { key, state: next, epoch });
-      else {
+      if (next === null) {
+        if (doc !== undefined) {
+          if (slot instanceof Map) slot.delete(key.sk);
+          else byPk.delete(key.pk);
+          doc.live = false;
+          deleted++;
+        }
+      } else if (doc === undefined) {
+        const held: Held = { key, state: next, epoch, ks: null, live: true };
+        if (slot === undefined) byPk.set(key.pk, held);
+        else if (slot instanceof Map) slot.set(key.sk, held);
+        else byPk.set(key.pk, new Map([[slot.key.sk, slot], [key.sk, held]]));
+        order.push(held);
+      } else {
         doc.state = next;
         doc.epoch = epoch;
       }
@@ -118,34 +152,57 @@ export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S
     projection,
     get docs() {
       if (!handedOut) {
+        if (deleted > 0) {
+          order = order.filter((d) => d.live);
+          deleted = 0;
+        }
         handedOut = new Map();
-        for (const [ks, d] of states) handedOut.set(ks, { key: d.key, state: d.state as S });
+        for (let i = 0; i < order.length; i++) {
+          const d = order[i]!;
+          handedOut.set((d.ks ??= keyString(d.key)), { key: d.key, state: d.state as S });
+        }
       }
       return handedOut;
     },
-    applied,
+    get applied() {
+      if (!appliedOut) {
+        appliedOut = new Map();
+        for (let i = 0; i < appliedOrder.length; i++) appliedOut.set(appliedOrder[i]!.streamId, appliedOrder[i]!.version);
+      }
+      return appliedOut;
+    },
     get held() {
-      return [...held.values()].reduce((n, m) => n + m.size, 0);
+      let n = 0;
+      if (holding > 0) for (const s of streams.values()) n += s?.waiting?.size ?? 0;
+      return n;
     },
     apply: (incoming) => {
       const { streamId, version } = incoming;
-      if (!followsStream(streamId)) return false;
-      const current = applied.get(streamId) ?? 0;
+      let stream = streams.get(streamId);
+      if (stream === undefined) {
+        stream = followsStream(streamId) ? { streamId, version: 0, waiting: null } : null;
+        streams.set(streamId, stream);
+      }
+      if (stream === null) return false;
+      const current = stream.version;
       if (version <= current) return false;
       if (version > current + 1) {
-        const waiting = held.get(streamId) ?? new Map<number, Incoming>();
+        const waiting = stream.waiting ?? (holding++, (stream.waiting = new Map<number, Incoming>()));
         if (waiting.has(version)) return false;
-        held.set(streamId, waiting.set(version, incoming));
+        waiting.set(version, incoming);
         return true;
       }
-      applyOne(incoming);
-      if (held.size === 0) return true;
-      const waiting = held.get(streamId);
-      for (let next = version + 1; waiting?.has(next); next++) {
-        applyOne(waiting.get(next)!);
+      applyOne(stream, incoming);
+      const waiting = stream.waiting;
+      if (waiting === null) return true;
+      for (let next = version + 1; waiting.has(next); next++) {
+        applyOne(stream, waiting.get(next)!);
         waiting.delete(next);
       }
-      if (waiting?.size === 0) held.delete(streamId);
+      if (waiting.size === 0) {
+        stream.waiting = null;
+        holding--;
+      }
       return true;
     },
   };
