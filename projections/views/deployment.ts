@@ -79,18 +79,21 @@ export const initialDeployment = (deploymentId: string, projectId = ''): Deploym
 
 // `Date.parse` of the ISO times events carry (`2026-11-22T10:00:00.000Z`), read by hand: it runs
 // several times per event. Any other form goes to `Date.parse`.
-const digits = (s: string, from: number, n: number): number => {
-  let v = 0;
-  for (let i = from; i < from + n; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
-  }
-  return v;
+const digit = (s: string, i: number): number => {
+  const c = s.charCodeAt(i) - 48;
+  return c >= 0 && c <= 9 ? c : NaN;
 };
 const timeOf = (iso: string): number => {
   if (iso.length !== 24 || iso.charCodeAt(23) !== 90 /* Z */ || iso.charCodeAt(10) !== 84 /* T */) return Date.parse(iso);
-  const t = Date.UTC(digits(iso, 0, 4), digits(iso, 5, 2) - 1, digits(iso, 8, 2), digits(iso, 11, 2), digits(iso, 14, 2), digits(iso, 17, 2), digits(iso, 20, 3));
+  const t = Date.UTC(
+    digit(iso, 0) * 1000 + digit(iso, 1) * 100 + digit(iso, 2) * 10 + digit(iso, 3),
+    digit(iso, 5) * 10 + digit(iso, 6) - 1,
+    digit(iso, 8) * 10 + digit(iso, 9),
+    digit(iso, 11) * 10 + digit(iso, 12),
+    digit(iso, 14) * 10 + digit(iso, 15),
+    digit(iso, 17) * 10 + digit(iso, 18),
+    digit(iso, 20) * 100 + digit(iso, 21) * 10 + digit(iso, 22),
+  );
   return Number.isNaN(t) ? Date.parse(iso) : t;
 };
 
@@ -172,7 +175,8 @@ const withBuildInto = (builds: BuildAttempt[], e: ProjectionEvent & { data: { bu
 
 /**
  * Facts from the event, each from the one stream that owns it, written into `v` (the caller's own).
- * Returns whether a fact changed (if not, nothing `deriveInto` reads changed either).
+ * Returns whether a fact `deriveInto` reads changed (the builds, `live`, `failure`, `rejection`,
+ * `requestedAt`): assets, functions and alarms change none of them.
  */
 const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): boolean => {
   const at = e.metadata.occurredAt;
@@ -206,7 +210,7 @@ const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): boolean => {
       return true;
     case 'AssetsUploaded':
       v.assets = { fileCount: e.data.fileCount, totalBytes: e.data.totalBytes, durationMs: e.data.durationMs };
-      return true;
+      return false;
     case 'FunctionVersionPublished': {
       // One per role, in role order: replaced or inserted in place (the view's own array).
       const fn = { role: e.data.role, functionName: e.data.functionName, version: e.data.version };
@@ -215,7 +219,7 @@ const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): boolean => {
       while (i < fs.length && fs[i]!.role < fn.role) i++;
       if (i < fs.length && fs[i]!.role === fn.role) fs[i] = fn;
       else fs.splice(i, 0, fn);
-      return true;
+      return false;
     }
     case 'DeploymentLive': {
       const d = e.data;
@@ -234,11 +238,11 @@ const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): boolean => {
       const alarm = { alarmId: e.data.alarmId, metric: e.data.metric, severity: e.data.severity, raisedAt: e.data.since, clearedAt: null };
       if (v.alarms.some((a) => a.alarmId === alarm.alarmId && a.raisedAt === alarm.raisedAt)) return false;
       v.alarms = [...v.alarms, alarm].sort((a, b) => (a.raisedAt + a.alarmId < b.raisedAt + b.alarmId ? -1 : 1));
-      return true;
+      return false;
     }
     case 'AlarmCleared':
       v.alarms = v.alarms.map((a) => (a.alarmId === e.data.alarmId && a.raisedAt === e.data.raisedAt ? { ...a, clearedAt: at } : a));
-      return true;
+      return false;
     default:
       return false;
   }
@@ -310,7 +314,7 @@ export const evolveDeploymentInto = (v: DeploymentView, e: ProjectionEvent): Dep
   if (!(v.lastEventAt && v.lastEventAt >= at)) v.lastEventAt = at;
   if (place === v.timeline.length) v.timeline.push(timelineEntry(e));
   else v.timeline.splice(place, 0, timelineEntry(e));
-  // The fields derived from the facts change only when a fact does (the initial view is derived already).
+  // The fields derived from the facts change only when a fact they read does (the initial view is derived already).
   return applyFactsInto(v, e) ? deriveInto(v) : v;
 };
 
