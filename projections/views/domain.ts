@@ -28,23 +28,24 @@ export const evolveDomain = (v0: DomainView | null, e: ProjectionEvent): DomainV
     projectId: e.data.projectId, host: e.data.host, alias: null, redirectTo: null, status: 'pending', certificate: null,
     records: [], failure: null, addedAt: null, updatedAt: at,
   };
-  const next = { ...v, updatedAt: at };
+  // One copy per event: `updatedAt` and the event's fields written over the document's (its keys
+  // keep their places).
   switch (e.type) {
     case 'DomainAdded':
-      return { ...next, alias: e.data.alias, redirectTo: e.data.redirectTo ?? null, status: 'pending', failure: null, addedAt: at };
+      return { ...v, updatedAt: at, alias: e.data.alias, redirectTo: e.data.redirectTo ?? null, status: 'pending', failure: null, addedAt: at };
     case 'CertificateRequested':
-      return { ...next, certificate: { id: e.data.certificateId, provider: e.data.provider, issuer: null, notAfter: null } };
+      return { ...v, updatedAt: at, certificate: { id: e.data.certificateId, provider: e.data.provider, issuer: null, notAfter: null } };
     case 'DomainValidationPending':
-      return { ...next, status: 'validating', records: e.data.records };
+      return { ...v, updatedAt: at, status: 'validating', records: e.data.records };
     case 'CertificateIssued':
       return {
-        ...next, status: 'issued',
+        ...v, updatedAt: at, status: 'issued',
         certificate: { id: e.data.certificateId, provider: v.certificate?.provider ?? null, issuer: e.data.issuer, notAfter: e.data.notAfter },
       };
     case 'DomainActive':
-      return { ...next, status: 'active', alias: e.data.alias };
+      return { ...v, updatedAt: at, status: 'active', alias: e.data.alias };
     case 'DomainFailed':
-      return { ...next, status: 'failed', failure: { reason: e.data.reason, detail: e.data.detail ?? null, retryable: e.data.retryable } };
+      return { ...v, updatedAt: at, status: 'failed', failure: { reason: e.data.reason, detail: e.data.detail ?? null, retryable: e.data.retryable } };
     default:
       return v0;
   }

@@ -44,8 +44,11 @@ export const initialProject = (projectId: string): ProjectView => ({
   liveDeploymentId: null, latestDeployment: null, deploymentCount: 0, lastPush: null, updatedAt: null,
 });
 
-const pointAliasInto = (v: ProjectView, alias: string, next: Omit<AliasState, 'pinned'> & { pinned?: boolean }): ProjectView => {
-  v.aliases[alias] = { ...next, pinned: next.pinned ?? v.aliases[alias]?.pinned ?? false };
+// `pinned` undefined: the alias keeps the pin it had.
+const pointAliasInto = (
+  v: ProjectView, alias: string, deploymentId: string, since: string, reason: AliasState['reason'], pinned: boolean | undefined,
+): ProjectView => {
+  v.aliases[alias] = { deploymentId, since, reason, pinned: pinned ?? v.aliases[alias]?.pinned ?? false };
   v.liveDeploymentId = v.aliases.production?.deploymentId ?? null;
   return v;
 };
@@ -93,18 +96,17 @@ export const evolveProjectInto = (v: ProjectView, e: ProjectionEvent): ProjectVi
       }
       return v;
     }
-    case 'AliasShifted':
-      return pointAliasInto(v, e.data.alias, {
-        deploymentId: e.data.toDeploymentId, since: at, reason: e.data.reason,
-        ...(e.data.reason === 'rollback' ? { pinned: true } : e.data.reason === 'promote' ? { pinned: false } : {}),
-      });
+    case 'AliasShifted': {
+      const reason = e.data.reason;
+      return pointAliasInto(v, e.data.alias, e.data.toDeploymentId, at, reason, reason === 'rollback' ? true : reason === 'promote' ? false : undefined);
+    }
     case 'DeploymentLive':
       if (v.aliases[e.data.alias]?.deploymentId === e.data.deploymentId) return v;
-      return pointAliasInto(v, e.data.alias, { deploymentId: e.data.deploymentId, since: at, reason: 'deploy' });
+      return pointAliasInto(v, e.data.alias, e.data.deploymentId, at, 'deploy', undefined);
     case 'RolledBack':
-      return pointAliasInto(v, e.data.alias, { deploymentId: e.data.toDeploymentId, since: at, reason: 'rollback', pinned: true });
+      return pointAliasInto(v, e.data.alias, e.data.toDeploymentId, at, 'rollback', true);
     case 'Promoted':
-      return pointAliasInto(v, e.data.alias, { deploymentId: e.data.deploymentId, since: at, reason: 'promote', pinned: false });
+      return pointAliasInto(v, e.data.alias, e.data.deploymentId, at, 'promote', false);
     default:
       return v;
   }
