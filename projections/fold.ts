@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
 import { fromStored } from './incoming.ts';
-import { keyString, type AnyProjection, type DocKey, type Incoming } from './types.ts';
+import { flatString, keyString, type AnyProjection, type DocKey, type Incoming } from './types.ts';
 
 /** A document and where it lives. */
 export interface KeyedDoc<S = unknown> {
@@ -113,8 +113,11 @@ export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S
     }
     for (let k = 0; k < keys.length; k++) {
       const key = keys[k]!;
-      const slot = byPk.get(key.pk);
-      const doc = slot === undefined ? undefined : slot instanceof Map ? slot.get(key.sk) : slot.key.sk === key.sk ? slot : undefined;
+      // Keys are mostly built by templates: joined before they are hashed (and kept).
+      const pk = flatString(key.pk);
+      const sk = flatString(key.sk);
+      const slot = byPk.get(pk);
+      const doc = slot === undefined ? undefined : slot instanceof Map ? slot.get(sk) : slot.key.sk === sk ? slot : undefined;
       let state: unknown;
       if (doc === undefined || doc.state === null || doc.state === undefined) state = projection.initialState(key);
       else if (!owned) state = doc.state;
@@ -122,16 +125,16 @@ export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S
       const next = owned ? owned.evolve(state, event, key) : projection.evolve(state, event, key);
       if (next === null) {
         if (doc !== undefined) {
-          if (slot instanceof Map) slot.delete(key.sk);
-          else byPk.delete(key.pk);
+          if (slot instanceof Map) slot.delete(sk);
+          else byPk.delete(pk);
           doc.live = false;
           deleted++;
         }
       } else if (doc === undefined) {
         const held: Held = { key, state: next, epoch, ks: null, live: true };
-        if (slot === undefined) byPk.set(key.pk, held);
-        else if (slot instanceof Map) slot.set(key.sk, held);
-        else byPk.set(key.pk, new Map([[slot.key.sk, slot], [key.sk, held]]));
+        if (slot === undefined) byPk.set(pk, held);
+        else if (slot instanceof Map) slot.set(sk, held);
+        else byPk.set(pk, new Map([[slot.key.sk, slot], [sk, held]]));
         order.push(held);
       } else {
         doc.state = next;

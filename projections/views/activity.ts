@@ -1,6 +1,6 @@
 import type { Actor, EventType } from '../../events/index.ts';
 import { actorOf, describeEvent } from '../describe.ts';
-import type { ProjectionEvent } from '../types.ts';
+import { flatString, type ProjectionEvent } from '../types.ts';
 
 /**
  * One line of the audit feed: who did what, when.
@@ -36,5 +36,5 @@ export const activityEntry = (e: ProjectionEvent): ActivityEntry => ({
   deploymentId: e.metadata.deploymentId ?? null,
   actor: actorOf(e),
   occurredAt: e.metadata.occurredAt,
-  summary: describeEvent(e),
+  summary: flatString(describeEvent(e)),
 });

@@ -1,6 +1,6 @@
 import { catalog, type Actor } from '../../events/index.ts';
 import { describeEvent } from '../describe.ts';
-import type { ProjectionEvent } from '../types.ts';
+import { flatString, type ProjectionEvent } from '../types.ts';
 
 /**
  * One step in a deployment's life: what happened, which service said so, and which event caused it.
@@ -41,7 +41,7 @@ export const timelineEntry = (e: ProjectionEvent): TimelineEntry => ({
   actor: e.metadata.actor,
   correlationId: e.metadata.correlationId,
   causationId: e.metadata.causationId,
-  summary: describeEvent(e),
+  summary: flatString(describeEvent(e)),
 });
 
 /**
