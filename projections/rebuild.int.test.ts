@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toEventBridgeEvent, type StoredEvent } from '../events/index.ts';
-import { createEventStoreTable, dynamoEventStore } from '../events/store/index.ts';
+import { createEventStoreTable, dynamoEventStore, type EventStore } from '../events/store/index.ts';
 import { eventTypes } from '../events/upcasters.ts';
 import { testDynamoClient, uniqueTableName } from '../test/support/dynamo.ts';
 import { defaultProjections } from './all.ts';
@@ -103,6 +103,48 @@ describe('rebuild, status and verify (DynamoDB Local)', () => {
     await rebuildProjection({ store: ctx.store, views: hooked, projection: projectsProjection, registryTtlMs: 0, settleMs: 0 });
     expect(claimed).toEqual(['g3']);
     expect(await ctx.views.get(namespaceOf('projects', 'g3'), projectKeys.envVar('rb', 'production', 'LATE'))).toMatchObject({ version: 1 });
+  });
+
+  it('writes documents in waves while it reads, rewriting and deleting what changed after a wave, and ends with the documents of a fold', async () => {
+    // A variable set, then removed; another set twice: documents changed or deleted after a wave wrote them.
+    const before = s.events.length;
+    s.envSet('WAVE_GONE', 'production', 1);
+    s.envSet('WAVE_KEPT', 'production', 1);
+    s.envRemoved('WAVE_GONE', 'production', 2);
+    s.envSet('WAVE_KEPT', 'production', 2);
+    await ctx.deliver(await ctx.append(s, before));
+    // Each wave is written before the read goes on (a wave after every event), so every
+    // document is written as soon as it changes.
+    let pending: Promise<void> = Promise.resolve();
+    const sent: { sk: string; deleted: boolean }[] = [];
+    const views: ViewStore = {
+      ...ctx.views,
+      bulkPut: (ns, docs, applied) => {
+        for (const d of docs) sent.push({ sk: d.key.sk, deleted: d.state === null });
+        return (pending = ctx.views.bulkPut(ns, docs, applied));
+      },
+    };
+    const store: EventStore = {
+      ...ctx.store,
+      iterateAll: async function* (o) {
+        for await (const e of ctx.store.iterateAll(o)) {
+          await pending;
+          await new Promise((r) => setImmediate(r));
+          yield e;
+        }
+      },
+    };
+    const r = await rebuildProjection({ store, views, projection: projectsProjection, registryTtlMs: 0, settleMs: 0, waveEvents: 1 });
+    expect(r.docWrites).toBe(sent.length);
+    expect(r.docWrites).toBeGreaterThan(r.docs);
+    expect(sent.filter((w) => w.sk === 'production#WAVE_KEPT')).toEqual([{ sk: 'production#WAVE_KEPT', deleted: false }, { sk: 'production#WAVE_KEPT', deleted: false }]);
+    expect(sent.filter((w) => w.sk === 'production#WAVE_GONE')).toEqual([{ sk: 'production#WAVE_GONE', deleted: false }, { sk: 'production#WAVE_GONE', deleted: true }]);
+    const ns = namespaceOf('projects', r.generation);
+    expect(await ctx.views.get(ns, projectKeys.envVar('rb', 'production', 'WAVE_GONE'))).toBeUndefined();
+    expect(await ctx.views.get(ns, projectKeys.envVar('rb', 'production', 'WAVE_KEPT'))).toMatchObject({ version: 2 });
+    const [result] = await verifyProjections({ store: ctx.store, views: ctx.views, projections: [projectsProjection] });
+    expect(result!.differences).toEqual([]);
+    expect((await ctx.views.dump(ns)).docs.size).toBe(r.docs);
   });
 
   it('refuses a second rebuild while one runs, unless forced', async () => {

@@ -1,11 +1,11 @@
 import type { StoredEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
-import { foldStore } from './fold.ts';
+import { memoryFold, type MemoryFold } from './fold.ts';
 import { fromStored } from './incoming.ts';
 import { ensureRegistered, generationName, updateRegistry } from './registry.ts';
 import { makeProjectionRunner } from './runner.ts';
-import { namespaceOf, type ViewStore } from './store/ports.ts';
-import { follows, type AnyProjection } from './types.ts';
+import { namespaceOf, type BulkDoc, type ViewStore } from './store/ports.ts';
+import { follows, type AnyProjection, type DocKey } from './types.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const timeOf = (position: string): number => Date.parse(position.slice(0, 24));
@@ -18,6 +18,13 @@ export interface RebuildOptions {
   registryTtlMs?: number;
   /** How far behind the last folded event the catch-up starts (appends commit out of position order by up to this). */
   settleMs?: number;
+  /**
+   * The documents are written in waves while the store is read: a wave starts after this many
+   * events once the previous one is done, and writes what changed since (default 5000).
+   */
+  waveEvents?: number;
+  /** Documents per `bulkPut` call of a wave (the last write is one call, at the view store's concurrency). */
+  waveChunk?: number;
   /** Take over from a rebuild that died. */
   force?: boolean;
   /** Keep the previous generation's items instead of deleting them after the switch. */
@@ -34,6 +41,8 @@ export interface RebuildResult {
   /** Events folded from the store, documents written. */
   events: number;
   docs: number;
+  /** Document writes and deletes sent: `docs`, and again each document that changed after a wave wrote it. */
+  docWrites: number;
   streams: number;
   /** Events applied by the catch-up after the bulk load. */
   caughtUp: number;
@@ -91,7 +100,9 @@ export const catchUp = async (opts: {
  * switches reads to it:
  * 1. claims the next generation in the registry (`loading`);
  * 2. folds the whole store in memory, in global order;
- * 3. writes the documents and applied versions in bulk (BatchWriteItem);
+ * 3. writes the documents in bulk (BatchWriteItem) while it reads: in waves of what changed since
+ *    the last wave (nobody reads or folds this generation yet, so a document may be written
+ *    early and again), then what changed after the last wave;
  * 4. marks it `catching-up`, so runners fold new events into it as well, and waits until every
  *    runner has seen that;
  * 5. catches up from shortly before the last folded event through the runner's idempotent path;
@@ -107,6 +118,8 @@ export const rebuildProjection = async (opts: RebuildOptions): Promise<RebuildRe
   const settleMs = opts.settleMs ?? 2000;
   const started = performance.now();
   const say = opts.onProgress ?? (() => undefined);
+  const waveEvents = opts.waveEvents ?? 5000;
+  const waveChunk = opts.waveChunk ?? 100;
 
   // 1. claim a generation
   await ensureRegistered(views, projection, now());
@@ -127,18 +140,78 @@ export const rebuildProjection = async (opts: RebuildOptions): Promise<RebuildRe
   if (stale) await views.drop(namespaceOf(projection.name, stale));
   say(`${projection.name}: rebuilding into ${generation}`);
 
+  // Each document's state as last written into the new generation.
+  const written = new Map<string, { key: DocKey; state: unknown }>();
+  // The documents changed since they were last written (a deleted one as `null`). The fold never
+  // changes a state it handed out (it changes a copy), so a state other than the written one is
+  // a changed document.
+  const changedDocs = (fold: MemoryFold): BulkDoc[] => {
+    const out: BulkDoc[] = [];
+    const before = written.size;
+    let kept = 0;
+    for (const [ks, d] of fold.docs) {
+      const last = written.get(ks);
+      if (last) {
+        kept++;
+        if (last.state === d.state) continue;
+      }
+      out.push({ key: d.key, state: d.state, list: projection.listEntryOf?.(d.state, d.key) });
+      written.set(ks, { key: d.key, state: d.state });
+    }
+    if (kept < before) {
+      const docs = fold.docs;
+      for (const [ks, w] of written) {
+        if (docs.has(ks)) continue;
+        out.push({ key: w.key, state: null });
+        written.delete(ks);
+      }
+    }
+    return out;
+  };
+  // One wave of writes at a time, while the read goes on; a failed wave stops the read.
+  let wave: Promise<void> | null = null;
+  let waveFailure: { err: unknown } | null = null;
+  let docWrites = 0;
+  const writeWave = (docs: BulkDoc[]): Promise<void> => {
+    docWrites += docs.length;
+    return (async () => {
+      for (let i = 0; i < docs.length; i += waveChunk) await views.bulkPut(ns, docs.slice(i, i + waveChunk), new Map());
+    })();
+  };
+
   try {
-    // 2. fold
+    // 2. fold the store in global order and 3. write the documents in waves while it is read
+    // (into the generation nobody reads yet): each wave writes what changed since the last one.
     const folding = performance.now();
-    const { folds, events, lastPosition, lastRecordedAt } = await foldStore(store, [projection], { onProgress: (n) => say(`${projection.name}: ${n} events folded`) });
-    const fold = folds[0]!;
-    // 3. bulk load: the documents only. Applied versions are not written: every stream is settled
-    // up to the baseline (`settledVersion`), which saves an item per stream.
+    const fold = memoryFold(projection);
+    let events = 0;
+    let sinceWave = 0;
+    let last: StoredEvent | undefined;
+    for await (const e of store.iterateAll({ pageSize: 1000 })) {
+      fold.apply(fromStored(e));
+      last = e;
+      if (++events % 10_000 === 0) say(`${projection.name}: ${events} events folded`);
+      if (++sinceWave < waveEvents || wave) continue;
+      if (waveFailure) throw (waveFailure as { err: unknown }).err;
+      sinceWave = 0;
+      wave = writeWave(changedDocs(fold)).then(
+        () => { wave = null; },
+        (err: unknown) => { waveFailure = { err }; wave = null; },
+      );
+    }
+    const lastPosition = last?.position ?? null;
+    const lastRecordedAt = last?.recordedAt ?? null;
+    // The rest: what changed after the last wave was taken.
     const writing = performance.now();
-    const docs = [...fold.docs.values()].map((d) => ({ key: d.key, state: d.state, list: projection.listEntryOf?.(d.state, d.key) }));
-    await views.bulkPut(ns, docs, new Map());
-    const written = performance.now();
-    say(`${projection.name}: ${events} events, ${docs.length} documents written`);
+    await wave;
+    if (waveFailure) throw (waveFailure as { err: unknown }).err;
+    // Applied versions are not written: every stream is settled up to the baseline
+    // (`settledVersion`), which saves an item per stream.
+    const rest = changedDocs(fold);
+    docWrites += rest.length;
+    await views.bulkPut(ns, rest, new Map());
+    const loaded = performance.now();
+    say(`${projection.name}: ${events} events, ${fold.docs.size} documents written`);
     // 4. runners fold into the new generation too
     await updateRegistry(views, projection.name, (e) => {
       if (e.building?.generation !== generation) throw new Error(`rebuild of ${projection.name} into ${generation} was taken over by another rebuild`);
@@ -163,15 +236,17 @@ export const rebuildProjection = async (opts: RebuildOptions): Promise<RebuildRe
     const dropping = performance.now();
     const dropped = previous && !opts.keepPrevious ? await views.drop(namespaceOf(projection.name, previous)) : 0;
     return {
-      name: projection.name, version: projection.version, generation, previous, events, docs: docs.length, streams: fold.applied.size,
+      name: projection.name, version: projection.version, generation, previous, events, docs: fold.docs.size, docWrites, streams: fold.applied.size,
       caughtUp: caught.applied, dropped, seconds, dropSeconds: (performance.now() - dropping) / 1000,
       phases: {
         foldSeconds: (writing - folding) / 1000,
-        writeSeconds: (written - writing) / 1000,
-        restSeconds: seconds - (written - folding) / 1000,
+        writeSeconds: (loaded - writing) / 1000,
+        restSeconds: seconds - (loaded - folding) / 1000,
       },
     };
   } catch (err) {
+    // A wave still writing would land after the drop.
+    await wave;
     // Leave the registry as it was (the old generation keeps serving) and the half-built one gone.
     await updateRegistry(views, projection.name, (e) => (e.building?.generation === generation ? { ...e, building: null } : e)).catch(() => undefined);
     await views.drop(ns).catch(() => undefined);

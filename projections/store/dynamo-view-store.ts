@@ -210,7 +210,9 @@ export const dynamoViewStore = (opts: DynamoViewStoreOptions): ViewStore => {
 
     bulkPut: async (ns, docs, applied) => {
       const requests: WriteRequest[] = [
-        ...docs.map((d) => ({ PutRequest: { Item: docItem(ns, d.key, d.state, 1, d.list) } })),
+        ...docs.map((d): WriteRequest => (d.state === null
+          ? { DeleteRequest: { Key: { pk: s(docPk(ns, d.key.pk)), sk: s(d.key.sk) } } }
+          : { PutRequest: { Item: docItem(ns, d.key, d.state, 1, d.list) } })),
         ...[...applied].map(([streamId, v]) => ({ PutRequest: { Item: { pk: s(appliedPk(ns, streamId)), sk: s(APPLIED_SK), v: n(v) } } })),
       ];
       await batchWrite(requests);

@@ -77,7 +77,10 @@ export const memoryViewStore = (): ViewStore & { namespaces(): string[] } => {
     commit: async (ns, c) => commitMany([{ ns, commit: c }]),
     commitMany: async (commits) => commitMany(commits),
     bulkPut: async (ns, docs, applied) => {
-      for (const d of docs) put(ns, d.key, d.state, 1, d.list);
+      for (const d of docs) {
+        if (d.state === null) space(ns).rows.delete(keyString(d.key));
+        else put(ns, d.key, d.state, 1, d.list);
+      }
       for (const [streamId, v] of applied) space(ns).applied.set(streamId, v);
     },
     appliedVersions: async (ns, streamIds) => new Map(streamIds.map((id) => [id, space(ns).applied.get(id) ?? 0])),

@@ -94,8 +94,11 @@ export interface ViewStore {
   loadMany(requests: { ns: string; streamId: string; keys: DocKey[] }[]): Promise<{ applied: number; docs: Map<string, StoredDoc> }[]>;
   /** `commit` for several namespaces, all or nothing, in one round trip. */
   commitMany(commits: { ns: string; commit: Commit }[]): Promise<boolean>;
-  /** Writes documents and applied versions unconditionally (a rebuild's first load into an unused generation). */
-  bulkPut(ns: string, docs: { key: DocKey; state: unknown; list?: ListEntry | undefined }[], applied: Map<string, number>): Promise<void>;
+  /**
+   * Writes documents (a `null` state deletes) and applied versions unconditionally (a rebuild's
+   * load into a generation nobody reads or folds yet).
+   */
+  bulkPut(ns: string, docs: BulkDoc[], applied: Map<string, number>): Promise<void>;
   /** Applied versions of many streams (0 for a stream never applied). */
   appliedVersions(ns: string, streamIds: string[]): Promise<Map<string, number>>;
   get(ns: string, key: DocKey): Promise<unknown | undefined>;
@@ -110,6 +113,18 @@ export interface ViewStore {
   readRegistry(): Promise<Map<string, RegistryEntry>>;
   /** Writes a registry entry if it is unchanged since `expected` was read (`undefined`: did not exist). */
   writeRegistry(entry: RegistryEntry, expected: RegistryEntry | undefined): Promise<boolean>;
+}
+
+/**
+ * A document of a bulk load: its state (`null`: delete it) and list entry.
+ *
+ * @example
+ * const doc: BulkDoc = { key, state, list: projection.listEntryOf?.(state, key) };
+ */
+export interface BulkDoc {
+  key: DocKey;
+  state: unknown;
+  list?: ListEntry | undefined;
 }
 
 /** A document's key and state. */
