@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import type { DocKey, Projection } from './types.ts';
+import { noKeys, type DocKey, type Projection } from './types.ts';
 import { activityEntry, isAudited, type ActivityEntry } from './views/activity.ts';
 
 /**
@@ -27,7 +27,7 @@ export const activityProjection: Projection<ActivityEntry | null> = {
   version: 1,
   streams: [StreamPrefix.project, StreamPrefix.deployment, StreamPrefix.release, StreamPrefix.domain, StreamPrefix.subscription],
   keysOf: (e): DocKey[] =>
-    isAudited(e) ? [{ pk: activityKeys.project(e.metadata.projectId), sk: `${e.metadata.occurredAt}#${e.metadata.eventId}` }] : [],
+    isAudited(e) ? [{ pk: activityKeys.project(e.metadata.projectId), sk: `${e.metadata.occurredAt}#${e.metadata.eventId}` }] : noKeys,
   initialState: () => null,
   evolve: (state, e) => state ?? activityEntry(e),
   listEntryOf: (state, key) => (state ? { lpk: activityKeys.all, lsk: key.sk, item: state } : undefined),

@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import type { DocKey, Projection, ProjectionEvent } from './types.ts';
+import { noKeys, type DocKey, type Projection, type ProjectionEvent } from './types.ts';
 import { evolveDeliveryFacts, evolveDeliveryFactsInto, initialDeliveryFacts, type DeliveryFacts } from './views/dora.ts';
 
 /**
@@ -25,9 +25,9 @@ const keysOf = (e: ProjectionEvent): DocKey[] => {
       return [deliveryKeys.facts(p, e.data.fromDeploymentId)];
     case 'AlarmRaised':
     case 'AlarmCleared':
-      return e.data.deploymentId ? [deliveryKeys.facts(p, e.data.deploymentId)] : [];
+      return e.data.deploymentId ? [deliveryKeys.facts(p, e.data.deploymentId)] : noKeys;
     default:
-      return [];
+      return noKeys;
   }
 };
 

@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import type { DocKey, ListEntry, Projection, ProjectionEvent } from './types.ts';
+import { noKeys, type DocKey, type ListEntry, type Projection, type ProjectionEvent } from './types.ts';
 import {
   copyDeployment, evolveBuildAttemptInto, evolveDeployment, evolveDeploymentInto, initialDeployment, summarizeDeployment,
   type BuildAttempt, type DeploymentView,
@@ -42,7 +42,7 @@ const keysOf = (e: ProjectionEvent): DocKey[] => {
     const build = deploymentKeys.build(e.data.deploymentId, e.data.buildId);
     return deploymentId ? [deploymentKeys.deployment(deploymentId), build] : [build];
   }
-  return deploymentId ? [deploymentKeys.deployment(deploymentId)] : [];
+  return deploymentId ? [deploymentKeys.deployment(deploymentId)] : noKeys;
 };
 
 const evolveBuildLogInto = (b: BuildLogView, e: ProjectionEvent): BuildLogView => {

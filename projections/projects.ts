@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import type { DocKey, Projection, ProjectionEvent } from './types.ts';
+import { noKeys, type DocKey, type Projection, type ProjectionEvent } from './types.ts';
 import { evolveDomain, type DomainView } from './views/domain.ts';
 import { evolveEnvVar, type EnvVarView } from './views/env-vars.ts';
 import { copyProject, evolveProject, evolveProjectInto, initialProject, type ProjectView } from './views/project.ts';
@@ -31,7 +31,7 @@ const keysOf = (e: ProjectionEvent): DocKey[] => {
   if (projectTypes.has(e.type)) return [projectKeys.project(e.metadata.projectId)];
   if (e.type === 'EnvVarSet' || e.type === 'EnvVarRemoved') return [projectKeys.envVar(e.data.projectId, e.data.target, e.data.name)];
   if (e.metadata.streamId.startsWith(`${StreamPrefix.domain}#`) && 'host' in e.data) return [projectKeys.domain(e.data.projectId, e.data.host)];
-  return [];
+  return noKeys;
 };
 
 /**

@@ -116,6 +116,15 @@ export const flatString = (s: string): string => {
   return s;
 };
 
+/**
+ * What `keysOf` returns for an event that changes no document: one shared, frozen array (most
+ * events change nothing in most projections, and the fold only reads it).
+ *
+ * @example
+ * keysOf: (e) => (e.type === 'ProjectCreated' ? [projectKeys.project(e.data.projectId)] : noKeys),
+ */
+export const noKeys = Object.freeze<DocKey[]>([]) as DocKey[];
+
 /** The string form of a key, for maps and diffs. */
 export const keyString = (key: DocKey): string => `${key.pk}\u0000${key.sk}`;
 
