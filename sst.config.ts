@@ -92,8 +92,10 @@ export default $config({
       buildProject: stack.adapters.build.project.name,
       artifactsBucket: stack.adapters.buckets.artifacts.bucket.bucket,
       sitesBucket: stack.adapters.buckets.sites.bucket.bucket,
-      // The platform API: `shiplog login --url <api> --token <token>`.
+      // The platform API. The first login needs no token: `shiplog login --aws <prefix>` invokes
+      // the admin token function (AWS credentials allowed to invoke it) and stores what it makes.
       api: stack.api.url,
+      adminTokenFunction: stack.api.adminToken.name,
       // Sites: `<project>.<siteDomain>` through one multi-tenant distribution, routed by the key
       // value store. Create the certificate's validation records (CNAMEs) in the domain's DNS:
       // the first deploy waits for ACM to issue it.

@@ -61,6 +61,30 @@ export const zipFiles = (dir: string, files: string[]): Buffer => {
   }
 };
 
+/** How the API takes the archive (`POST /api/projects/:p/uploads`). */
+type Transport = { method: 'inline' } | { method: 'PUT'; upload: string; url: string; headers: Record<string, string>; expiresAt: string };
+
+/**
+ * PUTs the archive to the presigned URL the API gave (S3 on AWS), with exactly the headers signed into it.
+ *
+ * @example
+ * await putArchive({ method: 'PUT', upload, url, headers, expiresAt }, zip);
+ */
+const putArchive = async (to: Extract<Transport, { method: 'PUT' }>, zip: Buffer): Promise<void> => {
+  let res: Response;
+  try {
+    // fetch sets content-length from the body itself (it is a forbidden header to give).
+    const headers = Object.fromEntries(Object.entries(to.headers).filter(([k]) => k.toLowerCase() !== 'content-length'));
+    res = await fetch(to.url, { method: 'PUT', headers, body: zip });
+  } catch (err) {
+    throw new CliError(`could not upload the source to ${new URL(to.url).host}: ${(err as Error).message}`);
+  }
+  if (!res.ok) {
+    const text = (await res.text()).slice(0, 500);
+    throw new CliError(`the source upload was refused (${res.status}): ${/<Message>([^<]*)<\/Message>/.exec(text)?.[1] ?? text}`);
+  }
+};
+
 interface Requested {
   projectId: string;
   deploymentId: string;
@@ -91,8 +115,12 @@ export const deployCommand = (): Command =>
       // A preview's alias follows the branch the directory is on, as for a push.
       const branch = o.prod ? undefined : gitOut(dir, ['symbolic-ref', '--quiet', '--short', 'HEAD'])?.trim() || undefined;
       const head = gitOut(dir, ['rev-parse', '--short', 'HEAD'])?.trim();
-      const res = await api<Requested>('POST', `/api/projects/${encodeURIComponent(o.project)}/deployments`, {
-        archive: zip.toString('base64'),
+      const project = encodeURIComponent(o.project);
+      // The API says how the archive travels: a presigned PUT to S3 on AWS, in the request locally.
+      const how = await api<Transport>('POST', `/api/projects/${project}/uploads`, { bytes: zip.length });
+      if (how.method === 'PUT') await putArchive(how, zip);
+      const res = await api<Requested>('POST', `/api/projects/${project}/deployments`, {
+        ...(how.method === 'PUT' ? { upload: how.upload } : { archive: zip.toString('base64') }),
         target: o.prod ? 'production' : 'preview',
         ...(branch ? { branch } : {}),
         message: `shiplog deploy of ${files.length} files${head ? ` (at ${head}${gitOut(dir, ['status', '--porcelain'])?.trim() ? ', with changes' : ''})` : ''}`,

@@ -8,7 +8,8 @@ interface ProjectView {
   settings: { productionBranch: string };
   env: { name: string; target: string; version: number; sensitive: boolean }[];
   webhookUrl: string;
-  gitUrl: string;
+  /** Absent where the runtime serves no git remote (AWS). */
+  gitUrl?: string;
 }
 
 // The local instance's sites URL; another instance (`--url`) is not on this machine: its URL is not known here.
@@ -37,7 +38,7 @@ export const projectsCommand = (): Command => {
     .option('--root-dir <dir>', 'the app\'s directory in the repository', '.')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { repo?: string; branch: string; installCommand?: string; buildCommand?: string; rootDir: string; json?: boolean }) => {
-      const res = await api<{ project: ProjectView; webhookSecret: string; pushToken: string; gitRemoteUrl: string }>('POST', '/api/projects', {
+      const res = await api<{ project: ProjectView; webhookSecret: string; pushToken: string; gitRemoteUrl?: string }>('POST', '/api/projects', {
         name,
         ...(o.repo ? { repo: o.repo } : {}),
         productionBranch: o.branch,
@@ -55,7 +56,9 @@ export const projectsCommand = (): Command => {
       output(out, o.json, () =>
         [
           `created ${res.project.name}`,
-          `  push to deploy   git push ${res.gitRemoteUrl} ${res.project.settings.productionBranch}`,
+          res.gitRemoteUrl
+            ? `  push to deploy   git push ${res.gitRemoteUrl} ${res.project.settings.productionBranch}`
+            : `  deploy           shiplog deploy . --project ${res.project.name} --prod (or push to GitHub with the webhook below)`,
           ...(out.productionUrl ? [`  production URL   ${out.productionUrl}`] : []),
           `  GitHub webhook   ${res.project.webhookUrl} (secret: ${res.webhookSecret}; shown once)`,
         ].join('\n'),
@@ -66,11 +69,11 @@ export const projectsCommand = (): Command => {
     .description('rotate the push token and webhook secret: the old ones stop working, the new ones are shown once')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { json?: boolean }) => {
-      const res = await api<{ webhookSecret: string; pushToken: string; gitRemoteUrl: string }>('POST', `/api/projects/${encodeURIComponent(name)}/credentials/rotate`, {});
+      const res = await api<{ webhookSecret: string; pushToken: string; gitRemoteUrl?: string }>('POST', `/api/projects/${encodeURIComponent(name)}/credentials/rotate`, {});
       output(res, o.json, () =>
         [
           `rotated the credentials of ${name} (the old ones no longer work; these are shown once)`,
-          `  git remote       ${res.gitRemoteUrl}`,
+          ...(res.gitRemoteUrl ? [`  git remote       ${res.gitRemoteUrl}`] : []),
           `  webhook secret   ${res.webhookSecret}`,
         ].join('\n'),
       );

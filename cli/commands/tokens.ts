@@ -48,22 +48,62 @@ export const tokensCommand = (): Command => {
 };
 
 /**
+ * A new admin token from a stage on AWS, made by its admin token function (`<prefix>-AdminToken`),
+ * which the caller's AWS credentials must be allowed to invoke: the first login of a bare stage.
+ *
+ * @example
+ * const { token, apiUrl } = await adminTokenFromAws('shiplog-production', 'ops');
+ */
+const adminTokenFromAws = async (prefix: string, name: string | undefined): Promise<{ token: string; apiUrl: string }> => {
+  const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
+  const FunctionName = `${prefix}-AdminToken`;
+  let res;
+  try {
+    res = await new LambdaClient({}).send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify(name ? { name } : {})) }));
+  } catch (err) {
+    throw new CliError(`could not invoke ${FunctionName} with your AWS credentials: ${(err as Error).message}`);
+  }
+  const body = res.Payload ? Buffer.from(res.Payload).toString('utf8') : '';
+  if (res.FunctionError) {
+    const message = (() => {
+      try {
+        return (JSON.parse(body) as { errorMessage?: string }).errorMessage ?? body;
+      } catch {
+        return body;
+      }
+    })();
+    throw new CliError(`${FunctionName} made no token: ${message}`);
+  }
+  const out = JSON.parse(body) as { token?: string; apiUrl?: string };
+  if (!out.token || !out.apiUrl) throw new CliError(`${FunctionName} answered without a token and API URL`);
+  return { token: out.token, apiUrl: out.apiUrl };
+};
+
+/**
  * `shiplog login --url <api> --token <t>`: checks the token against that API and stores it for
  * that URL (`credentials.json`, mode 0600); later commands with `--url`/`SHIPLOG_URL` use it.
- * `--url` is the program's global option.
+ * `--url` is the program's global option. `shiplog login --aws <stage prefix> [--name <n>]`
+ * instead gets a new admin token (and the API's URL) from the stage's admin token function with
+ * the caller's AWS credentials: how a bare stage on AWS gets its first token.
  */
 export const loginCommand = (): Command =>
   new Command('login')
-    .description('store a token for another shiplog instance (use with --url <api>)')
-    .requiredOption('--token <token>', 'an API token of that instance (shiplog tokens create there)')
+    .description('store a token for another shiplog instance (--url <api> --token <t>, or --aws <stage prefix> for a new admin token)')
+    .option('--token <token>', 'an API token of that instance (shiplog tokens create there)')
+    .option('--aws <prefix>', "a stage on AWS: a new admin token from its admin token function (<prefix>-AdminToken), with your AWS credentials")
+    .option('--name <name>', 'with --aws: the new token\'s name (default admin)')
     .option('--json', 'print JSON')
-    .action(async (o: { token: string; json?: boolean }, cmd: Command) => {
-      const url = (cmd.optsWithGlobals() as { url?: string }).url ?? process.env.SHIPLOG_URL;
+    .action(async (o: { token?: string; aws?: string; name?: string; json?: boolean }, cmd: Command) => {
+      if (o.aws && o.token) throw new CliError('choose --token or --aws, not both');
+      if (!o.aws && !o.token) throw new CliError('login needs --token <token> (or --aws <stage prefix> for a new admin token)');
+      const fromAws = o.aws ? await adminTokenFromAws(o.aws, o.name) : undefined;
+      const token = fromAws?.token ?? o.token!;
+      const url = (cmd.optsWithGlobals() as { url?: string }).url ?? process.env.SHIPLOG_URL ?? fromAws?.apiUrl;
       if (!url) throw new CliError('login needs --url <api> (the instance the token belongs to)');
       const key = instanceKey(url);
       process.env.SHIPLOG_URL = key;
-      process.env.SHIPLOG_TOKEN = o.token;
+      process.env.SHIPLOG_TOKEN = token;
       const who = await api<{ name: string; kind: string }>('GET', '/api/whoami');
-      const file = saveCredential(key, o.token);
+      const file = saveCredential(key, token);
       output({ url: key, name: who.name, kind: who.kind, file }, o.json, () => `logged in to ${key} as token ${who.name} (${who.kind}); stored in ${file}`);
     });

@@ -28,8 +28,14 @@ export function CreateProjectForm({ csrf }: { csrf: string }) {
         <div className="created" data-testid="project-created">
           <h2>Ready for its first push</h2>
           <p className="muted">These are shown once. The git remote carries the push token.</p>
-          <Secret label="Git remote" value={state.data?.gitRemoteUrl ?? ''} testId="git-remote" />
-          <pre className="snippet">{`git remote add shiplog ${state.data?.gitRemoteUrl ?? ''}\ngit push shiplog main`}</pre>
+          {state.data?.gitRemoteUrl ? (
+            <>
+              <Secret label="Git remote" value={state.data.gitRemoteUrl} testId="git-remote" />
+              <pre className="snippet">{`git remote add shiplog ${state.data.gitRemoteUrl}\ngit push shiplog main`}</pre>
+            </>
+          ) : (
+            <pre className="snippet" data-testid="deploy-snippet">{`shiplog deploy . --project ${state.data?.projectId ?? ''} --prod`}</pre>
+          )}
           <Secret label="GitHub webhook URL" value={state.data?.webhookUrl ?? ''} testId="webhook-url" />
           <Secret label="Webhook secret" value={state.data?.webhookSecret ?? ''} testId="webhook-secret" />
           <Link href={`/projects/${encodeURIComponent(state.data?.projectId ?? '')}`} className="button primary">

@@ -9,15 +9,15 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { IAMClient } from '@aws-sdk/client-iam';
-import { LambdaClient } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { monotonicFactory } from 'ulid';
-import type { GitRepos } from '../../services/ingest/index.ts';
+import { ingestCommands, type GitRepos, type Ingest } from '../../services/ingest/index.ts';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { subscriptions } from '../topology.ts';
 import { FunctionEnv } from '../aws/names.ts';
-import { OUTBOX_ENRICH_HANDLER } from '../aws/index.ts';
+import { AdminTokenEnv, OUTBOX_ENRICH_HANDLER } from '../aws/index.ts';
 import { Hono } from 'hono';
 import { ingestApi, platformApi, routeTable } from '../http/app.ts';
 import { servedHosts, tokenVerifier } from '../http/auth.ts';
@@ -102,6 +102,22 @@ const snapshotting = (repos: GitRepos & { pathOf(projectId: string): string }, s
     const zip = execFileSync('git', ['--git-dir', repos.pathOf(projectId), 'archive', '--format=zip', sha], { maxBuffer: 512 << 20 });
     await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `sources/${projectId}/${sha}.zip`, Body: zip }));
     return commit;
+  },
+});
+
+/**
+ * The box's git remote over repositories of projects the Api function created: the function
+ * makes no repository (AWS hosts none), so a project's bare repository is made on its first
+ * push, on its production branch, when the project exists.
+ */
+const gitRemoteRepos = (repos: GitRepos, ingest: Pick<Ingest, 'getProject'>): GitRepos => ({
+  ...repos,
+  exists: async (projectId) => {
+    if (await repos.exists(projectId)) return true;
+    const project = await ingest.getProject(projectId);
+    if (!project) return false;
+    await repos.create(projectId, project.settings.productionBranch);
+    return true;
   },
 });
 
@@ -238,15 +254,23 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     stops.push(() => sources.stop());
     const schedules = await eventbridge.startSchedules('default');
 
-    // 5. the platform API: the declared Api function behind the API Gateway stand-in (GitHub
-    // webhooks included); the other ingest routes (projects, env vars, uploads, the git remote)
-    // stay in this process, on the local ingest, until they run on AWS (docs/aws-box.md)
+    // 5. the platform API: the declared Api function behind the API Gateway stand-in, every route
+    // but the shiplog git remote, which AWS does not have: the box serves `/git/*` in this process
+    // (docs/aws-box.md). The Api and AdminToken functions learn the box's URL as the API's own, and
+    // the Api function that a remote is served.
     Object.assign(process.env, functionEnv, {
       AWS_ENDPOINT_URL: endpointUrl, AWS_REGION: BOX_REGION, AWS_DEFAULT_REGION: BOX_REGION,
       AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
     });
     const [declaredApi] = made.apis;
     if (!declaredApi) throw new Error('the declared stack has no HTTP API');
+    const apiUrl = `http://localhost:${cfg.port}`;
+    const ownUrl = { Api: { [FunctionEnv.apiUrl]: apiUrl, [FunctionEnv.gitRemote]: 'served' }, AdminToken: { [AdminTokenEnv.apiUrl]: apiUrl } };
+    for (const [name, vars] of Object.entries(ownUrl)) {
+      const FunctionName = `${stack.names.prefix}-${name}`;
+      const { Environment } = await clients.lambda.send(new GetFunctionConfigurationCommand({ FunctionName }));
+      await clients.lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName, Environment: { Variables: { ...Environment?.Variables, ...vars } } }));
+    }
     const gateway = await apiGatewayStandIn({
       apigateway: clients.apigateway, apiId: declaredApi.apiId, accountId: DECLARED_ACCOUNT, log,
       invoke: (arn, event) => lambda.invokeRaw(arn, undefined, event),
@@ -255,13 +279,13 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     const ids = monotonicFactory();
     const now = () => new Date().toISOString();
     const { access } = await startAccess({ client: clients.dynamodb, tableName: stack.names.tokensTable, dataDir: cfg.dataDir, ids: () => ids(), now, log });
-    const apiUrl = `http://localhost:${cfg.port}`;
     const { store } = awsApi().deployments;
     const ingest = await localIngestDeps({ client: clients.dynamodb, store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: stack.names.secretsTable });
+    const commands = ingestCommands({ ...ingest, secrets: awsSecrets() });
     const inProcess = platformApi({
       ingest: ingestApi({
         ...ingest,
-        repos: snapshotting(localGitRepos({ root: ingest.git.projectRoot }), clients.s3, artifactsBucket),
+        repos: gitRemoteRepos(snapshotting(localGitRepos({ root: ingest.git.projectRoot }), clients.s3, artifactsBucket), commands),
         // The AWS secret store, as the Api function has it: SSM SecureString under the declared key.
         secrets: awsSecrets(),
       }),
@@ -274,7 +298,7 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
       },
     });
     const ingestRoutes = new Hono();
-    for (const r of routeTable(inProcess)) if (!r.path.startsWith('/webhooks/')) ingestRoutes.on(r.method, r.path, (c) => c.body(null, 204));
+    for (const r of routeTable(inProcess)) if (r.path.startsWith('/git/')) ingestRoutes.on(r.method, r.path, (c) => c.body(null, 204));
     const inProcessListener = nodeListener(inProcess);
     const api = createServer((req, res) => {
       void Promise.resolve(ingestRoutes.request(req.url ?? '/', { method: req.method ?? 'GET' })).then((m) =>

@@ -11,7 +11,7 @@ import { CreatePolicyCommand, CreateRoleCommand, PutRolePolicyCommand, type IAMC
 import { CreateAliasCommand, CreateKeyCommand, EnableKeyRotationCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { AddPermissionCommand, CreateEventSourceMappingCommand, CreateFunctionCommand, PutFunctionEventInvokeConfigCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import {
-  CreateBucketCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, type S3Client,
+  CreateBucketCommand, PutBucketLifecycleConfigurationCommand, PutBucketOwnershipControlsCommand, PutBucketPolicyCommand, PutPublicAccessBlockCommand, type S3Client,
 } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueUrlCommand, SetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { FunctionCode } from './bundle.ts';
@@ -230,6 +230,18 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
               IgnorePublicAcls: Boolean(i.ignorePublicAcls), RestrictPublicBuckets: Boolean(i.restrictPublicBuckets),
             },
           }));
+        case 'aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration': {
+          const rules = i.rules as { id: string; status: string; filter?: { prefix?: string }; expiration?: { days?: number } }[];
+          return clients.s3.send(new PutBucketLifecycleConfigurationCommand({
+            Bucket: i.bucket as string,
+            LifecycleConfiguration: {
+              Rules: rules.map((rule) => ({
+                ID: rule.id, Status: rule.status as 'Enabled', Filter: { Prefix: rule.filter?.prefix ?? '' },
+                ...(rule.expiration?.days ? { Expiration: { Days: rule.expiration.days } } : {}),
+              })),
+            },
+          }));
+        }
         case 'aws:s3/bucketOwnershipControls:BucketOwnershipControls': {
           const rule = i.rule as { objectOwnership: string };
           return clients.s3.send(new PutBucketOwnershipControlsCommand({ Bucket: i.bucket as string, OwnershipControls: { Rules: [{ ObjectOwnership: rule.objectOwnership as 'BucketOwnerEnforced' }] } }));

@@ -216,8 +216,8 @@ describe('infra/aws gives each function what its AWS adapters and the read model
 
   it('covers every function of the stack', async () => {
     const s = await declareUnderMocks(subscriptions);
-    // The Api function's access is api.ts's (api.int.test.ts), IsrRevalidate's site-cache.ts's (site-cache.int.test.ts).
-    expect(s.specs.map((f) => f.name).sort()).toEqual([...expected.map(([name]) => name), 'OutboxEnrich', 'Api', 'IsrRevalidate'].sort());
+    // The Api function's access is api.ts's (api.int.test.ts, the AdminToken function's too), IsrRevalidate's site-cache.ts's (site-cache.int.test.ts).
+    expect(s.specs.map((f) => f.name).sort()).toEqual([...expected.map(([name]) => name), 'OutboxEnrich', 'Api', 'AdminToken', 'IsrRevalidate'].sort());
   });
 
   it("passes the site cache table and revalidation queue to the deploy functions, for the site functions' environment", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { pkSkTableDefinition } from '../../events/store/index.ts';
 import { subscriptions } from '../topology.ts';
-import { API_HANDLER, API_THROTTLE, DEAD_LETTER_ACTIONS, deadLetterQueueName, EVENT_STORE_ACTIONS, LinkName, TOKENS_ACTIONS } from './index.ts';
+import { ADMIN_TOKEN_HANDLER, API_HANDLER, API_THROTTLE, DEAD_LETTER_ACTIONS, deadLetterQueueName, EVENT_STORE_ACTIONS, LinkName, TOKENS_ACTIONS } from './index.ts';
 import { ACCOUNT, arnOf, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved } from './mocked-stack.ts';
 
 // The platform API on AWS (api.ts), declared under Pulumi mocks: the function with its environment
@@ -28,6 +28,7 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
       SHIPLOG_PREFIX: 'shiplog-ci',
       SHIPLOG_BUS_NAME: 'shiplog-ci',
       SHIPLOG_TOKENS_TABLE: 'shiplog-ci-tokens',
+      SHIPLOG_API_URL: `https://Api-id.execute-api.${REGION}.amazonaws.com`,
       SHIPLOG_BUILD_PROJECT: 'shiplog-ci-build',
       SHIPLOG_BUILD_LOG_GROUP: '/aws/codebuild/shiplog-ci-build',
       SHIPLOG_ARTIFACTS_BUCKET: `shiplog-ci-artifacts-${BUCKET_SUFFIX}`,
@@ -47,6 +48,9 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
     expect(await resolved(spec.links[0]!.permissions)).toEqual([{ actions: [...EVENT_STORE_ACTIONS], resources: [events, `${events}/index/*`] }]);
     expect(await resolved(spec.permissions)).toEqual([
       { actions: [...TOKENS_ACTIONS], resources: [arnOf(Table, 'shiplog-ci-tokens')] },
+      // shiplog deploy: presigned uploads (read back, deleted) and the sources CodeBuild reads.
+      { actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [`arn:aws:s3:::shiplog-ci-artifacts-${BUCKET_SUFFIX}/uploads/*`] },
+      { actions: ['s3:PutObject', 's3:GetObject'], resources: [`arn:aws:s3:::shiplog-ci-artifacts-${BUCKET_SUFFIX}/sources/*`] },
       { actions: ['logs:DescribeLogStreams'], resources: [logGroup, `${logGroup}:*`] },
       { actions: ['logs:GetLogEvents'], resources: [`${logGroup}:log-stream:*`] },
       { actions: ['lambda:GetAlias', 'lambda:GetFunctionConfiguration'], resources: [`arn:aws:lambda:${REGION}:${ACCOUNT}:function:shiplog-ci-site-*`] },
@@ -108,6 +112,26 @@ describe('the platform API on AWS (infra/aws/api.ts)', () => {
     });
     expect(tokens.inputs.pointInTimeRecovery).toEqual({ enabled: true });
     expect(await resolved(s.stack.api.url)).toBe(`https://Api-id.execute-api.${REGION}.amazonaws.com`);
+  });
+
+  it("declares the admin token function: a bare stage's first token, for principals allowed to invoke it; tokens table only", async () => {
+    const s = await declareUnderMocks(subscriptions);
+    const spec = s.spec('AdminToken');
+    expect(spec.handler).toBe(ADMIN_TOKEN_HANDLER);
+    expect(await resolved(spec.environment)).toEqual({ SHIPLOG_TOKENS_TABLE: 'shiplog-ci-tokens', SHIPLOG_API_URL: `https://Api-id.execute-api.${REGION}.amazonaws.com` });
+    expect(spec.links).toEqual([]);
+    expect(await resolved(spec.permissions)).toEqual([{ actions: [...TOKENS_ACTIONS], resources: [arnOf(Table, 'shiplog-ci-tokens')] }]);
+    // Nothing invokes it for the deployer: no permission for another principal, no invocation.
+    expect(s.ofType(Permission).filter((p) => p.inputs.function === 'AdminToken')).toEqual([]);
+    expect(s.ofType('aws:lambda/invocation:Invocation').map((i) => i.inputs.functionName)).not.toContain('AdminToken');
+  });
+
+  it('expires uploads nobody deployed: a one-day lifecycle rule on the artifacts bucket\'s uploads/', async () => {
+    const s = await declareUnderMocks(subscriptions);
+    expect(s.one('aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration', 'ArtifactsUploadsExpiry').inputs).toMatchObject({
+      bucket: `shiplog-ci-artifacts-${BUCKET_SUFFIX}`,
+      rules: [{ id: 'uploads-expire', status: 'Enabled', filter: { prefix: 'uploads/' }, expiration: { days: 1 } }],
+    });
   });
 
   it('names the production stage plainly', async () => {

@@ -101,7 +101,8 @@ export const eventRoutesAccess = (input: Pick<ApiInput, 'bus' | 'deadLetters'>):
 ];
 
 /**
- * What the API function may do beyond the event store: its tokens table, the build log group
+ * What the API function may do beyond the event store: its tokens table, `shiplog deploy`'s
+ * uploads and sources in the artifacts bucket, the build log group
  * (reads only: `shiplog logs`), the site functions' aliases (reads only: which deployment is live)
  * and their log groups (FilterLogEvents: runtime logs, metrics and costs).
  *
@@ -114,6 +115,10 @@ export const apiAccess = (cloud: Cloud, input: { tokens: NamedArn; resources: Ad
   const { region, accountId } = r.scope;
   return [
     { actions: [...TOKENS_ACTIONS], resources: [tokens.arn] },
+    // `shiplog deploy`: presigned PUTs of archives under uploads/ (read back, then deleted), kept as
+    // sources/<project>/<sha>.zip with their commit record beside them (`s3SourceRepos`).
+    { actions: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'], resources: [pulumi.interpolate`${r.artifactsBucket.arn}/uploads/*`] },
+    { actions: ['s3:PutObject', 's3:GetObject'], resources: [pulumi.interpolate`${r.artifactsBucket.arn}/sources/*`] },
     { actions: ['logs:DescribeLogStreams'], resources: [r.buildLogGroup.arn, pulumi.interpolate`${r.buildLogGroup.arn}:*`] },
     { actions: ['logs:GetLogEvents'], resources: [pulumi.interpolate`${r.buildLogGroup.arn}:log-stream:*`] },
     {
@@ -123,6 +128,21 @@ export const apiAccess = (cloud: Cloud, input: { tokens: NamedArn; resources: Ad
     ...siteLogsRead(cloud, r),
   ];
 };
+
+/** The admin token function's Lambda handler (`infra/aws/functions/admin-token.ts`), in SST's `<module>.<export>` form. */
+export const ADMIN_TOKEN_HANDLER = 'infra/aws/functions/admin-token.handler';
+
+/**
+ * The environment of the admin token function.
+ *
+ * @example
+ * process.env[AdminTokenEnv.tokensTable]; // 'shiplog-tokens'
+ */
+export const AdminTokenEnv = {
+  tokensTable: 'SHIPLOG_TOKENS_TABLE',
+  /** The API's URL, returned with the token so `shiplog login --aws` needs nothing else. */
+  apiUrl: 'SHIPLOG_API_URL',
+} as const;
 
 /**
  * Declares the platform API on AWS: the `Api` function (`infra/aws/functions/api.ts`, the Hono
@@ -139,6 +159,12 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
   const { aws, pulumi } = cloud;
   const { names, resources: r } = input;
   const tokens = new aws.dynamodb.Table('Tokens', { ...tableArgsFrom(pkSkTableDefinition(names.tokensTable)), pointInTimeRecovery: { enabled: true } });
+  // Before the function: its environment carries the API's own URL (the webhook URLs it shows).
+  const api = new aws.apigatewayv2.Api('Api', {
+    name: names.api,
+    protocolType: 'HTTP',
+    description: 'shiplog platform API: every route goes to the Api function',
+  });
   const fn = input.declareFunction({
     name: 'Api',
     handler: API_HANDLER,
@@ -148,6 +174,7 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
       [FunctionEnv.prefix]: input.environment[FunctionEnv.prefix]!,
       [FunctionEnv.busName]: input.environment[FunctionEnv.busName]!,
       [FunctionEnv.tokensTable]: tokens.name,
+      [FunctionEnv.apiUrl]: api.apiEndpoint,
       // The build and deploy adapters the routes read through (`awsApi`, infra/aws/runtime/root.ts).
       [FunctionEnv.buildProject]: r.buildProject.name,
       [FunctionEnv.buildLogGroup]: r.buildLogGroup.name,
@@ -164,11 +191,6 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
       ...eventRoutesAccess(input),
     ],
     timeoutSeconds: API_TIMEOUT_SECONDS,
-  });
-  const api = new aws.apigatewayv2.Api('Api', {
-    name: names.api,
-    protocolType: 'HTTP',
-    description: 'shiplog platform API: every route goes to the Api function',
   });
   const integration = new aws.apigatewayv2.Integration('ApiIntegration', {
     apiId: api.id,
@@ -195,5 +217,16 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
     principal: 'apigateway.amazonaws.com',
     sourceArn: pulumi.interpolate`${api.executionArn}/*/*`,
   });
-  return { tokens, function: fn, api, integration, route, stage, permission, url: api.apiEndpoint };
+  // A bare stage's first admin token, for principals of the account allowed to invoke it
+  // (`shiplog login --aws <prefix>`): it may make tokens and nothing else.
+  const adminToken = input.declareFunction({
+    name: 'AdminToken',
+    handler: ADMIN_TOKEN_HANDLER,
+    description: "shiplog: makes an admin API token for an AWS principal allowed to invoke it (a bare stage's first token)",
+    environment: { [AdminTokenEnv.tokensTable]: tokens.name, [AdminTokenEnv.apiUrl]: api.apiEndpoint },
+    links: [],
+    permissions: [{ actions: [...TOKENS_ACTIONS], resources: [tokens.arn] }],
+    timeoutSeconds: 30,
+  });
+  return { tokens, function: fn, adminToken, api, integration, route, stage, permission, url: api.apiEndpoint };
 };

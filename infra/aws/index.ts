@@ -18,7 +18,7 @@ import { declareSiteEdge } from './sites-edge.ts';
 import { declareRule, declareSubscription, type FunctionNeeds, type SubscriptionNeeds } from './subscription.ts';
 
 export { adapterNeeds, idempotencyAccess, siteEdgeAccess, type AdapterResources, type EdgeResources } from './adapter-access.ts';
-export { API_HANDLER, API_THROTTLE, API_TIMEOUT_SECONDS, apiAccess, DEAD_LETTER_ACTIONS, eventRoutesAccess, TOKENS_ACTIONS } from './api.ts';
+export { ADMIN_TOKEN_HANDLER, AdminTokenEnv, API_HANDLER, API_THROTTLE, API_TIMEOUT_SECONDS, apiAccess, DEAD_LETTER_ACTIONS, eventRoutesAccess, TOKENS_ACTIONS } from './api.ts';
 export { awsRules, codeBuildStateChangePattern, RECONCILE_SCHEDULE } from './aws-rules.ts';
 export {
   BUILD_ENVIRONMENT, BUILD_LOG_RETENTION_DAYS, DEFAULT_BUILD_TIMEOUT_MINUTES, githubConnectionFrom, PLACEHOLDER_BUILDSPEC, type GitHubConnectionInput,

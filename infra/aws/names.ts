@@ -140,6 +140,10 @@ export const FunctionEnv = {
   dnsZones: 'SHIPLOG_DNS_ZONES',
   /** The API tokens' table: the API function only (`infra/aws/functions/api.ts`). */
   tokensTable: 'SHIPLOG_TOKENS_TABLE',
+  /** The platform API's own URL (webhook URLs it shows): the API function only. */
+  apiUrl: 'SHIPLOG_API_URL',
+  /** `served` where something in front of the API serves the shiplog git remote (the AWS box); AWS has none. */
+  gitRemote: 'SHIPLOG_GIT_REMOTE',
   /** The secret store (`infra/aws/secrets.ts`): its pointers table and its KMS key's alias. */
   secretsTable: 'SHIPLOG_SECRETS_TABLE',
   secretsKey: 'SHIPLOG_SECRETS_KEY',

@@ -38,11 +38,17 @@ export const declarePrivateBucket = ({ aws }: Cloud, opts: { name: string; bucke
   return { bucket, publicAccessBlock, ownership };
 };
 
+/** Where `shiplog deploy` PUTs archives in the artifacts bucket, and how long one stays there. */
+export const UPLOADS_PREFIX = 'uploads/';
+export const UPLOADS_EXPIRE_DAYS = 1;
+
 /**
  * The two buckets of builds and sites.
  *
- * - artifacts: `sources/<project>/<sha>.zip` (pushes to shiplog's own remote) and
- *   `artifacts/<project>/<deployment>/` (what a CodeBuild build uploads).
+ * - artifacts: `sources/<project>/<sha>.zip` (pushes to shiplog's own remote, `shiplog deploy`
+ *   sources, each with its commit as `<sha>.json`), `uploads/<project>/<id>.zip` (archives PUT
+ *   through presigned URLs, expired after a day) and `artifacts/<project>/<deployment>/` (what a
+ *   CodeBuild build uploads).
  * - sites: `sites/<project>/<deployment>/` (assets), `cache/<project>/` (the ISR cache) and
  *   `artifacts/` (function code the deploy service zipped itself). Private: the sites' distribution
  *   reads `sites/*` alone, through an origin access control (its bucket policy: `sites-edge.ts`).
@@ -50,10 +56,18 @@ export const declarePrivateBucket = ({ aws }: Cloud, opts: { name: string; bucke
  * @example
  * const { artifacts, sites } = declareBuckets(cloud, names, $app.stage === 'production');
  */
-export const declareBuckets = (cloud: Cloud, names: StackNames, protect: boolean) => ({
-  artifacts: declarePrivateBucket(cloud, { name: 'Artifacts', bucketPrefix: names.artifactsBucketPrefix, protect }),
-  sites: declarePrivateBucket(cloud, { name: 'Sites', bucketPrefix: names.sitesBucketPrefix, protect }),
-});
+export const declareBuckets = (cloud: Cloud, names: StackNames, protect: boolean) => {
+  const artifacts = declarePrivateBucket(cloud, { name: 'Artifacts', bucketPrefix: names.artifactsBucketPrefix, protect });
+  // `shiplog deploy` PUTs archives to `uploads/` (presigned); one nobody deployed is gone after a day.
+  const uploadsExpiry = new cloud.aws.s3.BucketLifecycleConfiguration('ArtifactsUploadsExpiry', {
+    bucket: artifacts.bucket.id,
+    rules: [{ id: 'uploads-expire', status: 'Enabled', filter: { prefix: UPLOADS_PREFIX }, expiration: { days: UPLOADS_EXPIRE_DAYS } }],
+  });
+  return {
+    artifacts: { ...artifacts, uploadsExpiry },
+    sites: declarePrivateBucket(cloud, { name: 'Sites', bucketPrefix: names.sitesBucketPrefix, protect }),
+  };
+};
 
 /**
  * The idempotency table (handled event ids, Powertools' layout) from

@@ -62,7 +62,7 @@ describe.each([
   it("targets each rule at its subscription's function with the subscription's retry policy and DLQ", async () => {
     const s = await declareUnderMocks(subs);
     expect(s.ofType(Target)).toHaveLength(subs.length + awsOnly.length);
-    expect(s.specs.map((f) => f.name).sort()).toEqual(['OutboxEnrich', 'Api', 'IsrRevalidate', ...subs.map((x) => x.name), ...awsOnly].sort());
+    expect(s.specs.map((f) => f.name).sort()).toEqual(['OutboxEnrich', 'Api', 'AdminToken', 'IsrRevalidate', ...subs.map((x) => x.name), ...awsOnly].sort());
     for (const sub of subs) {
       const ruleName = `${s.names.prefix}-${sub.name}`;
       const target = s.one(Target, `${sub.name}Target`);

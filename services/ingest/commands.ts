@@ -12,7 +12,7 @@ import {
 import { CredentialName, secretScope, type Clock, type IngestDeps, type Ids } from './ports.ts';
 import { repositoryFrom } from './rules.ts';
 import { envRefs, type ProjectState } from './state.ts';
-import { MAX_UPLOAD_BYTES, UploadDeploymentInput, type UploadDeploymentInput as UploadIn } from './upload.ts';
+import { checkZip, MAX_UPLOAD_BYTES, UploadDeploymentInput, UploadId, UploadRequestInput, type UploadDeploymentInput as UploadIn, type UploadRequestInput as UploadRequestIn } from './upload.ts';
 
 /**
  * The actor of commands that name none: the local runtime's single user.
@@ -39,7 +39,8 @@ export interface ProjectView {
   createdAt: string;
   version: number;
   webhookUrl: string;
-  gitUrl: string;
+  /** The shiplog git remote, where this runtime serves one (not on AWS). */
+  gitUrl?: string;
 }
 
 /**
@@ -160,6 +161,7 @@ export const ingestCommands = (deps: IngestDeps) => {
   const run = commandRunner(deps);
   const newSecret = deps.newSecret ?? (() => randomBytes(32).toString('base64url'));
   const base = deps.publicUrl.replace(/\/+$/, '');
+  const gitRemote = deps.gitRemote ?? true;
 
   const view = (s: ProjectState): ProjectView | undefined =>
     s.project && {
@@ -168,7 +170,7 @@ export const ingestCommands = (deps: IngestDeps) => {
       mounts: s.mounts,
       version: s.version,
       webhookUrl: `${base}/webhooks/github/${s.project.projectId}`,
-      gitUrl: `${base}/git/${s.project.projectId}.git`,
+      ...(gitRemote ? { gitUrl: `${base}/git/${s.project.projectId}.git` } : {}),
     };
   const mustView = (s: ProjectState): ProjectView => view(s) ?? reject('project-not-found', 'no such project');
 
@@ -198,7 +200,7 @@ export const ingestCommands = (deps: IngestDeps) => {
     return creds;
   };
 
-  return {
+  const commands = {
     /** Registers a project; its credentials are generated, stored encrypted and returned once. */
     createProject: async (raw: CreateInput, actor: Actor = localUser) => {
       const input = parseInput(CreateProjectInput, raw, 'project');
@@ -215,7 +217,7 @@ export const ingestCommands = (deps: IngestDeps) => {
       // The append decides who owns the name; only then are credentials written.
       const { after } = await run(projectId, (now, ids) => ({ type: 'CreateProject', projectId, repository, settings, now, ids, actor }));
       const creds = await rotateCredentials(projectId);
-      return { project: mustView(after), ...creds, gitRemoteUrl: remoteUrl(projectId, creds.pushToken) };
+      return { project: mustView(after), ...creds, ...(gitRemote ? { gitRemoteUrl: remoteUrl(projectId, creds.pushToken) } : {}) };
     },
 
     changeSettings: async (projectId: string, raw: SettingsIn, actor: Actor = localUser): Promise<ProjectView> => {
@@ -324,6 +326,8 @@ export const ingestCommands = (deps: IngestDeps) => {
     deployUpload: async (projectId: string, archive: Buffer, raw: UploadIn, actor: Actor = localUser) => {
       const input = parseInput(UploadDeploymentInput, raw, 'deployment');
       if (archive.length === 0 || archive.length > MAX_UPLOAD_BYTES) reject('invalid', `the source archive must hold 1 to ${MAX_UPLOAD_BYTES} bytes`);
+      const problem = checkZip(archive);
+      if (problem) reject('invalid', `the source archive is not a zip shiplog can build: ${problem}`);
       const project = (await loadProject(store, projectId)).project ?? reject('project-not-found', `no project "${projectId}"`);
       if (!repos.importArchive) return reject('invalid', 'this shiplog takes no uploaded sources yet');
       await repos.create(projectId, project.settings.productionBranch);
@@ -336,15 +340,42 @@ export const ingestCommands = (deps: IngestDeps) => {
       return { projectId, deploymentId, target, alias, sha };
     },
 
+    /**
+     * `shiplog deploy`'s first step: how to send an archive of `bytes` bytes. Where the API takes
+     * no archive in its body (AWS), a URL to PUT it to (presigned) under a fresh upload id that
+     * `deployUploaded` takes; elsewhere `inline`: the archive goes in the deployment request.
+     */
+    requestUpload: async (projectId: string, raw: UploadRequestIn) => {
+      const { bytes } = parseInput(UploadRequestInput, raw, 'upload');
+      if (!(await loadProject(store, projectId)).project) reject('project-not-found', `no project "${projectId}"`);
+      if (!deps.uploads) return { method: 'inline' as const, bytes };
+      const uploadId = deps.ids();
+      return { method: 'PUT' as const, upload: uploadId, bytes, ...(await deps.uploads.presign(projectId, uploadId, bytes)) };
+    },
+
+    /**
+     * The deployment of an archive PUT through `requestUpload`: as `deployUpload`, then the upload
+     * is forgotten. An archive that is not there yet, or not a zip, is refused and kept.
+     */
+    deployUploaded: async (projectId: string, upload: string, raw: UploadIn, actor: Actor = localUser) => {
+      const uploadId = parseInput(UploadId, upload, 'upload id');
+      if (!deps.uploads) return reject('invalid', 'this shiplog takes the archive in the request: POST it (base64) to /api/projects/<project>/deployments');
+      const archive = (await deps.uploads.read(projectId, uploadId)) ?? reject('invalid', `nothing was uploaded as ${uploadId} for "${projectId}" (PUT the archive to the URL requestUpload gave first)`);
+      const requested = await commands.deployUpload(projectId, archive, raw, actor);
+      await deps.uploads.remove(projectId, uploadId);
+      return requested;
+    },
+
     rotateCredentials,
     /** The current credentials, for verifying webhooks and git pushes. */
     credentials,
-    /** The project's shiplog git remote with its push token embedded. */
-    gitRemoteUrl: async (projectId: string): Promise<string> => {
+    /** The project's shiplog git remote with its push token embedded (undefined where none is served). */
+    gitRemoteUrl: async (projectId: string): Promise<string | undefined> => {
       const creds = (await credentials(projectId)) ?? reject('project-not-found', `no credentials for project "${projectId}"`);
-      return remoteUrl(projectId, creds.pushToken);
+      return gitRemote ? remoteUrl(projectId, creds.pushToken) : undefined;
     },
   };
+  return commands;
 };
 
 /**

@@ -13,7 +13,7 @@ export { aliasFor, branchOf, ignoreReason, isZeroSha, ProjectName, repositoryFro
 export { GithubPushPayload, payloadRepositoryKeys, pushFromGithub } from './github.ts';
 export { GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks, WebhookRejectedError, type GithubDelivery, type GithubDeliveryOutcome } from './webhook.ts';
 export { gitPushes } from './git-push.ts';
-export { MAX_UPLOAD_BYTES, UploadDeploymentInput } from './upload.ts';
+export { checkZip, MAX_UPLOAD_BYTES, UploadDeploymentInput, UploadId, UploadRequestInput } from './upload.ts';
 export { parseReceivePackCommands, parseReportStatus, sidebandMessages, type RefUpdate } from './pkt-line.ts';
 export { createSecretsTable, dynamoSecretStore, secretStoreOn, sealedInTable, secretsTableDefinition, type SecretVault } from './adapters/secret-store/local.ts';
 export { awsSecretStore, parameterStoreVault, secretParameterName } from './adapters/secret-store/aws.ts';

@@ -97,6 +97,25 @@ export interface GitRepos {
 }
 
 /**
+ * Where `shiplog deploy` puts a source archive on a runtime whose API cannot take it in a request
+ * body (AWS: API Gateway takes 10 MB, Lambda 6 MB): the client PUTs the archive to a presigned
+ * URL of object storage, then asks for its deployment by upload id.
+ *
+ * @example
+ * const { url, headers } = await uploads.presign('web', uploadId, zip.length);
+ * // the client: await fetch(url, { method: 'PUT', headers, body: zip });
+ * const zip = await uploads.read('web', uploadId); // Buffer, or undefined when nothing was PUT
+ */
+export interface SourceUploads {
+  /** Where to PUT an archive of exactly `bytes` bytes, and the headers to send with it; valid until `expiresAt`. */
+  presign(projectId: string, uploadId: string, bytes: number): Promise<{ url: string; headers: Record<string, string>; expiresAt: string }>;
+  /** The archive PUT under `uploadId`, or undefined when none was. */
+  read(projectId: string, uploadId: string): Promise<Buffer | undefined>;
+  /** Forgets an upload once its deployment is requested (idempotent). */
+  remove(projectId: string, uploadId: string): Promise<void>;
+}
+
+/**
  * Finds the projects that track a repository, for webhooks that do not name their project.
  *
  * @example
@@ -123,4 +142,8 @@ export interface IngestDeps {
   publicUrl: string;
   /** Generates a webhook secret or push token (default: 32 random bytes, base64url). */
   newSecret?: () => string;
+  /** Presigned uploads for `shiplog deploy` (AWS); without them an archive comes in the request body. */
+  uploads?: SourceUploads;
+  /** Whether this runtime serves the shiplog git remote (`/git/<project>.git`); default true. */
+  gitRemote?: boolean;
 }

@@ -71,22 +71,25 @@ const everyFunctionConfiguration = async (lambda: LambdaClient): Promise<{ names
  * One request on a connection of its own: the CLI runs through spawnSync, which blocks this
  * process, so a kept-alive connection may have been closed by the server meanwhile.
  */
-const call = (url: string, token?: string): Promise<{ status: number; headers: Record<string, unknown>; body: string }> =>
+const call = (url: string, token?: string, json?: unknown): Promise<{ status: number; headers: Record<string, unknown>; body: string }> =>
   new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
+    const headers = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(json === undefined ? {} : { 'content-type': 'application/json' }) };
+    const req = request(url, { agent: false, method: json === undefined ? 'GET' : 'POST', headers }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (body += c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
-    req.end();
+    req.end(json === undefined ? undefined : JSON.stringify(json));
   });
 
 describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and login', () => {
   let sl: LocalShiplog;
   let config: string;
   let apiUrl: string;
+  /** The token the user logged in with (made in the test that logs in). */
+  let userToken = '';
   /** The CLI as a user elsewhere runs it: no data dir of the box, only what `shiplog login` stored. */
   const user = (args: string[]) => {
     const env: NodeJS.ProcessEnv = { ...sl.env, XDG_CONFIG_HOME: config, SHIPLOG_DATA_DIR: join(config, 'no-data-dir'), SHIPLOG_URL: apiUrl };
@@ -132,6 +135,7 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
     const created = sl.json<{ token: string; name: string; kind: string }>(['tokens', 'create', 'ci-user']);
     expect(created).toMatchObject({ name: 'ci-user', kind: 'user', token: expect.stringMatching(/^shp_/) });
 
+    userToken = created.token;
     const login = user(['login', '--url', apiUrl, '--token', created.token, '--json']);
     expect(login.status, login.stderr).toBe(0);
     expect(JSON.parse(login.stdout)).toMatchObject({ url: apiUrl, name: 'ci-user', kind: 'user' });
@@ -145,9 +149,13 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('403');
 
-    // A project (ingest still runs in the box's process) and its deployments (the Api function).
+    // A project, its env and its deployments, all through the Api function (ingest runs on AWS).
     const project = user(['projects', 'create', 'cp-web', '--json']);
     expect(project.status, project.stderr).toBe(0);
+    expect(JSON.parse(project.stdout)).toMatchObject({ projectId: 'cp-web', webhookUrl: `${apiUrl}/webhooks/github/cp-web`, gitRemote: expect.stringContaining(`/git/cp-web.git`) });
+    const got = await call(`${apiUrl}/api/projects/cp-web`, created.token);
+    expect(got.status).toBe(200);
+    expect(got.headers['apigw-requestid'], 'GET /api/projects/cp-web did not go through API Gateway').toBeTruthy();
     const set = user(['env', 'set', 'cp-web', `SERVER_GREETING=${SECRET}`, '--secret']);
     expect(set.status, set.stderr).toBe(0);
     const deployments = user(['deployments', 'list', 'cp-web', '--json']);
@@ -164,6 +172,14 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       cpSync(fixture, dir, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
       const marker = join(dir, 'app', 'marker.js');
       writeFileSync(marker, readFileSync(marker, 'utf8').replace(/BUILD_MARKER = '[^']*'/, "BUILD_MARKER = 'box-deploy'"));
+      // The Api function answers with a presigned PUT to the artifacts bucket (AWS takes no archive in a request).
+      const how = await call(`${apiUrl}/api/projects/cp-web/uploads`, userToken, { bytes: 1234 });
+      expect(how.status, how.body).toBe(200);
+      const presigned = JSON.parse(how.body) as { method: string; upload: string; url: string; headers: Record<string, string> };
+      expect(presigned).toMatchObject({ method: 'PUT', upload: expect.stringMatching(/^[0-9A-Z]{26}$/), headers: { 'content-length': '1234' } });
+      expect(new URL(presigned.url).pathname).toMatch(new RegExp(`^/${prefix}-artifacts-[^/]+/uploads/cp-web/${presigned.upload}\\.zip$`));
+      expect(new URL(presigned.url).searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+
       const deploy = user(['deploy', dir, '--project', 'cp-web', '--prod', '--json']);
       expect(deploy.status, deploy.stderr).toBe(0);
       const { deploymentId, sha } = JSON.parse(deploy.stdout) as { deploymentId: string; sha: string };
@@ -180,7 +196,10 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       const { Buckets = [] } = await s3.send(new ListBucketsCommand({}));
       const bucket = Buckets.map((b) => b.Name ?? '').find((n) => n.startsWith(`${prefix}-artifacts-`))!;
       const { Contents = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'sources/cp-web/' }));
-      expect(Contents.map((o) => o.Key)).toContain(`sources/cp-web/${sha}.zip`);
+      expect(Contents.map((o) => o.Key)).toEqual(expect.arrayContaining([`sources/cp-web/${sha}.zip`, `sources/cp-web/${sha}.json`]));
+      // The deployed upload was read back and forgotten; the one presigned above and never PUT left nothing.
+      const { Contents: uploads = [] } = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'uploads/' }));
+      expect(uploads.map((o) => o.Key)).toEqual([]);
 
       // The running app sees the secret: the site function's entry read it from SSM at cold start.
       const ssr = await sl.site('cp-web.localhost', '/ssr');
@@ -251,6 +270,40 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       rmSync(dir, { recursive: true, force: true });
     }
   }, 1_000_000);
+
+  it("logs a bare stage's first user in with AWS credentials: `shiplog login --aws <prefix>` invokes the AdminToken function", async () => {
+    const endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())![1]!;
+    const fresh = mkdtempSync(join(tmpdir(), 'shiplog-login-aws-'));
+    try {
+      // No token, no URL, no data dir: only AWS credentials and the stage's prefix.
+      const env: NodeJS.ProcessEnv = {
+        ...sl.env, XDG_CONFIG_HOME: fresh, SHIPLOG_DATA_DIR: join(fresh, 'no-data-dir'),
+        AWS_ENDPOINT_URL: endpoint, AWS_REGION: BOX_REGION, AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
+      };
+      delete env.SHIPLOG_TOKEN;
+      delete env.SHIPLOG_URL;
+      const run = (args: string[]) => spawnSync(process.execPath, ['cli/shiplog.mjs', ...args], { env, encoding: 'utf8', timeout: 60_000 });
+      const login = run(['login', '--aws', prefix, '--name', 'ops', '--json']);
+      expect(login.status, login.stderr).toBe(0);
+      expect(JSON.parse(login.stdout)).toMatchObject({ url: apiUrl, name: 'ops', kind: 'admin' });
+      const stored = readFileSync(join(fresh, 'shiplog', 'credentials.json'), 'utf8');
+      const rows = run(['--url', apiUrl, 'tokens', 'ls', '--json']);
+      expect(rows.status, rows.stderr).toBe(0);
+      const ops = (JSON.parse(rows.stdout) as { name: string; kind: string; createdBy: string; prefix: string }[]).find((t) => t.name === 'ops');
+      expect(ops).toMatchObject({ kind: 'admin', createdBy: 'system:aws-invoke' });
+      expect(stored).toContain(ops!.prefix);
+      // A taken name is refused with the reason; the function's log has the token's id, never the token.
+      const again = run(['login', '--aws', prefix, '--name', 'ops']);
+      expect(again.status).not.toBe(0);
+      expect(again.stderr).toContain('a token named "ops" exists');
+      const token = /"(shp_[^"]+)"/.exec(stored)![1]!;
+      const logged = await everyLogLine(new CloudWatchLogsClient({ endpoint, region: BOX_REGION, credentials: BOX_CREDENTIALS }));
+      expect(logged.groups).toContain(`/aws/lambda/${prefix}-AdminToken`);
+      expect(logged.text.includes(token), 'a log line holds the admin token').toBe(false);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
 
   it('stops honouring a revoked token at once', async () => {
     const created = sl.json<{ token: string; tokenId: string }>(['tokens', 'create', 'short-lived']);

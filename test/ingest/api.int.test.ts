@@ -179,3 +179,23 @@ describe('a push whose deployment was never stored', () => {
     expect(await h.store.streamVersion('deployment#d-lost')).toBe(1);
   });
 });
+
+describe('uploads API (shiplog deploy), locally', () => {
+  it('says the archive goes in the deployment request, and refuses sizes it cannot take and unknown projects', async () => {
+    expect(await call(h.url, 'POST', '/api/projects/shop/uploads', { bytes: 2048 })).toMatchObject({ status: 200, body: { method: 'inline', bytes: 2048 } });
+    expect(await call(h.url, 'POST', '/api/projects/shop/uploads', { bytes: 0 })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/bytes/) } });
+    expect(await call(h.url, 'POST', '/api/projects/shop/uploads', { bytes: 64 * 1024 * 1024 })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/at most 33554432 bytes/) } });
+    expect(await call(h.url, 'POST', '/api/projects/nope/uploads', { bytes: 10 })).toMatchObject({ status: 404 });
+  });
+
+  it('refuses an archive that is not a zip, an upload id where none is presigned, and both at once, recording nothing', async () => {
+    const before = (await h.allEvents()).length;
+    expect(await call(h.url, 'POST', '/api/projects/shop/deployments', { archive: Buffer.from('not a zip at all').toString('base64') }))
+      .toMatchObject({ status: 400, body: { error: 'the source archive is not a zip shiplog can build: no end-of-central-directory record' } });
+    expect(await call(h.url, 'POST', '/api/projects/shop/deployments', { upload: '01JE0000000000000000000001' }))
+      .toMatchObject({ status: 400, body: { error: expect.stringMatching(/takes the archive in the request/) } });
+    expect(await call(h.url, 'POST', '/api/projects/shop/deployments', { upload: '../../etc/passwd' })).toMatchObject({ status: 400, body: { error: expect.stringMatching(/upload id/) } });
+    expect(await call(h.url, 'POST', '/api/projects/shop/deployments', { upload: '01JE0000000000000000000001', archive: 'UEsFBg==' })).toMatchObject({ status: 400, body: { error: 'give archive or upload, not both' } });
+    expect((await h.allEvents()).length).toBe(before);
+  });
+});

@@ -38,12 +38,12 @@ export async function createProjectAction(_: ActionState, form: FormData): Promi
   return run(form, async () => {
     const repo = text(form, 'repo');
     const body = { name: text(form, 'name'), productionBranch: text(form, 'productionBranch') || 'main', ...(repo ? { repo } : {}) };
-    const created = await command<{ project: { projectId: string; webhookUrl: string }; webhookSecret: string; gitRemoteUrl: string }>('POST', '/api/projects', body);
+    const created = await command<{ project: { projectId: string; webhookUrl: string }; webhookSecret: string; gitRemoteUrl?: string }>('POST', '/api/projects', body);
     revalidatePath('/');
     return {
       ok: true,
       message: `Project ${created.project.projectId} created.`,
-      data: { projectId: created.project.projectId, gitRemoteUrl: created.gitRemoteUrl, webhookUrl: created.project.webhookUrl, webhookSecret: created.webhookSecret },
+      data: { projectId: created.project.projectId, ...(created.gitRemoteUrl ? { gitRemoteUrl: created.gitRemoteUrl } : {}), webhookUrl: created.project.webhookUrl, webhookSecret: created.webhookSecret },
     };
   });
 }

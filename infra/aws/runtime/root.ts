@@ -43,10 +43,11 @@ import { fetchWebhookSender } from '../../../services/subscriptions/adapters/web
 import { parseAllowList, subscriptionCommands, subscriptionsService } from '../../../services/subscriptions/index.ts';
 import { awsSecretStore } from '../../../services/ingest/adapters/secret-store/aws.ts';
 import { storeProjectFinder } from '../../../services/ingest/adapters/project-finder/store.ts';
-import { ingestCommands, type GitRepos } from '../../../services/ingest/index.ts';
+import { s3SourceRepos } from '../../../services/ingest/adapters/git-repos/s3.ts';
+import { s3SourceUploads } from '../../../services/ingest/adapters/source-uploads/s3.ts';
 import { accessCommands, dynamoTokenStore } from '../../../services/access/index.ts';
 import { tokenVerifier } from '../../http/auth.ts';
-import type { WebhookApiDeps } from '../../http/app.ts';
+import { ingestApi, type IngestApiDeps } from '../../http/app.ts';
 import type { EventRouteDeps } from '../../http/routes/events.ts';
 import { subscriptions } from '../../topology.ts';
 import { deadLetterQueueName, FunctionEnv } from '../names.ts';
@@ -96,6 +97,10 @@ export const AwsRuntimeEnv = {
   sitesDistributionArn: FunctionEnv.sitesDistributionArn,
   /** The API tokens' table (hashes only): the API function. */
   tokensTable: FunctionEnv.tokensTable,
+  /** The API function: its own URL, for the webhook URLs it shows. */
+  apiUrl: FunctionEnv.apiUrl,
+  /** The API function: `served` where the shiplog git remote is served beside it (the AWS box). */
+  gitRemote: FunctionEnv.gitRemote,
   /** The secret store's pointers table and KMS key alias: the API (read and write), the webhook sender (read). */
   secretsTable: FunctionEnv.secretsTable,
   secretsKey: FunctionEnv.secretsKey,
@@ -515,30 +520,30 @@ export const awsAlarms = once(() => {
   };
 });
 
-// shiplog hosts no git repositories on AWS: a project's own source is its `<sha>.zip` snapshots
-// under `sources/<project>/` of the artifacts bucket (awsBuild's `repoFor`), not a repository.
-const noRepositories = (): GitRepos => {
-  const none = async (): Promise<never> => {
-    throw new Error('shiplog on AWS hosts no git repositories');
-  };
-  return { create: none, exists: none, resolveRef: none, readCommit: none, isAncestor: none, cloneUrl: (projectId) => `shiplog:${projectId}` };
-};
-
 /**
- * GitHub webhooks on AWS: a push signed with the project's webhook secret (read from the AWS
- * secret store) is recorded by the ingest commands as locally (`PushReceived`, then
- * `DeploymentRequested`), and the build service starts a CodeBuild build of the GitHub
- * repository at the pushed commit. Hooks that name no project are matched by repository from
- * the event store (`storeProjectFinder`, read once per function instance, then incrementally).
+ * The ingest service on AWS, as the Api function serves it: projects, env vars and credentials
+ * (values in SSM through `awsSecrets`), GitHub webhooks, and `shiplog deploy` sources. shiplog
+ * hosts no git repositories here: a project's own source is a `<sha>.zip` under
+ * `sources/<project>/` of the artifacts bucket (`s3SourceRepos`; awsBuild's `repoFor` points
+ * CodeBuild there), and an archive reaches the API by a presigned S3 PUT (`s3SourceUploads`),
+ * since API Gateway and Lambda take no body of its size. Hooks that name no project are matched
+ * by repository from the event store (`storeProjectFinder`, read once per function instance,
+ * then incrementally).
  *
  * @example
- * platformApi({ guard, webhooks: awsWebhooks() });
+ * platformApi({ guard, ingest: awsIngest() });
  */
-export const awsWebhooks = once((): WebhookApiDeps => {
+export const awsIngest = once((): IngestApiDeps => {
+  const env = process.env;
   const { store, ids } = core();
-  const finder = storeProjectFinder(store);
-  const commands = ingestCommands({ store, secrets: awsSecrets(), repos: noRepositories(), finder, ids, clock: () => new Date(), publicUrl: '' });
-  return { commands, finder };
+  const bucket = required(env, AwsRuntimeEnv.artifactsBucket);
+  const s3 = new S3Client({});
+  return ingestApi({
+    store, secrets: awsSecrets(), repos: s3SourceRepos({ s3, bucket }), finder: storeProjectFinder(store), ids, clock: () => new Date(),
+    publicUrl: env[AwsRuntimeEnv.apiUrl] ?? '',
+    uploads: s3SourceUploads({ s3, bucket }),
+    gitRemote: env[AwsRuntimeEnv.gitRemote] === 'served',
+  });
 });
 
 /**
@@ -578,7 +583,7 @@ export const awsApi = once(() => {
     domains: domainCommands({ store, ids, now }),
     observability: awsObservabilityQueries(),
     subscriptions: subscriptionCommands({ store, secrets: awsSecrets(), ids, now, secretRefScheme: 'ssm', allow: webhookAllow() }),
-    webhooks: awsWebhooks(),
+    ingest: awsIngest(),
     events: awsEventRoutes(),
   };
 });
