@@ -20,11 +20,10 @@ export interface RebuildOptions {
   settleMs?: number;
   /**
    * The documents are written in waves while the store is read: a wave starts after this many
-   * events once the previous one is done, and writes what changed since (default 5000).
+   * events once the previous one is done, and writes what changed since, in one `bulkPut` (at
+   * the view store's write concurrency). Default 5000.
    */
   waveEvents?: number;
-  /** Documents per `bulkPut` call of a wave (the last write is one call, at the view store's concurrency). */
-  waveChunk?: number;
   /** Take over from a rebuild that died. */
   force?: boolean;
   /** Keep the previous generation's items instead of deleting them after the switch. */
@@ -119,7 +118,6 @@ export const rebuildProjection = async (opts: RebuildOptions): Promise<RebuildRe
   const started = performance.now();
   const say = opts.onProgress ?? (() => undefined);
   const waveEvents = opts.waveEvents ?? 5000;
-  const waveChunk = opts.waveChunk ?? 100;
 
   // 1. claim a generation
   await ensureRegistered(views, projection, now());
@@ -174,9 +172,7 @@ export const rebuildProjection = async (opts: RebuildOptions): Promise<RebuildRe
   let docWrites = 0;
   const writeWave = (docs: BulkDoc[]): Promise<void> => {
     docWrites += docs.length;
-    return (async () => {
-      for (let i = 0; i < docs.length; i += waveChunk) await views.bulkPut(ns, docs.slice(i, i + waveChunk), new Map());
-    })();
+    return views.bulkPut(ns, docs, new Map());
   };
 
   try {
@@ -207,9 +203,7 @@ export const rebuildProjection = async (opts: RebuildOptions): Promise<RebuildRe
     if (waveFailure) throw (waveFailure as { err: unknown }).err;
     // Applied versions are not written: every stream is settled up to the baseline
     // (`settledVersion`), which saves an item per stream.
-    const rest = changedDocs(fold);
-    docWrites += rest.length;
-    await views.bulkPut(ns, rest, new Map());
+    await writeWave(changedDocs(fold));
     const loaded = performance.now();
     say(`${projection.name}: ${events} events, ${fold.docs.size} documents written`);
     // 4. runners fold into the new generation too

@@ -133,10 +133,12 @@ export const projectionsBench: BenchSuite = async ({ dynamoEndpoint }) => {
   rows.push(rateRow(`rebuild "deployments" from ${rebuilt.events} events until it serves (vs iterateAll alone)`, 'events/s', rebuilt.events / rebuilt.seconds, readRate));
   rows.push(rateRow(`  same, documents written per second (${rebuilt.docs} documents)`, 'docs/s', rebuilt.docs / rebuilt.seconds));
   // Where the rebuild's time went (issue 15: rebuild ≥ 0.8× the raw read rate, the row above). The
-  // bulk write of the documents is its own phase: a rebuild cannot beat read + write of its store.
+  // documents are written in waves while the store is read; what changed after the last wave is
+  // written once the read is done (its own phase).
   const { foldSeconds, writeSeconds, restSeconds } = rebuilt.phases;
-  rows.push(rateRow('  of which reading + folding the store, per second of that phase (vs iterateAll alone)', 'events/s', rebuilt.events / foldSeconds, readRate));
-  rows.push(rateRow(`  of which the bulk write of ${rebuilt.docs} documents (BatchWriteItem), per second of that phase`, 'docs/s', rebuilt.docs / writeSeconds));
+  rows.push(rateRow(`  of which reading + folding the store while waves write documents, per second of that phase (vs iterateAll alone)`, 'events/s', rebuilt.events / foldSeconds, readRate));
+  rows.push(rateRow('  of which the write after the read: the last wave and what changed after it (BatchWriteItem)', 's', writeSeconds));
+  rows.push(rateRow(`  document writes in all (${rebuilt.docs} documents, and again each one that changed after a wave wrote it)`, 'writes', rebuilt.docWrites));
   rows.push(rateRow('  of which registry steps, runner wait and catch-up', 's', restSeconds));
 
   // 4. replaying one deployment from that store vs the bare query
