@@ -92,8 +92,8 @@ export default $config({
       buildProject: stack.adapters.build.project.name,
       artifactsBucket: stack.adapters.buckets.artifacts.bucket.bucket,
       sitesBucket: stack.adapters.buckets.sites.bucket.bucket,
-      // The platform API. The first login needs no token: `shiplog login --aws <prefix>` invokes
-      // the admin token function (AWS credentials allowed to invoke it) and stores what it makes.
+      // The platform API. The first login needs no token: `shiplog login --aws <adminTokenFunction>`
+      // invokes that function (AWS credentials allowed to invoke it) and stores the token it makes.
       api: stack.api.url,
       adminTokenFunction: stack.api.adminToken.name,
       // Sites: `<project>.<siteDomain>` through one multi-tenant distribution, routed by the key

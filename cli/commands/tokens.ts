@@ -48,15 +48,15 @@ export const tokensCommand = (): Command => {
 };
 
 /**
- * A new admin token from a stage on AWS, made by its admin token function (`<prefix>-AdminToken`),
- * which the caller's AWS credentials must be allowed to invoke: the first login of a bare stage.
+ * A new admin token from a stage on AWS, made by its admin token function (the `adminTokenFunction`
+ * output of `sst deploy`, a name or ARN), which the caller's AWS credentials must be allowed to
+ * invoke: the first login of a bare stage.
  *
  * @example
- * const { token, apiUrl } = await adminTokenFromAws('shiplog-production', 'ops');
+ * const { token, apiUrl } = await adminTokenFromAws('shiplog-production-AdminTokenFunction-abc123', 'ops');
  */
-const adminTokenFromAws = async (prefix: string, name: string | undefined): Promise<{ token: string; apiUrl: string }> => {
+const adminTokenFromAws = async (FunctionName: string, name: string | undefined): Promise<{ token: string; apiUrl: string }> => {
   const { InvokeCommand, LambdaClient } = await import('@aws-sdk/client-lambda');
-  const FunctionName = `${prefix}-AdminToken`;
   let res;
   try {
     res = await new LambdaClient({}).send(new InvokeCommand({ FunctionName, Payload: Buffer.from(JSON.stringify(name ? { name } : {})) }));
@@ -82,20 +82,20 @@ const adminTokenFromAws = async (prefix: string, name: string | undefined): Prom
 /**
  * `shiplog login --url <api> --token <t>`: checks the token against that API and stores it for
  * that URL (`credentials.json`, mode 0600); later commands with `--url`/`SHIPLOG_URL` use it.
- * `--url` is the program's global option. `shiplog login --aws <stage prefix> [--name <n>]`
+ * `--url` is the program's global option. `shiplog login --aws <admin token function> [--name <n>]`
  * instead gets a new admin token (and the API's URL) from the stage's admin token function with
  * the caller's AWS credentials: how a bare stage on AWS gets its first token.
  */
 export const loginCommand = (): Command =>
   new Command('login')
-    .description('store a token for another shiplog instance (--url <api> --token <t>, or --aws <stage prefix> for a new admin token)')
+    .description('store a token for another shiplog instance (--url <api> --token <t>, or --aws <function> for a new admin token)')
     .option('--token <token>', 'an API token of that instance (shiplog tokens create there)')
-    .option('--aws <prefix>', "a stage on AWS: a new admin token from its admin token function (<prefix>-AdminToken), with your AWS credentials")
+    .option('--aws <function>', "a stage on AWS: a new admin token from its admin token function (the adminTokenFunction output), with your AWS credentials")
     .option('--name <name>', 'with --aws: the new token\'s name (default admin)')
     .option('--json', 'print JSON')
     .action(async (o: { token?: string; aws?: string; name?: string; json?: boolean }, cmd: Command) => {
       if (o.aws && o.token) throw new CliError('choose --token or --aws, not both');
-      if (!o.aws && !o.token) throw new CliError('login needs --token <token> (or --aws <stage prefix> for a new admin token)');
+      if (!o.aws && !o.token) throw new CliError('login needs --token <token> (or --aws <admin token function> for a new admin token)');
       const fromAws = o.aws ? await adminTokenFromAws(o.aws, o.name) : undefined;
       const token = fromAws?.token ?? o.token!;
       const url = (cmd.optsWithGlobals() as { url?: string }).url ?? process.env.SHIPLOG_URL ?? fromAws?.apiUrl;

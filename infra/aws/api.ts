@@ -218,7 +218,7 @@ export const declareApi = (cloud: Cloud, input: ApiInput) => {
     sourceArn: pulumi.interpolate`${api.executionArn}/*/*`,
   });
   // A bare stage's first admin token, for principals of the account allowed to invoke it
-  // (`shiplog login --aws <prefix>`): it may make tokens and nothing else.
+  // (`shiplog login --aws <function>`, the `adminTokenFunction` output): it may make tokens and nothing else.
   const adminToken = input.declareFunction({
     name: 'AdminToken',
     handler: ADMIN_TOKEN_HANDLER,

@@ -271,11 +271,11 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
     }
   }, 1_000_000);
 
-  it("logs a bare stage's first user in with AWS credentials: `shiplog login --aws <prefix>` invokes the AdminToken function", async () => {
+  it("logs a bare stage's first user in with AWS credentials: `shiplog login --aws <function>` invokes the AdminToken function", async () => {
     const endpoint = /aws endpoint (http:\/\/127\.0\.0\.1:\d+)/.exec(sl.output())![1]!;
     const fresh = mkdtempSync(join(tmpdir(), 'shiplog-login-aws-'));
     try {
-      // No token, no URL, no data dir: only AWS credentials and the stage's prefix.
+      // No token, no URL, no data dir: only AWS credentials and the admin token function's name.
       const env: NodeJS.ProcessEnv = {
         ...sl.env, XDG_CONFIG_HOME: fresh, SHIPLOG_DATA_DIR: join(fresh, 'no-data-dir'),
         AWS_ENDPOINT_URL: endpoint, AWS_REGION: BOX_REGION, AWS_ACCESS_KEY_ID: BOX_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: BOX_CREDENTIALS.secretAccessKey,
@@ -283,7 +283,7 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       delete env.SHIPLOG_TOKEN;
       delete env.SHIPLOG_URL;
       const run = (args: string[]) => spawnSync(process.execPath, ['cli/shiplog.mjs', ...args], { env, encoding: 'utf8', timeout: 60_000 });
-      const login = run(['login', '--aws', prefix, '--name', 'ops', '--json']);
+      const login = run(['login', '--aws', `${prefix}-AdminToken`, '--name', 'ops', '--json']);
       expect(login.status, login.stderr).toBe(0);
       expect(JSON.parse(login.stdout)).toMatchObject({ url: apiUrl, name: 'ops', kind: 'admin' });
       const stored = readFileSync(join(fresh, 'shiplog', 'credentials.json'), 'utf8');
@@ -293,7 +293,7 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
       expect(ops).toMatchObject({ kind: 'admin', createdBy: 'system:aws-invoke' });
       expect(stored).toContain(ops!.prefix);
       // A taken name is refused with the reason; the function's log has the token's id, never the token.
-      const again = run(['login', '--aws', prefix, '--name', 'ops']);
+      const again = run(['login', '--aws', `${prefix}-AdminToken`, '--name', 'ops']);
       expect(again.status).not.toBe(0);
       expect(again.stderr).toContain('a token named "ops" exists');
       const token = /"(shp_[^"]+)"/.exec(stored)![1]!;

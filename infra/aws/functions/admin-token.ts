@@ -11,7 +11,7 @@ const required = (name: string): string => {
 
 /**
  * A stage's first admin API token, for whoever may invoke this function in the AWS account
- * (`shiplog login --aws <stage prefix>`, or `aws lambda invoke`): a bare stage has no token,
+ * (`shiplog login --aws <function>`, or `aws lambda invoke`): a bare stage has no token,
  * and the account's IAM is the only trust there is before one exists. Each invocation makes a
  * new `admin` token, named as asked (`admin` by default; a name an unrevoked token has is
  * refused). The token is in the response only: the log line and the tokens table hold its id
