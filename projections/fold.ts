@@ -128,7 +128,11 @@ export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S
           if (slot instanceof Map) slot.delete(sk);
           else byPk.delete(pk);
           doc.live = false;
-          deleted++;
+          // Dropped from `order` when `docs` is read, or here once they are most of it.
+          if (++deleted > 1024 && deleted * 2 > order.length) {
+            order = order.filter((d) => d.live);
+            deleted = 0;
+          }
         }
       } else if (doc === undefined) {
         const held: Held = { key, state: next, epoch, ks: null, live: true };
