@@ -164,7 +164,7 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
     const res = await call(`${apiUrl}/api/projects/cp-web/aliases`, created.token);
     expect(res.headers['apigw-requestid']).toBeTruthy();
     expect(JSON.parse(res.body)).toEqual({ production: null });
-  });
+  }, 180_000);
 
   it('deploys a directory with `shiplog deploy` as the logged-in user: uploaded to the sources bucket, built by CodeBuild, live', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shiplog-box-deploy-'));
@@ -303,7 +303,7 @@ describe('the AWS box: the platform API on Lambda behind API Gateway, tokens and
     } finally {
       rmSync(fresh, { recursive: true, force: true });
     }
-  });
+  }, 120_000);
 
   it('stops honouring a revoked token at once', async () => {
     const created = sl.json<{ token: string; tokenId: string }>(['tokens', 'create', 'short-lived']);
