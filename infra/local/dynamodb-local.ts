@@ -7,6 +7,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { sdkFailureLogger } from '../../events/store/index.ts';
 
 /**
  * A running DynamoDB Local (the embedded database of the local runtime and of the tests).
@@ -55,13 +56,13 @@ export class DynamoLocalError extends Error {
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /**
- * A DynamoDB client for a local endpoint.
+ * A DynamoDB client for a local endpoint (logging failures only: `sdkFailureLogger`).
  *
  * @example
  * const client = dynamoClient('http://127.0.0.1:8000');
  */
 export const dynamoClient = (endpoint: string): DynamoDBClient =>
-  new DynamoDBClient({ endpoint, region: 'local', credentials: localCredentials, maxAttempts: 3 });
+  new DynamoDBClient({ endpoint, region: 'local', credentials: localCredentials, maxAttempts: 3, logger: sdkFailureLogger });
 
 export const assertJavaAvailable = (): void => {
   const probe = spawnSync('java', ['-version'], { stdio: 'pipe' });

@@ -1,7 +1,7 @@
 import 'server-only';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
+import { dynamoEventStore, sdkFailureLogger, type EventStore } from '../../../events/store/index.ts';
 import { eventTypes } from '../../../events/index.ts';
 import { readModels, type ReadModels, dynamoViewStore, localUrls, type Urls } from '../../../projections/index.ts';
 import type { ViewStore } from '../../../projections/index.ts';
@@ -81,8 +81,8 @@ const templateUrls = (production: string, deployment: string): Urls => ({
 export const createContext = (config: DashboardConfig): DashboardContext => {
   // DynamoDB Local takes any credentials; on AWS the function's role supplies them.
   const client = config.dynamo
-    ? new DynamoDBClient({ ...config.dynamo, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } })
-    : new DynamoDBClient({});
+    ? new DynamoDBClient({ ...config.dynamo, credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, logger: sdkFailureLogger })
+    : new DynamoDBClient({ logger: sdkFailureLogger });
   const views = dynamoViewStore({ client, tableName: config.tables.views });
   const store = dynamoEventStore({ client, tableName: config.tables.events, types: eventTypes });
   const urls = 'port' in config.sites ? localUrls(config.sites.port) : templateUrls(config.sites.production, config.sites.deployment);

@@ -13,7 +13,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { monotonicFactory } from 'ulid';
 import type { Context } from 'aws-lambda';
 import { EventType, isKnownEventType, type EventData, streams, eventTypes } from '../../../events/index.ts';
-import { dynamoEventStore, type EventStore } from '../../../events/store/index.ts';
+import { dynamoEventStore, sdkFailureLogger, type EventStore } from '../../../events/store/index.ts';
 import { eventBridgeBus, sqsDeadLetters } from '../../../events/bus/index.ts';
 import { makeProjectionRunner, dynamoViewStore, readModels } from '../../../projections/index.ts';
 import type { ProjectionEvent, ViewStore } from '../../../projections/index.ts';
@@ -157,7 +157,8 @@ export const convergingAliases = (inner: SiteHost, maxRounds = 5) => {
  */
 const core = once(() => {
   const env = process.env;
-  const client = new DynamoDBClient({});
+  // Failures only: the SDK's default logger copies every item it reads for an info line nobody logs.
+  const client = new DynamoDBClient({ logger: sdkFailureLogger });
   const store: EventStore = dynamoEventStore({ client, tableName: required(env, AwsRuntimeEnv.eventsTable), types: eventTypes });
   const idempotencyTable = env[AwsRuntimeEnv.idempotencyTable];
   const idempotency: IdempotencyOptions | undefined = idempotencyTable ? { client, tableName: idempotencyTable } : undefined;
