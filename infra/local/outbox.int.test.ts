@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import type { BusEntry, EventBus } from '../../events/bus/port.ts';
+import type { StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore } from '../../events/store/index.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { newEvent, newId } from '../../test/support/events.ts';
-import { streamOutbox } from './outbox.ts';
+import { busEntryOf, streamOutbox } from './outbox.ts';
 
 const client = testDynamoClient();
 afterAll(() => client.destroy());
@@ -12,12 +13,14 @@ afterAll(() => client.destroy());
 const collecting = () => {
   const got: BusEntry[] = [];
   let failNext = false;
-  const bus: EventBus & { got: BusEntry[]; failOnce(): void } = {
+  const bus: EventBus & { got: BusEntry[]; failed: number; failOnce(): void } = {
     got,
+    failed: 0,
     failOnce: () => (failNext = true),
     publish: async (entries) => {
       if (failNext) {
         failNext = false;
+        bus.failed++;
         throw new Error('bus down');
       }
       got.push(...entries);
@@ -25,6 +28,8 @@ const collecting = () => {
   };
   return bus;
 };
+
+const errors = (bus: { failed: number }) => bus.failed;
 
 const setup = async () => {
   const tableName = uniqueTableName(import.meta.url, 'events');
@@ -98,6 +103,43 @@ describe('stream outbox (DynamoDB Local streams)', () => {
     } finally {
       await outbox.stop();
     }
+  });
+
+  it('publishes an offered commit at once; the stream then checkpoints past it, and publishes what failed', async () => {
+    const tableName = uniqueTableName(import.meta.url, 'offered');
+    const checkpointTable = uniqueTableName(import.meta.url, 'offered-outbox');
+    await createEventStoreTable(client, tableName);
+    const types = { sourceOf: () => 'shiplog.test', schemaVersionOf: () => 1, upcast: (e: StoredEvent) => e };
+    let offer = (_: StoredEvent[]) => {};
+    const store = dynamoEventStore({ client, tableName, types, onCommitted: (_, events) => offer(events) });
+    const bus = collecting();
+    // An hour between polls: the stream is read only by the pollOnce calls below.
+    const make = () => streamOutbox({ endpoint: inject('dynamoEndpoint'), client, tableName, checkpointTable, bus, pollMs: 3_600_000 });
+    const outbox = make();
+    await outbox.start();
+    offer = (events) => outbox.offer(events.map((e) => busEntryOf(types, e)));
+    try {
+      const ids = await appendMany(store, 6);
+      await vi.waitFor(() => expect(bus.got).toHaveLength(6), { timeout: 20_000, interval: 20 });
+      expect(bus.got.map((e) => e.detail.metadata.eventId).sort()).toEqual([...ids].sort());
+      const offered = bus.got.find((e) => e.detail.metadata.eventId === ids[0])!;
+      expect(offered).toMatchObject({ source: 'shiplog.test', detailType: 'Tested', detail: { data: { i: 0 } } });
+      expect(offered.detail.metadata.version).toBe(1);
+      // The stream shows the same six: nothing is published again, and the checkpoint moves past them.
+      expect(await outbox.pollOnce()).toBe(0);
+      expect(bus.got).toHaveLength(6);
+      // An offered publish that fails is the stream's to publish.
+      bus.failOnce();
+      const [failed] = await appendMany(store, 1);
+      await vi.waitFor(() => expect(errors(bus)).toBe(1), { timeout: 20_000, interval: 20 });
+      expect(await outbox.pollOnce()).toBe(1);
+      expect(bus.got.filter((e) => e.detail.metadata.eventId === failed)).toHaveLength(1);
+    } finally {
+      await outbox.stop();
+    }
+    // A restarted outbox starts after that checkpoint: it publishes none of the seven again.
+    expect(await make().pollOnce()).toBe(0);
+    expect(bus.got).toHaveLength(7);
   });
 
   it('publishes by its poll alone when no commit wakes it (the safety net)', async () => {

@@ -9,7 +9,8 @@ import {
   type _Record,
   type Shard,
 } from '@aws-sdk/client-dynamodb-streams';
-import type { BusEntry, EventBus } from '../../events/index.ts';
+import type { BusEntry, EventBus, StoredEvent } from '../../events/index.ts';
+import type { EventTypeRegistry } from '../../events/store/index.ts';
 import { createTableIfMissing, pkSkTableDefinition } from '../../events/index.ts';
 import { localCredentials } from './dynamodb-local.ts';
 
@@ -22,6 +23,8 @@ export interface StreamOutboxOptions {
   checkpointTable: string;
   bus: EventBus;
   pollMs?: number;
+  /** Offered event ids remembered until the stream shows them (default 10,000). */
+  maxOffered?: number;
   onError?: (err: unknown) => void;
 }
 
@@ -46,6 +49,15 @@ export interface StreamOutbox {
    * pass sees a shard close, and after a failed pass.
    */
   wake(): void;
+  /**
+   * Events this process has just committed (the store's `onCommitted`): published at once, not
+   * when the stream is next read. The stream stays the record: a pass that reads an offered event
+   * waits for its publish to be accepted, checkpoints past it without publishing it again, and
+   * publishes it itself when that publish failed. So a crash before the checkpoint republishes
+   * (at least once), and nothing offered is lost. Offered ids not yet seen are kept up to
+   * `maxOffered`; past that the oldest are forgotten and published a second time by the stream.
+   */
+  offer(entries: BusEntry[]): void;
   stop(): Promise<void>;
 }
 
@@ -54,6 +66,20 @@ export const toBusEntry = (record: _Record): BusEntry | undefined => {
   if (record.eventName !== 'INSERT' || !image?.detail?.S || !image.type?.S || !image.source?.S) return undefined;
   return { source: image.source.S, detailType: image.type.S, detail: JSON.parse(image.detail.S) as BusEntry['detail'] };
 };
+
+/**
+ * The bus entry of an event this process has just committed, as `toBusEntry` makes it from the
+ * stream record: the type's source, the type as detail-type, `{ metadata, data }` as detail (a
+ * copy: a subscriber never shares objects with the appender).
+ *
+ * @example
+ * outbox.offer(stored.map((e) => busEntryOf(eventTypes, e)));
+ */
+export const busEntryOf = (types: Pick<EventTypeRegistry, 'sourceOf'>, event: StoredEvent): BusEntry => ({
+  source: types.sourceOf(event.type),
+  detailType: event.type,
+  detail: structuredClone({ metadata: event.metadata, data: event.data }) as BusEntry['detail'],
+});
 
 export const createCheckpointTable = (client: DynamoDBClient, TableName: string) =>
   createTableIfMissing(client, pkSkTableDefinition(TableName));
@@ -77,6 +103,24 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
   let running: Promise<unknown> | undefined;
   let stopped = false;
   let woken = false;
+  // eventId → whether its offered publish was accepted (settles once the bus has journaled it)
+  const offered = new Map<string, Promise<boolean>>();
+  const maxOffered = opts.maxOffered ?? 10_000;
+  const idOf = (e: BusEntry) => e.detail.metadata?.eventId;
+
+  // What of a page the stream returned still needs publishing: an offered event is skipped once
+  // its own publish is accepted (awaited, so the checkpoint never passes an unaccepted event).
+  const unpublished = async (entries: BusEntry[]): Promise<BusEntry[]> => {
+    if (offered.size === 0) return entries;
+    const out: BusEntry[] = [];
+    for (const entry of entries) {
+      const id = idOf(entry);
+      const early = id === undefined ? undefined : offered.get(id);
+      if (early) offered.delete(id!);
+      if (!early || !(await early)) out.push(entry);
+    }
+    return out;
+  };
 
   const checkpointKey = (shardId: string) => ({ pk: { S: streamArn! }, sk: { S: shardId } });
 
@@ -152,7 +196,7 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
           throw err;
         }
         const records = res.Records ?? [];
-        const entries = records.map(toBusEntry).filter((e): e is BusEntry => e !== undefined);
+        const entries = await unpublished(records.map(toBusEntry).filter((e): e is BusEntry => e !== undefined));
         // Publish first, checkpoint after: a crash in between republishes, never loses.
         if (entries.length > 0) await opts.bus.publish(entries);
         published += entries.length;
@@ -194,14 +238,21 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
     }
     return closed && known ? published + (await pass(false)) : published;
   };
-  const pollOnce = () => pass(false);
+  // One pass at a time: two would read a shard through the same iterator and publish twice.
+  let passes: Promise<unknown> = Promise.resolve();
+  const exclusive = (known: boolean): Promise<number> => {
+    const next = passes.then(() => pass(known));
+    passes = next.catch(() => undefined);
+    return next;
+  };
+  const pollOnce = () => exclusive(false);
 
   let polling = false;
   const loop = () => {
     if (stopped) return;
     polling = true;
     woken = false;
-    running = pass(true)
+    running = exclusive(true)
       .catch((err: unknown) => {
         // The stream may have changed under us (a restarted database): list its shards again.
         listed = undefined;
@@ -220,6 +271,24 @@ export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
       loop();
     },
     pollOnce,
+    offer: (entries) => {
+      if (stopped || entries.length === 0) return;
+      const accepted = opts.bus.publish(entries).then(
+        () => true,
+        (err: unknown) => {
+          opts.onError?.(err);
+          return false; // the stream pass publishes them
+        },
+      );
+      for (const entry of entries) {
+        const id = idOf(entry);
+        if (id !== undefined) offered.set(id, accepted);
+      }
+      for (const id of offered.keys()) {
+        if (offered.size <= maxOffered) break;
+        offered.delete(id);
+      }
+    },
     wake: () => {
       if (stopped || running === undefined) return;
       if (polling) {

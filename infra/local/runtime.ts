@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type LocalBus } from '../../events/bus/local/index.ts';
-import { eventTypes } from '../../events/index.ts';
+import { eventTypes, type StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { localLogStore } from '../../services/build/adapters/log-store/local.ts';
 import { localScheduler } from '../../services/build/adapters/scheduler/local.ts';
@@ -23,7 +23,7 @@ import { dynamoClient } from './dynamodb-local.ts';
 import { superviseDynamoLocal, type SupervisedDynamoLocal } from './dynamodb-supervisor.ts';
 import { localServices } from './services.ts';
 import { buildReconciler } from './reconcile.ts';
-import { streamOutbox, type StreamOutbox } from './outbox.ts';
+import { busEntryOf, streamOutbox, type StreamOutbox } from './outbox.ts';
 import { eventFeed } from './event-feed.ts';
 import { localUrls, projectionPositions, readModels } from '../../projections/index.ts';
 import { startSiteRouter, type SiteRouter } from './router.ts';
@@ -97,9 +97,10 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     await createIdempotencyTable(client, localTables.idempotency);
 
     // 2. the ports
-    // Each commit wakes the outbox (wired below), so a hop takes milliseconds, not a poll interval.
-    let committed = () => {};
-    const store = dynamoEventStore({ client, tableName: localTables.events, types: eventTypes, onCommitted: () => committed() });
+    // Each commit is offered to the outbox (wired below), which publishes it at once: a hop takes
+    // milliseconds, not a stream read. The stream pass that follows only checkpoints past it.
+    let committed: (events: StoredEvent[]) => void = () => {};
+    const store = dynamoEventStore({ client, tableName: localTables.events, types: eventTypes, onCommitted: (_, events) => committed(events) });
     const ids = monotonicFactory();
     const now = () => new Date().toISOString();
     const logs = localLogStore(cfg.dataDir);
@@ -162,7 +163,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       },
     });
     await outbox.start();
-    committed = () => outbox.wake();
+    committed = (events) => outbox.offer(events.map((e) => busEntryOf(eventTypes, e)));
     stops.push(() => outbox.stop());
 
     // 5. the API and the site router

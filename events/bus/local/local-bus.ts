@@ -105,7 +105,20 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     }
   };
 
+  // The first journal write of a delivery started by `publish`, while it is in flight.
+  const journaling = new WeakMap<Delivery, Promise<void>>();
+  // Before a delivery's journal is written again (removed, rescheduled, dead-lettered), its first
+  // write must have landed. When that write failed, `publish` failed: the publisher keeps the
+  // event and publishes it again, so this delivery is dropped, not journaled.
+  const journaled = async (d: Delivery): Promise<boolean> => {
+    const first = journaling.get(d);
+    if (!first) return true;
+    journaling.delete(d);
+    return first.then(() => true, () => false);
+  };
+
   const deadLetter = async (d: Delivery, errorCode: DeadLetter['errorCode'], errorMessage: string) => {
+    if (!(await journaled(d))) return;
     const sub = byName.get(d.subscription);
     if (!sub || sub.policy.deadLetter) {
       await opts.deadLetters.put({
@@ -134,9 +147,10 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     d.attempts++;
     try {
       await sub.handle(d.event);
-      await opts.journal.remove(d);
+      if (await journaled(d)) await opts.journal.remove(d);
       opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'delivered' });
     } catch (err) {
+      if (!(await journaled(d))) return;
       const message = err instanceof Error ? err.message : String(err);
       d.lastError = message;
       if ((err as { retryable?: unknown } | null)?.retryable === false) return deadLetter(d, 'PoisonEvent', message);
@@ -199,11 +213,15 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
         }
       }
     }
-    // Accepted means journaled: from here a crash does not lose the delivery. Each delivery
-    // starts once its own entry is written, not after the slowest of the event's subscriptions.
-    await Promise.all(deliveries.map(async (d) => {
-      await opts.journal.save(d);
+    // Accepted means journaled: from here a crash does not lose the delivery. A delivery starts
+    // while its entry is being written (its handler is idempotent, and until `publish` resolves
+    // the publisher has not let go of the event); its next journal write waits for that one.
+    await Promise.all(deliveries.map((d) => {
+      const saved = opts.journal.save(d);
+      journaling.set(d, saved);
+      saved.catch(() => {}); // publish rejects with it; the attempt waits for it before its own writes
       enqueue(d);
+      return saved;
     }));
   };
 

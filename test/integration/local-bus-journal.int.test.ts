@@ -1,0 +1,102 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { monotonicFactory } from 'ulid';
+import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type Delivery } from '../../events/bus/local/index.ts';
+import type { BusEntry } from '../../events/bus/port.ts';
+import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
+
+// The local bus starts a delivery while its journal entry is being written (not after), and
+// orders that delivery's later journal writes after the first one.
+const client = testDynamoClient();
+afterAll(() => client.destroy());
+const ulid = monotonicFactory();
+
+const entry = (): BusEntry => ({ source: 'shiplog.test', detailType: 'Tested', detail: { metadata: { eventId: ulid() } as never, data: {} } });
+const policy = { maxAttempts: 3, maxEventAgeSeconds: 60, deadLetter: true };
+
+const setup = async () => {
+  const tables = { deliveries: uniqueTableName(import.meta.url, 'deliveries'), deadLetters: uniqueTableName(import.meta.url, 'dlq') };
+  await createLocalBusTables(client, tables);
+  const journal = deliveryJournal(client, tables.deliveries);
+  const deadLetters = deadLetterQueue(client, tables.deadLetters);
+  // Journal writes wait for `release`; `failSaves` makes them fail instead.
+  let release = () => {};
+  let held = new Promise<void>((r) => (release = r));
+  let failSaves = false;
+  const gated = {
+    ...journal,
+    save: async (d: Delivery) => {
+      const body = JSON.stringify(d); // what the real journal would write, as it was when called
+      await held;
+      if (failSaves) throw new Error('journal down');
+      await journal.save(JSON.parse(body) as Delivery);
+    },
+  };
+  return {
+    journal, deadLetters, gated,
+    open: () => {
+      release();
+      held = Promise.resolve();
+    },
+    failJournal: () => (failSaves = true),
+  };
+};
+
+describe('local bus: a delivery and its journal entry', () => {
+  it('runs the handler while the entry is written; publish resolves once it is; then the entry is removed', async () => {
+    const { journal, deadLetters, gated, open } = await setup();
+    const handled: string[] = [];
+    const bus = localBus({ subscribers: [{ name: 'Sub', pattern: { source: ['shiplog.test'] }, policy, handle: async (e) => void handled.push(e.id) }], journal: gated, deadLetters });
+    await bus.start();
+    const e = entry();
+    let accepted = false;
+    const published = bus.publish([e]).then(() => (accepted = true));
+    // The handler ran though the journal write is still held, and publish has not resolved.
+    await expect.poll(() => handled).toEqual([e.detail.metadata.eventId]);
+    expect(accepted).toBe(false);
+    open();
+    await published;
+    await bus.idle();
+    expect(await journal.pending('Sub')).toEqual([]);
+    await bus.stop();
+  });
+
+  it('a failing delivery is journaled again only after its first entry landed', async () => {
+    const { journal, deadLetters, gated, open } = await setup();
+    let calls = 0;
+    const bus = localBus({
+      subscribers: [{ name: 'Sub', pattern: { source: ['shiplog.test'] }, policy, handle: async () => { calls++; throw new Error('not yet'); } }],
+      journal: gated, deadLetters, baseDelayMs: 60_000,
+    });
+    await bus.start();
+    const e = entry();
+    const published = bus.publish([e]);
+    await expect.poll(() => calls).toBe(1);
+    open();
+    await published;
+    // The retry's entry (attempts 1, lastError) is the one kept, not overwritten by the first write.
+    await expect.poll(async () => (await journal.pending('Sub')).map((d) => [d.attempts, d.lastError])).toEqual([[1, 'not yet']]);
+    await bus.stop();
+  });
+
+  it('when the first entry cannot be written, publish fails and the delivery leaves nothing behind', async () => {
+    const { journal, deadLetters, gated, open, failJournal } = await setup();
+    let calls = 0;
+    const bus = localBus({
+      subscribers: [{ name: 'Sub', pattern: { source: ['shiplog.test'] }, policy, handle: async () => { calls++; throw new Error('not yet'); } }],
+      journal: gated, deadLetters, baseDelayMs: 1,
+    });
+    await bus.start();
+    failJournal();
+    const published = bus.publish([entry()]);
+    await expect.poll(() => calls).toBe(1);
+    open();
+    // The publisher is told, and keeps the event (the outbox publishes it again).
+    await expect(published).rejects.toThrow('journal down');
+    await bus.idle();
+    // No retry and no dead letter: the delivery was dropped with its failed entry.
+    expect(calls).toBe(1);
+    expect(await journal.pending('Sub')).toEqual([]);
+    expect(await deadLetters.list('Sub')).toEqual([]);
+    await bus.stop();
+  });
+});
