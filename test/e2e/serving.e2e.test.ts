@@ -23,6 +23,7 @@ let root: string;
 let repo: string;
 let router: SiteRouter;
 let host: ReturnType<typeof localSiteHost>;
+let firstLines: string[];
 
 interface Res { status: number; headers: Record<string, string | string[] | undefined>; body: Buffer; text: string }
 const get = (hostname: string, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) =>
@@ -46,16 +47,18 @@ const markerOf = (html: string) => /id="marker">([^<]*)</.exec(html)?.[1];
 const git = (...args: string[]) =>
   execFileSync('git', ['-c', 'user.email=e2e@shiplog.dev', '-c', 'user.name=e2e', ...args], { cwd: repo, encoding: 'utf8' }).trim();
 
-const build = async (deploymentId: string, sha: string): Promise<BuildOutcome & { ok: true }> => {
+const build = async (deploymentId: string, sha: string): Promise<BuildOutcome & { ok: true; lines: string[] }> => {
   const job: BuildJob = {
     deploymentId, projectId: project, repo, sha, rootDir: '.', installCommand: 'npm ci', buildCommand: 'npx next build',
     env: { NEXT_PUBLIC_SITE_NAME: 'Fixture Site' }, timeoutMs: 5 * 60_000,
   };
   const started = Date.now();
-  const outcome = await localBuildRunner({ workRoot: join(root, 'builds') }).start(job, () => undefined).outcome;
+  const lines: string[] = [];
+  const outcome = await localBuildRunner({ workRoot: join(root, 'builds') }).start(job, (line) => lines.push(line)).outcome;
   if (!outcome.ok) throw new Error(`build failed: ${outcome.reason} ${outcome.message}\n${outcome.logTail.join('\n')}`);
   console.log(`build ${deploymentId}: ${JSON.stringify(outcome.durationsMs)}, total ${Date.now() - started} ms`);
-  return outcome;
+  console.log(lines.filter((l) => l.startsWith('open-next cache:')).join('\n'));
+  return { ...outcome, lines };
 };
 
 const publish = async (deploymentId: string, artifactDir: string) => {
@@ -73,6 +76,7 @@ beforeAll(async () => {
   git('add', '-A');
   git('commit', '--quiet', '-m', 'initial');
   const first = await build(d1, git('rev-parse', 'HEAD'));
+  firstLines = first.lines;
   router = await startSiteRouter({ port: 0, dataDir: join(root, 'data'), envFor: async (_p, d) => ({ SERVER_GREETING: `greetings from ${d}` }) });
   host = localSiteHost({ dataDir: join(root, 'data'), port: router.port });
   await publish(d1, first.artifactDir);
@@ -142,6 +146,13 @@ describe('push to live on one machine', () => {
     await writeFile(join(repo, 'app/marker.js'), "export const BUILD_MARKER = 'marker-second';\n");
     git('commit', '--quiet', '-am', 'second');
     const second = await build(d2, git('rev-parse', 'HEAD'));
+    // OpenNext's packaging reuses the first build's code patches (all but the changed app's) and its sharp install.
+    const reused = (lines: string[]) => lines.map((l) => /^open-next cache: code patches of (\d+) of (\d+) files reused/.exec(l)).find(Boolean);
+    expect(Number(reused(firstLines)?.[1])).toBe(0);
+    expect(firstLines).toContain('open-next cache: sharp@0.35.5 for image-optimization-function installed and stored');
+    const [, hits, files] = reused(second.lines)!.map(Number);
+    expect(hits).toBeGreaterThan(files! / 2);
+    expect(second.lines).toContain('open-next cache: sharp@0.35.5 for image-optimization-function reused');
 
     // Two request loops run while the second build is published and the alias shifts, until
     // each has seen the new build a few times.
@@ -175,6 +186,9 @@ describe('push to live on one machine', () => {
 
     expect(markerOf((await get(deploymentHost(d1), '/')).text)).toBe('marker-initial');
     expect(markerOf((await get(deploymentHost(d2), '/')).text)).toBe('marker-second');
+    const image = await get(deploymentHost(d2), '/_next/image?url=%2Fpixel.png&w=32&q=75', { headers: { accept: 'image/webp,*/*' } });
+    expect(image.status).toBe(200);
+    expect(image.body.subarray(0, 4).toString('latin1')).toBe('RIFF');
     expect((await get(production, '/ssr')).text).toContain(`greetings from ${d2}`);
 
     await host.shiftAlias({ projectId: project, alias: 'production', deploymentId: d1 });

@@ -3,6 +3,7 @@ import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, RunningBuild } from '../../ports.ts';
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
@@ -38,6 +39,8 @@ export interface LocalBuildRunnerOptions {
 
 const require = createRequire(import.meta.url);
 const tailSize = 50;
+// The loader hooks that cache OpenNext's code patches and installs (plain ES modules, bound read-only into the sandbox).
+const openNextCacheHooks = fileURLToPath(new URL('./open-next-cache/', import.meta.url));
 const lockfiles = ['bun.lockb', 'bun.lock', 'package-lock.json', 'yarn.lock', 'pnpm-lock.yaml'];
 
 /** The directory OpenNext treats as the repository root: the nearest one up with a lockfile. */
@@ -145,7 +148,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           env,
           // The build writes only its own src/, tmp/ and home/ (not its folder: shiplog's records live there).
           writable: [src, tmp, home],
-          readOnly: [modules, ...(phase === 'checkout' && localRepo ? [localRepo] : [])],
+          readOnly: [modules, ...(phase === 'checkout' && localRepo ? [localRepo] : []), ...(phase === 'package' && cache ? [openNextCacheHooks] : [])],
           network: phase === 'checkout' && localRepo ? ('none' as const) : ('outside' as const),
         };
         const spawn = (c: string, a: string[], o: { cwd: string; env: Record<string, string> }) => sandbox.spawn(c, a, { ...spec, ...o });
@@ -237,7 +240,9 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (!(await insideReal(src, appDir))) return fail('build-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
         const config = await writeOpenNextConfig(appDir);
         log(config.own ? 'using the app\'s open-next.config.ts' : 'no open-next.config.ts: using shiplog\'s local config', 'system');
-        r = await run('package', appDir, process.execPath, [openNextBin, 'build', '--config-path', relative(appDir, config.path)]);
+        // Its cache lives in the project's package store (moved in and out with it, never shared between projects).
+        const hooks = cache ? ['--import', pathToFileURL(join(openNextCacheHooks, 'register.mjs')).href] : [];
+        r = await run('package', appDir, process.execPath, [...hooks, openNextBin, 'build', '--config-path', relative(appDir, config.path)], cache ? { SHIPLOG_OPEN_NEXT_CACHE: join(store, 'open-next') } : {});
         const output = join(appDir, '.open-next');
         if (r.spawnError) return fail('infrastructure', null, `node could not start: ${r.spawnError.message}`);
         if (r.exitCode !== 0) return fail('package-failed', r.exitCode, `open-next build ${describeExit(r)}`);

@@ -1,0 +1,18 @@
+// Types of cache.mjs (plain JavaScript: it runs inside the build sandbox, uncompiled).
+type Patch = { pathFilter: RegExp | string; contentFilter?: RegExp | string; versions?: string; patchCode: (a: { code: string; filePath: string }) => string | Promise<string> };
+type CodePatcher = { name: string; patches: Patch[] }[];
+type ApplyCodePatches = (buildOptions: { nextVersion: string }, tracedFiles: string[], manifests: unknown, codePatcher: CodePatcher) => Promise<void>;
+type InstallDependencies = (outputDir: string, installOptions: { packages: string[] } | undefined) => void;
+
+export declare const formatVersion: number;
+export declare const installMaxAgeMs: number;
+
+export interface OpenNextCache {
+  codePatches(original: ApplyCodePatches, args: unknown[], bundlerOf: unknown): Promise<void>;
+  install(original: InstallDependencies, outputDir: string, installOptions: { packages: string[] } | undefined): void;
+  /** Removes the entries this process did not use; returns how many. */
+  prune(): number;
+  used: Set<string>;
+}
+
+export declare const createCache: (o: { dir: string; openNextVersion: string; log: (line: string) => void; now?: () => number }) => OpenNextCache;

@@ -1,0 +1,199 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createCache, installMaxAgeMs } from './cache.mjs';
+import { rewrite } from './hooks.mjs';
+
+// The open-next build cache with stand-ins for OpenNext's patcher and installer (they record
+// what they were asked to do), and the loader hooks on a stand-in @opennextjs/aws package.
+let root: string;
+let dir: string;
+let lines: string[];
+
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'shiplog-on-cache-'));
+  dir = join(root, 'cache');
+  lines = [];
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const patcher = [{ name: 'patch-next-server', patches: [{ pathFilter: /\.js$/, patchCode: ({ code }: { code: string }) => code.toUpperCase() }] }];
+/** A stand-in for applyCodePatches: upper-cases each file it is given, and records which. */
+const fakeApply = () => {
+  const seen: string[][] = [];
+  const apply = async (_o: { nextVersion: string }, files: string[]) => {
+    seen.push([...files]);
+    for (const f of files) writeFileSync(f, readFileSync(f, 'utf8').toUpperCase());
+  };
+  return { apply, seen };
+};
+const writeApp = () => {
+  const app = join(root, 'app');
+  mkdirSync(app, { recursive: true });
+  writeFileSync(join(app, 'a.js'), 'const a = 1;');
+  writeFileSync(join(app, 'b.js'), 'const b = 2;');
+  writeFileSync(join(app, 'c.json'), '{"c": 3}');
+  return ['a.js', 'b.js', 'c.json'].map((f) => join(app, f));
+};
+const patchOnce = async (version = '4.1.12', nextVersion = '16.0.0') => {
+  const files = writeApp();
+  const { apply, seen } = fakeApply();
+  const cache = createCache({ dir, openNextVersion: version, log: (l) => lines.push(l) });
+  await cache.codePatches(apply, [{ nextVersion }, files, {}, patcher], () => 'webpack');
+  return { files, seen, cache, contents: files.map((f) => readFileSync(f, 'utf8')) };
+};
+
+describe('the code patch cache', () => {
+  it('patches on a miss, stores the result, and reuses it without patching on the next build', async () => {
+    const first = await patchOnce();
+    expect(first.seen).toEqual([first.files.slice(0, 2)]);
+    expect(first.contents).toEqual(['CONST A = 1;', 'CONST B = 2;', '{"c": 3}']);
+    expect(lines.at(-1)).toMatch(/^open-next cache: code patches of 0 of 2 files reused, 2 stored \(\d+ ms\)$/);
+    const second = await patchOnce();
+    expect(second.seen).toEqual([[]]);
+    expect(second.contents).toEqual(first.contents);
+    expect(lines.at(-1)).toMatch(/^open-next cache: code patches of 2 of 2 files reused, 0 stored/);
+  });
+
+  it('ignores a damaged entry (patches that file again and replaces it)', async () => {
+    await patchOnce();
+    const entries = readdirSync(join(dir, 'patches'));
+    truncateSync(join(dir, 'patches', entries[0]!), 30);
+    writeFileSync(join(dir, 'patches', entries[1]!), 'not an entry');
+    const again = await patchOnce();
+    expect(again.seen[0]!.sort()).toEqual(again.files.slice(0, 2));
+    expect(again.contents.slice(0, 2)).toEqual(['CONST A = 1;', 'CONST B = 2;']);
+    expect((await patchOnce()).seen).toEqual([[]]);
+  });
+
+  it('misses when OpenNext\'s or Next\'s version changes', async () => {
+    await patchOnce('4.1.12', '16.0.0');
+    expect((await patchOnce('4.1.13', '16.0.0')).seen[0]).toHaveLength(2);
+    expect((await patchOnce('4.1.12', '16.0.1')).seen[0]).toHaveLength(2);
+    expect((await patchOnce('4.1.12', '16.0.0')).seen).toEqual([[]]);
+  });
+
+  it('runs the patcher unchanged and says why when the arguments are not shaped as expected, or a patch is unknown', async () => {
+    const files = writeApp();
+    const { apply, seen } = fakeApply();
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l) });
+    await cache.codePatches(apply, [{ nextVersion: '16.0.0' }, files, {}, [{ name: 'x' }]], () => 'webpack');
+    await cache.codePatches(apply, [{ nextVersion: '16.0.0' }, files, {}, patcher], undefined);
+    await cache.codePatches(apply, [{ nextVersion: '16.0.0' }, files, {}, [{ ...patcher[0], name: 'my-own-patch' }]], () => 'webpack');
+    expect(seen).toEqual([files, files, files]);
+    expect(lines).toEqual([
+      'open-next cache: code patches off (OpenNext 4.1.12 calls applyCodePatches with arguments of another shape)',
+      'open-next cache: code patches off (OpenNext 4.1.12 calls applyCodePatches with arguments of another shape)',
+      'open-next cache: code patches off (patches it cannot vouch for: my-own-patch)',
+    ]);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('prunes the entries the last build did not use', async () => {
+    await patchOnce();
+    const files = writeApp();
+    writeFileSync(files[0]!, 'changed');
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l) });
+    await cache.codePatches(fakeApply().apply, [{ nextVersion: '16.0.0' }, files, {}, patcher], () => 'webpack');
+    expect(readdirSync(join(dir, 'patches'))).toHaveLength(3);
+    expect(cache.prune()).toBe(1);
+    expect(readdirSync(join(dir, 'patches')).sort()).toEqual([...cache.used].map((u) => u.slice('patches/'.length)).sort());
+  });
+});
+
+describe('the install cache', () => {
+  const options = { packages: ['sharp@0.35.5'], arch: 'arm64' };
+  /** A stand-in for installDependencies: makes node_modules/sharp in the folder it is given, unless told to fail. */
+  const fakeInstall = (fail = false) => {
+    const calls: string[] = [];
+    const install = (outputDir: string) => {
+      calls.push(outputDir);
+      if (fail) return;
+      mkdirSync(join(outputDir, 'node_modules', 'sharp'), { recursive: true });
+      writeFileSync(join(outputDir, 'node_modules', 'sharp', 'index.js'), 'sharp');
+    };
+    return { install, calls };
+  };
+  const installOnce = (fail = false, now = Date.now) => {
+    const out = join(root, `out-${Math.random().toString(36).slice(2)}`, 'image-optimization-function');
+    mkdirSync(out, { recursive: true });
+    const fake = fakeInstall(fail);
+    createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l), now }).install(fake.install, out, options);
+    return { out, calls: fake.calls, installed: existsSync(join(out, 'node_modules', 'sharp', 'index.js')) };
+  };
+
+  it('installs once, then copies the stored node_modules', () => {
+    const first = installOnce();
+    expect(first.calls).toHaveLength(1);
+    expect(first.installed).toBe(true);
+    expect(lines).toEqual(['open-next cache: sharp@0.35.5 for image-optimization-function installed and stored']);
+    const second = installOnce();
+    expect(second.calls).toEqual([]);
+    expect(second.installed).toBe(true);
+    expect(lines.at(-1)).toBe('open-next cache: sharp@0.35.5 for image-optimization-function reused');
+  });
+
+  it('installs again when the entry is damaged or too old, and keeps nothing of a failed install', () => {
+    installOnce();
+    const [entry] = readdirSync(join(dir, 'installs'));
+    writeFileSync(join(dir, 'installs', entry!, 'node_modules', 'sharp', 'index.js'), '');
+    expect(installOnce().calls).toHaveLength(1);
+    expect(installOnce(false, () => Date.now() + installMaxAgeMs + 1).calls).toHaveLength(1);
+    expect(installOnce().calls).toEqual([]);
+    const other = createCache({ dir: join(root, 'other'), openNextVersion: '4.1.12', log: () => undefined });
+    const failing = fakeInstall(true);
+    other.install(failing.install, join(root, 'x', 'image-optimization-function'), options);
+    expect(failing.calls).toHaveLength(1);
+    expect(existsSync(join(root, 'other', 'installs'))).toBe(false);
+    expect(existsSync(join(root, 'x', 'image-optimization-function', 'node_modules'))).toBe(false);
+  });
+});
+
+describe('the loader hooks', () => {
+  const register = fileURLToPath(new URL('./register.mjs', import.meta.url));
+  /** A stand-in @opennextjs/aws whose codePatcher.js is `source`, run by a script through the hooks. */
+  const runWith = (source: string) => {
+    const pkg = join(root, 'node_modules', '@opennextjs', 'aws');
+    mkdirSync(join(pkg, 'dist', 'build', 'patch'), { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@opennextjs/aws', version: '4.1.12', type: 'module' }));
+    writeFileSync(join(pkg, 'dist', 'build', 'patch', 'codePatcher.js'), source);
+    writeFileSync(join(root, 'app.js'), 'const a = 1;');
+    const script = [
+      `import { applyCodePatches } from ${JSON.stringify(join(pkg, 'dist', 'build', 'patch', 'codePatcher.js'))};`,
+      `const patches = [{ name: 'patch-next-server', patches: [{ pathFilter: /app\\.js$/, patchCode: () => '' }] }];`,
+      `await applyCodePatches({ nextVersion: '16.0.0' }, [${JSON.stringify(join(root, 'app.js'))}], {}, patches);`,
+      'console.log("done");',
+    ].join('\n');
+    writeFileSync(join(root, 'main.mjs'), script);
+    return execFileSync(process.execPath, ['--import', register, join(root, 'main.mjs')], { env: { ...process.env, SHIPLOG_OPEN_NEXT_CACHE: dir }, encoding: 'utf8' });
+  };
+  const patcherSource = (declaration: string) =>
+    `import * as buildHelper from "../helper.js";\n${declaration}(o, files) { for (const f of files) (await import("node:fs")).writeFileSync(f, "PATCHED"); }\n`;
+
+  it('routes OpenNext\'s patcher through the cache', () => {
+    mkdirSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build'), { recursive: true });
+    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), 'export const getBundlerRuntime = () => "webpack";\n');
+    expect(runWith(patcherSource('export async function applyCodePatches'))).toMatch(/open-next cache: code patches of 0 of 1 files reused, 1 stored .*\ndone\n$/);
+    expect(readFileSync(join(root, 'app.js'), 'utf8')).toBe('PATCHED');
+    expect(runWith(patcherSource('export async function applyCodePatches'))).toMatch(/code patches of 1 of 1 files reused/);
+  });
+
+  it('leaves a module of another shape alone, says so once, and the build still runs', () => {
+    mkdirSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build'), { recursive: true });
+    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), '');
+    const source = `${patcherSource('async function applyPatches')}export { applyPatches as applyCodePatches };\n`;
+    expect(rewrite('file:///x/node_modules/@opennextjs/aws/dist/build/patch/codePatcher.js', source)).toEqual({
+      reason: '@opennextjs/aws/dist/build/patch/codePatcher.js does not declare export async function applyCodePatches once as expected',
+    });
+    const out = runWith(source);
+    expect(out).toBe('open-next cache: off (@opennextjs/aws/dist/build/patch/codePatcher.js does not declare export async function applyCodePatches once as expected)\ndone\n');
+    expect(readFileSync(join(root, 'app.js'), 'utf8')).toBe('PATCHED');
+    expect(existsSync(dir)).toBe(false);
+  });
+});

@@ -1,0 +1,260 @@
+// The open-next build step's cache (loaded inside the build's sandbox by hooks.mjs, plain
+// JavaScript: nothing compiles it there). Two slow parts of `open-next build` give the same
+// result for the same input:
+// - code patches: OpenNext rewrites Next's runtime files and the app's server chunks; each
+//   result depends only on the file's content, which patches apply (by path), OpenNext's and
+//   Next's versions and the bundler.
+// - dependency installs (`npm install sharp` for the image function): the same install options
+//   give the same node_modules.
+// Entries are content-addressed files under one project's cache folder, written aside and
+// renamed into place, checked when read (a damaged entry is a miss), and pruned after a
+// successful build to what that build used.
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+
+/** Bumped when the entry format or the key changes: older entries are then misses (and pruned). */
+export const formatVersion = 1;
+/** An install entry older than this is a miss: version ranges in the packages then resolve anew. */
+export const installMaxAgeMs = 7 * 24 * 3600 * 1000;
+
+// The code patches of @opennextjs/aws 4.1 whose output depends only on the code: any other patch
+// (an app's own `additionalCodePatches`) turns the patch cache off for the build.
+const knownPatches = new Set([
+  'patch-fetch-cache-set-missing-wait-until', 'patch-fetch-cache-for-isr', 'patch-unstable-cache-for-isr', 'patch-next-server',
+  'patch-env-vars', 'patchBackgroundRevalidation', 'patch-use-cache-for-isr', 'patch-node-environment-error-inspect',
+]);
+
+const sha256 = (...parts) => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex');
+};
+
+/** Writes `data` (a Buffer, or a function that fills a directory) to `final` via a scratch name: never half an entry. */
+const writeAside = (root, final, data) => {
+  const scratch = path.join(root, 'tmp', `${path.basename(final)}.${process.pid}.${randomBytes(4).toString('hex')}`);
+  fs.mkdirSync(path.dirname(scratch), { recursive: true });
+  fs.mkdirSync(path.dirname(final), { recursive: true });
+  try {
+    if (typeof data === 'function') data(scratch);
+    else fs.writeFileSync(scratch, data);
+    fs.rmSync(final, { recursive: true, force: true });
+    fs.renameSync(scratch, final);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+};
+
+/** A patch entry: one JSON header line (hashes and length of the output), then the output. */
+const readPatchEntry = (file, inputHash) => {
+  let buf;
+  try {
+    buf = fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  const nl = buf.indexOf(10);
+  if (nl < 0) return undefined;
+  try {
+    const head = JSON.parse(buf.subarray(0, nl).toString('utf8'));
+    const out = buf.subarray(nl + 1);
+    if (head.format !== formatVersion || head.input !== inputHash || head.length !== out.length || sha256(out) !== head.output) return undefined;
+    return { out, unchanged: head.output === inputHash };
+  } catch {
+    return undefined;
+  }
+};
+
+/** Every file under `dir` with its size, relative and sorted: what an install entry must still hold. */
+const listFiles = (dir, rel = '') => {
+  const out = [];
+  for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = path.join(rel, e.name);
+    if (e.isDirectory()) out.push(...listFiles(dir, p));
+    else out.push([p, fs.lstatSync(path.join(dir, p)).size]);
+  }
+  return out;
+};
+
+const isRegExpLike = (f) => f instanceof RegExp || typeof f === 'string';
+const validPatcher = (codePatcher) =>
+  Array.isArray(codePatcher) &&
+  codePatcher.every((c) => c && typeof c.name === 'string' && Array.isArray(c.patches) && c.patches.every((p) => p && isRegExpLike(p.pathFilter) && typeof p.patchCode === 'function'));
+
+/**
+ * The cache in `dir` for one `open-next build` process of OpenNext `openNextVersion`.
+ * `log` gets one line per step (the build log).
+ *
+ * @example
+ * const cache = createCache({ dir: '/b/home/.store/open-next', openNextVersion: '4.1.12', log: console.log });
+ * await cache.codePatches(applyCodePatches, [buildOptions, tracedFiles, manifests, patches], getBundlerRuntime);
+ * cache.prune(); // after the build succeeded
+ */
+export const createCache = ({ dir, openNextVersion, log, now = Date.now }) => {
+  const used = new Set();
+  const off = (what, why) => log(`open-next cache: ${what} off (${why})`);
+
+  const codePatches = async (original, args, bundlerOf) => {
+    const [buildOptions, tracedFiles, manifests, codePatcher] = args;
+    if (!validPatcher(codePatcher) || !Array.isArray(tracedFiles) || typeof buildOptions?.nextVersion !== 'string' || typeof bundlerOf !== 'function') {
+      off('code patches', `OpenNext ${openNextVersion} calls applyCodePatches with arguments of another shape`);
+      return original(...args);
+    }
+    const unknown = codePatcher.map((c) => c.name).filter((n) => !knownPatches.has(n));
+    if (unknown.length > 0) {
+      off('code patches', `patches it cannot vouch for: ${unknown.join(', ')}`);
+      return original(...args);
+    }
+    const started = performance.now();
+    const salt = JSON.stringify([formatVersion, openNextVersion, buildOptions.nextVersion, bundlerOf(buildOptions), codePatcher.map((c) => c.name)]);
+    const flat = codePatcher.flatMap((c) => c.patches.map((p, i) => ({ id: `${c.name}#${i}`, pathFilter: p.pathFilter })));
+    const hits = [];
+    const misses = [];
+    await Promise.all(
+      tracedFiles.map(async (file) => {
+        const ids = flat.filter((p) => String(file).match(p.pathFilter)).map((p) => p.id);
+        if (ids.length === 0) return;
+        const input = await fs.promises.readFile(file);
+        const inputHash = sha256(input);
+        const key = sha256(salt, ids.join(','), inputHash);
+        const entry = path.join(dir, 'patches', key);
+        const found = readPatchEntry(entry, inputHash);
+        if (found) hits.push({ file, key, ...found });
+        else misses.push({ file, key, inputHash });
+      }),
+    );
+    for (const h of hits) {
+      if (!h.unchanged) await fs.promises.writeFile(h.file, h.out);
+      used.add(path.join('patches', h.key));
+    }
+    await original(buildOptions, misses.map((m) => m.file), manifests, codePatcher);
+    let stored = 0;
+    for (const m of misses) {
+      try {
+        const out = fs.readFileSync(m.file);
+        const head = JSON.stringify({ format: formatVersion, input: m.inputHash, output: sha256(out), length: out.length });
+        writeAside(dir, path.join(dir, 'patches', m.key), Buffer.concat([Buffer.from(`${head}\n`), out]));
+        used.add(path.join('patches', m.key));
+        stored++;
+      } catch (e) {
+        log(`open-next cache: could not store patched files: ${e.message}`);
+        break;
+      }
+    }
+    const total = hits.length + misses.length;
+    log(`open-next cache: code patches of ${hits.length} of ${total} files reused, ${stored} stored (${Math.round(performance.now() - started)} ms)`);
+  };
+
+  const install = (original, outputDir, installOptions) => {
+    if (!installOptions || typeof outputDir !== 'string') return original(outputDir, installOptions);
+    const name = path.basename(outputDir);
+    const what = Array.isArray(installOptions.packages) ? installOptions.packages.join(' ') : 'dependencies';
+    const key = sha256(JSON.stringify([formatVersion, openNextVersion, process.version, process.platform, process.arch, installOptions]));
+    const entry = path.join(dir, 'installs', key);
+    const target = path.join(outputDir, 'node_modules');
+    const copy = { recursive: true, force: true, dereference: true };
+    try {
+      const record = JSON.parse(fs.readFileSync(path.join(entry, 'entry.json'), 'utf8'));
+      const fresh = record.format === formatVersion && now() - record.createdAt < installMaxAgeMs;
+      if (fresh && JSON.stringify(listFiles(path.join(entry, 'node_modules'))) === JSON.stringify(record.files)) {
+        fs.cpSync(path.join(entry, 'node_modules'), target, copy);
+        used.add(path.join('installs', key));
+        log(`open-next cache: ${what} for ${name} reused`);
+        return undefined;
+      }
+    } catch {
+      // no entry, or a damaged one: install
+    }
+    // Installed into a folder of its own, so the entry holds exactly what the install made.
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'open-next-cache-'));
+    try {
+      const alone = path.join(scratch, name);
+      fs.mkdirSync(alone);
+      original(alone, installOptions);
+      const made = path.join(alone, 'node_modules');
+      if (!fs.existsSync(made)) return undefined; // the install failed (OpenNext logged it): nothing to keep
+      fs.cpSync(made, target, copy);
+      try {
+        writeAside(dir, entry, (to) => {
+          fs.cpSync(made, path.join(to, 'node_modules'), copy);
+          fs.writeFileSync(path.join(to, 'entry.json'), JSON.stringify({ format: formatVersion, createdAt: now(), installOptions, files: listFiles(path.join(to, 'node_modules')) }));
+        });
+        used.add(path.join('installs', key));
+        log(`open-next cache: ${what} for ${name} installed and stored`);
+      } catch (e) {
+        log(`open-next cache: could not store ${what} for ${name}: ${e.message}`);
+      }
+      return undefined;
+    } finally {
+      fs.rmSync(scratch, { recursive: true, force: true });
+    }
+  };
+
+  /** Removes every entry this process did not use (and any scratch left by a killed build). */
+  const prune = () => {
+    let removed = 0;
+    for (const kind of ['patches', 'installs']) {
+      let names;
+      try {
+        names = fs.readdirSync(path.join(dir, kind));
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        if (used.has(path.join(kind, n))) continue;
+        fs.rmSync(path.join(dir, kind, n), { recursive: true, force: true });
+        removed++;
+      }
+    }
+    fs.rmSync(path.join(dir, 'tmp'), { recursive: true, force: true });
+    return removed;
+  };
+
+  return { codePatches, install, prune, used };
+};
+
+let processCache;
+/** The cache of this process, from `SHIPLOG_OPEN_NEXT_CACHE`; null when unset or OpenNext's version is unreadable. */
+const cacheOfProcess = (packageJsonUrl) => {
+  if (processCache !== undefined) return processCache;
+  processCache = null;
+  const dir = process.env.SHIPLOG_OPEN_NEXT_CACHE;
+  const log = (line) => console.log(line);
+  if (!dir) return processCache;
+  let openNextVersion;
+  try {
+    openNextVersion = JSON.parse(fs.readFileSync(new URL(packageJsonUrl), 'utf8')).version;
+  } catch {
+    // below
+  }
+  if (typeof openNextVersion !== 'string') {
+    log('open-next cache: off (the version of @opennextjs/aws is unreadable)');
+    return processCache;
+  }
+  processCache = createCache({ dir, openNextVersion, log });
+  process.on('exit', (code) => {
+    if (code !== 0 || process.exitCode > 0) return;
+    try {
+      const removed = processCache.prune();
+      if (removed > 0) log(`open-next cache: ${removed} entries this build did not use removed`);
+    } catch (e) {
+      log(`open-next cache: not pruned: ${e.message}`);
+    }
+  });
+  return processCache;
+};
+
+/** What hooks.mjs puts in place of OpenNext's `applyCodePatches`. */
+export const cachedCodePatches = async (original, args, packageJsonUrl, bundlerOf) => {
+  const cache = cacheOfProcess(packageJsonUrl);
+  return cache ? cache.codePatches(original, args, bundlerOf) : original(...args);
+};
+
+/** What hooks.mjs puts in place of OpenNext's `installDependencies`. */
+export const cachedInstall = (original, args, packageJsonUrl) => {
+  const cache = cacheOfProcess(packageJsonUrl);
+  return cache ? cache.install(original, ...args) : original(...args);
+};
