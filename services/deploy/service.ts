@@ -54,9 +54,18 @@ export const deployService = (deps: DeployServiceDeps) => {
     });
 
   // The health path a deployment was requested with (its build settings' snapshot), `/` by default.
+  // A deployment's BuildQueued never changes, so the path is read once per deployment and kept
+  // (the last 1,000): a rollback or promote to it then probes without reading its build stream.
+  const healthPaths = new Map<string, string>();
   const healthPathOf = async (deploymentId: string): Promise<string> => {
+    const known = healthPaths.get(deploymentId);
+    if (known !== undefined) return known;
     const queued = (await deps.store.readStream(streams.build(deploymentId))).find((x) => x.type === EventType.BuildQueued);
-    return (queued?.data as EventData<'BuildQueued'> | undefined)?.buildSettings.healthPath ?? '/';
+    if (!queued) return '/';
+    const path = (queued.data as EventData<'BuildQueued'>).buildSettings.healthPath ?? '/';
+    healthPaths.set(deploymentId, path);
+    if (healthPaths.size > 1000) healthPaths.delete(healthPaths.keys().next().value!);
+    return path;
   };
   const checkHealth = async (projectId: string, deploymentId: string | undefined): Promise<{ health?: HealthReport }> => {
     if (!deps.probe || !deploymentId) return {};
