@@ -6,6 +6,7 @@ type InstallDependencies = (outputDir: string, installOptions: { packages: strin
 
 export declare const formatVersion: number;
 export declare const installMaxAgeMs: number;
+export declare const supportedVersion: RegExp;
 
 export interface OpenNextCache {
   codePatches(original: ApplyCodePatches, args: unknown[], bundlerOf: unknown): Promise<void>;

@@ -158,10 +158,10 @@ describe('the install cache', () => {
 describe('the loader hooks', () => {
   const register = fileURLToPath(new URL('./register.mjs', import.meta.url));
   /** A stand-in @opennextjs/aws whose codePatcher.js is `source`, run by a script through the hooks. */
-  const runWith = (source: string) => {
+  const runWith = (source: string, version = '4.1.12') => {
     const pkg = join(root, 'node_modules', '@opennextjs', 'aws');
     mkdirSync(join(pkg, 'dist', 'build', 'patch'), { recursive: true });
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@opennextjs/aws', version: '4.1.12', type: 'module' }));
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: '@opennextjs/aws', version, type: 'module' }));
     writeFileSync(join(pkg, 'dist', 'build', 'patch', 'codePatcher.js'), source);
     writeFileSync(join(root, 'app.js'), 'const a = 1;');
     const script = [
@@ -182,6 +182,15 @@ describe('the loader hooks', () => {
     expect(runWith(patcherSource('export async function applyCodePatches'))).toMatch(/open-next cache: code patches of 0 of 1 files reused, 1 stored .*\ndone\n$/);
     expect(readFileSync(join(root, 'app.js'), 'utf8')).toBe('PATCHED');
     expect(runWith(patcherSource('export async function applyCodePatches'))).toMatch(/code patches of 1 of 1 files reused/);
+  });
+
+  it('stays off for an OpenNext version it was not made for', () => {
+    mkdirSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build'), { recursive: true });
+    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), 'export const getBundlerRuntime = () => "webpack";\n');
+    const out = runWith(patcherSource('export async function applyCodePatches'), '4.2.0');
+    expect(out).toBe('open-next cache: off (made for @opennextjs/aws 4.1, whose code patches read nothing but the code; this is 4.2.0)\ndone\n');
+    expect(readFileSync(join(root, 'app.js'), 'utf8')).toBe('PATCHED');
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('leaves a module of another shape alone, says so once, and the build still runs', () => {

@@ -111,21 +111,20 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now }) => {
     const started = performance.now();
     const salt = JSON.stringify([formatVersion, openNextVersion, buildOptions.nextVersion, bundlerOf(buildOptions), codePatcher.map((c) => c.name)]);
     const flat = codePatcher.flatMap((c) => c.patches.map((p, i) => ({ id: `${c.name}#${i}`, pathFilter: p.pathFilter })));
-    const hits = [];
-    const misses = [];
-    await Promise.all(
+    // In the order OpenNext gave them: the files left to patch go to it as they came.
+    const looked = await Promise.all(
       tracedFiles.map(async (file) => {
         const ids = flat.filter((p) => String(file).match(p.pathFilter)).map((p) => p.id);
-        if (ids.length === 0) return;
+        if (ids.length === 0) return undefined;
         const input = await fs.promises.readFile(file);
         const inputHash = sha256(input);
         const key = sha256(salt, ids.join(','), inputHash);
-        const entry = path.join(dir, 'patches', key);
-        const found = readPatchEntry(entry, inputHash);
-        if (found) hits.push({ file, key, ...found });
-        else misses.push({ file, key, inputHash });
+        const found = readPatchEntry(path.join(dir, 'patches', key), inputHash);
+        return found ? { hit: true, file, key, ...found } : { hit: false, file, key, inputHash };
       }),
     );
+    const hits = looked.filter((l) => l?.hit);
+    const misses = looked.filter((l) => l && !l.hit);
     for (const h of hits) {
       if (!h.unchanged) await fs.promises.writeFile(h.file, h.out);
       used.add(path.join('patches', h.key));
@@ -216,6 +215,9 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now }) => {
   return { codePatches, install, prune, used };
 };
 
+/** The OpenNext versions whose patches and installs the cache was checked against. */
+export const supportedVersion = /^4\.1\.\d+$/;
+
 let processCache;
 /** The cache of this process, from `SHIPLOG_OPEN_NEXT_CACHE`; null when unset or OpenNext's version is unreadable. */
 const cacheOfProcess = (packageJsonUrl) => {
@@ -232,6 +234,10 @@ const cacheOfProcess = (packageJsonUrl) => {
   }
   if (typeof openNextVersion !== 'string') {
     log('open-next cache: off (the version of @opennextjs/aws is unreadable)');
+    return processCache;
+  }
+  if (!supportedVersion.test(openNextVersion)) {
+    log(`open-next cache: off (made for @opennextjs/aws 4.1, whose code patches read nothing but the code; this is ${openNextVersion})`);
     return processCache;
   }
   processCache = createCache({ dir, openNextVersion, log });
