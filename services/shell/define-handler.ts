@@ -18,9 +18,9 @@ interface Invocation {
  *    `detail-type`, refusing anything else with `PoisonEventError` (not retried);
  * 2. logs with a Powertools logger carrying `correlationId`, `deploymentId`, `eventId`, `eventType`;
  * 3. skips replayed events (`metadata.replay`) unless `acceptsReplays`;
- * 4. with `idempotency`, calls `handle` at most once per event id (Powertools idempotency on
- *    DynamoDB); a duplicate arriving while the first is running rejects with the retryable
- *    `IdempotencyAlreadyInProgressError`;
+ * 4. unless `relevant` says there is nothing to do, calls `handle`; with `idempotency`, at most
+ *    once per event id (Powertools idempotency on DynamoDB), and a duplicate arriving while the
+ *    first is running rejects with the retryable `IdempotencyAlreadyInProgressError`;
  * 5. lets errors from `handle` propagate unchanged, so the bus retries them.
  *
  * @example
@@ -59,7 +59,11 @@ export const defineHandler = <const T extends EventType>(options: HandlerOptions
       logger.info('skipped replayed event: this handler does not accept replays');
       return;
     }
-    // 4. handle, at most once per event id
+    // 4. handle, at most once per event id (if there is anything to do)
+    if (options.relevant && !(await options.relevant(event))) {
+      logger.debug('nothing to do for this event');
+      return;
+    }
     const invocation: Invocation = { ctx: { logger, handler: name, ...(lambdaContext ? { lambdaContext } : {}) }, ran: false };
     try {
       await run(event, lambdaContext, invocation);

@@ -45,6 +45,23 @@ describe('createIdempotencyTable', () => {
 });
 
 describe('defineHandler with idempotency (DynamoDB Local)', () => {
+  it('writes no record and calls nothing for a delivery `relevant` says has no work; a relevant one is remembered', async () => {
+    const name = `Idem${++n}`;
+    const handle = vi.fn();
+    let relevant = false;
+    const handler = defineHandler({ name, accepts: [EventType.BuildStarted], handle, idempotency: { client, tableName }, relevant: async () => relevant });
+    const event = buildStartedEvent();
+    await handler(event);
+    expect(handle).not.toHaveBeenCalled();
+    expect(await recordsOf(name)).toHaveLength(0);
+    // Asked again for a duplicate: now there is work, done once.
+    relevant = true;
+    await handler(event);
+    await handler(event);
+    expect(handle).toHaveBeenCalledOnce();
+    expect((await recordsOf(name)).map((r) => r.status?.S)).toEqual(['COMPLETED']);
+  });
+
   it('calls handle once for a duplicate delivery, and remembers it for expiresAfterSeconds', async () => {
     const handle = vi.fn();
     const { name, handler } = onBuildStarted(handle, { expiresAfterSeconds: 600 });

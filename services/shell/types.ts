@@ -59,6 +59,13 @@ export interface HandlerOptions<T extends EventType> {
   acceptsReplays?: boolean;
   /** Remember handled event ids in DynamoDB so a redelivery does not call `handle` again. */
   idempotency?: IdempotencyOptions;
+  /**
+   * Whether a delivery has any work, asked before the idempotency record is written: when it
+   * answers false the delivery is done, with no record and no `handle`. For a handler subscribed
+   * to many events that acts on few, decided by state it reads cheaply (a cached registry), so the
+   * others cost no idempotency writes. A duplicate is asked again.
+   */
+  relevant?: (event: HandlerEvent<T>) => Promise<boolean> | boolean;
   /** The parent logger (default: a new Powertools `Logger`); the service name is always `name`. */
   logger?: Logger;
 }

@@ -1,6 +1,6 @@
 import { EventType, Source, policies } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { defineHandler, type IdempotencyOptions } from '../shell/index.ts';
+import { defineHandler, type HandlerEvent, type IdempotencyOptions } from '../shell/index.ts';
 import { subscriptionCommands } from './commands.ts';
 import { deliverTo, webhookPayload, WebhookDeliveryError } from './deliver.ts';
 import { runtimeLogDrain, type DrainOptions } from './drain.ts';
@@ -57,15 +57,22 @@ export const subscriptionsService = (deps: SubscriptionsServiceDeps) => {
   const commands = subscriptionCommands({ ...deps, onChange: registry.invalidate });
   const deliverDeps = { ...deps, timeoutMs: deps.timeoutMs ?? 10_000, maxAttempts: deps.maxAttempts ?? policies.service.maxAttempts };
 
+  // The project's webhook subscriptions that were active when the event happened and match it.
+  const targetsOf = async (e: HandlerEvent<EventType>) => {
+    if (e.source === Source.subscriptions) return [];
+    const payload = webhookPayload(e);
+    return (await registry.active(e.metadata.projectId))
+      .filter((s) => s.data.kind !== 'runtime-logs' && s.createdAt <= e.metadata.occurredAt && s.matches(payload));
+  };
+
   const onEvent = defineHandler({
     name: SUBSCRIPTIONS_DELIVER,
     accepts: Object.values(EventType),
     ...(deps.idempotency ? { idempotency: deps.idempotency } : {}),
+    // Most events match no subscription: they cost no idempotency record.
+    relevant: async (e) => (await targetsOf(e)).length > 0,
     handle: async (e, { logger }) => {
-      if (e.source === Source.subscriptions) return;
-      const payload = webhookPayload(e);
-      const targets = (await registry.active(e.metadata.projectId))
-        .filter((s) => s.data.kind !== 'runtime-logs' && s.createdAt <= e.metadata.occurredAt && s.matches(payload));
+      const targets = await targetsOf(e);
       const errors = await Promise.all(targets.map((s) => deliverTo(deliverDeps, s, e)));
       const failures = targets.flatMap((s, i) => (errors[i] === undefined ? [] : [{ subscriptionId: s.data.subscriptionId, error: errors[i]! }]));
       if (targets.length > 0) logger.info('delivered to subscriptions', { subscriptions: targets.length, failed: failures.length });
