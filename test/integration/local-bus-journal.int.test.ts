@@ -24,11 +24,11 @@ const setup = async () => {
   let failSaves = false;
   const gated = {
     ...journal,
-    save: async (d: Delivery) => {
-      const body = JSON.stringify(d); // what the real journal would write, as it was when called
+    saveAll: async (ds: Delivery[]) => {
+      const body = JSON.stringify(ds); // what the real journal would write, as it was when called
       await held;
       if (failSaves) throw new Error('journal down');
-      await journal.save(JSON.parse(body) as Delivery);
+      await journal.saveAll(JSON.parse(body) as Delivery[]);
     },
   };
   return {
@@ -40,6 +40,18 @@ const setup = async () => {
     failJournal: () => (failSaves = true),
   };
 };
+
+describe('delivery journal', () => {
+  it('saveAll writes any number of entries, a key repeated in one call once', async () => {
+    const { journal } = await setup();
+    const at = Date.now();
+    const ds: Delivery[] = Array.from({ length: 60 }, (_, i) => ({ subscription: i % 2 ? 'A' : 'B', event: { id: ulid() } as never, attempts: 0, receivedAt: at, dueAt: at }));
+    await journal.saveAll([...ds, { ...ds[0]!, attempts: 1 }]);
+    const pending = [...(await journal.pending('A')), ...(await journal.pending('B'))];
+    expect(pending.map((d) => d.event.id).sort()).toEqual(ds.map((d) => d.event.id).sort());
+    expect(pending.find((d) => d.event.id === ds[0]!.event.id)?.attempts).toBe(1);
+  });
+});
 
 describe('local bus: a delivery and its journal entry', () => {
   it('runs the handler while the entry is written; publish resolves once it is; then the entry is removed', async () => {

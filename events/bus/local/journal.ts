@@ -1,4 +1,5 @@
 import {
+  BatchWriteItemCommand,
   DeleteItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -58,6 +59,8 @@ const byPk = (TableName: string, pk: string): QueryCommandInput => ({
   ConsistentRead: true,
 });
 
+const itemOf = (d: Delivery) => ({ pk: { S: d.subscription }, sk: { S: d.event.id }, body: { S: JSON.stringify(d) } });
+
 /**
  * Durable pending deliveries: written when the bus accepts an event, removed when the
  * subscription took it or it was dead-lettered. A restarted bus resumes from here.
@@ -70,9 +73,27 @@ export const deliveryJournal = (client: DynamoDBClient, TableName: string) => ({
     await client.send(
       new PutItemCommand({
         TableName,
-        Item: { pk: { S: d.subscription }, sk: { S: d.event.id }, body: { S: JSON.stringify(d) } },
+        Item: itemOf(d),
       }),
     );
+  },
+  /**
+   * Several entries in one request per 25 (BatchWriteItem), what the bus accepts from one publish;
+   * what DynamoDB leaves unprocessed is sent again, and it throws if some still is. Entries of one
+   * key (a duplicate in the same publish) are written once.
+   */
+  saveAll: async (ds: Delivery[]): Promise<void> => {
+    const byKey = new Map(ds.map((d) => [`${d.subscription}\n${d.event.id}`, d]));
+    const puts = [...byKey.values()].map((d) => ({ PutRequest: { Item: itemOf(d) } }));
+    for (let i = 0; i < puts.length; i += 25) {
+      let pending: typeof puts = puts.slice(i, i + 25);
+      for (let attempt = 0; pending.length > 0; attempt++) {
+        if (attempt === 5) throw new Error(`the delivery journal left ${pending.length} entries unwritten`);
+        if (attempt > 0) await new Promise((r) => setTimeout(r, 20 * 2 ** attempt));
+        const res = await client.send(new BatchWriteItemCommand({ RequestItems: { [TableName]: pending } }));
+        pending = (res.UnprocessedItems?.[TableName] ?? []) as typeof puts;
+      }
+    }
   },
   remove: async (d: Pick<Delivery, 'subscription' | 'event'>): Promise<void> => {
     await client.send(new DeleteItemCommand({ TableName, Key: { pk: { S: d.subscription }, sk: { S: d.event.id } } }));

@@ -213,16 +213,18 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
         }
       }
     }
-    // Accepted means journaled: from here a crash does not lose the delivery. A delivery starts
-    // while its entry is being written (its handler is idempotent, and until `publish` resolves
-    // the publisher has not let go of the event); its next journal write waits for that one.
-    await Promise.all(deliveries.map((d) => {
-      const saved = opts.journal.save(d);
+    // Accepted means journaled: from here a crash does not lose the delivery. The entries of one
+    // publish are written together. A delivery starts while they are being written (its handler
+    // is idempotent, and until `publish` resolves the publisher has not let go of the event); its
+    // next journal write waits for that one.
+    if (deliveries.length === 0) return;
+    const saved = opts.journal.saveAll(deliveries);
+    saved.catch(() => {}); // publish rejects with it; each attempt waits for it before its own writes
+    for (const d of deliveries) {
       journaling.set(d, saved);
-      saved.catch(() => {}); // publish rejects with it; the attempt waits for it before its own writes
       enqueue(d);
-      return saved;
-    }));
+    }
+    await saved;
   };
 
   return {
