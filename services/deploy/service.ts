@@ -94,6 +94,9 @@ export const deployService = (deps: DeployServiceDeps) => {
       // 1. publish (idempotent), then record it
       const t0 = Date.now();
       const published = await deps.host.publish({ projectId: b.projectId, deploymentId: b.deploymentId, artifactDir: b.artifact.uri.startsWith('file:') ? fileURLToPath(b.artifact.uri) : b.artifact.uri });
+      // The health check starts now (its first request starts the version's function), while the
+      // publish is recorded and the release state read; it is used only if the deployment can still go live.
+      const ahead = healthAhead(b.projectId, b.deploymentId);
       await run(b.projectId, b.alias, () => ({
         type: 'Publish',
         build: b,
@@ -103,7 +106,7 @@ export const deployService = (deps: DeployServiceDeps) => {
       // 2. the health gate (only when the deployment could still go live), then decide, then move the alias
       const s = await releaseState(b.projectId, b.alias);
       const candidate = s.deployments[b.deploymentId]?.status === 'ready' && !s.history.includes(b.deploymentId);
-      const health = candidate ? await checkHealth(b.projectId, b.deploymentId) : {};
+      const health = candidate ? await (ahead?.report ?? checkHealth(b.projectId, b.deploymentId)) : {};
       if (health.health) logger.info('health checked', { path: health.health.path, observation: health.health.observation.kind, status: health.health.observation.kind === 'response' ? health.health.observation.status : null });
       const { appended } = await run(b.projectId, b.alias, () => ({
         type: 'GoLive',
