@@ -73,17 +73,32 @@ export const assertJavaAvailable = (): void => {
   }
 };
 
-export const freePort = (): Promise<number> =>
+const canListen = (port: number): Promise<number> =>
   new Promise((res, rej) => {
     const srv = createServer();
     srv.unref();
     srv.on('error', rej);
-    srv.listen(0, '127.0.0.1', () => {
+    srv.listen(port, '127.0.0.1', () => {
       const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => res(port));
+      const got = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(got));
     });
   });
+
+/**
+ * A port on 127.0.0.1 that nothing listens on now, for a server that binds it a moment later.
+ * It is drawn from 20000–32767, below Linux's ephemeral range (32768–60999): a port the kernel
+ * hands out (an outgoing connection's, another `listen(0)`'s) cannot take it in between. After
+ * 20 ports in use it asks the kernel for one.
+ */
+export const freePort = async (): Promise<number> => {
+  for (let i = 0; i < 20; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_768);
+    const got = await canListen(port).catch(() => 0);
+    if (got) return got;
+  }
+  return canListen(0);
+};
 
 const live = new Set<ChildProcess>();
 let hooksInstalled = false;

@@ -141,21 +141,25 @@ describe('deployment lists and details from the read models', () => {
     const s = scenario(p);
     s.created();
     ship(s, `${p}-d1`, 1);
-    const first = await append(s);
-    await expect.poll(async () => (await get(api, `/api/projects/${p}/deployments`)).body).toHaveLength(1);
+    await append(s);
+    // The read models hold all of d1 first: its row and the alias it serves come from different streams.
+    await expect.poll(async () => (await get(api, `/api/projects/${p}/deployments`)).body, { timeout: 30_000 })
+      .toMatchObject([{ id: `${p}-d1`, status: 'ready', current: ['production'] }]);
     hold();
+    // The caller's command appends one event to one stream (here: a new deployment is requested),
+    // and the answer names that event.
     const from = s.events.length;
-    s.rollbackRequested(`${p}-d1`);
-    ship(s, `${p}-d2`, 2);
-    const mine = (await append(s, from)).at(-1)!;
-    expect(first.length).toBeGreaterThan(0);
+    s.requested(`${p}-d2`, { n: 2 });
+    const [mine] = await append(s, from);
+    expect(mine!.type).toBe('DeploymentRequested');
     // Without the event id the read models answer at once, without the new deployment.
     expect((await get(api, `/api/projects/${p}/deployments`)).body).toHaveLength(1);
-    const waiting = get(api, `/api/projects/${p}/deployments?after=${mine.metadata.eventId}`);
+    const waiting = get(api, `/api/projects/${p}/deployments?after=${mine!.metadata.eventId}`);
     release();
     const seen = await waiting;
     expect(seen.read).toBe('read-model');
-    expect((seen.body as { id: string; current: string[] }[]).map((r) => [r.id, r.current])).toEqual([[`${p}-d2`, ['production']], [`${p}-d1`, []]]);
+    expect((seen.body as { id: string; status: string; current: string[] }[]).map((r) => [r.id, r.status, r.current]))
+      .toEqual([[`${p}-d2`, 'queued', []], [`${p}-d1`, 'ready', ['production']]]);
   });
 
   it('a read naming the caller\'s event lists the caller\'s deployment even when the list index lags the table', async () => {
@@ -170,9 +174,14 @@ describe('deployment lists and details from the read models', () => {
     const s = scenario(p);
     s.created();
     ship(s, `${p}-d1`, 1);
+    const from = s.events.length;
     ship(s, `${p}-d2`, 2);
-    const mine = (await append(s)).at(-1)!;
-    expect(mine.metadata.deploymentId).toBe(`${p}-d2`);
+    const mine = (await append(s)).at(from)!;
+    expect(mine).toMatchObject({ type: 'DeploymentRequested', metadata: { deploymentId: `${p}-d2` } });
+    // The table holds every stream of both deployments (they reach the read models in any order).
+    await expect.poll(async () => (await get(api, `/api/deployments/${p}-d2`)).body, { timeout: 30_000 }).toMatchObject({ status: 'ready', current: ['production'] });
+    await expect.poll(async () => (await get(api, `/api/deployments/${p}-d1`)).body, { timeout: 30_000 }).toMatchObject({ status: 'ready', current: [] });
+    expect((await get(lagging, `/api/projects/${p}/deployments`)).body).toMatchObject([{ id: `${p}-d1` }]);
     const seen = await get(lagging, `/api/projects/${p}/deployments?after=${mine.metadata.eventId}`);
     expect(seen.read).toBe('read-model');
     expect((seen.body as { id: string; status: string; current: string[] }[]).map((r) => [r.id, r.status, r.current])).toEqual([[`${p}-d2`, 'ready', ['production']], [`${p}-d1`, 'ready', []]]);
