@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { EventType, type EventData, streams } from '../../events/index.ts';
-import type { EventMetadata, EmitContext, StoredEvent } from '../../events/index.ts';
+import type { EventMetadata, EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { defineHandler, execute, fold, type IdempotencyOptions } from '../shell/index.ts';
+import { defineHandler, execute, streamStates, type IdempotencyOptions, type Loaded } from '../shell/index.ts';
 import { releaseDecider, rollbackTarget, type DeployCommand, type HealthReport, type ReleaseState } from './decider.ts';
 import type { HealthProbe, SiteHost } from './ports.ts';
 
@@ -38,16 +38,18 @@ const actor = { kind: 'service', id: 'deploy' } as const;
 export const deployService = (deps: DeployServiceDeps) => {
   const ctx = (cause: EventMetadata): EmitContext => ({ ids: deps.ids, now: deps.now, cause, actor });
   const idem = deps.idempotency ? { idempotency: deps.idempotency } : {};
-  // `history`: the release stream as the caller has just read it (the first decision uses it).
-  const run = (projectId: string, alias: string, cmd: (s: ReleaseState) => DeployCommand | undefined, cause: EventMetadata, history?: StoredEvent[]) =>
-    execute(deps.store, streams.release(projectId, alias), decider, cmd, ctx(cause), history ? { history } : {});
+  // Release streams grow by a few events per deployment, rollback and promote: their folded
+  // states are kept, and each load reads only what came after (a rollback reads its tail, not the history).
+  const states = streamStates(deps.store, decider);
+  // `loaded`: the release state as the caller has just loaded it (the first decision uses it).
+  const run = (projectId: string, alias: string, cmd: (s: ReleaseState) => DeployCommand | undefined, cause: EventMetadata, loaded?: Loaded<ReleaseState>) =>
+    execute(deps.store, streams.release(projectId, alias), decider, cmd, ctx(cause), { states, ...(loaded ? { loaded } : {}) });
 
   // The alias follows the release stream: under the alias lock, read what the stream says is
   // live and point the host there. Whoever runs last sets the latest state, whatever the order.
   const applyAlias = (projectId: string, alias: string) =>
     deps.withLock(`${projectId}#${alias}`, async () => {
-      const history = await deps.store.readStream(streams.release(projectId, alias));
-      const { live } = fold(decider, history);
+      const { live } = (await states.load(streams.release(projectId, alias))).state;
       if (live && (await deps.host.aliasTarget(projectId, alias)) !== live) {
         await deps.host.shiftAlias({ projectId, alias, deploymentId: live });
       }
@@ -82,7 +84,7 @@ export const deployService = (deps: DeployServiceDeps) => {
     report.catch(() => {});
     return { deploymentId, report };
   };
-  const releaseState = (projectId: string, alias: string) => deps.store.readStream(streams.release(projectId, alias)).then((h) => fold(decider, h));
+  const releaseState = async (projectId: string, alias: string) => (await states.load(streams.release(projectId, alias))).state;
 
   const onBuildSucceeded = defineHandler({
     name: 'DeployOnBuildSucceeded',
@@ -147,8 +149,8 @@ export const deployService = (deps: DeployServiceDeps) => {
       // A target the request names is probed while the release stream is read (not after).
       const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
       const ahead = healthAhead(d.projectId, named);
-      const history = await deps.store.readStream(streams.release(d.projectId, d.alias));
-      const s = fold(decider, history);
+      const loaded = await states.load(streams.release(d.projectId, d.alias));
+      const s = loaded.state;
       const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
       const checkable = target !== undefined && target !== s.live && s.deployments[target]?.published === true;
       const health = !checkable ? {} : ahead?.deploymentId === target ? await ahead.report : await checkHealth(d.projectId, target);
@@ -156,7 +158,7 @@ export const deployService = (deps: DeployServiceDeps) => {
         e.type === EventType.RollbackRequested
           ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
           : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
-      await run(d.projectId, d.alias, () => cmd, e.metadata, history);
+      await run(d.projectId, d.alias, () => cmd, e.metadata, loaded);
       await applyAlias(d.projectId, d.alias);
     },
   });

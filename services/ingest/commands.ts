@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   MountPrefix, streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type Mount, type ProjectSettings, type Repository, type StoredEvent, type Target,
 } from '../../events/index.ts';
-import { execute, load } from '../shell/index.ts';
+import { execute, load, streamStates, type Loaded, type StreamStates } from '../shell/index.ts';
 import { decisionOf, ingestDecider, projectEvents, type Decision, type IngestCommand, type PushInput, type SettingsPatch } from './decider.ts';
 import { reject } from './errors.ts';
 import {
@@ -119,16 +119,16 @@ const idsFrom = (ids: Ids): Iterable<string> => ({
  * await run('web', (now, ids, state) => ({ type: 'ChangeSettings', projectId: 'web', patch, now, ids, actor }));
  */
 export const commandRunner =
-  ({ store, ids, clock }: { store: EventStore; ids: Ids; clock: Clock }) =>
+  ({ store, ids, clock, states }: { store: EventStore; ids: Ids; clock: Clock; states?: StreamStates<ProjectState> }) =>
   async (
     projectId: string,
     command: (now: string, ids: Iterable<string>, state: ProjectState) => IngestCommand,
-    /** The project stream, read by the caller beside other reads: the first decision uses it. */
-    history?: StoredEvent[],
+    /** The project stream's state, loaded by the caller beside other reads: the first decision uses it. */
+    loaded?: Loaded<ProjectState>,
   ): Promise<RunResult> => {
     let cmd: IngestCommand | undefined;
     const decide = (state: ProjectState) => (cmd = command(clock().toISOString(), idsFrom(ids), state));
-    const run = await execute(store, streams.project(projectId), ingestDecider, decide, projectEvents, { attempts: 2, ...(history ? { history } : {}) });
+    const run = await execute(store, streams.project(projectId), ingestDecider, decide, projectEvents, { attempts: 2, ...(states ? { states } : {}), ...(loaded ? { loaded } : {}) });
     const decision = decisionOf(cmd!, run.before, run.decided);
     // The deployments, once the push that asked for them is recorded.
     await appendDeployments(store, decision);
@@ -158,7 +158,11 @@ const appendDeployments = async (store: EventStore, decision: Decision): Promise
  */
 export const ingestCommands = (deps: IngestDeps) => {
   const { store, secrets, repos } = deps;
-  const run = commandRunner(deps);
+  // Project streams grow with every push and request: their folded states are kept, and each
+  // command reads only what came after the kept version.
+  const states = streamStates(store, ingestDecider);
+  const run = commandRunner({ ...deps, states });
+  const projectState = async (projectId: string): Promise<ProjectState> => (await states.load(streams.project(projectId))).state;
   const newSecret = deps.newSecret ?? (() => randomBytes(32).toString('base64url'));
   const base = deps.publicUrl.replace(/\/+$/, '');
   const gitRemote = deps.gitRemote ?? true;
@@ -189,7 +193,7 @@ export const ingestCommands = (deps: IngestDeps) => {
 
   /** New credentials (version after the current) and the bare repository, if missing. */
   const rotateCredentials = async (projectId: string): Promise<Credentials> => {
-    const state = await loadProject(store, projectId);
+    const state = await projectState(projectId);
     const project = state.project ?? reject('project-not-found', `no project "${projectId}"`);
     const scope = secretScope.project(projectId);
     const version = ((await secrets.get(scope, CredentialName.pushToken))?.version ?? 0) + 1;
@@ -227,7 +231,7 @@ export const ingestCommands = (deps: IngestDeps) => {
       return mustView((await run(projectId, (now, ids) => ({ type: 'ChangeSettings', projectId, patch, now, ids, actor }))).after);
     },
 
-    getProject: async (projectId: string): Promise<ProjectView | undefined> => view(await loadProject(store, projectId)),
+    getProject: async (projectId: string): Promise<ProjectView | undefined> => view(await projectState(projectId)),
 
     /** Records a new version of an env var, then stores its value encrypted; returns the reference. */
     setEnvVar: async (projectId: string, raw: EnvInput, actor: Actor = localUser) => {
@@ -241,7 +245,7 @@ export const ingestCommands = (deps: IngestDeps) => {
 
     /** Removes an env var from one target, or from every target that has it. Idempotent. */
     removeEnvVar: async (projectId: string, name: string, target?: Target, actor: Actor = localUser): Promise<EnvVarRef[]> => {
-      const state = await loadProject(store, projectId);
+      const state = await projectState(projectId);
       const targets = target ? [target] : (['production', 'preview'] as const).filter((t) => [...state.env.values()].some((v) => v.name === name && v.target === t));
       if (targets.length === 0) reject('env-var-not-found', `project "${projectId}" has no env var ${name}`);
       const removed: EnvVarRef[] = [];
@@ -257,7 +261,7 @@ export const ingestCommands = (deps: IngestDeps) => {
     /** Serves another project (its production deployment) at a path prefix of this one's domain; answers every mount after. */
     addMount: async (projectId: string, raw: MountIn, actor: Actor = localUser): Promise<{ mounts: Mount[]; changed: boolean }> => {
       const { prefix, project } = parseInput(MountInput, raw, 'mount');
-      const exists = project === projectId || (await loadProject(store, project)).project !== undefined;
+      const exists = project === projectId || (await projectState(project)).project !== undefined;
       const { after, decision } = await run(projectId, (now, ids) => ({ type: 'AddMount', projectId, prefix, mounted: { projectId: project, exists }, now, ids, actor }));
       return { mounts: after.mounts, changed: decision.project.length > 0 };
     },
@@ -271,7 +275,7 @@ export const ingestCommands = (deps: IngestDeps) => {
 
     /** The project's mounts, folded from its stream (read-your-writes). */
     listMounts: async (projectId: string): Promise<Mount[]> => {
-      const state = await loadProject(store, projectId);
+      const state = await projectState(projectId);
       return state.project ? state.mounts : reject('project-not-found', `no project "${projectId}"`);
     },
 
@@ -296,12 +300,12 @@ export const ingestCommands = (deps: IngestDeps) => {
       const { actor = localUser, ...rest } = raw;
       const input = parseInput(RollbackInput, rest, 'rollback');
       // The target's request and the project stream are read at once (a rollback is waited for).
-      const [to, history] = await Promise.all([
+      const [to, loaded] = await Promise.all([
         input.to ? loadRequest(store, input.to) : undefined,
-        store.readStream(streams.project(projectId)),
+        states.load(streams.project(projectId)),
       ]);
       const alias = input.alias ?? to?.alias ?? 'production';
-      const { decision } = await run(projectId, (now, ids) => ({ type: 'RequestRollback', projectId, alias, reason: input.reason ?? '', now, ids, actor, ...(to ? { to } : {}) }), history);
+      const { decision } = await run(projectId, (now, ids) => ({ type: 'RequestRollback', projectId, alias, reason: input.reason ?? '', now, ids, actor, ...(to ? { to } : {}) }), loaded);
       return { eventId: decision.project[0]!.metadata.eventId, alias, ...(to ? { toDeploymentId: to.deploymentId } : {}) };
     },
 
@@ -328,7 +332,7 @@ export const ingestCommands = (deps: IngestDeps) => {
       if (archive.length === 0 || archive.length > MAX_UPLOAD_BYTES) reject('invalid', `the source archive must hold 1 to ${MAX_UPLOAD_BYTES} bytes`);
       const problem = checkZip(archive);
       if (problem) reject('invalid', `the source archive is not a zip shiplog can build: ${problem}`);
-      const project = (await loadProject(store, projectId)).project ?? reject('project-not-found', `no project "${projectId}"`);
+      const project = (await projectState(projectId)).project ?? reject('project-not-found', `no project "${projectId}"`);
       if (!repos.importArchive) return reject('invalid', 'this shiplog takes no uploaded sources yet');
       await repos.create(projectId, project.settings.productionBranch);
       const sha = await repos.importArchive(projectId, archive, { message: input.message, author: actor.id });
@@ -347,7 +351,7 @@ export const ingestCommands = (deps: IngestDeps) => {
      */
     requestUpload: async (projectId: string, raw: UploadRequestIn) => {
       const { bytes } = parseInput(UploadRequestInput, raw, 'upload');
-      if (!(await loadProject(store, projectId)).project) reject('project-not-found', `no project "${projectId}"`);
+      if (!(await projectState(projectId)).project) reject('project-not-found', `no project "${projectId}"`);
       if (!deps.uploads) return { method: 'inline' as const, bytes };
       const uploadId = deps.ids();
       return { method: 'PUT' as const, upload: uploadId, bytes, ...(await deps.uploads.presign(projectId, uploadId, bytes)) };

@@ -36,10 +36,77 @@ export type Emit<E> = EmitContext | ((decided: E[]) => NewEvent[]);
  * @example
  * await execute(store, stream, decider, (s) => cmd, ctx, { history: await store.readStream(stream) });
  */
-export interface ExecuteOptions {
+export interface ExecuteOptions<S = unknown> {
   attempts?: number;
   history?: StoredEvent[];
+  /**
+   * The stream's folded states kept between commands: each decision reads only the events after
+   * the kept version, and the state after the append is kept. `loaded`: the state the caller has
+   * just loaded from them, for the first decision.
+   */
+  states?: StreamStates<S>;
+  loaded?: Loaded<S>;
 }
+
+/** A stream's state and the version it was folded to. */
+export interface Loaded<S> {
+  state: S;
+  version: number;
+}
+
+/**
+ * Folded states of the streams one decider owns, kept in this process (the last `max`, 1,000 by
+ * default), so loading a stream reads only the events after the kept version: a rollback on a
+ * release stream of thousands of events reads what came since the last command, not the history.
+ * The read is strongly consistent, as a whole-stream read is, so a writer in another process is
+ * seen. `evolve` must be pure (every decider's is): a kept state is shared by concurrent loads.
+ *
+ * @example
+ * const states = streamStates(store, releaseDecider);
+ * const { state, version } = await states.load(streams.release('web', 'production'));
+ * await execute(store, stream, releaseDecider, () => cmd, ctx, { states, loaded: { state, version } });
+ */
+export const streamStates = <S, E>(
+  store: Pick<EventStore, 'readStream'>,
+  decider: Pick<Decider<S, never, E>, 'evolve' | 'initialState'>,
+  opts: { max?: number } = {},
+) => {
+  const max = opts.max ?? 1000;
+  const kept = new Map<string, Loaded<S>>();
+  const keep = (streamId: string, loaded: Loaded<S>): void => {
+    const had = kept.get(streamId);
+    // Concurrent loads may finish out of order: the furthest state is kept.
+    if (had && had.version > loaded.version) return;
+    kept.delete(streamId);
+    kept.set(streamId, loaded);
+    if (kept.size > max) kept.delete(kept.keys().next().value!);
+  };
+  return {
+    /** The stream's state now: the kept state and the events after it (the whole stream the first time). */
+    load: async (streamId: string): Promise<Loaded<S>> => {
+      const had = kept.get(streamId);
+      if (had) {
+        const tail = await store.readStream(streamId, { fromVersion: had.version + 1 });
+        // Versions have no gaps; a tail that does not follow on (never expected) reloads the stream.
+        if (tail.length === 0) return had;
+        if (tail[0]!.metadata.version === had.version + 1) {
+          const loaded = { state: fold(decider, tail, had.state), version: tail.at(-1)!.metadata.version };
+          keep(streamId, loaded);
+          return loaded;
+        }
+      }
+      const history = await store.readStream(streamId);
+      const loaded = { state: fold(decider, history), version: history.at(-1)?.metadata.version ?? 0 };
+      keep(streamId, loaded);
+      return loaded;
+    },
+    /** Records the state a command left the stream in (the fold after its append). */
+    keep,
+    /** Forgets a stream: its next load reads it whole (after a conflict that the kept state cannot explain). */
+    forget: (streamId: string): void => void kept.delete(streamId),
+  };
+};
+export type StreamStates<S> = ReturnType<typeof streamStates<S, never>>;
 
 /**
  * The shell's core, for every service: load the stream, fold it, decide, append with the
@@ -56,23 +123,34 @@ export const execute = async <S, C, E extends ShiplogEvent>(
   decider: Decider<S, C, E>,
   command: (state: S) => C | undefined,
   emit: Emit<E>,
-  options: number | ExecuteOptions = 5,
+  options: number | ExecuteOptions<S> = 5,
 ): Promise<Execution<S, C, E>> => {
-  const { attempts = 5, history: known } = typeof options === 'number' ? { attempts: options } : options;
+  const { attempts = 5, history: known, states, loaded } = typeof options === 'number' ? ({ attempts: options } as ExecuteOptions<S>) : options;
   const toStore = typeof emit === 'function' ? emit : (decided: E[]) => toNewEvents(decided, emit);
+  const loadNow = async (attempt: number): Promise<Loaded<S>> => {
+    if (attempt === 1 && loaded) return loaded;
+    if (attempt === 1 && known) return { state: fold(decider, known), version: known.at(-1)?.metadata.version ?? 0 };
+    if (states) return states.load(streamId);
+    const history = await store.readStream(streamId);
+    return { state: fold(decider, history), version: history.at(-1)?.metadata.version ?? 0 };
+  };
   for (let attempt = 1; ; attempt++) {
-    const history = attempt === 1 && known ? known : await store.readStream(streamId);
-    const before = fold(decider, history);
-    const version = history.at(-1)?.metadata.version ?? 0;
+    const { state: before, version } = await loadNow(attempt);
     const cmd = command(before);
     const decided = cmd === undefined ? [] : decider.decide(cmd, before);
     const events = toStore(decided);
     if (events.length === 0) return { command: cmd, decided, before, state: before, appended: [], version };
     try {
       const res = await store.append(streamId, events, { expectedVersion: version });
-      return { command: cmd, decided, before, state: fold(decider, res.events, before), appended: res.events, version: res.nextVersion };
+      const state = fold(decider, res.events, before);
+      states?.keep(streamId, { state, version: res.nextVersion });
+      return { command: cmd, decided, before, state, appended: res.events, version: res.nextVersion };
     } catch (err) {
       if (!(err instanceof VersionConflictError) || attempt >= attempts) throw err;
+      // Another writer went first: the next load reads what it wrote. A conflict on a state the
+      // kept one says is current (the stream is not what was kept) drops it, and the stream is read whole.
+      if (states && attempt === 1 && loaded) continue;
+      states?.forget(streamId);
     }
   }
 };
