@@ -7,6 +7,7 @@ import { matcherBench } from './matcher.ts';
 import { outboxBench } from './outbox.ts';
 import { projectionsBench } from './projections.ts';
 import { pushToLiveBench } from './push-to-live.ts';
+import { releaseHistoryBench } from './release-history.ts';
 import { sitesEdgeBench } from './sites-edge.ts';
 import { warmBuildsBench } from './warm-builds.ts';
 
@@ -17,6 +18,7 @@ export const suites: Record<string, BenchSuite> = {
   outbox: outboxBench,
   projections: projectionsBench,
   'push-to-live': pushToLiveBench,
+  'release-history': releaseHistoryBench,
   'warm-builds': warmBuildsBench,
   dashboard: dashboardBench,
   deployments: deploymentsBench,
