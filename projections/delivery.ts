@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import { noKeys, type DocKey, type Projection, type ProjectionEvent } from './types.ts';
+import { flatString, noKeys, recentlyMade, type DocKey, type Projection, type ProjectionEvent } from './types.ts';
 import { evolveDeliveryFacts, evolveDeliveryFactsInto, initialDeliveryFacts, type DeliveryFacts } from './views/dora.ts';
 
 /**
@@ -14,18 +14,22 @@ export const deliveryKeys = {
   list: (projectId: string): string => `delivery#${projectId}`,
 };
 
+// The partitions of the projects folded lately, their strings joined once.
+const factsPk = recentlyMade((projectId) => flatString(deliveryKeys.list(projectId)));
+const facts = (projectId: string, deploymentId: string): DocKey => ({ pk: factsPk(projectId), sk: deploymentId });
+
 const keysOf = (e: ProjectionEvent): DocKey[] => {
   const p = e.metadata.projectId;
   switch (e.type) {
     case 'DeploymentRequested':
     case 'DeploymentLive':
     case 'DeploymentFailed':
-      return [deliveryKeys.facts(p, e.data.deploymentId)];
+      return [facts(p, e.data.deploymentId)];
     case 'RolledBack':
-      return [deliveryKeys.facts(p, e.data.fromDeploymentId)];
+      return [facts(p, e.data.fromDeploymentId)];
     case 'AlarmRaised':
     case 'AlarmCleared':
-      return e.data.deploymentId ? [deliveryKeys.facts(p, e.data.deploymentId)] : noKeys;
+      return e.data.deploymentId ? [facts(p, e.data.deploymentId)] : noKeys;
     default:
       return noKeys;
   }

@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import { noKeys, type DocKey, type ListEntry, type Projection, type ProjectionEvent } from './types.ts';
+import { flatString, noKeys, recentlyMade, type DocKey, type ListEntry, type Projection, type ProjectionEvent } from './types.ts';
 import {
   copyDeployment, evolveBuildAttemptInto, evolveDeployment, evolveDeploymentInto, initialDeployment, summarizeDeployment,
   type BuildAttempt, type DeploymentView,
@@ -31,18 +31,24 @@ export interface BuildLogView extends BuildAttempt {
 
 export type DeploymentsDoc = DeploymentView | BuildLogView;
 
+const buildStream = `${StreamPrefix.build}#`;
 const isBuildEvent = (e: ProjectionEvent): e is ProjectionEvent & { data: { buildId: string; deploymentId: string; projectId: string } } =>
-  e.metadata.streamId.startsWith(`${StreamPrefix.build}#`) && 'buildId' in e.data;
+  e.metadata.streamId.startsWith(buildStream) && 'buildId' in e.data;
+
+// The keys of the deployments folded lately, made once (most events of a deployment come close
+// together): `deploymentKeys`' keys, with their strings joined.
+const deploymentKey = recentlyMade((deploymentId): DocKey => Object.freeze({ pk: flatString(deploymentKeys.deployment(deploymentId).pk), sk: 'doc' }));
+const buildsPk = recentlyMade((deploymentId) => flatString(deploymentKeys.builds(deploymentId)));
 
 // Arrays of their final length: an empty array that is pushed to gets room for 16 keys, which
 // was the fold's largest allocation per event.
 const keysOf = (e: ProjectionEvent): DocKey[] => {
   const deploymentId = e.metadata.deploymentId;
   if (isBuildEvent(e)) {
-    const build = deploymentKeys.build(e.data.deploymentId, e.data.buildId);
-    return deploymentId ? [deploymentKeys.deployment(deploymentId), build] : [build];
+    const build: DocKey = { pk: buildsPk(e.data.deploymentId), sk: e.data.buildId };
+    return deploymentId ? [deploymentKey(deploymentId), build] : [build];
   }
-  return deploymentId ? [deploymentKeys.deployment(deploymentId)] : noKeys;
+  return deploymentId ? [deploymentKey(deploymentId)] : noKeys;
 };
 
 const evolveBuildLogInto = (b: BuildLogView, e: ProjectionEvent): BuildLogView => {

@@ -125,6 +125,33 @@ export const flatString = (s: string): string => {
  */
 export const noKeys = Object.freeze<DocKey[]>([]) as DocKey[];
 
+/**
+ * `make` of an id, kept for the ids seen lately (two generations of `size` ids, so memory stays
+ * bounded): for the keys a projection builds per event, so events of one id give the same key
+ * strings, joined and hashed once (a fold finds their document without building and hashing a
+ * string again). What it returns is shared: never change it.
+ *
+ * @example
+ * const deploymentKey = recentlyMade((id) => ({ pk: flatString(`deployment#${id}`), sk: 'doc' }));
+ * deploymentKey('d1') === deploymentKey('d1'); // true
+ */
+export const recentlyMade = <T>(make: (id: string) => T, size = 4096): ((id: string) => T) => {
+  let young = new Map<string, T>();
+  let old = new Map<string, T>();
+  return (id) => {
+    let made = young.get(id);
+    if (made !== undefined) return made;
+    made = old.get(id);
+    if (made === undefined) made = make(id);
+    if (young.size >= size) {
+      old = young;
+      young = new Map();
+    }
+    young.set(id, made);
+    return made;
+  };
+};
+
 /** The string form of a key, for maps and diffs. */
 export const keyString = (key: DocKey): string => `${key.pk}\u0000${key.sk}`;
 
