@@ -4,6 +4,7 @@ import { execute, load } from '../shell/index.ts';
 import { alarmDecider, errorRateAlarm, type AlarmCommand, type AlarmRule } from './decider.ts';
 import type { DeploymentMetrics, MetricsSource, RuntimeLogLevel, RuntimeLogRecord, RuntimeLogStore, Usage } from './ports.ts';
 import { estimateCost, prices, type CostEstimate } from './prices.ts';
+import { releaseWatch } from './release-watch.ts';
 
 /**
  * A request the observability API refuses, with the HTTP status it answers with.
@@ -119,10 +120,9 @@ export const observabilityCommands = (deps: ObservabilityCommandDeps) => {
     const ms = parseSince(since ?? fallback);
     return { since: new Date(Date.parse(until) - ms).toISOString(), until, ms };
   };
-  const liveOf = async (projectId: string) => {
-    const live = [...(await deps.store.readStream(streams.release(projectId, 'production')))].reverse().find((e) => e.type === 'AliasShifted');
-    return (live?.data as EventData<'AliasShifted'> | undefined)?.toDeploymentId;
-  };
+  // What production serves: the latest alias shift's target (the release stream is kept, and each read takes its tail).
+  const releases = releaseWatch(deps.store);
+  const liveOf = async (projectId: string) => (await releases.production(projectId)).release.live ?? undefined;
 
   const setAlarmRule = async (projectId: string, body: unknown, actor: Actor): Promise<{ changed: boolean; rule: AlarmRule }> => {
     const input = AlarmRuleInput.safeParse(body);

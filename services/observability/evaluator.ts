@@ -1,8 +1,9 @@
-import { streams, type EmitContext, type EventData, type EventStore, type StoredEvent } from '../../events/index.ts';
-import { releaseDecider, rollbackTarget } from '../deploy/index.ts';
-import { execute, fold, load } from '../shell/index.ts';
+import { streams, type EmitContext, type EventStore, type StoredEvent } from '../../events/index.ts';
+import { rollbackTarget } from '../deploy/index.ts';
+import { execute, streamStates } from '../shell/index.ts';
 import { alarmDecider, errorRateAlarm, type AlarmCommand, type Observation } from './decider.ts';
 import type { MetricsSource } from './ports.ts';
+import { releaseWatch } from './release-watch.ts';
 
 /**
  * Options of {@link alarmEvaluator}.
@@ -20,12 +21,6 @@ export interface AlarmEvaluatorDeps {
 
 const actor = { kind: 'service', id: 'observability' } as const;
 
-// When the live deployment last became live: its latest alias shift, else the stream's last event.
-const liveSinceOf = (history: StoredEvent[], live: string): string => {
-  const shifted = [...history].reverse().find((e) => e.type === 'AliasShifted' && (e.data as EventData<'AliasShifted'>).toDeploymentId === live);
-  return (shifted ?? history.at(-1)!).metadata.occurredAt;
-};
-
 /**
  * Judges a project's alarm rule against what its production deployment serves: reads the
  * release (what is live, since when, whether there is an earlier deployment) and the metrics of
@@ -40,17 +35,20 @@ const liveSinceOf = (history: StoredEvent[], live: string): string => {
 export const alarmEvaluator = (deps: AlarmEvaluatorDeps) => {
   const ctx: EmitContext = { ids: deps.ids, now: deps.now, cause: null, actor };
   const active = new Map<string, number>();
+  // Run every few seconds per project: the release and alarm streams are kept, and each
+  // evaluation reads only what was appended since the last.
+  const releases = releaseWatch(deps.store);
+  const alarms = streamStates(deps.store, alarmDecider);
 
   const observe = async (projectId: string, windowSeconds: number): Promise<Observation | undefined> => {
-    const history = await deps.store.readStream(streams.release(projectId, 'production'));
-    const release = fold(releaseDecider, history);
-    if (!release.live) return undefined;
+    const { release, liveSince } = await releases.production(projectId);
+    if (!release.live || !liveSince) return undefined;
     const until = deps.now();
     const since = new Date(Date.parse(until) - windowSeconds * 1000).toISOString();
     const [m] = await deps.metrics.deployments({ projectId, deploymentIds: [release.live], since, until });
     return {
       deploymentId: release.live,
-      liveSince: liveSinceOf(history, release.live),
+      liveSince,
       canRollBack: rollbackTarget(release) !== undefined,
       requests: m?.requests ?? 0,
       errors: m?.status5xx ?? 0,
@@ -60,11 +58,11 @@ export const alarmEvaluator = (deps: AlarmEvaluatorDeps) => {
   /** Evaluates the project's alarm now; returns the events it appended. */
   const evaluate = async (projectId: string): Promise<StoredEvent[]> => {
     const stream = streams.alarm(projectId, errorRateAlarm);
-    const { rule } = await load(deps.store, stream, alarmDecider);
-    if (!rule) return [];
-    const observation = await observe(projectId, rule.windowSeconds);
+    const loaded = await alarms.load(stream);
+    if (!loaded.state.rule) return [];
+    const observation = await observe(projectId, loaded.state.rule.windowSeconds);
     if (!observation) return [];
-    const { appended } = await execute(deps.store, stream, alarmDecider, (): AlarmCommand => ({ type: 'Evaluate', now: deps.now(), observation }), ctx);
+    const { appended } = await execute(deps.store, stream, alarmDecider, (): AlarmCommand => ({ type: 'Evaluate', now: deps.now(), observation }), ctx, { states: alarms, loaded });
     return appended;
   };
 

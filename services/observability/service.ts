@@ -1,7 +1,8 @@
-import { EventType, streams, type EventStore } from '../../events/index.ts';
-import { releaseDecider, rollbackTarget } from '../deploy/index.ts';
-import { defineHandler, fold, type IdempotencyOptions } from '../shell/index.ts';
+import { EventType, type EventStore } from '../../events/index.ts';
+import { rollbackTarget } from '../deploy/index.ts';
+import { defineHandler, type IdempotencyOptions } from '../shell/index.ts';
 import type { RollbackRequester } from './ports.ts';
+import { releaseWatch } from './release-watch.ts';
 
 /**
  * What the observability service's subscription is built from.
@@ -29,6 +30,7 @@ const actor = { kind: 'service', id: 'observability' } as const;
  * bus subscriber: observability.onAlarmRaised
  */
 export const observabilityService = (deps: ObservabilityServiceDeps) => {
+  const releases = releaseWatch(deps.store);
   const onAlarmRaised = defineHandler({
     name: 'ObservabilityOnAlarmRaised',
     accepts: [EventType.AlarmRaised],
@@ -37,7 +39,7 @@ export const observabilityService = (deps: ObservabilityServiceDeps) => {
       const a = e.data;
       if (!a.rollback || !a.deploymentId) return logger.info('alarm asks for no rollback');
       const alias = a.alias ?? 'production';
-      const release = fold(releaseDecider, await deps.store.readStream(streams.release(a.projectId, alias)));
+      const { release } = await releases.read(a.projectId, alias);
       if (release.live !== a.deploymentId) return logger.info('alarmed deployment no longer serves', { live: release.live });
       const to = rollbackTarget(release);
       if (!to) return logger.info('nothing earlier to roll back to');
