@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import { noKeys, type DocKey, type Projection } from './types.ts';
+import { flatString, noKeys, recentlyMade, type DocKey, type Projection } from './types.ts';
 import { activityEntry, isAudited, type ActivityEntry } from './views/activity.ts';
 
 /**
@@ -14,6 +14,9 @@ export const activityKeys = {
   all: 'activity',
 };
 
+// The partitions of the projects folded lately, their strings joined once.
+const projectPk = recentlyMade((projectId) => flatString(activityKeys.project(projectId)));
+
 /**
  * The audit feed: pushes, deployment requests, rollbacks and promotions, env var, settings,
  * domain and webhook changes, each with who did it. One document per event, so any order of
@@ -27,7 +30,7 @@ export const activityProjection: Projection<ActivityEntry | null> = {
   version: 1,
   streams: [StreamPrefix.project, StreamPrefix.deployment, StreamPrefix.release, StreamPrefix.domain, StreamPrefix.subscription],
   keysOf: (e): DocKey[] =>
-    isAudited(e) ? [{ pk: activityKeys.project(e.metadata.projectId), sk: `${e.metadata.occurredAt}#${e.metadata.eventId}` }] : noKeys,
+    isAudited(e) ? [{ pk: projectPk(e.metadata.projectId), sk: `${e.metadata.occurredAt}#${e.metadata.eventId}` }] : noKeys,
   initialState: () => null,
   evolve: (state, e) => state ?? activityEntry(e),
   listEntryOf: (state, key) => (state ? { lpk: activityKeys.all, lsk: key.sk, item: state } : undefined),

@@ -1,5 +1,5 @@
 import { StreamPrefix } from '../events/index.ts';
-import { noKeys, type DocKey, type Projection, type ProjectionEvent } from './types.ts';
+import { flatString, noKeys, recentlyMade, type DocKey, type Projection, type ProjectionEvent } from './types.ts';
 import { evolveDomain, type DomainView } from './views/domain.ts';
 import { evolveEnvVar, type EnvVarView } from './views/env-vars.ts';
 import { copyProject, evolveProject, evolveProjectInto, initialProject, type ProjectView } from './views/project.ts';
@@ -27,10 +27,15 @@ const projectTypes = new Set<string>([
   'ProjectCreated', 'ProjectSettingsChanged', 'ProjectMountsChanged', 'PushReceived', 'DeploymentRequested', 'AliasShifted', 'DeploymentLive', 'RolledBack', 'Promoted',
 ]);
 
+// The partitions of the projects folded lately, their strings joined once.
+const envPk = recentlyMade((projectId) => flatString(projectKeys.envVars(projectId)));
+const domainsPk = recentlyMade((projectId) => flatString(projectKeys.domains(projectId)));
+const domainStream = `${StreamPrefix.domain}#`;
+
 const keysOf = (e: ProjectionEvent): DocKey[] => {
   if (projectTypes.has(e.type)) return [projectKeys.project(e.metadata.projectId)];
-  if (e.type === 'EnvVarSet' || e.type === 'EnvVarRemoved') return [projectKeys.envVar(e.data.projectId, e.data.target, e.data.name)];
-  if (e.metadata.streamId.startsWith(`${StreamPrefix.domain}#`) && 'host' in e.data) return [projectKeys.domain(e.data.projectId, e.data.host)];
+  if (e.type === 'EnvVarSet' || e.type === 'EnvVarRemoved') return [{ pk: envPk(e.data.projectId), sk: `${e.data.target}#${e.data.name}` }];
+  if (e.metadata.streamId.startsWith(domainStream) && 'host' in e.data) return [{ pk: domainsPk(e.data.projectId), sk: e.data.host }];
   return noKeys;
 };
 
