@@ -40,6 +40,7 @@ const fromItem = (i: Item): TokenRecord => ({
  * const tokens = dynamoTokenStore({ client, tableName: 'shiplog-tokens' });
  */
 export const dynamoTokenStore = ({ client, tableName }: { client: DynamoDBClient; tableName: string }): TokenStore => {
+  const pointers = new Map<string, string>();
   const get = async (pk: string, sk: string): Promise<Item | undefined> =>
     (await client.send(new GetItemCommand({ TableName: tableName, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }))).Item;
 
@@ -70,9 +71,16 @@ export const dynamoTokenStore = ({ client, tableName }: { client: DynamoDBClient
       }
     },
     byHash: async (hash) => {
-      const pointer = await get(hashKey(hash), RECORDS);
-      const tokenId = pointer?.tokenId?.S;
-      if (!tokenId) return undefined;
+      // A hash names one token for ever (the pointer is written once, with the token, and never
+      // changed): known pointers are kept, and a request reads only the token's record, which
+      // says whether it is revoked now.
+      let tokenId = pointers.get(hash);
+      if (tokenId === undefined) {
+        tokenId = (await get(hashKey(hash), RECORDS))?.tokenId?.S;
+        if (!tokenId) return undefined;
+        pointers.set(hash, tokenId);
+        if (pointers.size > 1000) pointers.delete(pointers.keys().next().value!);
+      }
       const item = await get(RECORDS, tokenId);
       return item ? fromItem(item) : undefined;
     },
