@@ -83,17 +83,42 @@ const digit = (s: string, i: number): number => {
   const c = s.charCodeAt(i) - 48;
   return c >= 0 && c <= 9 ? c : NaN;
 };
-const timeOf = (iso: string): number => {
+// Days from 1970-01-01 to a date of the proleptic Gregorian calendar (month 1–12), as `Date.UTC`
+// counts them, in integer arithmetic.
+const daysFromEpoch = (year: number, month: number, day: number): number => {
+  const y = month <= 2 ? year - 1 : year;
+  const era = Math.floor(y / 400);
+  const yearOfEra = y - era * 400;
+  const dayOfYear = Math.floor((153 * (month > 2 ? month - 3 : month + 9) + 2) / 5) + day - 1;
+  return era * 146097 + yearOfEra * 365 + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100) + dayOfYear - 719468;
+};
+
+const daysIn = (year: number, month: number): number => {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+};
+
+/**
+ * `Date.parse` of an ISO time as events carry it (`2026-11-22T10:00:00.000Z`).
+ *
+ * @example
+ * timeOf('1970-01-01T00:00:01.000Z'); // 1000
+ */
+export const timeOf = (iso: string): number => {
   if (iso.length !== 24 || iso.charCodeAt(23) !== 90 /* Z */ || iso.charCodeAt(10) !== 84 /* T */) return Date.parse(iso);
-  const t = Date.UTC(
-    digit(iso, 0) * 1000 + digit(iso, 1) * 100 + digit(iso, 2) * 10 + digit(iso, 3),
-    digit(iso, 5) * 10 + digit(iso, 6) - 1,
-    digit(iso, 8) * 10 + digit(iso, 9),
-    digit(iso, 11) * 10 + digit(iso, 12),
-    digit(iso, 14) * 10 + digit(iso, 15),
-    digit(iso, 17) * 10 + digit(iso, 18),
-    digit(iso, 20) * 100 + digit(iso, 21) * 10 + digit(iso, 22),
-  );
+  const year = digit(iso, 0) * 1000 + digit(iso, 1) * 100 + digit(iso, 2) * 10 + digit(iso, 3);
+  const month = digit(iso, 5) * 10 + digit(iso, 6);
+  const day = digit(iso, 8) * 10 + digit(iso, 9);
+  const hour = digit(iso, 11) * 10 + digit(iso, 12);
+  const minute = digit(iso, 14) * 10 + digit(iso, 15);
+  const second = digit(iso, 17) * 10 + digit(iso, 18);
+  const milli = digit(iso, 20) * 100 + digit(iso, 21) * 10 + digit(iso, 22);
+  // Plain dates of plain years: counted here (no call into the engine). Anything else (a digit
+  // missing, a day past the month's end, a year `Date.UTC` reads as 19xx) as before.
+  if (year >= 100 && month >= 1 && month <= 12 && day >= 1 && (day <= 28 || day <= daysIn(year, month)) && hour <= 23 && minute <= 59 && second <= 59 && milli >= 0) {
+    return daysFromEpoch(year, month, day) * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + milli;
+  }
+  const t = Date.UTC(year, month - 1, day, hour, minute, second, milli);
   return Number.isNaN(t) ? Date.parse(iso) : t;
 };
 
