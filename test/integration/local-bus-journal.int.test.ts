@@ -32,7 +32,7 @@ const setup = async () => {
     },
   };
   return {
-    journal, deadLetters, gated,
+    journal, deadLetters, gated, tables,
     open: () => {
       release();
       held = Promise.resolve();
@@ -50,6 +50,35 @@ describe('delivery journal', () => {
     const pending = [...(await journal.pending('A')), ...(await journal.pending('B'))];
     expect(pending.map((d) => d.event.id).sort()).toEqual(ds.map((d) => d.event.id).sort());
     expect(pending.find((d) => d.event.id === ds[0]!.event.id)?.attempts).toBe(1);
+  });
+});
+
+describe('delivery journal removals', () => {
+  it('go together while one request is in flight: each resolves once its entry is deleted, a key removed twice too', async () => {
+    const { journal, tables } = await setup();
+    const at = Date.now();
+    const ds: Delivery[] = Array.from({ length: 60 }, (_, i) => ({ subscription: i % 2 ? 'A' : 'B', event: { id: ulid() } as never, attempts: 0, receivedAt: at, dueAt: at }));
+    await journal.saveAll(ds);
+    const sent: { name: string; requests: number }[] = [];
+    const counting = { send: (cmd: { constructor: { name: string }; input: { RequestItems?: Record<string, unknown[]> } }) => {
+      sent.push({ name: cmd.constructor.name, requests: Object.values(cmd.input.RequestItems ?? {}).flat().length });
+      return client.send(cmd as never);
+    } } as unknown as typeof client;
+    // The same table, through a client that counts what is sent.
+    const removing = deliveryJournal(counting, tables.deliveries);
+    await Promise.all([...ds, ds[1]!].map((d) => removing.remove(d)));
+    expect([...(await journal.pending('A')), ...(await journal.pending('B'))]).toEqual([]);
+    // The first removal went alone (nothing was in flight); the other 59 (one of them asked twice) waited and went in 25, 25 and 9.
+    expect(sent).toEqual([1, 25, 25, 9].map((requests) => ({ name: 'BatchWriteItemCommand', requests })));
+  });
+
+  it('reject, each of them, when their request fails', async () => {
+    const { tables } = await setup();
+    const failing = { send: async () => { throw new Error('journal down'); } } as unknown as typeof client;
+    const removing = deliveryJournal(failing, tables.deliveries);
+    const d: Delivery = { subscription: 'A', event: { id: ulid() } as never, attempts: 0, receivedAt: 0, dueAt: 0 };
+    const results = await Promise.allSettled([removing.remove(d), removing.remove({ ...d, event: { id: ulid() } as never })]);
+    expect(results.map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual(['journal down', 'journal down']);
   });
 });
 
