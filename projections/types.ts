@@ -126,29 +126,28 @@ export const flatString = (s: string): string => {
 export const noKeys = Object.freeze<DocKey[]>([]) as DocKey[];
 
 /**
- * `make` of an id, kept for the ids seen lately (two generations of `size` ids, so memory stays
- * bounded): for the keys a projection builds per event, so events of one id give the same key
- * strings, joined and hashed once (a fold finds their document without building and hashing a
- * string again). What it returns is shared: never change it.
+ * `make` of an id, kept for the ids seen lately (a table of `size` slots, a power of two, placed
+ * by a few of the id's characters, so memory stays bounded and a lookup hashes nothing): for the keys a
+ * projection builds per event, so events of one id give the same key strings, joined and hashed
+ * once (a fold finds their document without building and hashing a string again). What it
+ * returns is shared: never change it.
  *
  * @example
  * const deploymentKey = recentlyMade((id) => ({ pk: flatString(`deployment#${id}`), sk: 'doc' }));
  * deploymentKey('d1') === deploymentKey('d1'); // true
  */
 export const recentlyMade = <T>(make: (id: string) => T, size = 4096): ((id: string) => T) => {
-  let young = new Map<string, T>();
-  let old = new Map<string, T>();
+  const mask = size - 1;
+  const ids = new Array<string | undefined>(size).fill(undefined);
+  const made = new Array<T | undefined>(size).fill(undefined);
   return (id) => {
-    let made = young.get(id);
-    if (made !== undefined) return made;
-    made = old.get(id);
-    if (made === undefined) made = make(id);
-    if (young.size >= size) {
-      old = young;
-      young = new Map();
-    }
-    young.set(id, made);
-    return made;
+    const n = id.length;
+    const slot = n < 5 ? n : ((id.charCodeAt(n - 1) * 29791 + id.charCodeAt(n - 2) * 961 + id.charCodeAt(n - 4) * 31 + id.charCodeAt(n >> 1)) ^ (n << 7)) & mask;
+    if (ids[slot] === id) return made[slot]!;
+    const value = make(id);
+    ids[slot] = id;
+    made[slot] = value;
+    return value;
   };
 };
 
