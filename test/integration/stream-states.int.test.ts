@@ -3,10 +3,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { streams, type StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { eventTypes } from '../../events/upcasters.ts';
-import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
-import { scenario, type Scenario } from '../../test/support/scenario-events.ts';
-import { releaseDecider, type DeployCommand } from '../deploy/decider.ts';
-import { execute, fold, streamStates } from './index.ts';
+import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
+import { scenario, type Scenario } from '../support/scenario-events.ts';
+import { releaseDecider, type DeployCommand } from '../../services/deploy/decider.ts';
+import { execute, fold, streamStates } from '../../services/shell/index.ts';
 
 // Kept stream states over DynamoDB Local: a load reads only the events after the kept version,
 // sees what other writers appended, and agrees with a fold of the whole stream.
@@ -45,6 +45,16 @@ const append = async (target: EventStore, s: Scenario, streamId: string, from = 
   return out;
 };
 const ship = (s: Scenario, d: string, k: number) => { s.requested(d, { n: k }); s.assets(d); s.published(d); s.live(d); };
+// A new project's release stream with d1 then d2 shipped (8 events), in the main store.
+const twoShipped = async () => {
+  const p = project();
+  const release = streams.release(p, 'production');
+  const s = scenario(p);
+  ship(s, `${p}-d1`, 1);
+  ship(s, `${p}-d2`, 2);
+  await append(store, s, release);
+  return { p, release, s };
+};
 const ada = { kind: 'user', id: 'ada' } as const;
 const ctx = { ids: ulid, now: () => new Date().toISOString(), cause: null, actor: { kind: 'service', id: 'deploy' } as const };
 const rollback = (p: string, to?: string): DeployCommand => ({ type: 'Rollback', projectId: p, alias: 'production', requestedBy: ada, reason: 'test', ...(to ? { to } : {}) });
@@ -81,12 +91,7 @@ describe('kept stream states', () => {
   });
 
   it('execute keeps the state after its append, and decides again on what a concurrent writer appended', async () => {
-    const p = project();
-    const release = streams.release(p, 'production');
-    const s = scenario(p);
-    ship(s, `${p}-d1`, 1);
-    ship(s, `${p}-d2`, 2);
-    await append(store, s, release);
+    const { p, release, s } = await twoShipped();
     const states = streamStates(tracked, releaseDecider);
     const loaded = await states.load(release);
     expect(loaded.state.live).toBe(`${p}-d2`);
@@ -108,12 +113,7 @@ describe('kept stream states', () => {
   });
 
   it('a kept state the stream does not match (it is shorter) is dropped after a conflict, and the stream read whole', async () => {
-    const p = project();
-    const release = streams.release(p, 'production');
-    const s = scenario(p);
-    ship(s, `${p}-d1`, 1);
-    ship(s, `${p}-d2`, 2);
-    await append(store, s, release);
+    const { p, release } = await twoShipped();
     // The same stream id in another store holds only d1's release (4 events, not 8).
     const short = scenario(p);
     ship(short, `${p}-d1`, 1);
