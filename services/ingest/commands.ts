@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   MountPrefix, streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type Mount, type ProjectSettings, type Repository, type StoredEvent, type Target,
 } from '../../events/index.ts';
-import { execute, load, streamStates, type Loaded, type StreamStates } from '../shell/index.ts';
+import { execute, streamStates, type Loaded, type StreamStates } from '../shell/index.ts';
 import { decisionOf, ingestDecider, projectEvents, type Decision, type IngestCommand, type PushInput, type SettingsPatch } from './decider.ts';
 import { reject } from './errors.ts';
 import {
@@ -79,15 +79,6 @@ export interface RunResult {
   after: ProjectState;
   stored: StoredEvent[];
 }
-
-/**
- * Loads and folds a project stream.
- *
- * @example
- * const state = await loadProject(store, 'web');
- */
-export const loadProject = (store: EventStore, projectId: string): Promise<ProjectState> =>
-  load(store, streams.project(projectId), ingestDecider);
 
 /**
  * The `DeploymentRequested` of a deployment (the first event of its `deployment#` stream),

@@ -30,15 +30,14 @@ export interface Execution<S, C, E> {
 export type Emit<E> = EmitContext | ((decided: E[]) => NewEvent[]);
 
 /**
- * How `execute` runs: at most `attempts` decisions in all (5 by default), and `history`, the
- * stream as the caller has just read it, for the first one (saves that read; a conflict reloads).
+ * How `execute` runs: at most `attempts` decisions in all (5 by default), and, with `states`, from
+ * the kept state of the stream and what came after it.
  *
  * @example
- * await execute(store, stream, decider, (s) => cmd, ctx, { history: await store.readStream(stream) });
+ * await execute(store, stream, decider, (s) => cmd, ctx, { states, loaded: await states.load(stream) });
  */
 export interface ExecuteOptions<S = unknown> {
   attempts?: number;
-  history?: StoredEvent[];
   /**
    * The stream's folded states kept between commands: each decision reads only the events after
    * the kept version, and the state after the append is kept. `loaded`: the state the caller has
@@ -53,6 +52,12 @@ export interface Loaded<S> {
   state: S;
   version: number;
 }
+
+// The whole stream, read and folded.
+const loadWhole = async <S, E>(store: Pick<EventStore, 'readStream'>, streamId: string, decider: Pick<Decider<S, never, E>, 'evolve' | 'initialState'>): Promise<Loaded<S>> => {
+  const history = await store.readStream(streamId);
+  return { state: fold(decider, history), version: history.at(-1)?.metadata.version ?? 0 };
+};
 
 /**
  * Folded states of the streams one decider owns, kept in this process (the last `max`, 1,000 by
@@ -95,8 +100,7 @@ export const streamStates = <S, E>(
           return loaded;
         }
       }
-      const history = await store.readStream(streamId);
-      const loaded = { state: fold(decider, history), version: history.at(-1)?.metadata.version ?? 0 };
+      const loaded = await loadWhole(store, streamId, decider);
       keep(streamId, loaded);
       return loaded;
     },
@@ -125,17 +129,10 @@ export const execute = async <S, C, E extends ShiplogEvent>(
   emit: Emit<E>,
   options: number | ExecuteOptions<S> = 5,
 ): Promise<Execution<S, C, E>> => {
-  const { attempts = 5, history: known, states, loaded } = typeof options === 'number' ? ({ attempts: options } as ExecuteOptions<S>) : options;
+  const { attempts = 5, states, loaded } = typeof options === 'number' ? ({ attempts: options } as ExecuteOptions<S>) : options;
   const toStore = typeof emit === 'function' ? emit : (decided: E[]) => toNewEvents(decided, emit);
-  const loadNow = async (attempt: number): Promise<Loaded<S>> => {
-    if (attempt === 1 && loaded) return loaded;
-    if (attempt === 1 && known) return { state: fold(decider, known), version: known.at(-1)?.metadata.version ?? 0 };
-    if (states) return states.load(streamId);
-    const history = await store.readStream(streamId);
-    return { state: fold(decider, history), version: history.at(-1)?.metadata.version ?? 0 };
-  };
   for (let attempt = 1; ; attempt++) {
-    const { state: before, version } = await loadNow(attempt);
+    const { state: before, version } = attempt === 1 && loaded ? loaded : states ? await states.load(streamId) : await loadWhole(store, streamId, decider);
     const cmd = command(before);
     const decided = cmd === undefined ? [] : decider.decide(cmd, before);
     const events = toStore(decided);
@@ -147,10 +144,9 @@ export const execute = async <S, C, E extends ShiplogEvent>(
       return { command: cmd, decided, before, state, appended: res.events, version: res.nextVersion };
     } catch (err) {
       if (!(err instanceof VersionConflictError) || attempt >= attempts) throw err;
-      // Another writer went first: the next load reads what it wrote. A conflict on a state the
-      // kept one says is current (the stream is not what was kept) drops it, and the stream is read whole.
-      if (states && attempt === 1 && loaded) continue;
-      states?.forget(streamId);
+      // Another writer went first: the next load reads what it wrote after the kept version. A
+      // stream behind the version decided on is not the one kept: it is forgotten and read whole.
+      if (err.actualVersion < version) states?.forget(streamId);
     }
   }
 };
@@ -165,4 +161,4 @@ export const load = async <S, E>(
   store: EventStore,
   streamId: string,
   decider: Pick<Decider<S, never, E>, 'evolve' | 'initialState'>,
-): Promise<S> => fold(decider, await store.readStream(streamId));
+): Promise<S> => (await loadWhole(store, streamId, decider)).state;
