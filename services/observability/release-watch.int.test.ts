@@ -4,6 +4,7 @@ import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../
 import { eventTypes } from '../../events/upcasters.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { scenario, type Scenario } from '../../test/support/scenario-events.ts';
+import { toNewEvent } from '../../test/property/generator.ts';
 import { releaseWatch } from './release-watch.ts';
 
 // What observability reads of a release stream (what is live, since when), kept between reads
@@ -21,8 +22,7 @@ beforeAll(async () => {
 const append = async (s: Scenario, streamId: string, from = 0): Promise<StoredEvent[]> => {
   const out: StoredEvent[] = [];
   for (const e of s.events.slice(from).filter((x) => x.metadata.streamId === streamId)) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    out.push(...(await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
+    out.push(...(await store.append(streamId, [toNewEvent(e)], { expectedVersion: e.metadata.version - 1 })).events);
   }
   return out;
 };

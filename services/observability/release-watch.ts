@@ -4,7 +4,7 @@ import { streamStates } from '../shell/index.ts';
 
 /**
  * A release stream as observability reads it: the release state, and when what is live went
- * live (its latest alias shift; without one, the stream's last event).
+ * live (its latest alias shift: only a shift makes a deployment live).
  */
 export interface WatchedRelease {
   release: ReleaseState;
@@ -14,15 +14,13 @@ export interface WatchedRelease {
 interface Folded {
   release: ReleaseState;
   shiftedAt: string | null;
-  lastAt: string | null;
 }
 
 const watched = {
-  initialState: (): Folded => ({ release: releaseDecider.initialState(), shiftedAt: null, lastAt: null }),
+  initialState: (): Folded => ({ release: releaseDecider.initialState(), shiftedAt: null }),
   evolve: (s: Folded, e: StoredEvent): Folded => ({
     release: releaseDecider.evolve(s.release, e as unknown as ReleaseEvent),
     shiftedAt: e.type === 'AliasShifted' ? e.metadata.occurredAt : s.shiftedAt,
-    lastAt: e.metadata.occurredAt,
   }),
 };
 
@@ -39,7 +37,7 @@ export const releaseWatch = (store: Pick<EventStore, 'readStream'>) => {
   const states = streamStates(store, watched);
   const read = async (projectId: string, alias: string): Promise<WatchedRelease> => {
     const { state } = await states.load(streams.release(projectId, alias));
-    return { release: state.release, liveSince: state.release.live ? (state.shiftedAt ?? state.lastAt) : null };
+    return { release: state.release, liveSince: state.release.live ? state.shiftedAt : null };
   };
   return { read, production: (projectId: string) => read(projectId, 'production') };
 };

@@ -5,6 +5,7 @@ import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../
 import { eventTypes } from '../../events/upcasters.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 import { scenario, type Scenario } from '../support/scenario-events.ts';
+import { toNewEvent } from '../property/generator.ts';
 import { releaseDecider, type DeployCommand } from '../../services/deploy/decider.ts';
 import { execute, fold, streamStates } from '../../services/shell/index.ts';
 
@@ -39,8 +40,7 @@ const project = () => `ss-${++n}-${Date.now().toString(36)}`;
 const append = async (target: EventStore, s: Scenario, streamId: string, from = 0): Promise<StoredEvent[]> => {
   const out: StoredEvent[] = [];
   for (const e of s.events.slice(from).filter((x) => x.metadata.streamId === streamId)) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    out.push(...(await target.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
+    out.push(...(await target.append(streamId, [toNewEvent(e)], { expectedVersion: e.metadata.version - 1 })).events);
   }
   return out;
 };

@@ -77,7 +77,10 @@ const writeBatch = async (client: DynamoDBClient, TableName: string, requests: W
   }
 };
 
-const itemOf = (d: Delivery) => ({ pk: { S: d.subscription }, sk: { S: d.event.id }, body: { S: JSON.stringify(d) } });
+// A delivery's entry: by subscription, then event id.
+const keyOf = (d: Pick<Delivery, 'subscription' | 'event'>) => ({ pk: { S: d.subscription }, sk: { S: d.event.id } });
+const idOf = (d: Pick<Delivery, 'subscription' | 'event'>) => `${d.subscription}\n${d.event.id}`;
+const itemOf = (d: Delivery) => ({ ...keyOf(d), body: { S: JSON.stringify(d) } });
 
 /**
  * Durable pending deliveries: written when the bus accepts an event, removed when the
@@ -126,15 +129,15 @@ export const deliveryJournal = (client: DynamoDBClient, TableName: string) => {
      * key (a duplicate in the same publish) are written once.
      */
     saveAll: async (ds: Delivery[]): Promise<void> => {
-      const byKey = new Map(ds.map((d) => [`${d.subscription}\n${d.event.id}`, d]));
+      const byKey = new Map(ds.map((d) => [idOf(d), d]));
       const puts = [...byKey.values()].map((d) => ({ PutRequest: { Item: itemOf(d) } }));
       for (let i = 0; i < puts.length; i += 25) await writeBatch(client, TableName, puts.slice(i, i + 25));
     },
     /** Deletes an entry; removals made while others are being deleted go in one request together. */
     remove: (d: Pick<Delivery, 'subscription' | 'event'>): Promise<void> =>
       new Promise<void>((resolve, reject) => {
-        const id = `${d.subscription}\n${d.event.id}`;
-        const w: Waiting = { key: { pk: { S: d.subscription }, sk: { S: d.event.id } }, resolve, reject };
+        const id = idOf(d);
+        const w: Waiting = { key: keyOf(d), resolve, reject };
         const same = waiting.get(id);
         if (same) same.push(w);
         else waiting.set(id, [w]);

@@ -1,10 +1,10 @@
-import type { NewEvent, StoredEvent } from '../../../events/index.ts';
 import { streams } from '../../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore } from '../../../events/store/index.ts';
 import { eventTypes } from '../../../events/upcasters.ts';
 import { dynamoClient } from '../../../infra/local/dynamodb-local.ts';
 import { releaseDecider } from '../../../services/deploy/decider.ts';
 import { fold, streamStates } from '../../../services/shell/index.ts';
+import { toNewEvent } from '../../property/generator.ts';
 import { newId } from '../../support/events.ts';
 import { scenario } from '../../support/scenario-events.ts';
 import { latencyRow, type BenchRow, type BenchSuite } from '../lib.ts';
@@ -15,11 +15,6 @@ import { latencyRow, type BenchRow, type BenchSuite } from '../lib.ts';
 // deploy service does) against reading and folding the whole stream (what it did before).
 const DEPLOYMENTS = Number(process.env.BENCH_RELEASE_DEPLOYMENTS ?? 1000);
 const LOADS = Number(process.env.BENCH_RELEASE_LOADS ?? 30);
-
-const asNew = (e: StoredEvent): NewEvent => {
-  const { streamId: _s, version: _v, schemaVersion: _sv, ...metadata } = e.metadata;
-  return { type: e.type, data: e.data, metadata } as NewEvent;
-};
 
 export const releaseHistoryBench: BenchSuite = async ({ dynamoEndpoint }) => {
   const client = dynamoClient(dynamoEndpoint);
@@ -40,7 +35,7 @@ export const releaseHistoryBench: BenchSuite = async ({ dynamoEndpoint }) => {
     const mine = s.events.slice(from).filter((e) => e.metadata.streamId === release);
     for (let i = 0; i < mine.length; i += 25) {
       const chunk = mine.slice(i, i + 25);
-      version = (await store.append(release, chunk.map(asNew), { expectedVersion: version })).nextVersion;
+      version = (await store.append(release, chunk.map(toNewEvent), { expectedVersion: version })).nextVersion;
     }
   };
   await appendMine(0);
