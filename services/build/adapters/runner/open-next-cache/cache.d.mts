@@ -2,6 +2,7 @@
 type Patch = { pathFilter: RegExp | string; contentFilter?: RegExp | string; versions?: string; patchCode: (a: { code: string; filePath: string }) => string | Promise<string> };
 type CodePatcher = { name: string; patches: Patch[] }[];
 type ApplyCodePatches = (buildOptions: { nextVersion: string }, tracedFiles: string[], manifests: unknown, codePatcher: CodePatcher) => Promise<void>;
+type EsbuildAsync = (esbuildOptions: { outfile?: string; plugins?: { name: string }[] } & Record<string, unknown>, buildOptions: { nextVersion: string } & Record<string, unknown>) => Promise<void>;
 type InstallDependencies = (outputDir: string, installOptions: { packages: string[] } | undefined) => void;
 
 export declare const formatVersion: number;
@@ -10,10 +11,11 @@ export declare const supportedVersion: RegExp;
 
 export interface OpenNextCache {
   codePatches(original: ApplyCodePatches, args: unknown[], bundlerOf: unknown): Promise<void>;
+  bundle(original: EsbuildAsync, args: Parameters<EsbuildAsync>): Promise<void>;
   install(original: InstallDependencies, outputDir: string, installOptions: { packages: string[] } | undefined): void;
   /** Removes the entries this process did not use; returns how many. */
   prune(): number;
   used: Set<string>;
 }
 
-export declare const createCache: (o: { dir: string; openNextVersion: string; log: (line: string) => void; now?: () => number }) => OpenNextCache;
+export declare const createCache: (o: { dir: string; openNextVersion: string; log: (line: string) => void; now?: () => number; installStamp?: string; cwd?: () => string }) => OpenNextCache;

@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import * as esbuild from 'esbuild';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,7 +156,112 @@ describe('the install cache', () => {
   });
 });
 
+describe('the bundle cache', () => {
+  const installStamp = 'stamp-1';
+  /**
+   * A stand-in for OpenNext's esbuildAsync: the real esbuild with OpenNext's defaults, counting its
+   * calls; it works in `app` as OpenNext's works in its process's directory (the app's).
+   */
+  const fakeEsbuild = (app: string) => {
+    const calls: string[] = [];
+    const run = async (o: { outfile?: string } & Record<string, unknown>, b: Record<string, unknown>) => {
+      calls.push(String(o.outfile));
+      await esbuild.build({ bundle: true, format: 'esm', platform: 'node', minify: b.minify === true, logLevel: 'silent', absWorkingDir: app, ...(o as esbuild.BuildOptions) });
+    };
+    return { run, calls };
+  };
+  const writeSources = (dep = 'export const dep = "one";') => {
+    const app = join(root, 'app');
+    mkdirSync(join(app, 'src'), { recursive: true });
+    writeFileSync(join(app, 'src', 'entry.js'), 'import { dep } from "./dep.js"; export const handler = () => dep;');
+    writeFileSync(join(app, 'src', 'dep.js'), dep);
+    return app;
+  };
+  const bundleOnce = async (o: { stamp?: string; nextVersion?: string; config?: unknown; plugins?: esbuild.Plugin[]; dep?: string } = {}) => {
+    const app = writeSources(o.dep);
+    const fake = fakeEsbuild(app);
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l), installStamp: 'stamp' in o ? o.stamp : installStamp, cwd: () => app });
+    const outfile = join(app, '.open-next', 'fn', 'index.mjs');
+    rmSync(join(app, '.open-next'), { recursive: true, force: true });
+    await cache.bundle(fake.run, [
+      { entryPoints: [join(app, 'src', 'entry.js')], outfile, plugins: o.plugins ?? [] },
+      { nextVersion: o.nextVersion ?? '16.0.0', minify: true, config: o.config ?? { default: { override: { wrapper: 'aws-lambda' } } }, openNextDistDir: join(app, 'src') },
+    ]);
+    return { calls: fake.calls, out: readFileSync(outfile, 'utf8'), cache };
+  };
+
+  it('bundles on a miss, stores the output, and writes it again without bundling on the next build', async () => {
+    const first = await bundleOnce();
+    expect(first.calls).toHaveLength(1);
+    expect(first.out).toContain('"one"');
+    expect(lines.at(-1)).toBe('open-next cache: bundle .open-next/fn/index.mjs built and stored (2 inputs)');
+    expect(existsSync(join(root, 'app', '.open-next', 'fn', 'index.mjs.meta.json'))).toBe(false);
+    const second = await bundleOnce();
+    expect(second.calls).toEqual([]);
+    expect(second.out).toBe(first.out);
+    expect(lines.at(-1)).toMatch(/^open-next cache: bundle \.open-next\/fn\/index\.mjs reused \(2 inputs unchanged, \d+ ms\)$/);
+  });
+
+  it('bundles again when a file the bundle read changed, and serves the new output after', async () => {
+    await bundleOnce();
+    const changed = await bundleOnce({ dep: 'export const dep = "two";' });
+    expect(changed.calls).toHaveLength(1);
+    expect(changed.out).toContain('"two"');
+    expect(lines.at(-2)).toBe('open-next cache: bundle .open-next/fn/index.mjs built again (src/dep.js changed)');
+    const again = await bundleOnce({ dep: 'export const dep = "two";' });
+    expect(again.calls).toEqual([]);
+    expect(again.out).toBe(changed.out);
+  });
+
+  it('misses when Next\'s version, the config or the installed packages change', async () => {
+    await bundleOnce();
+    expect((await bundleOnce({ nextVersion: '16.0.1' })).calls).toHaveLength(1);
+    expect((await bundleOnce({ config: { default: { override: { wrapper: 'aws-lambda-streaming' } } } })).calls).toHaveLength(1);
+    expect((await bundleOnce({ config: { default: { override: { wrapper: async () => ({ name: 'mine' }) } } } })).calls).toHaveLength(1);
+    expect((await bundleOnce({ stamp: 'stamp-2' })).calls).toHaveLength(1);
+    expect((await bundleOnce()).calls).toEqual([]);
+  });
+
+  it('bundles again when a stored output is damaged', async () => {
+    await bundleOnce();
+    const [entry] = readdirSync(join(dir, 'bundles'));
+    writeFileSync(join(dir, 'bundles', entry!, 'out', '0'), 'export const handler = () => "forged";');
+    const again = await bundleOnce();
+    expect(again.calls).toHaveLength(1);
+    expect(again.out).toContain('"one"');
+  });
+
+  it('stays out of the way of a plugin it does not know, and without the installed packages\' stamp', async () => {
+    const mine: esbuild.Plugin = { name: 'my-plugin', setup: () => undefined };
+    expect((await bundleOnce({ plugins: [mine] })).calls).toHaveLength(1);
+    expect((await bundleOnce({ plugins: [mine] })).calls).toHaveLength(1);
+    expect((await bundleOnce({ stamp: undefined })).calls).toHaveLength(1);
+    expect(lines).toEqual([
+      'open-next cache: bundle .open-next/fn/index.mjs off (a plugin it cannot vouch for: my-plugin)',
+      'open-next cache: bundle .open-next/fn/index.mjs off (a plugin it cannot vouch for: my-plugin)',
+      'open-next cache: bundle .open-next/fn/index.mjs off (the installed packages OpenNext bundles from are unknown)',
+    ]);
+    expect(existsSync(join(dir, 'bundles'))).toBe(false);
+  });
+
+  it('does not store a bundle that names the build\'s own folder', async () => {
+    const first = await bundleOnce({ dep: `export const dep = ${JSON.stringify(join(root, 'app'))};` });
+    expect(first.calls).toHaveLength(1);
+    expect(lines.at(-1)).toBe('open-next cache: bundle .open-next/fn/index.mjs not stored (it names the build\'s folder)');
+    expect((await bundleOnce({ dep: `export const dep = ${JSON.stringify(join(root, 'app'))};` })).calls).toHaveLength(1);
+  });
+
+  it('prunes the bundles the last build did not use', async () => {
+    await bundleOnce();
+    const { cache } = await bundleOnce({ nextVersion: '16.0.1' });
+    expect(readdirSync(join(dir, 'bundles'))).toHaveLength(2);
+    expect(cache.prune()).toBe(1);
+    expect(readdirSync(join(dir, 'bundles'))).toEqual([...cache.used].map((u) => u.slice('bundles/'.length)));
+  });
+});
+
 describe('the loader hooks', () => {
+  const esbuildStandIn = 'export async function esbuildAsync() {}\n';
   const register = fileURLToPath(new URL('./register.mjs', import.meta.url));
   /** A stand-in @opennextjs/aws whose codePatcher.js is `source`, run by a script through the hooks. */
   const runWith = (source: string, version = '4.1.12') => {
@@ -178,15 +284,24 @@ describe('the loader hooks', () => {
 
   it('routes OpenNext\'s patcher through the cache', () => {
     mkdirSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build'), { recursive: true });
-    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), 'export const getBundlerRuntime = () => "webpack";\n');
+    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), `export const getBundlerRuntime = () => "webpack";\n${esbuildStandIn}`);
     expect(runWith(patcherSource('export async function applyCodePatches'))).toMatch(/open-next cache: code patches of 0 of 1 files reused, 1 stored .*\ndone\n$/);
     expect(readFileSync(join(root, 'app.js'), 'utf8')).toBe('PATCHED');
     expect(runWith(patcherSource('export async function applyCodePatches'))).toMatch(/code patches of 1 of 1 files reused/);
   });
 
+  it('finds each function it routes, once, in the installed @opennextjs/aws', () => {
+    const dist = join(fileURLToPath(new URL('../../../../../node_modules/@opennextjs/aws/dist/build', import.meta.url)));
+    for (const [file, name] of [['patch/codePatcher.js', 'applyCodePatches'], ['helper.js', 'esbuildAsync'], ['installDeps.js', 'installDependencies']] as const) {
+      const changed = rewrite(`file://${join(dist, file)}`, readFileSync(join(dist, file), 'utf8'));
+      expect(changed?.reason).toBeUndefined();
+      expect(changed?.source).toMatch(new RegExp(`function __shiplogOriginal\\w+\\([\\s\\S]*export (async )?function ${name}\\(\\.\\.\\.args\\)`));
+    }
+  });
+
   it('stays off for an OpenNext version it was not made for', () => {
     mkdirSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build'), { recursive: true });
-    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), 'export const getBundlerRuntime = () => "webpack";\n');
+    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), `export const getBundlerRuntime = () => "webpack";\n${esbuildStandIn}`);
     const out = runWith(patcherSource('export async function applyCodePatches'), '4.2.0');
     expect(out).toBe('open-next cache: off (made for @opennextjs/aws 4.1, whose code patches read nothing but the code; this is 4.2.0)\ndone\n');
     expect(readFileSync(join(root, 'app.js'), 'utf8')).toBe('PATCHED');
@@ -195,7 +310,7 @@ describe('the loader hooks', () => {
 
   it('leaves a module of another shape alone, says so once, and the build still runs', () => {
     mkdirSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build'), { recursive: true });
-    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), '');
+    writeFileSync(join(root, 'node_modules', '@opennextjs', 'aws', 'dist', 'build', 'helper.js'), esbuildStandIn);
     const source = `${patcherSource('async function applyPatches')}export { applyPatches as applyCodePatches };\n`;
     expect(rewrite('file:///x/node_modules/@opennextjs/aws/dist/build/patch/codePatcher.js', source)).toEqual({
       reason: '@opennextjs/aws/dist/build/patch/codePatcher.js does not declare export async function applyCodePatches once as expected',

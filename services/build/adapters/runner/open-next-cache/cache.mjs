@@ -6,6 +6,10 @@
 //   Next's versions and the bundler.
 // - dependency installs (`npm install sharp` for the image function): the same install options
 //   give the same node_modules.
+// - esbuild bundles of OpenNext's own adapters (server, revalidation, image, warmer, tag cache
+//   functions): about 300 ms each, mostly parsing the AWS SDK OpenNext bundles, and the same
+//   for the same options, config and input files. An entry records every file esbuild read
+//   (its metafile) with its hash, and is reused only while each of them still hashes the same.
 // Entries are content-addressed files under one project's cache folder, written aside and
 // renamed into place, checked when read (a damaged entry is a miss), and pruned after a
 // successful build to what that build used.
@@ -84,16 +88,35 @@ const validPatcher = (codePatcher) =>
   Array.isArray(codePatcher) &&
   codePatcher.every((c) => c && typeof c.name === 'string' && Array.isArray(c.patches) && c.patches.every((p) => p && isRegExpLike(p.pathFilter) && typeof p.patchCode === 'function'));
 
+// The esbuild plugins of @opennextjs/aws 4.1 whose output depends only on their arguments (all
+// taken from the config, Next's version and OpenNext's own files) and the files they read: any
+// other plugin leaves that bundle uncached.
+const knownPlugin = (name) =>
+  ['opennext-resolve', 'aggregate-on-load', 'opennext-14.1.1-image-optimization'].includes(name) || /^(requestHandlerOverride|utilOverride) [\w-]+$/.test(name);
+
+/** The app's folder and the folder of the build it is part of (above its repository's root), which only this build has. */
+const ownFolders = (base) => {
+  let repo = base;
+  while (!fs.existsSync(path.join(repo, '.git')) && path.dirname(repo) !== repo) repo = path.dirname(repo);
+  return fs.existsSync(path.join(repo, '.git')) && path.dirname(repo) !== path.dirname(path.dirname(repo)) ? [base, path.dirname(repo)] : [base];
+};
+
+/** `value` as JSON, functions by their source and regular expressions by theirs (JSON would make them `{}`). */
+const describeValue = (value) =>
+  JSON.stringify(value, (_k, v) => (typeof v === 'function' ? `function:${v.toString()}` : v instanceof RegExp ? `regexp:${String(v)}` : v));
+
 /**
  * The cache in `dir` for one `open-next build` process of OpenNext `openNextVersion`.
- * `log` gets one line per step (the build log).
+ * `log` gets one line per step (the build log). `installStamp` names the installed packages
+ * OpenNext bundles from (a hash of their lockfile); without it bundles are not cached.
  *
  * @example
- * const cache = createCache({ dir: '/b/home/.store/open-next', openNextVersion: '4.1.12', log: console.log });
+ * const cache = createCache({ dir: '/b/home/.store/open-next', openNextVersion: '4.1.12', log: console.log, installStamp: 'c0ffee…' });
  * await cache.codePatches(applyCodePatches, [buildOptions, tracedFiles, manifests, patches], getBundlerRuntime);
+ * await cache.bundle(esbuildAsync, [esbuildOptions, buildOptions]);
  * cache.prune(); // after the build succeeded
  */
-export const createCache = ({ dir, openNextVersion, log, now = Date.now }) => {
+export const createCache = ({ dir, openNextVersion, log, now = Date.now, installStamp, cwd = process.cwd }) => {
   const used = new Set();
   const off = (what, why) => log(`open-next cache: ${what} off (${why})`);
 
@@ -192,10 +215,100 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now }) => {
     }
   };
 
+  // Hashes of the files bundles read, once per process (OpenNext's files do not change under a build).
+  const fileHashes = new Map();
+  const hashOf = (file) => {
+    let h = fileHashes.get(file);
+    if (h === undefined) {
+      try {
+        h = sha256(fs.readFileSync(file));
+      } catch {
+        h = null;
+      }
+      fileHashes.set(file, h);
+    }
+    return h;
+  };
+
+  const bundle = async (original, args) => {
+    const [esbuildOptions, buildOptions] = args;
+    const base = typeof esbuildOptions?.absWorkingDir === 'string' ? esbuildOptions.absWorkingDir : cwd();
+    const outfile = esbuildOptions?.outfile;
+    const plugins = Array.isArray(esbuildOptions?.plugins) ? esbuildOptions.plugins : [];
+    const why =
+      !installStamp ? 'the installed packages OpenNext bundles from are unknown'
+        : typeof outfile !== 'string' || !buildOptions || typeof buildOptions.nextVersion !== 'string' ? `OpenNext ${openNextVersion} calls esbuildAsync with arguments of another shape`
+          : buildOptions.debug || esbuildOptions.metafile || esbuildOptions.write === false ? 'debug build'
+            : plugins.some((p) => !knownPlugin(p?.name)) ? `a plugin it cannot vouch for: ${plugins.find((p) => !knownPlugin(p?.name))?.name}`
+              : undefined;
+    const what = typeof outfile === 'string' ? path.relative(base, outfile) : 'a bundle';
+    if (why) {
+      off(`bundle ${what}`, why);
+      return original(...args);
+    }
+    const started = performance.now();
+    // Paths inside the build's own folder differ from build to build: they enter the key relative to it.
+    const options = describeValue({ ...esbuildOptions, plugins: plugins.map((p) => p.name) }).split(JSON.stringify(base).slice(1, -1)).join('<cwd>');
+    const config = describeValue(buildOptions.config ?? null);
+    const key = sha256(
+      JSON.stringify([formatVersion, openNextVersion, installStamp, buildOptions.nextVersion, Boolean(buildOptions.minify), path.relative(base, buildOptions.openNextDistDir ?? '')]),
+      config,
+      options,
+    );
+    const entry = path.join(dir, 'bundles', key);
+    try {
+      const record = JSON.parse(fs.readFileSync(path.join(entry, 'entry.json'), 'utf8'));
+      const changed = record.format === formatVersion ? record.inputs.find(([rel, h]) => hashOf(path.resolve(base, rel)) !== h) : ['format'];
+      const outputs = changed ? [] : record.outputs.map(([rel, h], i) => ({ rel, h, data: fs.readFileSync(path.join(entry, 'out', String(i))) }));
+      if (changed) {
+        log(`open-next cache: bundle ${what} built again (${changed[0]} changed)`);
+      } else if (outputs.every((o) => sha256(o.data) === o.h)) {
+        for (const o of outputs) {
+          const to = path.resolve(base, o.rel);
+          fs.mkdirSync(path.dirname(to), { recursive: true });
+          fs.writeFileSync(to, o.data);
+        }
+        used.add(path.join('bundles', key));
+        log(`open-next cache: bundle ${what} reused (${record.inputs.length} inputs unchanged, ${Math.round(performance.now() - started)} ms)`);
+        return undefined;
+      }
+    } catch {
+      // no entry, or a damaged one: bundle
+    }
+    let metafile;
+    const capture = { name: 'shiplog-metafile', setup: (b) => b.onEnd((r) => void (metafile = r.metafile)) };
+    const result = await original({ ...esbuildOptions, metafile: true, plugins: [capture, ...plugins] }, buildOptions);
+    // OpenNext writes the metafile beside the bundle when there is one (its debug mode): not this time.
+    fs.rmSync(`${outfile}.meta.json`, { force: true });
+    try {
+      const inputs = Object.keys(metafile?.inputs ?? {}).sort();
+      const outputs = Object.keys(metafile?.outputs ?? {}).sort();
+      // Only plain files can be checked again; an output naming this build's folder cannot serve another.
+      const virtual = inputs.find((rel) => /^[\w-]+:/.test(rel) || hashOf(path.resolve(base, rel)) === null);
+      const data = outputs.map((rel) => fs.readFileSync(path.resolve(base, rel)));
+      const local = data.some((d) => ownFolders(base).some((f) => d.includes(f)));
+      if (outputs.length === 0 || virtual || local) {
+        log(`open-next cache: bundle ${what} not stored (${outputs.length === 0 ? 'esbuild reported no output' : virtual ? `it read ${virtual}, not a file` : 'it names the build\'s folder'})`);
+        return result;
+      }
+      writeAside(dir, entry, (to) => {
+        fs.mkdirSync(path.join(to, 'out'), { recursive: true });
+        data.forEach((d, i) => fs.writeFileSync(path.join(to, 'out', String(i)), d));
+        const record = { format: formatVersion, inputs: inputs.map((rel) => [rel, hashOf(path.resolve(base, rel))]), outputs: outputs.map((rel, i) => [rel, sha256(data[i])]) };
+        fs.writeFileSync(path.join(to, 'entry.json'), JSON.stringify(record));
+      });
+      used.add(path.join('bundles', key));
+      log(`open-next cache: bundle ${what} built and stored (${inputs.length} inputs)`);
+    } catch (e) {
+      log(`open-next cache: could not store bundle ${what}: ${e.message}`);
+    }
+    return result;
+  };
+
   /** Removes every entry this process did not use (and any scratch left by a killed build). */
   const prune = () => {
     let removed = 0;
-    for (const kind of ['patches', 'installs']) {
+    for (const kind of ['patches', 'installs', 'bundles']) {
       let names;
       try {
         names = fs.readdirSync(path.join(dir, kind));
@@ -212,11 +325,27 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now }) => {
     return removed;
   };
 
-  return { codePatches, install, prune, used };
+  return { codePatches, install, bundle, prune, used };
 };
 
 /** The OpenNext versions whose patches and installs the cache was checked against. */
 export const supportedVersion = /^4\.1\.\d+$/;
+
+/**
+ * What names the packages installed beside OpenNext (esbuild and what OpenNext bundles from):
+ * a hash of OpenNext's package.json and npm's record of that node_modules (`.package-lock.json`,
+ * rewritten by every install); undefined when there is no such record.
+ */
+const installStampOf = (packageJsonUrl) => {
+  const pkg = fs.realpathSync(new URL(packageJsonUrl));
+  let modules = path.dirname(pkg);
+  while (path.basename(modules) !== 'node_modules' && path.dirname(modules) !== modules) modules = path.dirname(modules);
+  try {
+    return sha256(fs.readFileSync(pkg), fs.readFileSync(path.join(modules, '.package-lock.json')));
+  } catch {
+    return undefined;
+  }
+};
 
 let processCache;
 /** The cache of this process, from `SHIPLOG_OPEN_NEXT_CACHE`; null when unset or OpenNext's version is unreadable. */
@@ -240,7 +369,7 @@ const cacheOfProcess = (packageJsonUrl) => {
     log(`open-next cache: off (made for @opennextjs/aws 4.1, whose code patches read nothing but the code; this is ${openNextVersion})`);
     return processCache;
   }
-  processCache = createCache({ dir, openNextVersion, log });
+  processCache = createCache({ dir, openNextVersion, log, installStamp: installStampOf(packageJsonUrl) });
   process.on('exit', (code) => {
     if (code !== 0 || process.exitCode > 0) return;
     try {
@@ -257,6 +386,12 @@ const cacheOfProcess = (packageJsonUrl) => {
 export const cachedCodePatches = async (original, args, packageJsonUrl, bundlerOf) => {
   const cache = cacheOfProcess(packageJsonUrl);
   return cache ? cache.codePatches(original, args, bundlerOf) : original(...args);
+};
+
+/** What hooks.mjs puts in place of OpenNext's `esbuildAsync`. */
+export const cachedBundle = (original, args, packageJsonUrl) => {
+  const cache = cacheOfProcess(packageJsonUrl);
+  return cache ? cache.bundle(original, args) : original(...args);
 };
 
 /** What hooks.mjs puts in place of OpenNext's `installDependencies`. */

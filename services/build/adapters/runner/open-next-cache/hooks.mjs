@@ -1,4 +1,4 @@
-// Module loader hooks for `open-next build`: OpenNext's `applyCodePatches` and
+// Module loader hooks for `open-next build`: OpenNext's `applyCodePatches`, `esbuildAsync` and
 // `installDependencies` are renamed in their modules' source and replaced by functions that go
 // through the cache (cache.mjs). A module not shaped as expected (another OpenNext version) is
 // left as it is, and the build runs uncached: one line in the log says why.
@@ -18,6 +18,16 @@ export const targets = [
       // `buildHelper` is how codePatcher.js imports OpenNext's helpers (getBundlerRuntime among them).
       '  const bundlerOf = typeof buildHelper === "object" && buildHelper !== null ? buildHelper.getBundlerRuntime : undefined;\n' +
       `  return __shiplogCachedCodePatches(__shiplogOriginalApplyCodePatches, args, ${JSON.stringify(pkg)}, bundlerOf);\n` +
+      '}\n',
+  },
+  {
+    suffix: '/@opennextjs/aws/dist/build/helper.js',
+    declaration: 'export async function esbuildAsync(',
+    original: '__shiplogOriginalEsbuildAsync',
+    replacement: (pkg) =>
+      `import { cachedBundle as __shiplogCachedBundle } from ${JSON.stringify(cacheUrl)};\n` +
+      'export async function esbuildAsync(...args) {\n' +
+      `  return __shiplogCachedBundle(__shiplogOriginalEsbuildAsync, args, ${JSON.stringify(pkg)});\n` +
       '}\n',
   },
   {
