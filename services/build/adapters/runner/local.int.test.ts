@@ -1,8 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildJob, LogStream } from '../../ports.ts';
 import { localBuildRunner } from './local.ts';
@@ -140,6 +140,20 @@ describe('localBuildRunner', () => {
     await expect.poll(() => isAlive(grandchild), { timeout: 5_000 }).toBe(false);
     expect(lines.map((l) => l.line)).not.toContain('never');
     expect(existsSync(join(root, 'work', j.deploymentId))).toBe(false);
+  });
+
+  it('reports a successful build with only its artifact left in its folder, and removes its scratch after', async () => {
+    // A stand-in for `open-next build`: it writes the output OpenNext would.
+    const bin = join(root, 'node_modules', 'fake-open-next', 'index.js');
+    await mkdir(dirname(bin), { recursive: true });
+    await writeFile(bin, 'const fs = require("node:fs"); fs.mkdirSync(".open-next/assets", { recursive: true }); fs.writeFileSync(".open-next/open-next.output.json", "{}");\n');
+    const j = job({ buildCommand: 'mkdir -p .next/standalone && echo x > .next/standalone/server.js' });
+    const runner = localBuildRunner({ workRoot: join(root, 'work'), killGraceMs: 500, openNextBin: bin, cacheRoot: false });
+    const outcome = await runner.start(j, () => undefined).outcome;
+    expect(outcome).toMatchObject({ ok: true, artifactDir: join(root, 'work', j.deploymentId, 'artifact') });
+    expect(readdirSync(join(root, 'work', j.deploymentId))).toEqual(['artifact']);
+    expect(readdirSync(join(root, 'work', j.deploymentId, 'artifact')).sort()).toEqual(['assets', 'open-next.output.json']);
+    await expect.poll(() => readdirSync(join(root, 'work', '.trash')), { timeout: 10_000 }).toEqual([]);
   });
 
   it('times out a build that runs too long', async () => {

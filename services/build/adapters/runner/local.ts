@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -88,6 +89,19 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
   // The packages OpenNext runs from (shiplog's own node_modules), bound read-only into the sandbox.
   let modules = dirname(openNextBin);
   while (basename(modules) !== 'node_modules' && dirname(modules) !== modules) modules = dirname(modules);
+  // Finished builds' scratch, renamed here (same file system) and removed in the background; what a
+  // stopped shiplog left here goes when the next runner starts.
+  const trash = resolve(opts.workRoot, '.trash');
+  const emptyTrash = (what: string) => rm(what, { recursive: true, force: true }).catch(() => undefined);
+  void emptyTrash(trash);
+  const putAside = async (paths: string[], name: string) => {
+    const aside = join(trash, `${name}-${randomBytes(4).toString('hex')}`);
+    await mkdir(aside, { recursive: true });
+    const moved = await Promise.all(paths.map((p, i) => rename(p, join(aside, String(i))).then(() => true, () => false)));
+    // What could not be moved (another file system, say) is removed where it is, as before.
+    await Promise.all(paths.filter((_, i) => !moved[i]).map((p) => rm(p, { recursive: true, force: true }).catch(() => undefined)));
+    void emptyTrash(aside);
+  };
   return {
     start(job: BuildJob, onLog: (line: string, stream: LogStream) => void): RunningBuild {
       // The deployment id names a directory that gets deleted: refuse anything but a plain name.
@@ -273,9 +287,13 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           if (cache && created && !opts.keepSource && !stop) {
             await cache.save({ store, ...leaves }).then((line) => log(line, 'system'), (e: Error) => log(`build cache: not saved: ${e.message}`, 'system'));
           }
-          // A finished build runs nothing: its process record goes with its scratch space.
-          const leftovers = o.ok ? [src, tmp, home, join(dir, 'process.json')] : [dir];
-          if (created && !opts.keepSource) await Promise.all(leftovers.map((d) => rm(d, { recursive: true, force: true }).catch(() => undefined)));
+          // A finished build runs nothing: its process record goes with its scratch space. A failed
+          // build's folder goes at once; a successful one's scratch (its checkout, .next and all) is
+          // moved aside and removed after the outcome is reported: the artifact waits for nothing.
+          if (created && !opts.keepSource) {
+            if (o.ok) await putAside([src, tmp, home, join(dir, 'process.json')], job.deploymentId);
+            else await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+          }
           return o;
         });
       return { outcome, cancel: (reason) => halt('canceled', `canceled: ${reason}`) };
