@@ -1,11 +1,11 @@
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync, chmodSync } from 'node:fs';
+import { chownSync, existsSync, rmSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, linkSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { localSiteHost, siteLayout } from './local.ts';
 
-// publish: an artifact of the build's work root is linked into the version dir (then removed);
-// any other is copied. Both give the same tree.
+// publish: an artifact of the build's work root becomes the version dir (made ours in place,
+// then renamed); any other is copied. Both give the same tree.
 const artifact = (root: string) => {
   const dir = join(root, 'builds', 'work', 'b1', 'artifact');
   mkdirSync(join(dir, 'assets', '_next'), { recursive: true });
@@ -45,28 +45,44 @@ const expectPublished = (version: string) => {
 };
 
 describe('local site host: publish', () => {
-  it('links an artifact the build gives away: same tree, our own files, the artifact removed, a shared file copied', async () => {
+  it('moves an artifact the build gives away into place: same tree, our own files and folders, the artifact gone, a shared file copied', async () => {
     const root = mkdtempSync(join(tmpdir(), 'shiplog-publish-'));
     const { dir, store } = artifact(root);
     const storeInode = statSync(store).ino;
     const logoInode = statSync(join(dir, 'assets', 'logo.svg')).ino;
     // The build's files belong to the sandbox's user when shiplog runs as root (as in CI).
     const asRoot = process.getuid!() === 0;
-    if (asRoot) chownSync(join(dir, 'server-functions', 'default', 'index.mjs'), 65534, 65534);
+    if (asRoot) for (const p of ['server-functions/default/index.mjs', 'assets', 'server-functions/default']) chownSync(join(dir, p), 65534, 65534);
     const host = localSiteHost({ dataDir: root, port: 3001, removeArtifactsUnder: join(root, 'builds', 'work') });
     const published = await host.publish({ projectId: 'web', deploymentId: 'd1', artifactDir: dir });
     expect(published).toEqual({ assets: 2, functionVersion: 'd1' });
     const version = siteLayout(root).versionDir('web', 'd1');
     expectPublished(version);
     expect(existsSync(dir)).toBe(false);
-    // Linked, not copied: the published file is the artifact's inode (now its only link).
+    // Moved, not copied: the published file is the artifact's inode (its only link).
     expect(statSync(join(version, 'assets', 'logo.svg')).ino).toBe(logoInode);
     expect(statSync(join(version, 'assets', 'logo.svg')).nlink).toBe(1);
-    // Ours, as a copy would be.
-    expect(statSync(join(version, 'server-functions/default/index.mjs')).uid).toBe(process.getuid!());
+    // Ours, as a copy would be: files and folders.
+    for (const p of ['server-functions/default/index.mjs', 'assets', 'server-functions/default']) expect(statSync(join(version, p)).uid).toBe(process.getuid!());
+    expect(existsSync(join(root, 'builds', 'work', 'b1'))).toBe(true);
     // The store's file keeps its inode and owner: the version has a copy.
     expect(statSync(join(version, 'server-functions/default/shared.txt')).ino).not.toBe(storeInode);
     expect(statSync(store).nlink).toBe(1);
+  });
+
+  it('leaves the artifact where it was when a publish fails, and a retry publishes it', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'shiplog-publish-'));
+    const { dir } = artifact(root);
+    const version = siteLayout(root).versionDir('web', 'd1');
+    // Something unpublished in the version's place: neither the move nor the copy can land.
+    mkdirSync(join(version, 'in-the-way'), { recursive: true });
+    const host = localSiteHost({ dataDir: root, port: 3001, removeArtifactsUnder: join(root, 'builds', 'work') });
+    await expect(host.publish({ projectId: 'web', deploymentId: 'd1', artifactDir: dir })).rejects.toThrow(/ENOTEMPTY|EEXIST/);
+    expect(existsSync(join(dir, 'open-next.output.json'))).toBe(true);
+    rmSync(version, { recursive: true });
+    expect(await host.publish({ projectId: 'web', deploymentId: 'd1', artifactDir: dir })).toEqual({ assets: 2, functionVersion: 'd1' });
+    expectPublished(version);
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('copies any other artifact and leaves it in place', async () => {
