@@ -74,6 +74,8 @@ export const localServices = async (deps: LocalServicesDeps) => {
     ids: deps.ids,
     now: deps.now,
     withLock: keyedLock(),
+    // One `shiplog dev` owns its data dir: its deploy service alone appends to release streams and moves the aliases.
+    soleAliasWriter: true,
     idempotency: deps.idempotency,
     ...(deps.probe ? { probe: deps.probe } : {}),
     ...(process.env.SHIPLOG_HEALTH_TIMEOUT_MS ? { healthTimeoutMs: Number(process.env.SHIPLOG_HEALTH_TIMEOUT_MS) } : {}),

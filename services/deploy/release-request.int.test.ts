@@ -5,6 +5,8 @@ import { newId } from '../../test/support/events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { scenario } from '../../test/support/scenario-events.ts';
 import type { HealthCheckInput, HealthObservation, HealthProbe, SiteHost } from './ports.ts';
+import { fold } from '../shell/index.ts';
+import { releaseDecider } from './decider.ts';
 import { deployService, keyedLock } from './service.ts';
 
 // DeployOnReleaseRequest on DynamoDB Local: the health gate of rollbacks and promotes, with a site
@@ -12,7 +14,7 @@ import { deployService, keyedLock } from './service.ts';
 
 let store: EventStore;
 
-const setup = async (projectId: string, answers: Record<string, HealthObservation>) => {
+const setup = async (projectId: string, answers: Record<string, HealthObservation>, opts: { soleAliasWriter?: boolean } = {}) => {
   const s = scenario(projectId);
   // Deployment ids are global (their streams are): fresh ones per project, named d1 and d2 here.
   const id = { d1: newId(), d2: newId() };
@@ -44,7 +46,16 @@ const setup = async (projectId: string, answers: Record<string, HealthObservatio
       return answers[named.get(input.deploymentId)!] ?? { kind: 'no-response', error: 'unknown deployment' };
     },
   };
-  const deploy = deployService({ store, host, probe, ids: newId, now: () => new Date().toISOString(), withLock: keyedLock() });
+  // Reads of the release stream the service makes (its kept state reads only the tail).
+  const releaseReads: number[] = [];
+  const counted: EventStore = {
+    ...store,
+    readStream: (streamId, o) => {
+      if (streamId === streams.release(projectId, 'production')) releaseReads.push(o?.fromVersion ?? 1);
+      return store.readStream(streamId, o);
+    },
+  };
+  const deploy = deployService({ store: counted, host, probe, ids: newId, now: () => new Date().toISOString(), withLock: keyedLock(), ...opts });
   const deliver = (e: StoredEvent) => deploy.onReleaseRequest(toEventBridgeEvent(e, catalog[e.type as EventType].source));
   // The request as the API stores it (a project event), then delivered to the handler.
   const request = async (e: StoredEvent) => {
@@ -53,7 +64,7 @@ const setup = async (projectId: string, answers: Record<string, HealthObservatio
     await deliver((await store.readStream(streamId)).at(-1)!);
   };
   const release = async () => (await store.readStream(streams.release(projectId, 'production'))).slice(8).map((e) => e.type);
-  return { s, id, aliases, shifts, checks, request, release };
+  return { s, id, aliases, shifts, checks, request, release, releaseReads, deploy };
 };
 
 const ok: HealthObservation = { kind: 'response', status: 200, bodyStart: 'ok' };
@@ -100,5 +111,43 @@ describe('DeployOnReleaseRequest', () => {
     expect(t.shifts).toEqual([]);
     const [rejected] = (await store.readStream(streams.release('rb-live', 'production'))).slice(8);
     expect(rejected).toMatchObject({ type: 'RollbackRejected', data: { reason: `${t.id.d2} is already live` } });
+  });
+
+  it('as the sole alias writer, moves the alias to the state its own command left without reading the stream again', async () => {
+    const t = await setup('rb-sole', { d1: ok, d2: ok }, { soleAliasWriter: true });
+    await t.request(t.s.rollbackRequested(t.id.d1));
+    expect(t.shifts).toEqual(['d1']);
+    // One read of the release stream: the decision's (whole, the first time); the alias follows its append.
+    expect(t.releaseReads).toEqual([1]);
+    await t.request(t.s.promoteRequested(t.id.d2));
+    expect(t.shifts).toEqual(['d1', 'd2']);
+    // The promote reads only the tail after the rollback's append (versions 1–8 set up, 9–10 the rollback's).
+    expect(t.releaseReads).toEqual([1, 11]);
+    expect(await t.release()).toEqual(['AliasShifted', 'RolledBack', 'AliasShifted', 'Promoted']);
+  });
+
+  it('as the sole alias writer, a move for an older version of the stream than the alias was moved for changes nothing', async () => {
+    const t = await setup('rb-order', { d1: ok, d2: ok }, { soleAliasWriter: true });
+    await t.request(t.s.rollbackRequested(t.id.d1));
+    await t.request(t.s.promoteRequested(t.id.d2));
+    expect(t.aliases.get('production')).toBe(t.id.d2);
+    // A handler that ran late, holding the state the rollback left (version 10, d1 live).
+    const history = await store.readStream(streams.release('rb-order', 'production'));
+    const stale = { state: fold(releaseDecider, history.slice(0, 10)), version: 10 };
+    expect(stale.state.live).toBe(t.id.d1);
+    await t.deploy.applyAlias('rb-order', 'production', stale);
+    expect(t.shifts).toEqual(['d1', 'd2']);
+    expect(t.aliases.get('production')).toBe(t.id.d2);
+    // A later state moves it again.
+    await t.deploy.applyAlias('rb-order', 'production', { state: { ...stale.state }, version: 13 });
+    expect(t.shifts).toEqual(['d1', 'd2', 'd1']);
+  });
+
+  it('without the sole writer, every move reads the stream under the lock', async () => {
+    const t = await setup('rb-shared', { d1: ok, d2: ok });
+    await t.request(t.s.rollbackRequested(t.id.d1));
+    expect(t.shifts).toEqual(['d1']);
+    // The decision's read, then the alias's read of the tail after the rollback's append.
+    expect(t.releaseReads).toEqual([1, 11]);
   });
 });

@@ -22,6 +22,14 @@ export interface DeployServiceDeps {
   probe?: HealthProbe;
   /** 30 s by default: the first request also starts the version's function. */
   healthTimeoutMs?: number;
+  /**
+   * This process is the only one that appends to release streams and moves the host's aliases
+   * (the local runtime, where one `shiplog dev` owns its data dir). A handler then moves the alias
+   * to the state its own command left the stream in, without reading the stream again; the alias
+   * remembers the stream version it was moved for, so an older state never replaces a newer one.
+   * Off (AWS: many Lambdas), every move reads the stream under the lock.
+   */
+  soleAliasWriter?: boolean;
 }
 
 const decider = releaseDecider;
@@ -47,12 +55,22 @@ export const deployService = (deps: DeployServiceDeps) => {
 
   // The alias follows the release stream: under the alias lock, read what the stream says is
   // live and point the host there. Whoever runs last sets the latest state, whatever the order.
-  const applyAlias = (projectId: string, alias: string) =>
+  // A sole writer moves it to `after` (the state a command of this process left the stream in)
+  // unless the alias was already moved for a later version of the stream (the last 1,000 aliases).
+  const movedFor = new Map<string, number>();
+  const applyAlias = (projectId: string, alias: string, after?: Loaded<ReleaseState>) =>
     deps.withLock(`${projectId}#${alias}`, async () => {
-      const { live } = (await states.load(streams.release(projectId, alias))).state;
+      const key = `${projectId}#${alias}`;
+      const known = deps.soleAliasWriter ? after : undefined;
+      if (known && (movedFor.get(key) ?? -1) >= known.version) return;
+      const { state: { live }, version } = known ?? (await states.load(streams.release(projectId, alias)));
       if (live && (await deps.host.aliasTarget(projectId, alias)) !== live) {
         await deps.host.shiftAlias({ projectId, alias, deploymentId: live });
       }
+      if (!deps.soleAliasWriter) return;
+      movedFor.delete(key);
+      movedFor.set(key, version);
+      if (movedFor.size > 1000) movedFor.delete(movedFor.keys().next().value!);
     });
 
   // The health path a deployment was requested with (its build settings' snapshot), `/` by default.
@@ -110,7 +128,7 @@ export const deployService = (deps: DeployServiceDeps) => {
       const candidate = s.deployments[b.deploymentId]?.status === 'ready' && !s.history.includes(b.deploymentId);
       const health = candidate ? await (ahead?.report ?? checkHealth(b.projectId, b.deploymentId)) : {};
       if (health.health) logger.info('health checked', { path: health.health.path, observation: health.health.observation.kind, status: health.health.observation.kind === 'response' ? health.health.observation.status : null });
-      const { appended } = await run(b.projectId, b.alias, () => ({
+      const decided = await run(b.projectId, b.alias, () => ({
         type: 'GoLive',
         deploymentId: b.deploymentId,
         alias: b.alias,
@@ -120,8 +138,8 @@ export const deployService = (deps: DeployServiceDeps) => {
         now: deps.now(),
         ...health,
       }), e.metadata);
-      await applyAlias(b.projectId, b.alias);
-      logger.info('release decided', { outcome: appended.map((x) => x.type) });
+      await applyAlias(b.projectId, b.alias, decided);
+      logger.info('release decided', { outcome: decided.appended.map((x) => x.type) });
     },
   });
 
@@ -158,8 +176,7 @@ export const deployService = (deps: DeployServiceDeps) => {
         e.type === EventType.RollbackRequested
           ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
           : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
-      await run(d.projectId, d.alias, () => cmd, e.metadata, loaded);
-      await applyAlias(d.projectId, d.alias);
+      await applyAlias(d.projectId, d.alias, await run(d.projectId, d.alias, () => cmd, e.metadata, loaded));
     },
   });
 
