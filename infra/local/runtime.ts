@@ -143,7 +143,8 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     // 4. the bus, and the outbox that feeds it from the store
     const deadLetters = deadLetterQueue(client, localTables.deadLetters);
     const bus = localBus({
-      subscribers: subscriptions.map((s) => ({ name: s.name, pattern: s.pattern, policy: s.policy, handle: services.handlers[s.name]! })),
+      // Read models and fan-out give way to the services reacting to the same event (a rollback's alias).
+      subscribers: subscriptions.map((s) => ({ name: s.name, pattern: s.pattern, policy: s.policy, handle: services.handlers[s.name]!, background: s.kind !== 'service' })),
       journal: deliveryJournal(client, localTables.deliveries),
       deadLetters,
       ...(opts.retryBaseDelayMs ? { baseDelayMs: opts.retryBaseDelayMs } : {}),

@@ -17,6 +17,12 @@ export interface LocalSubscriber {
   pattern: Record<string, unknown>;
   policy: { maxAttempts: number; maxEventAgeSeconds: number; deadLetter: boolean };
   handle(event: EventBridgeEvent): Promise<unknown>;
+  /**
+   * Work nobody waits on (read models, fan-out): its delivery of a published event starts once
+   * that event's other deliveries have been handled (or `backgroundDelayMs` has passed), so a
+   * service reacting to the event (a rollback moving an alias) does not share the database with it.
+   */
+  background?: boolean;
 }
 
 export interface LocalBusOptions {
@@ -28,6 +34,8 @@ export interface LocalBusOptions {
   maxDelayMs?: number;
   /** Deliveries in flight per subscription (like a Lambda's reserved concurrency). */
   concurrency?: number;
+  /** The longest a background delivery waits for the foreground ones of its publish; default 200 ms. */
+  backgroundDelayMs?: number;
   now?: () => number;
   random?: () => number;
   /** Told about every outcome; for logs and tests. */
@@ -85,6 +93,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   const baseDelayMs = opts.baseDelayMs ?? 1000;
   const maxDelayMs = opts.maxDelayMs ?? 60_000;
   const concurrency = opts.concurrency ?? 8;
+  const backgroundDelayMs = opts.backgroundDelayMs ?? 200;
   const ids = monotonicFactory();
   const subscribers = opts.subscribers.map((s) => ({ ...s, matches: compilePattern(s.pattern) }));
   const byName = new Map(subscribers.map((s) => [s.name, s]));
@@ -162,6 +171,9 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     }
   };
 
+  // Told when a foreground delivery's first attempt has ended (its background ones may start).
+  const ended = new WeakMap<Delivery, () => void>();
+
   const pump = (name: string) => {
     const queue = queues.get(name)!;
     while (!stopped && queue.length > 0 && running.get(name)! < concurrency) {
@@ -177,6 +189,8 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
         })
         .finally(() => {
           running.set(name, running.get(name)! - 1);
+          ended.get(d)?.();
+          ended.delete(d);
           settle();
           pump(name);
         });
@@ -203,6 +217,25 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     timers.add(timer);
   }
 
+  // Background deliveries start when every foreground delivery of their publish has had its first
+  // attempt, or after backgroundDelayMs, whichever comes first (journaled already: a crash meanwhile loses nothing).
+  const deferBackground = (foreground: Delivery[], background: Delivery[]) => {
+    busy++;
+    let left = foreground.length;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearTimeout(timer);
+      timers.delete(timer);
+      for (const d of background) enqueue(d);
+      settle();
+    };
+    const timer = setTimeout(release, backgroundDelayMs);
+    timers.add(timer);
+    for (const d of foreground) ended.set(d, () => { if (--left === 0) release(); });
+  };
+
   const publish = async (entries: BusEntry[]): Promise<void> => {
     const events = entries.map((e) => toEvent(e, ids));
     const deliveries: Delivery[] = [];
@@ -220,9 +253,13 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     if (deliveries.length === 0) return;
     const saved = opts.journal.saveAll(deliveries);
     saved.catch(() => {}); // publish rejects with it; each attempt waits for it before its own writes
-    for (const d of deliveries) {
-      journaling.set(d, saved);
-      enqueue(d);
+    const foreground = deliveries.filter((d) => !byName.get(d.subscription)!.background);
+    const background = deliveries.filter((d) => byName.get(d.subscription)!.background);
+    for (const d of deliveries) journaling.set(d, saved);
+    for (const d of foreground) enqueue(d);
+    if (background.length > 0) {
+      if (foreground.length === 0) for (const d of background) enqueue(d);
+      else deferBackground(foreground, background);
     }
     await saved;
   };
