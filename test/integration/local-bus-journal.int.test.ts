@@ -143,28 +143,28 @@ describe('local bus: a delivery and its journal entry', () => {
 });
 
 describe('local bus: background deliveries', () => {
-  // A service whose handler waits for `finish`, and a read model marked background.
-  const twoSubscribers = (log: string[], backgroundDelayMs: number) => {
+  // A bus with a service whose handler waits for `finish` and a read model marked background, one event published.
+  const published = async (backgroundDelayMs: number) => {
+    const { journal, deadLetters } = await setup();
+    const log: string[] = [];
     let finish = () => {};
     const finished = new Promise<void>((r) => (finish = r));
     const subscribers = [
       { name: 'Service', pattern: { source: ['shiplog.test'] }, policy, handle: async () => { log.push('service started'); await finished; log.push('service done'); } },
       { name: 'ReadModel', pattern: { source: ['shiplog.test'] }, policy, background: true, handle: async () => void log.push('read model') },
     ];
-    return { subscribers, finish, backgroundDelayMs };
+    const bus = localBus({ subscribers, journal, deadLetters, backgroundDelayMs });
+    await bus.start();
+    await bus.publish([entry()]);
+    return { bus, log, finish, journal, deadLetters, readModel: subscribers[1]! };
   };
 
   it('start once the foreground deliveries of their publish have been handled', async () => {
-    const { journal, deadLetters } = await setup();
-    const log: string[] = [];
-    const t = twoSubscribers(log, 60_000);
-    const bus = localBus({ subscribers: t.subscribers, journal, deadLetters, backgroundDelayMs: t.backgroundDelayMs });
-    await bus.start();
-    await bus.publish([entry()]);
+    const { bus, log, finish, journal } = await published(60_000);
     await expect.poll(() => log).toEqual(['service started']);
     // Journaled like any delivery while it waits.
     expect((await journal.pending('ReadModel')).length).toBe(1);
-    t.finish();
+    finish();
     await bus.idle();
     expect(log).toEqual(['service started', 'service done', 'read model']);
     expect(await journal.pending('ReadModel')).toEqual([]);
@@ -172,18 +172,13 @@ describe('local bus: background deliveries', () => {
   });
 
   it('start after backgroundDelayMs when the foreground takes longer, and at once when their publish has no foreground delivery', async () => {
-    const { journal, deadLetters } = await setup();
-    const log: string[] = [];
-    const t = twoSubscribers(log, 50);
-    const bus = localBus({ subscribers: t.subscribers, journal, deadLetters, backgroundDelayMs: t.backgroundDelayMs });
-    await bus.start();
-    await bus.publish([entry()]);
+    const { bus, log, finish, journal, deadLetters, readModel } = await published(50);
     await expect.poll(() => log).toEqual(['service started', 'read model']);
-    t.finish();
+    finish();
     await bus.idle();
     expect(log).toEqual(['service started', 'read model', 'service done']);
     // An event only the read model matches.
-    const onlyBackground = localBus({ subscribers: [t.subscribers[1]!], journal, deadLetters, backgroundDelayMs: 60_000 });
+    const onlyBackground = localBus({ subscribers: [readModel], journal, deadLetters, backgroundDelayMs: 60_000 });
     await onlyBackground.start();
     await onlyBackground.publish([entry()]);
     await onlyBackground.idle();
