@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { EventType, type EventData, streams } from '../../events/index.ts';
 import type { EventMetadata, EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
-import { defineHandler, execute, streamStates, type IdempotencyOptions, type Loaded } from '../shell/index.ts';
+import { defineHandler, execute, keepRecent, streamStates, type IdempotencyOptions, type Loaded } from '../shell/index.ts';
 import { releaseDecider, rollbackTarget, type DeployCommand, type HealthReport, type ReleaseState } from './decider.ts';
 import type { HealthProbe, SiteHost } from './ports.ts';
 
@@ -58,20 +58,18 @@ export const deployService = (deps: DeployServiceDeps) => {
   // A sole writer moves it to `after` (the state a command of this process left the stream in)
   // unless the alias was already moved for a later version of the stream (the last 1,000 aliases).
   const movedFor = new Map<string, number>();
-  const applyAlias = (projectId: string, alias: string, after?: Loaded<ReleaseState>) =>
-    deps.withLock(`${projectId}#${alias}`, async () => {
-      const key = `${projectId}#${alias}`;
+  const applyAlias = (projectId: string, alias: string, after?: Loaded<ReleaseState>) => {
+    const key = `${projectId}#${alias}`;
+    return deps.withLock(key, async () => {
       const known = deps.soleAliasWriter ? after : undefined;
       if (known && (movedFor.get(key) ?? -1) >= known.version) return;
       const { state: { live }, version } = known ?? (await states.load(streams.release(projectId, alias)));
       if (live && (await deps.host.aliasTarget(projectId, alias)) !== live) {
         await deps.host.shiftAlias({ projectId, alias, deploymentId: live });
       }
-      if (!deps.soleAliasWriter) return;
-      movedFor.delete(key);
-      movedFor.set(key, version);
-      if (movedFor.size > 1000) movedFor.delete(movedFor.keys().next().value!);
+      if (deps.soleAliasWriter) keepRecent(movedFor, key, version, 1000);
     });
+  };
 
   // The health path a deployment was requested with (its build settings' snapshot), `/` by default.
   // A deployment's BuildQueued never changes, so the path is read once per deployment and kept
@@ -83,8 +81,7 @@ export const deployService = (deps: DeployServiceDeps) => {
     const queued = (await deps.store.readStream(streams.build(deploymentId))).find((x) => x.type === EventType.BuildQueued);
     if (!queued) return '/';
     const path = (queued.data as EventData<'BuildQueued'>).buildSettings.healthPath ?? '/';
-    healthPaths.set(deploymentId, path);
-    if (healthPaths.size > 1000) healthPaths.delete(healthPaths.keys().next().value!);
+    keepRecent(healthPaths, deploymentId, path, 1000);
     return path;
   };
   const checkHealth = async (projectId: string, deploymentId: string | undefined): Promise<{ health?: HealthReport }> => {

@@ -2,6 +2,7 @@ import type { ShiplogEvent, NewEvent, StoredEvent } from '../../events/index.ts'
 import { toNewEvents, type EmitContext } from '../../events/index.ts';
 import { VersionConflictError, type EventStore } from '../../events/store/index.ts';
 import { fold, type Decider } from './decider.ts';
+import { keepRecent } from './recent.ts';
 
 /**
  * What `execute` did, from its last attempt: the command it decided on (if any), the state
@@ -82,9 +83,7 @@ export const streamStates = <S, E>(
     const had = kept.get(streamId);
     // Concurrent loads may finish out of order: the furthest state is kept.
     if (had && had.version > loaded.version) return;
-    kept.delete(streamId);
-    kept.set(streamId, loaded);
-    if (kept.size > max) kept.delete(kept.keys().next().value!);
+    keepRecent(kept, streamId, loaded, max);
   };
   return {
     /** The stream's state now: the kept state and the events after it (the whole stream the first time). */

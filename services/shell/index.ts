@@ -12,4 +12,5 @@ export type { InvocationKeys } from './logging.ts';
 export { parseHandlerEvent } from './parse-event.ts';
 export type { HandlerContext, HandlerEvent, HandlerOptions, ShiplogHandler } from './types.ts';
 export { fold, type Decider } from './decider.ts';
+export { keepRecent } from './recent.ts';
 export { execute, load, streamStates, type Emit, type Execution, type ExecuteOptions, type Loaded, type StreamStates } from './execute.ts';

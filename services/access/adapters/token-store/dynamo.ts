@@ -3,6 +3,7 @@ import {
   UpdateItemCommand, type AttributeValue, type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { createTableIfMissing, pkSkTableDefinition } from '../../../../events/store/index.ts';
+import { keepRecent } from '../../../shell/index.ts';
 import type { TokenKind, TokenRecord, TokenStore } from '../../ports.ts';
 
 type Item = Record<string, AttributeValue>;
@@ -78,8 +79,7 @@ export const dynamoTokenStore = ({ client, tableName }: { client: DynamoDBClient
       if (tokenId === undefined) {
         tokenId = (await get(hashKey(hash), RECORDS))?.tokenId?.S;
         if (!tokenId) return undefined;
-        pointers.set(hash, tokenId);
-        if (pointers.size > 1000) pointers.delete(pointers.keys().next().value!);
+        keepRecent(pointers, hash, tokenId, 1000);
       }
       const item = await get(RECORDS, tokenId);
       return item ? fromItem(item) : undefined;
