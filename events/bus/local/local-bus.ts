@@ -253,14 +253,15 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     if (deliveries.length === 0) return;
     const saved = opts.journal.saveAll(deliveries);
     saved.catch(() => {}); // publish rejects with it; each attempt waits for it before its own writes
-    const foreground = deliveries.filter((d) => !byName.get(d.subscription)!.background);
-    const background = deliveries.filter((d) => byName.get(d.subscription)!.background);
-    for (const d of deliveries) journaling.set(d, saved);
-    for (const d of foreground) enqueue(d);
-    if (background.length > 0) {
-      if (foreground.length === 0) for (const d of background) enqueue(d);
-      else deferBackground(foreground, background);
+    const foreground: Delivery[] = [];
+    const background: Delivery[] = [];
+    for (const d of deliveries) {
+      journaling.set(d, saved);
+      (byName.get(d.subscription)!.background ? background : foreground).push(d);
     }
+    for (const d of foreground) enqueue(d);
+    if (foreground.length === 0) for (const d of background) enqueue(d);
+    else if (background.length > 0) deferBackground(foreground, background);
     await saved;
   };
 

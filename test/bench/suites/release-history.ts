@@ -74,13 +74,9 @@ export const releaseHistoryBench: BenchSuite = async ({ dynamoEndpoint }) => {
     // Deployment streams are global: fresh ids per project.
     const [d1, d2] = [newId(), newId()] as const;
     for (const d of [d1, d2]) { sc.requested(d); sc.queued(d); sc.succeeded(d); sc.assets(d); sc.published(d); sc.live(d); }
-    const versions = new Map<string, number>();
+    // Each scenario event carries the version its stream gives it.
     const put = async (events: StoredEvent[]) => {
-      for (const e of events) {
-        const v = versions.get(e.metadata.streamId) ?? 0;
-        await store.append(e.metadata.streamId, [toNewEvent(e)], { expectedVersion: v });
-        versions.set(e.metadata.streamId, v + 1);
-      }
+      for (const e of events) await store.append(e.metadata.streamId, [toNewEvent(e)], { expectedVersion: e.metadata.version - 1 });
     };
     await put(sc.events);
     const aliases = new Map<string, string>([['production', d2]]);
