@@ -6,6 +6,24 @@ import { Buffer } from 'node:buffer';
 
 const cacheUrl = new URL('./cache.mjs', import.meta.url).href;
 
+/**
+ * A module's function `name` routed through the cache's `cached` export, which gets the original,
+ * the call's arguments and OpenNext's package.json.
+ */
+const routed = (suffix, declared, name, cached) => {
+  const original = `__shiplogOriginal${name[0].toUpperCase()}${name.slice(1)}`;
+  return {
+    suffix,
+    declaration: `${declared} ${name}(`,
+    original,
+    replacement: (pkg) =>
+      `import { ${cached} as __shiplog_${cached} } from ${JSON.stringify(cacheUrl)};\n` +
+      `${declared} ${name}(...args) {\n` +
+      `  return __shiplog_${cached}(${original}, args, ${JSON.stringify(pkg)});\n` +
+      '}\n',
+  };
+};
+
 /** The modules changed, by the end of their URL, and how. */
 export const targets = [
   {
@@ -20,26 +38,8 @@ export const targets = [
       `  return __shiplogCachedCodePatches(__shiplogOriginalApplyCodePatches, args, ${JSON.stringify(pkg)}, bundlerOf);\n` +
       '}\n',
   },
-  {
-    suffix: '/@opennextjs/aws/dist/build/helper.js',
-    declaration: 'export async function esbuildAsync(',
-    original: '__shiplogOriginalEsbuildAsync',
-    replacement: (pkg) =>
-      `import { cachedBundle as __shiplogCachedBundle } from ${JSON.stringify(cacheUrl)};\n` +
-      'export async function esbuildAsync(...args) {\n' +
-      `  return __shiplogCachedBundle(__shiplogOriginalEsbuildAsync, args, ${JSON.stringify(pkg)});\n` +
-      '}\n',
-  },
-  {
-    suffix: '/@opennextjs/aws/dist/build/installDeps.js',
-    declaration: 'export function installDependencies(',
-    original: '__shiplogOriginalInstallDependencies',
-    replacement: (pkg) =>
-      `import { cachedInstall as __shiplogCachedInstall } from ${JSON.stringify(cacheUrl)};\n` +
-      'export function installDependencies(...args) {\n' +
-      `  return __shiplogCachedInstall(__shiplogOriginalInstallDependencies, args, ${JSON.stringify(pkg)});\n` +
-      '}\n',
-  },
+  routed('/@opennextjs/aws/dist/build/helper.js', 'export async function', 'esbuildAsync', 'cachedBundle'),
+  routed('/@opennextjs/aws/dist/build/installDeps.js', 'export function', 'installDependencies', 'cachedInstall'),
 ];
 
 /**
