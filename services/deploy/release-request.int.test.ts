@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { catalog, eventTypes, streams, toEventBridgeEvent, type EventType, type StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { newId } from '../../test/support/events.ts';
@@ -14,7 +14,19 @@ import { deployService, keyedLock } from './service.ts';
 
 let store: EventStore;
 
-const setup = async (projectId: string, answers: Record<string, HealthObservation>, opts: { soleAliasWriter?: boolean } = {}) => {
+// Appends events the scenario made, at the versions they carry, as the services stored them.
+const put = async (events: readonly StoredEvent[]) => {
+  for (const e of events) {
+    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
+    await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+  }
+};
+
+const setup = async (
+  projectId: string, answers: Record<string, HealthObservation>,
+  opts: { soleAliasWriter?: boolean; duringProbe?: (deploymentId: string) => Promise<void> } = {},
+) => {
+  const { duringProbe, ...serviceOpts } = opts;
   const s = scenario(projectId);
   // Deployment ids are global (their streams are): fresh ones per project, named d1 and d2 here.
   const id = { d1: newId(), d2: newId() };
@@ -23,11 +35,8 @@ const setup = async (projectId: string, answers: Record<string, HealthObservatio
   for (const d of [id.d1, id.d2]) {
     s.requested(d); s.queued(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
   }
-  // every event the scenario made (`live` makes two), as the services stored them
-  for (const e of s.events) {
-    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
-    await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
-  }
+  // every event the scenario made (`live` makes two)
+  await put(s.events);
   const aliases = new Map<string, string>([['production', id.d2]]);
   const shifts: string[] = [];
   const host: SiteHost = {
@@ -43,24 +52,26 @@ const setup = async (projectId: string, answers: Record<string, HealthObservatio
   const probe: HealthProbe = {
     check: async (input) => {
       checks.push({ ...input, deploymentId: named.get(input.deploymentId)! });
+      await duringProbe?.(named.get(input.deploymentId)!);
       return answers[named.get(input.deploymentId)!] ?? { kind: 'no-response', error: 'unknown deployment' };
     },
   };
-  // Reads of the release stream the service makes (its kept state reads only the tail).
+  // Reads of the release stream the service makes (its kept state reads only the tail), as they complete.
   const releaseReads: number[] = [];
   const counted: EventStore = {
     ...store,
-    readStream: (streamId, o) => {
+    readStream: async (streamId, o) => {
+      const read = await store.readStream(streamId, o);
       if (streamId === streams.release(projectId, 'production')) releaseReads.push(o?.fromVersion ?? 1);
-      return store.readStream(streamId, o);
+      return read;
     },
   };
-  const deploy = deployService({ store: counted, host, probe, ids: newId, now: () => new Date().toISOString(), withLock: keyedLock(), ...opts });
+  const deploy = deployService({ store: counted, host, probe, ids: newId, now: () => new Date().toISOString(), withLock: keyedLock(), ...serviceOpts });
   const deliver = (e: StoredEvent) => deploy.onReleaseRequest(toEventBridgeEvent(e, catalog[e.type as EventType].source));
   // The request as the API stores it (a project event), then delivered to the handler.
   const request = async (e: StoredEvent) => {
-    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
-    await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
+    await put([e]);
+    const { streamId } = e.metadata;
     await deliver((await store.readStream(streamId)).at(-1)!);
   };
   const release = async () => (await store.readStream(streams.release(projectId, 'production'))).slice(8).map((e) => e.type);
@@ -141,6 +152,35 @@ describe('DeployOnReleaseRequest', () => {
     // A later state moves it again.
     await t.deploy.applyAlias('rb-order', 'production', { state: { ...stale.state }, version: 13 });
     expect(t.shifts).toEqual(['d1', 'd2', 'd1']);
+  });
+
+  it('decides again when the release stream changes after its early read: another writer rolled back first', async () => {
+    // The release stream is read while the target is probed; during that probe another writer
+    // appends its own rollback to d1, so the state read first is stale by the time of the append.
+    let other: (() => Promise<void>) | undefined;
+    const t = await setup('rb-raced', { d1: ok, d2: ok }, {
+      soleAliasWriter: true,
+      duringProbe: async () => {
+        const run = other;
+        other = undefined;
+        await run?.();
+      },
+    });
+    other = async () => {
+      // Only once the early read has its answer.
+      await vi.waitFor(() => expect(t.releaseReads).toHaveLength(1));
+      const before = t.s.events.length;
+      t.s.rolledBack(t.id.d1);
+      await put(t.s.events.slice(before));
+    };
+    await t.request(t.s.rollbackRequested(t.id.d1));
+    // The append conflicted, the stream was read again, and the rollback was refused: d1 is live.
+    const after = (await store.readStream(streams.release('rb-raced', 'production'))).slice(8);
+    expect(after.map((e) => e.type)).toEqual(['AliasShifted', 'RolledBack', 'RollbackRejected']);
+    expect(after[2]).toMatchObject({ data: { reason: `${t.id.d1} is already live` } });
+    // The alias follows the state the handler's own (second) decision read.
+    expect(t.aliases.get('production')).toBe(t.id.d1);
+    expect(t.releaseReads).toEqual([1, 9]);
   });
 
   it('without the sole writer, every move reads the stream under the lock', async () => {

@@ -158,13 +158,19 @@ export const deployService = (deps: DeployServiceDeps) => {
     name: 'DeployOnReleaseRequest',
     accepts: [EventType.RollbackRequested, EventType.PromoteRequested],
     ...idem,
-    handle: async (e) => {
-      const d = e.data;
-      // The target is checked like a new deployment; the decider refuses it if it is unhealthy.
-      // A target the request names is probed while the release stream is read (not after).
+    // The target is checked like a new deployment; the decider refuses it if it is unhealthy.
+    // A target the request names is probed, and the release stream read, while the idempotency
+    // record is written (not after it). A state read this early is checked by the append's
+    // expected version like any other: a writer in between makes `execute` read again.
+    prepare: (e) => {
       const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
-      const ahead = healthAhead(d.projectId, named);
-      const loaded = await states.load(streams.release(d.projectId, d.alias));
+      const loading = states.load(streams.release(e.data.projectId, e.data.alias));
+      loading.catch(() => undefined);
+      return { ahead: healthAhead(e.data.projectId, named), loading };
+    },
+    handle: async (e, _ctx, { ahead, loading }) => {
+      const d = e.data;
+      const loaded = await loading;
       const s = loaded.state;
       const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
       const checkable = target !== undefined && target !== s.live && s.deployments[target]?.published === true;
