@@ -186,4 +186,41 @@ describe('local bus: background deliveries', () => {
     await bus.stop();
     await onlyBackground.stop();
   });
+
+  it('of an event a service appended wait until that service\'s delivery of its cause has returned', async () => {
+    const { journal, deadLetters } = await setup();
+    const log: string[] = [];
+    let finish = () => {};
+    const finished = new Promise<void>((r) => (finish = r));
+    const caused = (cause: string | null): BusEntry => ({
+      source: 'shiplog.test', detailType: 'Done', detail: { metadata: { eventId: ulid(), causationId: cause } as never, data: {} },
+    });
+    // The service appends (publishes) its outcome, then still works (moves an alias) before returning.
+    const subscribers = [
+      {
+        name: 'Service', pattern: { 'detail-type': ['Tested'] }, policy,
+        handle: async (e: { id: string }) => {
+          await bus.publish([caused(e.id)]);
+          log.push('service published');
+          await finished;
+          log.push('service done');
+        },
+      },
+      { name: 'ReadModel', pattern: { 'detail-type': ['Done'] }, policy, background: true, handle: async () => void log.push('read model') },
+    ];
+    const bus = localBus({ subscribers, journal, deadLetters, backgroundDelayMs: 60_000 });
+    await bus.start();
+    await bus.publish([entry()]);
+    await expect.poll(() => log).toEqual(['service published']);
+    // Journaled while it waits, as any delivery.
+    expect((await journal.pending('ReadModel')).length).toBe(1);
+    finish();
+    await bus.idle();
+    expect(log).toEqual(['service published', 'service done', 'read model']);
+    // A cause with no delivery running (long handled, or none at all) holds nothing back.
+    await bus.publish([caused(ulid()), caused(null)]);
+    await bus.idle();
+    expect(log.filter((l) => l === 'read model')).toHaveLength(3);
+    await bus.stop();
+  });
 });

@@ -19,8 +19,10 @@ export interface LocalSubscriber {
   handle(event: EventBridgeEvent): Promise<unknown>;
   /**
    * Work nobody waits on (read models, fan-out): its delivery of a published event starts once
-   * that event's other deliveries have been handled (or `backgroundDelayMs` has passed), so a
-   * service reacting to the event (a rollback moving an alias) does not share the database with it.
+   * that event's other deliveries have been handled, and those of the event that caused it
+   * (`causationId`) if they are still running (or once `backgroundDelayMs` has passed), so a
+   * service reacting to the event (a rollback moving an alias) does not share the database with
+   * it, nor with the read models of what that service has just appended.
    */
   background?: boolean;
 }
@@ -34,7 +36,7 @@ export interface LocalBusOptions {
   maxDelayMs?: number;
   /** Deliveries in flight per subscription (like a Lambda's reserved concurrency). */
   concurrency?: number;
-  /** The longest a background delivery waits for the foreground ones of its publish; default 200 ms. */
+  /** The longest a background delivery waits for the foreground ones it follows; default 200 ms. */
   backgroundDelayMs?: number;
   now?: () => number;
   random?: () => number;
@@ -171,8 +173,18 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     }
   };
 
-  // Told when a foreground delivery's first attempt has ended (its background ones may start).
-  const ended = new WeakMap<Delivery, () => void>();
+  // Told when a foreground delivery's first attempt has ended (background ones waiting on it may start).
+  const ended = new WeakMap<Delivery, (() => void)[]>();
+  // Foreground deliveries whose first attempt has not ended, by event id: a publish of the events
+  // their handlers append (whose cause they are) defers its background deliveries until they end.
+  const firstAttempts = new Map<string, Set<Delivery>>();
+  const firstAttemptEnded = (d: Delivery) => {
+    const pending = firstAttempts.get(d.event.id);
+    if (pending?.delete(d) && pending.size === 0) firstAttempts.delete(d.event.id);
+    const callbacks = ended.get(d);
+    ended.delete(d);
+    for (const f of callbacks ?? []) f();
+  };
 
   const pump = (name: string) => {
     const queue = queues.get(name)!;
@@ -189,8 +201,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
         })
         .finally(() => {
           running.set(name, running.get(name)! - 1);
-          ended.get(d)?.();
-          ended.delete(d);
+          firstAttemptEnded(d);
           settle();
           pump(name);
         });
@@ -217,8 +228,9 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     timers.add(timer);
   }
 
-  // Background deliveries start when every foreground delivery of their publish has had its first
-  // attempt, or after backgroundDelayMs, whichever comes first (journaled already: a crash meanwhile loses nothing).
+  // Background deliveries start when every foreground delivery they follow (their publish's, their
+  // cause's) has had its first attempt, or after backgroundDelayMs, whichever comes first
+  // (journaled already: a crash meanwhile loses nothing).
   const deferBackground = (foreground: Delivery[], background: Delivery[]) => {
     busy++;
     let left = foreground.length;
@@ -233,7 +245,22 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     };
     const timer = setTimeout(release, backgroundDelayMs);
     timers.add(timer);
-    for (const d of foreground) ended.set(d, () => { if (--left === 0) release(); });
+    const one = () => { if (--left === 0) release(); };
+    for (const d of foreground) {
+      const callbacks = ended.get(d);
+      if (callbacks) callbacks.push(one);
+      else ended.set(d, [one]);
+    }
+  };
+
+  // The foreground deliveries still in their first attempt of the events that caused these.
+  const causesRunning = (events: EventBridgeEvent[]): Delivery[] => {
+    const found = new Set<Delivery>();
+    for (const e of events) {
+      const cause = (e.detail as { metadata?: { causationId?: string | null } }).metadata?.causationId;
+      for (const d of (cause ? firstAttempts.get(cause) : undefined) ?? []) found.add(d);
+    }
+    return [...found];
   };
 
   const publish = async (entries: BusEntry[]): Promise<void> => {
@@ -259,9 +286,15 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
       journaling.set(d, saved);
       (byName.get(d.subscription)!.background ? background : foreground).push(d);
     }
+    for (const d of foreground) {
+      const pending = firstAttempts.get(d.event.id);
+      if (pending) pending.add(d);
+      else firstAttempts.set(d.event.id, new Set([d]));
+    }
+    const follows = background.length > 0 ? [...foreground, ...causesRunning(events)] : [];
     for (const d of foreground) enqueue(d);
-    if (foreground.length === 0) for (const d of background) enqueue(d);
-    else if (background.length > 0) deferBackground(foreground, background);
+    if (follows.length === 0) for (const d of background) enqueue(d);
+    else deferBackground(follows, background);
     await saved;
   };
 
