@@ -280,7 +280,8 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     const now = () => new Date().toISOString();
     const { access } = await startAccess({ client: clients.dynamodb, tableName: stack.names.tokensTable, dataDir: cfg.dataDir, ids: () => ids(), now, log });
     const { store } = awsApi().deployments;
-    const ingest = await localIngestDeps({ client: clients.dynamodb, store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: stack.names.secretsTable });
+    // As on AWS, where many Api invocations append to project streams, every command reads the tail.
+    const ingest = { ...(await localIngestDeps({ client: clients.dynamodb, store, dataDir: boxDir, publicUrl: apiUrl, secretsTable: stack.names.secretsTable })), soleProjectWriter: false };
     const commands = ingestCommands({ ...ingest, secrets: awsSecrets() });
     const inProcess = platformApi({
       ingest: ingestApi({

@@ -44,5 +44,7 @@ export const localIngestDeps = async (opts: {
     clock: () => new Date(),
     publicUrl: opts.publicUrl,
     git: { projectRoot: repos.root },
+    // One `shiplog dev` owns its data dir: its API and git remote make the project streams' appends.
+    soleProjectWriter: true,
   };
 };

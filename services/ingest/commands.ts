@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import {
   MountPrefix, streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type Mount, type ProjectSettings, type Repository, type StoredEvent, type Target,
 } from '../../events/index.ts';
-import { execute, streamStates, type Loaded, type StreamStates } from '../shell/index.ts';
+import { execute, keepRecent, streamStates, type Loaded, type StreamStates } from '../shell/index.ts';
 import { decisionOf, ingestDecider, projectEvents, type Decision, type IngestCommand, type PushInput, type SettingsPatch } from './decider.ts';
 import { reject } from './errors.ts';
 import {
@@ -110,7 +110,7 @@ const idsFrom = (ids: Ids): Iterable<string> => ({
  * await run('web', (now, ids, state) => ({ type: 'ChangeSettings', projectId: 'web', patch, now, ids, actor }));
  */
 export const commandRunner =
-  ({ store, ids, clock, states }: { store: EventStore; ids: Ids; clock: Clock; states?: StreamStates<ProjectState> }) =>
+  ({ store, ids, clock, states, trustKept = false }: { store: EventStore; ids: Ids; clock: Clock; states?: StreamStates<ProjectState>; trustKept?: boolean }) =>
   async (
     projectId: string,
     command: (now: string, ids: Iterable<string>, state: ProjectState) => IngestCommand,
@@ -119,7 +119,7 @@ export const commandRunner =
   ): Promise<RunResult> => {
     let cmd: IngestCommand | undefined;
     const decide = (state: ProjectState) => (cmd = command(clock().toISOString(), idsFrom(ids), state));
-    const run = await execute(store, streams.project(projectId), ingestDecider, decide, projectEvents, { attempts: 2, ...(states ? { states } : {}), ...(loaded ? { loaded } : {}) });
+    const run = await execute(store, streams.project(projectId), ingestDecider, decide, projectEvents, { attempts: 2, trustKept, ...(states ? { states } : {}), ...(loaded ? { loaded } : {}) });
     const decision = decisionOf(cmd!, run.before, run.decided);
     // The deployments, once the push that asked for them is recorded.
     await appendDeployments(store, decision);
@@ -152,7 +152,17 @@ export const ingestCommands = (deps: IngestDeps) => {
   // Project streams grow with every push and request: their folded states are kept, and each
   // command reads only what came after the kept version.
   const states = streamStates(store, ingestDecider);
-  const run = commandRunner({ ...deps, states });
+  const trustKept = deps.soleProjectWriter === true;
+  const run = commandRunner({ ...deps, states, trustKept });
+  // A deployment's request (the first event of its stream) never changes: kept once read (the last 1,000).
+  const requests = new Map<string, EventData<'DeploymentRequested'>>();
+  const requestOf = async (deploymentId: string) => {
+    const known = requests.get(deploymentId);
+    if (known) return known;
+    const request = await loadRequest(store, deploymentId);
+    keepRecent(requests, deploymentId, request, 1000);
+    return request;
+  };
   const projectState = async (projectId: string): Promise<ProjectState> => (await states.load(streams.project(projectId))).state;
   const newSecret = deps.newSecret ?? (() => randomBytes(32).toString('base64url'));
   const base = deps.publicUrl.replace(/\/+$/, '');
@@ -290,10 +300,12 @@ export const ingestCommands = (deps: IngestDeps) => {
     requestRollback: async (projectId: string, raw: RollbackIn & { actor?: Actor }) => {
       const { actor = localUser, ...rest } = raw;
       const input = parseInput(RollbackInput, rest, 'rollback');
-      // The target's request and the project stream are read at once (a rollback is waited for).
+      // The target's request and the project stream are read at once (a rollback is waited for);
+      // a sole writer decides on the project's kept state, unread, when it has one.
+      const stream = streams.project(projectId);
       const [to, loaded] = await Promise.all([
-        input.to ? loadRequest(store, input.to) : undefined,
-        states.load(streams.project(projectId)),
+        input.to ? requestOf(input.to) : undefined,
+        trustKept && states.peek(stream) ? undefined : states.load(stream),
       ]);
       const alias = input.alias ?? to?.alias ?? 'production';
       const { decision } = await run(projectId, (now, ids) => ({ type: 'RequestRollback', projectId, alias, reason: input.reason ?? '', now, ids, actor, ...(to ? { to } : {}) }), loaded);
@@ -302,13 +314,13 @@ export const ingestCommands = (deps: IngestDeps) => {
 
     /** A production deployment becomes live again, with no rebuild; a preview is refused (`redeploy --prod` builds it). */
     requestPromote: async (deploymentId: string, actor: Actor = localUser, reason?: string) => {
-      const source = await loadRequest(store, deploymentId);
+      const source = await requestOf(deploymentId);
       const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestPromote', projectId: source.projectId, source, now, ids, actor, ...(reason ? { reason } : {}) }));
       return { kind: 'promote' as const, projectId: source.projectId, deploymentId, eventId: decision.project[0]!.metadata.eventId };
     },
 
     requestRedeploy: async (deploymentId: string, actor: Actor = localUser, settings: 'current' | 'source' = 'current', target?: 'production') => {
-      const source = await loadRequest(store, deploymentId);
+      const source = await requestOf(deploymentId);
       const { decision } = await run(source.projectId, (now, ids) => ({ type: 'RequestRedeploy', projectId: source.projectId, source, settings, now, ids, actor, ...(target ? { target } : {}) }));
       const { data } = decision.deployments[0]!;
       return { projectId: data.projectId, deploymentId: data.deploymentId, sourceDeploymentId: deploymentId, target: data.target, alias: data.alias };

@@ -146,4 +146,13 @@ export interface IngestDeps {
   uploads?: SourceUploads;
   /** Whether this runtime serves the shiplog git remote (`/git/<project>.git`); default true. */
   gitRemote?: boolean;
+  /**
+   * This process makes (almost) every append to project streams (the local runtime, where one
+   * `shiplog dev` owns its data dir): a command decides on the project's kept state without
+   * reading the stream's tail first. The append's expected version still catches any other
+   * writer (then the command reads and decides again), and a command that would append nothing,
+   * or is refused, on the kept state is decided again on a fresh read. Off (AWS: many Lambdas),
+   * every command reads the tail first.
+   */
+  soleProjectWriter?: boolean;
 }

@@ -46,6 +46,14 @@ export interface ExecuteOptions<S = unknown> {
    */
   states?: StreamStates<S>;
   loaded?: Loaded<S>;
+  /**
+   * Decide first on the kept state as it is, without reading the stream's tail (with `states`,
+   * without `loaded`): for a process that is the only writer of the stream, where the kept state is
+   * almost always current. The append's expected version still catches a writer it did not know
+   * of (then the stream is read and the command decided again), and a decision on the kept state
+   * that appends nothing, or is refused, is taken again on a fresh read before it is answered.
+   */
+  trustKept?: boolean;
 }
 
 /** A stream's state and the version it was folded to. */
@@ -103,6 +111,8 @@ export const streamStates = <S, E>(
       keep(streamId, loaded);
       return loaded;
     },
+    /** The kept state of a stream, as it is (no read); undefined when none is kept. */
+    peek: (streamId: string): Loaded<S> | undefined => kept.get(streamId),
     /** Records the state a command left the stream in (the fold after its append). */
     keep,
     /** Forgets a stream: its next load reads it whole (after a conflict that the kept state cannot explain). */
@@ -128,24 +138,42 @@ export const execute = async <S, C, E extends ShiplogEvent>(
   emit: Emit<E>,
   options: number | ExecuteOptions<S> = 5,
 ): Promise<Execution<S, C, E>> => {
-  const { attempts = 5, states, loaded } = typeof options === 'number' ? ({ attempts: options } as ExecuteOptions<S>) : options;
+  const { attempts = 5, states, loaded, trustKept = false } = typeof options === 'number' ? ({ attempts: options } as ExecuteOptions<S>) : options;
   const toStore = typeof emit === 'function' ? emit : (decided: E[]) => toNewEvents(decided, emit);
+  // The kept state, unread, for the first decision only; what it decides stands only once appended.
+  let unread = trustKept && !loaded && states ? states.peek(streamId) : undefined;
   for (let attempt = 1; ; attempt++) {
-    const { state: before, version } = attempt === 1 && loaded ? loaded : states ? await states.load(streamId) : await loadWhole(store, streamId, decider);
-    const cmd = command(before);
-    const decided = cmd === undefined ? [] : decider.decide(cmd, before);
+    const kept = unread;
+    unread = undefined;
+    const { state: before, version } = kept ?? (attempt === 1 && loaded ? loaded : states ? await states.load(streamId) : await loadWhole(store, streamId, decider));
+    let cmd: C | undefined;
+    let decided: E[];
+    try {
+      cmd = command(before);
+      decided = cmd === undefined ? [] : decider.decide(cmd, before);
+    } catch (err) {
+      // Refused on a state that was not read: read it and decide again (this attempt is free).
+      if (kept) { attempt--; continue; }
+      throw err;
+    }
     const events = toStore(decided);
-    if (events.length === 0) return { command: cmd, decided, before, state: before, appended: [], version };
+    if (events.length === 0) {
+      if (kept) { attempt--; continue; }
+      return { command: cmd, decided, before, state: before, appended: [], version };
+    }
     try {
       const res = await store.append(streamId, events, { expectedVersion: version });
       const state = fold(decider, res.events, before);
       states?.keep(streamId, { state, version: res.nextVersion });
       return { command: cmd, decided, before, state, appended: res.events, version: res.nextVersion };
     } catch (err) {
-      if (!(err instanceof VersionConflictError) || attempt >= attempts) throw err;
+      if (!(err instanceof VersionConflictError)) throw err;
       // Another writer went first: the next load reads what it wrote after the kept version. A
       // stream behind the version decided on is not the one kept: it is forgotten and read whole.
       if (err.actualVersion < version) states?.forget(streamId);
+      // A decision on the unread kept state costs none of the attempts.
+      if (kept) { attempt--; continue; }
+      if (attempt >= attempts) throw err;
     }
   }
 };

@@ -112,6 +112,63 @@ describe('kept stream states', () => {
     expect(kept).toEqual({ state: fold(releaseDecider, await store.readStream(release)), version: 11 });
   });
 
+  it('trustKept: decides on the kept state without a read; a writer it did not know of makes it read and decide again', async () => {
+    const { p, release, s } = await twoShipped();
+    const states = streamStates(tracked, releaseDecider);
+    await states.load(release);
+    // Nobody else wrote: no read at all, and the decision is appended at the kept version.
+    reads = [];
+    const first = await execute(tracked, release, releaseDecider, () => rollback(p, `${p}-d1`), ctx, { states, trustKept: true });
+    expect(reads).toEqual([]);
+    expect(first.appended.map((e) => e.type)).toEqual(['AliasShifted', 'RolledBack']);
+    expect(first.version).toBe(10);
+
+    // Another writer promotes d2 again; the kept state (version 10) does not know it.
+    const from = s.events.length;
+    s.rolledBack(`${p}-d1`); // the scenario's own view of the rollback above, at versions 9–10
+    s.promoted(`${p}-d2`);
+    await append(store, s, release, from + 2);
+    reads = [];
+    const second = await execute(tracked, release, releaseDecider, () => rollback(p, `${p}-d1`), ctx, { states, trustKept: true, attempts: 1 });
+    // The append at version 10 conflicted; the tail was read and the rollback decided again (free of the one attempt).
+    expect(reads).toEqual([{ fromVersion: 11, events: 2 }]);
+    expect(second.appended.map((e) => e.type)).toEqual(['AliasShifted', 'RolledBack']);
+    expect(second.before.live).toBe(`${p}-d2`);
+    expect(await states.load(release)).toEqual({ state: fold(releaseDecider, await store.readStream(release)), version: 14 });
+  });
+
+  it('trustKept: a decision on the kept state that appends nothing, or is refused, is taken again on a fresh read', async () => {
+    const { p, release, s } = await twoShipped();
+    const states = streamStates(tracked, releaseDecider);
+    await states.load(release);
+    // Another writer rolls back to d1: on the kept state (d2 live) a rollback to d2 would be refused as "already live".
+    const from = s.events.length;
+    s.rolledBack(`${p}-d1`);
+    await append(store, s, release, from);
+    // A command that decides nothing on the kept state (d1 is not live there), something on the stream as it is.
+    reads = [];
+    const seen: (string | null)[] = [];
+    const run = await execute(tracked, release, releaseDecider, (state) => {
+      seen.push(state.live);
+      return state.live === `${p}-d1` ? rollback(p, `${p}-d2`) : undefined;
+    }, ctx, { states, trustKept: true });
+    expect(seen).toEqual([`${p}-d2`, `${p}-d1`]);
+    expect(reads).toEqual([{ fromVersion: 9, events: 2 }]);
+    expect(run.appended.map((e) => e.type)).toEqual(['AliasShifted', 'RolledBack']);
+
+    // A command the decider refuses (throws) on the kept state is decided again on a read; refused again, it throws.
+    const refusing = { ...releaseDecider, decide: (cmd: DeployCommand, state: Parameters<typeof releaseDecider.decide>[1]) => {
+      if (state.live === `${p}-d2`) throw new Error(`refused at ${state.live}`);
+      return releaseDecider.decide(cmd, state);
+    } };
+    const keptNow = states.peek(release)!;
+    expect(keptNow.state.live).toBe(`${p}-d2`);
+    reads = [];
+    await expect(execute(tracked, release, refusing, () => rollback(p, `${p}-d1`), ctx, { states, trustKept: true })).rejects.toThrow(`refused at ${p}-d2`);
+    // One read of the tail after version 12 (nothing new), then refused again on it.
+    expect(reads).toEqual([{ fromVersion: 13, events: 0 }]);
+  });
+
   it('a kept state the stream does not match (it is shorter) is dropped after a conflict, and the stream read whole', async () => {
     const { p, release } = await twoShipped();
     // The same stream id in another store holds only d1's release (4 events, not 8).
