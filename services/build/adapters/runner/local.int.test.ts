@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildJob, LogStream } from '../../ports.ts';
 import { localBuildRunner } from './local.ts';
+import { groupMembers, killRecordedGroup, readProcessRecord } from './process-record.ts';
 
 // A tiny repository with no Next app: these tests exercise the runner's process handling
 // (environment, failures, cancel, timeout). The real build is in test/e2e/serving.e2e.test.ts.
@@ -154,6 +155,56 @@ describe('localBuildRunner', () => {
     expect(readdirSync(join(root, 'work', j.deploymentId))).toEqual(['artifact']);
     expect(readdirSync(join(root, 'work', j.deploymentId, 'artifact')).sort()).toEqual(['assets', 'open-next.output.json']);
     await expect.poll(() => readdirSync(join(root, 'work', '.trash')), { timeout: 10_000 }).toEqual([]);
+  });
+
+  // next build waits on a FIFO in its checkout until the test writes to it: meanwhile OpenNext's packager,
+  // started ahead, waits for its word to build.
+  const gatedBuild = 'mkfifo gate && echo waiting && read go < gate && exit 3';
+  const cmdline = (pid: number) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return [];
+    }
+  };
+  /** Once next build waits: the groups the build's process record names, the packager's among them. */
+  const whileNextBuildWaits = async (id: string, lines: { line: string }[]) => {
+    const dir = join(root, 'work', id);
+    let found: { build: number; packager: number } | undefined;
+    await expect.poll(() => {
+      const r = readProcessRecord(dir);
+      const packager = r?.ahead?.find((g) => groupMembers(g).some((pid) => cmdline(pid).some((a) => a.endsWith('open-next-packager.mjs'))));
+      found = r?.phase === 'build' && r.pgid && packager ? { build: r.pgid, packager } : undefined;
+      return found !== undefined && lines.some((l) => l.line === 'waiting');
+    }, { timeout: 20_000 }).toBe(true);
+    return { dir, ...found! };
+  };
+
+  it('starts OpenNext\'s packager during next build, and kills it when next build fails', async () => {
+    const j = job({ buildCommand: gatedBuild });
+    const { running, lines } = await run(j);
+    const { dir, build, packager } = await whileNextBuildWaits(j.deploymentId, lines);
+    expect(packager).not.toBe(build);
+    writeFileSync(join(dir, 'src', 'gate'), 'go\n');
+    const outcome = await running.outcome;
+    expect(outcome).toMatchObject({ ok: false, reason: 'build-failed', exitCode: 3 });
+    // Nothing of the packager ran on, or printed a line, and the build's folder is gone.
+    await expect.poll(() => groupMembers(packager), { timeout: 5_000 }).toEqual([]);
+    expect(groupMembers(build)).toEqual([]);
+    expect(lines.filter((l) => l.line.includes('open-next'))).toEqual([]);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('records the waiting packager\'s group beside next build\'s: a restart\'s recovery of the folder ends both', async () => {
+    const j = job({ buildCommand: gatedBuild });
+    const { running, lines } = await run(j);
+    const { dir, build, packager } = await whileNextBuildWaits(j.deploymentId, lines);
+    // What a restarted shiplog does with a build folder it finds (infra/local/reconcile.ts).
+    expect(await killRecordedGroup(dir)).toBeGreaterThanOrEqual(2);
+    expect(groupMembers(build)).toEqual([]);
+    expect(groupMembers(packager)).toEqual([]);
+    expect(await running.outcome).toMatchObject({ ok: false, reason: 'build-failed' });
+    expect(existsSync(dir)).toBe(false);
   });
 
   it('times out a build that runs too long', async () => {

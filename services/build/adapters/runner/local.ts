@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, RunningBuild } from '../../ports.ts';
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
@@ -12,7 +13,7 @@ import { writeOpenNextConfig } from './open-next-config.ts';
 import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
 import { nodeCheckScript } from './node-version.ts';
 import { installKey, projectCache, storeEnv } from './build-cache.ts';
-import { killRecordedGroup, recordProcess } from './process-record.ts';
+import { killRecordedGroup, recordProcess, type ProcessRecord } from './process-record.ts';
 import { checkArtifactLinks, insideReal } from './artifact-links.ts';
 import { sandboxFromEnv, type Sandbox } from './sandbox.ts';
 
@@ -42,6 +43,8 @@ const require = createRequire(import.meta.url);
 const tailSize = 50;
 // The loader hooks that cache OpenNext's code patches and installs (plain ES modules, bound read-only into the sandbox).
 const openNextCacheHooks = fileURLToPath(new URL('./open-next-cache/', import.meta.url));
+// `open-next build` started ahead, while next build runs (a plain ES module, bound read-only into the sandbox).
+const openNextPackager = fileURLToPath(new URL('./open-next-packager.mjs', import.meta.url));
 const lockfiles = ['bun.lockb', 'bun.lock', 'package-lock.json', 'yarn.lock', 'pnpm-lock.yaml'];
 
 /** The directory OpenNext treats as the repository root: the nearest one up with a lockfile. */
@@ -146,8 +149,15 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
       // A repository on this machine (shiplog's own git remote) is bound read-only for the checkout.
       const localRepo = !/^[a-z][a-z0-9+.-]*:\/\//i.test(job.repo) && job.repo.startsWith('/') ? job.repo : undefined;
 
-      const run = async (phase: BuildPhase, cwd: string, cmd: string, args: string[], extra: Record<string, string> = {}) => {
-        log(`$ ${cmd === 'sh' ? args[1] : [cmd, ...args].join(' ')}`, 'system');
+      // Every process group the build has running, in its work dir: a restart kills what a killed
+      // shiplog left running. `pgid` is the phase's command, `ahead` the packager while it waits.
+      const groups: Omit<ProcessRecord, 'bootId'> & { ahead: number[] } = { phase: 'checkout', pgid: null, ahead: [] };
+      const record = (change: Partial<typeof groups>) => {
+        Object.assign(groups, change);
+        recordProcess(dir, groups);
+      };
+
+      const prepare = (phase: BuildPhase, cwd: string, extra: Record<string, string>) => {
         const env: Record<string, string> = { ...buildEnv(job, phase, process.env, opts.inheritEnv ?? []), TMPDIR: tmp };
         if (sandbox.kind !== 'none') {
           // Host paths mean nothing inside the sandbox; the build's own take their place.
@@ -162,14 +172,71 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           env,
           // The build writes only its own src/, tmp/ and home/ (not its folder: shiplog's records live there).
           writable: [src, tmp, home],
-          readOnly: [modules, ...(phase === 'checkout' && localRepo ? [localRepo] : []), ...(phase === 'package' && cache ? [openNextCacheHooks] : [])],
+          readOnly: [
+            modules,
+            ...(phase === 'checkout' && localRepo ? [localRepo] : []),
+            ...(phase === 'package' ? [openNextPackager, ...(cache ? [openNextCacheHooks] : [])] : []),
+          ],
           network: phase === 'checkout' && localRepo ? ('none' as const) : ('outside' as const),
         };
+        return { env, spec };
+      };
+
+      const run = async (phase: BuildPhase, cwd: string, cmd: string, args: string[], extra: Record<string, string> = {}) => {
+        log(`$ ${cmd === 'sh' ? args[1] : [cmd, ...args].join(' ')}`, 'system');
+        const { env, spec } = prepare(phase, cwd, extra);
         const spawn = (c: string, a: string[], o: { cwd: string; env: Record<string, string> }) => sandbox.spawn(c, a, { ...spec, ...o });
-        // The group is recorded in the work dir: a restart kills what a killed shiplog left running.
-        const r = await runProcess(cmd, args, { cwd, env, signal: ctl.signal, onLine: log, killGraceMs: opts.killGraceMs, onSpawn: (pgid) => recordProcess(dir, { phase, pgid }), spawn });
-        recordProcess(dir, { phase, pgid: null });
+        const r = await runProcess(cmd, args, { cwd, env, signal: ctl.signal, onLine: log, killGraceMs: opts.killGraceMs, onSpawn: (pgid) => record({ phase, pgid }), spawn });
+        record({ phase, pgid: null });
         return r;
+      };
+
+      // `open-next build`, started while next build runs (open-next-packager.mjs): OpenNext and the
+      // cache hooks load meanwhile, and it builds at `go`, once next build has succeeded. Its lines
+      // wait until then; `stop` kills its group (next build failed, the build ended otherwise).
+      interface Packager {
+        go(configPath: string): Promise<ProcessResult>;
+        stop(): Promise<ProcessResult>;
+      }
+      let packager: Packager | undefined;
+      const startPackager = (appDir: string): Packager => {
+        const stopped = new AbortController();
+        const hooks = cache ? ['--import', pathToFileURL(join(openNextCacheHooks, 'register.mjs')).href] : [];
+        // Its cache lives in the project's package store (moved in and out with it, never shared between projects).
+        const { env, spec } = prepare('package', appDir, cache ? { SHIPLOG_OPEN_NEXT_CACHE: join(store, 'open-next') } : {});
+        let held: [string, LogStream][] | null = [];
+        let child: ChildProcess | undefined;
+        let pgid: number | null = null;
+        let ended = false;
+        const result = runProcess(process.execPath, [...hooks, openNextPackager, openNextBin], {
+          cwd: appDir, env, signal: AbortSignal.any([ctl.signal, stopped.signal]), killGraceMs: opts.killGraceMs,
+          onLine: (line, stream) => (held ? held.push([line, stream]) : log(line, stream)),
+          onSpawn: (p) => {
+            pgid = p;
+            record({ ahead: [...groups.ahead, p] });
+          },
+          spawn: (c, a, o) => (child = sandbox.spawn(c, a, { ...spec, ...o }, { ipc: true })),
+        }).then((r) => {
+          ended = true;
+          if (pgid !== null) record(groups.pgid === pgid ? { pgid: null } : { ahead: groups.ahead.filter((g) => g !== pgid) });
+          return r;
+        });
+        return {
+          go: (configPath) => {
+            log(`$ ${[process.execPath, ...hooks, openNextBin, 'build', '--config-path', configPath].join(' ')} (loaded while next build ran)`, 'system');
+            for (const [line, stream] of held ?? []) log(line, stream);
+            held = null;
+            if (!ended) {
+              record({ phase: 'package', pgid, ahead: groups.ahead.filter((g) => g !== pgid) });
+              child?.send({ configPath }, () => undefined);
+            }
+            return result;
+          },
+          stop: () => {
+            stopped.abort();
+            return result;
+          },
+        };
       };
 
       const build = async (): Promise<BuildOutcome> => {
@@ -241,6 +308,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           log(await cache.restoreNextCache(appDir), 'system');
         }
         const buildCommand = job.buildCommand || 'npx next build';
+        packager = startPackager(appDir);
         r = await run('build', appDir, 'sh', ['-c', buildCommand], {
           NEXT_PRIVATE_STANDALONE: 'true',
           NEXT_PRIVATE_OUTPUT_TRACE_ROOT: traceRoot,
@@ -254,9 +322,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (!(await insideReal(src, appDir))) return fail('build-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
         const config = await writeOpenNextConfig(appDir);
         log(config.own ? 'using the app\'s open-next.config.ts' : 'no open-next.config.ts: using shiplog\'s local config', 'system');
-        // Its cache lives in the project's package store (moved in and out with it, never shared between projects).
-        const hooks = cache ? ['--import', pathToFileURL(join(openNextCacheHooks, 'register.mjs')).href] : [];
-        r = await run('package', appDir, process.execPath, [...hooks, openNextBin, 'build', '--config-path', relative(appDir, config.path)], cache ? { SHIPLOG_OPEN_NEXT_CACHE: join(store, 'open-next') } : {});
+        r = await packager.go(relative(appDir, config.path));
         const output = join(appDir, '.open-next');
         if (r.spawnError) return fail('infrastructure', null, `node could not start: ${r.spawnError.message}`);
         if (r.exitCode !== 0) return fail('package-failed', r.exitCode, `open-next build ${describeExit(r)}`);
@@ -282,6 +348,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         .catch((e: unknown) => fail('infrastructure', null, e instanceof Error ? e.message : String(e)))
         .then(async (o) => {
           clearTimeout(timer);
+          // A packager that never got to build (next build failed, the build stopped) dies before anything else.
+          await packager?.stop();
           // The store always (its content is checked by the package managers), node_modules after a
           // successful install, .next/cache after a build command ran; never from a kept source.
           if (cache && created && !opts.keepSource && !stop) {

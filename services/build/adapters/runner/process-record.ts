@@ -4,16 +4,18 @@ import type { BuildPhase } from './build-env.ts';
 
 /**
  * What a build's work dir says about its current command: the phase and the process group it
- * runs in, with the boot it was recorded in (a group id means nothing after a reboot).
- * Kept at `<workRoot>/<deploymentId>/process.json`.
+ * runs in, the groups started ahead of their phase, with the boot it was recorded in (a group id
+ * means nothing after a reboot). Kept at `<workRoot>/<deploymentId>/process.json`.
  *
  * @example
- * const r: ProcessRecord = { phase: 'build', pgid: 4242, bootId: '513c…' };
+ * const r: ProcessRecord = { phase: 'build', pgid: 4242, ahead: [4240], bootId: '513c…' };
  */
 export interface ProcessRecord {
   phase: BuildPhase;
   /** The group of the running command; null between commands. */
   pgid: number | null;
+  /** Groups of commands started ahead of their phase (OpenNext's packager, waiting while next build runs). */
+  ahead?: number[];
   bootId: string;
 }
 
@@ -87,24 +89,28 @@ export const groupMembers = (pgid: number): number[] => {
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Kills the process group a build's work dir records (SIGKILL) and waits until none of its
- * processes is left, so a resumed build never shares its folder with an orphan of the last run.
- * A record from another boot is ignored: its group id may name anything now.
+ * Kills every process group a build's work dir records (SIGKILL): its command's and those started
+ * ahead; then waits until none of their processes is left, so a resumed build never shares its
+ * folder with an orphan of the last run. A record from another boot is ignored: its group ids may
+ * name anything now.
  *
  * @example
  * await killRecordedGroup('/data/builds/work/01JD…'); // 3 (processes killed)
  */
 export const killRecordedGroup = async (dir: string, waitMs = 10_000): Promise<number> => {
   const r = readProcessRecord(dir);
-  if (!r?.pgid || r.bootId !== bootId() || r.pgid === process.pid) return 0;
-  const members = groupMembers(r.pgid);
+  if (!r || r.bootId !== bootId()) return 0;
+  const groups = [r.pgid, ...(Array.isArray(r.ahead) ? r.ahead : [])].filter((g): g is number => typeof g === 'number' && Number.isInteger(g) && g > 1 && g !== process.pid);
+  const members = groups.flatMap((g) => groupMembers(g));
   if (members.length === 0) return 0;
-  try {
-    process.kill(-r.pgid, 'SIGKILL');
-  } catch {
-    // gone already
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // gone already
+    }
   }
-  for (const deadline = Date.now() + waitMs; groupMembers(r.pgid).length > 0 && Date.now() < deadline; ) await pause(50);
+  for (const deadline = Date.now() + waitMs; groups.some((g) => groupMembers(g).length > 0) && Date.now() < deadline; ) await pause(50);
   return members.length;
 };
 
