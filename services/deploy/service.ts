@@ -50,8 +50,11 @@ export const deployService = (deps: DeployServiceDeps) => {
   // states are kept, and each load reads only what came after (a rollback reads its tail, not the history).
   const states = streamStates(deps.store, decider);
   // `loaded`: the release state as the caller has just loaded it (the first decision uses it).
+  // A sole writer decides on the kept state without reading the tail (`trustKept`): the append's
+  // expected version still catches anything it did not know of.
+  const trustKept = deps.soleAliasWriter === true;
   const run = (projectId: string, alias: string, cmd: (s: ReleaseState) => DeployCommand | undefined, cause: EventMetadata, loaded?: Loaded<ReleaseState>) =>
-    execute(deps.store, streams.release(projectId, alias), decider, cmd, ctx(cause), { states, ...(loaded ? { loaded } : {}) });
+    execute(deps.store, streams.release(projectId, alias), decider, cmd, ctx(cause), { states, trustKept, ...(loaded ? { loaded } : {}) });
 
   // The alias follows the release stream: under the alias lock, read what the stream says is
   // live and point the host there. Whoever runs last sets the latest state, whatever the order.
@@ -162,15 +165,18 @@ export const deployService = (deps: DeployServiceDeps) => {
     // A target the request names is probed, and the release stream read, while the idempotency
     // record is written (not after it). A state read this early is checked by the append's
     // expected version like any other: a writer in between makes `execute` read again.
+    // A sole writer with a kept state reads nothing here.
     prepare: (e) => {
       const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
-      const loading = states.load(streams.release(e.data.projectId, e.data.alias));
-      loading.catch(() => undefined);
-      return { ahead: healthAhead(e.data.projectId, named), loading };
+      const stream = streams.release(e.data.projectId, e.data.alias);
+      const kept = trustKept ? states.peek(stream) : undefined;
+      const loading = kept ? undefined : states.load(stream);
+      loading?.catch(() => undefined);
+      return { ahead: healthAhead(e.data.projectId, named), kept, loading };
     },
-    handle: async (e, _ctx, { ahead, loading }) => {
+    handle: async (e, _ctx, { ahead, kept, loading }) => {
       const d = e.data;
-      const loaded = await loading;
+      const loaded = kept ?? (await loading!);
       const s = loaded.state;
       const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
       const checkable = target !== undefined && target !== s.live && s.deployments[target]?.published === true;
@@ -179,7 +185,8 @@ export const deployService = (deps: DeployServiceDeps) => {
         e.type === EventType.RollbackRequested
           ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
           : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
-      await applyAlias(d.projectId, d.alias, await run(d.projectId, d.alias, () => cmd, e.metadata, loaded));
+      // A kept state goes to `execute` as unread (trusted), a read one as read.
+      await applyAlias(d.projectId, d.alias, await run(d.projectId, d.alias, () => cmd, e.metadata, kept ? undefined : loaded));
     },
   });
 
