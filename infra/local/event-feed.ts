@@ -3,9 +3,11 @@ import type { EventFeed } from '../http/routes/deployments.ts';
 
 /**
  * The committed events the outbox publishes, for the API's followers (a deployment's event
- * stream): `tap(bus)` is the bus the outbox publishes to, which tells every listener after the
- * bus has accepted them. A listener's own failure is ignored, so one closed stream never stops
- * the others or the outbox.
+ * stream): `tap(bus)` is the bus the outbox publishes to, which tells every listener as it hands
+ * them to the bus, not once the bus has journaled them: they are committed in the store already,
+ * where a listener reads them (a publish that fails is made again, and a listener told twice
+ * finds nothing new the second time). A listener's own failure is ignored, so one closed stream
+ * never stops the others or the outbox.
  *
  * @example
  * const feed = eventFeed();
@@ -21,7 +23,7 @@ export const eventFeed = (): EventFeed & { tap(bus: EventBus): EventBus } => {
     },
     tap: (bus) => ({
       publish: async (entries) => {
-        await bus.publish(entries);
+        const accepted = bus.publish(entries);
         for (const entry of entries) {
           for (const listener of [...listeners]) {
             try {
@@ -31,6 +33,7 @@ export const eventFeed = (): EventFeed & { tap(bus: EventBus): EventBus } => {
             }
           }
         }
+        await accepted;
       },
     }),
   };
