@@ -183,6 +183,38 @@ describe('DeployOnReleaseRequest', () => {
     expect(t.releaseReads).toEqual([1, 9]);
   });
 
+  // The kept state (version 8, d2 live) is stale once another writer has made d1 live: a request
+  // that names d2 is not probed on it (d2 is live there), but is decided again on the stream as it is.
+  const staleKept = async (projectId: string) => {
+    const t = await setup(projectId, { d1: ok, d2: failing }, { soleAliasWriter: true });
+    // Decides nothing (d2 is live), and keeps the state it read.
+    await t.request(t.s.promoteRequested(t.id.d2));
+    expect(await t.release()).toEqual([]);
+    const before = t.s.events.length;
+    t.s.promoted(t.id.d1);
+    await put(t.s.events.slice(before));
+    t.aliases.set('production', t.id.d1);
+    return t;
+  };
+
+  it('as the sole alias writer, a promote decided again on a fresh read is held to the health gate (the kept state had its target live)', async () => {
+    const t = await staleKept('pr-kept-stale');
+    await t.request(t.s.promoteRequested(t.id.d2));
+    const after = (await store.readStream(streams.release('pr-kept-stale', 'production'))).slice(10);
+    expect(after).toMatchObject([{ type: 'DeploymentRejected', data: { deploymentId: t.id.d2, reason: 'unhealthy' } }]);
+    expect(t.aliases.get('production')).toBe(t.id.d1);
+    expect(t.shifts).toEqual([]);
+  });
+
+  it('as the sole alias writer, a rollback decided again after a conflict is held to the health gate (the kept state had its target live)', async () => {
+    const t = await staleKept('rb-kept-stale');
+    await t.request(t.s.rollbackRequested(t.id.d2));
+    const after = (await store.readStream(streams.release('rb-kept-stale', 'production'))).slice(10);
+    expect(after).toMatchObject([{ type: 'RollbackRejected', data: { toDeploymentId: t.id.d2, reason: expect.stringContaining('failed its health check') } }]);
+    expect(t.aliases.get('production')).toBe(t.id.d1);
+    expect(t.shifts).toEqual([]);
+  });
+
   it('without the sole writer, every move reads the stream under the lock', async () => {
     const t = await setup('rb-shared', { d1: ok, d2: ok });
     await t.request(t.s.rollbackRequested(t.id.d1));

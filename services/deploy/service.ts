@@ -176,17 +176,34 @@ export const deployService = (deps: DeployServiceDeps) => {
     },
     handle: async (e, _ctx, { ahead, kept, loading }) => {
       const d = e.data;
-      const loaded = kept ?? (await loading!);
-      const s = loaded.state;
-      const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
-      const checkable = target !== undefined && target !== s.live && s.deployments[target]?.published === true;
-      const health = !checkable ? {} : ahead?.deploymentId === target ? await ahead.report : await checkHealth(d.projectId, target);
-      const cmd: DeployCommand =
-        e.type === EventType.RollbackRequested
-          ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
-          : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
-      // A kept state goes to `execute` as unread (trusted), a read one as read.
-      await applyAlias(d.projectId, d.alias, await run(d.projectId, d.alias, () => cmd, e.metadata, kept ? undefined : loaded));
+      // The deployment a state says is to be probed: the target, unless the decider refuses it there anyway.
+      const toCheck = (s: ReleaseState): string | undefined => {
+        const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
+        return deps.probe && target !== undefined && target !== s.live && s.deployments[target]?.published === true ? target : undefined;
+      };
+      let loaded = kept ?? (await loading!);
+      let health: { health?: HealthReport } = {};
+      for (let pass = 1; ; pass++) {
+        const target = toCheck(loaded.state);
+        if (target !== undefined && health.health?.deploymentId !== target) {
+          health = ahead?.deploymentId === target ? await ahead.report : await checkHealth(d.projectId, target);
+        }
+        const cmd: DeployCommand =
+          e.type === EventType.RollbackRequested
+            ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
+            : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
+        // Decided only on a state that needs no probe but the one made: a state read (or kept)
+        // before the decision's may have said the target needed none (it was live, or not yet
+        // published), and one decided on after a conflict may need another.
+        const decided = await run(d.projectId, d.alias, (s) => {
+          const needed = toCheck(s);
+          return needed === undefined || needed === health.health?.deploymentId ? cmd : undefined;
+        }, e.metadata, pass === 1 && kept ? undefined : loaded);
+        // A kept state goes to `execute` as unread (trusted) the first time, a read one as read.
+        if (decided.command !== undefined) return applyAlias(d.projectId, d.alias, decided);
+        if (pass >= 3) throw new Error(`the ${d.alias} release of ${d.projectId} changed while its target was being checked, three times; trying again`);
+        loaded = { state: decided.before, version: decided.version };
+      }
     },
   });
 
