@@ -46,9 +46,12 @@ export const mountedSite = async <A extends { projectId: string }>(
 };
 
 /**
- * A {@link MountsOf} that remembers each project's answer for `ttlMs` (1 s by default), so a busy
- * site does not read the read model on every request. A failed lookup (the database restarting)
- * answers the last known mounts, or none, so sites keep serving; it is asked again next time.
+ * A {@link MountsOf} that remembers each project's answer, so a site's requests do not wait for
+ * the read model: within `ttlMs` (1 s by default) the answer is used as is; after it, the last
+ * known answer is used at once while it is asked again behind the request. Only a project it has
+ * never known (or whose last lookup failed with nothing known) waits for a lookup. A failed
+ * lookup (the database restarting) answers the last known mounts, or none, so sites keep
+ * serving; it is asked again next time.
  *
  * @example
  * startSiteRouter({ …, mountsOf: cachedMounts(async (p) => (await models.getProject(p))?.mounts ?? []) });
@@ -56,6 +59,7 @@ export const mountedSite = async <A extends { projectId: string }>(
 export const cachedMounts = (lookup: MountsOf, opts: { ttlMs?: number; clock?: () => number } = {}): MountsOf => {
   const ttl = opts.ttlMs ?? 1000;
   const clock = opts.clock ?? Date.now;
+  // What a project's requests are answered with until `at + ttl`, and the last answer known for it.
   const cache = new Map<string, { at: number; value: Promise<readonly Mount[]> }>();
   const known = new Map<string, readonly Mount[]>();
   return (projectId) => {
@@ -65,11 +69,21 @@ export const cachedMounts = (lookup: MountsOf, opts: { ttlMs?: number; clock?: (
       cache.clear();
       known.clear();
     }
-    const value = lookup(projectId).then(
-      (mounts) => (known.set(projectId, mounts), mounts),
-      () => (cache.delete(projectId), known.get(projectId) ?? []),
-    );
+    const last = known.get(projectId);
+    const asked = lookup(projectId).then((mounts) => {
+      known.set(projectId, mounts);
+      return mounts;
+    });
+    if (last === undefined) {
+      // Never known: this request (and those meanwhile) wait for the lookup; a failure is not kept.
+      const value = asked.catch(() => (cache.delete(projectId), known.get(projectId) ?? []));
+      cache.set(projectId, { at: clock(), value });
+      return value;
+    }
+    // Known: answered with it until the lookup behind answers (its failure keeps what is known).
+    const value = Promise.resolve(last);
     cache.set(projectId, { at: clock(), value });
+    asked.then((mounts) => cache.set(projectId, { at: clock(), value: Promise.resolve(mounts) }), () => undefined);
     return value;
   };
 };

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { cachedMounts, mountedSite, mountFor } from './mounts.ts';
 
 const outreach = { prefix: '/outreach', project: 'outreach' };
@@ -35,7 +35,7 @@ describe('mountedSite', () => {
 });
 
 describe('cachedMounts', () => {
-  it('asks once per project within the time to live, again after it; a failure answers the last known mounts and is not kept', async () => {
+  it('asks once per project within the time to live, again after it; a failure answers the last known mounts, or none and is not kept', async () => {
     let now = 0;
     const asked: string[] = [];
     let fail = false;
@@ -53,7 +53,38 @@ describe('cachedMounts', () => {
     expect(await mounts('web')).toEqual([outreach]);
     expect(await mounts('never-seen')).toEqual([]);
     fail = false;
+    // Nothing was known of that one: asked again at once. The known one, after the time to live.
+    expect(await mounts('never-seen')).toEqual([outreach]);
     expect(await mounts('web')).toEqual([outreach]);
-    expect(asked).toEqual(['web', 'shop', 'web', 'never-seen', 'web']);
+    expect(asked).toEqual(['web', 'shop', 'web', 'never-seen', 'never-seen']);
+    now = 2000;
+    expect(await mounts('web')).toEqual([outreach]);
+    expect(asked).toEqual(['web', 'shop', 'web', 'never-seen', 'never-seen', 'web']);
+  });
+
+  it('after the time to live, answers the known mounts at once and asks again behind the request', async () => {
+    let now = 0;
+    let answer: readonly { prefix: string; project: string }[] = [outreach];
+    // Lookups wait until released, as a busy read model would.
+    const pending: (() => void)[] = [];
+    const mounts = cachedMounts((async () => {
+      const value = answer;
+      await new Promise<void>((r) => pending.push(r));
+      return value;
+    }), { ttlMs: 1000, clock: () => now });
+    // Never known: the request waits for the lookup.
+    const first = mounts('web');
+    await vi.waitFor(() => expect(pending).toHaveLength(1));
+    pending.shift()!();
+    expect(await first).toEqual([outreach]);
+    // Stale: answered at once with what is known, while the lookup runs.
+    now = 1000;
+    answer = [admin];
+    expect(await mounts('web')).toEqual([outreach]);
+    expect(pending).toHaveLength(1);
+    pending.shift()!();
+    // Once it has answered, its answer is used.
+    await vi.waitFor(async () => expect(await mounts('web')).toEqual([admin]));
+    expect(pending).toHaveLength(0);
   });
 });
