@@ -187,6 +187,27 @@ describe('deployment lists and details from the read models', () => {
     expect((seen.body as { id: string; status: string; current: string[] }[]).map((r) => [r.id, r.status, r.current])).toEqual([[`${p}-d2`, 'ready', ['production']], [`${p}-d1`, 'ready', []]]);
   });
 
+  it('answers from the store while the read models hold a deployment without its request (a later event folded first)', async () => {
+    const views = dynamoViewStore({ client, tableName: viewsTable });
+    const models = readModels({ views, urls: localUrls(3001), cacheMs: 0 });
+    const p = project();
+    const s = scenario(p);
+    s.created();
+    ship(s, `${p}-d1`, 1);
+    await append(s);
+    await expect.poll(async () => (await get(api, `/api/deployments/${p}-d1`)).body, { timeout: 30_000 }).toMatchObject({ status: 'ready' });
+    // The same table, as it is while a deployment's BuildQueued is folded and its DeploymentRequested not yet.
+    const partial = await serve({ readModels: { models: { ...models, getDeployment: async (id) => {
+      const view = await models.getDeployment(id);
+      return view && { ...view, target: null, alias: null, commit: null, requestedAt: null };
+    } }, positions: projectionPositions({ store, views }) } });
+    const whole = await get(api, `/api/deployments/${p}-d1`);
+    expect(whole.read).toBe('read-model');
+    const seen = await get(partial, `/api/deployments/${p}-d1`);
+    expect(seen.read).toBe('store');
+    expect(seen.body).toEqual(whole.body);
+  });
+
   it('answers from the store when the read models do not catch up in time', async () => {
     const quick = await serve({ afterWaitMs: 50 });
     const p = project();

@@ -344,12 +344,14 @@ export const deploymentRoutes = (deps: DeploymentRouteDeps) => {
     const id = c.req.param('id');
     const r = (await readModelsAnswer(c))?.r;
     const view = r ? await r.models.getDeployment(id) : undefined;
-    if (r && view) {
+    // A view made by a later event (its build queued) before its request was folded is only part
+    // of the deployment: the store answers until the request is in it.
+    if (r && view && view.requestedAt !== null) {
       const project = view.projectId ? await r.models.getProject(view.projectId) : undefined;
       c.header('x-shiplog-read', 'read-model');
       return json(c, 200, deploymentRow(view, deps.urls, servedAliases(project?.aliases).get(id)));
     }
-    // No read models, or they lag (a deployment requested a moment ago is not in them yet).
+    // No read models, or they lag (a deployment requested a moment ago is not in them yet, or only partly).
     const events = await deps.store.readDeployment(id);
     if (events.length === 0) throw new HttpError(404, `no deployment ${id}`);
     const folded = fold(id, events);
