@@ -79,6 +79,12 @@ export interface ReleaseState {
   history: string[];
   pinned: boolean;
   deployments: Record<string, ReleaseDeployment>;
+  /**
+   * The requests (rollback, promote: their event ids) the stream has answered lately, the last 50:
+   * a request delivered again after its answer was appended (its alias move failed, the bus
+   * retried) is answered with nothing instead of a second time.
+   */
+  answered?: readonly string[];
 }
 
 export const initialState = (): ReleaseState => ({ live: null, history: [], pinned: false, deployments: {} });
@@ -102,8 +108,8 @@ export type DeployCommand =
       alias?: string;
     }
   | { type: 'Fail'; projectId: string; deploymentId: string; stage: EventData<'DeploymentFailed'>['stage']; message: string; buildId?: string }
-  | { type: 'Rollback'; projectId: string; alias: string; to?: string; requestedBy: Actor; reason: string; health?: HealthReport }
-  | { type: 'Promote'; projectId: string; alias: string; deploymentId: string; requestedBy: Actor; health?: HealthReport };
+  | { type: 'Rollback'; projectId: string; alias: string; to?: string; requestedBy: Actor; reason: string; health?: HealthReport; requestId?: string }
+  | { type: 'Promote'; projectId: string; alias: string; deploymentId: string; requestedBy: Actor; health?: HealthReport; requestId?: string };
 
 const withDeployment = (s: ReleaseState, id: string, patch: Partial<ReleaseDeployment>): ReleaseState => ({
   ...s,
@@ -117,7 +123,28 @@ const goLive = (s: ReleaseState, to: string): ReleaseState => {
   return { ...next, live: to, history: [...s.history, to] };
 };
 
+// The events that answer a request (the last of each answer), and the request each answers: its
+// cause, as the stream stored it (a decider folds stored events; a new one has no metadata yet).
+const answers = new Set<string>(['RolledBack', 'RollbackRejected', 'Promoted', 'DeploymentRejected']);
+const answeredRequest = (ev: ReleaseEvent): string | undefined =>
+  answers.has(ev.type) ? ((ev as { metadata?: { causationId?: string | null } }).metadata?.causationId ?? undefined) : undefined;
+
+/**
+ * Whether the stream holds an answer to this request already (by the request's event id).
+ *
+ * @example
+ * isAnswered(state, e.metadata.eventId); // true once its RolledBack is stored
+ */
+export const isAnswered = (s: ReleaseState, requestId: string | undefined): boolean =>
+  requestId !== undefined && (s.answered?.includes(requestId) ?? false);
+
 export const evolve = (s: ReleaseState, ev: ReleaseEvent): ReleaseState => {
+  const next = evolveState(s, ev);
+  const request = answeredRequest(ev);
+  return request ? { ...next, answered: [...(next.answered ?? []).slice(-49), request] } : next;
+};
+
+const evolveState = (s: ReleaseState, ev: ReleaseEvent): ReleaseState => {
   switch (ev.type) {
     case 'AssetsUploaded': {
       const d = ev.data;
@@ -224,6 +251,7 @@ const rollback = (cmd: Cmd<'Rollback'>, s: ReleaseState): ReleaseEvent[] => {
   const refuse = (reason: string): ReleaseEvent[] => [
     { type: 'RollbackRejected', data: { projectId: cmd.projectId, alias: cmd.alias, ...(cmd.to ? { toDeploymentId: cmd.to } : {}), reason: reason.slice(0, 1000), requestedBy: cmd.requestedBy } },
   ];
+  if (isAnswered(s, cmd.requestId)) return [];
   if (!s.live) return refuse('nothing is live on this alias yet');
   const to = rollbackTarget(s, cmd.to);
   if (!to) return refuse('there is no earlier deployment to roll back to');
@@ -243,6 +271,7 @@ const rollback = (cmd: Cmd<'Rollback'>, s: ReleaseState): ReleaseEvent[] => {
 const promote = (cmd: Cmd<'Promote'>, s: ReleaseState): ReleaseEvent[] => {
   const d = s.deployments[cmd.deploymentId];
   const ref = { projectId: cmd.projectId, deploymentId: cmd.deploymentId, alias: cmd.alias };
+  if (isAnswered(s, cmd.requestId)) return [];
   if (!d?.published) {
     return [{ type: 'DeploymentRejected', data: { ...ref, reason: 'not-ready', liveDeploymentId: s.live, detail: 'only a built and published deployment can be promoted' } }];
   }
@@ -263,6 +292,7 @@ const promote = (cmd: Cmd<'Promote'>, s: ReleaseState): ReleaseEvent[] => {
  * what is live (an older commit's build that finishes last never wins), no rollback pinned
  * the alias, and it passed the health gate when one ran (`health`: non-5xx within the timeout).
  * Promote and rollback refuse an unhealthy target the same way. Rollback moves the alias to an earlier ready deployment, no rebuild.
+ * A rollback or promote request the stream has answered already (`requestId`) is answered with nothing.
  *
  * @example
  * const events = decide(cmd, history.reduce(evolve, initialState()));

@@ -76,6 +76,27 @@ describe('release decider', () => {
     given([]).when({ type: 'Rollback', projectId: 'web', alias: 'production', requestedBy: user, reason: 'r' }).thenTypes(['RollbackRejected']);
   });
 
+  it('answers a request the stream has answered already (its answer stored, caused by it) with nothing', () => {
+    const history = run([publish('d1', 1), goLive('d1'), publish('d2', 2), goLive('d2')]);
+    // Stored events carry their cause: the request they answer.
+    const stored = (events: ReleaseEvent[], causationId: string) => events.map((e) => ({ ...e, metadata: { causationId } }) as ReleaseEvent);
+    const rollback: DeployCommand = { type: 'Rollback', projectId: 'web', alias: 'production', requestedBy: user, reason: 'errors', requestId: 'r1' };
+    const answered = [...history, ...stored(decide(rollback, history.reduce(evolve, initialState())), 'r1')];
+    given(answered).when(rollback).thenNothing();
+    // Another request is decided as usual: a second rollback, to d2 now.
+    given(answered).when({ ...rollback, requestId: 'r2' }).then((e) => expect(e[1]!.data).toMatchObject({ toDeploymentId: 'd2' }));
+    // A refusal is an answer too; a promote's as well.
+    const refused = [...history, ...stored(decide({ ...rollback, to: 'd2', requestId: 'r3' }, history.reduce(evolve, initialState())), 'r3')];
+    given(refused).when({ ...rollback, to: 'd2', requestId: 'r3' }).thenNothing();
+    // A promote delivered again after a later rollback does not undo that rollback.
+    const promote: DeployCommand = { type: 'Promote', projectId: 'web', alias: 'production', deploymentId: 'd2', requestedBy: user, requestId: 'p1' };
+    const promoted = [...answered, ...stored(decide(promote, answered.reduce(evolve, initialState())), 'p1')];
+    const rolledBackAgain = [...promoted, ...stored(decide({ ...rollback, requestId: 'r4' }, promoted.reduce(evolve, initialState())), 'r4')];
+    expect(rolledBackAgain.map((e) => e.type).slice(-4)).toEqual(['AliasShifted', 'Promoted', 'AliasShifted', 'RolledBack']);
+    given(rolledBackAgain).when(promote).thenNothing();
+    given(rolledBackAgain).when({ ...promote, requestId: 'p2' }).thenTypes(['AliasShifted', 'Promoted']);
+  });
+
   it('promotes only a published deployment', () => {
     given([]).when({ type: 'Promote', projectId: 'web', alias: 'production', deploymentId: 'x', requestedBy: user })
       .then((e) => expect(e[0]).toMatchObject({ type: 'DeploymentRejected', data: { reason: 'not-ready' } }));

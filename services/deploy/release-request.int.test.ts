@@ -24,9 +24,10 @@ const put = async (events: readonly StoredEvent[]) => {
 
 const setup = async (
   projectId: string, answers: Record<string, HealthObservation>,
-  opts: { soleAliasWriter?: boolean; duringProbe?: (deploymentId: string) => Promise<void> } = {},
+  opts: { soleAliasWriter?: boolean; duringProbe?: (deploymentId: string) => Promise<void>; failShifts?: number } = {},
 ) => {
-  const { duringProbe, ...serviceOpts } = opts;
+  const { duringProbe, failShifts = 0, ...serviceOpts } = opts;
+  let shiftFailures = failShifts;
   const s = scenario(projectId);
   // Deployment ids are global (their streams are): fresh ones per project, named d1 and d2 here.
   const id = { d1: newId(), d2: newId() };
@@ -42,6 +43,7 @@ const setup = async (
   const host: SiteHost = {
     publish: async () => ({ assets: 0, functionVersion: '1' }),
     shiftAlias: async ({ alias, deploymentId }) => {
+      if (shiftFailures-- > 0) throw new Error('the alias store is down');
       aliases.set(alias, deploymentId);
       shifts.push(named.get(deploymentId)!);
     },
@@ -74,8 +76,10 @@ const setup = async (
     const { streamId } = e.metadata;
     await deliver((await store.readStream(streamId)).at(-1)!);
   };
+  // The bus delivering the last request again (a retry after the handler failed).
+  const redeliver = async (e: StoredEvent) => deliver((await store.readStream(e.metadata.streamId)).at(-1)!);
   const release = async () => (await store.readStream(streams.release(projectId, 'production'))).slice(8).map((e) => e.type);
-  return { s, id, aliases, shifts, checks, request, release, releaseReads, deploy };
+  return { s, id, aliases, shifts, checks, request, redeliver, release, releaseReads, deploy };
 };
 
 const ok: HealthObservation = { kind: 'response', status: 200, bodyStart: 'ok' };
@@ -221,5 +225,18 @@ describe('DeployOnReleaseRequest', () => {
     expect(t.shifts).toEqual(['d1']);
     // The decision's read, then the alias's read of the tail after the rollback's append.
     expect(t.releaseReads).toEqual([1, 11]);
+  });
+
+  it.each([
+    ['names its target', false], ['names its target', true],
+    ['names none', false], ['names none', true],
+  ])('a rollback that %s, delivered again after its alias move failed, is recorded once and moves the alias where it said (sole alias writer: %s)', async (named, sole) => {
+    const t = await setup(`rb-retry-${named.length}-${sole}`, { d1: ok, d2: ok }, { soleAliasWriter: sole, failShifts: 1 });
+    const request = t.s.rollbackRequested(named === 'names its target' ? t.id.d1 : undefined);
+    await expect(t.request(request)).rejects.toThrow('the alias store is down');
+    await t.redeliver(request);
+    expect(await t.release()).toEqual(['AliasShifted', 'RolledBack']);
+    expect(t.aliases.get('production')).toBe(t.id.d1);
+    expect(t.shifts).toEqual(['d1']);
   });
 });

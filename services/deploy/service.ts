@@ -3,7 +3,7 @@ import { EventType, type EventData, streams } from '../../events/index.ts';
 import type { EventMetadata, EmitContext } from '../../events/index.ts';
 import type { EventStore } from '../../events/store/index.ts';
 import { defineHandler, execute, keepRecent, streamStates, type IdempotencyOptions, type Loaded } from '../shell/index.ts';
-import { releaseDecider, rollbackTarget, type DeployCommand, type HealthReport, type ReleaseState } from './decider.ts';
+import { isAnswered, releaseDecider, rollbackTarget, type DeployCommand, type HealthReport, type ReleaseState } from './decider.ts';
 import type { HealthProbe, SiteHost } from './ports.ts';
 
 export interface DeployServiceDeps {
@@ -178,6 +178,7 @@ export const deployService = (deps: DeployServiceDeps) => {
       const d = e.data;
       // The deployment a state says is to be probed: the target, unless the decider refuses it there anyway.
       const toCheck = (s: ReleaseState): string | undefined => {
+        if (isAnswered(s, e.metadata.eventId)) return undefined;
         const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
         return deps.probe && target !== undefined && target !== s.live && s.deployments[target]?.published === true ? target : undefined;
       };
@@ -190,8 +191,8 @@ export const deployService = (deps: DeployServiceDeps) => {
         }
         const cmd: DeployCommand =
           e.type === EventType.RollbackRequested
-            ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, ...health }
-            : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, ...health };
+            ? { type: 'Rollback', projectId: d.projectId, alias: d.alias, ...(e.data.toDeploymentId ? { to: e.data.toDeploymentId } : {}), requestedBy: d.requestedBy, reason: e.data.reason, requestId: e.metadata.eventId, ...health }
+            : { type: 'Promote', projectId: d.projectId, alias: d.alias, deploymentId: e.data.deploymentId, requestedBy: d.requestedBy, requestId: e.metadata.eventId, ...health };
         // Decided only on a state that needs no probe but the one made: a state read (or kept)
         // before the decision's may have said the target needed none (it was live, or not yet
         // published), and one decided on after a conflict may need another.
