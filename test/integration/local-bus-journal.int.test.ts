@@ -4,8 +4,9 @@ import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type 
 import type { BusEntry } from '../../events/bus/port.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
-// The local bus starts a delivery while its journal entry is being written (not after), and
-// orders that delivery's later journal writes after the first one.
+// The local bus starts a delivery before its journal entry is written, writes a publish's entries
+// once its foreground deliveries have been handled (leaving out those handled), and orders a
+// delivery's later journal writes after the first one.
 const client = testDynamoClient();
 afterAll(() => client.destroy());
 const ulid = monotonicFactory();
@@ -22,9 +23,13 @@ const setup = async () => {
   let release = () => {};
   let held = new Promise<void>((r) => (release = r));
   let failSaves = false;
+  // The subscriptions of each saveAll call, in order.
+  const calls: string[][] = [];
   const gated = {
     ...journal,
+    calls,
     saveAll: async (ds: Delivery[]) => {
+      calls.push(ds.map((d) => d.subscription));
       const body = JSON.stringify(ds); // what the real journal would write, as it was when called
       await held;
       if (failSaves) throw new Error('journal down');
@@ -83,22 +88,89 @@ describe('delivery journal removals', () => {
 });
 
 describe('local bus: a delivery and its journal entry', () => {
-  it('runs the handler while the entry is written; publish resolves once it is; then the entry is removed', async () => {
-    const { journal, deadLetters, gated, open } = await setup();
+  it('writes no entry for a delivery handled before its publish is journaled: publish resolves without a journal write', async () => {
+    const { journal, deadLetters, gated } = await setup();
     const handled: string[] = [];
-    const bus = localBus({ subscribers: [{ name: 'Sub', pattern: { source: ['shiplog.test'] }, policy, handle: async (e) => void handled.push(e.id) }], journal: gated, deadLetters });
+    const bus = localBus({ subscribers: [{ name: 'Sub', pattern: { source: ['shiplog.test'] }, policy, handle: async (e) => void handled.push(e.id) }], journal: gated, deadLetters, backgroundDelayMs: 60_000 });
     await bus.start();
     const e = entry();
+    // The journal is held shut: publish resolves all the same, since nothing had to be written.
+    await bus.publish([e]);
+    expect(handled).toEqual([e.detail.metadata.eventId]);
+    expect(gated.calls).toEqual([]);
+    await bus.idle();
+    expect(await journal.pending('Sub')).toEqual([]);
+    await bus.stop();
+  });
+
+  it('journals a publish once its foreground deliveries are handled, leaving out those handled; publish resolves once that write lands', async () => {
+    const { journal, deadLetters, gated, open } = await setup();
+    const log: string[] = [];
+    let finish = () => {};
+    const finished = new Promise<void>((r) => (finish = r));
+    const subscribers = [
+      { name: 'Service', pattern: { source: ['shiplog.test'] }, policy, handle: async () => { log.push('service started'); await finished; log.push('service done'); } },
+      { name: 'Quick', pattern: { source: ['shiplog.test'] }, policy, handle: async () => void log.push('quick') },
+      { name: 'ReadModel', pattern: { source: ['shiplog.test'] }, policy, background: true, handle: async () => void log.push('read model') },
+    ];
+    const bus = localBus({ subscribers, journal: gated, deadLetters, backgroundDelayMs: 60_000 });
+    await bus.start();
     let accepted = false;
-    const published = bus.publish([e]).then(() => (accepted = true));
-    // The handler ran though the journal write is still held, and publish has not resolved.
-    await expect.poll(() => handled).toEqual([e.detail.metadata.eventId]);
+    const published = bus.publish([entry()]).then(() => (accepted = true));
+    await expect.poll(() => log).toEqual(['service started', 'quick']);
+    // Nothing is written while a foreground handler runs, and the publisher still holds the event.
+    expect(gated.calls).toEqual([]);
+    expect(accepted).toBe(false);
+    finish();
+    // Then one write, of what had not been handled yet: the background delivery.
+    await expect.poll(() => gated.calls).toEqual([['ReadModel']]);
     expect(accepted).toBe(false);
     open();
     await published;
     await bus.idle();
+    expect(log).toEqual(['service started', 'quick', 'service done', 'read model']);
+    expect(await journal.pending('ReadModel')).toEqual([]);
+    await bus.stop();
+  });
+
+  it('journals a foreground delivery still running after backgroundDelayMs, and removes it once handled', async () => {
+    const { journal, deadLetters } = await setup();
+    let finish = () => {};
+    const finished = new Promise<void>((r) => (finish = r));
+    const bus = localBus({ subscribers: [{ name: 'Sub', pattern: { source: ['shiplog.test'] }, policy, handle: () => finished }], journal, deadLetters, backgroundDelayMs: 20 });
+    await bus.start();
+    await bus.publish([entry()]);
+    expect((await journal.pending('Sub')).map((d) => d.attempts)).toEqual([1]);
+    finish();
+    await bus.idle();
     expect(await journal.pending('Sub')).toEqual([]);
     await bus.stop();
+  });
+
+  it('stop journals what is not journaled yet: a queued delivery is resumed by the next start', async () => {
+    const { journal, deadLetters } = await setup();
+    let finish = () => {};
+    const finished = new Promise<void>((r) => (finish = r));
+    const handled: string[] = [];
+    const sub = { name: 'Sub', pattern: { source: ['shiplog.test'] }, policy, handle: async (e: { id: string }) => { handled.push(e.id); await finished; } };
+    const bus = localBus({ subscribers: [sub], journal, deadLetters, backgroundDelayMs: 60_000, concurrency: 1 });
+    await bus.start();
+    const [first, second] = [entry(), entry()];
+    const publishes = [bus.publish([first]), bus.publish([second])];
+    await expect.poll(() => handled).toEqual([first.detail.metadata.eventId]);
+    expect(await journal.pending('Sub')).toEqual([]);
+    const stopped = bus.stop();
+    finish();
+    await stopped;
+    await Promise.all(publishes);
+    // The running one was handled and removed; the queued one waits in the journal.
+    expect((await journal.pending('Sub')).map((d) => d.event.id)).toEqual([second.detail.metadata.eventId]);
+    const again = localBus({ subscribers: [{ ...sub, handle: async (e: { id: string }) => void handled.push(e.id) }], journal, deadLetters });
+    await again.start();
+    await again.idle();
+    expect(handled).toEqual([first.detail.metadata.eventId, second.detail.metadata.eventId]);
+    expect(await journal.pending('Sub')).toEqual([]);
+    await again.stop();
   });
 
   it('a failing delivery is journaled again only after its first entry landed', async () => {
@@ -155,16 +227,16 @@ describe('local bus: background deliveries', () => {
     ];
     const bus = localBus({ subscribers, journal, deadLetters, backgroundDelayMs });
     await bus.start();
-    await bus.publish([entry()]);
-    return { bus, log, finish, journal, deadLetters, readModel: subscribers[1]! };
+    // Resolves once journaled: when the service has been handled, or after backgroundDelayMs.
+    const accepted = bus.publish([entry()]);
+    return { bus, log, finish, journal, deadLetters, accepted, readModel: subscribers[1]! };
   };
 
   it('start once the foreground deliveries of their publish have been handled', async () => {
-    const { bus, log, finish, journal } = await published(60_000);
+    const { bus, log, finish, journal, accepted } = await published(60_000);
     await expect.poll(() => log).toEqual(['service started']);
-    // Journaled like any delivery while it waits.
-    expect((await journal.pending('ReadModel')).length).toBe(1);
     finish();
+    await accepted;
     await bus.idle();
     expect(log).toEqual(['service started', 'service done', 'read model']);
     expect(await journal.pending('ReadModel')).toEqual([]);
@@ -172,8 +244,11 @@ describe('local bus: background deliveries', () => {
   });
 
   it('start after backgroundDelayMs when the foreground takes longer, and at once when their publish has no foreground delivery', async () => {
-    const { bus, log, finish, journal, deadLetters, readModel } = await published(50);
+    const { bus, log, finish, journal, deadLetters, accepted, readModel } = await published(50);
     await expect.poll(() => log).toEqual(['service started', 'read model']);
+    // Journaled after backgroundDelayMs while the service still runs.
+    await accepted;
+    expect((await journal.pending('Service')).length).toBe(1);
     finish();
     await bus.idle();
     expect(log).toEqual(['service started', 'read model', 'service done']);
@@ -210,11 +285,12 @@ describe('local bus: background deliveries', () => {
     ];
     const bus = localBus({ subscribers, journal, deadLetters, backgroundDelayMs: 60_000 });
     await bus.start();
-    await bus.publish([entry()]);
+    const accepted = bus.publish([entry()]);
     await expect.poll(() => log).toEqual(['service published']);
     // Journaled while it waits, as any delivery.
     expect((await journal.pending('ReadModel')).length).toBe(1);
     finish();
+    await accepted;
     await bus.idle();
     expect(log).toEqual(['service published', 'service done', 'read model']);
     // A cause with no delivery running (long handled, or none at all) holds nothing back.

@@ -116,19 +116,56 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     }
   };
 
-  // The first journal write of a delivery started by `publish`, while it is in flight.
-  const journaling = new WeakMap<Delivery, Promise<void>>();
+  // The journal write of a publish's deliveries. It waits until the foreground deliveries of that
+  // publish have been handled once (or `backgroundDelayMs` has passed, or the bus stops), so it
+  // does not share the database with the handler it would record; a delivery handled by then is
+  // not written at all. Until `publish` resolves, the publisher keeps the event and publishes it
+  // again after a crash (at least once), so nothing is lost meanwhile.
+  type JournalWrite = { deliveries: Delivery[]; handled: Set<Delivery>; left: number; started: boolean; written: Promise<void>; start(): void };
+  const writeOf = new WeakMap<Delivery, JournalWrite>();
+  const unstarted = new Set<JournalWrite>();
+  const journalWrite = (deliveries: Delivery[], foreground: number): JournalWrite => {
+    let resolve!: (p: Promise<void>) => void;
+    const written = new Promise<void>((r) => (resolve = r));
+    const timer = foreground > 0 ? setTimeout(() => w.start(), backgroundDelayMs) : undefined;
+    const w: JournalWrite = {
+      deliveries, handled: new Set(), left: foreground, started: false, written,
+      start: () => {
+        if (w.started) return;
+        w.started = true;
+        clearTimeout(timer);
+        unstarted.delete(w);
+        const rest = w.deliveries.filter((d) => !w.handled.has(d));
+        resolve(rest.length > 0 ? opts.journal.saveAll(rest) : Promise.resolve());
+      },
+    };
+    unstarted.add(w);
+    if (foreground === 0) w.start();
+    return w;
+  };
+  // A delivery's first attempt has ended (handled, failed, or dead-lettered before it ran): a
+  // journal write not yet started leaves it out if it was handled, and starts once its
+  // publish's foreground deliveries have all ended.
+  const firstHandled = (d: Delivery, ok: boolean, foreground: boolean) => {
+    const w = writeOf.get(d);
+    if (!w || w.started) return;
+    if (ok) w.handled.add(d);
+    if (foreground && --w.left === 0) w.start();
+  };
   // Before a delivery's journal is written again (removed, rescheduled, dead-lettered), its first
-  // write must have landed. When that write failed, `publish` failed: the publisher keeps the
-  // event and publishes it again, so this delivery is dropped, not journaled.
+  // write must have landed; false when it has nothing in the journal: handled before the write,
+  // or the write failed. When that write failed, `publish` failed: the publisher keeps the event
+  // and publishes it again, so this delivery is dropped, not journaled.
   const journaled = async (d: Delivery): Promise<boolean> => {
-    const first = journaling.get(d);
-    if (!first) return true;
-    journaling.delete(d);
-    return first.then(() => true, () => false);
+    const w = writeOf.get(d);
+    if (!w) return true;
+    writeOf.delete(d);
+    if (w.handled.has(d)) return false;
+    return w.written.then(() => true, () => false);
   };
 
   const deadLetter = async (d: Delivery, errorCode: DeadLetter['errorCode'], errorMessage: string) => {
+    firstHandled(d, false, !byName.get(d.subscription)?.background);
     if (!(await journaled(d))) return;
     const sub = byName.get(d.subscription);
     if (!sub || sub.policy.deadLetter) {
@@ -158,19 +195,26 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     d.attempts++;
     try {
       await sub.handle(d.event);
-      if (await journaled(d)) await opts.journal.remove(d);
-      opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'delivered' });
     } catch (err) {
-      if (!(await journaled(d))) return;
-      const message = err instanceof Error ? err.message : String(err);
-      d.lastError = message;
-      if ((err as { retryable?: unknown } | null)?.retryable === false) return deadLetter(d, 'PoisonEvent', message);
-      if (d.attempts >= sub.policy.maxAttempts) return deadLetter(d, 'RetryAttemptsExhausted', message);
-      d.dueAt = now() + delay(d.attempts - 1);
-      await opts.journal.save(d);
-      opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'retry', error: message });
-      schedule(d);
+      firstHandled(d, false, !sub.background);
+      return failed(d, sub, err);
     }
+    firstHandled(d, true, !sub.background);
+    if (await journaled(d)) await opts.journal.remove(d);
+    opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'delivered' });
+  };
+
+  // A failed attempt: retried later (its entry written again first) or dead-lettered.
+  const failed = async (d: Delivery, sub: LocalSubscriber, err: unknown): Promise<void> => {
+    if (!(await journaled(d))) return;
+    const message = err instanceof Error ? err.message : String(err);
+    d.lastError = message;
+    if ((err as { retryable?: unknown } | null)?.retryable === false) return deadLetter(d, 'PoisonEvent', message);
+    if (d.attempts >= sub.policy.maxAttempts) return deadLetter(d, 'RetryAttemptsExhausted', message);
+    d.dueAt = now() + delay(d.attempts - 1);
+    await opts.journal.save(d);
+    opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'retry', error: message });
+    schedule(d);
   };
 
   // Told when a foreground delivery's first attempt has ended (background ones waiting on it may start).
@@ -274,18 +318,18 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
       }
     }
     // Accepted means journaled: from here a crash does not lose the delivery. The entries of one
-    // publish are written together. A delivery starts while they are being written (its handler
-    // is idempotent, and until `publish` resolves the publisher has not let go of the event); its
+    // publish are written together, once its foreground deliveries have been handled (those
+    // handled are left out). A delivery starts before its entry is written (its handler is
+    // idempotent, and until `publish` resolves the publisher has not let go of the event); its
     // next journal write waits for that one.
     if (deliveries.length === 0) return;
-    const saved = opts.journal.saveAll(deliveries);
-    saved.catch(() => {}); // publish rejects with it; each attempt waits for it before its own writes
     const foreground: Delivery[] = [];
     const background: Delivery[] = [];
-    for (const d of deliveries) {
-      journaling.set(d, saved);
-      (byName.get(d.subscription)!.background ? background : foreground).push(d);
-    }
+    for (const d of deliveries) (byName.get(d.subscription)!.background ? background : foreground).push(d);
+    const write = journalWrite(deliveries, foreground.length);
+    for (const d of deliveries) writeOf.set(d, write);
+    busy++;
+    write.written.then(settle, settle);
     for (const d of foreground) {
       const pending = firstAttempts.get(d.event.id);
       if (pending) pending.add(d);
@@ -295,7 +339,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     for (const d of foreground) enqueue(d);
     if (follows.length === 0) for (const d of background) enqueue(d);
     else deferBackground(follows, background);
-    await saved;
+    await write.written;
   };
 
   return {
@@ -319,11 +363,14 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     },
     stop: async () => {
       stopped = true;
+      // What is not yet journaled is written now: a delivery still queued is resumed by the next start.
+      const writes = [...unstarted].map((w) => (w.start(), w.written.catch(() => {})));
       for (const t of timers) clearTimeout(t);
       timers.clear();
       // What is still queued stays in the journal for the next start.
       for (const q of queues.values()) q.length = 0;
       while ([...running.values()].some((n) => n > 0)) await new Promise((r) => setTimeout(r, 10));
+      await Promise.all(writes);
     },
   };
 };
