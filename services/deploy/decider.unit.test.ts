@@ -79,7 +79,7 @@ describe('release decider', () => {
   it('answers a request the stream has answered already (its answer stored, caused by it) with nothing', () => {
     const history = run([publish('d1', 1), goLive('d1'), publish('d2', 2), goLive('d2')]);
     // Stored events carry their cause: the request they answer.
-    const stored = (events: ReleaseEvent[], causationId: string) => events.map((e) => ({ ...e, metadata: { causationId } }) as ReleaseEvent);
+    const stored = (events: ReleaseEvent[], causationId: string) => events.map((e) => ({ ...e, metadata: { causationId } }) as unknown as ReleaseEvent);
     const rollback: DeployCommand = { type: 'Rollback', projectId: 'web', alias: 'production', requestedBy: user, reason: 'errors', requestId: 'r1' };
     const answered = [...history, ...stored(decide(rollback, history.reduce(evolve, initialState())), 'r1')];
     given(answered).when(rollback).thenNothing();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
-  MountPrefix, streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type Mount, type ProjectSettings, type Repository, type StoredEvent, type Target,
+  EventType, MountPrefix, streams, VersionConflictError, type Actor, type EnvVarRef, type EventData, type EventStore, type Mount, type ProjectSettings, type Repository, type StoredEvent, type Target,
 } from '../../events/index.ts';
 import { execute, keepRecent, streamStates, type Loaded, type StreamStates } from '../shell/index.ts';
 import { decisionOf, ingestDecider, projectEvents, type Decision, type IngestCommand, type PushInput, type SettingsPatch } from './decider.ts';
@@ -134,7 +134,11 @@ const appendDeployments = async (store: EventStore, decision: Decision): Promise
     try {
       await store.append(stream, [request], { expectedVersion: 0 });
     } catch (err) {
-      if (!(decision.duplicate && err instanceof VersionConflictError)) throw err;
+      if (!(err instanceof VersionConflictError)) throw err;
+      // A deployment id is new with the push that asked for it: only a copy of that push (which
+      // found it recorded, and stored its deployment first) writes this stream too.
+      const [first] = await store.readStream(stream);
+      if (first?.type !== EventType.DeploymentRequested) throw err;
     }
   }
 };
