@@ -7,7 +7,7 @@ import { readModels, type ReadModels } from './queries.ts';
 import { makeProjectionHandler } from './runner.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { createViewsTable } from './store/table.ts';
-import { scenario, type Scenario } from '../test/support/scenario-events.ts';
+import { appendAsStored, scenario, type Scenario } from '../test/support/scenario-events.ts';
 import { localUrls } from './urls.ts';
 
 const client = testDynamoClient();
@@ -33,8 +33,7 @@ describe('read models (DynamoDB Local)', () => {
       for (let i = 1; i <= 5; i++) ship(s, `${p}-d${i}`, i);
       s.requested(`${p}-d6`, { n: 6 }); s.queued(`${p}-d6`); s.started(`${p}-d6`); s.failed(`${p}-d6`);
       for (const e of s.events) {
-        const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-        const [stored] = (await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events;
+        const [stored] = await appendAsStored(store, [e]);
         await handle(toEventBridgeEvent(stored!, 'shiplog.test'));
       }
     }

@@ -13,7 +13,7 @@ import { projectionStatus } from './status.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from './store/ports.ts';
 import { createViewsTable } from './store/table.ts';
-import { scenario, type Scenario } from '../test/support/scenario-events.ts';
+import { appendAsStored, scenario, type Scenario } from '../test/support/scenario-events.ts';
 import { localUrls } from './urls.ts';
 import { verifyProjections } from './verify.ts';
 
@@ -27,14 +27,8 @@ const setup = async () => {
   const store = dynamoEventStore({ client, tableName: events, types: eventTypes });
   const views = dynamoViewStore({ client, tableName: viewsTable });
   const runner = makeProjectionRunner({ store, views, registryTtlMs: 0 });
-  const append = async (s: Scenario, from: number): Promise<StoredEvent[]> => {
-    const out: StoredEvent[] = [];
-    for (const e of s.events.slice(from)) {
-      const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-      out.push(...(await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
-    }
-    return out;
-  };
+  const append = (s: Scenario, from: number): Promise<StoredEvent[]> =>
+    appendAsStored(store, s.events.slice(from));
   const deliver = async (events: StoredEvent[]) => { for (const e of events) await runner.handle(toEventBridgeEvent(e, 'shiplog.test')); };
   return { store, views, runner, append, deliver };
 };

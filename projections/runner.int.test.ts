@@ -11,7 +11,7 @@ import { makeProjectionHandler, makeProjectionRunner } from './runner.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from './store/ports.ts';
 import { createViewsTable } from './store/table.ts';
-import { scenario, type Scenario } from '../test/support/scenario-events.ts';
+import { appendAsStored, scenario, type Scenario } from '../test/support/scenario-events.ts';
 import type { DeploymentView } from './views/deployment.ts';
 import type { ProjectView } from './views/project.ts';
 
@@ -40,12 +40,7 @@ const stored = async (build: (s: Scenario) => void): Promise<{ s: Scenario; even
   const p = `run-${++n}-${Date.now().toString(36)}`;
   const s = scenario(p);
   build(s);
-  const events: StoredEvent[] = [];
-  for (const e of s.events) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    const res = await newerProducer.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
-    events.push(...res.events);
-  }
+  const events = await appendAsStored(newerProducer, s.events);
   return { s, events, p };
 };
 const bus = (e: StoredEvent) => toEventBridgeEvent(e, 'shiplog.test');

@@ -13,7 +13,7 @@ import { localSiteHost } from '../../services/deploy/adapters/site-host/local.ts
 import { testApiAuth, type TestApiAuth } from '../../test/support/api-auth.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../test/support/scenario-events.ts';
 import { releaseCommands } from './projects.ts';
 import { deploymentsCommand, logsCommand, type DeploymentRow } from './deployments.ts';
 
@@ -41,10 +41,7 @@ beforeAll(async () => {
   s.requested('d1'); s.queued('d1'); s.started('d1'); s.succeeded('d1'); s.assets('d1'); s.published('d1'); s.live('d1');
   s.requested('d2', { n: 2 }); s.queued('d2'); s.started('d2'); s.succeeded('d2'); s.assets('d2'); s.published('d2'); s.live('d2');
   s.requested('d3', { n: 3 }); s.queued('d3'); s.started('d3'); s.failed('d3'); s.deployFailed('d3', 'build');
-  for (const e of s.events) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
-  }
+  await appendAsStored(store, s.events);
   dataDir = mkdtempSync(join(tmpdir(), 'shiplog-cli-deployments-'));
   const host = localSiteHost({ dataDir, port: 3001 });
   auth = await testApiAuth(client, import.meta.url);
@@ -128,12 +125,7 @@ describe('shiplog deployments wait: driven by the deployment\'s event stream', (
     s.created(); s.requested(d); s.queued(d); s.started(d);
     const from = s.events.length;
     s.succeeded(d); s.assets(d); s.published(d); s.live(d);
-    const append = async (events: typeof s.events) => {
-      for (const e of events) {
-        const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-        await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
-      }
-    };
+    const append = (events: typeof s.events) => appendAsStored(store, events);
     await append(s.events.slice(0, from));
     return () => append(s.events.slice(from));
   };

@@ -4,7 +4,7 @@ import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../
 import { eventTypes } from '../../events/upcasters.ts';
 import { tailEvents } from '../../projections/replay/tail.ts';
 import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../test/support/scenario-events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { storedEventFilter, tailCommand } from './events-tail.ts';
 
@@ -21,9 +21,8 @@ beforeAll(async () => {
 const append = async (events: StoredEvent[]): Promise<number> => {
   let committedAt = 0;
   for (const e of events) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    const res = await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
-    committedAt = Date.parse(res.events.at(-1)!.position.slice(0, 24));
+    const stored = await appendAsStored(store, [e]);
+    committedAt = Date.parse(stored.at(-1)!.position.slice(0, 24));
   }
   return committedAt;
 };

@@ -9,7 +9,7 @@ import { dynamoViewStore } from '../../projections/store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from '../../projections/store/ports.ts';
 import { createViewsTable } from '../../projections/store/table.ts';
 import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../test/support/scenario-events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { projectionsCommand } from './projections.ts';
 
@@ -18,14 +18,8 @@ let rt: ReturnType<typeof fakeRuntime>;
 let store: EventStore;
 let views: ViewStore;
 const s = scenario('pcli');
-const appendAll = async (from: number): Promise<StoredEvent[]> => {
-  const out: StoredEvent[] = [];
-  for (const e of s.events.slice(from)) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    out.push(...(await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
-  }
-  return out;
-};
+const appendAll = (from: number): Promise<StoredEvent[]> =>
+  appendAsStored(store, s.events.slice(from));
 
 beforeAll(async () => {
   const events = uniqueTableName(import.meta.url, 'events');

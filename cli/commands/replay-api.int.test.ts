@@ -9,7 +9,7 @@ import { localUrls } from '../../projections/index.ts';
 import { testApiAuth } from '../../test/support/api-auth.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../test/support/scenario-events.ts';
 import { tailEvents } from '../../projections/replay/tail.ts';
 import { getCommand } from './events-get.ts';
 import { apiEventPages } from './events-tail.ts';
@@ -34,10 +34,7 @@ beforeAll(async () => {
   const s = scenario('cli');
   s.created();
   s.requested('d1'); s.queued('d1'); s.started('d1'); s.succeeded('d1'); s.assets('d1'); s.published('d1'); s.live('d1');
-  for (const e of s.events) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    stored.push(...(await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
-  }
+  stored.push(...(await appendAsStored(store, s.events)));
   const auth = await testApiAuth(client, import.meta.url);
   token = auth.token;
   const app = platformApi({

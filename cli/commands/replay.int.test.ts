@@ -8,7 +8,7 @@ import { createEventStoreTable, dynamoEventStore } from '../../events/store/inde
 import { eventTypes } from '../../events/upcasters.ts';
 import { replayFromRequest } from '../../projections/replay/to-bus.ts';
 import { fakeRuntime, runCommand } from '../../test/support/local-projections.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../test/support/scenario-events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
 import { diffCommand } from './diff.ts';
 import { getCommand } from './events-get.ts';
@@ -30,10 +30,7 @@ beforeAll(async () => {
   s.requested('d1', { env: [{ name: 'API_KEY', target: 'production', version: 1 }] }); s.queued('d1'); s.started('d1'); s.succeeded('d1'); s.assets('d1'); s.published('d1'); s.live('d1');
   s.envSet('API_KEY', 'production', 2);
   s.requested('d2', { n: 2, env: [{ name: 'API_KEY', target: 'production', version: 2 }] }); s.queued('d2'); s.started('d2'); s.failed('d2'); s.deployFailed('d2', 'build');
-  for (const e of s.events) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    stored.push(...(await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
-  }
+  stored.push(...(await appendAsStored(store, s.events)));
   // The API of the running instance, as the lead wires it: POST /api/replay → replayFromRequest,
   // for the admin token the CLI found in the data dir.
   api = createServer((req, res) => {

@@ -3,7 +3,7 @@ import { catalog, eventTypes, toEventBridgeEvent, type EventType, type StoredEve
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { newId } from '../../test/support/events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../test/support/scenario-events.ts';
 import type { SiteHost } from './ports.ts';
 import { deployService, keyedLock } from './service.ts';
 
@@ -22,12 +22,7 @@ const host = (withRouting: boolean): SiteHost => ({
 const service = (withRouting = true) => deployService({ store, host: host(withRouting), ids: newId, now: () => new Date().toISOString(), withLock: keyedLock() });
 const deliver = (e: StoredEvent, withRouting = true) => service(withRouting).onMountsChanged(toEventBridgeEvent(e, catalog[e.type as EventType].source));
 
-const append = async (events: StoredEvent[]) => {
-  for (const e of events) {
-    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
-    await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
-  }
-};
+const append = (events: StoredEvent[]) => appendAsStored(store, events);
 
 beforeAll(async () => {
   const client = testDynamoClient();

@@ -3,7 +3,7 @@ import { catalog, eventTypes, streams, toEventBridgeEvent, type EventType, type 
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { newId } from '../../test/support/events.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../test/support/scenario-events.ts';
 import type { HealthCheckInput, HealthObservation, HealthProbe, SiteHost } from './ports.ts';
 import { fold } from '../shell/index.ts';
 import { releaseDecider } from './decider.ts';
@@ -15,12 +15,7 @@ import { deployService, keyedLock } from './service.ts';
 let store: EventStore;
 
 // Appends events the scenario made, at the versions they carry, as the services stored them.
-const put = async (events: readonly StoredEvent[]) => {
-  for (const e of events) {
-    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
-    await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 });
-  }
-};
+const put = (events: readonly StoredEvent[]) => appendAsStored(store, events);
 
 const setup = async (
   projectId: string, answers: Record<string, HealthObservation>,

@@ -3,8 +3,7 @@ import { streams, type StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { eventTypes } from '../../events/upcasters.ts';
 import { testDynamoClient, uniqueTableName } from '../../test/support/dynamo.ts';
-import { scenario, type Scenario } from '../../test/support/scenario-events.ts';
-import { toNewEvent } from '../../test/property/generator.ts';
+import { appendAsStored, scenario, type Scenario } from '../../test/support/scenario-events.ts';
 import { releaseWatch } from './release-watch.ts';
 
 // What observability reads of a release stream (what is live, since when), kept between reads
@@ -19,13 +18,8 @@ beforeAll(async () => {
   store = dynamoEventStore({ client, tableName: table, types: eventTypes });
 });
 
-const append = async (s: Scenario, streamId: string, from = 0): Promise<StoredEvent[]> => {
-  const out: StoredEvent[] = [];
-  for (const e of s.events.slice(from).filter((x) => x.metadata.streamId === streamId)) {
-    out.push(...(await store.append(streamId, [toNewEvent(e)], { expectedVersion: e.metadata.version - 1 })).events);
-  }
-  return out;
-};
+const append = async (s: Scenario, streamId: string, from = 0): Promise<StoredEvent[]> =>
+  appendAsStored(store, s.events.slice(from).filter((x) => x.metadata.streamId === streamId));
 const ship = (s: Scenario, d: string, n: number) => { s.requested(d, { n }); s.assets(d); s.published(d); s.live(d); };
 
 describe('release watch', () => {

@@ -4,8 +4,7 @@ import { streams, type StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { eventTypes } from '../../events/upcasters.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
-import { scenario, type Scenario } from '../support/scenario-events.ts';
-import { toNewEvent } from '../property/generator.ts';
+import { appendAsStored, scenario, type Scenario } from '../support/scenario-events.ts';
 import { releaseDecider, type DeployCommand } from '../../services/deploy/decider.ts';
 import { execute, fold, streamStates } from '../../services/shell/index.ts';
 
@@ -37,13 +36,8 @@ beforeAll(async () => {
 let n = 0;
 const project = () => `ss-${++n}-${Date.now().toString(36)}`;
 // Appends the scenario's events of one stream from `from`, as their writers would.
-const append = async (target: EventStore, s: Scenario, streamId: string, from = 0): Promise<StoredEvent[]> => {
-  const out: StoredEvent[] = [];
-  for (const e of s.events.slice(from).filter((x) => x.metadata.streamId === streamId)) {
-    out.push(...(await target.append(streamId, [toNewEvent(e)], { expectedVersion: e.metadata.version - 1 })).events);
-  }
-  return out;
-};
+const append = (target: EventStore, s: Scenario, streamId: string, from = 0): Promise<StoredEvent[]> =>
+  appendAsStored(target, s.events.slice(from).filter((x) => x.metadata.streamId === streamId));
 const ship = (s: Scenario, d: string, k: number) => { s.requested(d, { n: k }); s.assets(d); s.published(d); s.live(d); };
 // A new project's release stream with d1 then d2 shipped (8 events), in the main store.
 const twoShipped = async () => {

@@ -15,8 +15,9 @@ import { createViewsTable } from '../../projections/store/table.ts';
 import { verifyProjections } from '../../projections/verify.ts';
 import type { DeploymentView } from '../../projections/views/deployment.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
-import { generateHistory, toNewEvent, type History } from './generator.ts';
+import { generateHistory, type History } from './generator.ts';
 import { seeded } from './random.ts';
+import { appendAsStored } from '../support/scenario-events.ts';
 
 /**
  * Properties of the projections over random histories (seeded: a failure names its seed;
@@ -38,13 +39,8 @@ afterAll(() => client.destroy());
 
 interface Stored { history: History; events: StoredEvent[] }
 
-const appendInOrder = async (store: EventStore, history: History): Promise<StoredEvent[]> => {
-  const out: StoredEvent[] = [];
-  for (const e of history.events) {
-    out.push(...(await store.append(e.metadata.streamId, [toNewEvent(e)], { expectedVersion: e.metadata.version - 1 })).events);
-  }
-  return out;
-};
+const appendInOrder = (store: EventStore, history: History): Promise<StoredEvent[]> =>
+  appendAsStored(store, history.events);
 
 const pool = async <T>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<void>) => {
   let next = 0;

@@ -1,6 +1,23 @@
 import {
-  catalog, parseDetail, streams, type Actor, type EventData, type EventType, type StoredEvent, type Target,
+  catalog, parseDetail, streams, type Actor, type EventData, type EventStore, type EventType, type StoredEvent, type Target,
 } from '../../events/index.ts';
+
+/**
+ * Test helper: appends events made elsewhere (a scenario's, a generated history's) one at a time,
+ * each at the version it carries, as their writers stored them; returns the events as stored
+ * (with their positions). A version already taken fails the append, as it would for the writer.
+ *
+ * @example
+ * const stored = await appendAsStored(store, s.events);
+ */
+export const appendAsStored = async (store: Pick<EventStore, 'append'>, events: readonly StoredEvent[]): Promise<StoredEvent[]> => {
+  const out: StoredEvent[] = [];
+  for (const e of events) {
+    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
+    out.push(...(await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
+  }
+  return out;
+};
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let counter = 0;

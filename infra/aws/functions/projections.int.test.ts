@@ -8,7 +8,7 @@ import { projectKeys } from '../../../projections/projects.ts';
 import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from '../../../projections/store/ports.ts';
 import { createViewsTable } from '../../../projections/store/table.ts';
-import { scenario } from '../../../test/support/scenario-events.ts';
+import { appendAsStored, scenario } from '../../../test/support/scenario-events.ts';
 
 const client = testDynamoClient();
 let views: ViewStore;
@@ -31,10 +31,7 @@ beforeAll(async () => {
   } });
   const s = scenario('lam');
   s.created(); s.unknown(); s.envSet('A', 'production', 1); s.requested('d1'); s.queued('d1');
-  for (const e of s.events) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    stored.push(...(await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
-  }
+  stored.push(...(await appendAsStored(store, s.events)));
 });
 
 describe('infra/aws/functions/projections.handler', () => {

@@ -13,7 +13,7 @@ import { localLogStore } from '../../../services/build/adapters/log-store/local.
 import { localSiteHost } from '../../../services/deploy/adapters/site-host/local.ts';
 import { testApiAuth, type TestApiAuth } from '../../../test/support/api-auth.ts';
 import { testDynamoClient, uniqueTableName } from '../../../test/support/dynamo.ts';
-import { scenario, type Scenario } from '../../../test/support/scenario-events.ts';
+import { appendAsStored, scenario, type Scenario } from '../../../test/support/scenario-events.ts';
 import { eventFeed } from '../../local/event-feed.ts';
 import { streamOutbox, type StreamOutbox } from '../../local/outbox.ts';
 import { subscriptions } from '../../topology.ts';
@@ -96,14 +96,8 @@ afterAll(async () => {
 
 let n = 0;
 const project = () => `rt-${++n}-${Date.now().toString(36)}`;
-const append = async (s: Scenario, from = 0): Promise<StoredEvent[]> => {
-  const out: StoredEvent[] = [];
-  for (const e of s.events.slice(from)) {
-    const { streamId: _s, version, schemaVersion: _v, ...metadata } = e.metadata;
-    out.push(...(await store.append(e.metadata.streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
-  }
-  return out;
-};
+const append = (s: Scenario, from = 0): Promise<StoredEvent[]> =>
+  appendAsStored(store, s.events.slice(from));
 const ship = (s: Scenario, d: string, n: number) => { s.requested(d, { n }); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d); };
 const get = async (base: string, path: string) => {
   const res = await fetch(`${base}${path}`, { headers: auth.headers });
