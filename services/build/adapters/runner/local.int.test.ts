@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildJob, LogStream } from '../../ports.ts';
+import { installKey } from './build-cache.ts';
+import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
 import { localBuildRunner } from './local.ts';
 import { groupMembers, killRecordedGroup, readProcessRecord } from './process-record.ts';
 
@@ -205,6 +207,43 @@ describe('localBuildRunner', () => {
     expect(groupMembers(packager)).toEqual([]);
     expect(await running.outcome).toMatchObject({ ok: false, reason: 'build-failed' });
     expect(existsSync(dir)).toBe(false);
+  });
+
+  it('runs the Node check beside the build command when node_modules come from the cache, its lines logged together', async () => {
+    // The repository's own `node` (first on PATH) stands in for the build's Node: it opens a FIFO
+    // that only the build command opens from the other end, so it cannot end before the build
+    // command has started. A runner that waited for the check first would wait for ever (the
+    // build's limit ends it: timed-out).
+    const checked = join(root, 'node-check-repo');
+    execFileSync('git', ['init', '--quiet', checked]);
+    await writeFile(join(checked, 'package.json'), '{ "name": "checked", "private": true }\n');
+    await writeFile(join(checked, 'package-lock.json'), '{ "lockfileVersion": 3, "packages": {} }\n');
+    await mkdir(join(checked, 'bin'));
+    await writeFile(join(checked, 'bin', 'node'), '#!/bin/sh\nmkfifo "$TMPDIR/gate" 2>/dev/null; read go < "$TMPDIR/gate"; echo "node: v0.0.0 (the build command said $go)"\n', { mode: 0o755 });
+    const g = (...args: string[]) => execFileSync('git', ['-c', 'user.email=test@shiplog.dev', '-c', 'user.name=test', ...args], { cwd: checked, encoding: 'utf8' }).trim();
+    g('add', '-A');
+    g('commit', '--quiet', '-m', 'checked');
+    // The project's cache holds node_modules for exactly this lockfile and install: restored, no install runs.
+    const cacheRoot = join(root, 'node-check-cache');
+    const key = installKey(checked, installShellCommand(chooseInstall(readInstallSite(checked, checked).inputs)));
+    await mkdir(join(cacheRoot, 'web', 'modules', 'tree', 'node_modules'), { recursive: true });
+    await writeFile(join(cacheRoot, 'web', 'modules', 'record.json'), JSON.stringify({ key, dirs: ['node_modules'] }));
+    const j = job({ repo: checked, sha: g('rev-parse', 'HEAD'), installCommand: '', buildCommand: 'mkfifo "$TMPDIR/gate" 2>/dev/null; echo started > "$TMPDIR/gate"; exit 4', timeoutMs: 30_000 });
+    const path = process.env.PATH;
+    process.env.PATH = `${join(root, 'work', j.deploymentId, 'src', 'bin')}:${path}`;
+    try {
+      const lines: string[] = [];
+      const runner = localBuildRunner({ workRoot: join(root, 'work'), killGraceMs: 500, cacheRoot });
+      const outcome = await runner.start(j, (line) => lines.push(line)).outcome;
+      expect(outcome).toMatchObject({ ok: false, reason: 'build-failed', exitCode: 4 });
+      expect(lines).toContain('install: skipped, node_modules restored for this exact lockfile');
+      const check = lines.findIndex((l) => /^\$ node \S+node-check\.mjs report /.test(l));
+      expect(lines[check + 1]).toBe('node: v0.0.0 (the build command said started)');
+      // Logged once it ended, and before what follows the build command.
+      expect(check).toBeLessThan(lines.findIndex((l) => l.startsWith('build failed (build-failed)')));
+    } finally {
+      process.env.PATH = path;
+    }
   });
 
   it('times out a build that runs too long', async () => {

@@ -191,6 +191,31 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         return r;
       };
 
+      // The Node check (node-version.ts) only reports: one line, the version that builds and what
+      // the app asks for, never a failure. It runs beside the cache restores and, when node_modules
+      // come back from the cache, beside the build command (about 0.15 s of a warm build: a
+      // sandboxed node's start); an install command waits for it. Its lines are held and logged
+      // together when it ends, its group recorded beside the phase's command meanwhile.
+      let nodeCheck: Promise<void> | undefined;
+      const checkNode = async (appDir: string): Promise<void> => {
+        const args = [join(tmp, 'node-check.mjs'), 'report', appDir, src];
+        const { env, spec } = prepare('install', appDir, job.nodeVersion ? { SHIPLOG_PROJECT_NODE_VERSION: job.nodeVersion } : {});
+        const held: [string, LogStream][] = [];
+        let pgid: number | null = null;
+        await runProcess('node', args, {
+          cwd: appDir, env, signal: ctl.signal, killGraceMs: opts.killGraceMs,
+          onLine: (line, stream) => held.push([line, stream]),
+          onSpawn: (p) => {
+            pgid = p;
+            record({ ahead: [...groups.ahead, p] });
+          },
+          spawn: (c, a, o) => sandbox.spawn(c, a, { ...spec, ...o }),
+        });
+        if (pgid !== null) record({ ahead: groups.ahead.filter((g) => g !== pgid) });
+        log(`$ ${['node', ...args].join(' ')}`, 'system');
+        for (const [line, stream] of held) log(line, stream);
+      };
+
       // `open-next build`, started while next build runs (open-next-packager.mjs): OpenNext and the
       // cache hooks load meanwhile, and it builds at `go`, once next build has succeeded. Its lines
       // wait until then; `stop` kills its group (next build failed, the build ended otherwise).
@@ -268,7 +293,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         // 2. install: the Node check, the build cache, then the project's command or the detected one
         t = performance.now();
         await writeFile(join(tmp, 'node-check.mjs'), nodeCheckScript);
-        await run('install', appDir, 'node', [join(tmp, 'node-check.mjs'), 'report', appDir, src], job.nodeVersion ? { SHIPLOG_PROJECT_NODE_VERSION: job.nodeVersion } : {});
+        nodeCheck = checkNode(appDir);
         if (cache) log(await cache.restoreStore(store), 'system');
         else log(opts.cacheRoot === false ? 'build cache: off' : `build cache: off (project id "${job.projectId}" cannot name a folder)`, 'system');
         // The project's own command runs in rootDir; the detected one where the lockfile is (a monorepo's root).
@@ -286,6 +311,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (modules?.restored) {
           log('install: skipped, node_modules restored for this exact lockfile', 'system');
         } else {
+          // An install's output (and its failure) comes after the Node check's line.
+          await nodeCheck;
           r = await run('install', installDir, 'sh', ['-c', installCommand]);
           if (r.spawnError) return fail('infrastructure', null, `sh could not start: ${r.spawnError.message}`);
           if (r.exitCode !== 0) return fail('install-failed', r.exitCode, `install command "${installCommand}" ${describeExit(r)}`);
@@ -313,6 +340,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           NEXT_PRIVATE_STANDALONE: 'true',
           NEXT_PRIVATE_OUTPUT_TRACE_ROOT: traceRoot,
         });
+        // Long over (it ran beside the build command): its line comes before what follows the build.
+        await nodeCheck;
         leaves.appDir = appDir;
         if (r.exitCode !== 0) return fail('build-failed', r.exitCode, `build command "${buildCommand}" ${describeExit(r)}`);
         const buildMs = performance.now() - t;
@@ -348,6 +377,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         .catch((e: unknown) => fail('infrastructure', null, e instanceof Error ? e.message : String(e)))
         .then(async (o) => {
           clearTimeout(timer);
+          // A build that ended early (canceled, failed) leaves no Node check running beside it.
+          await nodeCheck;
           // A packager that never got to build (next build failed, the build stopped) dies before anything else.
           await packager?.stop();
           // The store always (its content is checked by the package managers), node_modules after a
