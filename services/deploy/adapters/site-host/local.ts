@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { chown, copyFile, cp, lchown, lstat, mkdir, readdir, readFile, readlink, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { chownSync, copyFileSync, existsSync, lchownSync, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, readlink, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { aliasHostLabel } from '../../aliases.ts';
 import type { Published, SiteHost } from '../../ports.ts';
@@ -53,16 +53,18 @@ export interface LocalSiteHostOptions {
   removeArtifactsUnder?: string;
 }
 
-const countFiles = async (dir: string): Promise<number> => {
+// The walks below are synchronous: one per publish, over the artifact's 1,000–2,000 entries, they
+// take a few milliseconds each in one go, where awaiting each entry's call in turn took about
+// 0.2 s in all for a small app.
+const countFiles = (dir: string): number => {
   if (!existsSync(dir)) return 0;
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).length;
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length;
 };
 
 /** Replaces every absolute symlink under `dir` with a copy of what it points at. */
 const dereferenceAbsoluteLinks = async (dir: string): Promise<void> => {
-  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!e.isSymbolicLink()) continue;
+  const links = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isSymbolicLink());
+  for (const e of links) {
     const link = join(e.parentPath, e.name);
     const target = await readlink(link);
     if (!isAbsolute(target)) continue;
@@ -79,26 +81,26 @@ const dereferenceAbsoluteLinks = async (dir: string): Promise<void> => {
  * it: its owner is not ours to change, nor its content to share. Safe to run again on the same
  * artifact (a publish retried after a failure).
  */
-const adoptTree = async (dir: string, skip: string): Promise<void> => {
+const adoptTree = (dir: string, skip: string): void => {
   const uid = process.getuid?.();
   const gid = process.getgid?.();
   const asRoot = uid === 0 && gid !== undefined;
-  await rm(skip, { recursive: true, force: true });
-  const walk = async (d: string) => {
-    if (asRoot) await chown(d, uid, gid);
-    for (const e of await readdir(d, { withFileTypes: true })) {
+  rmSync(skip, { recursive: true, force: true });
+  const walk = (d: string) => {
+    if (asRoot) chownSync(d, uid, gid);
+    for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
+      if (e.isDirectory()) walk(p);
       else if (e.isSymbolicLink()) {
-        if (asRoot) await lchown(p, uid, gid);
-      } else if ((await lstat(p)).nlink > 1) {
+        if (asRoot) lchownSync(p, uid, gid);
+      } else if (lstatSync(p).nlink > 1) {
         const copy = p + tmpSuffix();
-        await copyFile(p, copy);
-        await rename(copy, p);
-      } else if (asRoot) await chown(p, uid, gid);
+        copyFileSync(p, copy);
+        renameSync(copy, p);
+      } else if (asRoot) chownSync(p, uid, gid);
     }
   };
-  await walk(dir);
+  walk(dir);
 };
 
 const isErrno = (e: unknown, ...codes: string[]) => e instanceof Error && codes.includes((e as NodeJS.ErrnoException).code ?? '');
@@ -177,7 +179,7 @@ export const localSiteHost = (opts: LocalSiteHostOptions): SiteHost => {
       const skip = join(artifactDir, '.build');
       const complete = async (tree: string): Promise<Published> => {
         await dereferenceAbsoluteLinks(tree);
-        const published: Published = { assets: await countFiles(join(tree, 'assets')), functionVersion: deploymentId };
+        const published: Published = { assets: countFiles(join(tree, 'assets')), functionVersion: deploymentId };
         await writeFile(join(tree, markerFile), JSON.stringify(published));
         return published;
       };
@@ -187,7 +189,7 @@ export const localSiteHost = (opts: LocalSiteHostOptions): SiteHost => {
       // where the build left it, so a publish that fails or is cut short can run again.
       if (consumable !== undefined && resolve(artifactDir).startsWith(consumable)) {
         try {
-          await adoptTree(artifactDir, skip);
+          adoptTree(artifactDir, skip);
           const published = await complete(artifactDir);
           await rename(artifactDir, dir);
           await dropArtifact(artifactDir);
