@@ -140,7 +140,8 @@ describe('the bubblewrap sandbox', () => {
     const child = sandbox.spawn('sh', ['-c', `sleep ${marker} & echo started; wait`], spec('outside'));
     const done = run(child);
     await new Promise<void>((r) => child.stdout!.once('data', () => r()));
-    expect(sleeping()).toBe(true);
+    // `echo` may run before the forked `sleep` has exec'd (until then its command line is the shell's).
+    await expect.poll(sleeping).toBe(true);
     process.kill(-child.pid!, 'SIGTERM');
     const r = await done;
     expect(r.code).not.toBe(0);
