@@ -146,11 +146,11 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   // A delivery's first attempt has ended (handled, failed, or dead-lettered before it ran): a
   // journal write not yet started leaves it out if it was handled, and starts once its
   // publish's foreground deliveries have all ended.
-  const firstHandled = (d: Delivery, ok: boolean, foreground: boolean) => {
+  const firstHandled = (d: Delivery, ok: boolean) => {
     const w = writeOf.get(d);
     if (!w || w.started) return;
     if (ok) w.handled.add(d);
-    if (foreground && --w.left === 0) w.start();
+    if (!byName.get(d.subscription)?.background && --w.left === 0) w.start();
   };
   // Before a delivery's journal is written again (removed, rescheduled, dead-lettered), its first
   // write must have landed; false when it has nothing in the journal: handled before the write,
@@ -165,7 +165,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   };
 
   const deadLetter = async (d: Delivery, errorCode: DeadLetter['errorCode'], errorMessage: string) => {
-    firstHandled(d, false, !byName.get(d.subscription)?.background);
+    firstHandled(d, false);
     if (!(await journaled(d))) return;
     const sub = byName.get(d.subscription);
     if (!sub || sub.policy.deadLetter) {
@@ -196,10 +196,10 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     try {
       await sub.handle(d.event);
     } catch (err) {
-      firstHandled(d, false, !sub.background);
+      firstHandled(d, false);
       return failed(d, sub, err);
     }
-    firstHandled(d, true, !sub.background);
+    firstHandled(d, true);
     if (await journaled(d)) await opts.journal.remove(d);
     opts.onOutcome?.({ subscription: d.subscription, eventId: d.event.id, outcome: 'delivered' });
   };
