@@ -1,7 +1,7 @@
 import type { StoredEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
 import { fromStored } from './incoming.ts';
-import { flatString, keyString, type AnyProjection, type DocKey, type Incoming, type ProjectionEvent } from './types.ts';
+import { flatString, follows, keyString, type AnyProjection, type DocKey, type Incoming, type ProjectionEvent } from './types.ts';
 
 /** A document and where it lives. */
 export interface KeyedDoc<S = unknown> {
@@ -95,16 +95,6 @@ class ProjectionDocs {
   readonly appliedOrder: Followed[] = [];
 
   constructor(readonly projection: AnyProjection) {}
-
-  // Whether the projection follows a stream: its prefix and a '#', or the whole id (as `follows`).
-  follows(streamId: string): boolean {
-    const prefixes = this.projection.streams;
-    for (let i = 0; i < prefixes.length; i++) {
-      const p = prefixes[i]!;
-      if (streamId.startsWith(p) && (streamId.length === p.length || streamId.charCodeAt(p.length) === 35)) return true;
-    }
-    return false;
-  }
 
   // The hot loop of rebuilds and replays: what `applyEvent` does, written straight into the
   // fold's documents (a key listed twice sees its first change, as there).
@@ -219,11 +209,11 @@ export const multiFold = (projections: readonly AnyProjection[]): MultiFold => {
   const followers = new Map<string, ProjectionDocs[]>();
   const byPrefix = all.every((d) => d.projection.streams.every((p) => !p.includes('#')));
   const followersOf = (streamId: string): ProjectionDocs[] => {
-    if (!byPrefix) return all.filter((d) => d.follows(streamId));
+    if (!byPrefix) return all.filter((d) => follows(d.projection, streamId));
     const hash = streamId.indexOf('#');
     const prefix = hash < 0 ? streamId : streamId.slice(0, hash);
     let by = followers.get(prefix);
-    if (by === undefined) followers.set(prefix, (by = all.filter((d) => d.follows(prefix))));
+    if (by === undefined) followers.set(prefix, (by = all.filter((d) => follows(d.projection, prefix))));
     return by;
   };
   const applyOne = (stream: Followed, incoming: Incoming) => {

@@ -154,8 +154,18 @@ export const recentlyMade = <T>(make: (id: string) => T, size = 4096): ((id: str
 /** The string form of a key, for maps and diffs. */
 export const keyString = (key: DocKey): string => `${key.pk}\u0000${key.sk}`;
 
-/** Whether a projection folds events of this stream. */
+/**
+ * Whether a projection folds events of this stream: the stream id is one of its prefixes, or
+ * starts with one and a `#` (no allocation: the fold asks this once per new stream).
+ *
+ * @example
+ * follows(deploymentsProjection, 'build#d1'); // true
+ */
 export const follows = (projection: AnyProjection, streamId: string): boolean => {
-  const prefix = streamId.split('#', 1)[0];
-  return projection.streams.some((p) => p === prefix);
+  const prefixes = projection.streams;
+  for (let i = 0; i < prefixes.length; i++) {
+    const p = prefixes[i]!;
+    if (streamId.startsWith(p) && (streamId.length === p.length || streamId.charCodeAt(p.length) === 35 /* # */)) return true;
+  }
+  return false;
 };

@@ -1,6 +1,7 @@
 import {
   catalog, parseDetail, streams, type Actor, type EventData, type EventStore, type EventType, type StoredEvent, type Target,
 } from '../../events/index.ts';
+import { toNewEvent } from '../property/generator.ts';
 
 /**
  * Test helper: appends events made elsewhere (a scenario's, a generated history's) one at a time,
@@ -12,10 +13,7 @@ import {
  */
 export const appendAsStored = async (store: Pick<EventStore, 'append'>, events: readonly StoredEvent[]): Promise<StoredEvent[]> => {
   const out: StoredEvent[] = [];
-  for (const e of events) {
-    const { streamId, version, schemaVersion: _sv, ...metadata } = e.metadata;
-    out.push(...(await store.append(streamId, [{ type: e.type, data: e.data, metadata }], { expectedVersion: version - 1 })).events);
-  }
+  for (const e of events) out.push(...(await store.append(e.metadata.streamId, [toNewEvent(e)], { expectedVersion: e.metadata.version - 1 })).events);
   return out;
 };
 
