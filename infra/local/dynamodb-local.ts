@@ -8,6 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { sdkFailureLogger } from '../../events/store/index.ts';
+import { sharedDbFile, useWriteAheadLog } from './sqlite-journal.ts';
 
 /**
  * A running DynamoDB Local (the embedded database of the local runtime and of the tests).
@@ -44,6 +45,11 @@ export interface DynamoLocalOptions {
    * and `slirp4netns`; without them it starts plainly and `onWarning` says so once.
    */
   loopbackOnly?: boolean;
+  /**
+   * The on-disk database's SQLite journal: `wal` (default) puts it in write-ahead-log mode before
+   * the JVM opens it (`useWriteAheadLog`); `as-is` leaves the mode the file has.
+   */
+  journal?: 'wal' | 'as-is';
   onWarning?: (line: string) => void;
 }
 
@@ -354,9 +360,13 @@ export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<D
   installExitHooks();
   const port = opts.port ?? (await freePort());
   const dataDir = opts.inMemory ? undefined : resolve(opts.dataDir ?? '.shiplog/dynamodb');
+  const warn = opts.onWarning ?? ((l: string) => process.stderr.write(`${l}\n`));
   if (dataDir) {
     mkdirSync(dataDir, { recursive: true });
     await killStale(dataDir);
+    // Only now is the file closed: a stale JVM of this data dir is gone.
+    const change = opts.journal === 'as-is' ? undefined : useWriteAheadLog(dataDir);
+    if (typeof change === 'object') warn(`shiplog: DynamoDB Local's database keeps its rollback journal this time (${change.left}): ${sharedDbFile(dataDir)}`);
   }
   let output = '';
   const onStderr = (text: string) => {
@@ -370,7 +380,7 @@ export const startDynamoLocal = async (opts: DynamoLocalOptions = {}): Promise<D
   };
   const why = opts.loopbackOnly ? namespaceUnavailable() : undefined;
   if (opts.loopbackOnly && why) {
-    (opts.onWarning ?? ((l: string) => process.stderr.write(`${l}\n`)))(
+    warn(
       `shiplog: warning: DynamoDB Local listens on every interface of this host (${why}); install bubblewrap and slirp4netns to keep it on 127.0.0.1`,
     );
   }
