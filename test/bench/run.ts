@@ -5,19 +5,21 @@ import { startDynamoLocal } from '../../infra/local/dynamodb-local.ts';
 import type { BenchRow, BenchSuite } from './lib.ts';
 import { suites } from './suites/index.ts';
 
-// `npm run bench [-- name-filter]`: every suite once, one shared DynamoDB Local.
+// `npm run bench [-- name-filter]`: every suite once, each on a DynamoDB Local of its own (in
+// memory): what one suite leaves behind (the projections suite's 100,000-event store) must not
+// slow the next one down (the release-history suite took over 13 minutes after it, 40 s alone).
 const filter = process.argv[2];
 const chosen = Object.entries(suites).filter(([name]) => !filter || name.includes(filter)) as [string, BenchSuite][];
 
-const db = await startDynamoLocal({ inMemory: true });
 const rows: BenchRow[] = [];
-try {
-  for (const [name, suite] of chosen) {
-    process.stderr.write(`bench: ${name}\n`);
+for (const [name, suite] of chosen) {
+  process.stderr.write(`bench: ${name}\n`);
+  const db = await startDynamoLocal({ inMemory: true });
+  try {
     rows.push(...(await suite({ dynamoEndpoint: db.endpoint })));
+  } finally {
+    await db.stop();
   }
-} finally {
-  await db.stop();
 }
 
 const fmt = (n: number | null) => (n === null ? '' : String(n));
