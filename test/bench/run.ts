@@ -12,11 +12,16 @@ const filter = process.argv[2];
 const chosen = Object.entries(suites).filter(([name]) => !filter || name.includes(filter)) as [string, BenchSuite][];
 
 const rows: BenchRow[] = [];
+// A suite that fails is named at the end (and the run exits 1); the others' rows are still written.
+const failed: string[] = [];
 for (const [name, suite] of chosen) {
   process.stderr.write(`bench: ${name}\n`);
   const db = await startDynamoLocal({ inMemory: true });
   try {
     rows.push(...(await suite({ dynamoEndpoint: db.endpoint })));
+  } catch (e) {
+    failed.push(name);
+    process.stderr.write(`bench: ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   } finally {
     await db.stop();
   }
@@ -35,3 +40,7 @@ const previous: BenchRow[] = filter && existsSync(out) ? (JSON.parse(readFileSyn
 const names = new Set(rows.map((r) => r.name));
 writeFileSync(out, `${JSON.stringify([...previous.filter((r) => !names.has(r.name)), ...rows], null, 2)}\n`);
 process.stdout.write(`\nwritten to ${out}\n`);
+if (failed.length > 0) {
+  process.stderr.write(`bench: ${failed.length} suite(s) failed: ${failed.join(', ')}\n`);
+  process.exitCode = 1;
+}
