@@ -46,7 +46,8 @@ export type JournalChange = 'created' | 'switched' | 'already' | { left: string 
  * Puts DynamoDB Local's on-disk database in SQLite's write-ahead-log mode before the JVM opens it
  * (DynamoDB Local sets no journal mode, and SQLite keeps WAL mode in the file's header). A commit
  * then writes and syncs the log once, where a rollback journal is written, synced, and deleted
- * around each write of the database: a write is about 2 ms quicker on this machine, and as durable.
+ * around each write of the database, and is as durable (on this machine a plain `PutItem` was about
+ * 2.5 ms quicker; an event append's transaction gained less than its run-to-run spread).
  * This is exactly the header change `PRAGMA journal_mode=WAL` makes, done while no process has
  * the file open (the data dir's own JVM is stopped before this runs):
  * - no database yet (or an empty file): an empty one in WAL mode is written;
