@@ -17,8 +17,12 @@ export interface BenchRow {
 }
 
 export interface BenchContext {
-  /** DynamoDB Local endpoint shared by every suite of one run. */
-  dynamoEndpoint: string;
+  /**
+   * The endpoint of a DynamoDB Local of this suite's own (in memory): started on the first call
+   * (later calls get the same one) and stopped when the suite is over. A suite that never calls
+   * it starts no JVM.
+   */
+  dynamo(): Promise<string>;
 }
 
 export type BenchSuite = (ctx: BenchContext) => Promise<BenchRow[]>;

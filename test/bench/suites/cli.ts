@@ -60,8 +60,9 @@ const compiled = async (n: number, args: string[], env: NodeJS.ProcessEnv): Prom
   throw new Error('the sources kept changing under the bundle: no sample ran on a fresh one');
 };
 
-export const cliBench: BenchSuite = async ({ dynamoEndpoint }) => {
+export const cliBench: BenchSuite = async ({ dynamo }) => {
   await bundleCli();
+  const dynamoEndpoint = await dynamo();
   const client = dynamoClient(dynamoEndpoint);
   const events = `bench-cli-events-${newId()}`;
   const tokens = `bench-cli-tokens-${newId()}`;

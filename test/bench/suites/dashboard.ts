@@ -57,7 +57,8 @@ const get = (port: number, path: string, cookie: string): Promise<{ status: numb
     req.end();
   });
 
-export const dashboardBench: BenchSuite = async ({ dynamoEndpoint }) => {
+export const dashboardBench: BenchSuite = async ({ dynamo }) => {
+  const dynamoEndpoint = await dynamo();
   const rows: BenchRow[] = [];
   const client = dynamoClient(dynamoEndpoint);
   const viewsTable = `bench-dash-views-${newId()}`;

@@ -55,7 +55,8 @@ const listen = async (app: ReturnType<typeof platformApi>): Promise<{ url: strin
 const guard: PlatformApiDeps['guard'] = { verify: async (t) => (t === 'shp_bench' ? ({ id: 'bench', name: 'bench', kind: 'admin' } as never) : undefined) };
 const headers = { authorization: 'Bearer shp_bench' };
 
-export const deploymentsBench: BenchSuite = async ({ dynamoEndpoint }) => {
+export const deploymentsBench: BenchSuite = async ({ dynamo }) => {
+  const dynamoEndpoint = await dynamo();
   const rows: BenchRow[] = [];
   const client = dynamoClient(dynamoEndpoint);
   const eventsTable = `bench-dl-events-${newId()}`;

@@ -42,7 +42,8 @@ const concurrent = async (writers: number, perWriter: number, fn: (w: number, i:
   return { latencies: latencies.sort((a, b) => a - b), rate: (writers * perWriter) / seconds };
 };
 
-export const eventStoreBench: BenchSuite = async ({ dynamoEndpoint }) => {
+export const eventStoreBench: BenchSuite = async ({ dynamo }) => {
+  const dynamoEndpoint = await dynamo();
   const client = dynamoClient(dynamoEndpoint);
   const tableName = `bench-events-${newId()}`;
   await createEventStoreTable(client, tableName);

@@ -104,7 +104,7 @@ const rate = (perRound: number, ms: number, round: () => number): { perSecond: n
  * Matcher throughput in pattern×event matches per second, against the naive equality baseline.
  *
  * @example
- * const rows = await matcherBench({ dynamoEndpoint: '' });
+ * const rows = await matcherBench({ dynamo: () => Promise.reject(new Error('the matcher needs no database')) });
  */
 export const matcherBench: BenchSuite = async () => {
   const events = makeEvents(2_000);

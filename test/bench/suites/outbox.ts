@@ -14,7 +14,8 @@ const N = Number(process.env.BENCH_OUTBOX_N ?? 200);
  * `onCommitted` (as `shiplog dev` wires it), with the outbox only woken by it to read the stream
  * (how it was), and with the poll alone (what is left when both are lost).
  */
-export const outboxBench: BenchSuite = async ({ dynamoEndpoint }) => {
+export const outboxBench: BenchSuite = async ({ dynamo }) => {
+  const dynamoEndpoint = await dynamo();
   const client = dynamoClient(dynamoEndpoint);
   const t = (what: string) => `bench-${what}-${newId()}`;
   const tables = { events: t('events'), deliveries: t('deliveries'), deadLetters: t('dlq'), outbox: t('outbox') };

@@ -68,7 +68,7 @@ const fill = async (client: DynamoDBClient, tableName: string, events: StoredEve
   return events.length / ((performance.now() - t0) / 1000);
 };
 
-export const projectionsBench: BenchSuite = async ({ dynamoEndpoint }) => {
+export const projectionsBench: BenchSuite = async ({ dynamo }) => {
   const rows: BenchRow[] = [];
 
   // 1. folding in memory. Events are parsed once where they enter (store or bus: `fromStored`,
@@ -126,7 +126,7 @@ export const projectionsBench: BenchSuite = async ({ dynamoEndpoint }) => {
   }
 
   // 2. a store of STORE_EVENTS events on DynamoDB Local
-  const client = dynamoClient(dynamoEndpoint);
+  const client = dynamoClient(await dynamo());
   const eventsTable = `bench-proj-events-${newId()}`;
   const viewsTable = `bench-proj-views-${newId()}`;
   await Promise.all([createEventStoreTable(client, eventsTable), createViewsTable(client, viewsTable)]);

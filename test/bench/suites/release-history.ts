@@ -18,7 +18,8 @@ const DEPLOYMENTS = Number(process.env.BENCH_RELEASE_DEPLOYMENTS ?? 1000);
 const LOADS = Number(process.env.BENCH_RELEASE_LOADS ?? 30);
 const HANDLED = Number(process.env.BENCH_RELEASE_HANDLED ?? 60);
 
-export const releaseHistoryBench: BenchSuite = async ({ dynamoEndpoint }) => {
+export const releaseHistoryBench: BenchSuite = async ({ dynamo }) => {
+  const dynamoEndpoint = await dynamo();
   const client = dynamoClient(dynamoEndpoint);
   const table = `bench-release-${newId()}`;
   await createEventStoreTable(client, table);
