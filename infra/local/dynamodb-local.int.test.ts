@@ -30,6 +30,8 @@ describe('DynamoDB Local start-up', () => {
     for (let i = 0; i < 4; i++) {
       const db = await startDynamoLocal({ dataDir, loopbackOnly: true });
       expect(db.isolation).toBe('namespace');
+      // The JVM runs with the serial collector (dynamodb-local.ts: less CPU per request beside busy neighbours).
+      expect(readFileSync(`/proc/${db.pid}/cmdline`, 'utf8').split('\0')).toContain('-XX:+UseSerialGC');
       const client = dynamoClient(db.endpoint);
       await expect(client.send(new ListTablesCommand({}))).resolves.toBeDefined();
       client.destroy();
