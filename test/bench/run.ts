@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDynamoLocal, type DynamoLocal } from '../../infra/local/dynamodb-local.ts';
+import { killGroup, runProcess } from '../../services/build/adapters/runner/process.ts';
 import type { BenchContext, BenchRow } from './lib.ts';
 import { suites } from './suites/index.ts';
 
@@ -63,42 +63,37 @@ const runOne = async (name: string, rowsFile: string): Promise<never> => {
   process.exit(code);
 };
 
-// The running suite's process (group).
-let current: number | undefined;
-const signalGroup = (pid: number | undefined, signal: NodeJS.Signals) => {
-  try {
-    if (pid) process.kill(-pid, signal);
-  } catch {
-    // the group is gone
-  }
-};
+// The running suite's run: aborting it stops the suite's process group (SIGTERM, then SIGKILL).
+let current: AbortController | undefined;
 
-// One suite in a child process (a process group of its own, so a timeout kills its JVM too).
-const runChild = (name: string, timeoutS: number): Promise<{ rows?: BenchRow[]; timedOut: boolean }> => {
+// One suite in a child process, in a process group of its own (runProcess), so a timeout kills its JVM too.
+const runChild = async (name: string, timeoutS: number): Promise<{ rows?: BenchRow[]; timedOut: boolean }> => {
   const dir = mkdtempSync(join(tmpdir(), 'shiplog-bench-rows-'));
   const rowsFile = join(dir, 'rows.json');
-  const child = spawn(process.execPath, [...process.execArgv, self, '--suite', name, rowsFile], { stdio: ['ignore', 'inherit', 'inherit'], detached: true });
-  current = child.pid;
+  const ctl = new AbortController();
+  current = ctl;
   let timedOut = false;
-  let kill: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
-    signalGroup(child.pid, 'SIGTERM');
-    kill = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), 5000);
+    ctl.abort();
   }, timeoutS * 1000);
-  return new Promise((resolve) => {
-    child.once('error', (e) => process.stderr.write(`bench: ${name}: ${e.message}\n`));
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      clearTimeout(kill);
-      // A timed-out suite's JVM may ignore SIGTERM: nothing of its group may outlive it.
-      signalGroup(child.pid, 'SIGKILL');
-      current = undefined;
-      const rows = code === 0 && existsSync(rowsFile) ? (JSON.parse(readFileSync(rowsFile, 'utf8')) as BenchRow[]) : undefined;
-      rmSync(dir, { recursive: true, force: true });
-      resolve({ ...(rows ? { rows } : {}), timedOut });
-    });
+  let pgid: number | undefined;
+  const r = await runProcess(process.execPath, [...process.execArgv, self, '--suite', name, rowsFile], {
+    cwd: process.cwd(),
+    env: process.env as Record<string, string>,
+    signal: ctl.signal,
+    killGraceMs: 5000,
+    onLine: (line, stream) => (stream === 'stdout' ? process.stdout : process.stderr).write(`${line}\n`),
+    onSpawn: (pid) => (pgid = pid),
   });
+  clearTimeout(timer);
+  current = undefined;
+  // Nothing of the suite's group may outlive it: a JVM that ignored SIGTERM, a worker the suite left.
+  if (pgid !== undefined) killGroup(pgid, 'SIGKILL');
+  if (r.spawnError) process.stderr.write(`bench: ${name}: ${r.spawnError.message}\n`);
+  const rows = r.exitCode === 0 && existsSync(rowsFile) ? (JSON.parse(readFileSync(rowsFile, 'utf8')) as BenchRow[]) : undefined;
+  rmSync(dir, { recursive: true, force: true });
+  return { ...(rows ? { rows } : {}), timedOut };
 };
 
 const runAll = async (): Promise<never> => {
@@ -120,8 +115,7 @@ const runAll = async (): Promise<never> => {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
       interrupted = signal;
-      signalGroup(current, 'SIGTERM');
-      setTimeout(() => signalGroup(current, 'SIGKILL'), 3000).unref();
+      current?.abort();
     });
   }
 
@@ -163,8 +157,10 @@ const runAll = async (): Promise<never> => {
     }
   }
   // An interrupted run leaves the file as its last finished suite wrote it.
-  if (!interrupted) write();
-  process.stdout.write(`\n${rows.length} rows written to ${out}\n`);
+  if (!interrupted) {
+    write();
+    process.stdout.write(`\n${rows.length} rows written to ${out}\n`);
+  }
   if (failed.length > 0) process.stderr.write(`bench: ${failed.length} suite(s) failed: ${failed.join(', ')}\n`);
   if (interrupted) process.exit(128 + osConstants.signals[interrupted]);
   process.exit(failed.length > 0 ? 1 : 0);

@@ -62,7 +62,14 @@ export const lineSplitter = (onLine: (line: string) => void) => {
   };
 };
 
-const killGroup = (pid: number, signal: NodeJS.Signals): void => {
+/**
+ * Signals a whole process group (`pid` is its leader's, as {@link runProcess} starts it); a group
+ * already gone is no error.
+ *
+ * @example
+ * killGroup(pgid, 'SIGKILL');
+ */
+export const killGroup = (pid: number, signal: NodeJS.Signals): void => {
   try {
     process.kill(-pid, signal);
   } catch {
