@@ -46,7 +46,9 @@ export const startAccess = async (opts: {
   log: (line: string) => void;
 }): Promise<{ access: AccessCommands; dashboardToken: string }> => {
   await createTokensTable(opts.client, opts.tableName);
-  const access = accessCommands({ tokens: dynamoTokenStore({ client: opts.client, tableName: opts.tableName }), ids: opts.ids, now: opts.now });
+  // This process is the tokens table's only writer, so a token it verified is trusted for a while
+  // (a revocation here takes effect at once); each API request then reads no token record.
+  const access = accessCommands({ tokens: dynamoTokenStore({ client: opts.client, tableName: opts.tableName }), ids: opts.ids, now: opts.now, verifiedForMs: 30_000 });
   mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   chmodSync(opts.dataDir, 0o700);
 

@@ -33,6 +33,13 @@ export interface AccessDeps {
   now: () => string;
   /** `lastUsedAt` is written at most this often per token; default 60 s. */
   touchEveryMs?: number;
+  /**
+   * How long a verified token is trusted without reading its record again; default 0 (every
+   * request reads it). A revocation through these commands takes effect at once; one made by
+   * another process (another Lambda instance) is seen within this time. Only a runtime that is
+   * the sole writer of its tokens table should set it (`shiplog dev`).
+   */
+  verifiedForMs?: number;
 }
 
 /**
@@ -45,7 +52,24 @@ export interface AccessDeps {
  */
 export const accessCommands = (deps: AccessDeps) => {
   const touchEveryMs = deps.touchEveryMs ?? 60_000;
+  const verifiedForMs = deps.verifiedForMs ?? 0;
   const active = async () => (await deps.tokens.list()).filter((t) => t.revokedAt === null);
+  // Tokens verified lately, by hash: the record and when it was read (the last 1,000 used). A
+  // read that a revocation overtook is not kept (it may have read the record before it).
+  const verified = new Map<string, { record: TokenRecord; readAt: number }>();
+  let revocations = 0;
+  const lookUp = async (hash: string): Promise<TokenRecord | undefined> => {
+    const kept = verified.get(hash);
+    if (kept && Date.now() - kept.readAt < verifiedForMs) return kept.record;
+    const before = revocations;
+    const found = await deps.tokens.byHash(hash);
+    verified.delete(hash);
+    if (verifiedForMs > 0 && found && found.revokedAt === null && revocations === before) {
+      verified.set(hash, { record: found, readAt: Date.now() });
+      if (verified.size > 1000) verified.delete(verified.keys().next().value!);
+    }
+    return found;
+  };
 
   return {
     /** A new token named `name` (unique among unrevoked tokens); the token is returned once. */
@@ -75,7 +99,11 @@ export const accessCommands = (deps: AccessDeps) => {
       if (!found) throw new AccessRequestError('not-found', `no token "${idOrName}"`);
       if (found.revokedAt === null) {
         const at = deps.now();
+        revocations++;
+        verified.delete(found.hash);
         await deps.tokens.revoke(found.tokenId, at, by);
+        revocations++;
+        verified.delete(found.hash);
         return summary({ ...found, revokedAt: at, revokedBy: by });
       }
       return summary(found);
@@ -84,7 +112,7 @@ export const accessCommands = (deps: AccessDeps) => {
     /** The unrevoked token a presented string is, or undefined. Records its use. */
     verify: async (presented: string): Promise<TokenSummary | undefined> => {
       if (!TOKEN_SHAPE.test(presented)) return undefined;
-      const found = await deps.tokens.byHash(hashToken(presented));
+      const found = await lookUp(hashToken(presented));
       if (!found || found.revokedAt !== null) return undefined;
       const now = deps.now();
       if (!found.lastUsedAt || Date.parse(now) - Date.parse(found.lastUsedAt) >= touchEveryMs) {
