@@ -1,12 +1,13 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { Agent, request, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureAdminCredential } from '../../dashboard/lib/auth/credential.ts';
+import { runProcess, type ProcessResult } from '../../services/build/adapters/runner/process.ts';
 
 const FINGERPRINT = 'shiplog-fingerprint';
 // What the dashboard's build is made of: its own sources and the repository code it imports.
@@ -150,9 +151,14 @@ export interface DashboardOptions {
 }
 
 /**
- * The dashboard, served in-process by Next.js. `handle` answers every request the API does not
- * (mount it as the API server's fallback); until the first build is done it answers 503 with a
- * page that reloads itself. `ready` settles when Next serves (or the build failed).
+ * The dashboard, served by Next.js in a process of its own (`dashboard-server.mjs`, on a unix
+ * socket in a private folder) so that Next's replacements of process-wide globals (`fetch`,
+ * timers, `Date`, `console`, `NODE_ENV`, …) never reach the platform's process. `handle`
+ * proxies every request the API does not answer (mount it as the API server's fallback),
+ * streaming both ways; until the first build is done and Next serves it answers 503 with a page
+ * that reloads itself, and 502 with the reason once that process has died. `ready` settles when
+ * Next serves (or the build or the start failed); `usable()` says whether it serves now.
+ * `close()` stops that process (its process group: SIGTERM, then SIGKILL).
  *
  * @example
  * const dashboard = startDashboard({ dataDir, apiUrl, dynamoEndpoint, tables: localTables, sitesPort });
@@ -161,21 +167,18 @@ export interface DashboardOptions {
 export interface LocalDashboard {
   handle(req: IncomingMessage, res: ServerResponse): void;
   ready: Promise<void>;
+  /** Whether the dashboard's process serves (false while it starts, and after it died). */
+  usable(): boolean;
+  /** The pid of the dashboard's process (its process group's id) while it runs. */
+  pid(): number | undefined;
   close(): Promise<void>;
 }
-
-// The slice of Next's custom-server API used here (`next({ dir, dev: false })`).
-interface NextApp {
-  prepare(): Promise<void>;
-  getRequestHandler(): (req: IncomingMessage, res: ServerResponse) => Promise<void>;
-  close(): Promise<void>;
-}
-type CreateNext = (opts: { dir: string; dev: boolean; quiet?: boolean; customServer?: boolean }) => NextApp;
 
 /** The header this mount sets to the socket's peer address (a client's own is dropped). */
 export const PEER_HEADER = 'x-shiplog-peer';
 
 const defaultDir = fileURLToPath(new URL('../../dashboard/', import.meta.url));
+const serverEntry = fileURLToPath(new URL('./dashboard-server.mjs', import.meta.url));
 
 const page = (status: number, title: string, body: string, refresh: boolean) =>
   `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${refresh ? '<meta http-equiv="refresh" content="3">' : ''}<title>${title} · shiplog</title>` +
@@ -184,18 +187,22 @@ const page = (status: number, title: string, body: string, refresh: boolean) =>
 
 const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
+// Headers of one connection, not of the message: never passed on by a proxy (RFC 9110 7.6.1).
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+const hopByHop = (connection: string | string[] | undefined): Set<string> => {
+  const named = (Array.isArray(connection) ? connection.join(',') : (connection ?? '')).split(',').map((h) => h.trim().toLowerCase()).filter(Boolean);
+  return new Set([...HOP_BY_HOP, ...named]);
+};
+
 export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
   const log = opts.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const env = opts.env ?? process.env;
   const dir = opts.dir ?? defaultDir;
   const authDir = join(opts.dataDir, 'dashboard');
   const startedAt = Date.now();
-  let handler: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | undefined;
-  let app: NextApp | undefined;
-  let failure: Error | undefined;
-
-  // Everything the dashboard's server side reads comes from the environment, as on AWS.
-  Object.assign(process.env, {
+  // Everything the dashboard's server side reads comes from the environment, as on AWS: its
+  // process gets these (the API token among them: in its environment, never in argv or a log).
+  const settings: Record<string, string> = {
     SHIPLOG_DASHBOARD_AUTH: 'local',
     SHIPLOG_DASHBOARD_AUTH_DIR: authDir,
     SHIPLOG_DASHBOARD_API_URL: opts.apiUrl,
@@ -206,8 +213,25 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
     ...(opts.apiToken ? { SHIPLOG_DASHBOARD_API_TOKEN: opts.apiToken } : {}),
     SHIPLOG_DASHBOARD_PEER_HEADER: PEER_HEADER,
     ...opts.environment,
-  });
-  const localAdmin = process.env.SHIPLOG_DASHBOARD_AUTH === 'local';
+  };
+  // Also set here, as when Next ran in this process: callers read the dashboard's settings from it
+  // (the AWS box's test checks that its dashboard got the token's parameter name, not a token).
+  Object.assign(process.env, settings);
+  const localAdmin = settings.SHIPLOG_DASHBOARD_AUTH === 'local';
+
+  // The socket, in a folder only this user may enter: nothing else reaches Next around this mount
+  // (which sets the peer header the sign-in throttle trusts).
+  const socketDir = mkdtempSync(join(tmpdir(), 'shiplog-dashboard-'));
+  const socketPath = join(socketDir, 'next.sock');
+  const agent = new Agent({ keepAlive: true });
+  const stopper = new AbortController();
+  let child: ChildProcess | undefined;
+  let serving = false;
+  let servedOnce = false;
+  let failure: Error | undefined;
+  let exited: Promise<ProcessResult> = Promise.resolve({ exitCode: null, signal: null });
+  // The last lines the dashboard's process wrote, for the error page when it died.
+  const tail: string[] = [];
 
   const ready = (async () => {
     // 1. the admin: printed once, when first created; only its scrypt hash is kept
@@ -215,7 +239,7 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
       ? await ensureAdminCredential(authDir, { ...(env.SHIPLOG_ADMIN_PASSWORD ? { password: env.SHIPLOG_ADMIN_PASSWORD } : {}) })
       : undefined;
     if (!admin) {
-      log(`dashboard: signs in through ${process.env.SHIPLOG_DASHBOARD_AUTH}`);
+      log(`dashboard: signs in through ${settings.SHIPLOG_DASHBOARD_AUTH}`);
     } else if (admin.created) {
       log(`dashboard: ${opts.apiUrl}  sign in as ${admin.username} with password ${admin.created}`);
       log('dashboard: the password is shown this once (only its hash is kept); set SHIPLOG_ADMIN_PASSWORD to choose another');
@@ -224,42 +248,104 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
     }
     // 2. the build, when there is none of the current sources
     await ensureDashboardBuild(dir, log);
-    // 3. Next.js in this process
-    // Resolved from the dashboard's folder, and untyped here: Next's types would re-type process.env for the whole repo.
-    const createNext = createRequire(join(dir, 'package.json'))('next') as CreateNext;
-    app = createNext({ dir, dev: false, quiet: true, customServer: true });
-    await app.prepare();
-    handler = app.getRequestHandler();
+    if (stopper.signal.aborted) throw new Error('the dashboard was stopped while it started');
+    // 3. Next.js in a process of its own (and its own process group, which close() kills whole)
+    const childEnv: Record<string, string> = { NEXT_TELEMETRY_DISABLED: '1' };
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) childEnv[k] = v;
+    Object.assign(childEnv, settings, { NODE_ENV: 'production' });
+    const started = new Promise<void>((resolve, reject) => {
+      exited = runProcess(process.execPath, [serverEntry, dir, socketPath], {
+        cwd: dir, env: childEnv, signal: stopper.signal, killGraceMs: 5000,
+        spawn: (command, args, o) => {
+          child = spawn(command, args, { cwd: o.cwd, env: o.env, detached: true, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+          child.on('message', (m: { type?: string; message?: string }) => {
+            if (m.type === 'ready') resolve();
+            if (m.type === 'error') reject(new Error(`next start failed: ${m.message}`));
+          });
+          return child;
+        },
+        onLine: (line) => {
+          tail.push(line);
+          if (tail.length > 40) tail.shift();
+          log(`dashboard: ${line}`);
+        },
+      });
+      void exited.then((r) => {
+        serving = false;
+        child = undefined;
+        // Stopped by close(), perhaps before it served: `ready` settles either way.
+        if (stopper.signal.aborted) return reject(new Error('the dashboard was stopped while it started'));
+        const how = r.spawnError ? `could not run: ${r.spawnError.message}` : r.signal ? `was killed (${r.signal})` : `exited with code ${r.exitCode}`;
+        failure = new Error(`the dashboard's process ${how}${tail.length ? `:\n${tail.join('\n')}` : ''}`);
+        reject(failure);
+        log(`dashboard: its process ${how}; the dashboard is unavailable until shiplog is started again`);
+      });
+    });
+    await started;
+    serving = servedOnce = true;
     log(`dashboard: ready after ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   })().catch((err: unknown) => {
-    failure = err as Error;
-    log(`dashboard: could not start: ${failure.message}`);
+    failure ??= err as Error;
+    if (!stopper.signal.aborted) log(`dashboard: could not start: ${failure.message}`);
   });
+
+  const unavailable = (res: ServerResponse) => {
+    const status = failure ? (servedOnce ? 502 : 500) : 503;
+    const html = failure
+      ? page(status, servedOnce ? 'The dashboard stopped' : 'The dashboard did not start', `<p>See the output of <code>shiplog dev</code>.</p><pre>${escapeHtml(failure.message.slice(-2000))}</pre>`, false)
+      : page(503, 'The dashboard is starting', `<p>Building it for the first time; this page reloads itself. (${Math.round((Date.now() - startedAt) / 1000)} s so far)</p>`, true);
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...(failure ? {} : { 'retry-after': '3' }) });
+    res.end(html);
+  };
+
+  const proxy = (req: IncomingMessage, res: ServerResponse) => {
+    const drop = hopByHop(req.headers.connection);
+    const headers: OutgoingHttpHeaders = {};
+    for (const [k, v] of Object.entries(req.headers)) if (!drop.has(k) && v !== undefined) headers[k] = v;
+    // The sign-in throttle keys on the socket's address: set here, never taken from the client.
+    headers[PEER_HEADER] = req.socket.remoteAddress ?? 'unknown';
+    const upstream = request({ socketPath, agent, method: req.method, path: req.url, headers });
+    const fail = (err: Error) => {
+      if (res.headersSent) return void res.destroy(err);
+      // Its process died under this request (the page then says why), or the request failed alone.
+      if (failure) return unavailable(res);
+      log(`dashboard: ${req.method} ${(req.url ?? '/').split('?')[0]}: ${err.message}`);
+      const html = page(502, 'The dashboard did not answer', `<p>See the output of <code>shiplog dev</code>.</p><pre>${escapeHtml(err.message)}</pre>`, false);
+      res.writeHead(502, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(html);
+    };
+    upstream.on('error', fail);
+    upstream.on('response', (up) => {
+      const dropUp = hopByHop(up.headers.connection);
+      const raw: string[] = [];
+      // rawHeaders keep every Set-Cookie, and each header's own spelling.
+      for (let i = 0; i < up.rawHeaders.length; i += 2) if (!dropUp.has(up.rawHeaders[i]!.toLowerCase())) raw.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!);
+      res.writeHead(up.statusCode ?? 502, up.statusMessage, raw);
+      // A stream (server-sent events) shows its headers at once, not with its first event.
+      if (up.headers['content-length'] === undefined) res.flushHeaders();
+      up.on('error', (err) => res.destroy(err));
+      up.pipe(res);
+    });
+    // The client left (a closed event stream, a cancelled navigation): so does the request to Next.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
+    });
+    req.pipe(upstream);
+  };
 
   return {
     handle: (req, res) => {
-      // The sign-in throttle keys on the socket's address: set here, never taken from the client.
-      delete req.headers[PEER_HEADER];
-      req.headers[PEER_HEADER] = req.socket.remoteAddress ?? 'unknown';
-      if (handler) {
-        handler(req, res).catch((err: unknown) => {
-          log(`dashboard: ${(err as Error).message}`);
-          if (!res.headersSent) res.writeHead(500).end();
-          else res.end();
-        });
-        return;
-      }
-      const status = failure ? 500 : 503;
-      const html = failure
-        ? page(500, 'The dashboard did not start', `<p>See the output of <code>shiplog dev</code>.</p><pre>${escapeHtml(failure.message.slice(-2000))}</pre>`, false)
-        : page(503, 'The dashboard is starting', `<p>Building it for the first time; this page reloads itself. (${Math.round((Date.now() - startedAt) / 1000)} s so far)</p>`, true);
-      res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', ...(failure ? {} : { 'retry-after': '3' }) });
-      res.end(html);
+      if (serving && child) return proxy(req, res);
+      unavailable(res);
     },
     ready: ready.then(() => (failure ? Promise.reject(failure) : undefined)),
+    usable: () => serving && child !== undefined,
+    pid: () => child?.pid,
     close: async () => {
+      stopper.abort();
       await ready;
-      await app?.close();
+      await exited;
+      agent.destroy();
+      rmSync(socketDir, { recursive: true, force: true });
     },
   };
 };

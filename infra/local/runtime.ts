@@ -173,7 +173,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
         ? undefined
         : startDashboard({ dataDir: cfg.dataDir, apiUrl, dynamoEndpoint: db.endpoint, tables: localTables, sitesPort: cfg.sitesPort, apiToken: dashboardToken, log });
     if (dashboard) stops.push(() => dashboard.close());
-    // The platform API (Hono) on Node's http server; the dashboard, a Node handler of its own, beside it.
+    // The platform API (Hono) on Node's http server; the dashboard beside it (a proxy to its own process).
     const app = platformApi({
       ...services.api,
       deployments: {
@@ -186,13 +186,13 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       health: () => health(),
     });
     const api = createServer(nodeListener(app, dashboard && ((req, res) => dashboard.handle(req, res))));
-    let dashboardUsable = !dashboard;
     let started = false;
-    dashboard?.ready.then(() => (dashboardUsable = true), () => {});
+    // The dashboard runs in a process of its own: usable once it serves, and no longer if it died.
+    const dashboardUsable = () => !dashboard || dashboard.usable();
     const health = async (): Promise<LocalHealth> => {
       const unavailable: LocalHealth['unavailable'] = started ? [] : ['starting'];
       if (!(await db.usable())) unavailable.push('database');
-      if (!dashboardUsable) unavailable.push('dashboard');
+      if (!dashboardUsable()) unavailable.push('dashboard');
       return { ok: unavailable.length === 0, unavailable };
     };
     await listen(api, cfg.port, bindHost);
@@ -201,6 +201,8 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     }
     stops.push(() => new Promise<void>((r) => api.close(() => r())));
     const siteModels = readModels({ views: services.views, urls: localUrls(cfg.sitesPort) });
+    // What the router captured is written in batches: the last one once the router has stopped (stops run in reverse).
+    stops.push(() => services.observability.capture.flush());
     const sites: SiteRouter = await startSiteRouter({
       port: cfg.sitesPort, hostname: bindHost, dataDir: cfg.dataDir, envFor: services.runtimeEnvFor, resolveHost: services.resolveHost,
       // multi-zone: each project's mounts, from the projects read model
