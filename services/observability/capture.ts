@@ -77,6 +77,12 @@ interface InFlight {
  * request fields (on Lambda each environment serves one request at a time, so this never guesses).
  * Within a request, a stack trace's frames join the line they follow.
  *
+ * What is captured is written in batches, off the request path: records wait in memory and go
+ * to the stores `flushMs` (100 ms by default) after the first of them, one append for all the
+ * log records and the request records handed over together; a request's record tells
+ * `onRequest` once written. `flush()` writes what waits now (call it when the router has
+ * stopped, so nothing captured is lost on a clean stop).
+ *
  * @example
  * const capture = runtimeCapture({ logs, requests: metrics, clock: () => Date.now() });
  * const end = capture.begin(servedRequest);  // router, when a request starts
@@ -91,13 +97,50 @@ export const runtimeCapture = (deps: {
   onError?: (e: unknown) => void;
   /** Told of each request once recorded (e.g. to evaluate its project's alarm). */
   onRequest?: (r: RequestRecord) => void;
+  /** How long captured records wait for more before they are written (default 100 ms). */
+  flushMs?: number;
 }) => {
   const clock = deps.clock ?? Date.now;
   const graceMs = deps.graceMs ?? 1000;
+  const flushMs = deps.flushMs ?? 100;
   const inFlight = new Map<string, InFlight[]>();
   const recent = new Map<string, InFlight>();
   const fail = (e: unknown) => deps.onError?.(e);
   const iso = (ms: number) => new Date(ms).toISOString();
+
+  // --- the batch: what waits to be written, and the writes under way (what `flush` waits for)
+  let waitingLogs: RuntimeLogRecord[] = [];
+  let waitingRequests: RequestRecord[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const writing = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    writing.add(p);
+    void p.finally(() => writing.delete(p));
+  };
+  const writeWaiting = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const logs = waitingLogs;
+    const requests = waitingRequests;
+    waitingLogs = [];
+    waitingRequests = [];
+    if (logs.length > 0) track(deps.logs.append(logs).catch(fail));
+    for (const r of requests) track(deps.requests.record(r).then(() => deps.onRequest?.(r), fail));
+  };
+  const later = () => {
+    if (timer) return;
+    timer = setTimeout(writeWaiting, flushMs);
+    // A process that exits without stopping loses at most this batch, as it would lose writes in flight.
+    if (typeof timer === 'object') timer.unref();
+  };
+  const appendLater = (records: RuntimeLogRecord[]) => {
+    waitingLogs.push(...records);
+    later();
+  };
+  const recordLater = (r: RequestRecord) => {
+    waitingRequests.push(r);
+    later();
+  };
 
   const requestFields = (f: InFlight) => ({
     requestId: f.req.requestId, method: f.req.method, path: f.req.path,
@@ -127,9 +170,9 @@ export const runtimeCapture = (deps: {
           projectId: req.projectId, deploymentId: req.deploymentId, ...requestFields(f),
           message: `${req.method} ${req.path} ${status} in ${Math.round(durationMs)} ms${req.coldStart ? ' (cold start)' : ''}`,
         };
-        void deps.logs.append([...f.lines.map((l) => ({ ...l, status, durationMs })), summary]).catch(fail);
+        appendLater([...f.lines.map((l) => ({ ...l, status, durationMs })), summary]);
       }
-      void deps.requests.record(record).then(() => deps.onRequest?.(record), fail);
+      recordLater(record);
     };
   };
 
@@ -148,10 +191,16 @@ export const runtimeCapture = (deps: {
     }
     const last = recent.get(functionKey);
     const justEnded = serving.length === 0 && last?.endedAt !== undefined && clock() - last.endedAt <= graceMs;
-    void deps.logs.append([justEnded ? { ...base, ...requestFields(last) } : base]).catch(fail);
+    appendLater([justEnded ? { ...base, ...requestFields(last) } : base]);
   };
 
-  return { begin, line };
+  /** Writes what waits now, and resolves once it and every earlier write are done (failures go to `onError`). */
+  const flush = async (): Promise<void> => {
+    writeWaiting();
+    await Promise.all([...writing]);
+  };
+
+  return { begin, line, flush };
 };
 
 /**

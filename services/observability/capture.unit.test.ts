@@ -74,6 +74,69 @@ describe('runtime capture', () => {
     expect(logs).toEqual([]);
   });
 
+  it('writes what it captured in one batch, after the requests, not one write per request', async () => {
+    const appends: RuntimeLogRecord[][] = [];
+    const recorded: RequestRecord[] = [];
+    const watched: string[] = [];
+    const store: RuntimeLogStore = { append: async (rs) => void appends.push(rs), query: async () => [], follow: () => () => {} };
+    const capture = runtimeCapture({
+      logs: store, requests: { record: async (r) => void recorded.push(r) }, onRequest: (r) => watched.push(r.requestId), flushMs: 60_000,
+    });
+    for (const id of ['r1', 'r2', 'r3']) {
+      const end = capture.begin(req(id));
+      capture.line('web/d1/default', `line of ${id}`, 'stdout');
+      end({ status: 200, durationMs: 3, bytesOut: 10 });
+    }
+    capture.line('other/d9/default', 'no request', 'stdout');
+    // Nothing is written while the requests are served: it waits for the batch.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(appends).toEqual([]);
+    expect(recorded).toEqual([]);
+    await capture.flush();
+    expect(appends).toHaveLength(1);
+    expect(appends[0]!.map((r) => r.message)).toEqual([
+      'line of r1', 'GET / 200 in 3 ms', 'line of r2', 'GET / 200 in 3 ms', 'line of r3', 'GET / 200 in 3 ms', 'no request',
+    ]);
+    expect(recorded.map((r) => r.requestId)).toEqual(['r1', 'r2', 'r3']);
+    // onRequest hears of a request once its record is written.
+    expect(watched).toEqual(['r1', 'r2', 'r3']);
+  });
+
+  it('writes a batch by itself after flushMs, and flush waits for writes under way', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const logs: RuntimeLogRecord[] = [];
+    const store: RuntimeLogStore = { append: async (rs) => { await gate; logs.push(...rs); }, query: async () => [], follow: () => () => {} };
+    const capture = runtimeCapture({ logs: store, requests: { record: async () => {} }, flushMs: 5 });
+    capture.begin(req('r1'))({ status: 200, durationMs: 1, bytesOut: 1 });
+    let flushed = false;
+    await new Promise((r) => setTimeout(r, 30));
+    // The timer started the write; flush waits for it to finish.
+    const done = capture.flush().then(() => (flushed = true));
+    await new Promise((r) => setTimeout(r, 10));
+    expect(flushed).toBe(false);
+    release();
+    await done;
+    expect(logs.map((r) => r.requestId)).toEqual(['r1']);
+  });
+
+  it('reports a failed batch to onError and keeps capturing', async () => {
+    const errors: unknown[] = [];
+    let fail = true;
+    const logs: RuntimeLogRecord[] = [];
+    const store: RuntimeLogStore = {
+      append: async (rs) => { if (fail) throw new Error('disk full'); logs.push(...rs); }, query: async () => [], follow: () => () => {},
+    };
+    const capture = runtimeCapture({ logs: store, requests: { record: async () => {} }, onError: (e) => errors.push(e), flushMs: 60_000 });
+    capture.line('web/d1/default', 'lost', 'stdout');
+    await capture.flush();
+    expect(errors).toHaveLength(1);
+    fail = false;
+    capture.line('web/d1/default', 'kept', 'stdout');
+    await capture.flush();
+    expect(logs.map((r) => r.message)).toEqual(['kept']);
+  });
+
   it('reads levels from structured lines and warnings', () => {
     expect(levelOf('{"level":"warn","msg":"x"}', 'stdout')).toBe('warning');
     expect(levelOf('{"severity":"DEBUG"}', 'stderr')).toBe('debug');

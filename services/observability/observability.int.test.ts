@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monotonicFactory } from 'ulid';
@@ -67,6 +67,38 @@ describe('local runtime log store', () => {
     const kept = (await logs.query({ projectId: 'web', deploymentId: 'd1' })).map((r) => r.message);
     expect(kept.at(-1)).toBe('m39');
     expect(kept).not.toContain('m0');
+  });
+});
+
+describe('segmented log appends', () => {
+  it('writes appends made while one is under way together, all of them, in order', async () => {
+    const dir = tempDir();
+    const logs = localRuntimeLogStore({ dir });
+    await Promise.all(Array.from({ length: 50 }, (_, i) => logs.append([line({ message: `m${i}` })])));
+    expect((await logs.query({ projectId: 'web', deploymentId: 'd1' })).map((r) => r.message)).toEqual(Array.from({ length: 50 }, (_, i) => `m${i}`));
+    expect(readdirSync(join(dir, 'web', 'd1'))).toEqual(['00000001.jsonl']);
+  });
+
+  it('goes on in the newest file another run left, and starts again when the folder is removed', async () => {
+    const dir = tempDir();
+    await localRuntimeLogStore({ dir }).append([line({ message: 'before restart' })]);
+    const logs = localRuntimeLogStore({ dir });
+    await logs.append([line({ message: 'after restart' })]);
+    expect(readdirSync(join(dir, 'web', 'd1'))).toEqual(['00000001.jsonl']);
+    expect((await logs.query({ projectId: 'web', deploymentId: 'd1' })).map((r) => r.message)).toEqual(['before restart', 'after restart']);
+    rmSync(join(dir, 'web'), { recursive: true, force: true });
+    await logs.append([line({ message: 'after removal' })]);
+    expect((await logs.query({ projectId: 'web', deploymentId: 'd1' })).map((r) => r.message)).toEqual(['after removal']);
+  });
+
+  it('rolls to a new file by the bytes written, not the characters', async () => {
+    const dir = tempDir();
+    const logs = localRuntimeLogStore({ dir, retention: { segmentBytes: 600, maxBytes: 1 << 20 } });
+    for (let i = 0; i < 12; i++) await logs.append([line({ message: `é${i}`.padEnd(40, 'é') })]);
+    const files = readdirSync(join(dir, 'web', 'd1')).sort();
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files) expect(statSync(join(dir, 'web', 'd1', f)).size).toBeLessThanOrEqual(600);
+    expect((await logs.query({ projectId: 'web', deploymentId: 'd1' }))).toHaveLength(12);
   });
 });
 

@@ -28,6 +28,9 @@ const isSegment = (f: string) => /^\d{8}\.jsonl$/.test(f);
  * JSON lines in numbered files per key (`<dir>/<project>/<deployment>/00000001.jsonl`), appended
  * in order (appends to one key are serialized), read newest file first, pruned by a
  * {@link Retention} whenever a file is full. A torn last line (a crash mid-write) is skipped.
+ * This process is the only writer: a key's newest file and its size are looked up once (its
+ * first append) and then kept in memory, so an append is one file append; appends made while
+ * one to the same key is under way are written together, in one append, after it.
  *
  * @example
  * const log = segmentedLog<{ time: string }>('/data/observability/logs', retention);
@@ -37,6 +40,10 @@ const isSegment = (f: string) => /^\d{8}\.jsonl$/.test(f);
 export const segmentedLog = <T>(dir: string, retention: Retention) => {
   const tails = new Map<string, Promise<unknown>>();
   const folder = (key: readonly string[]) => join(dir, ...key);
+  /** Each key's newest file as this process last wrote it: its number and size. */
+  const newest = new Map<string, { n: number; size: number }>();
+  /** Appends waiting for the key's write under way: written together once it is done. */
+  const waiting = new Map<string, { items: T[]; written: Promise<void> }>();
 
   const segments = async (key: readonly string[]): Promise<Segment[]> => {
     const names = (await readdir(folder(key)).catch(() => [] as string[])).filter(isSegment).sort();
@@ -58,15 +65,33 @@ export const segmentedLog = <T>(dir: string, retention: Retention) => {
     }
   };
 
-  const write = async (key: readonly string[], items: readonly T[]) => {
+  // The key's newest file, from the disk (first append, or after the folder went away).
+  const look = async (key: readonly string[]) => {
     await mkdir(folder(key), { recursive: true });
-    const all = await segments(key);
-    const last = all.at(-1);
+    const last = (await segments(key)).at(-1);
+    return last ? { n: Number(last.file.slice(-14, -6)), size: last.size } : { n: 1, size: 0 };
+  };
+
+  const write = async (key: readonly string[], items: readonly T[]) => {
+    const k = key.join('/');
     const text = items.map((i) => `${JSON.stringify(i)}\n`).join('');
-    const full = !last || last.size + text.length > retention.segmentBytes;
-    const n = last ? Number(last.file.slice(-14, -6)) + (full && last.size > 0 ? 1 : 0) : 1;
-    await appendFile(join(folder(key), name(n)), text);
-    if (full) await prune(key, Date.now());
+    const bytes = Buffer.byteLength(text);
+    for (let attempt = 0; ; attempt++) {
+      const last = newest.get(k) ?? (await look(key));
+      const full = last.size + bytes > retention.segmentBytes;
+      const next = full && last.size > 0 ? { n: last.n + 1, size: 0 } : last;
+      try {
+        await appendFile(join(folder(key), name(next.n)), text);
+      } catch (e) {
+        newest.delete(k);
+        // The folder was removed under us (the deployment's logs deleted): found again, once.
+        if (attempt === 0 && (e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      newest.set(k, { n: next.n, size: next.size + bytes });
+      if (full) await prune(key, Date.now());
+      return;
+    }
   };
 
   return {
@@ -74,7 +99,20 @@ export const segmentedLog = <T>(dir: string, retention: Retention) => {
     append(key: readonly string[], items: readonly T[]): Promise<void> {
       if (items.length === 0) return Promise.resolve();
       const k = key.join('/');
-      const next = (tails.get(k) ?? Promise.resolve()).then(() => write(key, items));
+      // Behind a write under way: joins the batch that goes next.
+      const batch = waiting.get(k);
+      if (batch) {
+        batch.items.push(...items);
+        return batch.written;
+      }
+      const busy = tails.get(k);
+      const own = { items: [...items], written: Promise.resolve() };
+      if (busy) waiting.set(k, own);
+      const next = (busy ?? Promise.resolve()).then(() => {
+        if (waiting.get(k) === own) waiting.delete(k);
+        return write(key, own.items);
+      });
+      own.written = next;
       const tail = next.catch(() => undefined);
       tails.set(k, tail);
       void tail.then(() => tails.get(k) === tail && tails.delete(k));
