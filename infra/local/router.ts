@@ -1,11 +1,12 @@
 import type { RequestOutcome, ServedRequest } from '../../services/observability/index.ts';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, relative, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { localSiteHost, siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
+import { siteLayout } from '../../services/deploy/adapters/site-host/local.ts';
 import { assetPrefixOf } from '../../services/deploy/adapters/site-host/open-next-output.ts';
 import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV2Event, toNodeHeaders, writeApiGatewayV2Result } from './sites/apigw.ts';
 import { FunctionInvocationError, functionPool } from './sites/function-pool.ts';
@@ -97,12 +98,24 @@ const sendPage = (res: ServerResponse, status: number, title: string, message: s
 export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRouter> => {
   const domain = opts.domain ?? 'localhost';
   const layout = siteLayout(opts.dataDir);
-  const host = localSiteHost({ dataDir: opts.dataDir, port: opts.port, domain });
   // A function's own requests to a site (Next's fetch of a server action's redirect target) come back here.
   const sites = { domain, fetch: siteFetch({ domain, port: () => server.port(), hostname: opts.hostname }) };
   const pool = functionPool({ idleMs: opts.idleMs, invokeTimeoutMs: opts.invokeTimeoutMs, onLog: opts.onFunctionLog, sites });
   const versions = new Map<string, Promise<Version | undefined>>();
   const ids = new Map<string, string>();
+
+  // The deployment an alias points at, read from its pointer file on every request (a shift is a
+  // rename, so this is the old target or the new one). Read synchronously: the file is a few
+  // bytes, and a read takes tens of microseconds, where the asynchronous read's four trips
+  // through the thread pool took 0.5 ms or more while the pool was busy with other work.
+  const aliasTarget = (projectId: string, alias: string): string | undefined => {
+    try {
+      return readFileSync(layout.aliasFile(projectId, alias), 'utf8').trim() || undefined;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw e;
+    }
+  };
 
   // Host names are lowercase; version directories keep the deployment id's own case.
   const findDeployment = async (projectId: string, lower: string): Promise<string | undefined> => {
@@ -150,7 +163,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     const custom = req.headers.host && !parseSiteHost(req.headers.host, domain) ? await opts.resolveHost?.(req.headers.host) : undefined;
     const parsed: SiteAddress | undefined = custom ? { kind: 'alias', ...custom } : parseSiteAddress(req.headers.host, domain);
     // A branch URL label (`<branch>--<project>`) that is also a project's own name serves that project.
-    const address = parsed?.kind === 'alias' && parsed.orProject && (await host.aliasTarget(parsed.orProject, 'production'))
+    const address = parsed?.kind === 'alias' && parsed.orProject && aliasTarget(parsed.orProject, 'production')
       ? ({ kind: 'alias', projectId: parsed.orProject, alias: 'production' } as const) : parsed;
     if (!address) {
       return sendPage(res, 404, 'No site here', `shiplog serves no site at "${req.headers.host ?? ''}". Sites live at http://<project>.${domain}:${server.port()}.`);
@@ -163,7 +176,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     const site = await mountedSite(opts.mountsOf, address, req.url ?? '/');
     const { projectId } = site;
     const deploymentId =
-      site.kind === 'alias' ? await host.aliasTarget(projectId, site.alias) : await findDeployment(projectId, site.deploymentId);
+      site.kind === 'alias' ? aliasTarget(projectId, site.alias) : await findDeployment(projectId, site.deploymentId);
     if (!deploymentId) {
       return site.kind === 'alias'
         ? sendPage(res, 404, 'Not deployed', `Project "${projectId}" has no ${site.alias} deployment.`)
