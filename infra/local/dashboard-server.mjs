@@ -8,7 +8,8 @@
 // Plain JavaScript on purpose: it runs under a bare `node`, without tsx's loader in front of Next.
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { rmdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 const [dir, socketPath] = process.argv.slice(2);
 if (!dir || !socketPath) {
@@ -25,6 +26,13 @@ const stop = async (code) => {
   server?.close();
   server?.closeAllConnections();
   await app?.close().catch(() => undefined);
+  // The socket and its folder (made for it by the parent, which also removes them when it can).
+  try {
+    rmSync(socketPath, { force: true });
+    rmdirSync(dirname(socketPath));
+  } catch {
+    // already gone
+  }
   process.exit(code);
 };
 process.once('SIGTERM', () => void stop(0));
