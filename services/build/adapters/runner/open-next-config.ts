@@ -192,23 +192,30 @@ const localConverter = async () => {
   const path = await import('node:path');
   // OpenNext runs Next with experimental.trustHostHeader, with which Next itself writes
   // request.url as https://<host>…: in the server function, Next's own initURL is corrected
-  // to the scheme of x-forwarded-proto (what the converter set), as next start does.
-  try {
-    const { createRequire } = await import('node:module');
-    const require = createRequire(path.join(process.cwd(), globalThis.monorepoPackagePath ?? '', 'index.mjs'));
-    const server = require('next/dist/server/next-server.js').default;
-    const attach = server?.prototype?.attachRequestMeta;
-    if (typeof attach === 'function' && !attach.shiplog) {
-      server.prototype.attachRequestMeta = Object.assign(function (req, ...rest) {
-        attach.call(this, req, ...rest);
-        const meta = req[Symbol.for('NextInternalRequestMeta')];
-        const proto = String(req.headers?.['x-forwarded-proto'] ?? '').split(',')[0].trim();
-        if (proto === 'http' && typeof meta?.initURL === 'string' && meta.initURL.startsWith('https://')) meta.initURL = 'http://' + meta.initURL.slice(8);
-      }, { shiplog: true });
+  // to the scheme of x-forwarded-proto (what the converter set), as next start does. Done at
+  // the first request, not here: \`open-next build\` calls this factory too (for its name), and
+  // loading Next's server there cost the packaging about 0.2 s of CPU.
+  let corrected = false;
+  const correctInitUrl = () => {
+    if (corrected) return;
+    corrected = true;
+    try {
+      const require = createRequire(path.join(process.cwd(), globalThis.monorepoPackagePath ?? '', 'index.mjs'));
+      const server = require('next/dist/server/next-server.js').default;
+      const attach = server?.prototype?.attachRequestMeta;
+      if (typeof attach === 'function' && !attach.shiplog) {
+        server.prototype.attachRequestMeta = Object.assign(function (req, ...rest) {
+          attach.call(this, req, ...rest);
+          const meta = req[Symbol.for('NextInternalRequestMeta')];
+          const proto = String(req.headers?.['x-forwarded-proto'] ?? '').split(',')[0].trim();
+          if (proto === 'http' && typeof meta?.initURL === 'string' && meta.initURL.startsWith('https://')) meta.initURL = 'http://' + meta.initURL.slice(8);
+        }, { shiplog: true });
+      }
+    } catch {
+      // not a Next server function (the image function): nothing to correct
     }
-  } catch {
-    // not a Next server function (the image function): nothing to correct
-  }
+  };
+  const { createRequire } = await import('node:module');
   const missingLocalImage = (event) => {
     if (!event?.rawPath?.endsWith('/_next/image')) return false;
     const url = new URLSearchParams(event.rawQueryString ?? '').get('url') ?? '';
@@ -268,6 +275,7 @@ const localConverter = async () => {
   return {
     name: 'shiplog-local-apigw-v2',
     convertFrom: async (event) => {
+      correctInitUrl();
       const headers = {};
       for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
       if (Array.isArray(event.cookies) && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');

@@ -3,6 +3,9 @@ type Patch = { pathFilter: RegExp | string; contentFilter?: RegExp | string; ver
 type CodePatcher = { name: string; patches: Patch[] }[];
 type ApplyCodePatches = (buildOptions: { nextVersion: string }, tracedFiles: string[], manifests: unknown, codePatcher: CodePatcher) => Promise<void>;
 type EsbuildAsync = (esbuildOptions: { outfile?: string; plugins?: { name: string }[] } & Record<string, unknown>, buildOptions: { nextVersion: string } & Record<string, unknown>) => Promise<void>;
+type EsbuildSync = (esbuildOptions: { outfile?: string } & Record<string, unknown>, buildOptions: { nextVersion: string } & Record<string, unknown>) => void;
+/** Registers what gets the next esbuild result (undefined: nothing). */
+type OnResult = (fn: ((result: { metafile?: unknown }) => void) | undefined) => void;
 type InstallDependencies = (outputDir: string, installOptions: { packages: string[] } | undefined) => void;
 
 export declare const formatVersion: number;
@@ -12,6 +15,7 @@ export declare const supportedVersion: RegExp;
 export interface OpenNextCache {
   codePatches(original: ApplyCodePatches, args: unknown[], bundlerOf: unknown): Promise<void>;
   bundle(original: EsbuildAsync, args: Parameters<EsbuildAsync>): Promise<void>;
+  bundleSync(original: EsbuildSync, args: Parameters<EsbuildSync>, onResult: OnResult | undefined): void;
   install(original: InstallDependencies, outputDir: string, installOptions: { packages: string[] } | undefined): void;
   /** Removes the entries this process did not use; returns how many. */
   prune(): number;

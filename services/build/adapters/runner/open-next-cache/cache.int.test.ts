@@ -260,8 +260,73 @@ describe('the bundle cache', () => {
   });
 });
 
+describe('the bundle cache for esbuildSync', () => {
+  /**
+   * A stand-in for OpenNext's esbuildSync: the real esbuild's buildSync, whose result goes to
+   * what `onResult` registered (as hooks.mjs's wrapper of buildSync does), counting its calls.
+   */
+  const fakeEsbuildSync = (app: string) => {
+    const calls: string[] = [];
+    let hand: ((r: esbuild.BuildResult) => void) | undefined;
+    const run = (o: { outfile?: string } & Record<string, unknown>) => {
+      calls.push(String(o.outfile));
+      hand?.(esbuild.buildSync({ bundle: true, format: 'esm', platform: 'node', logLevel: 'silent', absWorkingDir: app, ...(o as esbuild.BuildOptions) }));
+    };
+    return { run, calls, onResult: (fn: ((r: esbuild.BuildResult) => void) | undefined) => void (hand = fn) };
+  };
+  // As OpenNext's image function: the bundle's entry is its own outfile, rewritten in place.
+  const inPlaceOnce = (dep = 'export const dep = "one";', withHook = true) => {
+    const app = join(root, 'app');
+    mkdirSync(join(app, 'src'), { recursive: true });
+    mkdirSync(join(app, '.open-next', 'img'), { recursive: true });
+    writeFileSync(join(app, 'src', 'dep.js'), dep);
+    const file = join(app, '.open-next', 'img', 'index.mjs');
+    writeFileSync(file, 'import { dep } from "../../src/dep.js"; export const handler = () => dep;');
+    const fake = fakeEsbuildSync(app);
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l), installStamp: 'stamp-1', cwd: () => app });
+    const args: [Record<string, unknown>, { nextVersion: string } & Record<string, unknown>] = [{ entryPoints: [file], outfile: file, allowOverwrite: true, banner: { js: '// banner' } }, { nextVersion: '16.0.0', minify: false, config: {}, openNextDistDir: join(app, 'src') }];
+    cache.bundleSync(fake.run, args, withHook ? fake.onResult : undefined);
+    return { calls: fake.calls, out: readFileSync(file, 'utf8') };
+  };
+
+  it('bundles in place on a miss, stores the output keyed by the entry as it was before, and reuses it', () => {
+    const first = inPlaceOnce();
+    expect(first.calls).toHaveLength(1);
+    expect(first.out).toContain('"one"');
+    expect(first.out).not.toContain('import');
+    expect(lines.at(-1)).toBe('open-next cache: bundle .open-next/img/index.mjs built and stored (2 inputs)');
+    const second = inPlaceOnce();
+    expect(second.calls).toEqual([]);
+    expect(second.out).toBe(first.out);
+    expect(lines.at(-1)).toMatch(/^open-next cache: bundle \.open-next\/img\/index\.mjs reused \(2 inputs unchanged, \d+ ms\)$/);
+    const changed = inPlaceOnce('export const dep = "two";');
+    expect(changed.calls).toHaveLength(1);
+    expect(changed.out).toContain('"two"');
+  });
+
+  it('is not shared with esbuildAsync entries of the same options', async () => {
+    inPlaceOnce();
+    const app = join(root, 'app');
+    const file = join(app, '.open-next', 'img', 'index.mjs');
+    writeFileSync(file, 'import { dep } from "../../src/dep.js"; export const handler = () => dep;');
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l), installStamp: 'stamp-1', cwd: () => app });
+    let ran = 0;
+    await cache.bundle(async (o) => {
+      ran++;
+      await esbuild.build({ bundle: true, format: 'esm', platform: 'node', logLevel: 'silent', absWorkingDir: app, ...(o as esbuild.BuildOptions) });
+    }, [{ entryPoints: [file], outfile: file, allowOverwrite: true, banner: { js: '// banner' } }, { nextVersion: '16.0.0', minify: false, config: {}, openNextDistDir: join(app, 'src') }]);
+    expect(ran).toBe(1);
+  });
+
+  it('builds uncached when nothing hands it the result', () => {
+    expect(inPlaceOnce(undefined, false).calls).toHaveLength(1);
+    expect(inPlaceOnce(undefined, false).calls).toHaveLength(1);
+    expect(existsSync(join(dir, 'bundles'))).toBe(false);
+  });
+});
+
 describe('the loader hooks', () => {
-  const esbuildStandIn = 'export async function esbuildAsync() {}\n';
+  const esbuildStandIn = 'export async function esbuildAsync() {}\nexport function esbuildSync() {\n  const result = buildSync({});\n}\n';
   const register = fileURLToPath(new URL('./register.mjs', import.meta.url));
   /** A stand-in @opennextjs/aws whose codePatcher.js is `source`, run by a script through the hooks. */
   const runWith = (source: string, version = '4.1.12') => {
@@ -292,11 +357,19 @@ describe('the loader hooks', () => {
 
   it('finds each function it routes, once, in the installed @opennextjs/aws', () => {
     const dist = join(fileURLToPath(new URL('../../../../../node_modules/@opennextjs/aws/dist/build', import.meta.url)));
-    for (const [file, name] of [['patch/codePatcher.js', 'applyCodePatches'], ['helper.js', 'esbuildAsync'], ['installDeps.js', 'installDependencies']] as const) {
+    for (const [file, name] of [['patch/codePatcher.js', 'applyCodePatches'], ['helper.js', 'esbuildAsync'], ['helper.js', 'esbuildSync'], ['installDeps.js', 'installDependencies']] as const) {
       const changed = rewrite(`file://${join(dist, file)}`, readFileSync(join(dist, file), 'utf8'));
       expect(changed?.reason).toBeUndefined();
       expect(changed?.source).toMatch(new RegExp(`function __shiplogOriginal\\w+\\([\\s\\S]*export (async )?function ${name}\\(\\.\\.\\.args\\)`));
     }
+  });
+
+  it('routes each function of a module on its own: one of another shape is left alone and said', () => {
+    const url = 'file:///x/node_modules/@opennextjs/aws/dist/build/helper.js';
+    const changed = rewrite(url, 'import { buildSync } from "esbuild";\nexport async function esbuildAsync() {}\nexport function esbuildSync() { return buildSync({}); }\n');
+    expect(changed?.reason).toBe('@opennextjs/aws/dist/build/helper.js does not call buildSync once, in export function esbuildSync, as expected');
+    expect(changed?.source).toMatch(/export async function esbuildAsync\(\.\.\.args\)/);
+    expect(changed?.source).not.toMatch(/__shiplogOriginalEsbuildSync/);
   });
 
   it('stays off for an OpenNext version it was not made for', () => {

@@ -8,7 +8,8 @@
 //   give the same node_modules.
 // - esbuild bundles of OpenNext's own adapters (server, revalidation, image, warmer, tag cache
 //   functions): about 300 ms each, mostly parsing the AWS SDK OpenNext bundles, and the same
-//   for the same options, config and input files. An entry records every file esbuild read
+//   for the same options, config and input files; also the two esbuildSync ones (the cache
+//   adapters, and the image function's second pass). An entry records every file esbuild read
 //   (its metafile) with its hash, and is reused only while each of them still hashes the same.
 // Entries are content-addressed files under one project's cache folder, written aside and
 // renamed into place, checked when read (a damaged entry is a miss), and pruned after a
@@ -230,32 +231,35 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     return h;
   };
 
-  const bundle = async (original, args) => {
-    const [esbuildOptions, buildOptions] = args;
+  // A bundle's entry: its key from the options, the config and the packages; `hit` once its
+  // stored output is written in place; `off` (with why) when it cannot be cached. Entry points are
+  // hashed now, before the build: OpenNext rewrites one bundle in place (its entry is its outfile).
+  const lookUp = (esbuildOptions, buildOptions, called) => {
     const base = typeof esbuildOptions?.absWorkingDir === 'string' ? esbuildOptions.absWorkingDir : cwd();
     const outfile = esbuildOptions?.outfile;
     const plugins = Array.isArray(esbuildOptions?.plugins) ? esbuildOptions.plugins : [];
     const why =
       !installStamp ? 'the installed packages OpenNext bundles from are unknown'
-        : typeof outfile !== 'string' || !buildOptions || typeof buildOptions.nextVersion !== 'string' ? `OpenNext ${openNextVersion} calls esbuildAsync with arguments of another shape`
+        : typeof outfile !== 'string' || !buildOptions || typeof buildOptions.nextVersion !== 'string' ? `OpenNext ${openNextVersion} calls ${called} with arguments of another shape`
           : buildOptions.debug || esbuildOptions.metafile || esbuildOptions.write === false ? 'debug build'
             : plugins.some((p) => !knownPlugin(p?.name)) ? `a plugin it cannot vouch for: ${plugins.find((p) => !knownPlugin(p?.name))?.name}`
               : undefined;
     const what = typeof outfile === 'string' ? path.relative(base, outfile) : 'a bundle';
     if (why) {
       off(`bundle ${what}`, why);
-      return original(...args);
+      return { off: true };
     }
     const started = performance.now();
     // Paths inside the build's own folder differ from build to build: they enter the key relative to it.
     const options = describeValue({ ...esbuildOptions, plugins: plugins.map((p) => p.name) }).split(JSON.stringify(base).slice(1, -1)).join('<cwd>');
     const config = describeValue(buildOptions.config ?? null);
     const key = sha256(
-      JSON.stringify([formatVersion, openNextVersion, installStamp, buildOptions.nextVersion, Boolean(buildOptions.minify), path.relative(base, buildOptions.openNextDistDir ?? '')]),
+      JSON.stringify([formatVersion, openNextVersion, installStamp, buildOptions.nextVersion, Boolean(buildOptions.minify), path.relative(base, buildOptions.openNextDistDir ?? ''), called]),
       config,
       options,
     );
     const entry = path.join(dir, 'bundles', key);
+    for (const e of Array.isArray(esbuildOptions.entryPoints) ? esbuildOptions.entryPoints : []) if (typeof e === 'string') hashOf(path.resolve(base, e));
     try {
       const record = JSON.parse(fs.readFileSync(path.join(entry, 'entry.json'), 'utf8'));
       const changed = record.format === formatVersion ? record.inputs.find(([rel, h]) => hashOf(path.resolve(base, rel)) !== h) : ['format'];
@@ -267,17 +271,21 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
           const to = path.resolve(base, o.rel);
           fs.mkdirSync(path.dirname(to), { recursive: true });
           fs.writeFileSync(to, o.data);
+          fileHashes.delete(to);
         }
         used.add(path.join('bundles', key));
         log(`open-next cache: bundle ${what} reused (${record.inputs.length} inputs unchanged, ${Math.round(performance.now() - started)} ms)`);
-        return undefined;
+        return { hit: true };
       }
     } catch {
       // no entry, or a damaged one: bundle
     }
-    let metafile;
-    const capture = { name: 'shiplog-metafile', setup: (b) => b.onEnd((r) => void (metafile = r.metafile)) };
-    const result = await original({ ...esbuildOptions, metafile: true, plugins: [capture, ...plugins] }, buildOptions);
+    return { base, outfile, what, key, entry };
+  };
+
+  // After a bundle was built: its inputs (as esbuild's metafile lists them, hashed as they were
+  // before the build) and outputs stored as an entry, unless one cannot serve another build.
+  const store = ({ base, outfile, what, key, entry }, metafile) => {
     // OpenNext writes the metafile beside the bundle when there is one (its debug mode): not this time.
     fs.rmSync(`${outfile}.meta.json`, { force: true });
     try {
@@ -289,7 +297,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
       const local = data.some((d) => ownFolders(base).some((f) => d.includes(f)));
       if (outputs.length === 0 || virtual || local) {
         log(`open-next cache: bundle ${what} not stored (${outputs.length === 0 ? 'esbuild reported no output' : virtual ? `it read ${virtual}, not a file` : 'it names the build\'s folder'})`);
-        return result;
+        return;
       }
       writeAside(dir, entry, (to) => {
         fs.mkdirSync(path.join(to, 'out'), { recursive: true });
@@ -301,8 +309,42 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
       log(`open-next cache: bundle ${what} built and stored (${inputs.length} inputs)`);
     } catch (e) {
       log(`open-next cache: could not store bundle ${what}: ${e.message}`);
+    } finally {
+      for (const rel of Object.keys(metafile?.outputs ?? {})) fileHashes.delete(path.resolve(base, rel));
     }
+  };
+
+  /** OpenNext's `esbuildAsync` through the cache: its metafile is taken from a plugin's onEnd. */
+  const bundle = async (original, args) => {
+    const [esbuildOptions, buildOptions] = args;
+    const found = lookUp(esbuildOptions, buildOptions, 'esbuildAsync');
+    if (found.off) return original(...args);
+    if (found.hit) return undefined;
+    let metafile;
+    const capture = { name: 'shiplog-metafile', setup: (b) => b.onEnd((r) => void (metafile = r.metafile)) };
+    const result = await original({ ...esbuildOptions, metafile: true, plugins: [capture, ...(esbuildOptions.plugins ?? [])] }, buildOptions);
+    store(found, metafile);
     return result;
+  };
+
+  /**
+   * OpenNext's `esbuildSync` through the cache (no plugins there): `onResult(fn)` has the next
+   * esbuild result handed to `fn` (hooks.mjs wraps the buildSync that esbuildSync calls).
+   */
+  const bundleSync = (original, args, onResult) => {
+    const [esbuildOptions, buildOptions] = args;
+    const found = typeof onResult === 'function' ? lookUp(esbuildOptions, buildOptions, 'esbuildSync') : { off: true };
+    if (found.off) return original(...args);
+    if (found.hit) return undefined;
+    let metafile;
+    onResult((r) => void (metafile = r?.metafile));
+    try {
+      const result = original({ ...esbuildOptions, metafile: true }, buildOptions);
+      store(found, metafile);
+      return result;
+    } finally {
+      onResult(undefined);
+    }
   };
 
   /** Removes every entry this process did not use (and any scratch left by a killed build). */
@@ -325,7 +367,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     return removed;
   };
 
-  return { codePatches, install, bundle, prune, used };
+  return { codePatches, install, bundle, bundleSync, prune, used };
 };
 
 /** The OpenNext versions whose patches and installs the cache was checked against. */
@@ -392,6 +434,12 @@ export const cachedCodePatches = async (original, args, packageJsonUrl, bundlerO
 export const cachedBundle = (original, args, packageJsonUrl) => {
   const cache = cacheOfProcess(packageJsonUrl);
   return cache ? cache.bundle(original, args) : original(...args);
+};
+
+/** What hooks.mjs puts in place of OpenNext's `esbuildSync`. */
+export const cachedBundleSync = (original, args, packageJsonUrl, onResult) => {
+  const cache = cacheOfProcess(packageJsonUrl);
+  return cache ? cache.bundleSync(original, args, onResult) : original(...args);
 };
 
 /** What hooks.mjs puts in place of OpenNext's `installDependencies`. */

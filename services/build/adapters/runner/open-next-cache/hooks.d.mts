@@ -1,2 +1,3 @@
 // Types of hooks.mjs (plain JavaScript: it runs inside the build sandbox, uncompiled).
-export declare const rewrite: (url: string, source: string) => { source: string; reason?: undefined } | { reason: string; source?: undefined } | undefined;
+/** `source` when any function was routed; `reason` when any was left alone. */
+export declare const rewrite: (url: string, source: string) => { source?: string; reason?: string } | undefined;

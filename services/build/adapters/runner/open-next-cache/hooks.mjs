@@ -39,25 +39,62 @@ export const targets = [
       '}\n',
   },
   routed('/@opennextjs/aws/dist/build/helper.js', 'export async function', 'esbuildAsync', 'cachedBundle'),
+  // esbuildSync takes no plugins: the buildSync it calls is wrapped, so the cache gets the result's metafile.
+  {
+    suffix: '/@opennextjs/aws/dist/build/helper.js',
+    declaration: 'export function esbuildSync(',
+    original: '__shiplogOriginalEsbuildSync',
+    call: ['const result = buildSync({', 'const result = __shiplogBuildSync({'],
+    replacement: (pkg) =>
+      `import { cachedBundleSync as __shiplog_cachedBundleSync } from ${JSON.stringify(cacheUrl)};\n` +
+      'let __shiplogOnResult;\n' +
+      'function __shiplogBuildSync(options) {\n' +
+      '  const result = buildSync(options);\n' +
+      '  __shiplogOnResult?.(result);\n' +
+      '  return result;\n' +
+      '}\n' +
+      'export function esbuildSync(...args) {\n' +
+      `  return __shiplog_cachedBundleSync(__shiplogOriginalEsbuildSync, args, ${JSON.stringify(pkg)}, (fn) => { __shiplogOnResult = fn; });\n` +
+      '}\n',
+  },
   routed('/@opennextjs/aws/dist/build/installDeps.js', 'export function', 'installDependencies', 'cachedInstall'),
 ];
 
 /**
- * The source of `url` with its function routed through the cache, or a reason it is left alone.
+ * The source of `url` with its functions routed through the cache (`source`, when any is), and
+ * why any of them is left alone (`reason`).
  *
  * @example
  * rewrite('file:///x/node_modules/@opennextjs/aws/dist/build/installDeps.js', source); // { source: '…' }
  */
 export const rewrite = (url, source) => {
-  const target = targets.find((t) => url.endsWith(t.suffix));
-  if (!target) return undefined;
-  const pkg = `${url.slice(0, url.length - target.suffix.length)}/@opennextjs/aws/package.json`;
-  const at = source.indexOf(target.declaration);
-  if (at < 0 || source.indexOf(target.declaration, at + 1) >= 0 || source.includes(target.original)) {
-    return { reason: `${target.suffix.slice(1)} does not declare ${target.declaration.slice(0, -1)} once as expected` };
+  const matching = targets.filter((t) => url.endsWith(t.suffix));
+  if (matching.length === 0) return undefined;
+  // Each function on its own: one not shaped as expected is left alone (and said), the others routed.
+  let out = source;
+  let routedAny = false;
+  const reasons = [];
+  for (const target of matching) {
+    const pkg = `${url.slice(0, url.length - target.suffix.length)}/@opennextjs/aws/package.json`;
+    const at = out.indexOf(target.declaration);
+    if (at < 0 || out.indexOf(target.declaration, at + 1) >= 0 || out.includes(target.original)) {
+      reasons.push(`${target.suffix.slice(1)} does not declare ${target.declaration.slice(0, -1)} once as expected`);
+      continue;
+    }
+    let renamed = `${out.slice(0, at)}${target.declaration.replace(/^export /, '').replace(/\w+\($/, `${target.original}(`)}${out.slice(at + target.declaration.length)}`;
+    if (target.call) {
+      const [from, to] = target.call;
+      const callAt = renamed.indexOf(from, at);
+      if (callAt < 0 || renamed.indexOf(from) !== callAt || renamed.indexOf(from, callAt + 1) >= 0) {
+        reasons.push(`${target.suffix.slice(1)} does not call buildSync once, in ${target.declaration.slice(0, -1)}, as expected`);
+        continue;
+      }
+      renamed = `${renamed.slice(0, callAt)}${to}${renamed.slice(callAt + from.length)}`;
+    }
+    out = `${renamed}\n${target.replacement(pkg)}`;
+    routedAny = true;
   }
-  const renamed = `${source.slice(0, at)}${target.declaration.replace(/^export /, '').replace(/\w+\($/, `${target.original}(`)}${source.slice(at + target.declaration.length)}`;
-  return { source: `${renamed}\n${target.replacement(pkg)}` };
+  return { ...(routedAny ? { source: out } : {}), ...(reasons.length > 0 ? { reason: reasons.join('; ') } : {}) };
 };
 
 export async function load(url, context, nextLoad) {
@@ -70,9 +107,6 @@ export async function load(url, context, nextLoad) {
   const source = typeof result.source === 'string' ? result.source : Buffer.from(result.source).toString('utf8');
   const changed = rewrite(url, source);
   if (!changed) return result;
-  if (changed.reason) {
-    console.log(`open-next cache: off (${changed.reason})`);
-    return result;
-  }
-  return { ...result, source: changed.source };
+  if (changed.reason) console.log(`open-next cache: off (${changed.reason})`);
+  return changed.source === undefined ? result : { ...result, source: changed.source };
 }
