@@ -80,7 +80,7 @@ export const dashboardBench: BenchSuite = async ({ dynamo }) => {
   const models = readModels({ views, urls: localUrls(3001) });
   const project = (await models.getProject(projectId))!;
 
-  // 2. the dashboard, in this process, signed in
+  // 2. the dashboard (Next in its own process, behind startDashboard's proxy, as shiplog dev serves it), signed in
   const dataDir = mkdtempSync(join(tmpdir(), 'shiplog-bench-dashboard-'));
   const dashboard = startDashboard({
     dataDir, apiUrl: 'http://127.0.0.1:9', apiToken: 'shp_unused-the-page-reads-no-api', dynamoEndpoint, sitesPort: 3001, log: () => undefined,
