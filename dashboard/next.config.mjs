@@ -9,7 +9,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const config = {
   turbopack: { root },
   outputFileTracingRoot: root,
-  // Required from node_modules at run time rather than bundled: one copy in `shiplog dev`'s process.
+  // Required from node_modules at run time rather than bundled: one copy in the dashboard's process.
   serverExternalPackages: ['@aws-sdk/client-dynamodb', '@aws-sdk/client-ssm', 'openid-client'],
   poweredByHeader: false,
   // Server-sent events (build logs) must not sit in a compression buffer; CloudFront compresses on AWS.

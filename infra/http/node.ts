@@ -15,7 +15,8 @@ const API_PATH = /^\/(api|git|webhooks)(\/|$)|^\/healthz$/;
  * createServer(nodeListener(platformApi(deps), (req, res) => dashboard.handle(req, res))).listen(3000);
  */
 export const nodeListener = (app: Hono<ApiEnv>, beside?: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>) => {
-  // Node's own Request/Response stay global: the dashboard (Next.js) runs in the same process.
+  // Node's own Request/Response stay global (the dashboard's Next.js runs in a child process of its
+  // own, infra/local/dashboard.ts; nothing in this process should see globals replaced).
   const api = getRequestListener(app.fetch, { overrideGlobalObjects: false });
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;

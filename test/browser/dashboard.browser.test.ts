@@ -121,7 +121,8 @@ describe('dashboard in Chromium', () => {
       await form.locator('input[name=value]').fill(value);
       if (!secret) await form.locator('input[name=sensitive]').uncheck();
       await form.locator('button[type=submit]').click();
-      await expect.poll(() => form.getByTestId('form-message').textContent()).toContain(`${name} saved`);
+      // The action goes through the dashboard's process to the API: more than the poll's default 1 s on a busy machine.
+      await expect.poll(() => form.getByTestId('form-message').textContent(), { timeout: 15_000 }).toContain(`${name} saved`);
     };
     await setEnv('NEXT_PUBLIC_SITE_NAME', 'Shiplog Browser', false);
     await setEnv('SERVER_GREETING', SECRET, true);
