@@ -9,6 +9,7 @@ import { issueSession, SESSION_COOKIE } from '../../dashboard/lib/auth/session.t
 import { startDashboard, type LocalDashboard } from './dashboard.ts';
 import { freePort } from './dynamodb-local.ts';
 import { startLocalRuntime, type LocalRuntime } from './runtime.ts';
+import { isAlive } from '../../test/support/processes.ts';
 
 // The dashboard runs Next.js in a process of its own (dashboard-server.mjs) behind a proxy in the
 // platform's process: Next's replacements of fetch, timers, Date, console and NODE_ENV stay there.
@@ -29,14 +30,6 @@ const dashboardChildren = (): number[] =>
     })
     .map(Number);
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** A GET that resolves at the response's head; `body` collects what has arrived so far. */
 const open = (url: string, headers: Record<string, string> = {}) =>
@@ -106,7 +99,7 @@ describe('shiplog dev with its dashboard', () => {
     const [pid] = dashboardChildren();
     expect(pid).toBeDefined();
     await rt.stop();
-    expect(alive(pid!)).toBe(false);
+    expect(isAlive(pid!)).toBe(false);
     expect(dashboardChildren()).toEqual([]);
     await expect(fetch(`http://127.0.0.1:${port}/healthz`)).rejects.toThrow();
   }, 60_000);

@@ -5,18 +5,11 @@ import { join } from 'node:path';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, describe, expect, it } from 'vitest';
 import { dynamoClient, namespaceUnavailable, startDynamoLocal } from './dynamodb-local.ts';
+import { isAlive } from '../../test/support/processes.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'shiplog-ddb-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('DynamoDB Local start-up', () => {
   it('needs bubblewrap and slirp4netns for its loopback-only namespace (CI installs them)', () => {
@@ -48,7 +41,7 @@ describe('DynamoDB Local start-up', () => {
       await startDynamoLocal({ dataDir, loopbackOnly: true }).then((db) => db.stop());
       writeFileSync(join(dataDir, 'dynamodb.pid'), String(bystander.pid));
       const db = await startDynamoLocal({ dataDir, loopbackOnly: true });
-      expect(alive(bystander.pid!), 'the pid file named a sleep, not a JVM of this data dir').toBe(true);
+      expect(isAlive(bystander.pid!), 'the pid file named a sleep, not a JVM of this data dir').toBe(true);
       expect(readFileSync(join(dataDir, 'dynamodb.pid'), 'utf8')).toBe(String(db.pid));
       await db.stop();
     } finally {
