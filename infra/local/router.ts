@@ -1,6 +1,5 @@
 import type { RequestOutcome, ServedRequest } from '../../services/observability/index.ts';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -104,18 +103,8 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
   const versions = new Map<string, Promise<Version | undefined>>();
   const ids = new Map<string, string>();
 
-  // The deployment an alias points at, read from its pointer file on every request (a shift is a
-  // rename, so this is the old target or the new one). Read synchronously: the file is a few
-  // bytes, and a read takes tens of microseconds, where the asynchronous read's four trips
-  // through the thread pool took 0.5 ms or more while the pool was busy with other work.
-  const aliasTarget = (projectId: string, alias: string): string | undefined => {
-    try {
-      return readFileSync(layout.aliasFile(projectId, alias), 'utf8').trim() || undefined;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-      throw e;
-    }
-  };
+  // The deployment an alias points at, read from its pointer file on every request.
+  const { aliasTarget } = layout;
 
   // Host names are lowercase; version directories keep the deployment id's own case.
   const findDeployment = async (projectId: string, lower: string): Promise<string | undefined> => {
