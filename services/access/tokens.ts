@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { keepRecent } from '../shell/index.ts';
 import { AccessRequestError } from './errors.ts';
 import { TOKEN_KINDS, type TokenKind, type TokenRecord, type TokenStore, type TokenSummary } from './ports.ts';
 
@@ -63,11 +64,8 @@ export const accessCommands = (deps: AccessDeps) => {
     if (kept && Date.now() - kept.readAt < verifiedForMs) return kept.record;
     const before = revocations;
     const found = await deps.tokens.byHash(hash);
-    verified.delete(hash);
-    if (verifiedForMs > 0 && found && found.revokedAt === null && revocations === before) {
-      verified.set(hash, { record: found, readAt: Date.now() });
-      if (verified.size > 1000) verified.delete(verified.keys().next().value!);
-    }
+    if (verifiedForMs > 0 && found && found.revokedAt === null && revocations === before) keepRecent(verified, hash, { record: found, readAt: Date.now() }, 1000);
+    else verified.delete(hash);
     return found;
   };
 
