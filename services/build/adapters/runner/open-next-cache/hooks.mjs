@@ -8,18 +8,22 @@ const cacheUrl = new URL('./cache.mjs', import.meta.url).href;
 
 /**
  * A module's function `name` routed through the cache's `cached` export, which gets the original,
- * the call's arguments and OpenNext's package.json.
+ * the call's arguments and OpenNext's package.json, and `extra` (`{ call, preamble, argument }`):
+ * one call inside the function replaced (`call`: [from, to]), code added beside it, and one more
+ * argument for the cache.
  */
-const routed = (suffix, declared, name, cached) => {
+const routed = (suffix, declared, name, cached, extra = {}) => {
   const original = `__shiplogOriginal${name[0].toUpperCase()}${name.slice(1)}`;
   return {
     suffix,
     declaration: `${declared} ${name}(`,
     original,
+    ...(extra.call ? { call: extra.call } : {}),
     replacement: (pkg) =>
       `import { ${cached} as __shiplog_${cached} } from ${JSON.stringify(cacheUrl)};\n` +
+      (extra.preamble ?? '') +
       `${declared} ${name}(...args) {\n` +
-      `  return __shiplog_${cached}(${original}, args, ${JSON.stringify(pkg)});\n` +
+      `  return __shiplog_${cached}(${original}, args, ${JSON.stringify(pkg)}${extra.argument ? `, ${extra.argument}` : ''});\n` +
       '}\n',
   };
 };
@@ -40,23 +44,17 @@ export const targets = [
   },
   routed('/@opennextjs/aws/dist/build/helper.js', 'export async function', 'esbuildAsync', 'cachedBundle'),
   // esbuildSync takes no plugins: the buildSync it calls is wrapped, so the cache gets the result's metafile.
-  {
-    suffix: '/@opennextjs/aws/dist/build/helper.js',
-    declaration: 'export function esbuildSync(',
-    original: '__shiplogOriginalEsbuildSync',
+  routed('/@opennextjs/aws/dist/build/helper.js', 'export function', 'esbuildSync', 'cachedBundleSync', {
     call: ['const result = buildSync({', 'const result = __shiplogBuildSync({'],
-    replacement: (pkg) =>
-      `import { cachedBundleSync as __shiplog_cachedBundleSync } from ${JSON.stringify(cacheUrl)};\n` +
+    preamble:
       'let __shiplogOnResult;\n' +
       'function __shiplogBuildSync(options) {\n' +
       '  const result = buildSync(options);\n' +
       '  __shiplogOnResult?.(result);\n' +
       '  return result;\n' +
-      '}\n' +
-      'export function esbuildSync(...args) {\n' +
-      `  return __shiplog_cachedBundleSync(__shiplogOriginalEsbuildSync, args, ${JSON.stringify(pkg)}, (fn) => { __shiplogOnResult = fn; });\n` +
       '}\n',
-  },
+    argument: '(fn) => { __shiplogOnResult = fn; }',
+  }),
   routed('/@opennextjs/aws/dist/build/installDeps.js', 'export function', 'installDependencies', 'cachedInstall'),
 ];
 
