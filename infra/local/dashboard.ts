@@ -332,13 +332,11 @@ export const startDashboard = (opts: DashboardOptions): LocalDashboard => {
     req.pipe(upstream);
   };
 
+  const usable = () => serving && child !== undefined;
   return {
-    handle: (req, res) => {
-      if (serving && child) return proxy(req, res);
-      unavailable(res);
-    },
+    handle: (req, res) => (usable() ? proxy(req, res) : unavailable(res)),
     ready: ready.then(() => (failure ? Promise.reject(failure) : undefined)),
-    usable: () => serving && child !== undefined,
+    usable,
     pid: () => child?.pid,
     close: async () => {
       stopper.abort();
