@@ -6,6 +6,7 @@ type EsbuildAsync = (esbuildOptions: { outfile?: string; plugins?: { name: strin
 type EsbuildSync = (esbuildOptions: { outfile?: string } & Record<string, unknown>, buildOptions: { nextVersion: string } & Record<string, unknown>) => void;
 /** Registers what gets the next esbuild result (undefined: nothing). */
 type OnResult = (fn: ((result: { metafile?: unknown }) => void) | undefined) => void;
+type CompileConfig = (configPath: string, outputDir: string, externals: string[]) => string;
 type InstallDependencies = (outputDir: string, installOptions: { packages: string[] } | undefined) => void;
 
 export declare const formatVersion: number;
@@ -16,6 +17,7 @@ export interface OpenNextCache {
   codePatches(original: ApplyCodePatches, args: unknown[], bundlerOf: unknown): Promise<void>;
   bundle(original: EsbuildAsync, args: Parameters<EsbuildAsync>): Promise<void>;
   bundleSync(original: EsbuildSync, args: Parameters<EsbuildSync>, onResult: OnResult | undefined): void;
+  config(original: CompileConfig, args: Parameters<CompileConfig>, onResult: OnResult | undefined): string;
   install(original: InstallDependencies, outputDir: string, installOptions: { packages: string[] } | undefined): void;
   /** Removes the entries this process did not use; returns how many. */
   prune(): number;

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as esbuild from 'esbuild';
 import { tmpdir } from 'node:os';
@@ -325,6 +325,81 @@ describe('the bundle cache for esbuildSync', () => {
   });
 });
 
+describe('the open-next config cache', () => {
+  /**
+   * A stand-in for OpenNext's compileOpenNextConfigNode: the real esbuild's buildSync of the
+   * config into `<outputDir>/open-next.config.mjs`, its result handed to what `onResult`
+   * registered (as hooks.mjs's wrapper of buildSync does, with a metafile), counting its calls.
+   */
+  const fakeCompile = (app: string) => {
+    let calls = 0;
+    let hand: ((r: esbuild.BuildResult) => void) | undefined;
+    const run = (configPath: string, outputDir: string, externals: string[]) => {
+      calls++;
+      const outfile = join(outputDir, 'open-next.config.mjs');
+      const r = esbuild.buildSync({ entryPoints: [configPath], outfile, bundle: true, format: 'esm', platform: 'node', external: externals, logLevel: 'silent', absWorkingDir: app, ...(hand ? { metafile: true } : {}) });
+      hand?.(r);
+      return outfile;
+    };
+    return { run, calls: () => calls, onResult: (fn: ((r: esbuild.BuildResult) => void) | undefined) => void (hand = fn) };
+  };
+  // Each build: a fresh output folder (OpenNext makes one with mkdtemp), the app's config importing one of its files.
+  const compileOnce = (o: { value?: string; externals?: string[]; stamp?: string; withHook?: boolean } = {}) => {
+    const app = join(root, 'app');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(app, 'open-next.config.ts'), 'import { value } from "./settings.ts";\nexport default { default: { value } };\n');
+    writeFileSync(join(app, 'settings.ts'), `export const value: string = ${JSON.stringify(o.value ?? 'one')};\n`);
+    const outputDir = mkdtempSync(join(root, 'open-next-tmp'));
+    const fake = fakeCompile(app);
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l), installStamp: 'stamp' in o ? o.stamp : 'stamp-1', cwd: () => app });
+    const path = cache.config(fake.run, ['open-next.config.ts', outputDir, o.externals ?? []], o.withHook === false ? undefined : fake.onResult);
+    return { calls: fake.calls(), path, out: readFileSync(path, 'utf8'), cache };
+  };
+
+  it('compiles on a miss, stores the output, and writes it into the new output folder without esbuild on the next build', () => {
+    const first = compileOnce();
+    expect(first.calls).toBe(1);
+    expect(first.out).toContain('"one"');
+    expect(lines.at(-1)).toBe('open-next cache: config open-next.config.ts compiled and stored (2 inputs)');
+    const second = compileOnce();
+    expect(second.calls).toBe(0);
+    expect(second.path).not.toBe(first.path);
+    expect(second.out).toBe(first.out);
+    expect(lines.at(-1)).toMatch(/^open-next cache: config open-next\.config\.ts reused \(2 inputs unchanged, \d+ ms\)$/);
+  });
+
+  it('compiles again when a file the config imports changed, or the externals or the installed packages did', () => {
+    compileOnce();
+    const changed = compileOnce({ value: 'two' });
+    expect(changed.calls).toBe(1);
+    expect(changed.out).toContain('"two"');
+    expect(lines.at(-2)).toBe('open-next cache: config open-next.config.ts compiled again (settings.ts changed)');
+    expect(compileOnce({ value: 'two' }).calls).toBe(0);
+    expect(compileOnce({ value: 'two', externals: ['sharp'] }).calls).toBe(1);
+    expect(compileOnce({ value: 'two', stamp: 'stamp-2' }).calls).toBe(1);
+    expect(compileOnce({ value: 'two' }).calls).toBe(0);
+  });
+
+  it('compiles again when the stored output is damaged', () => {
+    compileOnce();
+    const [entry] = readdirSync(join(dir, 'configs'));
+    writeFileSync(join(dir, 'configs', entry!, 'out'), 'export default { default: { forged: true } };');
+    const again = compileOnce();
+    expect(again.calls).toBe(1);
+    expect(again.out).toContain('"one"');
+  });
+
+  it('compiles uncached without the installed packages\' stamp or the result, and prunes an entry the build did not use', () => {
+    expect(compileOnce({ stamp: undefined }).calls).toBe(1);
+    expect(compileOnce({ withHook: false }).calls).toBe(1);
+    expect(existsSync(join(dir, 'configs'))).toBe(false);
+    compileOnce();
+    const { cache } = compileOnce({ externals: ['sharp'] });
+    expect(readdirSync(join(dir, 'configs'))).toHaveLength(2);
+    expect(cache.prune()).toBe(1);
+  });
+});
+
 describe('the loader hooks', () => {
   const esbuildStandIn = 'export async function esbuildAsync() {}\nexport function esbuildSync() {\n  const result = buildSync({});\n}\n';
   const register = fileURLToPath(new URL('./register.mjs', import.meta.url));
@@ -357,7 +432,7 @@ describe('the loader hooks', () => {
 
   it('finds each function it routes, once, in the installed @opennextjs/aws', () => {
     const dist = join(fileURLToPath(new URL('../../../../../node_modules/@opennextjs/aws/dist/build', import.meta.url)));
-    for (const [file, name] of [['patch/codePatcher.js', 'applyCodePatches'], ['helper.js', 'esbuildAsync'], ['helper.js', 'esbuildSync'], ['installDeps.js', 'installDependencies']] as const) {
+    for (const [file, name] of [['patch/codePatcher.js', 'applyCodePatches'], ['helper.js', 'esbuildAsync'], ['helper.js', 'esbuildSync'], ['installDeps.js', 'installDependencies'], ['compileConfig.js', 'compileOpenNextConfigNode']] as const) {
       const changed = rewrite(`file://${join(dist, file)}`, readFileSync(join(dist, file), 'utf8'));
       expect(changed?.reason).toBeUndefined();
       expect(changed?.source).toMatch(new RegExp(`function __shiplogOriginal\\w+\\([\\s\\S]*export (async )?function ${name}\\(\\.\\.\\.args\\)`));

@@ -6,6 +6,8 @@
 //   Next's versions and the bundler.
 // - dependency installs (`npm install sharp` for the image function): the same install options
 //   give the same node_modules.
+// - the compiled open-next config (esbuild's buildSync of the config file): the same for the
+//   same files read.
 // - esbuild bundles of OpenNext's own adapters (server, revalidation, image, warmer, tag cache
 //   functions): about 300 ms each, mostly parsing the AWS SDK OpenNext bundles, and the same
 //   for the same options, config and input files; also the two esbuildSync ones (the cache
@@ -347,10 +349,85 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     }
   };
 
+  /**
+   * OpenNext's `compileOpenNextConfigNode(configPath, outputDir, externals)` through the cache:
+   * the compiled config (esbuild's buildSync, a process of its own: about 0.15 s of a warm
+   * package step) written again from an entry while every file esbuild read for it hashes the
+   * same. Keyed by the config's place in the app, the externals, OpenNext and the installed
+   * packages (esbuild among them); `onResult` hands it the build's result, as for esbuildSync.
+   */
+  const config = (original, args, onResult) => {
+    const [configPath, outputDir, externals] = args;
+    const why =
+      !installStamp ? 'the installed packages OpenNext bundles from are unknown'
+        : typeof configPath !== 'string' || typeof outputDir !== 'string' || !Array.isArray(externals) || typeof onResult !== 'function'
+          ? `OpenNext ${openNextVersion} calls compileOpenNextConfigNode with arguments of another shape`
+          : undefined;
+    if (why) {
+      off('open-next config', why);
+      return original(...args);
+    }
+    const base = cwd();
+    const source = path.resolve(base, configPath);
+    // Without the file OpenNext writes a default config itself, with no esbuild.
+    if (!fs.existsSync(source)) return original(...args);
+    const started = performance.now();
+    const what = path.relative(base, source);
+    const outfile = path.join(outputDir, 'open-next.config.mjs');
+    const key = sha256(JSON.stringify([formatVersion, openNextVersion, installStamp, 'compileOpenNextConfigNode', what, externals.map(String)]));
+    const entry = path.join(dir, 'configs', key);
+    try {
+      const record = JSON.parse(fs.readFileSync(path.join(entry, 'entry.json'), 'utf8'));
+      const changed = record.format === formatVersion ? record.inputs.find(([rel, h]) => hashOf(path.resolve(base, rel)) !== h) : ['format'];
+      if (changed) {
+        log(`open-next cache: config ${what} compiled again (${changed[0]} changed)`);
+      } else {
+        const data = fs.readFileSync(path.join(entry, 'out'));
+        if (sha256(data) === record.output) {
+          fs.mkdirSync(outputDir, { recursive: true });
+          fs.writeFileSync(outfile, data);
+          used.add(path.join('configs', key));
+          log(`open-next cache: config ${what} reused (${record.inputs.length} inputs unchanged, ${Math.round(performance.now() - started)} ms)`);
+          return outfile;
+        }
+      }
+    } catch {
+      // no entry, or a damaged one: compile
+    }
+    let metafile;
+    onResult((r) => void (metafile = r?.metafile));
+    let result;
+    try {
+      result = original(...args);
+    } finally {
+      onResult(undefined);
+    }
+    try {
+      const inputs = Object.keys(metafile?.inputs ?? {}).sort();
+      const virtual = inputs.find((rel) => /^[\w-]+:/.test(rel) || hashOf(path.resolve(base, rel)) === null);
+      const data = fs.readFileSync(outfile);
+      const local = [...ownFolders(base), outputDir].some((f) => data.includes(f));
+      if (inputs.length === 0 || virtual || local) {
+        log(`open-next cache: config ${what} not stored (${inputs.length === 0 ? 'esbuild reported no input' : virtual ? `it read ${virtual}, not a file` : 'it names the build\'s folder'})`);
+        return result;
+      }
+      writeAside(dir, entry, (to) => {
+        fs.mkdirSync(to, { recursive: true });
+        fs.writeFileSync(path.join(to, 'out'), data);
+        fs.writeFileSync(path.join(to, 'entry.json'), JSON.stringify({ format: formatVersion, inputs: inputs.map((rel) => [rel, hashOf(path.resolve(base, rel))]), output: sha256(data) }));
+      });
+      used.add(path.join('configs', key));
+      log(`open-next cache: config ${what} compiled and stored (${inputs.length} inputs)`);
+    } catch (e) {
+      log(`open-next cache: could not store config ${what}: ${e.message}`);
+    }
+    return result;
+  };
+
   /** Removes every entry this process did not use (and any scratch left by a killed build). */
   const prune = () => {
     let removed = 0;
-    for (const kind of ['patches', 'installs', 'bundles']) {
+    for (const kind of ['patches', 'installs', 'bundles', 'configs']) {
       let names;
       try {
         names = fs.readdirSync(path.join(dir, kind));
@@ -367,7 +444,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     return removed;
   };
 
-  return { codePatches, install, bundle, bundleSync, prune, used };
+  return { codePatches, install, bundle, bundleSync, config, prune, used };
 };
 
 /** The OpenNext versions whose patches and installs the cache was checked against. */
@@ -440,6 +517,12 @@ export const cachedBundle = (original, args, packageJsonUrl) => {
 export const cachedBundleSync = (original, args, packageJsonUrl, onResult) => {
   const cache = cacheOfProcess(packageJsonUrl);
   return cache ? cache.bundleSync(original, args, onResult) : original(...args);
+};
+
+/** What hooks.mjs puts in place of OpenNext's `compileOpenNextConfigNode`. */
+export const cachedConfig = (original, args, packageJsonUrl, onResult) => {
+  const cache = cacheOfProcess(packageJsonUrl);
+  return cache ? cache.config(original, args, onResult) : original(...args);
 };
 
 /** What hooks.mjs puts in place of OpenNext's `installDependencies`. */

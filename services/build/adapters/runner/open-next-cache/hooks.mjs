@@ -1,6 +1,6 @@
-// Module loader hooks for `open-next build`: OpenNext's `applyCodePatches`, `esbuildAsync` and
-// `installDependencies` are renamed in their modules' source and replaced by functions that go
-// through the cache (cache.mjs). A module not shaped as expected (another OpenNext version) is
+// Module loader hooks for `open-next build`: OpenNext's `applyCodePatches`, `esbuildAsync`,
+// `esbuildSync`, `compileOpenNextConfigNode` and `installDependencies` are renamed in their
+// modules' source and replaced by functions that go through the cache (cache.mjs). A module not shaped as expected (another OpenNext version) is
 // left as it is, and the build runs uncached: one line in the log says why.
 import { Buffer } from 'node:buffer';
 
@@ -56,6 +56,18 @@ export const targets = [
     argument: '(fn) => { __shiplogOnResult = fn; }',
   }),
   routed('/@opennextjs/aws/dist/build/installDeps.js', 'export function', 'installDependencies', 'cachedInstall'),
+  // The config's compile: its buildSync is wrapped (with a metafile asked for while the cache waits on the result).
+  routed('/@opennextjs/aws/dist/build/compileConfig.js', 'export function', 'compileOpenNextConfigNode', 'cachedConfig', {
+    call: ['buildSync({', '__shiplogBuildSync({'],
+    preamble:
+      'let __shiplogOnResult;\n' +
+      'function __shiplogBuildSync(options) {\n' +
+      '  const result = buildSync(__shiplogOnResult ? { ...options, metafile: true } : options);\n' +
+      '  __shiplogOnResult?.(result);\n' +
+      '  return result;\n' +
+      '}\n',
+    argument: '(fn) => { __shiplogOnResult = fn; }',
+  }),
 ];
 
 /**
@@ -81,9 +93,13 @@ export const rewrite = (url, source) => {
     }
     let renamed = `${out.slice(0, at)}${target.declaration.replace(/^export /, '').replace(/\w+\($/, `${target.original}(`)}${out.slice(at + target.declaration.length)}`;
     if (target.call) {
+      // The call, once in the function (up to its closing brace at the start of a line).
       const [from, to] = target.call;
+      const close = renamed.indexOf('\n}\n', at);
+      const end = close < 0 ? renamed.length : close;
       const callAt = renamed.indexOf(from, at);
-      if (callAt < 0 || renamed.indexOf(from) !== callAt || renamed.indexOf(from, callAt + 1) >= 0) {
+      const again = renamed.indexOf(from, callAt + 1);
+      if (callAt < 0 || callAt > end || (again >= 0 && again < end)) {
         reasons.push(`${target.suffix.slice(1)} does not call buildSync once, in ${target.declaration.slice(0, -1)}, as expected`);
         continue;
       }
