@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BuildJob, LogStream } from '../../ports.ts';
 import { installKey } from './build-cache.ts';
 import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
-import { localBuildRunner } from './local.ts';
+import { localBuildRunner, removeAside } from './local.ts';
 import { groupMembers, killRecordedGroup, readProcessRecord } from './process-record.ts';
 
 // A tiny repository with no Next app: these tests exercise the runner's process handling
@@ -253,5 +253,22 @@ describe('localBuildRunner', () => {
     expect(outcome).toMatchObject({ ok: false, reason: 'timed-out', exitCode: null, message: 'build exceeded its 1500 ms limit' });
     expect(lines.map((l) => l.line)).not.toContain('never');
     if (!outcome.ok) expect(outcome.logTail.at(-1)).toContain('timed-out');
+  });
+});
+
+describe('removeAside', () => {
+  it('removes a tree put aside (read-only folders too) without following its links, and resolves when there is nothing to remove', async () => {
+    const keep = join(root, 'keep');
+    await mkdir(keep, { recursive: true });
+    await writeFile(join(keep, 'file'), 'kept');
+    const aside = join(root, 'aside');
+    await mkdir(join(aside, 'a', 'b'), { recursive: true });
+    await writeFile(join(aside, 'a', 'b', 'f.js'), 'x');
+    symlinkSync(keep, join(aside, 'a', 'out'));
+    chmodSync(join(aside, 'a', 'b'), 0o555);
+    await removeAside(aside);
+    expect(existsSync(aside)).toBe(false);
+    expect(readFileSync(join(keep, 'file'), 'utf8')).toBe('kept');
+    await expect(removeAside(join(root, 'never-there'))).resolves.toBeUndefined();
   });
 });

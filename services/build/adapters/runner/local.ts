@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, RunningBuild } from '../../ports.ts';
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
@@ -49,6 +49,34 @@ const openNextPackager = fileURLToPath(new URL('./open-next-packager.mjs', impor
 const checkoutScript =
   'git init --quiet && { git fetch --quiet --depth 1 -- "$1" "$2" || git fetch --quiet -- "$1" "$2"; } && git checkout --quiet --detach FETCH_HEAD';
 const lockfiles = ['bun.lockb', 'bun.lock', 'package-lock.json', 'yarn.lock', 'pnpm-lock.yaml'];
+
+/**
+ * Removes a tree put aside, in a child process at the lowest CPU priority (`nice -n 19 rm -rf`):
+ * a build's scratch is thousands of entries, and fs.rm walks them with callbacks on shiplog's own
+ * event loop just as the deployment is published and its function starts. fs.rm when the child
+ * cannot run or fails. Never rejects.
+ */
+export const removeAside = (what: string): Promise<void> =>
+  new Promise<void>((done) => {
+    let settled = false;
+    const fallback = () => {
+      if (settled) return;
+      settled = true;
+      void rm(what, { recursive: true, force: true }).catch(() => undefined).then(() => done());
+    };
+    let child: ChildProcess;
+    try {
+      child = spawn('nice', ['-n', '19', 'rm', '-rf', '--', what], { stdio: 'ignore' });
+    } catch {
+      return fallback();
+    }
+    child.once('error', fallback);
+    child.once('exit', (code) => {
+      if (code !== 0) return fallback();
+      settled = true;
+      done();
+    });
+  });
 
 /** The directory OpenNext treats as the repository root: the nearest one up with a lockfile. */
 const findLockfileRoot = (appDir: string): string | undefined => {
@@ -98,7 +126,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
   // Finished builds' scratch, renamed here (same file system) and removed in the background; what a
   // stopped shiplog left here goes when the next runner starts.
   const trash = resolve(opts.workRoot, '.trash');
-  const emptyTrash = (what: string) => rm(what, { recursive: true, force: true }).catch(() => undefined);
+  const emptyTrash = (what: string) => removeAside(what);
   void emptyTrash(trash);
   const putAside = async (paths: string[], name: string) => {
     const aside = join(trash, `${name}-${randomBytes(4).toString('hex')}`);
