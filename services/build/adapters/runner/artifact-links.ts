@@ -1,4 +1,5 @@
-import { lstat, readdir, realpath } from 'node:fs/promises';
+import { readdirSync, realpathSync } from 'node:fs';
+import { lstat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
 /**
@@ -26,18 +27,21 @@ export const insideReal = async (root: string, path: string): Promise<boolean> =
  * await checkArtifactLinks(artifactDir); // undefined, or 'assets/leak.txt'
  */
 export const checkArtifactLinks = async (dir: string): Promise<string | undefined> => {
-  const walk = async (d: string): Promise<string | undefined> => {
-    for (const entry of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, entry.name);
-      if (entry.isSymbolicLink()) {
-        if (!(await insideReal(dir, p))) return relative(dir, p);
-      } else if (entry.isDirectory()) {
-        const found = await walk(p);
-        if (found) return found;
-      }
-    }
-    return undefined;
-  };
   if ((await lstat(dir)).isSymbolicLink()) return '.';
-  return walk(dir);
+  // Synchronous on purpose, like the site host's walks of the same tree: one walk per build over
+  // 1,000–2,000 entries, where an awaited readdir per folder and realpath per link waited for the
+  // thread pool and the event loop at each step (15–30 ms of a warm push's package step).
+  const root = realpathSync(dir);
+  for (const entry of readdirSync(dir, { recursive: true, withFileTypes: true })) {
+    if (!entry.isSymbolicLink()) continue;
+    const p = join(entry.parentPath, entry.name);
+    let real: string;
+    try {
+      real = realpathSync(p);
+    } catch {
+      return relative(dir, p);
+    }
+    if (real !== root && !real.startsWith(root + sep)) return relative(dir, p);
+  }
+  return undefined;
 };
