@@ -28,6 +28,19 @@ const routed = (suffix, declared, name, cached, extra = {}) => {
   };
 };
 
+// A module's buildSync call wrapped so the cache, once it hands over its callback (the routed
+// function's extra argument), gets the result; `options` is what the wrapper passes to buildSync.
+const resultHook = (options) => ({
+  preamble:
+    'let __shiplogOnResult;\n' +
+    'function __shiplogBuildSync(options) {\n' +
+    `  const result = buildSync(${options});\n` +
+    '  __shiplogOnResult?.(result);\n' +
+    '  return result;\n' +
+    '}\n',
+  argument: '(fn) => { __shiplogOnResult = fn; }',
+});
+
 /** The modules changed, by the end of their URL, and how. */
 export const targets = [
   {
@@ -46,27 +59,13 @@ export const targets = [
   // esbuildSync takes no plugins: the buildSync it calls is wrapped, so the cache gets the result's metafile.
   routed('/@opennextjs/aws/dist/build/helper.js', 'export function', 'esbuildSync', 'cachedBundleSync', {
     call: ['const result = buildSync({', 'const result = __shiplogBuildSync({'],
-    preamble:
-      'let __shiplogOnResult;\n' +
-      'function __shiplogBuildSync(options) {\n' +
-      '  const result = buildSync(options);\n' +
-      '  __shiplogOnResult?.(result);\n' +
-      '  return result;\n' +
-      '}\n',
-    argument: '(fn) => { __shiplogOnResult = fn; }',
+    ...resultHook('options'),
   }),
   routed('/@opennextjs/aws/dist/build/installDeps.js', 'export function', 'installDependencies', 'cachedInstall'),
   // The config's compile: its buildSync is wrapped (with a metafile asked for while the cache waits on the result).
   routed('/@opennextjs/aws/dist/build/compileConfig.js', 'export function', 'compileOpenNextConfigNode', 'cachedConfig', {
     call: ['buildSync({', '__shiplogBuildSync({'],
-    preamble:
-      'let __shiplogOnResult;\n' +
-      'function __shiplogBuildSync(options) {\n' +
-      '  const result = buildSync(__shiplogOnResult ? { ...options, metafile: true } : options);\n' +
-      '  __shiplogOnResult?.(result);\n' +
-      '  return result;\n' +
-      '}\n',
-    argument: '(fn) => { __shiplogOnResult = fn; }',
+    ...resultHook('__shiplogOnResult ? { ...options, metafile: true } : options'),
   }),
 ];
 
