@@ -3,6 +3,15 @@ import { lstat, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 
 /**
+ * Whether path `p` is `root` or below it, as written (no link resolved).
+ *
+ * @example
+ * isInside('/builds/01J/src', '/builds/01J/src/app'); // true
+ * isInside('/builds/01J/src', '/builds/01J/src2'); // false
+ */
+export const isInside = (root: string, p: string): boolean => p === root || p.startsWith(root + sep);
+
+/**
  * Whether `path`, with every symlink resolved, is `root` or inside it (false when it does not
  * exist). For paths in a tree user code wrote, before shiplog's own user reads or writes there.
  *
@@ -12,7 +21,7 @@ import { join, relative, sep } from 'node:path';
 export const insideReal = async (root: string, path: string): Promise<boolean> => {
   try {
     const [r, p] = await Promise.all([realpath(root), realpath(path)]);
-    return p === r || p.startsWith(r + sep);
+    return isInside(r, p);
   } catch {
     return false;
   }
@@ -41,7 +50,7 @@ export const checkArtifactLinks = async (dir: string): Promise<string | undefine
     } catch {
       return relative(dir, p);
     }
-    if (real !== root && !real.startsWith(root + sep)) return relative(dir, p);
+    if (!isInside(root, real)) return relative(dir, p);
   }
   return undefined;
 };

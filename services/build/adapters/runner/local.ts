@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,7 +14,7 @@ import { chooseInstall, installShellCommand, readInstallSite } from './install-c
 import { nodeCheckScript } from './node-version.ts';
 import { installKey, projectCache, storeEnv } from './build-cache.ts';
 import { killRecordedGroup, recordProcess, type ProcessRecord } from './process-record.ts';
-import { checkArtifactLinks, insideReal } from './artifact-links.ts';
+import { checkArtifactLinks, insideReal, isInside } from './artifact-links.ts';
 import { sandboxFromEnv, type Sandbox } from './sandbox.ts';
 
 /**
@@ -103,7 +103,6 @@ const nextVersion = async (appDir: string, src: string): Promise<string | null> 
   }
 };
 
-const isInside = (root: string, p: string) => p === root || p.startsWith(root + sep);
 const describeExit = (r: ProcessResult) => (r.signal ? `was killed by ${r.signal}` : `exited with code ${r.exitCode}`);
 
 /**

@@ -3,6 +3,7 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, readlinkSync,
 import { chown } from 'node:fs/promises';
 import { delimiter, dirname, join, sep } from 'node:path';
 import type { Duplex, Readable, Writable } from 'node:stream';
+import { isInside } from './artifact-links.ts';
 
 /**
  * Raised when user code cannot be sandboxed: the host lacks a tool or user namespaces, or the
@@ -122,7 +123,7 @@ const systemArgs = (): string[] => {
 };
 
 const systemDirs = ['/usr', '/etc', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32', '/dev', '/proc'];
-const isUnder = (p: string, roots: string[]) => roots.some((r) => p === r || p.startsWith(r + sep));
+const isUnder = (p: string, roots: string[]) => roots.some((r) => isInside(r, p));
 
 /** The installation of the running `node` (e.g. `/usr/local` or `~/.nvm/versions/node/v20…`), unless it is a system one. */
 const nodePrefix = (): string | undefined => {
