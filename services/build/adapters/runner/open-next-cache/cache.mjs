@@ -232,6 +232,14 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     }
     return h;
   };
+  // What an entry's inputs (paths esbuild read, relative to `base`) are checked and stored by.
+  // The first input whose file no longer hashes as recorded (or ['format'] for an older entry);
+  // the first that is no plain file (a namespace such as `ns:x`, or unreadable), which no later
+  // build could check; and the inputs with their hashes, as an entry records them.
+  const changedInput = (record, base) =>
+    record.format === formatVersion ? record.inputs.find(([rel, h]) => hashOf(path.resolve(base, rel)) !== h) : ['format'];
+  const uncheckable = (inputs, base) => inputs.find((rel) => /^[\w-]+:/.test(rel) || hashOf(path.resolve(base, rel)) === null);
+  const hashedInputs = (inputs, base) => inputs.map((rel) => [rel, hashOf(path.resolve(base, rel))]);
 
   // A bundle's entry: its key from the options, the config and the packages; `hit` once its
   // stored output is written in place; `off` (with why) when it cannot be cached. Entry points are
@@ -264,7 +272,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     for (const e of Array.isArray(esbuildOptions.entryPoints) ? esbuildOptions.entryPoints : []) if (typeof e === 'string') hashOf(path.resolve(base, e));
     try {
       const record = JSON.parse(fs.readFileSync(path.join(entry, 'entry.json'), 'utf8'));
-      const changed = record.format === formatVersion ? record.inputs.find(([rel, h]) => hashOf(path.resolve(base, rel)) !== h) : ['format'];
+      const changed = changedInput(record, base);
       const outputs = changed ? [] : record.outputs.map(([rel, h], i) => ({ rel, h, data: fs.readFileSync(path.join(entry, 'out', String(i))) }));
       if (changed) {
         log(`open-next cache: bundle ${what} built again (${changed[0]} changed)`);
@@ -294,7 +302,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
       const inputs = Object.keys(metafile?.inputs ?? {}).sort();
       const outputs = Object.keys(metafile?.outputs ?? {}).sort();
       // Only plain files can be checked again; an output naming this build's folder cannot serve another.
-      const virtual = inputs.find((rel) => /^[\w-]+:/.test(rel) || hashOf(path.resolve(base, rel)) === null);
+      const virtual = uncheckable(inputs, base);
       const data = outputs.map((rel) => fs.readFileSync(path.resolve(base, rel)));
       const local = data.some((d) => ownFolders(base).some((f) => d.includes(f)));
       if (outputs.length === 0 || virtual || local) {
@@ -304,7 +312,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
       writeAside(dir, entry, (to) => {
         fs.mkdirSync(path.join(to, 'out'), { recursive: true });
         data.forEach((d, i) => fs.writeFileSync(path.join(to, 'out', String(i)), d));
-        const record = { format: formatVersion, inputs: inputs.map((rel) => [rel, hashOf(path.resolve(base, rel))]), outputs: outputs.map((rel, i) => [rel, sha256(data[i])]) };
+        const record = { format: formatVersion, inputs: hashedInputs(inputs, base), outputs: outputs.map((rel, i) => [rel, sha256(data[i])]) };
         fs.writeFileSync(path.join(to, 'entry.json'), JSON.stringify(record));
       });
       used.add(path.join('bundles', key));
@@ -378,7 +386,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     const entry = path.join(dir, 'configs', key);
     try {
       const record = JSON.parse(fs.readFileSync(path.join(entry, 'entry.json'), 'utf8'));
-      const changed = record.format === formatVersion ? record.inputs.find(([rel, h]) => hashOf(path.resolve(base, rel)) !== h) : ['format'];
+      const changed = changedInput(record, base);
       if (changed) {
         log(`open-next cache: config ${what} compiled again (${changed[0]} changed)`);
       } else {
@@ -404,7 +412,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     }
     try {
       const inputs = Object.keys(metafile?.inputs ?? {}).sort();
-      const virtual = inputs.find((rel) => /^[\w-]+:/.test(rel) || hashOf(path.resolve(base, rel)) === null);
+      const virtual = uncheckable(inputs, base);
       const data = fs.readFileSync(outfile);
       const local = [...ownFolders(base), outputDir].some((f) => data.includes(f));
       if (inputs.length === 0 || virtual || local) {
@@ -414,7 +422,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
       writeAside(dir, entry, (to) => {
         fs.mkdirSync(to, { recursive: true });
         fs.writeFileSync(path.join(to, 'out'), data);
-        fs.writeFileSync(path.join(to, 'entry.json'), JSON.stringify({ format: formatVersion, inputs: inputs.map((rel) => [rel, hashOf(path.resolve(base, rel))]), output: sha256(data) }));
+        fs.writeFileSync(path.join(to, 'entry.json'), JSON.stringify({ format: formatVersion, inputs: hashedInputs(inputs, base), output: sha256(data) }));
       });
       used.add(path.join('configs', key));
       log(`open-next cache: config ${what} compiled and stored (${inputs.length} inputs)`);
