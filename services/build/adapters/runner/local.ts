@@ -125,15 +125,14 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
   // Finished builds' scratch, renamed here (same file system) and removed in the background; what a
   // stopped shiplog left here goes when the next runner starts.
   const trash = resolve(opts.workRoot, '.trash');
-  const emptyTrash = (what: string) => removeAside(what);
-  void emptyTrash(trash);
+  void removeAside(trash);
   const putAside = async (paths: string[], name: string) => {
     const aside = join(trash, `${name}-${randomBytes(4).toString('hex')}`);
     await mkdir(aside, { recursive: true });
     const moved = await Promise.all(paths.map((p, i) => rename(p, join(aside, String(i))).then(() => true, () => false)));
     // What could not be moved (another file system, say) is removed where it is, as before.
     await Promise.all(paths.filter((_, i) => !moved[i]).map((p) => rm(p, { recursive: true, force: true }).catch(() => undefined)));
-    void emptyTrash(aside);
+    void removeAside(aside);
   };
   return {
     start(job: BuildJob, onLog: (line: string, stream: LogStream) => void): RunningBuild {
