@@ -121,8 +121,19 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     // The deploy health gate asks the site router, which starts after the bus: a check waits for it.
     let routerStarted: (r: { port: number; hostname: string }) => void = () => {};
     const routerUp = new Promise<{ port: number; hostname: string }>((r) => (routerStarted = r));
+    // A version's function starts as soon as the version is published (the router, once started,
+    // sets this), so the health check that follows, and the first requests, find it running.
+    let prewarm: (projectId: string, deploymentId: string) => void = () => {};
+    const deployHost: typeof host = {
+      ...host,
+      publish: async (input) => {
+        const published = await host.publish(input);
+        prewarm(input.projectId, input.deploymentId);
+        return published;
+      },
+    };
     const services = await localServices({
-      cfg, client, store, ids, now, logs, host, apiUrl,
+      cfg, client, store, ids, now, logs, host: deployHost, apiUrl,
       probe: localHealthProbe({ router: () => routerUp }),
       buildTimeoutMs: opts.buildTimeoutMs ?? 20 * 60_000,
       idempotency: { client, tableName: localTables.idempotency },
@@ -211,6 +222,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       onFunctionLog: services.observability.capture.line, observe: services.observability.capture.begin,
     });
     stops.push(() => sites.close());
+    prewarm = (projectId, deploymentId) => void sites.prewarm(projectId, deploymentId);
     // observability: alarms of the projects that serve, every SHIPLOG_ALARM_EVALUATE_MS (2 s); retention sweeps hourly
     const stopAlarms = services.observability.alarms.start(Number(process.env.SHIPLOG_ALARM_EVALUATE_MS ?? 2000));
     stops.push(async () => stopAlarms());

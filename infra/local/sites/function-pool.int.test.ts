@@ -31,6 +31,49 @@ const alive = (f: FunctionRef) =>
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
+describe('function pool pre-warm', () => {
+  it('starts the environment the first invocation then uses, and reaps it when idle like any other', async () => {
+    const starts: string[] = [];
+    const pool = functionPool({ idleMs: 300, onLog: (key, line) => starts.push(`${key} ${line}`) });
+    try {
+      const f = fn('warm', 'return { statusCode: 200, body: processId };');
+      writeFileSync(join(f.dir, 'index.mjs'), `console.log('started');\n${readFileSync(join(f.dir, 'index.mjs'), 'utf8')}`);
+      // A pre-warm and an invocation at once share one start.
+      const [warmed, first] = await Promise.all([pool.prewarm(f), pidOf(pool, f)]);
+      expect(warmed).toEqual({ ready: true });
+      expect(await pool.prewarm(f)).toEqual({ ready: true });
+      expect(await pidOf(pool, f)).toBe(first);
+      expect(starts).toEqual(['warm started']);
+      await expect.poll(() => pool.running(), { timeout: 10_000 }).toEqual([]);
+      await expect.poll(() => alive(f)).toBe(false);
+      // Pre-warmed and never invoked: reaped too.
+      expect(await pool.prewarm(f)).toEqual({ ready: true });
+      expect(pool.running()).toEqual(['warm']);
+      await expect.poll(() => pool.running(), { timeout: 10_000 }).toEqual([]);
+      await expect.poll(() => alive(f)).toBe(false);
+      expect(starts).toEqual(['warm started', 'warm started']);
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+
+  it('says why a function could not start, and the next invocation starts it afresh', async () => {
+    const pool = functionPool();
+    try {
+      const f = fn('broken');
+      writeFileSync(join(f.dir, 'index.mjs'), 'throw new Error("no start");\n');
+      const warmed = await pool.prewarm(f);
+      expect(warmed.ready).toBe(false);
+      expect(warmed.error).toMatch(/failed to start: no start/);
+      await expect.poll(() => pool.running()).toEqual([]);
+      writeFileSync(join(f.dir, 'index.mjs'), 'export const handler = async () => ({ statusCode: 200, body: "ok" });\n');
+      expect(await pidOf(pool, f)).toBe('ok');
+    } finally {
+      await pool.close();
+    }
+  }, 60_000);
+});
+
 describe('function pool cap', () => {
   it('keeps at most maxEnvironments alive, stopping the least recently used idle one first', async () => {
     const pool = functionPool({ maxEnvironments: 2 });

@@ -369,20 +369,24 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
   }, Math.min(idleMs, 30_000));
   reaper.unref();
 
+  // The function's running environment, else the one starting (concurrent first requests and a
+  // pre-warm share one start), else a new one.
+  const environmentOf = (fn: FunctionRef): Environment | Promise<Environment> => {
+    const env = envs.get(fn.key);
+    if (env) return env;
+    let starting = startingEnvs.get(fn.key);
+    if (!starting) {
+      makeRoom();
+      starting = start(fn).finally(() => startingEnvs.delete(fn.key));
+      startingEnvs.set(fn.key, starting);
+    }
+    return starting;
+  };
+
   /** Invokes a function with an event; starts its environment if none is running. */
   const invoke = async (fn: FunctionRef, event: unknown): Promise<Invocation> => {
     if (closed) throw new FunctionInvocationError(502, 'the router is shutting down');
-    let env = envs.get(fn.key);
-    if (!env) {
-      // Concurrent first requests share one start.
-      let starting = startingEnvs.get(fn.key);
-      if (!starting) {
-        makeRoom();
-        starting = start(fn).finally(() => startingEnvs.delete(fn.key));
-        startingEnvs.set(fn.key, starting);
-      }
-      env = await starting;
-    }
+    const env = await environmentOf(fn);
     env.lastUsed = Date.now();
     env.useSeq = ++uses;
     env.starting++;
@@ -415,8 +419,28 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     });
   };
 
+  /**
+   * Starts a function's environment, if none runs, without invoking it: the environment the first
+   * invocation would start (same sandbox, directory and variables), then kept and reaped like any
+   * other (idle for `idleMs` from its start, it stops). Resolves once it is ready, or with the
+   * reason it could not start: an invocation that shares that start gets the same failure it
+   * would have got from its own, and the next one starts a fresh environment. At the cap it makes
+   * room as an invocation would (never by stopping a busy environment: then nothing starts).
+   */
+  const prewarm = async (fn: FunctionRef): Promise<{ ready: boolean; error?: string }> => {
+    if (closed) return { ready: false, error: 'the router is shutting down' };
+    try {
+      const env = await environmentOf(fn);
+      await env.ready;
+      return { ready: true };
+    } catch (e) {
+      return { ready: false, error: e instanceof Error ? e.message : String(e) };
+    }
+  };
+
   return {
     invoke,
+    prewarm,
     /** The keys of the functions with a running environment. */
     running: (): string[] => [...envs.keys()],
     /** Stops every environment and waits for them to exit. */
