@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -192,6 +193,31 @@ describe('site router (hand-made artifacts)', () => {
       await expect.poll(() => warm.runningFunctions(), { timeout: 10_000 }).toEqual([]);
     } finally {
       await warm.close();
+    }
+  });
+
+  it('prestarts a version from its build artifact: the published version is what it then serves, its cache writable', async () => {
+    const d5 = '01JD2Z8J6X3Q4R5S6T7V8W9XY5';
+    const logs: string[] = [];
+    const early = await startSiteRouter({ port: 0, dataDir: join(root, 'data'), envFor: async (_p, d) => ({ GREETING: `hi from ${d}` }), onFunctionLog: (key, line) => logs.push(`${key}: ${line}`) });
+    try {
+      const work = join(root, 'work');
+      const consuming = localSiteHost({ dataDir: join(root, 'data'), port: early.port, removeArtifactsUnder: work });
+      const fnCode = `import { writeFileSync } from 'node:fs';\nimport { join } from 'node:path';\nconst started = Math.random().toString(36).slice(2);\nconsole.log('started ' + started);\n`
+        + `export const handler = async () => { writeFileSync(join(process.cwd(), '..', '..', 'cache', 'written'), started); return { statusCode: 200, body: JSON.stringify({ started, greeting: process.env.GREETING }) }; };`;
+      await mkdir(join(work, 'b5'), { recursive: true });
+      const artifactDir = await makeArtifact(join(work, 'b5'), 'out', fnCode);
+      expect(await early.prestart('web', d5, artifactDir)).toEqual({ started: true });
+      expect(early.runningFunctions()).toEqual([`web/${d5}/default`]);
+      await consuming.publish({ projectId: 'web', deploymentId: d5, artifactDir });
+      expect(await early.prewarm('web', d5)).toEqual({ ready: true });
+      const answer = JSON.parse((await send(early.port, `${d5.toLowerCase()}-web.localhost:${early.port}`, '/')).body) as { started: string; greeting: string };
+      expect(answer.greeting).toBe(`hi from ${d5}`);
+      expect(logs.filter((l) => l.includes(': started '))).toEqual([`web/${d5}/default: started ${answer.started}`]);
+      expect(readFileSync(join(siteLayout(join(root, 'data')).versionDir('web', d5), 'cache', 'written'), 'utf8')).toBe(answer.started);
+      expect(await early.prestart('web', d5, artifactDir)).toMatchObject({ started: false });
+    } finally {
+      await early.close();
     }
   });
 

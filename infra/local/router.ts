@@ -63,6 +63,12 @@ export interface SiteRouter {
    * Resolves once it is ready, or with why it is not (unpublished, no such function, failed to start).
    */
   prewarm(projectId: string, deploymentId: string): Promise<{ ready: boolean; error?: string }>;
+  /**
+   * Starts a deployment's default server function before it is published, from the build's
+   * artifact that publishing will move into place (see the pool's `prestart`): the sandbox and Node
+   * start now, the function's code is read once the version is published (its `prewarm` or first request).
+   */
+  prestart(projectId: string, deploymentId: string, artifactDir: string): Promise<{ started: boolean; error?: string }>;
   close(): Promise<void>;
 }
 
@@ -243,6 +249,19 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
       const dir = functionDir(version, 'default');
       if (!dir) return { ready: false, error: `${projectId}/${deploymentId} has no default function` };
       return pool.prewarm(functionRef(projectId, deploymentId, 'default', dir, version.dir));
+    },
+    prestart: async (projectId, deploymentId, artifactDir) => {
+      try {
+        if (!ProjectId.safeParse(projectId).success) throw new Error(`"${projectId}" is not a valid project name`);
+        const dir = layout.versionDir(projectId, deploymentId);
+        if (layout.isPublished(dir)) return { started: false, error: 'already published' };
+        const output = JSON.parse(await readFile(join(artifactDir, 'open-next.output.json'), 'utf8')) as { origins: Version['origins'] };
+        const fnDir = functionDir({ dir, origins: output.origins, match: () => 'default', assetPrefix: '' }, 'default');
+        if (!fnDir) throw new Error('no default function');
+        return await pool.prestart(functionRef(projectId, deploymentId, 'default', fnDir, dir), artifactDir);
+      } catch (e) {
+        return { started: false, error: e instanceof Error ? e.message : String(e) };
+      }
     },
     close: async () => {
       const closed = new Promise<void>((ok) => httpServer.close(() => ok()));

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type LocalBus } from '../../events/bus/local/index.ts';
@@ -124,6 +124,9 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     // A version's function starts as soon as the version is published (the router, once started,
     // sets this), so the health check that follows, and the first requests, find it running.
     let prewarm: (projectId: string, deploymentId: string) => void = () => {};
+    // Earlier still, as the build reports its artifact: the sandbox and Node start while the
+    // build is recorded and the artifact published (the function's code is read only once published).
+    let prestart: (projectId: string, deploymentId: string, artifactDir: string) => void = () => {};
     const deployHost: typeof host = {
       ...host,
       publish: async (input) => {
@@ -145,7 +148,13 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       runner: localBuildRunner({ workRoot, cacheRoot: join(cfg.dataDir, 'builds', 'cache') }),
       logs,
       envFor: services.envFor,
-      events: services.build.schedulerEvents,
+      events: {
+        ...services.build.schedulerEvents,
+        finished: (b, outcome) => {
+          if (outcome.ok && isAbsolute(outcome.artifactDir)) prestart(b.projectId, b.deploymentId, outcome.artifactDir);
+          return services.build.schedulerEvents.finished(b, outcome);
+        },
+      },
       onError: (err) => log(`build scheduler: ${(err as Error).message}`),
     });
     services.build.attach(scheduler);
@@ -223,6 +232,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     });
     stops.push(() => sites.close());
     prewarm = (projectId, deploymentId) => void sites.prewarm(projectId, deploymentId);
+    prestart = (projectId, deploymentId, artifactDir) => void sites.prestart(projectId, deploymentId, artifactDir);
     // observability: alarms of the projects that serve, every SHIPLOG_ALARM_EVALUATE_MS (2 s); retention sweeps hourly
     const stopAlarms = services.observability.alarms.start(Number(process.env.SHIPLOG_ALARM_EVALUATE_MS ?? 2000));
     stops.push(async () => stopAlarms());
