@@ -216,7 +216,7 @@ describe('local bus: a delivery and its journal entry', () => {
 
 describe('local bus: background deliveries', () => {
   // A bus with a service whose handler waits for `finish` and a read model marked background, one event published.
-  const published = async (backgroundDelayMs: number) => {
+  const published = async (backgroundDelayMs: number, backgroundGraceMs?: number) => {
     const { journal, deadLetters } = await setup();
     const log: string[] = [];
     let finish = () => {};
@@ -225,7 +225,7 @@ describe('local bus: background deliveries', () => {
       { name: 'Service', pattern: { source: ['shiplog.test'] }, policy, handle: async () => { log.push('service started'); await finished; log.push('service done'); } },
       { name: 'ReadModel', pattern: { source: ['shiplog.test'] }, policy, background: true, handle: async () => void log.push('read model') },
     ];
-    const bus = localBus({ subscribers, journal, deadLetters, backgroundDelayMs });
+    const bus = localBus({ subscribers, journal, deadLetters, backgroundDelayMs, ...(backgroundGraceMs !== undefined ? { backgroundGraceMs } : {}) });
     await bus.start();
     // Resolves once journaled: when the service has been handled, or after backgroundDelayMs.
     const accepted = bus.publish([entry()]);
@@ -260,6 +260,17 @@ describe('local bus: background deliveries', () => {
     expect(log.filter((l) => l === 'read model')).toHaveLength(2);
     await bus.stop();
     await onlyBackground.stop();
+  });
+
+  it('wait backgroundGraceMs more after the foreground ended, never past backgroundDelayMs of their publish', async () => {
+    // A grace longer than the bound: the read model still runs, after the service, once the bound is reached.
+    const { bus, log, finish, accepted } = await published(3_000, 60_000);
+    await expect.poll(() => log).toEqual(['service started']);
+    finish();
+    await accepted;
+    await expect.poll(() => log, { timeout: 15_000 }).toEqual(['service started', 'service done', 'read model']);
+    await bus.idle();
+    await bus.stop();
   });
 
   it('of an event a service appended wait until that service\'s delivery of its cause has returned', async () => {

@@ -20,9 +20,10 @@ export interface LocalSubscriber {
   /**
    * Work nobody waits on (read models, fan-out): its delivery of a published event starts once
    * that event's other deliveries have been handled, and those of the event that caused it
-   * (`causationId`) if they are still running (or once `backgroundDelayMs` has passed), so a
-   * service reacting to the event (a rollback moving an alias) does not share the database with
-   * it, nor with the read models of what that service has just appended.
+   * (`causationId`) if they are still running, and `backgroundGraceMs` more (or once
+   * `backgroundDelayMs` has passed), so a service reacting to the event (a rollback moving an
+   * alias) does not share the database with it, nor with the read models of what that service
+   * has just appended, nor do they with the first requests that follow its work.
    */
   background?: boolean;
 }
@@ -38,6 +39,13 @@ export interface LocalBusOptions {
   concurrency?: number;
   /** The longest a background delivery waits for the foreground ones it follows; default 200 ms. */
   backgroundDelayMs?: number;
+  /**
+   * How long a background delivery still waits once the foreground ones it follows have ended,
+   * within `backgroundDelayMs` of its publish; default 30 ms. What those deliveries did is then
+   * used first (a site's next request after a rollback moved its alias), before the read models'
+   * work takes the CPU and DynamoDB Local.
+   */
+  backgroundGraceMs?: number;
   now?: () => number;
   random?: () => number;
   /** Told about every outcome; for logs and tests. */
@@ -96,6 +104,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   const maxDelayMs = opts.maxDelayMs ?? 60_000;
   const concurrency = opts.concurrency ?? 8;
   const backgroundDelayMs = opts.backgroundDelayMs ?? 200;
+  const backgroundGraceMs = opts.backgroundGraceMs ?? 30;
   const ids = monotonicFactory();
   const subscribers = opts.subscribers.map((s) => ({ ...s, matches: compilePattern(s.pattern) }));
   const byName = new Map(subscribers.map((s) => [s.name, s]));
@@ -273,23 +282,32 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   }
 
   // Background deliveries start when every foreground delivery they follow (their publish's, their
-  // cause's) has had its first attempt, or after backgroundDelayMs, whichever comes first
-  // (journaled already: a crash meanwhile loses nothing).
+  // cause's) has had its first attempt and backgroundGraceMs more have passed, or after
+  // backgroundDelayMs, whichever comes first (journaled already: a crash meanwhile loses nothing).
   const deferBackground = (foreground: Delivery[], background: Delivery[]) => {
     busy++;
     let left = foreground.length;
     let released = false;
+    let grace: ReturnType<typeof setTimeout> | undefined;
     const release = () => {
       if (released) return;
       released = true;
-      clearTimeout(timer);
-      timers.delete(timer);
+      for (const t of [timer, grace]) {
+        if (t === undefined) continue;
+        clearTimeout(t);
+        timers.delete(t);
+      }
       for (const d of background) enqueue(d);
       settle();
     };
     const timer = setTimeout(release, backgroundDelayMs);
     timers.add(timer);
-    const one = () => { if (--left === 0) release(); };
+    const one = () => {
+      if (--left > 0 || released) return;
+      if (backgroundGraceMs <= 0) return release();
+      grace = setTimeout(release, backgroundGraceMs);
+      timers.add(grace);
+    };
     for (const d of foreground) {
       const callbacks = ended.get(d);
       if (callbacks) callbacks.push(one);
