@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -168,57 +167,6 @@ describe('site router (hand-made artifacts)', () => {
 
   it('runs one environment per deployment function', () => {
     expect(router.runningFunctions().sort()).toEqual([`streamer/${d1}/default`, `web/${d1}/default`, `web/${d2}/default`]);
-  });
-
-  it('pre-warms a published version: its first request (the health check) finds it started, and unrequested it is reaped when idle', async () => {
-    const d3 = '01JD2Z8J6X3Q4R5S6T7V8W9XY3';
-    const d4 = '01JD2Z8J6X3Q4R5S6T7V8W9XY4';
-    const logs: string[] = [];
-    const warm = await startSiteRouter({ port: 0, dataDir: join(root, 'data'), envFor: async (_p, d) => ({ GREETING: `hi from ${d}` }), idleMs: 1000, onFunctionLog: (key, line) => logs.push(`${key}: ${line}`) });
-    try {
-      // Each process says at start which one it is; a request answers with it.
-      const logged = (label: string) => `const started = Math.random().toString(36).slice(2);\nconsole.log('started ' + started);\n`
-        + `export const handler = async () => ({ statusCode: 200, body: JSON.stringify({ label: ${JSON.stringify(label)}, started, greeting: process.env.GREETING }) });`;
-      expect(await warm.prewarm('web', d3)).toMatchObject({ ready: false });
-      await host.publish({ projectId: 'web', deploymentId: d3, artifactDir: await makeArtifact(root, 'three', logged('three')) });
-      await host.publish({ projectId: 'web', deploymentId: d4, artifactDir: await makeArtifact(root, 'four', logged('four')) });
-      expect(await warm.prewarm('web', d3)).toEqual({ ready: true });
-      expect(warm.runningFunctions()).toEqual([`web/${d3}/default`]);
-      const answer = JSON.parse((await send(warm.port, `${d3.toLowerCase()}-web.localhost:${warm.port}`, '/')).body) as { started: string; greeting: string };
-      expect(answer.greeting).toBe(`hi from ${d3}`);
-      expect(logs.filter((l) => l.startsWith(`web/${d3}/default: started `))).toEqual([`web/${d3}/default: started ${answer.started}`]);
-      // A version nobody asks for (its deployment then failed its check, or was superseded) stops when idle.
-      expect(await warm.prewarm('web', d4)).toEqual({ ready: true });
-      expect(warm.runningFunctions().sort()).toEqual([`web/${d3}/default`, `web/${d4}/default`]);
-      await expect.poll(() => warm.runningFunctions(), { timeout: 10_000 }).toEqual([]);
-    } finally {
-      await warm.close();
-    }
-  });
-
-  it('prestarts a version from its build artifact: the published version is what it then serves, its cache writable', async () => {
-    const d5 = '01JD2Z8J6X3Q4R5S6T7V8W9XY5';
-    const logs: string[] = [];
-    const early = await startSiteRouter({ port: 0, dataDir: join(root, 'data'), envFor: async (_p, d) => ({ GREETING: `hi from ${d}` }), onFunctionLog: (key, line) => logs.push(`${key}: ${line}`) });
-    try {
-      const work = join(root, 'work');
-      const consuming = localSiteHost({ dataDir: join(root, 'data'), port: early.port, removeArtifactsUnder: work });
-      const fnCode = `import { writeFileSync } from 'node:fs';\nimport { join } from 'node:path';\nconst started = Math.random().toString(36).slice(2);\nconsole.log('started ' + started);\n`
-        + `export const handler = async () => { writeFileSync(join(process.cwd(), '..', '..', 'cache', 'written'), started); return { statusCode: 200, body: JSON.stringify({ started, greeting: process.env.GREETING }) }; };`;
-      await mkdir(join(work, 'b5'), { recursive: true });
-      const artifactDir = await makeArtifact(join(work, 'b5'), 'out', fnCode);
-      expect(await early.prestart('web', d5, artifactDir)).toEqual({ started: true });
-      expect(early.runningFunctions()).toEqual([`web/${d5}/default`]);
-      await consuming.publish({ projectId: 'web', deploymentId: d5, artifactDir });
-      expect(await early.prewarm('web', d5)).toEqual({ ready: true });
-      const answer = JSON.parse((await send(early.port, `${d5.toLowerCase()}-web.localhost:${early.port}`, '/')).body) as { started: string; greeting: string };
-      expect(answer.greeting).toBe(`hi from ${d5}`);
-      expect(logs.filter((l) => l.includes(': started '))).toEqual([`web/${d5}/default: started ${answer.started}`]);
-      expect(readFileSync(join(siteLayout(join(root, 'data')).versionDir('web', d5), 'cache', 'written'), 'utf8')).toBe(answer.started);
-      expect(await early.prestart('web', d5, artifactDir)).toMatchObject({ started: false });
-    } finally {
-      await early.close();
-    }
   });
 
   it('stops idle environments, and starts them again on demand', async () => {

@@ -57,18 +57,6 @@ export interface SiteRouter {
   port: number;
   /** Keys (`<project>/<deployment>/<origin>`) of the function environments now running. */
   runningFunctions(): string[];
-  /**
-   * Starts a published deployment's default server function, as its first request would, so that
-   * request (the health check's, then a user's) finds it running; reaped when idle like any other.
-   * Resolves once it is ready, or with why it is not (unpublished, no such function, failed to start).
-   */
-  prewarm(projectId: string, deploymentId: string): Promise<{ ready: boolean; error?: string }>;
-  /**
-   * Starts a deployment's default server function before it is published, from the build's
-   * artifact that publishing will move into place (see the pool's `prestart`): the sandbox and Node
-   * start now, the function's code is read once the version is published (its `prewarm` or first request).
-   */
-  prestart(projectId: string, deploymentId: string, artifactDir: string): Promise<{ started: boolean; error?: string }>;
   close(): Promise<void>;
 }
 
@@ -147,20 +135,10 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     return version;
   };
 
-  // The directory of a version's function origin, inside the version; undefined for any other origin.
-  const functionDir = (version: Version, originName: string): string | undefined => {
-    const origin = version.origins[originName];
-    const dir = origin?.type === 'function' && origin.bundle ? resolve(version.dir, relative('.open-next', origin.bundle)) : undefined;
-    return dir?.startsWith(version.dir + sep) ? dir : undefined;
-  };
-  // What the pool runs for a deployment's function origin: the same reference for a request and a pre-warm.
-  const functionRef = (projectId: string, deploymentId: string, originName: string, dir: string, root: string) =>
-    ({ key: `${projectId}/${deploymentId}/${originName}`, dir, root, env: () => opts.envFor(projectId, deploymentId) });
-
-  const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { originName: string; dir: string; root: string; projectId: string; deploymentId: string; requestId: string }, extra: Record<string, string>) => {
+  const invoke = async (req: IncomingMessage, res: ServerResponse, fn: { key: string; dir: string; root: string; projectId: string; deploymentId: string; requestId: string }, extra: Record<string, string>) => {
     const body = await readEventBody(req);
     const event = toApiGatewayV2Event(req, body, { requestId: fn.requestId, now: new Date() });
-    const inv = await pool.invoke(functionRef(fn.projectId, fn.deploymentId, fn.originName, fn.dir, fn.root), event);
+    const inv = await pool.invoke({ key: fn.key, dir: fn.dir, root: fn.root, env: () => opts.envFor(fn.projectId, fn.deploymentId) }, event);
     if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
     // --- streamed: OpenNext's streaming wrapper labels an uncompressed body `content-encoding: identity`,
     // which `next start` never sends and the buffered wrapper did not: dropped, the headers stay as they were.
@@ -219,12 +197,12 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
       if (assetPath && (await serveAsset(req, res, join(version.dir, 'assets'), assetPath, extra))) return;
       return sendPage(res, 404, 'Not found', `No file at ${path}.`, extra);
     }
-    const fnDir = functionDir(version, originName);
-    if (!fnDir) {
+    const fnDir = origin?.type === 'function' && origin.bundle ? resolve(version.dir, relative('.open-next', origin.bundle)) : undefined;
+    if (!fnDir || !fnDir.startsWith(version.dir + sep)) {
       return sendPage(res, 502, 'Bad deployment', `Origin "${originName}" of this deployment is not a function shiplog can run.`, extra);
     }
     try {
-      await invoke(req, res, { originName, dir: fnDir, root: version.dir, projectId, deploymentId, requestId }, extra);
+      await invoke(req, res, { key: functionKey, dir: fnDir, root: version.dir, projectId, deploymentId, requestId }, extra);
     } catch (e) {
       if (e instanceof EventBodyTooLargeError) return sendPage(res, 413, 'Payload too large', `Request bodies are limited to ${maxEventBodyBytes} bytes.`, extra);
       if (!(e instanceof FunctionInvocationError)) throw e;
@@ -243,26 +221,6 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
   return {
     port: server.port(),
     runningFunctions: () => pool.running(),
-    prewarm: async (projectId, deploymentId) => {
-      const version = ProjectId.safeParse(projectId).success ? await versionOf(projectId, deploymentId).catch(() => undefined) : undefined;
-      if (!version) return { ready: false, error: `${projectId}/${deploymentId} is not published` };
-      const dir = functionDir(version, 'default');
-      if (!dir) return { ready: false, error: `${projectId}/${deploymentId} has no default function` };
-      return pool.prewarm(functionRef(projectId, deploymentId, 'default', dir, version.dir));
-    },
-    prestart: async (projectId, deploymentId, artifactDir) => {
-      try {
-        if (!ProjectId.safeParse(projectId).success) throw new Error(`"${projectId}" is not a valid project name`);
-        const dir = layout.versionDir(projectId, deploymentId);
-        if (layout.isPublished(dir)) return { started: false, error: 'already published' };
-        const output = JSON.parse(await readFile(join(artifactDir, 'open-next.output.json'), 'utf8')) as { origins: Version['origins'] };
-        const fnDir = functionDir({ dir, origins: output.origins, match: () => 'default', assetPrefix: '' }, 'default');
-        if (!fnDir) throw new Error('no default function');
-        return await pool.prestart(functionRef(projectId, deploymentId, 'default', fnDir, dir), artifactDir);
-      } catch (e) {
-        return { started: false, error: e instanceof Error ? e.message : String(e) };
-      }
-    },
     close: async () => {
       const closed = new Promise<void>((ok) => httpServer.close(() => ok()));
       httpServer.closeAllConnections();

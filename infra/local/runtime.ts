@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type LocalBus } from '../../events/bus/local/index.ts';
@@ -121,22 +121,8 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     // The deploy health gate asks the site router, which starts after the bus: a check waits for it.
     let routerStarted: (r: { port: number; hostname: string }) => void = () => {};
     const routerUp = new Promise<{ port: number; hostname: string }>((r) => (routerStarted = r));
-    // A version's function starts as soon as the version is published (the router, once started,
-    // sets this), so the health check that follows, and the first requests, find it running.
-    let prewarm: (projectId: string, deploymentId: string) => void = () => {};
-    // Earlier still, as the build reports its artifact: the sandbox and Node start while the
-    // build is recorded and the artifact published (the function's code is read only once published).
-    let prestart: (projectId: string, deploymentId: string, artifactDir: string) => void = () => {};
-    const deployHost: typeof host = {
-      ...host,
-      publish: async (input) => {
-        const published = await host.publish(input);
-        prewarm(input.projectId, input.deploymentId);
-        return published;
-      },
-    };
     const services = await localServices({
-      cfg, client, store, ids, now, logs, host: deployHost, apiUrl,
+      cfg, client, store, ids, now, logs, host, apiUrl,
       probe: localHealthProbe({ router: () => routerUp }),
       buildTimeoutMs: opts.buildTimeoutMs ?? 20 * 60_000,
       idempotency: { client, tableName: localTables.idempotency },
@@ -148,13 +134,7 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       runner: localBuildRunner({ workRoot, cacheRoot: join(cfg.dataDir, 'builds', 'cache') }),
       logs,
       envFor: services.envFor,
-      events: {
-        ...services.build.schedulerEvents,
-        finished: (b, outcome) => {
-          if (outcome.ok && isAbsolute(outcome.artifactDir)) prestart(b.projectId, b.deploymentId, outcome.artifactDir);
-          return services.build.schedulerEvents.finished(b, outcome);
-        },
-      },
+      events: services.build.schedulerEvents,
       onError: (err) => log(`build scheduler: ${(err as Error).message}`),
     });
     services.build.attach(scheduler);
@@ -231,8 +211,6 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
       onFunctionLog: services.observability.capture.line, observe: services.observability.capture.begin,
     });
     stops.push(() => sites.close());
-    prewarm = (projectId, deploymentId) => void sites.prewarm(projectId, deploymentId);
-    prestart = (projectId, deploymentId, artifactDir) => void sites.prestart(projectId, deploymentId, artifactDir);
     // observability: alarms of the projects that serve, every SHIPLOG_ALARM_EVALUATE_MS (2 s); retention sweeps hourly
     const stopAlarms = services.observability.alarms.start(Number(process.env.SHIPLOG_ALARM_EVALUATE_MS ?? 2000));
     stops.push(async () => stopAlarms());

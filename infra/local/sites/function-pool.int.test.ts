@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,110 +30,6 @@ const alive = (f: FunctionRef) =>
   });
 
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-
-describe('function pool pre-warm', () => {
-  it('starts the environment the first invocation then uses, and reaps it when idle like any other', async () => {
-    const starts: string[] = [];
-    const pool = functionPool({ idleMs: 300, onLog: (key, line) => starts.push(`${key} ${line}`) });
-    try {
-      const f = fn('warm', 'return { statusCode: 200, body: processId };');
-      writeFileSync(join(f.dir, 'index.mjs'), `console.log('started');\n${readFileSync(join(f.dir, 'index.mjs'), 'utf8')}`);
-      // A pre-warm and an invocation at once share one start.
-      const [warmed, first] = await Promise.all([pool.prewarm(f), pidOf(pool, f)]);
-      expect(warmed).toEqual({ ready: true });
-      expect(await pool.prewarm(f)).toEqual({ ready: true });
-      expect(await pidOf(pool, f)).toBe(first);
-      expect(starts).toEqual(['warm started']);
-      await expect.poll(() => pool.running(), { timeout: 10_000 }).toEqual([]);
-      await expect.poll(() => alive(f)).toBe(false);
-      // Pre-warmed and never invoked: reaped too.
-      expect(await pool.prewarm(f)).toEqual({ ready: true });
-      expect(pool.running()).toEqual(['warm']);
-      await expect.poll(() => pool.running(), { timeout: 10_000 }).toEqual([]);
-      await expect.poll(() => alive(f)).toBe(false);
-      expect(starts).toEqual(['warm started', 'warm started']);
-    } finally {
-      await pool.close();
-    }
-  }, 60_000);
-
-  it('says why a function could not start, and the next invocation starts it afresh', async () => {
-    const pool = functionPool();
-    try {
-      const f = fn('broken');
-      writeFileSync(join(f.dir, 'index.mjs'), 'throw new Error("no start");\n');
-      const warmed = await pool.prewarm(f);
-      expect(warmed.ready).toBe(false);
-      expect(warmed.error).toMatch(/failed to start: no start/);
-      await expect.poll(() => pool.running()).toEqual([]);
-      writeFileSync(join(f.dir, 'index.mjs'), 'export const handler = async () => ({ statusCode: 200, body: "ok" });\n');
-      expect(await pidOf(pool, f)).toBe('ok');
-    } finally {
-      await pool.close();
-    }
-  }, 60_000);
-});
-
-describe('function pool prestart (ahead of publishing)', () => {
-  // A build's artifact: a function that says at import which process it is, and answers with it.
-  const artifact = (name: string) => {
-    const dir = join(root, `${name}-artifact`);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'index.mjs'), "const processId = crypto.randomUUID();\nconsole.log('started ' + processId);\nexport const handler = async () => ({ statusCode: 200, body: processId });\n");
-    return dir;
-  };
-  const target = (name: string): FunctionRef => ({ key: name, dir: join(root, `${name}-version`), env: async () => ({}) });
-
-  it('reads nothing of the function until its version is in place, then is the environment its first request uses', async () => {
-    const logs: string[] = [];
-    const pool = functionPool({ onLog: (key, line) => logs.push(`${key} ${line}`) });
-    try {
-      const from = artifact('moved');
-      const f = target('moved');
-      expect(await pool.prestart(f, from)).toEqual({ started: true });
-      expect(pool.running()).toEqual(['moved']);
-      renameSync(from, f.dir); // published: the artifact becomes the version
-      expect(logs).toEqual([]);
-      expect(await pool.prewarm(f)).toEqual({ ready: true });
-      const [line] = logs;
-      expect(logs).toHaveLength(1);
-      expect(line).toBe(`moved started ${await pidOf(pool, f)}`);
-      expect(logs).toHaveLength(1);
-    } finally {
-      await pool.close();
-    }
-  }, 60_000);
-
-  it('is stopped, and a fresh environment started, when the version in place is not the directory it was started from', async () => {
-    const logs: string[] = [];
-    const pool = functionPool({ onLog: (key, line) => logs.push(`${key} ${line}`) });
-    try {
-      const from = artifact('copied');
-      const f = target('copied');
-      expect(await pool.prestart(f, from)).toEqual({ started: true });
-      cpSync(from, f.dir, { recursive: true }); // published as a copy
-      rmSync(from, { recursive: true });
-      const answer = await pidOf(pool, f);
-      // (The sandbox of the first may fail to bind the removed directory: it then says so and exits.)
-      expect(logs.filter((l) => l.includes(' started '))).toEqual([`copied started ${answer}`]);
-      expect(pool.running()).toEqual(['copied']);
-    } finally {
-      await pool.close();
-    }
-  }, 60_000);
-
-  it('never published, it is reaped when idle', async () => {
-    const pool = functionPool({ idleMs: 300 });
-    try {
-      const f = target('abandoned');
-      expect(await pool.prestart(f, artifact('abandoned'))).toEqual({ started: true });
-      expect(pool.running()).toEqual(['abandoned']);
-      await expect.poll(() => pool.running(), { timeout: 10_000 }).toEqual([]);
-    } finally {
-      await pool.close();
-    }
-  }, 60_000);
-});
 
 describe('function pool cap', () => {
   it('keeps at most maxEnvironments alive, stopping the least recently used idle one first', async () => {

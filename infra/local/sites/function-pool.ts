@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, lstatSync, mkdirSync, statSync } from 'node:fs';
-import { lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { lstat, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PassThrough, type Readable } from 'node:stream';
@@ -140,17 +140,6 @@ interface Environment {
   lastUsed: number;
   /** The order of last use (two uses within one millisecond still have an order). */
   useSeq: number;
-  /**
-   * Started ahead of its version's publishing (see `prestart`): the directory it was started
-   * from, which must be the version's directory by then. Its worker waits for `load`.
-   */
-  held?: { from: string; dev: number; ino: number };
-  /** Sends `load` once the version is in place; false when it is not the directory bound (the environment is then stopped). */
-  release?: Promise<boolean>;
-  /** Starts the start timeout (at once, or at `load` for a held environment). */
-  arm: () => void;
-  /** Importing its handler (not held, not yet ready): not idle, whoever waits for it. */
-  loading: boolean;
 }
 
 interface WorkerMessage {
@@ -248,32 +237,17 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     );
   };
 
-  const start = async (fn: FunctionRef, from?: string): Promise<Environment> => {
+  const start = async (fn: FunctionRef): Promise<Environment> => {
     const vars = await fn.env();
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', TZ: 'UTC', NODE_ENV: 'production', ...vars };
-    const root = fn.root ?? fn.dir;
-    // Started ahead (`from`): the directory is bound where it will be; its cache/ is handed to the
-    // sandbox user only at `load` (publishing makes every file of the version shiplog's).
-    let held: Environment['held'];
-    let writable: string[];
-    if (from !== undefined) {
-      const st = statSync(from);
-      held = { from, dev: st.dev, ino: st.ino };
-      // As prepareCache: a cache/ that is a link is never bound writable (nor followed).
-      const openNext = existsSync(join(from, 'open-next.output.json'));
-      if (openNext) mkdirSync(join(from, 'cache'), { recursive: true });
-      writable = openNext && !lstatSync(join(from, 'cache')).isSymbolicLink() ? [join(root, 'cache')] : [];
-    } else writable = await prepareCache(root, sandbox, preparedCaches);
+    const writable = await prepareCache(fn.root ?? fn.dir, sandbox, preparedCaches);
     // In the sandbox: its version's folder read-only (but an OpenNext version's cache/), its own
     // /tmp, the internet but not shiplog. Its own session (detached), so it has no terminal; it
     // dies with the pool's process.
     const child = sandbox.spawn(
       process.execPath,
-      [workerPath, fn.handler ?? 'index.handler', ...(opts.sites ? [`--site-domain=${opts.sites.domain}`] : []), ...(held ? ['--wait-for-load'] : [])],
-      {
-        cwd: fn.dir, env: { HOME: '/tmp', ...env }, readOnly: [root, workerPath], writable, network: 'outside',
-        ...(held ? { bindFrom: { [root]: from!, ...(writable.length ? { [join(root, 'cache')]: join(from!, 'cache') } : {}) } } : {}),
-      },
+      [workerPath, fn.handler ?? 'index.handler', ...(opts.sites ? [`--site-domain=${opts.sites.domain}`] : [])],
+      { cwd: fn.dir, env: { HOME: '/tmp', ...env }, readOnly: [fn.root ?? fn.dir, workerPath], writable, network: 'outside' },
       { ipc: true, serialization: 'advanced', detached: true },
     );
     for (const stream of ['stdout', 'stderr'] as const) {
@@ -281,29 +255,19 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
       child[stream]?.on('data', (c: Buffer) => split.write(c)).on('end', () => split.end());
     }
     const pending = new Map<number, Pending>();
-    let timer: NodeJS.Timeout | undefined;
-    let arm = () => {};
     const ready = new Promise<void>((resolve, reject) => {
       const startTimeoutMs = opts.startTimeoutMs ?? 30_000;
-      arm = () => {
-        timer ??= setTimeout(() => {
-          reject(new FunctionInvocationError(502, `function ${fn.key} did not start within ${startTimeoutMs} ms`));
-          child.kill('SIGKILL');
-        }, startTimeoutMs);
-      };
+      const timer = setTimeout(() => {
+        reject(new FunctionInvocationError(502, `function ${fn.key} did not start within ${startTimeoutMs} ms`));
+        child.kill('SIGKILL');
+      }, startTimeoutMs);
       child.on('message', (m: WorkerMessage) => {
-        if (m.type === 'ready') {
-          // Idle from here: a start nobody waits for (a pre-warm) is not reaped halfway.
-          environment.loading = false;
-          environment.lastUsed = Date.now();
-          resolve();
-        }
+        if (m.type === 'ready') resolve();
         if (m.type === 'init-error') reject(new FunctionInvocationError(502, `function ${fn.key} failed to start: ${m.message}`));
         if (m.type === 'ready' || m.type === 'init-error') clearTimeout(timer);
       });
       const fail = (why: string) => {
-        environment.loading = false;
-        if (timer) clearTimeout(timer);
+        clearTimeout(timer);
         reject(new FunctionInvocationError(502, why));
         for (const p of pending.values()) {
           clearTimeout(p.timer);
@@ -370,34 +334,9 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
           return;
       }
     });
-    const environment: Environment = { child, ready, pending, starting: 0, lastUsed: Date.now(), useSeq: ++uses, arm, loading: !held, ...(held ? { held } : {}) };
-    if (!held) arm();
+    const environment: Environment = { child, ready, pending, starting: 0, lastUsed: Date.now(), useSeq: ++uses };
     envs.set(fn.key, environment);
     return environment;
-  };
-
-  // A held environment goes on once its version is where it was started for: the directory it
-  // was bound from is now the version's (moved there, not copied), its cache/ is the sandbox
-  // user's, and the worker imports the handler. Else it is stopped: the caller starts a fresh one.
-  const release = (fn: FunctionRef, env: Environment): Promise<boolean> => {
-    if (!env.held) return Promise.resolve(true);
-    const held = env.held;
-    env.release ??= (async () => {
-      const root = fn.root ?? fn.dir;
-      const st = await stat(root).catch(() => undefined);
-      if (st?.dev !== held.dev || st.ino !== held.ino || !env.child.connected) {
-        if (envs.get(fn.key) === env) envs.delete(fn.key);
-        void stop(env.child);
-        return false;
-      }
-      await prepareCache(root, sandbox, preparedCaches);
-      env.held = undefined;
-      env.loading = true;
-      env.arm();
-      env.child.send({ type: 'load' }, () => undefined);
-      return true;
-    })();
-    return env.release;
   };
 
   const stop = (child: ChildProcess): Promise<void> =>
@@ -422,7 +361,7 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
 
   const reaper = setInterval(() => {
     for (const [key, env] of envs) {
-      if (env.starting === 0 && env.pending.size === 0 && !env.loading && Date.now() - env.lastUsed > idleMs) {
+      if (env.starting === 0 && env.pending.size === 0 && Date.now() - env.lastUsed > idleMs) {
         envs.delete(key);
         void stop(env.child);
       }
@@ -430,30 +369,20 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
   }, Math.min(idleMs, 30_000));
   reaper.unref();
 
-  // The function's running environment, else the one starting (concurrent first requests and a
-  // pre-warm share one start), else a new one.
-  const startOrJoin = (fn: FunctionRef, from?: string): Environment | Promise<Environment> => {
-    const env = envs.get(fn.key);
-    if (env) return env;
-    let starting = startingEnvs.get(fn.key);
-    if (!starting) {
-      makeRoom();
-      starting = start(fn, from).finally(() => startingEnvs.delete(fn.key));
-      startingEnvs.set(fn.key, starting);
-    }
-    return starting;
-  };
-  // The same, for a version in place: a held environment is released first (or replaced).
-  const environmentOf = async (fn: FunctionRef): Promise<Environment> => {
-    const env = await startOrJoin(fn);
-    if (await release(fn, env)) return env;
-    return startOrJoin(fn);
-  };
-
   /** Invokes a function with an event; starts its environment if none is running. */
   const invoke = async (fn: FunctionRef, event: unknown): Promise<Invocation> => {
     if (closed) throw new FunctionInvocationError(502, 'the router is shutting down');
-    const env = await environmentOf(fn);
+    let env = envs.get(fn.key);
+    if (!env) {
+      // Concurrent first requests share one start.
+      let starting = startingEnvs.get(fn.key);
+      if (!starting) {
+        makeRoom();
+        starting = start(fn).finally(() => startingEnvs.delete(fn.key));
+        startingEnvs.set(fn.key, starting);
+      }
+      env = await starting;
+    }
     env.lastUsed = Date.now();
     env.useSeq = ++uses;
     env.starting++;
@@ -486,49 +415,8 @@ export const functionPool = (opts: FunctionPoolOptions = {}) => {
     });
   };
 
-  /**
-   * Starts a function's environment, if none runs, without invoking it: the environment the first
-   * invocation would start (same sandbox, directory and variables), then kept and reaped like any
-   * other (idle for `idleMs` from its start, it stops). Resolves once it is ready, or with the
-   * reason it could not start: an invocation that shares that start gets the same failure it
-   * would have got from its own, and the next one starts a fresh environment. At the cap it makes
-   * room as an invocation would (never by stopping a busy environment: then nothing starts).
-   */
-  const prewarm = async (fn: FunctionRef): Promise<{ ready: boolean; error?: string }> => {
-    if (closed) return { ready: false, error: 'the router is shutting down' };
-    try {
-      const env = await environmentOf(fn);
-      await env.ready;
-      return { ready: true };
-    } catch (e) {
-      return { ready: false, error: e instanceof Error ? e.message : String(e) };
-    }
-  };
-
-  /**
-   * Starts a function's environment before its version is in place: `from` is the directory that
-   * will become `fn.root` (moved there, as the local site host publishes a build's artifact). The
-   * sandbox is set up and Node started now, with that directory bound read-only at `fn.root`, but
-   * nothing of the function is read until the version is published: the first `prewarm` or
-   * invocation checks that `fn.root` is that same directory, then lets it import the handler (else
-   * the environment is stopped and a fresh one starts). Never released, it is reaped when idle.
-   * Only in the bubblewrap sandbox (without it the directory cannot be seen at `fn.root`).
-   */
-  const prestart = async (fn: FunctionRef, from: string): Promise<{ started: boolean; error?: string }> => {
-    if (closed || sandbox.kind !== 'bwrap') return { started: false, error: closed ? 'the router is shutting down' : 'only in the sandbox' };
-    if (envs.has(fn.key) || startingEnvs.has(fn.key)) return { started: false, error: 'already running' };
-    try {
-      await startOrJoin(fn, from);
-      return { started: true };
-    } catch (e) {
-      return { started: false, error: e instanceof Error ? e.message : String(e) };
-    }
-  };
-
   return {
     invoke,
-    prewarm,
-    prestart,
     /** The keys of the functions with a running environment. */
     running: (): string[] => [...envs.keys()],
     /** Stops every environment and waits for them to exit. */

@@ -2,7 +2,6 @@
 // with the function's directory as cwd and the deployment's variables as its whole environment.
 // It imports the handler once, then serves invocations over IPC:
 //   parent → { type: 'invoke', id, event } | { type: 'abort', id }  (the client of a stream left)
-//            { type: 'load' }  (with --wait-for-load: the version is published, import the handler now)
 //   child  → { type: 'ready' } | { type: 'init-error', message }
 //            { type: 'result', id, result } | { type: 'error', id, message }
 //            { type: 'head', id, head } { type: 'chunk', id, data } { type: 'end', id }  (streaming)
@@ -223,18 +222,6 @@ const handlerName = args.find((a) => !a.startsWith('--')) ?? 'index.handler';
 const dot = handlerName.lastIndexOf('.');
 const [file, exported] = dot > 0 ? [handlerName.slice(0, dot), handlerName.slice(dot + 1)] : ['index', handlerName];
 let handler;
-// Started ahead of its version's publishing (--wait-for-load): nothing of the function is read
-// until the pool says the version is in place.
-if (args.includes('--wait-for-load')) {
-  await new Promise((resolve) => {
-    const onMessage = (message) => {
-      if (message?.type !== 'load') return;
-      process.off('message', onMessage);
-      resolve();
-    };
-    process.on('message', onMessage);
-  });
-}
 try {
   const { existsSync } = await import('node:fs');
   const path = [`${file}.mjs`, `${file}.js`].map((f) => join(process.cwd(), f)).find((f) => existsSync(f)) ?? join(process.cwd(), `${file}.mjs`);

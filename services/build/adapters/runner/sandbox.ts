@@ -34,11 +34,6 @@ export interface SandboxSpec {
   writable?: string[];
   /** `outside`: a network namespace of its own that reaches the internet through slirp4netns, not the host. */
   network: 'outside' | 'none';
-  /**
-   * Where a bound path's directory is now, when not at the path itself (by bound path): it is
-   * opened there and bound at the path, so the sandbox sees it under the path it is moving to.
-   */
-  bindFrom?: Record<string, string>;
 }
 
 /**
@@ -229,7 +224,7 @@ export const bwrapSandbox = (): Sandbox => {
     for (const d of [...made].sort((a, b) => a.length - b.length)) bw.push('--perms', '0755', '--dir', d);
     try {
       for (const b of binds) {
-        const fd = openSync(spec.bindFrom?.[b.path] ?? b.path, 'r');
+        const fd = openSync(b.path, 'r');
         opened.push(fd);
         const at = stdio.push(fd) - 1;
         bw.push(b.writable ? '--bind-fd' : '--ro-bind-fd', String(at), b.path);
