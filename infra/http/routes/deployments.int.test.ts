@@ -103,6 +103,12 @@ const get = async (base: string, path: string) => {
   const res = await fetch(`${base}${path}`, { headers: auth.headers });
   return { status: res.status, read: res.headers.get('x-shiplog-read'), body: (await res.json()) as unknown };
 };
+// Which side answered and what: a poll for the read models' own answer (the route answers from
+// the store while they still lag).
+const answer = async (base: string, path: string) => {
+  const { read, body } = await get(base, path);
+  return { read, body };
+};
 
 describe('deployment lists and details from the read models', () => {
   it('answer exactly what the fold of the store answers, current aliases included', async () => {
@@ -174,12 +180,8 @@ describe('deployment lists and details from the read models', () => {
     expect(mine).toMatchObject({ type: 'DeploymentRequested', metadata: { deploymentId: `${p}-d2` } });
     // The table holds every stream of both deployments (they reach the read models in any order).
     // Answered by the read models themselves: the route answers from the store while they still lag.
-    const fromModels = async (id: string) => {
-      const r = await get(api, `/api/deployments/${id}`);
-      return { read: r.read, body: r.body };
-    };
-    await expect.poll(() => fromModels(`${p}-d2`), { timeout: 30_000 }).toMatchObject({ read: 'read-model', body: { status: 'ready', current: ['production'] } });
-    await expect.poll(() => fromModels(`${p}-d1`), { timeout: 30_000 }).toMatchObject({ read: 'read-model', body: { status: 'ready', current: [] } });
+    await expect.poll(() => answer(api, `/api/deployments/${p}-d2`), { timeout: 30_000 }).toMatchObject({ read: 'read-model', body: { status: 'ready', current: ['production'] } });
+    await expect.poll(() => answer(api, `/api/deployments/${p}-d1`), { timeout: 30_000 }).toMatchObject({ read: 'read-model', body: { status: 'ready', current: [] } });
     expect((await get(lagging, `/api/projects/${p}/deployments`)).body).toMatchObject([{ id: `${p}-d1` }]);
     const seen = await get(lagging, `/api/projects/${p}/deployments?after=${mine.metadata.eventId}`);
     expect(seen.read).toBe('read-model');
@@ -206,12 +208,7 @@ describe('deployment lists and details from the read models', () => {
     // of d1. `?after=<d1's last event>` waits for that event's stream only (its build stream, which
     // sets the durations, may still lag), and a poll for the status alone could be answered by the
     // store: the poll is for the read models' own answer, equal to the store's.
-    await expect
-      .poll(async () => {
-        const whole = await get(api, `/api/deployments/${p}-d1`);
-        return { read: whole.read, body: whole.body };
-      }, { timeout: 30_000 })
-      .toEqual({ read: 'read-model', body: seen.body });
+    await expect.poll(() => answer(api, `/api/deployments/${p}-d1`), { timeout: 30_000 }).toEqual({ read: 'read-model', body: seen.body });
   });
 
   it('answers from the store when the read models do not catch up in time', async () => {
