@@ -1,3 +1,4 @@
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { readAdminToken } from '../infra/local/access.ts';
 import { localConfig } from '../infra/local/config.ts';
 import { credentialsPath, instanceKey, storedToken } from './credentials.ts';
@@ -79,6 +80,23 @@ export const apiTarget = (env: NodeJS.ProcessEnv = process.env): { apiUrl: strin
   return { apiUrl, token };
 };
 
+// One request through node:http (node:https for an https API), not `fetch`: a command makes one
+// or two calls, and the first `fetch` of a process loads and starts undici, which cost about
+// 30–60 ms of a command's ~200 ms here. The status and the whole body, as text.
+const send = async (url: URL, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number; statusText: string; text: string }> => {
+  const request = url.protocol === 'https:' ? (await import('node:https')).request : httpRequest;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers }, (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('error', reject);
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, statusText: res.statusMessage ?? '', text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+};
+
 /**
  * Calls the API (see {@link apiTarget}) and returns its JSON; an error status becomes a one-line CliError.
  *
@@ -87,24 +105,24 @@ export const apiTarget = (env: NodeJS.ProcessEnv = process.env): { apiUrl: strin
  */
 export const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
   const { apiUrl, token } = apiTarget();
-  let res: Response;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
+  let res: { status: number; statusText: string; text: string };
   try {
-    res = await fetch(new URL(path, apiUrl), {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    res = await send(new URL(path, apiUrl), method, {
+      authorization: `Bearer ${token}`,
+      ...(payload === undefined ? {} : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }),
+    }, payload);
   } catch (err) {
     throw new ApiError(`cannot reach shiplog at ${apiUrl}: ${(err as Error).message}`, null);
   }
-  const text = await res.text();
+  const { text } = res;
   let parsed: unknown = undefined;
   try {
     parsed = text ? JSON.parse(text) : undefined;
   } catch {
     // not JSON: reported below when the status says it failed
   }
-  if (!res.ok) {
+  if (res.status < 200 || res.status > 299) {
     const message = (parsed as { error?: string } | undefined)?.error ?? (text.slice(0, 200) || res.statusText);
     throw new ApiError(`${method} ${path} failed (${res.status}): ${message}`, res.status, message);
   }
