@@ -1,6 +1,9 @@
 import {
+  ConditionalCheckFailedException,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
+  TransactionConflictException,
   TransactionCanceledException,
   TransactWriteItemsCommand,
   type DynamoDBClient,
@@ -68,6 +71,21 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
 
   const read = (item: Item): StoredEvent => types.upcast(fromItem(item));
 
+  // The highest version of each stream this store has seen exist: appended, or read with a
+  // consistent read. Events are never deleted and versions are gapless, so every version up to
+  // it exists too, and an append at an expected version up to it needs no `ConditionCheck` of
+  // that version. A decider's append (it read or kept the stream's state in this process) is then
+  // one conditional PutItem for one event, not a transaction. Bounded: the least recently seen
+  // streams are forgotten (their next append checks again).
+  const known = new Map<string, number>();
+  const KNOWN_STREAMS = 10_000;
+  const sawVersion = (streamId: string, version: number) => {
+    const before = known.get(streamId);
+    if (before !== undefined) known.delete(streamId);
+    known.set(streamId, Math.max(before ?? 0, version));
+    if (known.size > KNOWN_STREAMS) known.delete(known.keys().next().value!);
+  };
+
   const queryAll = async (input: Omit<QueryCommandInput, 'TableName'>, limit = Infinity): Promise<Item[]> => {
     const out: Item[] = [];
     let ExclusiveStartKey: QueryCommandInput['ExclusiveStartKey'];
@@ -85,7 +103,9 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
       ExpressionAttributeValues: { ':pk': { S: streamKey(streamId) }, ':v': { N: String(o.fromVersion ?? 1) } },
       ConsistentRead: true,
     });
-    return items.map(read);
+    const events = items.map(read);
+    if (events.length > 0) sawVersion(streamId, events[events.length - 1]!.metadata.version);
+    return events;
   };
 
   const streamVersion = async (streamId: string): Promise<number> => {
@@ -100,7 +120,9 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
         ProjectionExpression: 'sk',
       }),
     );
-    return Number(res.Items?.[0]?.sk?.N ?? 0);
+    const version = Number(res.Items?.[0]?.sk?.N ?? 0);
+    if (version > 0) sawVersion(streamId, version);
+    return version;
   };
 
   const buildTransaction = (streamId: string, events: NewEvent[], expectedVersion: number): TransactWriteItem[] => {
@@ -134,7 +156,7 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
         `append of ${events.length} events to ${streamId} is ${total} bytes; a DynamoDB transaction holds at most ${MAX_TRANSACTION_BYTES}`,
       );
     }
-    if (expectedVersion === 0) return puts;
+    if (expectedVersion === 0 || expectedVersion <= (known.get(streamId) ?? 0)) return puts;
     // Versions stay gapless: the event at the expected version must exist.
     const check: TransactWriteItem = {
       ConditionCheck: {
@@ -152,7 +174,10 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
     const stored = await readStream(streamId, { fromVersion: expectedVersion + 1 });
     const ours = stored.slice(0, events.length);
     const same = ours.length === events.length && ours.every((e, i) => e.metadata.eventId === events[i]?.metadata.eventId);
-    if (same) return { nextVersion: expectedVersion + events.length, events: ours, duplicate: true };
+    if (same) {
+      sawVersion(streamId, expectedVersion + events.length);
+      return { nextVersion: expectedVersion + events.length, events: ours, duplicate: true };
+    }
     const actual = stored.length > 0 ? stored[stored.length - 1]!.metadata.version : await streamVersion(streamId);
     throw new VersionConflictError(streamId, expectedVersion, actual);
   };
@@ -172,7 +197,12 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
     for (let attempt = 0; ; attempt++) {
       const items = buildTransaction(streamId, events, expectedVersion);
       try {
-        await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        // One event whose predecessor is known to exist (or a stream's first): a conditional
+        // PutItem, the same write without a transaction's overhead.
+        const single = items.length === 1 ? items[0]!.Put : undefined;
+        if (single) await client.send(new PutItemCommand(single));
+        else await client.send(new TransactWriteItemsCommand({ TransactItems: items }));
+        sawVersion(streamId, expectedVersion + events.length);
         const stored = items.flatMap((a) => (a.Put ? [fromItem(a.Put.Item as Item)] : []));
         try {
           opts.onCommitted?.(streamId, stored);
@@ -181,6 +211,13 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
         }
         return { nextVersion: expectedVersion + events.length, events: stored, duplicate: false };
       } catch (err) {
+        if (err instanceof ConditionalCheckFailedException) return resolveRefusal(streamId, events, expectedVersion);
+        if (err instanceof TransactionConflictException) {
+          // A PutItem on an item a transaction is writing: as a cancelled transaction's conflict.
+          if (attempt >= conflictRetries) return resolveRefusal(streamId, events, expectedVersion);
+          await sleep(conflictDelay(attempt));
+          continue;
+        }
         if (!(err instanceof TransactionCanceledException)) throw err;
         const codes = (err.CancellationReasons ?? []).map((r) => r.Code ?? 'None');
         if (codes.includes('ConditionalCheckFailed')) return resolveRefusal(streamId, events, expectedVersion);

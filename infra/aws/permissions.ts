@@ -3,8 +3,8 @@ import type { Cloud, PermissionCondition, PermissionSpec } from './cloud.ts';
 
 /**
  * The event store is append-only: functions read and append, and cannot update or delete.
- * These are the actions `events/store` sends (`TransactWriteItems` is authorised per item, as
- * `PutItem` and `ConditionCheckItem`).
+ * These are the actions `events/store` sends: `PutItem` (one event), `TransactWriteItems` (several,
+ * or one whose predecessor it has not seen: authorised per item, as `PutItem` and `ConditionCheckItem`).
  *
  * @example
  * EVENT_STORE_ACTIONS.includes('dynamodb:DeleteItem'); // false
