@@ -19,6 +19,10 @@ export interface OpenNextCache {
   bundleSync(original: EsbuildSync, args: Parameters<EsbuildSync>, onResult: OnResult | undefined): void;
   config(original: CompileConfig, args: Parameters<CompileConfig>, onResult: OnResult | undefined): string;
   install(original: InstallDependencies, outputDir: string, installOptions: { packages: string[] } | undefined): void;
+  /** Runs OpenNext's createServerBundle; while it runs, `tracedCopy` moves the standalone output's dependency files. */
+  serverBundle(original: (...args: unknown[]) => Promise<unknown>, args: unknown[]): Promise<unknown>;
+  /** OpenNext's copy of one traced file (`[from, to]`), or a move of it while the default function is bundled. */
+  tracedCopy(original: (from: string, to: string) => void, args: [string, string]): void;
   /** Removes the entries this process did not use; returns how many. */
   prune(): number;
   used: Set<string>;

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import * as esbuild from 'esbuild';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCache, installMaxAgeMs } from './cache.mjs';
@@ -400,6 +400,60 @@ describe('the open-next config cache', () => {
   });
 });
 
+describe('the traced files of the server function', () => {
+  /** A standalone output with three dependency files (one read-only, one with another link) and a manifest. */
+  const writeStandalone = () => {
+    const app = join(root, 'app');
+    const standalone = join(app, '.next', 'standalone');
+    const files = ['node_modules/next/a.js', 'node_modules/next/ro.js', 'node_modules/next/linked.js', '.next/server/pages-manifest.json'];
+    for (const f of files) {
+      mkdirSync(dirname(join(standalone, f)), { recursive: true });
+      writeFileSync(join(standalone, f), f);
+    }
+    chmodSync(join(standalone, 'node_modules/next/ro.js'), 0o444);
+    linkSync(join(standalone, 'node_modules/next/linked.js'), join(root, 'elsewhere.js'));
+    return { app, standalone, files };
+  };
+  /** A stand-in for OpenNext's createServerBundle: each file through `copy`, as copyTracedFiles does. */
+  const bundleWith = (cache: ReturnType<typeof createCache>, standalone: string, files: string[]) => async () => {
+    for (const f of files) {
+      const to = join(root, 'out', f);
+      mkdirSync(dirname(to), { recursive: true });
+      cache.tracedCopy((from: string, dest: string) => { copied.push(from.slice(standalone.length + 1)); copyFileSync(from, dest); }, [join(standalone, f), to]);
+    }
+  };
+  let copied: string[];
+  beforeEach(() => {
+    copied = [];
+  });
+
+  it('moves the files under node_modules of the standalone output while the default function is bundled, and copies the rest', async () => {
+    const { app, standalone, files } = writeStandalone();
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l) });
+    await cache.serverBundle(bundleWith(cache, standalone, files), [{ appBuildOutputPath: app, config: { default: {} } }]);
+    expect(copied).toEqual(['node_modules/next/linked.js', '.next/server/pages-manifest.json']);
+    for (const f of files) expect(readFileSync(join(root, 'out', f), 'utf8')).toBe(f);
+    expect(existsSync(join(standalone, 'node_modules/next/a.js'))).toBe(false);
+    expect(existsSync(join(standalone, '.next/server/pages-manifest.json'))).toBe(true);
+    expect(statSync(join(root, 'out', 'node_modules/next/ro.js')).mode & 0o200).toBe(0o200);
+    expect(lines).toEqual(['open-next cache: 2 traced files moved out of .next/standalone, not copied']);
+    // Once the server function is bundled, a copy is a copy again.
+    copied = [];
+    writeFileSync(join(standalone, 'node_modules/next/a.js'), 'again');
+    await bundleWith(cache, standalone, ['node_modules/next/a.js'])();
+    expect(copied).toEqual(['node_modules/next/a.js']);
+  });
+
+  it('copies every file, and says why, when the config splits the server into functions', async () => {
+    const { app, standalone, files } = writeStandalone();
+    const cache = createCache({ dir, openNextVersion: '4.1.12', log: (l) => lines.push(l) });
+    await cache.serverBundle(bundleWith(cache, standalone, files), [{ appBuildOutputPath: app, config: { default: {}, functions: { api: { routes: ['app/api/route'] } } } }]);
+    expect(copied).toEqual(files);
+    expect(existsSync(join(standalone, 'node_modules/next/a.js'))).toBe(true);
+    expect(lines).toEqual(['open-next cache: moving traced files off (the config splits the server into functions, which trace the same files)']);
+  });
+});
+
 describe('the loader hooks', () => {
   const esbuildStandIn = 'export async function esbuildAsync() {}\nexport function esbuildSync() {\n  const result = buildSync({});\n}\n';
   const register = fileURLToPath(new URL('./register.mjs', import.meta.url));
@@ -432,7 +486,7 @@ describe('the loader hooks', () => {
 
   it('finds each function it routes, once, in the installed @opennextjs/aws', () => {
     const dist = join(fileURLToPath(new URL('../../../../../node_modules/@opennextjs/aws/dist/build', import.meta.url)));
-    for (const [file, name] of [['patch/codePatcher.js', 'applyCodePatches'], ['helper.js', 'esbuildAsync'], ['helper.js', 'esbuildSync'], ['installDeps.js', 'installDependencies'], ['compileConfig.js', 'compileOpenNextConfigNode']] as const) {
+    for (const [file, name] of [['patch/codePatcher.js', 'applyCodePatches'], ['helper.js', 'esbuildAsync'], ['helper.js', 'esbuildSync'], ['installDeps.js', 'installDependencies'], ['compileConfig.js', 'compileOpenNextConfigNode'], ['createServerBundle.js', 'createServerBundle'], ['copyTracedFiles.js', 'copyFileAndMakeOwnerWritable']] as const) {
       const changed = rewrite(`file://${join(dist, file)}`, readFileSync(join(dist, file), 'utf8'));
       expect(changed?.reason).toBeUndefined();
       expect(changed?.source).toMatch(new RegExp(`function __shiplogOriginal\\w+\\([\\s\\S]*export (async )?function ${name}\\(\\.\\.\\.args\\)`));

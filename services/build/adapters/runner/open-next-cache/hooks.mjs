@@ -1,5 +1,6 @@
 // Module loader hooks for `open-next build`: OpenNext's `applyCodePatches`, `esbuildAsync`,
-// `esbuildSync`, `compileOpenNextConfigNode` and `installDependencies` are renamed in their
+// `esbuildSync`, `compileOpenNextConfigNode`, `installDependencies`, `createServerBundle` and
+// `copyFileAndMakeOwnerWritable` are renamed in their
 // modules' source and replaced by functions that go through the cache (cache.mjs). A module not shaped as expected (another OpenNext version) is
 // left as it is, and the build runs uncached: one line in the log says why.
 import { Buffer } from 'node:buffer';
@@ -62,6 +63,9 @@ export const targets = [
     ...resultHook('options'),
   }),
   routed('/@opennextjs/aws/dist/build/installDeps.js', 'export function', 'installDependencies', 'cachedInstall'),
+  // The server function's traced files: moved out of .next/standalone while the default function is bundled (cache.mjs).
+  routed('/@opennextjs/aws/dist/build/createServerBundle.js', 'export async function', 'createServerBundle', 'cachedServerBundle'),
+  routed('/@opennextjs/aws/dist/build/copyTracedFiles.js', 'export function', 'copyFileAndMakeOwnerWritable', 'cachedTracedCopy'),
   // The config's compile: its buildSync is wrapped (with a metafile asked for while the cache waits on the result).
   routed('/@opennextjs/aws/dist/build/compileConfig.js', 'export function', 'compileOpenNextConfigNode', 'cachedConfig', {
     call: ['buildSync({', '__shiplogBuildSync({'],
