@@ -432,7 +432,6 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     return result;
   };
 
-  /** Removes every entry this process did not use (and any scratch left by a killed build). */
   // The server function's traced dependencies, moved out of `.next/standalone` instead of copied
   // (OpenNext copies each traced file: about 1,100 files and 20 MB for a small app, 0.4 s of a warm
   // push here). Only files under a node_modules folder of the standalone output, while the one
@@ -485,6 +484,7 @@ export const createCache = ({ dir, openNextVersion, log, now = Date.now, install
     return original(...args);
   };
 
+  /** Removes every entry this process did not use (and any scratch left by a killed build). */
   const prune = () => {
     let removed = 0;
     for (const kind of ['patches', 'installs', 'bundles', 'configs']) {
