@@ -174,10 +174,7 @@ export const dynamoEventStore = (opts: DynamoEventStoreOptions): EventStore => {
     const stored = await readStream(streamId, { fromVersion: expectedVersion + 1 });
     const ours = stored.slice(0, events.length);
     const same = ours.length === events.length && ours.every((e, i) => e.metadata.eventId === events[i]?.metadata.eventId);
-    if (same) {
-      sawVersion(streamId, expectedVersion + events.length);
-      return { nextVersion: expectedVersion + events.length, events: ours, duplicate: true };
-    }
+    if (same) return { nextVersion: expectedVersion + events.length, events: ours, duplicate: true };
     const actual = stored.length > 0 ? stored[stored.length - 1]!.metadata.version : await streamVersion(streamId);
     throw new VersionConflictError(streamId, expectedVersion, actual);
   };
