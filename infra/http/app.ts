@@ -3,6 +3,7 @@ import { Hono } from 'hono';
 import type { Actor } from '../../events/index.ts';
 import type { AccessCommands } from '../../services/access/index.ts';
 import type { DomainCommands } from '../../services/domains/index.ts';
+import type { ReleaseExpected } from '../../services/deploy/index.ts';
 import { ingestCommands, localUser, type Ingest, gitPushes, GITHUB_MAX_PAYLOAD_BYTES, githubWebhooks } from '../../services/ingest/index.ts';
 import type { GitRepos, Ids, IngestDeps, ProjectFinder } from '../../services/ingest/index.ts';
 import type { SubscriptionCommands } from '../../services/subscriptions/index.ts';
@@ -102,6 +103,12 @@ export interface PlatformApiDeps {
    * and the `Host` must be one the API serves. Required, so no runtime serves an open API.
    */
   guard: ApiGuard;
+  /**
+   * Told of each valid rollback or promote request before ingest appends it, where the deploy
+   * service runs in the API's process (locally: `deployService().expectRelease`, which starts the
+   * target's health probe then). Not given on AWS.
+   */
+  expectRelease?: ((r: ReleaseExpected) => void) | undefined;
   /** Who sent a request when no token names it; default: the local user. */
   actorOf?: ActorOf | undefined;
   limits?: Partial<ApiLimits> | undefined;
@@ -155,7 +162,7 @@ export const platformApi = (deps: PlatformApiDeps): Hono<ApiEnv> => {
   if (deps.events) app.route('/', eventRoutes(deps.events, limits.jsonBytes));
   if (deps.ingest) {
     const { commands: ingest, repos, ids, git } = deps.ingest;
-    app.route('/', projectRoutes({ ingest, actorOf, maxBytes: limits.jsonBytes }));
+    app.route('/', projectRoutes({ ingest, actorOf, maxBytes: limits.jsonBytes, expectRelease: deps.expectRelease }));
     app.route('/', mountRoutes({ ingest, actorOf, maxBytes: limits.domainBytes }));
     app.route('/', uploadRoutes({ ingest, actorOf }));
     if (git) app.route('/', gitRoutes({ pushes: gitPushes({ ingest, repos, ids }), repos, git }));

@@ -128,6 +128,8 @@ export const localServices = async (deps: LocalServicesDeps) => {
     subscriptions,
     domains: domainCommands({ store, ids: deps.ids, now: deps.now }),
     observability: observabilityCommands({ store, logs: runtimeLogs, metrics, ids: deps.ids, now: deps.now }),
+    // The deploy service runs here: a rollback's or promote's target is probed as the API receives it.
+    expectRelease: deploy.expectRelease,
   } satisfies Omit<PlatformApiDeps, 'guard'>;
 
   return {

@@ -19,7 +19,7 @@ const put = (events: readonly StoredEvent[]) => appendAsStored(store, events);
 
 const setup = async (
   projectId: string, answers: Record<string, HealthObservation>,
-  opts: { soleAliasWriter?: boolean; duringProbe?: (deploymentId: string) => Promise<void>; failShifts?: number } = {},
+  opts: { soleAliasWriter?: boolean; duringProbe?: (deploymentId: string) => Promise<void>; failShifts?: number; now?: () => string } = {},
 ) => {
   const { duringProbe, failShifts = 0, ...serviceOpts } = opts;
   let shiftFailures = failShifts;
@@ -63,7 +63,7 @@ const setup = async (
       return read;
     },
   };
-  const deploy = deployService({ store: counted, host, probe, ids: newId, now: () => new Date().toISOString(), withLock: keyedLock(), ...serviceOpts });
+  const deploy = deployService({ store: counted, host, probe, ids: newId, withLock: keyedLock(), ...serviceOpts, now: serviceOpts.now ?? (() => new Date().toISOString()) });
   const deliver = (e: StoredEvent) => deploy.onReleaseRequest(toEventBridgeEvent(e, catalog[e.type as EventType].source));
   // The request as the API stores it (a project event), then delivered to the handler.
   const request = async (e: StoredEvent) => {
@@ -233,5 +233,92 @@ describe('DeployOnReleaseRequest', () => {
     expect(await t.release()).toEqual(['AliasShifted', 'RolledBack']);
     expect(t.aliases.get('production')).toBe(t.id.d1);
     expect(t.shifts).toEqual(['d1']);
+  });
+
+  describe('with the probe started as the API received the request (expectRelease)', () => {
+    // The release state the service keeps: a promote of the live d2 decides nothing and keeps
+    // it (d2 live, d1 before it). That promote's own early probe of d2 is forgotten here.
+    const kept = async (projectId: string, opts: Parameters<typeof setup>[2] & { answers?: Record<string, HealthObservation> } = {}) => {
+      const { answers, ...rest } = opts;
+      const t = await setup(projectId, { d1: ok, d2: ok, ...answers }, { soleAliasWriter: true, ...rest });
+      await t.request(t.s.promoteRequested(t.id.d2));
+      expect(await t.release()).toEqual([]);
+      await vi.waitFor(() => expect(t.checks.map((c) => c.deploymentId)).toEqual(['d2']));
+      t.checks.length = 0;
+      return t;
+    };
+
+    it('a rollback that names its target is decided on the probe started before it was appended, and probes nothing more', async () => {
+      const t = await kept('ex-named');
+      t.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-named', to: t.id.d1 });
+      await vi.waitFor(() => expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1']));
+      await t.request(t.s.rollbackRequested(t.id.d1));
+      expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1']);
+      expect(t.shifts).toEqual(['d1']);
+      // Taken once: a second rollback request to d1, which nobody announced, probes as before
+      // (and is refused: d1 is live).
+      await t.request(t.s.rollbackRequested(t.id.d1));
+      expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1', 'd1']);
+      expect(await t.release()).toEqual(['AliasShifted', 'RolledBack', 'RollbackRejected']);
+    });
+
+    it('an early probe that fails refuses the rollback, as a probe of the handler would', async () => {
+      const t = await kept('ex-sick', { answers: { d1: failing } });
+      t.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-sick', to: t.id.d1 });
+      await t.request(t.s.rollbackRequested(t.id.d1));
+      expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1']);
+      expect(t.shifts).toEqual([]);
+      expect(await t.release()).toEqual(['RollbackRejected']);
+    });
+
+    it('a rollback that names none probes the target its kept release state derives', async () => {
+      const t = await kept('ex-derived');
+      t.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-derived' });
+      await vi.waitFor(() => expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1']));
+      await t.request(t.s.rollbackRequested());
+      expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1']);
+      expect(t.shifts).toEqual(['d1']);
+    });
+
+    it('a promote names only its deployment: the project and alias are found from its request, then it is probed', async () => {
+      const t = await kept('ex-promote');
+      await t.request(t.s.rollbackRequested(t.id.d1));
+      t.deploy.expectRelease({ kind: 'promote', deploymentId: t.id.d2 });
+      await vi.waitFor(() => expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1', 'd2']));
+      expect(t.checks[1]).toMatchObject({ projectId: 'ex-promote', path: '/' });
+      await t.request(t.s.promoteRequested(t.id.d2));
+      expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1', 'd2']);
+      expect(t.shifts).toEqual(['d1', 'd2']);
+    });
+
+    it('a probe started more than 5 s before its request arrives is not used: the handler probes again', async () => {
+      let clock = Date.parse('2026-12-06T09:00:00.000Z');
+      const t = await kept('ex-stale', { now: () => new Date(clock).toISOString() });
+      t.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-stale', to: t.id.d1 });
+      clock += 5_001;
+      await t.request(t.s.rollbackRequested(t.id.d1));
+      expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1', 'd1']);
+      expect(t.shifts).toEqual(['d1']);
+    });
+
+    it('starts nothing for a target the kept release state would not probe, nor for names it cannot use, and throws nothing', async () => {
+      const fresh = await setup('ex-bad-cold', { d1: ok, d2: ok }, { soleAliasWriter: true });
+      // No kept state yet.
+      fresh.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-bad-cold', to: fresh.id.d1 });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(fresh.checks).toEqual([]);
+      const t = await kept('ex-bad');
+      // Kept now (d2 live): the live d2, an unknown deployment, an alias with no kept state.
+      t.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-bad', to: t.id.d2 });
+      t.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-bad', to: newId() });
+      t.deploy.expectRelease({ kind: 'rollback', projectId: 'ex-bad', alias: 'preview-x', to: t.id.d1 });
+      expect(() => t.deploy.expectRelease({ kind: 'rollback', projectId: 'Not a project!', to: 'x' })).not.toThrow();
+      expect(() => t.deploy.expectRelease({ kind: 'promote', deploymentId: newId() })).not.toThrow();
+      // The promote's lookup reads the unknown deployment's build stream and finds no request.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(t.checks).toEqual([]);
+      await t.request(t.s.rollbackRequested(t.id.d1));
+      expect(t.checks.map((c) => c.deploymentId)).toEqual(['d1']);
+    });
   });
 });

@@ -32,6 +32,11 @@ export interface DeployServiceDeps {
   soleAliasWriter?: boolean;
 }
 
+/** A rollback or promote request as the API receives it, before it is appended (`expectRelease`). */
+export type ReleaseExpected =
+  | { kind: 'rollback'; projectId: string; alias?: string | undefined; to?: string | undefined }
+  | { kind: 'promote'; deploymentId: string };
+
 const decider = releaseDecider;
 const actor = { kind: 'service', id: 'deploy' } as const;
 
@@ -74,22 +79,24 @@ export const deployService = (deps: DeployServiceDeps) => {
     });
   };
 
-  // The health path a deployment was requested with (its build settings' snapshot), `/` by default.
-  // A deployment's BuildQueued never changes, so the path is read once per deployment and kept
-  // (the last 1,000): a rollback or promote to it then probes without reading its build stream.
-  const healthPaths = new Map<string, string>();
-  const healthPathOf = async (deploymentId: string): Promise<string> => {
-    const known = healthPaths.get(deploymentId);
+  // The project, alias and health path a deployment was requested with (its build settings'
+  // snapshot, `/` by default). A deployment's BuildQueued never changes, so it is read once per
+  // deployment and kept (the last 1,000): a rollback or promote to it then probes without reading its build stream.
+  interface Queued { projectId: string; alias: string; healthPath: string }
+  const queuedWith = new Map<string, Queued>();
+  const requestedWith = async (deploymentId: string): Promise<Queued | undefined> => {
+    const known = queuedWith.get(deploymentId);
     if (known !== undefined) return known;
     const queued = (await deps.store.readStream(streams.build(deploymentId))).find((x) => x.type === EventType.BuildQueued);
-    if (!queued) return '/';
-    const path = (queued.data as EventData<'BuildQueued'>).buildSettings.healthPath ?? '/';
-    keepRecent(healthPaths, deploymentId, path, 1000);
-    return path;
+    if (!queued) return undefined;
+    const data = queued.data as EventData<'BuildQueued'>;
+    const found = { projectId: data.projectId, alias: data.alias, healthPath: data.buildSettings.healthPath ?? '/' };
+    keepRecent(queuedWith, deploymentId, found, 1000);
+    return found;
   };
   const checkHealth = async (projectId: string, deploymentId: string | undefined): Promise<{ health?: HealthReport }> => {
     if (!deps.probe || !deploymentId) return {};
-    const path = await healthPathOf(deploymentId);
+    const path = (await requestedWith(deploymentId))?.healthPath ?? '/';
     const timeoutMs = deps.healthTimeoutMs ?? 30_000;
     const observation = await deps.probe.check({ projectId, deploymentId, path, timeoutMs }).catch((e: unknown) => ({ kind: 'no-response' as const, error: e instanceof Error ? e.message : String(e) }));
     return { health: { deploymentId, path, timeoutMs, observation } };
@@ -103,6 +110,44 @@ export const deployService = (deps: DeployServiceDeps) => {
     return { deploymentId, report };
   };
   const releaseState = async (projectId: string, alias: string) => (await states.load(streams.release(projectId, alias))).state;
+
+  // Probes started as the API received a rollback or promote (`expectRelease`), by project and
+  // target: the deploy handler of that request takes its probe from here, once, if it started
+  // within the last 5 s (else it probes as before).
+  const expected = new Map<string, { startedAt: number; ahead: NonNullable<ReturnType<typeof healthAhead>> }>();
+  const EXPECTED_FOR_MS = 5_000;
+  const takeExpected = (projectId: string, deploymentId: string | undefined) => {
+    if (deploymentId === undefined) return undefined;
+    const key = `${projectId}#${deploymentId}`;
+    const found = expected.get(key);
+    expected.delete(key);
+    return found && Date.parse(deps.now()) - found.startedAt <= EXPECTED_FOR_MS ? found.ahead : undefined;
+  };
+  /**
+   * Told of a rollback or promote request as it arrives, before it is appended: its target's
+   * health probe starts now, while the request is appended and delivered, and its handler waits
+   * for that probe instead of starting one. Only a process that keeps the release states and
+   * handles the requests gains from it (the local runtime). A target is probed early only if the
+   * kept release state of its alias would have it probed (published, not live): a rollback's
+   * named target on the alias the request names (production by default), or the one that state
+   * derives; a promote's deployment on the alias it was requested for, found from its request.
+   * Anything else starts nothing, and the handler probes as before. Never throws.
+   */
+  const expectRelease = (r: ReleaseExpected): void => {
+    if (!deps.probe) return;
+    const start = (projectId: string, alias: string, named: string | undefined) => {
+      const kept = states.peek(streams.release(projectId, alias));
+      const target = kept && rollbackTarget(kept.state, named);
+      if (!kept || target === undefined || target === kept.state.live || !kept.state.deployments[target]?.published) return;
+      keepRecent(expected, `${projectId}#${target}`, { startedAt: Date.parse(deps.now()), ahead: healthAhead(projectId, target)! }, 100);
+    };
+    try {
+      if (r.kind === 'rollback') return start(r.projectId, r.alias ?? 'production', r.to);
+      requestedWith(r.deploymentId).then((found) => found && start(found.projectId, found.alias, r.deploymentId), () => undefined);
+    } catch {
+      // A name the request's own command will refuse (the stream id cannot be made): nothing to start.
+    }
+  };
 
   const onBuildSucceeded = defineHandler({
     name: 'DeployOnBuildSucceeded',
@@ -172,7 +217,9 @@ export const deployService = (deps: DeployServiceDeps) => {
       const kept = trustKept ? states.peek(stream) : undefined;
       const loading = kept ? undefined : states.load(stream);
       loading?.catch(() => undefined);
-      return { ahead: healthAhead(e.data.projectId, named), kept, loading };
+      // The probe the API started as the request arrived, for the target named or derived from the kept state.
+      const early = takeExpected(e.data.projectId, named ?? (kept ? rollbackTarget(kept.state) : undefined));
+      return { ahead: early ?? healthAhead(e.data.projectId, named), kept, loading };
     },
     handle: async (e, _ctx, { ahead, kept, loading }) => {
       const d = e.data;
@@ -222,7 +269,7 @@ export const deployService = (deps: DeployServiceDeps) => {
     },
   });
 
-  return { onBuildSucceeded, onBuildEnded, onReleaseRequest, onMountsChanged, applyAlias };
+  return { onBuildSucceeded, onBuildEnded, onReleaseRequest, onMountsChanged, applyAlias, expectRelease };
 };
 
 /**

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventData } from '../../events/index.ts';
+import type { ReleaseExpected } from '../../services/deploy/index.ts';
 import { secretScope } from '../../services/ingest/index.ts';
 import { call, startIngest, type IngestHarness } from './harness.ts';
 
@@ -152,6 +153,26 @@ describe('rollback, promote and redeploy requests', () => {
     const promote = (await h.store.readDeployment(production)).find((e) => e.type === 'PromoteRequested');
     expect(promote).toMatchObject({ data: { alias: 'production', reason: 'back to it' }, metadata: { correlationId: production } });
     expect((await call(h.url, 'POST', '/api/deployments/nope/promote')).status).toBe(404);
+  });
+
+  it('tells expectRelease of each valid rollback and promote it receives, and of nothing the route refuses', async () => {
+    const told: ReleaseExpected[] = [];
+    const api = await h.serve({ expectRelease: (request) => told.push(request) });
+    try {
+      expect((await call(api.url, 'POST', '/api/projects/shop/rollback', { to: production, reason: 'slow' })).status).toBe(202);
+      expect((await call(api.url, 'POST', '/api/projects/shop/rollback', { alias: 'preview-feature' })).status).toBe(202);
+      expect((await call(api.url, 'POST', `/api/deployments/${production}/promote`, {})).status).toBe(202);
+      // Refused by the route's own validation: not told.
+      expect((await call(api.url, 'POST', '/api/projects/shop/rollback', { actor: { kind: 'system', id: 'x' } })).status).toBe(400);
+      expect((await call(api.url, 'POST', `/api/deployments/${production}/promote`, { reason: 7 })).status).toBe(400);
+      expect(told).toEqual([
+        { kind: 'rollback', projectId: 'shop', alias: undefined, to: production },
+        { kind: 'rollback', projectId: 'shop', alias: 'preview-feature', to: undefined },
+        { kind: 'promote', deploymentId: production },
+      ]);
+    } finally {
+      await api.close();
+    }
   });
 
   it('redeploys a deployment under a new id', async () => {

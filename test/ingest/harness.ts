@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createEventStoreTable, dynamoEventStore, eventTypes, type EventStore, type StoredEvent } from '../../events/index.ts';
-import { ingestApi, platformApi } from '../../infra/http/app.ts';
+import { ingestApi, platformApi, type PlatformApiDeps } from '../../infra/http/app.ts';
 import { nodeListener } from '../../infra/http/node.ts';
 import type { GitRemoteOptions } from '../../infra/http/routes/git.ts';
 import { localIngestDeps } from '../../infra/local/ingest.ts';
@@ -24,13 +24,16 @@ import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 /** Ingest's ports plus what its routes take: the git remote and the body limits. */
 export interface IngestRouteDeps extends IngestDeps {
   git?: GitRemoteOptions;
+  /** Told of each valid rollback or promote request before it is appended (the deploy service, locally). */
+  expectRelease?: PlatformApiDeps['expectRelease'];
   webhookMaxBytes?: number;
   apiMaxBytes?: number;
 }
 
-const ingestApp = ({ webhookMaxBytes, apiMaxBytes, ...deps }: IngestRouteDeps, auth: TestApiAuth) =>
+const ingestApp = ({ webhookMaxBytes, apiMaxBytes, expectRelease, ...deps }: IngestRouteDeps, auth: TestApiAuth) =>
   platformApi({
     ingest: ingestApi(deps),
+    expectRelease,
     guard: auth.guard,
     limits: { ...(webhookMaxBytes ? { webhookBytes: webhookMaxBytes } : {}), ...(apiMaxBytes ? { jsonBytes: apiMaxBytes } : {}) },
   });

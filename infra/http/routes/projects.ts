@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { Target } from '../../../events/index.ts';
+import type { ReleaseExpected } from '../../../services/deploy/index.ts';
 import type { Ingest } from '../../../services/ingest/index.ts';
 import { parseInput, PromoteInput, RedeployInput, RollbackInput, type CreateProjectInput, type EnvVarInput, type SettingsInput } from '../../../services/ingest/index.ts';
 import type { ActorOf, ApiEnv } from '../app.ts';
@@ -21,12 +22,14 @@ import { json } from '../json.ts';
  * | `POST /api/projects/:project/rollback` | request a rollback (202) |
  * | `POST /api/deployments/:id/promote`, `…/redeploy` | request a promote or a redeploy (202) |
  *
- * Request bodies are validated by ingest's zod inputs; a refusal answers its status.
+ * Request bodies are validated by ingest's zod inputs; a refusal answers its status. A rollback or
+ * promote is also told to `expectRelease` (locally, the deploy service: it starts the target's
+ * health probe while ingest appends the request).
  *
  * @example
  * app.route('/', projectRoutes({ ingest: ingestCommands(deps), actorOf, maxBytes: 1 << 20 }));
  */
-export const projectRoutes = ({ ingest, actorOf, maxBytes }: { ingest: Ingest; actorOf: ActorOf; maxBytes: number }) => {
+export const projectRoutes = ({ ingest, actorOf, maxBytes, expectRelease }: { ingest: Ingest; actorOf: ActorOf; maxBytes: number; expectRelease?: ((r: ReleaseExpected) => void) | undefined }) => {
   const app = new Hono<ApiEnv>();
   const body = (c: Parameters<typeof readJson>[0]) => readJson(c, maxBytes);
 
@@ -51,10 +54,12 @@ export const projectRoutes = ({ ingest, actorOf, maxBytes }: { ingest: Ingest; a
   });
   app.post('/api/projects/:project/rollback', async (c) => {
     const input = parseInput(RollbackInput, await body(c), 'rollback');
+    expectRelease?.({ kind: 'rollback', projectId: c.req.param('project'), alias: input.alias, to: input.to });
     return json(c, 202, await ingest.requestRollback(c.req.param('project'), { ...input, actor: actorOf(c.req) }));
   });
   app.post('/api/deployments/:id/promote', async (c) => {
     const { reason } = parseInput(PromoteInput, await body(c), 'promote');
+    expectRelease?.({ kind: 'promote', deploymentId: c.req.param('id') });
     return json(c, 202, await ingest.requestPromote(c.req.param('id'), actorOf(c.req), reason));
   });
   app.post('/api/deployments/:id/redeploy', async (c) => {
