@@ -1,12 +1,12 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { chooseInstall, installShellCommand, readInstallInputs } from '../../services/build/adapters/runner/install-command.ts';
 import { gitCommitAll, gitPush, startShiplog, type LocalShiplog, deploymentOfHead, getFrom, type PlainResponse } from '../support/local-shiplog.ts';
+import { buildReference, startNext } from '../support/reference-app.ts';
 
 // Apps of shapes the first fixture did not have, each deployed by a real `shiplog dev` and also
 // served by `next start` of the same source; every request's status, key headers (content type,
@@ -258,18 +258,8 @@ const bodyDiff = (a: string, b: string) => {
 const referenceServer = async (shape: Shape, log: (s: string) => void): Promise<{ port: number; buildId: string; dir: string; child: ChildProcess }> => {
   const dir = mkdtempSync(join(tmpdir(), `shiplog-ref-${shape.project}-`));
   copyFixture(shape.fixture, dir);
-  const tmp = join(dir, '.tmp');
-  mkdirSync(tmp);
-  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, CI: '1', NEXT_TELEMETRY_DISABLED: '1' };
-  delete env.NODE_ENV;
-  const install = installShellCommand(chooseInstall(readInstallInputs(dir, dir)));
-  for (const cmd of [install, 'npx next build']) {
-    const r = spawnSync('sh', ['-c', cmd], { cwd: dir, env, encoding: 'utf8', timeout: 600_000 });
-    log(`[ref ${shape.project}] $ ${cmd}: ${r.status}`);
-    if (r.status !== 0) throw new Error(`reference ${shape.project}: "${cmd}" failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
-  const port = await freePort();
-  const child = spawn('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env: { ...env, NODE_ENV: 'production' }, stdio: 'ignore', detached: true });
+  const env = buildReference(dir, installShellCommand(chooseInstall(readInstallInputs(dir, dir))), (s) => log(`[ref ${shape.project}] ${s}`));
+  const { port, child } = await startNext(dir, env);
   await vi.waitFor(async () => expect((await get(port, 'localhost', '/api/__ready').catch(() => ({ status: 0 }))).status).toBeGreaterThan(0), { timeout: 60_000, interval: 200 });
   return { port, buildId: readFileSync(join(dir, '.next', 'BUILD_ID'), 'utf8').trim(), dir, child };
 };

@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { deploymentOfHead, gitCommitAll, gitPush, startShiplog, type LocalShiplog, type PlainResponse } from '../support/local-shiplog.ts';
+import { buildReference, startNext } from '../support/reference-app.ts';
 
 // ISR and serving fidelity on the local runtime: a real `shiplog dev` builds the ISR fixture
 // with shiplog's OpenNext config, and `next start` of the same source is the reference. Every
@@ -23,15 +23,7 @@ interface Server { name: string; port: number; host: string }
 const referenceServer = async (): Promise<{ port: number; dir: string; child: ChildProcess }> => {
   const dir = mkdtempSync(join(tmpdir(), 'shiplog-ref-isr-'));
   cpSync(fixture, dir, { recursive: true, filter: (src) => !/node_modules|\.next|\.open-next/.test(src) });
-  mkdirSync(join(dir, '.tmp'));
-  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: join(dir, '.tmp'), CI: '1', NEXT_TELEMETRY_DISABLED: '1' };
-  delete env.NODE_ENV;
-  for (const cmd of ['npm ci', 'npx next build']) {
-    const r = spawnSync('sh', ['-c', cmd], { cwd: dir, env, encoding: 'utf8', timeout: 600_000 });
-    if (r.status !== 0) throw new Error(`reference: "${cmd}" failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
-  const port = await freePort();
-  const child = spawn('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env: { ...env, NODE_ENV: 'production' }, stdio: 'ignore', detached: true });
+  const { port, child } = await startNext(dir, buildReference(dir, 'npm ci'));
   await vi.waitFor(async () => expect((await get({ name: 'next start', port, host: 'localhost' }, '/').catch(() => ({ status: 0 }))).status).toBe(200), { timeout: 60_000, interval: 200 });
   return { port, dir, child };
 };

@@ -1,10 +1,10 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { freePort } from '../../infra/local/dynamodb-local.ts';
 import { deploymentOfHead, getFrom, gitCommitAll, gitPush, startShiplog, type LocalShiplog, type PlainResponse } from '../support/local-shiplog.ts';
+import { buildReference, startNext } from '../support/reference-app.ts';
 
 // Multi-zone on the local runtime: a real `shiplog dev` deploys two projects, `home` (the host
 // zone) and `outreach` (built with basePath /outreach), and `shiplog mounts add home /outreach
@@ -32,15 +32,7 @@ const type = (r: PlainResponse) => String(r.headers['content-type'] ?? '').toLow
 const referenceServer = async (): Promise<{ port: number; buildId: string; dir: string; child: ChildProcess }> => {
   const dir = mkdtempSync(join(tmpdir(), 'shiplog-ref-outreach-'));
   copyFixture('zone-outreach', dir);
-  mkdirSync(join(dir, '.tmp'));
-  const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: join(dir, '.tmp'), CI: '1', NEXT_TELEMETRY_DISABLED: '1' };
-  delete env.NODE_ENV;
-  for (const cmd of ['npm ci', 'npx next build']) {
-    const r = spawnSync('sh', ['-c', cmd], { cwd: dir, env, encoding: 'utf8', timeout: 600_000 });
-    if (r.status !== 0) throw new Error(`reference: "${cmd}" failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
-  }
-  const port = await freePort();
-  const child = spawn('npx', ['next', 'start', '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env: { ...env, NODE_ENV: 'production' }, stdio: 'ignore', detached: true });
+  const { port, child } = await startNext(dir, buildReference(dir, 'npm ci'));
   await vi.waitFor(async () => expect((await getFrom(port, 'localhost', '/outreach').catch(() => ({ status: 0 }))).status).toBe(200), { timeout: 60_000, interval: 200 });
   return { port, buildId: readFileSync(join(dir, '.next', 'BUILD_ID'), 'utf8').trim(), dir, child };
 };
