@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { monotonicFactory } from 'ulid';
 import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type Delivery } from '../../events/bus/local/index.ts';
 import type { BusEntry } from '../../events/bus/port.ts';
+import type { EventBridgeEvent } from '../../events/envelope.ts';
 import { testDynamoClient, uniqueTableName } from '../support/dynamo.ts';
 
 // The local bus starts a delivery before its journal entry is written, writes a publish's entries
@@ -270,6 +271,37 @@ describe('local bus: background deliveries', () => {
     await accepted;
     await expect.poll(() => log, { timeout: 15_000 }).toEqual(['service started', 'service done', 'read model']);
     await bus.idle();
+    await bus.stop();
+  });
+
+  it('whose grace has passed wait while a service delivery of another publish is in its first attempt', async () => {
+    const { journal, deadLetters } = await setup();
+    const log: string[] = [];
+    const gates = new Map<string, () => void>();
+    const gated = (name: string) => new Promise<void>((r) => gates.set(name, r));
+    const tagged = (tag: string): BusEntry => ({ source: 'shiplog.test', detailType: 'Tested', detail: { metadata: { eventId: ulid(), causationId: null } as never, data: { tag } } });
+    const tagOf = (e: { detail: unknown }) => (e.detail as { data: { tag: string } }).data.tag;
+    const subscribers = [
+      { name: 'Service', pattern: { source: ['shiplog.test'] }, policy, handle: async (e: EventBridgeEvent) => { log.push(`service ${tagOf(e)}`); await gated(tagOf(e)); log.push(`service ${tagOf(e)} done`); } },
+      { name: 'ReadModel', pattern: { source: ['shiplog.test'] }, policy, background: true, handle: async (e: EventBridgeEvent) => void log.push(`read model ${tagOf(e)}`) },
+    ];
+    const bus = localBus({ subscribers, journal, deadLetters, backgroundDelayMs: 60_000, backgroundGraceMs: 10 });
+    await bus.start();
+    const first = bus.publish([tagged('promote')]);
+    await expect.poll(() => log).toEqual(['service promote']);
+    // The next command's service starts before the first one's grace has passed.
+    const second = bus.publish([tagged('rollback')]);
+    await expect.poll(() => log).toEqual(['service promote', 'service rollback']);
+    gates.get('promote')!();
+    await first;
+    // Well past the grace: the first event's read model still waits for the second's service.
+    await new Promise((r) => setTimeout(r, 100));
+    expect(log).toEqual(['service promote', 'service rollback', 'service promote done']);
+    gates.get('rollback')!();
+    await second;
+    await bus.idle();
+    expect(log.slice(3, 4)).toEqual(['service rollback done']);
+    expect(log.slice(4).sort()).toEqual(['read model promote', 'read model rollback']);
     await bus.stop();
   });
 

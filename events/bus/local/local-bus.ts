@@ -20,10 +20,11 @@ export interface LocalSubscriber {
   /**
    * Work nobody waits on (read models, fan-out): its delivery of a published event starts once
    * that event's other deliveries have been handled, and those of the event that caused it
-   * (`causationId`) if they are still running, and `backgroundGraceMs` more (or once
-   * `backgroundDelayMs` has passed), so a service reacting to the event (a rollback moving an
-   * alias) does not share the database with it, nor with the read models of what that service
-   * has just appended, nor do they with the first requests that follow its work.
+   * (`causationId`) if they are still running, and `backgroundGraceMs` more, and no service
+   * delivery of another publish is then in its first attempt (or once `backgroundDelayMs` has
+   * passed), so a service reacting to the event (a rollback moving an alias) does not share the
+   * database with it, nor with the read models of what that service has just appended, nor do
+   * they with the first requests that follow its work, nor with the next command's service.
    */
   background?: boolean;
 }
@@ -282,7 +283,8 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   }
 
   // Background deliveries start when every foreground delivery they follow (their publish's, their
-  // cause's) has had its first attempt and backgroundGraceMs more have passed, or after
+  // cause's) has had its first attempt and backgroundGraceMs more have passed, and no foreground
+  // delivery of any publish is in its first attempt then (else once those have ended), or after
   // backgroundDelayMs, whichever comes first (journaled already: a crash meanwhile loses nothing).
   const deferBackground = (foreground: Delivery[], background: Delivery[]) => {
     busy++;
@@ -302,10 +304,25 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     };
     const timer = setTimeout(release, backgroundDelayMs);
     timers.add(timer);
+    // A service handling another event meanwhile (a rollback right after a promote) goes first.
+    const whenServicesIdle = () => {
+      if (released) return;
+      const busyNow = [...firstAttempts.values()].flatMap((pending) => [...pending]);
+      if (busyNow.length === 0) return release();
+      let waiting = busyNow.length;
+      const oneIdle = () => {
+        if (--waiting === 0) whenServicesIdle();
+      };
+      for (const d of busyNow) {
+        const callbacks = ended.get(d);
+        if (callbacks) callbacks.push(oneIdle);
+        else ended.set(d, [oneIdle]);
+      }
+    };
     const one = () => {
       if (--left > 0 || released) return;
-      if (backgroundGraceMs <= 0) return release();
-      grace = setTimeout(release, backgroundGraceMs);
+      if (backgroundGraceMs <= 0) return whenServicesIdle();
+      grace = setTimeout(whenServicesIdle, backgroundGraceMs);
       timers.add(grace);
     };
     for (const d of foreground) {
