@@ -110,6 +110,13 @@ export const deployService = (deps: DeployServiceDeps) => {
     return { deploymentId, report };
   };
   const releaseState = async (projectId: string, alias: string) => (await states.load(streams.release(projectId, alias))).state;
+  // The deployment a release state has probed for a request that names `named` (a promote's
+  // deployment, a rollback's target, or none: the one the state derives): none if there is no
+  // probe, or if the decider refuses that target in this state anyway (live, or not published).
+  const targetToProbe = (s: ReleaseState, named: string | undefined): string | undefined => {
+    const target = rollbackTarget(s, named);
+    return deps.probe && target !== undefined && target !== s.live && s.deployments[target]?.published === true ? target : undefined;
+  };
 
   // Probes started as the API received a rollback or promote (`expectRelease`), by project and
   // target: the deploy handler of that request takes its probe from here, once, if it started
@@ -137,8 +144,8 @@ export const deployService = (deps: DeployServiceDeps) => {
     if (!deps.probe) return;
     const start = (projectId: string, alias: string, named: string | undefined) => {
       const kept = states.peek(streams.release(projectId, alias));
-      const target = kept && rollbackTarget(kept.state, named);
-      if (!kept || target === undefined || target === kept.state.live || !kept.state.deployments[target]?.published) return;
+      const target = kept && targetToProbe(kept.state, named);
+      if (!target) return;
       keepRecent(expected, `${projectId}#${target}`, { startedAt: Date.parse(deps.now()), ahead: healthAhead(projectId, target)! }, 100);
     };
     try {
@@ -223,12 +230,9 @@ export const deployService = (deps: DeployServiceDeps) => {
     },
     handle: async (e, _ctx, { ahead, kept, loading }) => {
       const d = e.data;
-      // The deployment a state says is to be probed: the target, unless the decider refuses it there anyway.
-      const toCheck = (s: ReleaseState): string | undefined => {
-        if (isAnswered(s, e.metadata.eventId)) return undefined;
-        const target = e.type === EventType.RollbackRequested ? rollbackTarget(s, e.data.toDeploymentId) : e.data.deploymentId;
-        return deps.probe && target !== undefined && target !== s.live && s.deployments[target]?.published === true ? target : undefined;
-      };
+      const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
+      // The deployment a state says is to be probed (none once the request is answered).
+      const toCheck = (s: ReleaseState): string | undefined => (isAnswered(s, e.metadata.eventId) ? undefined : targetToProbe(s, named));
       let loaded = kept ?? (await loading!);
       let health: { health?: HealthReport } = {};
       for (let pass = 1; ; pass++) {

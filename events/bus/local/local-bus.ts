@@ -232,6 +232,11 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   // Foreground deliveries whose first attempt has not ended, by event id: a publish of the events
   // their handlers append (whose cause they are) defers its background deliveries until they end.
   const firstAttempts = new Map<string, Set<Delivery>>();
+  const whenFirstAttemptEnds = (d: Delivery, f: () => void) => {
+    const callbacks = ended.get(d);
+    if (callbacks) callbacks.push(f);
+    else ended.set(d, [f]);
+  };
   const firstAttemptEnded = (d: Delivery) => {
     const pending = firstAttempts.get(d.event.id);
     if (pending?.delete(d) && pending.size === 0) firstAttempts.delete(d.event.id);
@@ -313,11 +318,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
       const oneIdle = () => {
         if (--waiting === 0) whenServicesIdle();
       };
-      for (const d of busyNow) {
-        const callbacks = ended.get(d);
-        if (callbacks) callbacks.push(oneIdle);
-        else ended.set(d, [oneIdle]);
-      }
+      for (const d of busyNow) whenFirstAttemptEnds(d, oneIdle);
     };
     const one = () => {
       if (--left > 0 || released) return;
@@ -325,11 +326,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
       grace = setTimeout(whenServicesIdle, backgroundGraceMs);
       timers.add(grace);
     };
-    for (const d of foreground) {
-      const callbacks = ended.get(d);
-      if (callbacks) callbacks.push(one);
-      else ended.set(d, [one]);
-    }
+    for (const d of foreground) whenFirstAttemptEnds(d, one);
   };
 
   // The foreground deliveries still in their first attempt of the events that caused these.
