@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { CreateTableCommand, DeleteTableCommand, GetItemCommand, ListTablesCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { dynamoClient, namespaceUnavailable, startDynamoLocal } from './dynamodb-local.ts';
 import { isAlive } from '../../test/support/processes.ts';
 
@@ -48,4 +48,36 @@ describe('DynamoDB Local start-up', () => {
       bystander.kill('SIGKILL');
     }
   }, 120_000);
+});
+
+describe('the local client', () => {
+  it('sends one fixed Authorization header instead of a SigV4 signature, and DynamoDB Local answers it', async () => {
+    const client = dynamoClient(inject('dynamoEndpoint'));
+    const sent: string[] = [];
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        sent.push(String((args.request as { headers: Record<string, string> }).headers.authorization));
+        return next(args);
+      },
+      { step: 'deserialize', name: 'seeAuthorization' },
+    );
+    const TableName = `unsigned-${Date.now()}`;
+    await client.send(new CreateTableCommand({
+      TableName, BillingMode: 'PAY_PER_REQUEST', AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }], KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }));
+    try {
+      await client.send(new PutItemCommand({ TableName, Item: { pk: { S: 'a' }, body: { S: 'first' } } }));
+      await client.send(new PutItemCommand({ TableName, Item: { pk: { S: 'a' }, body: { S: 'second, longer' } } }));
+      const got = await client.send(new GetItemCommand({ TableName, Key: { pk: { S: 'a' } }, ConsistentRead: true }));
+      expect(got.Item?.body?.S).toBe('second, longer');
+    } finally {
+      await client.send(new DeleteTableCommand({ TableName }));
+      client.destroy();
+    }
+    // Five requests, one header: a SigV4 signature would differ with each body (and date).
+    expect(sent).toHaveLength(5);
+    expect(new Set(sent).size).toBe(1);
+    expect(sent[0]).toMatch(/^AWS4-HMAC-SHA256 Credential=local\//);
+    expect(sent[0]).not.toMatch(/Signature=[0-9a-f]{64}/);
+  });
 });

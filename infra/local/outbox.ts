@@ -12,7 +12,7 @@ import {
 import type { BusEntry, EventBus, StoredEvent } from '../../events/index.ts';
 import type { EventTypeRegistry } from '../../events/store/index.ts';
 import { createTableIfMissing, pkSkTableDefinition } from '../../events/index.ts';
-import { localCredentials } from './dynamodb-local.ts';
+import { localCredentials, localSigner } from './dynamodb-local.ts';
 
 export interface StreamOutboxOptions {
   endpoint: string;
@@ -91,7 +91,7 @@ interface ShardState {
 }
 
 export const streamOutbox = (opts: StreamOutboxOptions): StreamOutbox => {
-  const streamsClient = new DynamoDBStreamsClient({ endpoint: opts.endpoint, region: 'local', credentials: localCredentials });
+  const streamsClient = new DynamoDBStreamsClient({ endpoint: opts.endpoint, region: 'local', credentials: localCredentials, signer: localSigner });
   const pollMs = opts.pollMs ?? 100;
   const listEveryMs = Math.max(1000, pollMs);
   const shards = new Map<string, ShardState>();
