@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+
 /**
  * Shared bench vocabulary. Every suite returns rows; `run.ts` prints them as a table and
  * writes them to `test/bench/results/latest.json`.
@@ -23,9 +26,55 @@ export interface BenchContext {
    * it starts no JVM.
    */
   dynamo(): Promise<string>;
+  /**
+   * CPU seconds (user + system) that this suite's DynamoDB Local has used so far, its JVM and
+   * any process under it (from `/proc`). Refuses before `dynamo()` was called.
+   */
+  dynamoCpuSeconds(): Promise<number>;
 }
 
 export type BenchSuite = (ctx: BenchContext) => Promise<BenchRow[]>;
+
+let clockTicks: number | undefined;
+/**
+ * CPU seconds (user + system) used so far by a process and every process under it that is still
+ * running, read from `/proc` (Linux).
+ *
+ * @example
+ * const before = treeCpuSeconds(db.pid); await work(); treeCpuSeconds(db.pid) - before;
+ */
+export const treeCpuSeconds = (pid: number): number => {
+  clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  // Fields after the command (which may hold spaces, so read after its closing parenthesis):
+  // state is the 1st, ppid the 2nd, utime the 12th and stime the 13th.
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
+  }
+  if (!stats.has(pid)) throw new Error(`no process ${pid} in /proc`);
+  let ticks = 0;
+  const tree = new Set([pid]);
+  // Parents may have larger ids than their children: repeat until no process is added.
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [id, s] of stats) {
+      if (!tree.has(id) && tree.has(s.ppid)) {
+        tree.add(id);
+        grew = true;
+      }
+    }
+  }
+  for (const id of tree) ticks += stats.get(id)!.ticks;
+  return ticks / clockTicks;
+};
 
 export const percentile = (sorted: number[], p: number): number => {
   if (sorted.length === 0) return NaN;

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startDynamoLocal, type DynamoLocal } from '../../infra/local/dynamodb-local.ts';
 import { killGroup, runProcess } from '../../services/build/adapters/runner/process.ts';
-import type { BenchContext, BenchRow } from './lib.ts';
+import { treeCpuSeconds, type BenchContext, type BenchRow } from './lib.ts';
 import { suites } from './suites/index.ts';
 
 // `npm run bench [-- filter]`: every suite once, in the order of suites/index.ts.
@@ -38,6 +38,10 @@ const suiteContext = (name: string): { ctx: BenchContext; stop: () => Promise<vo
         if (over) throw new Error(`the ${name} suite is over: no database for it any more`);
         db ??= startDynamoLocal({ inMemory: true });
         return (await db).endpoint;
+      },
+      dynamoCpuSeconds: async () => {
+        if (!db) throw new Error(`the ${name} suite has no database yet: call dynamo() first`);
+        return treeCpuSeconds((await db).pid);
       },
     },
     stop: async () => {

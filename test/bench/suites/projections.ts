@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { BatchWriteItemCommand, type BatchWriteItemCommandOutput, type DynamoDBClient, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { StoredEvent } from '../../../events/index.ts';
 import { toItem } from '../../../events/store/codec.ts';
@@ -5,13 +6,14 @@ import { createEventStoreTable, dynamoEventStore } from '../../../events/store/i
 import { eventTypes } from '../../../events/upcasters.ts';
 import { dynamoClient } from '../../../infra/local/dynamodb-local.ts';
 import { defaultProjections } from '../../../projections/all.ts';
-import { deploymentsProjection } from '../../../projections/deployments.ts';
-import { multiFold } from '../../../projections/fold.ts';
+import { deploymentsProjection, type DeploymentsDoc } from '../../../projections/deployments.ts';
+import { memoryFold, multiFold } from '../../../projections/fold.ts';
 import { fromStored } from '../../../projections/incoming.ts';
 import { rebuildProjection } from '../../../projections/rebuild.ts';
 import type { AnyProjection } from '../../../projections/types.ts';
 import { replayDeployment } from '../../../projections/replay/deployment.ts';
 import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
+import { namespaceOf } from '../../../projections/store/ports.ts';
 import { createViewsTable } from '../../../projections/store/table.ts';
 import { newId } from '../../support/events.ts';
 import { generateHistory, toNewEvent } from '../../property/generator.ts';
@@ -69,7 +71,7 @@ const fill = async (client: DynamoDBClient, tableName: string, events: StoredEve
   return events.length / ((performance.now() - t0) / 1000);
 };
 
-export const projectionsBench: BenchSuite = async ({ dynamo }) => {
+export const projectionsBench: BenchSuite = async ({ dynamo, dynamoCpuSeconds }) => {
   const rows: BenchRow[] = [];
 
   // 1. folding in memory. Events are parsed once where they enter (store or bus: `fromStored`,
@@ -162,14 +164,34 @@ export const projectionsBench: BenchSuite = async ({ dynamo }) => {
   const fillRate = await fill(client, eventsTable, events);
   rows.push(rateRow(`fill the store with ${events.length} events (BatchWriteItem, ${WRITERS} writers)`, 'events/s', fillRate));
 
-  // 3. rebuild rate vs a bare read of the same store in global order
+  // 3. rebuild rate vs a bare read of the same store in global order. Each is also measured in
+  // CPU seconds of both processes, Node (this one) and DynamoDB Local, against what the machine's
+  // cores can give in its wall time: on this 2-core machine the read alone nearly fills them.
+  const cores = availableParallelism();
+  const cpuNow = async () => {
+    const own = process.cpuUsage();
+    return (own.user + own.system) / 1e6 + (await dynamoCpuSeconds());
+  };
   let read = 0;
+  const readCpu0 = await cpuNow();
   const t0 = performance.now();
   for await (const _ of store.iterateAll({ pageSize: 1000 })) read++;
-  const readRate = read / ((performance.now() - t0) / 1000);
+  const readSeconds = (performance.now() - t0) / 1000;
+  const readCpu = (await cpuNow()) - readCpu0;
+  const readRate = read / readSeconds;
   const views = dynamoViewStore({ client, tableName: viewsTable, writeConcurrency: 16 });
   // The store is quiet, so the settle window (events re-checked after the bulk load) can be short.
-  const rebuilt = await rebuildProjection({ store, views, projection: deploymentsProjection, registryTtlMs: 0, settleMs: 200 });
+  // Its CPU until it serves (the old generation is dropped after that, outside its time).
+  const rebuildCpu0 = await cpuNow();
+  let served: Promise<number> | undefined;
+  const rebuilt = await rebuildProjection({
+    store, views, projection: deploymentsProjection, registryTtlMs: 0, settleMs: 200,
+    onProgress: (step) => {
+      if (step.endsWith(' serves')) served = cpuNow();
+    },
+  });
+  if (!served) throw new Error('the rebuild never said it serves');
+  const rebuildCpu = (await served) - rebuildCpu0;
   rows.push(rateRow(`rebuild "deployments" from ${rebuilt.events} events until it serves (vs iterateAll alone)`, 'events/s', rebuilt.events / rebuilt.seconds, readRate));
   rows.push(rateRow(`  same, documents written per second (${rebuilt.docs} documents)`, 'docs/s', rebuilt.docs / rebuilt.seconds));
   // Where the rebuild's time went (issue 15: rebuild ≥ 0.8× the raw read rate, the row above). The
@@ -180,6 +202,22 @@ export const projectionsBench: BenchSuite = async ({ dynamo }) => {
   rows.push(rateRow('  of which the write after the read: the last wave and what changed after it (BatchWriteItem)', 's', writeSeconds));
   rows.push(rateRow(`  document writes in all (${rebuilt.docs} documents, and again each one that changed after a wave wrote it)`, 'writes', rebuilt.docWrites));
   rows.push(rateRow('  of which registry steps, runner wait and catch-up', 's', restSeconds));
+  // What bounds it: the CPU both processes spend on the read alone, on the rebuild, and on
+  // writing the rebuild's documents alone (the same documents, folded in memory from the same
+  // events, in one bulkPut at the rebuild's write concurrency into a namespace nobody reads).
+  rows.push(rateRow(`  CPU of the read alone (iterateAll), Node + DynamoDB Local, seconds (vs ${cores} cores × its wall time)`, 'cpu-s', readCpu, cores * readSeconds));
+  rows.push(rateRow(`  CPU of the rebuild until it serves, Node + DynamoDB Local, seconds (vs ${cores} cores × that time)`, 'cpu-s', rebuildCpu, cores * rebuilt.seconds));
+  const alone = memoryFold<DeploymentsDoc>(deploymentsProjection);
+  for (const e of events) alone.apply(fromStored(e));
+  const docs = [...alone.docs.values()].map((d) => ({ key: d.key, state: d.state, list: deploymentsProjection.listEntryOf?.(d.state, d.key) }));
+  if (docs.length !== rebuilt.docs) throw new Error(`the fold in memory made ${docs.length} documents, the rebuild ${rebuilt.docs}`);
+  const writeCpu0 = await cpuNow();
+  const tw = performance.now();
+  await views.bulkPut(namespaceOf(deploymentsProjection.name, 'bench-writes-alone'), docs, new Map());
+  const writeAloneSeconds = (performance.now() - tw) / 1000;
+  const writeCpu = (await cpuNow()) - writeCpu0;
+  rows.push(rateRow(`  the rebuild's ${docs.length} documents written alone (one bulkPut, no read), seconds (vs iterateAll alone)`, 's', writeAloneSeconds, readSeconds));
+  rows.push(rateRow(`  CPU of those writes alone, Node + DynamoDB Local, seconds (vs ${cores} cores × their wall time)`, 'cpu-s', writeCpu, cores * writeAloneSeconds));
 
   // 4. replaying one deployment from that store vs the bare query
   const r = seeded(7);
