@@ -24,7 +24,7 @@ import { servedHosts, tokenVerifier } from '../http/auth.ts';
 import { nodeListener } from '../http/node.ts';
 import { startAccess } from '../local/access.ts';
 import type { LocalConfig } from '../local/config.ts';
-import { freePort } from '../local/dynamodb-local.ts';
+import { freePort, localSigner } from '../local/dynamodb-local.ts';
 import { superviseDynamoLocal } from '../local/dynamodb-supervisor.ts';
 import { localIngestDeps } from '../local/ingest.ts';
 import { localGitRepos } from '../../services/ingest/adapters/git-repos/local.ts';
@@ -224,8 +224,9 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
     const outboxDlq = (await clients.sqs.send(new GetQueueUrlCommand({ QueueName: `${stack.names.prefix}-outbox-dlq` }))).QueueUrl!;
     const pipe = pipeStandIn({
       pipe: parseDeclaredPipe(pipeDecl.inputs),
-      dynamodb: new DynamoDBClient({ ...config, endpoint: db.endpoint }),
-      streams: new DynamoDBStreamsClient({ ...config, endpoint: db.endpoint }),
+      // The box's DynamoDB Local checks no signature (see localSigner): the stand-in's polls do not sign.
+      dynamodb: new DynamoDBClient({ ...config, endpoint: db.endpoint, signer: localSigner }),
+      streams: new DynamoDBStreamsClient({ ...config, endpoint: db.endpoint, signer: localSigner }),
       tableName: stack.names.eventsTable,
       checkpointFile: join(boxDir, 'pipe-checkpoint.json'),
       pollMs: 200,

@@ -2,11 +2,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventTypes } from '../../events/index.ts';
 import { dynamoEventStore } from '../../events/store/index.ts';
+import { dynamoClient } from '../../infra/local/dynamodb-local.ts';
 import { readRuntimeFile } from '../../infra/local/runtime-file.ts';
 import { startBoxDashboard, type BoxDashboard } from '../../infra/aws-box/hosted-dashboard.ts';
 import { BOX_CREDENTIALS, BOX_REGION } from '../../infra/aws-box/moto.ts';
@@ -110,7 +110,7 @@ describe('the AWS box: the hosted dashboard signs in through Cognito (OIDC)', ()
     // The project's stream in the box's event store (DynamoDB Local), as the API appended it.
     const rt = readRuntimeFile(sl.dataDir)!;
     const store = dynamoEventStore({
-      client: new DynamoDBClient({ endpoint: rt.dynamoEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      client: dynamoClient(rt.dynamoEndpoint),
       tableName: rt.tables.events!, types: eventTypes,
     });
     const createdIn = async (project: string) => (await store.readProject(project)).find((e) => e.type === 'ProjectCreated');
@@ -145,7 +145,7 @@ describe('the AWS box: the hosted dashboard signs in through Cognito (OIDC)', ()
 
     const rt = readRuntimeFile(sl.dataDir)!;
     const store = dynamoEventStore({
-      client: new DynamoDBClient({ endpoint: rt.dynamoEndpoint, region: 'local', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      client: dynamoClient(rt.dynamoEndpoint),
       tableName: rt.tables.events!, types: eventTypes,
     });
     const added = async (host: string) =>
