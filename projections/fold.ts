@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
 import { fromStored } from './incoming.ts';
+import type { BulkDoc } from './store/ports.ts';
 import { flatString, follows, keyString, type AnyProjection, type DocKey, type Incoming, type ProjectionEvent } from './types.ts';
 
 /** A document and where it lives. */
@@ -289,6 +290,14 @@ export const multiFold = (projections: readonly AnyProjection[]): MultiFold => {
     },
   };
 };
+
+/**
+ * A folded document as `ViewStore.bulkPut` writes it: with its list entry, if it is listed.
+ *
+ * @example
+ * await views.bulkPut(ns, [...fold.docs.values()].map((d) => bulkDocOf(projection, d)), fold.applied);
+ */
+export const bulkDocOf = (projection: AnyProjection, d: KeyedDoc): BulkDoc => ({ key: d.key, state: d.state, list: projection.listEntryOf?.(d.state, d.key) });
 
 export const memoryFold = <S = unknown>(projection: AnyProjection): MemoryFold<S> => {
   const multi = multiFold([projection]);

@@ -12,7 +12,7 @@ export { activityKeys, activityProjection } from './activity.ts';
 export { deliveryKeys, deliveryProjection } from './delivery.ts';
 export { deploymentKeys, deploymentsProjection, type BuildLogView } from './deployments.ts';
 export { projectKeys, projectsProjection } from './projects.ts';
-export { applyEvent, foldEvents, foldStore, memoryFold, type KeyedDoc, type MemoryFold } from './fold.ts';
+export { applyEvent, bulkDocOf, foldEvents, foldStore, memoryFold, type KeyedDoc, type MemoryFold } from './fold.ts';
 export { fromBus, fromStored, InvalidProjectionEventError } from './incoming.ts';
 export { makeProjectionHandler, makeProjectionRunner, ProjectionConflictError, settledVersion, StreamGapError, type ProjectionRunner, type ProjectionRunnerDeps } from './runner.ts';
 export { catchUp, rebuildProjection, type RebuildOptions, type RebuildResult } from './rebuild.ts';

@@ -1,6 +1,6 @@
 import type { StoredEvent } from '../events/index.ts';
 import type { EventStore } from '../events/store/index.ts';
-import { memoryFold, type MemoryFold } from './fold.ts';
+import { bulkDocOf, memoryFold, type MemoryFold } from './fold.ts';
 import { fromStored } from './incoming.ts';
 import { ensureRegistered, generationName, updateRegistry } from './registry.ts';
 import { makeProjectionRunner } from './runner.ts';
@@ -153,7 +153,7 @@ export const rebuildProjection = async (opts: RebuildOptions): Promise<RebuildRe
         kept++;
         if (last.state === d.state) continue;
       }
-      out.push({ key: d.key, state: d.state, list: projection.listEntryOf?.(d.state, d.key) });
+      out.push(bulkDocOf(projection, d));
       written.set(ks, { key: d.key, state: d.state });
     }
     if (kept < before) {

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { processTree } from '../support/processes.ts';
 
 /**
  * Shared bench vocabulary. Every suite returns rows; `run.ts` prints them as a table and
@@ -45,34 +46,19 @@ let clockTicks: number | undefined;
  */
 export const treeCpuSeconds = (pid: number): number => {
   clockTicks ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-  // Fields after the command (which may hold spaces, so read after its closing parenthesis):
-  // state is the 1st, ppid the 2nd, utime the 12th and stime the 13th.
-  const stats = new Map<number, { ppid: number; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let text: string;
-    try {
-      text = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) });
-  }
-  if (!stats.has(pid)) throw new Error(`no process ${pid} in /proc`);
+  if (!existsSync(`/proc/${pid}/stat`)) throw new Error(`no process ${pid} in /proc`);
   let ticks = 0;
-  const tree = new Set([pid]);
-  // Parents may have larger ids than their children: repeat until no process is added.
-  for (let grew = true; grew;) {
-    grew = false;
-    for (const [id, s] of stats) {
-      if (!tree.has(id) && tree.has(s.ppid)) {
-        tree.add(id);
-        grew = true;
-      }
+  for (const id of processTree(pid)) {
+    try {
+      // Fields after the command (which may hold spaces, so read after its closing parenthesis):
+      // utime is the 12th, stime the 13th.
+      const stat = readFileSync(`/proc/${id}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // exited meanwhile
     }
   }
-  for (const id of tree) ticks += stats.get(id)!.ticks;
   return ticks / clockTicks;
 };
 

@@ -2,35 +2,10 @@ import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { namespaceUnavailable } from '../../infra/local/dynamodb-local.ts';
 import { startShiplog, type LocalShiplog } from '../support/local-shiplog.ts';
+import { processTree } from '../support/processes.ts';
 
 // Everything below reads /proc: which processes descend from `shiplog dev`, which socket inodes
 // they hold, and which of those are listening TCP sockets in which network namespace.
-
-const children = (): Map<number, number[]> => {
-  const out = new Map<number, number[]>();
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      out.set(ppid, [...(out.get(ppid) ?? []), Number(name)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-};
-
-const processTree = (root: number): number[] => {
-  const kids = children();
-  const out: number[] = [];
-  const walk = (pid: number) => {
-    out.push(pid);
-    for (const c of kids.get(pid) ?? []) walk(c);
-  };
-  walk(root);
-  return out;
-};
 
 const socketInodes = (pid: number): Set<string> => {
   const out = new Set<string>();

@@ -9,7 +9,7 @@ import { ensureAdminCredential, readSessionKey } from '../../../dashboard/lib/au
 import { issueSession, SESSION_COOKIE } from '../../../dashboard/lib/auth/session.ts';
 import { deliverySeries } from '../../../dashboard/lib/metrics.ts';
 import { defaultProjections } from '../../../projections/all.ts';
-import { memoryFold } from '../../../projections/fold.ts';
+import { bulkDocOf, memoryFold } from '../../../projections/fold.ts';
 import { fromStored } from '../../../projections/incoming.ts';
 import { readModels } from '../../../projections/queries.ts';
 import { dynamoViewStore } from '../../../projections/store/dynamo-view-store.ts';
@@ -74,7 +74,7 @@ export const dashboardBench: BenchSuite = async ({ dynamo }) => {
     const fold = memoryFold(projection);
     for (const e of events) fold.apply(fromStored(e));
     const ns = namespaceOf(projection.name, 'g1');
-    await views.bulkPut(ns, [...fold.docs.values()].map((d) => ({ key: d.key, state: d.state, list: projection.listEntryOf?.(d.state, d.key) })), fold.applied);
+    await views.bulkPut(ns, [...fold.docs.values()].map((d) => bulkDocOf(projection, d)), fold.applied);
     await views.writeRegistry({ name: projection.name, active: { generation: 'g1', version: projection.version, since: now }, building: null, watermark: null, nextGeneration: 2 }, undefined);
   }
   const models = readModels({ views, urls: localUrls(3001) });

@@ -15,7 +15,7 @@ import type { DeploymentRouteDeps } from '../../../infra/http/routes/deployments
 import { dynamoClient } from '../../../infra/local/dynamodb-local.ts';
 import { eventFeed } from '../../../infra/local/event-feed.ts';
 import { streamOutbox } from '../../../infra/local/outbox.ts';
-import { defaultProjections, dynamoViewStore, fromStored, localUrls, memoryFold, namespaceOf, createViewsTable, projectionPositions, readModels } from '../../../projections/index.ts';
+import { bulkDocOf, defaultProjections, dynamoViewStore, fromStored, localUrls, memoryFold, namespaceOf, createViewsTable, projectionPositions, readModels } from '../../../projections/index.ts';
 import { localLogStore } from '../../../services/build/adapters/log-store/local.ts';
 import { localSiteHost } from '../../../services/deploy/adapters/site-host/local.ts';
 import { sseMessages } from '../../../cli/sse.ts';
@@ -80,7 +80,7 @@ export const deploymentsBench: BenchSuite = async ({ dynamo }) => {
     for (const projection of defaultProjections()) {
       const fold = memoryFold(projection);
       for (const e of history.events) fold.apply(fromStored(e));
-      await views.bulkPut(namespaceOf(projection.name, 'g1'), [...fold.docs.values()].map((d) => ({ key: d.key, state: d.state, list: projection.listEntryOf?.(d.state, d.key) })), fold.applied);
+      await views.bulkPut(namespaceOf(projection.name, 'g1'), [...fold.docs.values()].map((d) => bulkDocOf(projection, d)), fold.applied);
       await views.writeRegistry({ name: projection.name, active: { generation: 'g1', version: projection.version, since: now }, building: null, watermark: null, nextGeneration: 2 }, undefined);
     }
     const models = { models: readModels({ views, urls: localUrls(3001) }), positions: projectionPositions({ store, views }) };

@@ -6,8 +6,8 @@ import { createEventStoreTable, dynamoEventStore } from '../../../events/store/i
 import { eventTypes } from '../../../events/upcasters.ts';
 import { dynamoClient } from '../../../infra/local/dynamodb-local.ts';
 import { defaultProjections } from '../../../projections/all.ts';
-import { deploymentsProjection, type DeploymentsDoc } from '../../../projections/deployments.ts';
-import { memoryFold, multiFold } from '../../../projections/fold.ts';
+import { deploymentsProjection } from '../../../projections/deployments.ts';
+import { bulkDocOf, memoryFold, multiFold } from '../../../projections/fold.ts';
 import { fromStored } from '../../../projections/incoming.ts';
 import { rebuildProjection } from '../../../projections/rebuild.ts';
 import type { AnyProjection } from '../../../projections/types.ts';
@@ -207,9 +207,9 @@ export const projectionsBench: BenchSuite = async ({ dynamo, dynamoCpuSeconds })
   // events, in one bulkPut at the rebuild's write concurrency into a namespace nobody reads).
   rows.push(rateRow(`  CPU of the read alone (iterateAll), Node + DynamoDB Local, seconds (vs ${cores} cores × its wall time)`, 'cpu-s', readCpu, cores * readSeconds));
   rows.push(rateRow(`  CPU of the rebuild until it serves, Node + DynamoDB Local, seconds (vs ${cores} cores × that time)`, 'cpu-s', rebuildCpu, cores * rebuilt.seconds));
-  const alone = memoryFold<DeploymentsDoc>(deploymentsProjection);
+  const alone = memoryFold(deploymentsProjection);
   for (const e of events) alone.apply(fromStored(e));
-  const docs = [...alone.docs.values()].map((d) => ({ key: d.key, state: d.state, list: deploymentsProjection.listEntryOf?.(d.state, d.key) }));
+  const docs = [...alone.docs.values()].map((d) => bulkDocOf(deploymentsProjection, d));
   if (docs.length !== rebuilt.docs) throw new Error(`the fold in memory made ${docs.length} documents, the rebuild ${rebuilt.docs}`);
   const writeCpu0 = await cpuNow();
   const tw = performance.now();
