@@ -80,9 +80,10 @@ export interface ReleaseState {
   pinned: boolean;
   deployments: Record<string, ReleaseDeployment>;
   /**
-   * The requests (rollback, promote: their event ids) the stream has answered lately, the last 50:
-   * a request delivered again after its answer was appended (its alias move failed, the bus
-   * retried) is answered with nothing instead of a second time.
+   * The requests (rollback, promote: their event ids) the stream has answered, all of them: a
+   * request delivered again after its answer was appended (its alias move failed, the bus
+   * retried, however many answers later) is answered with nothing instead of a second time. The
+   * stream is the record of what was answered; the deploy handler keeps no other.
    */
   answered?: readonly string[];
 }
@@ -136,12 +137,13 @@ const answeredRequest = (ev: ReleaseEvent): string | undefined =>
  * isAnswered(state, e.metadata.eventId); // true once its RolledBack is stored
  */
 export const isAnswered = (s: ReleaseState, requestId: string | undefined): boolean =>
-  requestId !== undefined && (s.answered?.includes(requestId) ?? false);
+  // A request delivered again is a recent one: looked for from the newest answer back.
+  requestId !== undefined && s.answered !== undefined && s.answered.lastIndexOf(requestId) >= 0;
 
 export const evolve = (s: ReleaseState, ev: ReleaseEvent): ReleaseState => {
   const next = evolveState(s, ev);
   const request = answeredRequest(ev);
-  return request ? { ...next, answered: [...(next.answered ?? []).slice(-49), request] } : next;
+  return request ? { ...next, answered: [...(next.answered ?? []), request] } : next;
 };
 
 const evolveState = (s: ReleaseState, ev: ReleaseEvent): ReleaseState => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EventData } from '../../events/catalog.ts';
 import { deciderSpec } from '../../test/support/decider-spec.ts';
-import { decide, evolve, initialState, releaseDecider, type DeployCommand, type ReleaseEvent } from './decider.ts';
+import { decide, evolve, initialState, isAnswered, releaseDecider, type DeployCommand, type ReleaseEvent } from './decider.ts';
 
 const given = deciderSpec(releaseDecider);
 const user = { kind: 'user' as const, id: 'admin' };
@@ -95,6 +95,32 @@ describe('release decider', () => {
     expect(rolledBackAgain.map((e) => e.type).slice(-4)).toEqual(['AliasShifted', 'Promoted', 'AliasShifted', 'RolledBack']);
     given(rolledBackAgain).when(promote).thenNothing();
     given(rolledBackAgain).when({ ...promote, requestId: 'p2' }).thenTypes(['AliasShifted', 'Promoted']);
+  });
+
+  it('answers a request with nothing however many answers the stream has stored since its own', () => {
+    const stored = (events: ReleaseEvent[], causationId: string) => events.map((e) => ({ ...e, metadata: { causationId } }) as unknown as ReleaseEvent);
+    let history = run([publish('d1', 1), goLive('d1'), publish('d2', 2), goLive('d2')]);
+    const answer = (cmd: DeployCommand, id: string) => {
+      history = [...history, ...stored(decide(cmd, history.reduce(evolve, initialState())), id)];
+    };
+    const rollback: DeployCommand = { type: 'Rollback', projectId: 'web', alias: 'production', requestedBy: user, reason: 'errors', requestId: 'r0' };
+    answer(rollback, 'r0');
+    // 120 answers after it: promotes of d2 and rollbacks to d1, in turn.
+    for (let i = 1; i <= 60; i++) {
+      answer({ type: 'Promote', projectId: 'web', alias: 'production', deploymentId: 'd2', requestedBy: user, requestId: `p${i}` }, `p${i}`);
+      answer({ ...rollback, requestId: `r${i}` }, `r${i}`);
+    }
+    expect(history.filter((e) => e.type === 'RolledBack' || e.type === 'Promoted')).toHaveLength(121);
+    const state = history.reduce(evolve, initialState());
+    expect(state.live).toBe('d1');
+    expect(isAnswered(state, 'r0')).toBe(true);
+    expect(isAnswered(state, 'p1')).toBe(true);
+    expect(isAnswered(state, 'r999')).toBe(false);
+    // d1 is live: the first rollback, delivered again now, would otherwise be refused ("already
+    // live"), and the first promote would move production back to d2.
+    given(history).when(rollback).thenNothing();
+    given(history).when({ type: 'Promote', projectId: 'web', alias: 'production', deploymentId: 'd2', requestedBy: user, requestId: 'p1' }).thenNothing();
+    given(history).when({ type: 'Promote', projectId: 'web', alias: 'production', deploymentId: 'd2', requestedBy: user, requestId: 'p61' }).thenTypes(['AliasShifted', 'Promoted']);
   });
 
   it('promotes only a published deployment', () => {

@@ -235,6 +235,17 @@ describe('DeployOnReleaseRequest', () => {
     expect(t.shifts).toEqual(['d1']);
   });
 
+  it.each([false, true])('a rollback delivered twice at once is answered once: the copy that loses the append finds the answer (sole alias writer: %s)', async (sole) => {
+    const t = await setup(`rb-twice-${sole}`, { d1: ok, d2: ok }, { soleAliasWriter: sole });
+    const request = t.s.rollbackRequested(t.id.d1);
+    await put([request]);
+    const stored = (await store.readStream(request.metadata.streamId)).at(-1)!;
+    await Promise.all([t.redeliver(stored), t.redeliver(stored)]);
+    expect(await t.release()).toEqual(['AliasShifted', 'RolledBack']);
+    expect(t.aliases.get('production')).toBe(t.id.d1);
+    expect(t.shifts).toEqual(['d1']);
+  });
+
   describe('with the probe started as the API received the request (expectRelease)', () => {
     // The release state the service keeps: a promote of the live d2 decides nothing and keeps
     // it (d2 live, d1 before it). That promote's own early probe of d2 is forgotten here.

@@ -212,7 +212,11 @@ export const deployService = (deps: DeployServiceDeps) => {
   const onReleaseRequest = defineHandler({
     name: 'DeployOnReleaseRequest',
     accepts: [EventType.RollbackRequested, EventType.PromoteRequested],
-    ...idem,
+    // No idempotency record: the release stream is the record. Its state holds every request it
+    // answered, so a request delivered again is answered with nothing (the alias is only moved
+    // where the stream says), and a copy handled at the same time loses the append's expected
+    // version and finds the answer when it reads again. A record's write would sit between the
+    // delivery and the decision, on every rollback's and promote's way to the alias.
     // The target is checked like a new deployment; the decider refuses it if it is unhealthy.
     // A target the request names is probed, and the release stream read, while the idempotency
     // record is written (not after it). A state read this early is checked by the append's
