@@ -12,6 +12,8 @@ import { latencyRow, percentile, rateRow, sample, type BenchRow, type BenchSuite
 
 const N = Number(process.env.BENCH_N ?? 300);
 const WRITERS = 16;
+const IDLE_MS = 250;
+const IDLE_SAMPLES = Number(process.env.BENCH_IDLE_SAMPLES ?? 30);
 
 // An item the size and shape of a stored event, for the raw DynamoDB baselines.
 const rawItem = (pk: string, sk: number): Record<string, AttributeValue> => {
@@ -138,6 +140,34 @@ export const eventStoreBench: BenchSuite = async ({ dynamo }) => {
   } while (key);
   const scanRate = scanned / ((performance.now() - t1) / 1000);
   rows.push(rateRow(`global-order read of ${total} events (vs unordered Scan)`, 'events/s', globalRate, scanRate));
+
+  // 6. appends after an idle moment, as a rollback makes them: a command comes after a quiet
+  // spell, and its appends wait for DynamoDB Local (and the machine) to wake, which back-to-back
+  // samples never show
+  const sIdle = `idle-${newId()}`;
+  let vIdle = 0;
+  const appendIdle = () => store.append(sIdle, [newEvent('BuildStarted', data)], { expectedVersion: vIdle++ });
+  // Each sample waits IDLE_MS first, untimed.
+  const afterIdle = async (fn: () => Promise<unknown>): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < IDLE_SAMPLES; i++) {
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      const t = performance.now();
+      await fn();
+      out.push(performance.now() - t);
+    }
+    return out.sort((a, b) => a - b);
+  };
+  const oneAfterIdle = await afterIdle(appendIdle);
+  rows.push(latencyRow(`append 1 event after ${IDLE_MS} ms idle (n=${IDLE_SAMPLES}; vs back to back)`, oneAfterIdle, app1));
+  const threeInARow = async () => {
+    await appendIdle();
+    await appendIdle();
+    await appendIdle();
+  };
+  const threeBackToBack = await sample(IDLE_SAMPLES, threeInARow);
+  const threeAfterIdle = await afterIdle(threeInARow);
+  rows.push(latencyRow(`3 appends in a row after ${IDLE_MS} ms idle, as a rollback makes them (n=${IDLE_SAMPLES}; vs 3 back to back)`, threeAfterIdle, threeBackToBack));
 
   client.destroy();
   return rows;
