@@ -23,6 +23,8 @@ const run = (cmds: DeployCommand[]) =>
   cmds.reduce<ReleaseEvent[]>((h, c) => [...h, ...decide(c, h.reduce(evolve, initialState()))], []);
 
 describe('release decider', () => {
+  // Events as the stream stores them: with their cause, the request they answer.
+  const stored = (events: ReleaseEvent[], causationId: string) => events.map((e) => ({ ...e, metadata: { causationId } }) as unknown as ReleaseEvent);
   it('publishes a build once', () => {
     given([]).when(publish('d1', 1)).thenTypes(['AssetsUploaded', 'FunctionVersionPublished']);
     given(run([publish('d1', 1)])).when(publish('d1', 1)).thenNothing();
@@ -78,8 +80,6 @@ describe('release decider', () => {
 
   it('answers a request the stream has answered already (its answer stored, caused by it) with nothing', () => {
     const history = run([publish('d1', 1), goLive('d1'), publish('d2', 2), goLive('d2')]);
-    // Stored events carry their cause: the request they answer.
-    const stored = (events: ReleaseEvent[], causationId: string) => events.map((e) => ({ ...e, metadata: { causationId } }) as unknown as ReleaseEvent);
     const rollback: DeployCommand = { type: 'Rollback', projectId: 'web', alias: 'production', requestedBy: user, reason: 'errors', requestId: 'r1' };
     const answered = [...history, ...stored(decide(rollback, history.reduce(evolve, initialState())), 'r1')];
     given(answered).when(rollback).thenNothing();
@@ -98,7 +98,6 @@ describe('release decider', () => {
   });
 
   it('answers a request with nothing however many answers the stream has stored since its own', () => {
-    const stored = (events: ReleaseEvent[], causationId: string) => events.map((e) => ({ ...e, metadata: { causationId } }) as unknown as ReleaseEvent);
     let history = run([publish('d1', 1), goLive('d1'), publish('d2', 2), goLive('d2')]);
     const answer = (cmd: DeployCommand, id: string) => {
       history = [...history, ...stored(decide(cmd, history.reduce(evolve, initialState())), id)];
@@ -116,8 +115,8 @@ describe('release decider', () => {
     expect(isAnswered(state, 'r0')).toBe(true);
     expect(isAnswered(state, 'p1')).toBe(true);
     expect(isAnswered(state, 'r999')).toBe(false);
-    // d1 is live: the first rollback, delivered again now, would otherwise be refused ("already
-    // live"), and the first promote would move production back to d2.
+    // d1 is live: the first rollback, delivered again now, would otherwise be decided again (a
+    // rollback from d1), and the first promote would move production back to d2.
     given(history).when(rollback).thenNothing();
     given(history).when({ type: 'Promote', projectId: 'web', alias: 'production', deploymentId: 'd2', requestedBy: user, requestId: 'p1' }).thenNothing();
     given(history).when({ type: 'Promote', projectId: 'web', alias: 'production', deploymentId: 'd2', requestedBy: user, requestId: 'p61' }).thenTypes(['AliasShifted', 'Promoted']);
