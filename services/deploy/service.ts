@@ -218,9 +218,10 @@ export const deployService = (deps: DeployServiceDeps) => {
     // version and finds the answer when it reads again. A record's write would sit between the
     // delivery and the decision, on every rollback's and promote's way to the alias.
     // The target is checked like a new deployment; the decider refuses it if it is unhealthy.
-    // A target the request names is probed, and the release stream read, while the idempotency
-    // record is written (not after it). A state read this early is checked by the append's
-    // expected version like any other: a writer in between makes `execute` read again.
+    // A target the request names is probed, and the release stream read, in `prepare` (with no
+    // record to write, it runs right before `handle`; the API may have started the probe already).
+    // A state read this early is checked by the append's expected version like any other: a
+    // writer in between makes `execute` read again.
     // A sole writer with a kept state reads nothing here.
     prepare: (e) => {
       const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
