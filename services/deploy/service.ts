@@ -218,24 +218,18 @@ export const deployService = (deps: DeployServiceDeps) => {
     // version and finds the answer when it reads again. A record's write would sit between the
     // delivery and the decision, on every rollback's and promote's way to the alias.
     // The target is checked like a new deployment; the decider refuses it if it is unhealthy.
-    // A target the request names is probed, and the release stream read, in `prepare` (with no
-    // record to write, it runs right before `handle`; the API may have started the probe already).
-    // A state read this early is checked by the append's expected version like any other: a
-    // writer in between makes `execute` read again.
-    // A sole writer with a kept state reads nothing here.
-    prepare: (e) => {
-      const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
-      const stream = streams.release(e.data.projectId, e.data.alias);
-      const kept = trustKept ? states.peek(stream) : undefined;
-      const loading = kept ? undefined : states.load(stream);
-      loading?.catch(() => undefined);
-      // The probe the API started as the request arrived, for the target named or derived from the kept state.
-      const early = takeExpected(e.data.projectId, named ?? (kept ? rollbackTarget(kept.state) : undefined));
-      return { ahead: early ?? healthAhead(e.data.projectId, named), kept, loading };
-    },
-    handle: async (e, _ctx, { ahead, kept, loading }) => {
+    handle: async (e) => {
       const d = e.data;
       const named = e.type === EventType.RollbackRequested ? e.data.toDeploymentId : e.data.deploymentId;
+      const stream = streams.release(d.projectId, d.alias);
+      // A sole writer with a kept state reads nothing here; else the stream is read while the
+      // target is probed. A state read this early is checked by the append's expected version
+      // like any other: a writer in between makes `execute` read again.
+      const kept = trustKept ? states.peek(stream) : undefined;
+      const loading = kept ? undefined : states.load(stream);
+      // The probe the API started as the request arrived (for the target named, or the one the
+      // kept state derives), else one started now for a target the request names.
+      const ahead = takeExpected(d.projectId, named ?? (kept ? rollbackTarget(kept.state) : undefined)) ?? healthAhead(d.projectId, named);
       // The deployment a state says is to be probed (none once the request is answered).
       const toCheck = (s: ReleaseState): string | undefined => (isAnswered(s, e.metadata.eventId) ? undefined : targetToProbe(s, named));
       let loaded = kept ?? (await loading!);

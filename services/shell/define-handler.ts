@@ -6,9 +6,8 @@ import { handlerLogger, invocationKeys, invocationLogger, peekKeys } from './log
 import { parseHandlerEvent } from './parse-event.ts';
 import type { HandlerContext, HandlerEvent, HandlerOptions, ShiplogHandler } from './types.ts';
 
-interface Invocation<P> {
+interface Invocation {
   ctx: HandlerContext;
-  prepared: P;
   ran: boolean;
 }
 
@@ -19,7 +18,7 @@ interface Invocation<P> {
  *    `detail-type`, refusing anything else with `PoisonEventError` (not retried);
  * 2. logs with a Powertools logger carrying `correlationId`, `deploymentId`, `eventId`, `eventType`;
  * 3. skips replayed events (`metadata.replay`) unless `acceptsReplays`;
- * 4. unless `relevant` says there is nothing to do, starts `prepare` (reads only) and calls `handle`; with `idempotency`, at most
+ * 4. unless `relevant` says there is nothing to do, calls `handle`; with `idempotency`, at most
  *    once per event id (Powertools idempotency on DynamoDB), and a duplicate arriving while the
  *    first is running rejects with the retryable `IdempotencyAlreadyInProgressError`;
  * 5. lets errors from `handle` propagate unchanged, so the bus retries them.
@@ -35,13 +34,13 @@ interface Invocation<P> {
  *   },
  * });
  */
-export const defineHandler = <const T extends EventType, P = undefined>(options: HandlerOptions<T, P>): ShiplogHandler => {
+export const defineHandler = <const T extends EventType>(options: HandlerOptions<T>): ShiplogHandler => {
   const { name, handle, acceptsReplays = false } = options;
   const accepts: ReadonlySet<string> = new Set(options.accepts);
   const base = handlerLogger(name, options.logger);
-  const run = idempotentRun<HandlerEvent<T>, Invocation<P>>(name, options.idempotency, async (event, _lambdaContext, invocation) => {
+  const run = idempotentRun<HandlerEvent<T>, Invocation>(name, options.idempotency, async (event, _lambdaContext, invocation) => {
     invocation.ran = true;
-    await handle(event, invocation.ctx, invocation.prepared);
+    await handle(event, invocation.ctx);
   });
 
   return async (raw, lambdaContext) => {
@@ -65,10 +64,7 @@ export const defineHandler = <const T extends EventType, P = undefined>(options:
       logger.debug('nothing to do for this event');
       return;
     }
-    // Reads for `handle`, started now so they overlap the idempotency record's write.
-    const prepared = options.prepare ? options.prepare(event) : (undefined as P);
-    if (prepared instanceof Promise) prepared.catch(() => undefined);
-    const invocation: Invocation<P> = { ctx: { logger, handler: name, ...(lambdaContext ? { lambdaContext } : {}) }, prepared, ran: false };
+    const invocation: Invocation = { ctx: { logger, handler: name, ...(lambdaContext ? { lambdaContext } : {}) }, ran: false };
     try {
       await run(event, lambdaContext, invocation);
     } catch (err) {

@@ -130,60 +130,6 @@ describe('defineHandler with idempotency (DynamoDB Local)', () => {
     expect(await recordsOf(b.name)).toHaveLength(1);
   });
 
-  it('starts prepare before the record is written and hands its result to handle; a duplicate is prepared, not handled', async () => {
-    // The calls as they are made: prepare's, the handler's, and the persistence layer's DynamoDB commands.
-    const calls: string[] = [];
-    const watched = testDynamoClient();
-    watched.middlewareStack.add((next, context) => async (args) => {
-      calls.push(context.commandName ?? '?');
-      return next(args);
-    }, { step: 'initialize' });
-    try {
-      const name = `Idem${++n}`;
-      const handled: string[] = [];
-      const handler = defineHandler({
-        name, accepts: [EventType.BuildStarted], idempotency: { client: watched, tableName },
-        prepare: (e) => {
-          calls.push('prepare');
-          return { runner: e.data.runner };
-        },
-        handle: (e, _ctx, prepared) => {
-          calls.push('handle');
-          handled.push(`${e.id}:${prepared.runner}`);
-        },
-      });
-      const event = buildStartedEvent();
-      await handler(event);
-      expect(calls).toEqual(['prepare', 'PutItemCommand', 'handle', 'UpdateItemCommand']);
-      expect(handled).toEqual([`${event.detail.metadata.eventId}:${event.detail.data.runner}`]);
-      calls.length = 0;
-      await handler(event);
-      expect(calls).toEqual(['prepare', 'PutItemCommand']);
-      expect(handled).toHaveLength(1);
-    } finally {
-      watched.destroy();
-    }
-  });
-
-  it('ignores a prepared promise that rejects when the delivery is a duplicate and never awaits it', async () => {
-    const name = `Idem${++n}`;
-    const handle = vi.fn(async (_e: unknown, _ctx: unknown, prepared: Promise<string>) => { await prepared.catch(() => undefined); });
-    const handler = defineHandler({ name, accepts: [EventType.BuildStarted], idempotency: { client, tableName }, prepare: () => Promise.reject(new Error('read failed')), handle });
-    const unhandled = vi.fn();
-    process.on('unhandledRejection', unhandled);
-    try {
-      const event = buildStartedEvent();
-      await handler(event);
-      await handler(event);
-      // Give an unhandled rejection its turn to be reported.
-      await new Promise((r) => setImmediate(r));
-      expect(handle).toHaveBeenCalledOnce();
-      expect(unhandled).not.toHaveBeenCalled();
-    } finally {
-      process.off('unhandledRejection', unhandled);
-    }
-  });
-
   it('uses no persistence without idempotency options: every delivery is handled', async () => {
     const handle = vi.fn();
     const name = `Idem${++n}`;

@@ -49,21 +49,12 @@ export interface HandlerContext {
  *   name: 'DeployOnBuildSucceeded', accepts: [EventType.BuildSucceeded], handle: async (e) => deploy(e.data),
  * };
  */
-export interface HandlerOptions<T extends EventType, P = undefined> {
+export interface HandlerOptions<T extends EventType> {
   /** The subscription name (`infra/topology.ts`): the logger's service name and the idempotency key prefix. */
   name: string;
   /** The `detail-type`s this handler is subscribed to; anything else is a poison event. */
   accepts: readonly T[];
-  /** `prepared`: what `prepare` returned for this delivery (undefined without `prepare`). */
-  handle: (event: HandlerEvent<T>, ctx: HandlerContext, prepared: P) => Promise<void> | void;
-  /**
-   * Reads a delivery will need, started before the idempotency record is written so they run
-   * beside that write instead of after it (a stream's tail, a health probe): only work that
-   * changes nothing, since a duplicate delivery starts it too and then drops it. Its result is
-   * handed to `handle`. A returned promise that rejects and is never awaited is ignored; promises
-   * inside a returned object are the handler's to guard.
-   */
-  prepare?: (event: HandlerEvent<T>) => P;
+  handle: (event: HandlerEvent<T>, ctx: HandlerContext) => Promise<void> | void;
   /** Handle events republished by `shiplog replay` (`metadata.replay`). Projections do; side-effecting services don't. */
   acceptsReplays?: boolean;
   /** Remember handled event ids in DynamoDB so a redelivery does not call `handle` again. */
