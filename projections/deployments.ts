@@ -7,7 +7,7 @@ import {
 
 /**
  * Where the `deployments` projection keeps each document:
- * - a deployment (with its whole timeline) at `deployment#<id>`, listed newest first under
+ * - a deployment (with its timeline: its first and last events, see `TIMELINE_FIRST`) at `deployment#<id>`, listed newest first under
  *   `deployments#<project>` by request time;
  * - each build attempt under `build#<deployment>` (the build logs index), listed per project
  *   under `builds#<project>` by queue time.
@@ -66,7 +66,7 @@ const initialBuildLog = (key: DocKey): BuildLogView => ({
 const isDeploymentKey = (key: DocKey): boolean => key.sk === 'doc' && key.pk.startsWith('deployment#');
 
 /**
- * Deployments (summary, durations, outcome and the full cross-service timeline with causation)
+ * Deployments (summary, durations, outcome and the cross-service timeline with causation, its first and last events)
  * and the build logs index. A deployment document is exactly what `replayDeployment` computes
  * from the store.
  *

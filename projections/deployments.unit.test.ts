@@ -4,7 +4,7 @@ import { foldEvents, memoryFold } from './fold.ts';
 import { fromStored } from './incoming.ts';
 import { scenario } from '../test/support/scenario-events.ts';
 import { keyString } from './types.ts';
-import type { DeploymentView } from './views/deployment.ts';
+import { TIMELINE_FIRST, TIMELINE_LAST, type DeploymentView } from './views/deployment.ts';
 import { withCausation } from './views/timeline.ts';
 
 const view = (events: Parameters<typeof foldEvents>[1], d: string) =>
@@ -91,6 +91,33 @@ describe('deployments projection', () => {
     s.rolledBack('d1');
     expect(view(s.events, 'd1')?.timeline.slice(-2).map((t) => t.type)).toEqual(['AliasShifted', 'RolledBack']);
     expect(view(s.events, 'd2')?.timeline.map((t) => t.type)).not.toContain('RolledBack');
+  });
+
+  it('keeps the first and the last events of a deployment rolled back to again and again, counting those between, whatever order its streams come in', () => {
+    const s = scenario();
+    s.created();
+    for (const d of ['d1', 'd2']) {
+      s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
+    }
+    for (let i = 0; i < 300; i++) {
+      s.rolledBack('d1');
+      s.promoted('d2');
+    }
+    const ofD1 = s.events.filter((e) => e.metadata.deploymentId === 'd1').map((e) => e.metadata.eventId);
+    expect(ofD1.length).toBeGreaterThan(TIMELINE_FIRST + TIMELINE_LAST + 400);
+    const v = view(s.events, 'd1')!;
+    expect(v.timeline.map((t) => t.eventId)).toEqual([...ofD1.slice(0, TIMELINE_FIRST), ...ofD1.slice(-TIMELINE_LAST)]);
+    expect(v.timelineOmitted).toBe(ofD1.length - TIMELINE_FIRST - TIMELINE_LAST);
+    expect(v.status).toBe('ready');
+    // Every rollback to it wrote the whole document: it stays far under DynamoDB's 400 KB item limit.
+    expect(JSON.stringify(v).length).toBeLessThan(100_000);
+    // Each stream in its order, the streams in another: the same document.
+    const release = s.events.filter((e) => e.metadata.streamId.startsWith('release#'));
+    const rest = s.events.filter((e) => !e.metadata.streamId.startsWith('release#'));
+    expect(view([...release, ...rest], 'd1')).toEqual(v);
+    expect(view([...rest, ...release], 'd1')).toEqual(v);
+    // A deployment with fewer events leaves none out, and says nothing of it.
+    expect('timelineOmitted' in view(s.events.slice(0, 20), 'd1')!).toBe(false);
   });
 
   it('indexes each build attempt with where its log is', () => {

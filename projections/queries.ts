@@ -85,7 +85,7 @@ export const readModels = (deps: { views: ViewStore; urls: Urls; cacheMs?: numbe
       return { ...summarizeDeployment(d), url: urls.deployment(d.projectId, d.deploymentId) };
     },
 
-    /** One deployment with its whole timeline and causation chain. */
+    /** One deployment with its timeline (first and last events) and causation chain. */
     getDeployment: async (deploymentId: string): Promise<DeploymentDetail | undefined> => {
       const space = await ns('deployments');
       const d = space ? ((await views.get(space, deploymentKeys.deployment(deploymentId))) as DeploymentView | undefined) : undefined;

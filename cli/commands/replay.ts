@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { compilePattern } from '../../events/bus/pattern/index.ts';
 import { toEventBridgeEvent, type StoredEvent } from '../../events/index.ts';
 import { withLocal } from '../../infra/local/projections.ts';
-import { parseAt, replayDeployment, type ReplayedDeployment, cursorAt, replayEntry, type ReplayToBusResult } from '../../projections/index.ts';
+import { parseAt, replayDeployment, TIMELINE_FIRST, type ReplayedDeployment, cursorAt, replayEntry, type ReplayToBusResult } from '../../projections/index.ts';
 import { api, isNamedInstance, output } from '../client.ts';
 
 const seconds = (ms: number | null): string => (ms === null ? '-' : `${(ms / 1000).toFixed(1)} s`);
@@ -29,7 +29,11 @@ export const formatReplay = (r: ReplayedDeployment): string => {
     ...(s.error ? [`  error      ${s.error.stage}: ${s.error.message}`] : []),
     ...(s.rejection ? [`  rejected   ${s.rejection.reason}${s.rejection.liveDeploymentId ? ` (${s.rejection.liveDeploymentId} stays live)` : ''}`] : []),
     'timeline',
-    ...r.timeline.map((t, i) => `  ${String(i + 1).padStart(3)}  ${t.occurredAt}  ${t.source.padEnd(21)} ${'  '.repeat(Math.min(t.depth, 8))}${t.type}: ${t.summary}`),
+    ...r.timeline.flatMap((t, i) => [
+      // Numbered as if whole: those after the gap keep their place in the deployment's events.
+      ...(s.timelineOmitted && i === TIMELINE_FIRST ? [`       … ${s.timelineOmitted} events left out here (the store keeps them all)`] : []),
+      `  ${String(i + 1 + (i >= TIMELINE_FIRST ? (s.timelineOmitted ?? 0) : 0)).padStart(3)}  ${t.occurredAt}  ${t.source.padEnd(21)} ${'  '.repeat(Math.min(t.depth, 8))}${t.type}: ${t.summary}`,
+    ]),
   ];
   return lines.join('\n');
 };

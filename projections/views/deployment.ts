@@ -64,10 +64,25 @@ export interface DeploymentView {
   error: { stage: string; message: string; reason: string | null; exitCode: number | null; logTail: string[] } | null;
   firstEventAt: string | null;
   lastEventAt: string | null;
-  // TODO(when a deployment's timeline nears DynamoDB's 400 KB item limit, ~1,000 events): keep the
-  // entries as items of their own in the deployment's partition, read with the same Query.
+  /**
+   * The deployment's events in time order: its first {@link TIMELINE_FIRST} and its last
+   * {@link TIMELINE_LAST} once it has more (every rollback to it, promotion and alarm adds some);
+   * the store keeps them all (`shiplog replay`, the dashboard's event list).
+   */
   timeline: TimelineEntry[];
+  /** How many events between those the timeline leaves out (absent while it leaves none out). */
+  timelineOmitted?: number;
 }
+
+/**
+ * How many of a deployment's first and last events its timeline keeps. A deployment that stays
+ * live for long is rolled back to, promoted and alarmed on again and again: each time adds entries
+ * (about 350 bytes each), and each of those events rewrites the whole document. Kept whole, the
+ * document of a deployment rolled back to a few hundred times would pass DynamoDB's 400 KB item
+ * limit, and every event on it would cost a write of its size. Capped, it stays under ~70 KB.
+ */
+export const TIMELINE_FIRST = 50;
+export const TIMELINE_LAST = 150;
 
 export const initialDeployment = (deploymentId: string, projectId = ''): DeploymentView => ({
   deploymentId, projectId, status: 'queued', target: null, alias: null, branch: null, commit: null, trigger: null,
@@ -325,7 +340,11 @@ const placeOf = (timeline: TimelineEntry[], e: ProjectionEvent): number => {
 
 /**
  * Folds one event of the deployment into `v` in place (`v` must be the caller's own view, see
- * {@link copyDeployment}) and returns it. Idempotent by event id.
+ * {@link copyDeployment}) and returns it. Idempotent by event id for the events its timeline
+ * keeps; one it left out would be counted again (the folds and runners skip an event whose
+ * stream version they have applied, so none reaches it twice).
+ * Whatever order the streams' events come in, the timeline is the first {@link TIMELINE_FIRST}
+ * and the last {@link TIMELINE_LAST} of them by time, and `timelineOmitted` counts the rest.
  *
  * @example
  * const view = events.reduce(evolveDeploymentInto, initialDeployment('d1'));
@@ -337,8 +356,17 @@ export const evolveDeploymentInto = (v: DeploymentView, e: ProjectionEvent): Dep
   if (!v.projectId) v.projectId = e.metadata.projectId;
   if (!(v.firstEventAt && v.firstEventAt <= at)) v.firstEventAt = at;
   if (!(v.lastEventAt && v.lastEventAt >= at)) v.lastEventAt = at;
-  if (place === v.timeline.length) v.timeline.push(timelineEntry(e));
-  else v.timeline.splice(place, 0, timelineEntry(e));
+  const timeline = v.timeline;
+  if (place === timeline.length) timeline.push(timelineEntry(e));
+  else timeline.splice(place, 0, timelineEntry(e));
+  // Past the cap the entry right after the first ones goes, wherever the new one went: before it
+  // (it is then no longer among the first), at it (it falls between), or after it (it is then
+  // no longer among the last).
+  if (timeline.length > TIMELINE_FIRST + TIMELINE_LAST) {
+    const over = timeline.length - TIMELINE_FIRST - TIMELINE_LAST;
+    timeline.splice(TIMELINE_FIRST, over);
+    v.timelineOmitted = (v.timelineOmitted ?? 0) + over;
+  }
   // The fields derived from the facts change only when a fact they read does (the initial view is derived already).
   return applyFactsInto(v, e) ? deriveInto(v) : v;
 };

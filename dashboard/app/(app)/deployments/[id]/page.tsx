@@ -139,7 +139,12 @@ export default async function DeploymentPage({ params, searchParams }: { params:
         </Section>
       ) : null}
 
-      <Section title="Timeline" description="Every event of this deployment, across all services, with what caused it.">
+      <Section
+        title="Timeline"
+        description={d.timelineOmitted
+          ? `This deployment's first and last events, across all services, with what caused them: ${d.timelineOmitted} events between them are left out here (the store keeps them all).`
+          : 'Every event of this deployment, across all services, with what caused it.'}
+      >
         {timeline.length ? <Timeline entries={timeline} events={byId} /> : <EmptyState title="No events yet" />}
       </Section>
     </>
