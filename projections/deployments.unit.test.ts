@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { deploymentKeys, deploymentsProjection, type BuildLogView } from './deployments.ts';
 import { foldEvents, memoryFold } from './fold.ts';
 import { fromStored } from './incoming.ts';
-import { scenario } from '../test/support/scenario-events.ts';
+import { rolledBackAgainAndAgain, scenario } from '../test/support/scenario-events.ts';
 import { keyString } from './types.ts';
 import { TIMELINE_FIRST, TIMELINE_LAST, type DeploymentView } from './views/deployment.ts';
 import { withCausation } from './views/timeline.ts';
@@ -94,15 +94,7 @@ describe('deployments projection', () => {
   });
 
   it('keeps the first and the last events of a deployment rolled back to again and again, counting those between, whatever order its streams come in', () => {
-    const s = scenario();
-    s.created();
-    for (const d of ['d1', 'd2']) {
-      s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
-    }
-    for (let i = 0; i < 300; i++) {
-      s.rolledBack('d1');
-      s.promoted('d2');
-    }
+    const s = rolledBackAgainAndAgain(300);
     const ofD1 = s.events.filter((e) => e.metadata.deploymentId === 'd1').map((e) => e.metadata.eventId);
     expect(ofD1.length).toBeGreaterThan(TIMELINE_FIRST + TIMELINE_LAST + 400);
     const v = view(s.events, 'd1')!;

@@ -1,20 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { foldDeployment, TIMELINE_FIRST, TIMELINE_LAST } from '../../projections/index.ts';
 import { withCausation } from '../../projections/views/timeline.ts';
-import { scenario } from '../../test/support/scenario-events.ts';
+import { rolledBackAgainAndAgain } from '../../test/support/scenario-events.ts';
 import { formatReplay } from './replay.ts';
 
 describe('shiplog replay deployment, for people', () => {
   it('says where the timeline of a deployment rolled back to again and again leaves events out, and how many', () => {
-    const s = scenario();
-    s.created();
-    for (const d of ['d1', 'd2']) {
-      s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
-    }
-    for (let i = 0; i < 150; i++) {
-      s.rolledBack('d1');
-      s.promoted('d2');
-    }
+    const s = rolledBackAgainAndAgain(150);
     const events = s.events.filter((e) => e.metadata.deploymentId === 'd1');
     const { timeline, ...state } = foldDeployment('d1', events);
     const at = { event: events.length, time: events.at(-1)!.metadata.occurredAt, of: events.length };

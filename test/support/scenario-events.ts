@@ -201,3 +201,23 @@ export const scenario = (projectId = 'web', start = '2026-11-22T10:00:00.000Z') 
 };
 
 export type Scenario = ReturnType<typeof scenario>;
+
+/**
+ * Test helper: a project whose deployments d1 and d2 went live in turn, then `cycles` times a
+ * rollback to d1 and a promotion of d2 (a long-lived deployment's timeline).
+ *
+ * @example
+ * const s = rolledBackAgainAndAgain(300); // d2 is live, d1 was rolled back to 300 times
+ */
+export const rolledBackAgainAndAgain = (cycles: number): Scenario => {
+  const s = scenario();
+  s.created();
+  for (const d of ['d1', 'd2']) {
+    s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
+  }
+  for (let i = 0; i < cycles; i++) {
+    s.rolledBack('d1');
+    s.promoted('d2');
+  }
+  return s;
+};
