@@ -7,8 +7,8 @@ import {
 
 /**
  * Where the `deployments` projection keeps each document:
- * - a deployment (with its timeline: its first and last events, see `TIMELINE_FIRST`) at `deployment#<id>`, listed newest first under
- *   `deployments#<project>` by request time;
+ * - a deployment (with its timeline: its first and last events, see `TIMELINE_FIRST`) at
+ *   `deployment#<id>`, listed newest first under `deployments#<project>` by request time;
  * - each build attempt under `build#<deployment>` (the build logs index), listed per project
  *   under `builds#<project>` by queue time.
  *
@@ -66,9 +66,9 @@ const initialBuildLog = (key: DocKey): BuildLogView => ({
 const isDeploymentKey = (key: DocKey): boolean => key.sk === 'doc' && key.pk.startsWith('deployment#');
 
 /**
- * Deployments (summary, durations, outcome and the cross-service timeline with causation, its first and last events)
- * and the build logs index. A deployment document is exactly what `replayDeployment` computes
- * from the store.
+ * Deployments (summary, durations, outcome and the cross-service timeline with causation: its
+ * first and last events) and the build logs index. A deployment document is exactly what
+ * `replayDeployment` computes from the store.
  *
  * @example
  * const view = (await models.getDeployment('d1'))?.status;

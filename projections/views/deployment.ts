@@ -67,7 +67,8 @@ export interface DeploymentView {
   /**
    * The deployment's events in time order: its first {@link TIMELINE_FIRST} and its last
    * {@link TIMELINE_LAST} once it has more (every rollback to it, promotion and alarm adds some);
-   * the store keeps them all (`shiplog replay`, the dashboard's event list).
+   * the store keeps them all (the dashboard's event list, `shiplog replay events`). `shiplog
+   * replay deployment` folds them with this same code, so its timeline is capped alike.
    */
   timeline: TimelineEntry[];
   /** How many events between those the timeline leaves out (absent while it leaves none out). */
