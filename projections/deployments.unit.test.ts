@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { StoredEvent } from '../events/index.ts';
 import { deploymentKeys, deploymentsProjection, type BuildLogView } from './deployments.ts';
 import { foldEvents, memoryFold } from './fold.ts';
 import { fromStored } from './incoming.ts';
 import { rolledBackAgainAndAgain, scenario } from '../test/support/scenario-events.ts';
 import { keyString } from './types.ts';
-import { TIMELINE_FIRST, TIMELINE_LAST, type DeploymentView } from './views/deployment.ts';
+import { ALARMS_KEPT, TIMELINE_FIRST, TIMELINE_LAST, type DeploymentView } from './views/deployment.ts';
 import { withCausation } from './views/timeline.ts';
 
 const view = (events: Parameters<typeof foldEvents>[1], d: string) =>
@@ -110,6 +111,30 @@ describe('deployments projection', () => {
     expect(view([...rest, ...release], 'd1')).toEqual(v);
     // A deployment with fewer events leaves none out, and says nothing of it.
     expect('timelineOmitted' in view(s.events.slice(0, 20), 'd1')!).toBe(false);
+  });
+
+  it('keeps the last alarms raised on a deployment whose alarms flap, counting the older ones, whatever order their streams come in', () => {
+    const s = scenario();
+    s.requested('d1'); s.queued('d1'); s.started('d1'); s.succeeded('d1'); s.assets('d1'); s.published('d1'); s.live('d1');
+    const raised: StoredEvent[] = [];
+    for (let i = 0; i < 120; i++) {
+      for (const alarmId of ['a1', 'a2']) {
+        raised.push(s.alarm('d1', alarmId));
+        s.cleared('d1', raised.at(-1)!, alarmId);
+      }
+    }
+    const v = view(s.events, 'd1')!;
+    const kept = raised.slice(-ALARMS_KEPT).map((e) => (e.data as { since: string; alarmId: string }));
+    expect(v.alarms.map((a) => [a.alarmId, a.raisedAt])).toEqual(kept.map((a) => [a.alarmId, a.since]));
+    expect(v.alarms.every((a) => a.clearedAt !== null)).toBe(true);
+    expect(v.alarmsOmitted).toBe(raised.length - ALARMS_KEPT);
+    // One alarm's stream before the other's, and after it: the same document.
+    const ofA1 = s.events.filter((e) => e.metadata.streamId.endsWith('a1'));
+    const rest = s.events.filter((e) => !e.metadata.streamId.endsWith('a1'));
+    expect(ofA1.length).toBe(240);
+    expect(view([...ofA1, ...rest], 'd1')).toEqual(v);
+    expect(view([...rest, ...ofA1], 'd1')).toEqual(v);
+    expect('alarmsOmitted' in view(s.events.slice(0, 20), 'd1')!).toBe(false);
   });
 
   it('indexes each build attempt with where its log is', () => {

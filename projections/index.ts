@@ -32,7 +32,7 @@ export { diffDeployments, diffStates, type DeploymentDiff, type DiffRow } from '
 export { cursorAt, InvalidReplayRequestError, replayEntry, replayEventsToBus, replayFromRequest, type PatternMatcher, type ReplayToBusResult } from './replay/to-bus.ts';
 export { tailEvents } from './replay/tail.ts';
 export type { ActivityEntry } from './views/activity.ts';
-export { errorTextOf, TIMELINE_FIRST, TIMELINE_LAST, type BuildAttempt, type DeploymentStatus, type DeploymentSummary, type DeploymentView } from './views/deployment.ts';
+export { ALARMS_KEPT, errorTextOf, TIMELINE_FIRST, TIMELINE_LAST, type BuildAttempt, type DeploymentStatus, type DeploymentSummary, type DeploymentView } from './views/deployment.ts';
 export type { DomainView } from './views/domain.ts';
 export { computeDeliveryMetrics, type DeliveryFacts, type DeliveryMetrics } from './views/dora.ts';
 export type { EnvVarView } from './views/env-vars.ts';

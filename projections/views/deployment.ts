@@ -59,7 +59,10 @@ export interface DeploymentView {
   live: { at: string; alias: string; url: string; aliasUrls: string[]; totalMs: number; previousDeploymentId: string | null } | null;
   failure: { at: string; stage: EventData<'DeploymentFailed'>['stage']; message: string } | null;
   rejection: { at: string; reason: string; liveDeploymentId: string | null; detail: string | null } | null;
+  /** The alarms raised on it, by when they were raised: the last {@link ALARMS_KEPT} once it has more. */
   alarms: { alarmId: string; metric: string; severity: string; raisedAt: string; clearedAt: string | null }[];
+  /** How many older alarms `alarms` leaves out (absent while it leaves none out). */
+  alarmsOmitted?: number;
   durations: { queuedMs: number | null; buildMs: number | null; deployMs: number | null; totalMs: number | null };
   error: { stage: string; message: string; reason: string | null; exitCode: number | null; logTail: string[] } | null;
   firstEventAt: string | null;
@@ -84,6 +87,13 @@ export interface DeploymentView {
  */
 export const TIMELINE_FIRST = 50;
 export const TIMELINE_LAST = 150;
+
+/**
+ * How many of a deployment's alarms its document keeps, the last raised. An alarm that flaps (is
+ * raised and cleared again and again while the deployment stays live) adds one each time it is
+ * raised, and would grow the document as rollbacks grew the timeline.
+ */
+export const ALARMS_KEPT = 50;
 
 export const initialDeployment = (deploymentId: string, projectId = ''): DeploymentView => ({
   deploymentId, projectId, status: 'queued', target: null, alias: null, branch: null, commit: null, trigger: null,
@@ -278,7 +288,15 @@ const applyFactsInto = (v: DeploymentView, e: ProjectionEvent): boolean => {
     case 'AlarmRaised': {
       const alarm = { alarmId: e.data.alarmId, metric: e.data.metric, severity: e.data.severity, raisedAt: e.data.since, clearedAt: null };
       if (v.alarms.some((a) => a.alarmId === alarm.alarmId && a.raisedAt === alarm.raisedAt)) return false;
-      v.alarms = [...v.alarms, alarm].sort((a, b) => (a.raisedAt + a.alarmId < b.raisedAt + b.alarmId ? -1 : 1));
+      const alarms = [...v.alarms, alarm].sort((a, b) => (a.raisedAt + a.alarmId < b.raisedAt + b.alarmId ? -1 : 1));
+      // The oldest go, whatever order the alarms' streams come in; one cleared after it went is
+      // not found below. An alarm is applied once (past its stream's version), so none is counted twice.
+      const over = alarms.length - ALARMS_KEPT;
+      if (over > 0) {
+        alarms.splice(0, over);
+        v.alarmsOmitted = (v.alarmsOmitted ?? 0) + over;
+      }
+      v.alarms = alarms;
       return false;
     }
     case 'AlarmCleared':
