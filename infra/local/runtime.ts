@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { monotonicFactory } from 'ulid';
 import { createLocalBusTables, deadLetterQueue, deliveryJournal, localBus, type LocalBus } from '../../events/bus/local/index.ts';
-import { eventTypes, type StoredEvent } from '../../events/index.ts';
+import { eventTypes, type EventBridgeEvent, type StoredEvent } from '../../events/index.ts';
 import { createEventStoreTable, dynamoEventStore, type EventStore } from '../../events/store/index.ts';
 import { localLogStore } from '../../services/build/adapters/log-store/local.ts';
 import { localScheduler } from '../../services/build/adapters/scheduler/local.ts';
@@ -142,9 +142,14 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
 
     // 4. the bus, and the outbox that feeds it from the store
     const deadLetters = deadLetterQueue(client, localTables.deadLetters);
+    const byStream = (e: EventBridgeEvent): string | undefined => e.detail?.metadata?.streamId;
     const bus = localBus({
       // Read models and fan-out give way to the services reacting to the same event (a rollback's alias).
-      subscribers: subscriptions.map((s) => ({ name: s.name, pattern: s.pattern, policy: s.policy, handle: services.handlers[s.name]!, background: s.kind !== 'service' })),
+      // The read models take each stream's events one at a time, in order (`orderedBy`).
+      subscribers: subscriptions.map((s) => ({
+        name: s.name, pattern: s.pattern, policy: s.policy, handle: services.handlers[s.name]!, background: s.kind !== 'service',
+        ...(s.kind === 'projection' ? { orderedBy: byStream } : {}),
+      })),
       journal: deliveryJournal(client, localTables.deliveries),
       deadLetters,
       ...(opts.retryBaseDelayMs ? { baseDelayMs: opts.retryBaseDelayMs } : {}),

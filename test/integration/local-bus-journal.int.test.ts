@@ -343,3 +343,52 @@ describe('local bus: background deliveries', () => {
     await bus.stop();
   });
 });
+
+describe('local bus: ordered deliveries', () => {
+  // Four events in one publish, three of stream `a` and one of `b`; each delivery waits for its gate.
+  const run = async (ordered: boolean) => {
+    const { journal, deadLetters } = await setup();
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const of = (tag: string): BusEntry => ({ source: 'shiplog.test', detailType: 'Tested', detail: { metadata: { eventId: ulid(), streamId: tag[0] } as never, data: { tag } } });
+    const tagOf = (e: EventBridgeEvent) => (e.detail.data as { tag: string }).tag;
+    const subscribers = [{
+      name: 'ReadModel', pattern: { source: ['shiplog.test'] }, policy,
+      handle: async (e: EventBridgeEvent) => {
+        started.push(tagOf(e));
+        await new Promise<void>((r) => gates.set(tagOf(e), r));
+      },
+      ...(ordered ? { orderedBy: (e: EventBridgeEvent) => e.detail.metadata.streamId } : {}),
+    }];
+    const bus = localBus({ subscribers, journal, deadLetters });
+    await bus.start();
+    const accepted = bus.publish(['a1', 'a2', 'b1', 'a3'].map(of));
+    return { bus, started, accepted, open: (tag: string) => gates.get(tag)!() };
+  };
+
+  it('run one at a time per key, in the order queued, beside deliveries of other keys', async () => {
+    const { bus, started, accepted, open } = await run(true);
+    await expect.poll(() => started).toEqual(['a1', 'b1']);
+    // a2 waits for a1 however long it takes; b1's end lets nothing of `a` pass.
+    open('b1');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(started).toEqual(['a1', 'b1']);
+    open('a1');
+    await expect.poll(() => started).toEqual(['a1', 'b1', 'a2']);
+    open('a2');
+    await expect.poll(() => started).toEqual(['a1', 'b1', 'a2', 'a3']);
+    open('a3');
+    await accepted;
+    await bus.idle();
+    await bus.stop();
+  });
+
+  it('without orderedBy, run side by side', async () => {
+    const { bus, started, accepted, open } = await run(false);
+    await expect.poll(() => [...started].sort()).toEqual(['a1', 'a2', 'a3', 'b1']);
+    for (const tag of started) open(tag);
+    await accepted;
+    await bus.idle();
+    await bus.stop();
+  });
+});

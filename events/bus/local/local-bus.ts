@@ -27,6 +27,13 @@ export interface LocalSubscriber {
    * they with the first requests that follow its work, nor with the next command's service.
    */
   background?: boolean;
+  /**
+   * Deliveries with the same key run one at a time, in the order they were queued (as an SQS FIFO
+   * queue's message group does); those without a key, or with another, run beside them. The read
+   * models key theirs by stream, so each event finds the one before it applied: run together, the
+   * later one found a gap, read its stream from the store and lost a race with the earlier.
+   */
+  orderedBy?: (event: EventBridgeEvent) => string | undefined;
 }
 
 export interface LocalBusOptions {
@@ -113,6 +120,8 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   const timers = new Set<ReturnType<typeof setTimeout>>();
   const queues = new Map<string, Delivery[]>(subscribers.map((s) => [s.name, []]));
   const running = new Map<string, number>(subscribers.map((s) => [s.name, 0]));
+  // The `orderedBy` keys of each subscription's deliveries in flight.
+  const keysRunning = new Map<string, Set<string>>(subscribers.map((s) => [s.name, new Set()]));
   let busy = 0; // scheduled timers + queued + running deliveries + journal writes
   let stopped = false;
   let waiters: (() => void)[] = [];
@@ -247,8 +256,17 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
 
   const pump = (name: string) => {
     const queue = queues.get(name)!;
-    while (!stopped && queue.length > 0 && running.get(name)! < concurrency) {
-      const d = queue.shift()!;
+    const orderedBy = byName.get(name)?.orderedBy;
+    const keys = keysRunning.get(name)!;
+    for (let i = 0; !stopped && i < queue.length && running.get(name)! < concurrency; ) {
+      const key = orderedBy?.(queue[i]!.event);
+      // Behind a delivery of its key: it stays in its place, and the next in the queue may go.
+      if (key !== undefined && keys.has(key)) {
+        i++;
+        continue;
+      }
+      const d = queue.splice(i, 1)[0]!;
+      if (key !== undefined) keys.add(key);
       running.set(name, running.get(name)! + 1);
       attempt(d)
         .catch((err: unknown) => {
@@ -260,6 +278,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
         })
         .finally(() => {
           running.set(name, running.get(name)! - 1);
+          if (key !== undefined) keys.delete(key);
           firstAttemptEnded(d);
           settle();
           pump(name);
