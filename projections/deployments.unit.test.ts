@@ -3,7 +3,7 @@ import type { StoredEvent } from '../events/index.ts';
 import { deploymentKeys, deploymentsProjection, type BuildLogView } from './deployments.ts';
 import { foldEvents, memoryFold } from './fold.ts';
 import { fromStored } from './incoming.ts';
-import { rolledBackAgainAndAgain, scenario } from '../test/support/scenario-events.ts';
+import { rolledBackAgainAndAgain, scenario, ship } from '../test/support/scenario-events.ts';
 import { keyString } from './types.ts';
 import { ALARMS_KEPT, TIMELINE_FIRST, TIMELINE_LAST, type DeploymentView } from './views/deployment.ts';
 import { withCausation } from './views/timeline.ts';
@@ -87,7 +87,7 @@ describe('deployments projection', () => {
 
   it('a rollback to a deployment appears in its timeline (the event belongs to the deployment rolled back to)', () => {
     const s = scenario();
-    for (const d of ['d1', 'd2']) { s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d); }
+    for (const d of ['d1', 'd2']) ship(s, d);
     s.rollbackRequested('d1');
     s.rolledBack('d1');
     expect(view(s.events, 'd1')?.timeline.slice(-2).map((t) => t.type)).toEqual(['AliasShifted', 'RolledBack']);
@@ -115,7 +115,7 @@ describe('deployments projection', () => {
 
   it('keeps the last alarms raised on a deployment whose alarms flap, counting the older ones, whatever order their streams come in', () => {
     const s = scenario();
-    s.requested('d1'); s.queued('d1'); s.started('d1'); s.succeeded('d1'); s.assets('d1'); s.published('d1'); s.live('d1');
+    ship(s, 'd1');
     const raised: StoredEvent[] = [];
     for (let i = 0; i < 120; i++) {
       for (const alarmId of ['a1', 'a2']) {

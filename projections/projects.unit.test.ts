@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { foldEvents } from './fold.ts';
 import { projectKeys, projectsProjection } from './projects.ts';
-import { scenario, type Scenario } from '../test/support/scenario-events.ts';
+import { scenario, type Scenario, ship } from '../test/support/scenario-events.ts';
 import { keyString, type DocKey } from './types.ts';
 
 const docs = (s: Scenario) => foldEvents(projectsProjection, s.events).docs;
 const doc = (s: Scenario, key: DocKey) => docs(s).get(keyString(key))?.state;
-const ship = (s: Scenario, d: string) => { s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d); };
 
 describe('projects projection', () => {
   it('given a created project with a live deployment, shows its settings, live deployment and latest deployment', () => {

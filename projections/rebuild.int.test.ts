@@ -13,7 +13,7 @@ import { projectionStatus } from './status.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from './store/ports.ts';
 import { createViewsTable } from './store/table.ts';
-import { appendAsStored, scenario, type Scenario } from '../test/support/scenario-events.ts';
+import { appendAsStored, scenario, type Scenario, ship } from '../test/support/scenario-events.ts';
 import { localUrls } from './urls.ts';
 import { verifyProjections } from './verify.ts';
 
@@ -32,7 +32,6 @@ const setup = async () => {
   const deliver = async (events: StoredEvent[]) => { for (const e of events) await runner.handle(toEventBridgeEvent(e, 'shiplog.test')); };
   return { store, views, runner, append, deliver };
 };
-const ship = (s: Scenario, d: string) => { s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d); };
 
 describe('rebuild, status and verify (DynamoDB Local)', () => {
   let ctx: Awaited<ReturnType<typeof setup>>;

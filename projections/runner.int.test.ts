@@ -11,7 +11,7 @@ import { makeProjectionHandler, makeProjectionRunner } from './runner.ts';
 import { dynamoViewStore } from './store/dynamo-view-store.ts';
 import { namespaceOf, type ViewStore } from './store/ports.ts';
 import { createViewsTable } from './store/table.ts';
-import { appendAsStored, scenario, type Scenario } from '../test/support/scenario-events.ts';
+import { appendAsStored, scenario, type Scenario, ship } from '../test/support/scenario-events.ts';
 import type { DeploymentView } from './views/deployment.ts';
 import type { ProjectView } from './views/project.ts';
 
@@ -44,7 +44,6 @@ const stored = async (build: (s: Scenario) => void): Promise<{ s: Scenario; even
   return { s, events, p };
 };
 const bus = (e: StoredEvent) => toEventBridgeEvent(e, 'shiplog.test');
-const ship = (s: Scenario, d: string) => { s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d); };
 const ns = (name: string) => namespaceOf(name, 'g1');
 const deployment = async (d: string) => (await views.get(ns('deployments'), deploymentKeys.deployment(d))) as DeploymentView | undefined;
 

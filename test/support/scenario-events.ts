@@ -203,6 +203,16 @@ export const scenario = (projectId = 'web', start = '2026-11-22T10:00:00.000Z') 
 export type Scenario = ReturnType<typeof scenario>;
 
 /**
+ * Test helper: deployment `d` from its request to live, every step as its service emits it.
+ *
+ * @example
+ * ship(s, 'd1'); // requested, queued, started, succeeded, assets, published, live
+ */
+export const ship = (s: Scenario, d: string): void => {
+  s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
+};
+
+/**
  * Test helper: a project whose deployments d1 and d2 went live in turn, then `cycles` times a
  * rollback to d1 and a promotion of d2 (a long-lived deployment's timeline).
  *
@@ -212,9 +222,7 @@ export type Scenario = ReturnType<typeof scenario>;
 export const rolledBackAgainAndAgain = (cycles: number): Scenario => {
   const s = scenario();
   s.created();
-  for (const d of ['d1', 'd2']) {
-    s.requested(d); s.queued(d); s.started(d); s.succeeded(d); s.assets(d); s.published(d); s.live(d);
-  }
+  for (const d of ['d1', 'd2']) ship(s, d);
   for (let i = 0; i < cycles; i++) {
     s.rolledBack('d1');
     s.promoted('d2');
