@@ -383,6 +383,41 @@ describe('local bus: ordered deliveries', () => {
     await bus.stop();
   });
 
+  it('a backlog of one key drains in order, asking each delivery its key once', async () => {
+    const { journal, deadLetters } = await setup();
+    const n = 2000;
+    const order: number[] = [];
+    let inFlightA = 0;
+    let mostA = 0;
+    let keyReads = 0;
+    const subscribers = [{
+      name: 'ReadModel', pattern: { source: ['shiplog.test'] }, policy,
+      handle: async (e: EventBridgeEvent) => {
+        const { i } = e.detail.data as { i: number };
+        if (e.detail.metadata.streamId !== 'a') return;
+        mostA = Math.max(mostA, ++inFlightA);
+        order.push(i);
+        await new Promise((r) => setImmediate(r));
+        inFlightA--;
+      },
+      orderedBy: (e: EventBridgeEvent) => (keyReads++, e.detail.metadata.streamId),
+    }];
+    const bus = localBus({ subscribers, journal, deadLetters });
+    await bus.start();
+    // One publish: the whole backlog of `a` queued at once, with a `b` every 100 events.
+    const entries: BusEntry[] = Array.from({ length: n }, (_, i) => ({
+      source: 'shiplog.test', detailType: 'Tested', detail: { metadata: { eventId: ulid(), streamId: i % 100 === 99 ? 'b' : 'a' } as never, data: { i } },
+    }));
+    await bus.publish(entries);
+    await bus.idle();
+    await bus.stop();
+    const as = entries.map((e, i) => ({ i, stream: (e.detail.metadata as { streamId: string }).streamId })).filter((e) => e.stream === 'a').map((e) => e.i);
+    expect(order).toEqual(as);
+    expect(mostA).toBe(1);
+    // Scanning the queue past the busy key on every start would read keys about n²/2 times.
+    expect(keyReads).toBe(n);
+  });
+
   it('without orderedBy, run side by side', async () => {
     const { bus, started, accepted, open } = await run(false);
     await expect.poll(() => [...started].sort()).toEqual(['a1', 'a2', 'a3', 'b1']);

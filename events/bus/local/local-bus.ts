@@ -105,6 +105,14 @@ const toEvent = (entry: BusEntry, ids: () => string): EventBridgeEvent => {
   };
 };
 
+// A subscription's queued deliveries: `ready` may start (in the order queued), `held` are the keys
+// with a delivery ready or running, `waiting` the deliveries behind them, per key.
+interface Lane {
+  ready: Delivery[];
+  held: Set<string>;
+  waiting: Map<string, Delivery[]>;
+}
+
 export const localBus = (opts: LocalBusOptions): LocalBus => {
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
@@ -118,10 +126,14 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
   const byName = new Map(subscribers.map((s) => [s.name, s]));
 
   const timers = new Set<ReturnType<typeof setTimeout>>();
-  const queues = new Map<string, Delivery[]>(subscribers.map((s) => [s.name, []]));
+  // Per subscription: the deliveries that may start, in the order they were queued, and those
+  // waiting behind a delivery of their `orderedBy` key (queued or running), per key. At most one
+  // delivery of a key is ready or running, so starting the next is taking the ready queue's head.
+  const lanes = new Map<string, Lane>(subscribers.map((s) => [s.name, { ready: [], held: new Set(), waiting: new Map() }]));
   const running = new Map<string, number>(subscribers.map((s) => [s.name, 0]));
-  // The `orderedBy` keys of each subscription's deliveries in flight.
-  const keysRunning = new Map<string, Set<string>>(subscribers.map((s) => [s.name, new Set()]));
+  // When each queued delivery was queued (the ready queue's order) and its key, if it has one.
+  const queuedAs = new WeakMap<Delivery, { seq: number; key: string | undefined }>();
+  let seq = 0;
   let busy = 0; // scheduled timers + queued + running deliveries + journal writes
   let stopped = false;
   let waiters: (() => void)[] = [];
@@ -254,19 +266,35 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
     for (const f of callbacks ?? []) f();
   };
 
+  // A delivery whose key's previous one has ended takes its place by when it was queued: before
+  // those queued after it, behind those queued before it that have not started.
+  const makeReady = (lane: Lane, d: Delivery) => {
+    const at = queuedAs.get(d)!.seq;
+    const ready = lane.ready;
+    let lo = 0;
+    let hi = ready.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (queuedAs.get(ready[mid]!)!.seq < at) lo = mid + 1;
+      else hi = mid;
+    }
+    ready.splice(lo, 0, d);
+  };
+
+  // The next of its key may go (into the ready queue), or the key is free.
+  const release = (lane: Lane, key: string) => {
+    const behind = lane.waiting.get(key);
+    const next = behind?.shift();
+    if (behind && behind.length === 0) lane.waiting.delete(key);
+    if (next) makeReady(lane, next);
+    else lane.held.delete(key);
+  };
+
   const pump = (name: string) => {
-    const queue = queues.get(name)!;
-    const orderedBy = byName.get(name)?.orderedBy;
-    const keys = keysRunning.get(name)!;
-    for (let i = 0; !stopped && i < queue.length && running.get(name)! < concurrency; ) {
-      const key = orderedBy?.(queue[i]!.event);
-      // Behind a delivery of its key: it stays in its place, and the next in the queue may go.
-      if (key !== undefined && keys.has(key)) {
-        i++;
-        continue;
-      }
-      const d = queue.splice(i, 1)[0]!;
-      if (key !== undefined) keys.add(key);
+    const lane = lanes.get(name)!;
+    while (!stopped && lane.ready.length > 0 && running.get(name)! < concurrency) {
+      const d = lane.ready.shift()!;
+      const key = queuedAs.get(d)!.key;
       running.set(name, running.get(name)! + 1);
       attempt(d)
         .catch((err: unknown) => {
@@ -278,7 +306,7 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
         })
         .finally(() => {
           running.set(name, running.get(name)! - 1);
-          if (key !== undefined) keys.delete(key);
+          if (key !== undefined) release(lane, key);
           firstAttemptEnded(d);
           settle();
           pump(name);
@@ -288,10 +316,20 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
 
   const enqueue = (d: Delivery) => {
     if (stopped) return;
-    const queue = queues.get(d.subscription);
-    if (!queue) return;
+    const lane = lanes.get(d.subscription);
+    if (!lane) return;
     busy++;
-    queue.push(d);
+    const key = byName.get(d.subscription)!.orderedBy?.(d.event);
+    queuedAs.set(d, { seq: seq++, key });
+    if (key === undefined || !lane.held.has(key)) {
+      if (key !== undefined) lane.held.add(key);
+      lane.ready.push(d);
+    } else {
+      // Behind a delivery of its key: it keeps its place in time, and those after it of other keys may go.
+      const behind = lane.waiting.get(key);
+      if (behind) behind.push(d);
+      else lane.waiting.set(key, [d]);
+    }
     pump(d.subscription);
   };
 
@@ -419,7 +457,11 @@ export const localBus = (opts: LocalBusOptions): LocalBus => {
       for (const t of timers) clearTimeout(t);
       timers.clear();
       // What is still queued stays in the journal for the next start.
-      for (const q of queues.values()) q.length = 0;
+      for (const lane of lanes.values()) {
+        lane.ready.length = 0;
+        lane.waiting.clear();
+        lane.held.clear();
+      }
       while ([...running.values()].some((n) => n > 0)) await new Promise((r) => setTimeout(r, 10));
       await Promise.all(writes);
     },
