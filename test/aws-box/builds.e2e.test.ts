@@ -71,6 +71,8 @@ describe('the AWS box builds pnpm and lockfile-less apps, and a second push of t
     const logs = logsOf(id);
     expect(logs).toContain('install: npm, detected from no lockfile: npm install (in .)');
     expect(logs).toMatch(/^build cache: node_modules are kept only for detected installs a lockfile pins$/m);
+    // It has no next.config either: open-next build gets an empty one (next build needs none).
+    expect(logs).toContain('no next.config in the app: an empty next.config.mjs');
     await expect.poll(async () => (await sl.site('nolock.localhost', '/')).status, { timeout: 30_000 }).toBe(200);
     expect((await sl.site('nolock.localhost', '/legacy')).status).toBe(200);
     expect((await sl.site('nolock.localhost', '/api/ping')).status).toBe(200);

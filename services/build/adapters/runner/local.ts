@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, RunningBuild } from '../../ports.ts';
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
-import { writeOpenNextConfig } from './open-next-config.ts';
+import { ensureNextConfig, writeOpenNextConfig } from './open-next-config.ts';
 import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
 import { nodeCheckScript } from './node-version.ts';
 import { installKey, projectCache, storeEnv } from './build-cache.ts';
@@ -381,6 +381,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         // 4. package with OpenNext, its own build step turned off
         t = performance.now();
         if (!(await insideReal(src, appDir))) return fail('build-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
+        if (await ensureNextConfig(appDir)) log('no next.config in the app: an empty next.config.mjs (Next\'s defaults, as next build used them) for open-next build, which needs one', 'system');
         const config = await writeOpenNextConfig(appDir);
         log(config.own ? 'using the app\'s open-next.config.ts' : 'no open-next.config.ts: using shiplog\'s local config', 'system');
         r = await packager.go(relative(appDir, config.path));

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { lstat, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -467,4 +467,33 @@ export const writeOpenNextConfig = async (appDir: string): Promise<{ path: strin
   await rm(path, { force: true });
   await writeFile(path, own ? localWrappedOpenNextConfig('./open-next.config.ts') : localOpenNextConfig, { flag: 'wx' });
   return { path, own };
+};
+
+/**
+ * The names `open-next build` looks for a Next.js config under (it refuses to package an app
+ * without one, though `next build` builds it with the defaults).
+ */
+export const nextConfigNames = ['next.config.ts', 'next.config.mts', 'next.config.cts', 'next.config.js', 'next.config.mjs', 'next.config.cjs'];
+
+/**
+ * What an app without a Next.js config gets before `open-next build`: an empty one, the defaults
+ * `next build` has just used. Written after the build, so the build saw the app as it is.
+ */
+export const emptyNextConfig = '// Written by shiplog: the app has no next.config, and open-next build needs one. Next\'s defaults, as next build used them.\nexport default {};\n';
+
+/**
+ * Writes {@link emptyNextConfig} as `next.config.mjs` when the app has none of
+ * {@link nextConfigNames} (anything at one of those names, a link included, counts as one);
+ * returns whether it wrote it.
+ *
+ * @example
+ * if (await ensureNextConfig(appDir)) log('no next.config: an empty next.config.mjs for open-next build');
+ */
+export const ensureNextConfig = async (appDir: string): Promise<boolean> => {
+  for (const name of nextConfigNames) {
+    if (await lstat(join(appDir, name)).then(() => true, () => false)) return false;
+  }
+  // `wx`: never through a link planted meanwhile at this name.
+  await writeFile(join(appDir, 'next.config.mjs'), emptyNextConfig, { flag: 'wx' });
+  return true;
 };

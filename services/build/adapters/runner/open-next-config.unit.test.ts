@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { localOpenNextConfig, localWrappedOpenNextConfig } from './open-next-config.ts';
+import { emptyNextConfig, ensureNextConfig, localOpenNextConfig, localWrappedOpenNextConfig, nextConfigNames } from './open-next-config.ts';
 
 // The generated configs are JavaScript that `open-next build` loads: load them in a real Node.
 const load = (files: Record<string, string>, entry: string) => {
@@ -145,5 +145,36 @@ describe('local OpenNext config', () => {
     // As next start answers it: the status and message of Next's image error, the app's headers(), no content type.
     expect(out.missing).toMatchObject({ statusCode: 404, headers: { 'x-all': 'yes' }, body: '"url" parameter is valid but internal response is invalid' });
     expect(out.present).toBe(500);
+  });
+});
+
+describe('ensureNextConfig', () => {
+  const dirWith = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'next-config-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  it('writes an empty next.config.mjs for an app without one, which Node loads as the defaults', async () => {
+    const dir = dirWith({ 'package.json': '{}' });
+    expect(await ensureNextConfig(dir)).toBe(true);
+    expect(readFileSync(join(dir, 'next.config.mjs'), 'utf8')).toBe(emptyNextConfig);
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `console.log(JSON.stringify((await import(${JSON.stringify(join(dir, 'next.config.mjs'))})).default))`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('{}');
+  });
+
+  it.each(nextConfigNames)('leaves an app with %s as it is', async (name) => {
+    const dir = dirWith({ [name]: 'export default { poweredByHeader: false };' });
+    expect(await ensureNextConfig(dir)).toBe(false);
+    expect(readdirSync(dir)).toEqual([name]);
+  });
+
+  it('counts a link at one of the names as the app\'s config, and writes nothing through it', async () => {
+    const dir = dirWith({});
+    const outside = join(mkdtempSync(join(tmpdir(), 'next-config-outside-')), 'target.mjs');
+    symlinkSync(outside, join(dir, 'next.config.js'));
+    expect(await ensureNextConfig(dir)).toBe(false);
+    expect(existsSync(outside)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['next.config.js']);
   });
 });

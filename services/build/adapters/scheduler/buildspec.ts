@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
+import { emptyNextConfig, nextConfigNames, shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
 import { nodeCheckScript } from '../runner/node-version.ts';
 import { runtimeEnvScript } from './runtime-env.ts';
@@ -206,6 +206,9 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       // post_build runs after a failed build unless the build phase aborted; never package one.
       '[ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]',
       app,
+      // open-next build refuses an app without a next.config, which next build builds with the defaults: an empty one.
+      `has_config=0; for f in ${nextConfigNames.join(' ')}; do if [ -e "$f" ] || [ -L "$f" ]; then has_config=1; fi; done; `
+        + `if [ "$has_config" = 0 ]; then echo ${b64(emptyNextConfig)} | base64 -d > next.config.mjs && echo "no next.config in the app: an empty next.config.mjs (Next's defaults, as next build used them) for open-next build, which needs one"; fi`,
       `npx --yes @opennextjs/aws@${openNext} build --config-path ${shiplogConfigFile}`,
       'test -f .open-next/open-next.output.json',
       // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).

@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeArtifactDir } from '../../service.ts';
+import { emptyNextConfig, nextConfigNames } from '../runner/open-next-config.ts';
 import {
   artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, manifestScript, type BuildspecInput,
 } from './buildspec.ts';
@@ -49,6 +50,30 @@ describe('buildspecFor', () => {
     expect(own).toContain("import config from './open-next.config.ts'");
     expect(fallback).toBe(awsOpenNextConfig);
     expect(awsOpenNextConfig).toMatch(/incrementalCache: 's3-lite', tagCache: 'dynamodb-lite', queue: 'sqs-lite'/);
+  });
+
+  it('gives open-next build an empty next.config.mjs only when the app has no next.config', () => {
+    const write = buildspecPhases(input).post_build.find((c) => c.startsWith('has_config=0'))!;
+    const post = buildspecPhases(input).post_build;
+    expect(post.indexOf(write)).toBe(post.findIndex((c) => c.includes('@opennextjs/aws@')) - 1);
+    const run = (files: Record<string, string>, links: Record<string, string> = {}) => {
+      const dir = mkdtempSync(join(work, 'config-'));
+      for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+      for (const [name, to] of Object.entries(links)) symlinkSync(to, join(dir, name));
+      const out = execFileSync('bash', ['-e', '-c', write], { cwd: dir, encoding: 'utf8' });
+      return { out, files: readdirSync(dir).sort(), config: existsSync(join(dir, 'next.config.mjs')) ? readFileSync(join(dir, 'next.config.mjs'), 'utf8') : undefined };
+    };
+    const none = run({ 'package.json': '{}' });
+    expect(none.config).toBe(emptyNextConfig);
+    expect(none.out).toContain('no next.config in the app: an empty next.config.mjs');
+    for (const name of nextConfigNames) {
+      const own = run({ [name]: 'module.exports = { poweredByHeader: false };' });
+      expect(own.files).toEqual([name]);
+      expect(own.out).toBe('');
+    }
+    // A link at one of the names is the app's (even one that leads nowhere): nothing is written through it.
+    expect(run({}, { 'next.config.mjs': join(work, 'nowhere.mjs') }).files).toEqual(['next.config.mjs']);
+    expect(existsSync(join(work, 'nowhere.mjs'))).toBe(false);
   });
 
   it('fetches the commit itself only when CodeBuild has no source', () => {
