@@ -80,7 +80,13 @@ const shapes: Shape[] = [
   },
   { project: 'nolock', fixture: 'no-lockfile-app', install: 'npm install', routes: ['/', '/legacy', '/api/ping', '/nope'] },
   { project: 'pnpm', fixture: 'pnpm-app', install: 'pnpm install --frozen-lockfile', routes: ['/', '/dynamic?q=two', '/api/time?who=e2e', '/nope'] },
-  { project: 'yarn', fixture: 'yarn-app', install: 'yarn install --frozen-lockfile', routes: ['/', '/dynamic?q=two', '/api/time?who=e2e', '/nope'] },
+  {
+    project: 'yarn',
+    fixture: 'yarn-app',
+    install: 'yarn install --frozen-lockfile',
+    // The edge runtime routes run in functions of their own (open-next-config.ts): a dynamic one gets its segment's value.
+    routes: ['/', '/dynamic?q=two', '/api/time?who=e2e', '/api/edge/e%C3%A92e?q=1', '/edge?who=e2e', '/nope'],
+  },
   // bun is not on this machine: the build brings it from the npm registry (installShellCommand).
   {
     project: 'bun',

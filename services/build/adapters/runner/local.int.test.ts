@@ -8,6 +8,7 @@ import type { BuildJob, LogStream } from '../../ports.ts';
 import { installKey } from './build-cache.ts';
 import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
 import { localBuildRunner, removeAside } from './local.ts';
+import { staticExportMessage } from './build-output.ts';
 import { groupMembers, killRecordedGroup, readProcessRecord } from './process-record.ts';
 
 // A tiny repository with no Next app: these tests exercise the runner's process handling
@@ -106,6 +107,18 @@ describe('localBuildRunner', () => {
     expect(outcome.logTail).toContain('Type error: nope');
     expect(outcome.logTail).toContain('line 80');
     expect(outcome.logTail).not.toContain('line 1');
+  });
+
+  it('refuses a static export with why and what to change, before OpenNext packages anything', async () => {
+    // What next build leaves for output: 'export' (the real build is checked by hand; see the closing note).
+    const { running, lines } = await run(job({ buildCommand: 'mkdir -p .next out && echo \'{"version":1,"success":true}\' > .next/export-detail.json && echo "<h1>hi</h1>" > out/index.html' }));
+    const outcome = await running.outcome;
+    expect(outcome).toMatchObject({ ok: false, reason: 'build-failed', exitCode: null, message: staticExportMessage });
+    expect(lines.map((l) => l.line)).toContain(`build failed (build-failed): ${staticExportMessage}`);
+    expect(lines.some((l) => l.line.includes('open-next.config.ts'))).toBe(false);
+    // The same build without the export's marker goes on to OpenNext.
+    const plain = await (await run(job({ buildCommand: 'mkdir -p out && echo "<h1>hi</h1>" > out/index.html' }))).running.outcome;
+    expect(plain).toMatchObject({ ok: false, reason: 'package-failed' });
   });
 
   it('reports install and checkout failures as such', async () => {

@@ -9,7 +9,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, RunningBuild } from '../../ports.ts';
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
-import { ensureNextConfig, writeOpenNextConfig } from './open-next-config.ts';
+import {
+  edgeRouteEnv, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, nodeLoadableEdgeFunctions, staticExportMessage,
+} from './build-output.ts';
+import { writeOpenNextConfig } from './open-next-config.ts';
 import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
 import { nodeCheckScript } from './node-version.ts';
 import { installKey, projectCache, storeEnv } from './build-cache.ts';
@@ -381,6 +384,9 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         // 4. package with OpenNext, its own build step turned off
         t = performance.now();
         if (!(await insideReal(src, appDir))) return fail('build-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
+        if (await isStaticExport(appDir)) return fail('build-failed', null, staticExportMessage);
+        const groups = await jsNamedGroupsInMiddlewareManifest(appDir);
+        if (groups > 0) log(`middleware manifest: ${groups} route matcher(s) rewritten from (?P<name> to JavaScript's (?<name>, which OpenNext compiles them as`, 'system');
         if (await ensureNextConfig(appDir)) log('no next.config in the app: an empty next.config.mjs (Next\'s defaults, as next build used them) for open-next build, which needs one', 'system');
         const config = await writeOpenNextConfig(appDir);
         log(config.own ? 'using the app\'s open-next.config.ts' : 'no open-next.config.ts: using shiplog\'s local config', 'system');
@@ -395,6 +401,11 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         // Published by shiplog's own user, links followed: none may point outside the artifact.
         const escaping = await checkArtifactLinks(artifactDir);
         if (escaping) return fail('package-failed', null, `the build output links outside itself: ${escaping}`);
+        const edgeEnv = await edgeRouteEnv(appDir);
+        const edge = await nodeLoadableEdgeFunctions(artifactDir, edgeEnv);
+        if (edge.length > 0) {
+          log(`edge functions made to run in Node as under next start (process imported whole, the build's edge env set: ${Object.keys(edgeEnv).join(', ') || 'none'}): ${edge.join(', ')}`, 'system');
+        }
         const pack = performance.now() - t;
 
         const versions = {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { lstat, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /**
@@ -32,7 +32,9 @@ export const shiplogConfigFile = 'open-next.shiplog.config.ts';
  * router's scheme, a missing local image is a 404, and a STALE page regenerates through the
  * function pool.
  */
-const localPieces = `const assetTypes = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
+const localPieces = `import * as shiplogFs from 'node:fs';
+
+const assetTypes = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
   '.webp': 'image/webp', '.avif': 'image/avif', '.svg': 'image/svg+xml', '.ico': 'image/x-icon' };
 
 const localAssetsLoader = async () => {
@@ -182,6 +184,44 @@ const localTagCache = async () => {
   };
 };
 
+// In an edge function (its bundle lists its route in globalThis._ROUTES): the values of the route's
+// dynamic segments, added to the query as next start adds them when it runs an edge route (Next's
+// edge route reads its params from there; OpenNext's edge handler passes none, and a handler of
+// /api/hi/[name] saw no name). A catch-all's segments are a value each.
+const edgeRouteParams = (rawPath, params) => {
+  const routes = globalThis._ROUTES;
+  if (!Array.isArray(routes)) return false;
+  for (const route of routes) {
+    for (const source of route.regex ?? []) {
+      let groups;
+      try {
+        groups = new RegExp(source).exec(rawPath)?.groups;
+      } catch {
+        continue;
+      }
+      if (!groups) continue;
+      let added = false;
+      for (const [key, value] of Object.entries(groups)) {
+        if (value === undefined || !key.startsWith('nxtP')) continue;
+        const name = key.slice(4);
+        const decode = (v) => {
+          try {
+            return decodeURIComponent(v);
+          } catch {
+            return v;
+          }
+        };
+        const catchAll = String(route.page ?? '').includes('[...' + name + ']');
+        params.delete(name);
+        for (const v of catchAll ? value.split('/') : [value]) params.append(name, decode(v));
+        added = true;
+      }
+      return added;
+    }
+  }
+  return false;
+};
+
 // API Gateway v2 events in, as OpenNext's aws-apigw-v2 converter reads them, except the URL keeps
 // the scheme the router served (x-forwarded-proto: http locally; that converter always says
 // https), so request.url is what the browser used. Results out as that converter writes them;
@@ -281,21 +321,46 @@ const localConverter = async () => {
       if (Array.isArray(event.cookies) && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');
       const proto = String(headers['x-forwarded-proto'] ?? '').split(',')[0].trim() === 'http' ? 'http' : 'https';
       const host = headers['x-forwarded-host'] ?? headers.host ?? 'on';
-      const qs = event.rawQueryString ?? '';
-      const params = new URLSearchParams(qs);
-      const query = {};
-      for (const k of new Set(params.keys())) {
-        const all = params.getAll(k);
-        query[k] = all.length > 1 ? all : all[0];
-      }
+      // The query as Next gets it, taken when it is read: an edge function's bundle lists its route
+      // (globalThis._ROUTES) only once its handler module has loaded, after this conversion.
+      const queryOf = () => {
+        const params = new URLSearchParams(event.rawQueryString ?? '');
+        // Written again only when an edge route's values were added: any other query reaches Next as it came.
+        const qs = edgeRouteParams(event.rawPath, params) ? params.toString() : (event.rawQueryString ?? '');
+        const query = {};
+        for (const k of new Set(params.keys())) {
+          const all = params.getAll(k);
+          query[k] = all.length > 1 ? all : all[0];
+        }
+        return { qs, query };
+      };
       const cookies = {};
       for (const c of event.cookies ?? []) {
         const eq = c.indexOf('=');
         if (eq > 0) cookies[c.slice(0, eq)] = c.slice(eq + 1);
       }
       const body = typeof event.body === 'string' ? Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8') : Buffer.alloc(0);
-      return { type: 'core', method: event.requestContext.http.method, rawPath: event.rawPath, url: proto + '://' + host + event.rawPath + (qs ? '?' + qs : ''),
-        body, headers, remoteAddress: event.requestContext.http.sourceIp, query, cookies };
+      // OpenNext's routing may set either (a rewrite): what it sets is what is read after.
+      let url;
+      let query;
+      return {
+        type: 'core', method: event.requestContext.http.method, rawPath: event.rawPath,
+        get url() {
+          if (url !== undefined) return url;
+          const { qs } = queryOf();
+          return proto + '://' + host + event.rawPath + (qs ? '?' + qs : '');
+        },
+        set url(value) {
+          url = value;
+        },
+        get query() {
+          return query !== undefined ? query : queryOf().query;
+        },
+        set query(value) {
+          query = value;
+        },
+        body, headers, remoteAddress: event.requestContext.http.sourceIp, cookies,
+      };
     },
     convertTo: async (result, event) => {
       const headers = {};
@@ -342,6 +407,59 @@ const localQueue = async () => {
 // cache/ (kept across restarts) and regenerates through the function pool. The image function
 // stays buffered: it answers whole files.
 const localOverride = { wrapper: 'aws-lambda-streaming', converter: localConverter, incrementalCache: localIncrementalCache, tagCache: localTagCache, queue: localQueue };
+// Edge runtime routes (\`export const runtime = 'edge'\`): OpenNext leaves them out of its Node
+// server function (its copy of Next serves none), so each runs in a function of its own, as
+// OpenNext's own edge functions do: bundled with Next's edge runtime, answering whole responses
+// (the buffered wrapper: the edge adapter returns its response, it writes no stream). OpenNext
+// takes an edge function's wrapper and converter from \`middleware.override\` when it starts.
+const localEdgeOverride = { wrapper: 'aws-lambda', converter: localConverter };
+
+// The paths a CloudFront-style behavior sends to an edge route's function: its path (dynamic
+// segments as \`*\`; route groups and slots are not in the URL) as next.config's trailingSlash
+// writes it (the other form goes to the server function, whose routing redirects it, as next
+// start does), an app page's RSC payloads, a Pages Router page's data route, under each locale
+// of the Pages Router.
+const edgePatterns = (fn, locales, trailingSlash) => {
+  const app = fn.name.startsWith('app/');
+  const segments = fn.page.split('/').filter((s) => s && !(app && ((s.startsWith('(') && s.endsWith(')')) || s.startsWith('@'))));
+  if (app && (segments.at(-1) === 'page' || segments.at(-1) === 'route')) segments.pop();
+  const path = segments.map((s) => (s.startsWith('[') ? '*' : s)).join('/');
+  const appPage = app && fn.page.endsWith('/page');
+  // A route handler is served with or without the slash: OpenNext's routing redirects pages only.
+  const handler = !(appPage || (!app && !fn.page.startsWith('/api/') && fn.page !== '/api'));
+  const pagesPage = !app && !fn.page.startsWith('/api/') && fn.page !== '/api';
+  const under = (prefix) => {
+    const p = prefix && path ? prefix + '/' + path : prefix || path;
+    const forms = !p ? [p] : handler ? [p, p + '/'] : [trailingSlash ? p + '/' : p];
+    return [...forms, ...(appPage ? [(p || 'index') + '.rsc', (p || 'index') + '.segments/*'] : [])];
+  };
+  const data = (p) => '_next/data/BUILD_ID/' + (p || 'index') + '.json';
+  const localized = !app && locales.length > 0 ? locales : [];
+  return [...new Set([
+    ...under(''), ...localized.flatMap(under),
+    ...(pagesPage ? [data(path), ...localized.map((l) => data(path ? l + '/' + path : l))] : []),
+  ])];
+};
+
+// The build's edge routes, one function each (read while \`open-next build\` loads this file, after
+// next build; a deployed function has no use for them).
+const edgeRouteFunctions = () => {
+  if (!process.env.SHIPLOG_GIT_COMMIT_SHA) return {};
+  const read = (file) => {
+    try {
+      return JSON.parse(shiplogFs.readFileSync(file, 'utf8'));
+    } catch {
+      return undefined;
+    }
+  };
+  const manifest = read('.next/server/middleware-manifest.json');
+  const locales = read('.next/routes-manifest.json')?.i18n?.locales ?? [];
+  const trailingSlash = read('.next/required-server-files.json')?.config?.trailingSlash === true;
+  return Object.fromEntries(Object.values(manifest?.functions ?? {}).map((fn, i) => ['edge-route-' + i, {
+    runtime: 'edge', routes: [fn.name], patterns: edgePatterns(fn, locales, trailingSlash), override: localEdgeOverride,
+  }]));
+};
+
 const localImageOptimization = {
   loader: localAssetsLoader,
   override: { wrapper: 'aws-lambda', converter: localConverter },
@@ -363,10 +481,24 @@ const localImageOptimization = {
  */
 export const localOpenNextConfig = `// Written by shiplog's local build runner.
 ${localPieces}
+const edgeRoutes = edgeRouteFunctions();
+const edge = Object.keys(edgeRoutes).length > 0;
+if (edge && !globalThis.__shiplogConfigReported) {
+  globalThis.__shiplogConfigReported = true;
+  console.log('shiplog: edge runtime routes, each in a function of its own (next.config redirects, rewrites and headers and the middleware do not run in front of them): '
+    + Object.values(edgeRoutes).map((f) => f.routes[0]).join(', '));
+}
+
 export default {
   buildCommand: 'exit 0',
   default: { override: localOverride },
+  ...(edge ? { functions: edgeRoutes } : {}),
+  // Read when an edge function starts (deployed, where the build's routes are not listed again); the
+  // middleware itself runs inside the server function either way.
+  middleware: { external: false, override: localEdgeOverride },
   imageOptimization: localImageOptimization,
+  // The local pieces load Node's modules: kept external when OpenNext bundles this file for an edge function.
+  edgeExternals: ['node:*'],
 };
 `;
 
@@ -396,7 +528,8 @@ const localFunction = (name, fn) => {
   const { override = {}, ...rest } = fn ?? {};
   for (const k of Object.keys(rest)) kept.push(name + '.' + k);
   const out = { ...override };
-  for (const [k, v] of Object.entries(localOverride)) {
+  const binding = rest.runtime === 'edge' ? { ...localOverride, ...localEdgeOverride } : localOverride;
+  for (const [k, v] of Object.entries(binding)) {
     const theirs = override[k];
     const keep = theirs !== undefined && k !== 'wrapper' && k !== 'converter' && (typeof theirs === 'function' || !awsNamed.has(theirs)) && !ourLocal.has(k + ':' + theirs);
     if (keep || (theirs !== undefined && theirs === v)) kept.push(name + '.override.' + k);
@@ -409,7 +542,7 @@ const localFunction = (name, fn) => {
     out.cdnInvalidation = 'dummy';
     replaced.push(name + '.override.cdnInvalidation');
   }
-  for (const k of Object.keys(override)) if (!(k in localOverride) && k !== 'cdnInvalidation') kept.push(name + '.override.' + k);
+  for (const k of Object.keys(override)) if (!(k in binding) && k !== 'cdnInvalidation') kept.push(name + '.override.' + k);
   return { ...rest, override: out };
 };
 
@@ -430,7 +563,10 @@ for (const k of ['initializationFunction', 'revalidate', 'warmer']) {
   delete config[k];
   replaced.push(k + ' (an AWS-only function: dropped)');
 }
+// An edge function takes its wrapper and converter from middleware.override when it starts (see localEdgeOverride).
+if (Object.values(config.functions ?? {}).some((f) => f.runtime === 'edge')) config.middleware = { ...(config.middleware ?? {}), override: localEdgeOverride };
 for (const k of ['dangerous', 'appPath', 'buildOutputPath', 'packageJsonPath', 'edgeExternals']) if (app[k] !== undefined) kept.push(k);
+config.edgeExternals = [...new Set([...(app.edgeExternals ?? []), 'node:*'])];
 // Printed while open-next build loads this file (the build has SHIPLOG_GIT_COMMIT_SHA), never by a deployed function.
 if (process.env.SHIPLOG_GIT_COMMIT_SHA && !globalThis.__shiplogConfigReported) {
   globalThis.__shiplogConfigReported = true;
@@ -467,33 +603,4 @@ export const writeOpenNextConfig = async (appDir: string): Promise<{ path: strin
   await rm(path, { force: true });
   await writeFile(path, own ? localWrappedOpenNextConfig('./open-next.config.ts') : localOpenNextConfig, { flag: 'wx' });
   return { path, own };
-};
-
-/**
- * The names `open-next build` looks for a Next.js config under (it refuses to package an app
- * without one, though `next build` builds it with the defaults).
- */
-export const nextConfigNames = ['next.config.ts', 'next.config.mts', 'next.config.cts', 'next.config.js', 'next.config.mjs', 'next.config.cjs'];
-
-/**
- * What an app without a Next.js config gets before `open-next build`: an empty one, the defaults
- * `next build` has just used. Written after the build, so the build saw the app as it is.
- */
-export const emptyNextConfig = '// Written by shiplog: the app has no next.config, and open-next build needs one. Next\'s defaults, as next build used them.\nexport default {};\n';
-
-/**
- * Writes {@link emptyNextConfig} as `next.config.mjs` when the app has none of
- * {@link nextConfigNames} (anything at one of those names, a link included, counts as one);
- * returns whether it wrote it.
- *
- * @example
- * if (await ensureNextConfig(appDir)) log('no next.config: an empty next.config.mjs for open-next build');
- */
-export const ensureNextConfig = async (appDir: string): Promise<boolean> => {
-  for (const name of nextConfigNames) {
-    if (await lstat(join(appDir, name)).then(() => true, () => false)) return false;
-  }
-  // `wx`: never through a link planted meanwhile at this name.
-  await writeFile(join(appDir, 'next.config.mjs'), emptyNextConfig, { flag: 'wx' });
-  return true;
 };

@@ -1,18 +1,21 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { emptyNextConfig, ensureNextConfig, localOpenNextConfig, localWrappedOpenNextConfig, nextConfigNames } from './open-next-config.ts';
+import { localOpenNextConfig, localWrappedOpenNextConfig } from './open-next-config.ts';
 
 // The generated configs are JavaScript that `open-next build` loads: load them in a real Node.
 const load = (files: Record<string, string>, entry: string) => {
   const dir = mkdtempSync(join(tmpdir(), 'open-next-config-'));
-  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   const script = `const c = (await import(${JSON.stringify(join(dir, entry))})).default;
     const show = (v) => typeof v === 'function' ? 'fn:' + v.name : v;
-    const fns = (f) => f && { ...f, override: Object.fromEntries(Object.entries(f.override ?? {}).map(([k, v]) => [k, show(v)])) };
-    console.log(JSON.stringify({ ...c, default: fns(c.default), functions: c.functions && Object.fromEntries(Object.entries(c.functions).map(([n, f]) => [n, fns(f)])),
+    const fns = (f) => f && (f.override ? { ...f, override: Object.fromEntries(Object.entries(f.override).map(([k, v]) => [k, show(v)])) } : f);
+    console.log(JSON.stringify({ ...c, default: fns(c.default), middleware: c.middleware && fns(c.middleware), functions: c.functions && Object.fromEntries(Object.entries(c.functions).map(([n, f]) => [n, fns(f)])),
       imageOptimization: { loader: show(c.imageOptimization.loader), override: fns(c.imageOptimization).override } }));`;
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: dir, encoding: 'utf8', env: { ...process.env, SHIPLOG_GIT_COMMIT_SHA: 'a'.repeat(40) } });
   expect(r.status, r.stderr).toBe(0);
@@ -58,6 +61,65 @@ describe('local OpenNext config', () => {
     for (const r of ['functions.api.override.wrapper (aws-lambda)', 'default.override.incrementalCache (s3-lite)', 'default.override.tagCache (dynamodb-lite)', 'functions.dev.override.queue (direct)', 'middleware.external', 'imageOptimization', 'initializationFunction']) {
       expect(log[1]).toContain(r);
     }
+  });
+
+  // Edge runtime routes as next build lists them in .next/server/middleware-manifest.json (the fields the config reads).
+  const edgeManifest = (functions: { name: string; page: string }[]) => JSON.stringify({ version: 3, middleware: {}, functions: Object.fromEntries(functions.map((f) => [f.page, f])) });
+
+  it('without an app config: each edge runtime route gets a function of its own, routed by its paths, and the build log says so', () => {
+    const { config, log } = load({
+      'c.mjs': localOpenNextConfig,
+      '.next/server/middleware-manifest.json': edgeManifest([
+        { name: 'app/api/edge/route', page: '/api/edge/route' },
+        { name: 'app/(shop)/items/[id]/page', page: '/(shop)/items/[id]/page' },
+        { name: 'pages/ssr', page: '/ssr' },
+        { name: 'pages/api/hello', page: '/api/hello' },
+      ]),
+      '.next/routes-manifest.json': JSON.stringify({ i18n: { locales: ['en', 'fr'], defaultLocale: 'en' } }),
+    }, 'c.mjs');
+    const edge = { wrapper: 'aws-lambda', converter: 'fn:localConverter' };
+    expect(config.functions).toEqual({
+      'edge-route-0': { runtime: 'edge', routes: ['app/api/edge/route'], patterns: ['api/edge', 'api/edge/'], override: edge },
+      'edge-route-1': { runtime: 'edge', routes: ['app/(shop)/items/[id]/page'], patterns: ['items/*', 'items/*.rsc', 'items/*.segments/*'], override: edge },
+      'edge-route-2': {
+        runtime: 'edge', routes: ['pages/ssr'],
+        patterns: ['ssr', 'en/ssr', 'fr/ssr', '_next/data/BUILD_ID/ssr.json', '_next/data/BUILD_ID/en/ssr.json', '_next/data/BUILD_ID/fr/ssr.json'],
+        override: edge,
+      },
+      'edge-route-3': { runtime: 'edge', routes: ['pages/api/hello'], patterns: ['api/hello', 'api/hello/', 'en/api/hello', 'en/api/hello/', 'fr/api/hello', 'fr/api/hello/'], override: edge },
+    });
+    // OpenNext starts an edge function with the middleware's wrapper and converter; the server function keeps streaming.
+    expect(config.middleware).toEqual({ external: false, override: edge });
+    expect(config.default.override.wrapper).toBe('aws-lambda-streaming');
+    expect(config.edgeExternals).toEqual(['node:*']);
+    expect(log).toEqual(['shiplog: edge runtime routes, each in a function of its own (next.config redirects, rewrites and headers and the middleware do not run in front of them): app/api/edge/route, app/(shop)/items/[id]/page, pages/ssr, pages/api/hello']);
+  });
+
+  it('with trailingSlash, an edge page\'s path with its slash (without it, the server function redirects as next start does); a route handler\'s both', () => {
+    const { config } = load({
+      'c.mjs': localOpenNextConfig,
+      '.next/server/middleware-manifest.json': edgeManifest([{ name: 'app/api/edge/route', page: '/api/edge/route' }, { name: 'app/page', page: '/page' }, { name: 'app/about/page', page: '/about/page' }]),
+      '.next/required-server-files.json': JSON.stringify({ config: { trailingSlash: true } }),
+    }, 'c.mjs');
+    expect(config.functions['edge-route-0'].patterns).toEqual(['api/edge', 'api/edge/']);
+    expect(config.functions['edge-route-1'].patterns).toEqual(['', 'index.rsc', 'index.segments/*']);
+    expect(config.functions['edge-route-2'].patterns).toEqual(['about/', 'about.rsc', 'about.segments/*']);
+  });
+
+  it('without an app config and without edge routes: no functions, nothing said', () => {
+    const { config, log } = load({ 'c.mjs': localOpenNextConfig, '.next/server/middleware-manifest.json': edgeManifest([]) }, 'c.mjs');
+    expect(config.functions).toBeUndefined();
+    // A deployed edge function loads this file without the build's routes: it still finds its wrapper and converter.
+    expect(config.middleware).toEqual({ external: false, override: { wrapper: 'aws-lambda', converter: 'fn:localConverter' } });
+    expect(log).toEqual([]);
+  });
+
+  it('with the app\'s own config: its edge functions answer whole responses through the local converter', () => {
+    const app = `export default { default: {}, edgeExternals: ['some-pkg'], functions: { e: { runtime: 'edge', routes: ['app/api/e/route'], patterns: ['api/e'], override: { wrapper: 'cloudflare-edge' } } } };`;
+    const { config } = load({ 'app.mjs': app, 'c.mjs': localWrappedOpenNextConfig('./app.mjs') }, 'c.mjs');
+    expect(config.functions.e).toMatchObject({ runtime: 'edge', routes: ['app/api/e/route'], patterns: ['api/e'], override: { wrapper: 'aws-lambda', converter: 'fn:localConverter' } });
+    expect(config.middleware).toEqual({ override: { wrapper: 'aws-lambda', converter: 'fn:localConverter' } });
+    expect(config.edgeExternals).toEqual(['some-pkg', 'node:*']);
   });
 
   // A version directory as the router publishes it, with the config's pieces run from its default function.
@@ -121,6 +183,39 @@ describe('local OpenNext config', () => {
     expect(existsSync(join(dir, 'cache', '__fetch', 'B1', 'k1'))).toBe(true);
   });
 
+  it('converter: in an edge function, the route\'s dynamic segments reach the query as next start puts them there', () => {
+    const dir = version(false);
+    const event = (rawPath: string, rawQueryString: string) =>
+      JSON.stringify({ rawPath, rawQueryString, headers: { host: 'web.localhost:3001', 'x-forwarded-proto': 'http' }, requestContext: { http: { method: 'GET', sourceIp: '127.0.0.1' } } });
+    const out = run(dir, `const conv = await c.default.override.converter();
+      out.server = (await conv.convertFrom(${event('/api/hi/bob', 'q=1')})).url;
+      // Converted before the bundle has listed its route (its handler module loads after the conversion), read after.
+      const early = await conv.convertFrom(${event('/api/hi/early', '')});
+      // What an edge function's bundle sets (the matchers as jsNamedGroupsInMiddlewareManifest leaves them).
+      globalThis._ROUTES = [
+        { name: 'app/api/hi/[name]/route', page: '/api/hi/[name]/route', regex: ['^/api/hi/(?<nxtPname>[^/]+?)(?:/)?$'] },
+        { name: 'app/docs/[...slug]/page', page: '/docs/[...slug]/page', regex: ['^/docs/(?<nxtPslug>.+?)(?:/)?$'] },
+      ];
+      out.early = [early.url, early.query];
+      early.url = 'http://web.localhost:3001/rewritten'; early.query = { r: '1' };
+      out.rewritten = [early.url, early.query, JSON.parse(JSON.stringify(early)).url, { ...early }.query];
+      const one = await conv.convertFrom(${event('/api/hi/b%C3%B6b', 'q=1&name=spoofed')});
+      out.one = [one.url, one.query];
+      const all = await conv.convertFrom(${event('/docs/a/b', '')});
+      out.all = [all.url, all.query];
+      out.none = (await conv.convertFrom(${event('/other', 'x=1&y&z=a+b')})).url;
+      out.static = (await conv.convertFrom(${event('/api/hi/', 'y&z=a+b')})).url;`);
+    expect(out.server).toBe('http://web.localhost:3001/api/hi/bob?q=1');
+    expect(out.early).toEqual(['http://web.localhost:3001/api/hi/early?name=early', { name: 'early' }]);
+    // OpenNext's routing may set them (a rewrite); copies and JSON see what was set.
+    expect(out.rewritten).toEqual(['http://web.localhost:3001/rewritten', { r: '1' }, 'http://web.localhost:3001/rewritten', { r: '1' }]);
+    expect(out.one).toEqual(['http://web.localhost:3001/api/hi/b%C3%B6b?q=1&name=b%C3%B6b', { q: '1', name: 'böb' }]);
+    expect(out.all).toEqual(['http://web.localhost:3001/docs/a/b?slug=a&slug=b', { slug: ['a', 'b'] }]);
+    // A path no dynamic route matches keeps its query exactly as it came.
+    expect(out.none).toBe('http://web.localhost:3001/other?x=1&y&z=a+b');
+    expect(out.static).toBe('http://web.localhost:3001/api/hi/?y&z=a+b');
+  });
+
   it('converter: request.url keeps the router\'s scheme; a missing local image is a 404, an existing one keeps its answer', () => {
     const dir = version(false);
     mkdirSync(join(dir, 'image-optimization-function'));
@@ -145,36 +240,5 @@ describe('local OpenNext config', () => {
     // As next start answers it: the status and message of Next's image error, the app's headers(), no content type.
     expect(out.missing).toMatchObject({ statusCode: 404, headers: { 'x-all': 'yes' }, body: '"url" parameter is valid but internal response is invalid' });
     expect(out.present).toBe(500);
-  });
-});
-
-describe('ensureNextConfig', () => {
-  const dirWith = (files: Record<string, string>) => {
-    const dir = mkdtempSync(join(tmpdir(), 'next-config-'));
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
-    return dir;
-  };
-
-  it('writes an empty next.config.mjs for an app without one, which Node loads as the defaults', async () => {
-    const dir = dirWith({ 'package.json': '{}' });
-    expect(await ensureNextConfig(dir)).toBe(true);
-    expect(readFileSync(join(dir, 'next.config.mjs'), 'utf8')).toBe(emptyNextConfig);
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `console.log(JSON.stringify((await import(${JSON.stringify(join(dir, 'next.config.mjs'))})).default))`], { encoding: 'utf8' });
-    expect(r.stdout.trim()).toBe('{}');
-  });
-
-  it.each(nextConfigNames)('leaves an app with %s as it is', async (name) => {
-    const dir = dirWith({ [name]: 'export default { poweredByHeader: false };' });
-    expect(await ensureNextConfig(dir)).toBe(false);
-    expect(readdirSync(dir)).toEqual([name]);
-  });
-
-  it('counts a link at one of the names as the app\'s config, and writes nothing through it', async () => {
-    const dir = dirWith({});
-    const outside = join(mkdtempSync(join(tmpdir(), 'next-config-outside-')), 'target.mjs');
-    symlinkSync(outside, join(dir, 'next.config.js'));
-    expect(await ensureNextConfig(dir)).toBe(false);
-    expect(existsSync(outside)).toBe(false);
-    expect(readdirSync(dir)).toEqual(['next.config.js']);
   });
 });

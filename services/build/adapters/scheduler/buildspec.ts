@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { emptyNextConfig, nextConfigNames, shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
+import { emptyNextConfig, nextConfigNames, staticExportMessage } from '../runner/build-output.ts';
+import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
 import { nodeCheckScript } from '../runner/node-version.ts';
 import { runtimeEnvScript } from './runtime-env.ts';
@@ -82,6 +83,22 @@ export default {
     install: { packages: ['sharp@' + (process.env.SHARP_VERSION ?? '0.35.5')], os: 'linux', arch: 'x64', libc: 'glibc', nodeVersion: '22' },
   },
 };
+`;
+
+/**
+ * What the buildspec runs after next build: names the app's edge runtime routes, which a
+ * deployment on AWS does not serve (OpenNext leaves them out of the server function, and the
+ * site host deploys that function only), in the build log. Locally each gets a function of its own.
+ *
+ * @example
+ * execFileSync('node', ['-e', edgeRoutesWarningScript], { cwd: appDir });
+ */
+export const edgeRoutesWarningScript = `const fs = require('node:fs');
+let names = [];
+try {
+  names = Object.values(JSON.parse(fs.readFileSync('.next/server/middleware-manifest.json', 'utf8')).functions || {}).map((f) => f.name);
+} catch {}
+if (names.length) console.log('warning: edge runtime routes are not served on AWS yet (they answer 500 there): ' + names.join(', ') + ". Without export const runtime = 'edge' they run in the server function.");
 `;
 
 /**
@@ -206,6 +223,10 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       // post_build runs after a failed build unless the build phase aborted; never package one.
       '[ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]',
       app,
+      // Edge runtime routes need functions of their own, which the AWS site host does not deploy yet: say so.
+      `echo ${b64(edgeRoutesWarningScript)} | base64 -d > "${S}/edge-routes.cjs" && node "${S}/edge-routes.cjs"`,
+      // A static export has no server to package (open-next build failed on a missing manifest): say why.
+      `if [ -f .next/export-detail.json ]; then echo ${b64(`build failed: ${staticExportMessage}`)} | base64 -d; echo; exit 1; fi`,
       // open-next build refuses an app without a next.config, which next build builds with the defaults: an empty one.
       `has_config=0; for f in ${nextConfigNames.join(' ')}; do if [ -e "$f" ] || [ -L "$f" ]; then has_config=1; fi; done; `
         + `if [ "$has_config" = 0 ]; then echo ${b64(emptyNextConfig)} | base64 -d > next.config.mjs && echo "no next.config in the app: an empty next.config.mjs (Next's defaults, as next build used them) for open-next build, which needs one"; fi`,

@@ -1,13 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeArtifactDir } from '../../service.ts';
-import { emptyNextConfig, nextConfigNames } from '../runner/open-next-config.ts';
+import { emptyNextConfig, nextConfigNames, staticExportMessage } from '../runner/build-output.ts';
 import {
-  artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, manifestScript, type BuildspecInput,
+  artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, edgeRoutesWarningScript, manifestScript, type BuildspecInput,
 } from './buildspec.ts';
 
 const input: BuildspecInput = { rootDir: 'apps/web', installCommand: 'npm ci', buildCommand: 'npx next build', checkout: false };
@@ -74,6 +74,32 @@ describe('buildspecFor', () => {
     // A link at one of the names is the app's (even one that leads nowhere): nothing is written through it.
     expect(run({}, { 'next.config.mjs': join(work, 'nowhere.mjs') }).files).toEqual(['next.config.mjs']);
     expect(existsSync(join(work, 'nowhere.mjs'))).toBe(false);
+  });
+
+  it('names the edge runtime routes, which AWS does not serve yet, in the build log', () => {
+    const post = buildspecPhases(input).post_build;
+    expect(post.some((c) => c.includes(Buffer.from(edgeRoutesWarningScript, 'utf8').toString('base64')))).toBe(true);
+    const dir = mkdtempSync(join(work, 'edge-'));
+    const run = () => execFileSync('node', ['-e', edgeRoutesWarningScript], { cwd: dir, encoding: 'utf8' });
+    expect(run()).toBe('');
+    mkdirSync(join(dir, '.next', 'server'), { recursive: true });
+    writeFileSync(join(dir, '.next', 'server', 'middleware-manifest.json'), JSON.stringify({ middleware: {}, functions: {} }));
+    expect(run()).toBe('');
+    writeFileSync(join(dir, '.next', 'server', 'middleware-manifest.json'), JSON.stringify({ functions: { '/api/e/route': { name: 'app/api/e/route' } } }));
+    expect(run()).toBe("warning: edge runtime routes are not served on AWS yet (they answer 500 there): app/api/e/route. Without export const runtime = 'edge' they run in the server function.\n");
+  });
+
+  it('refuses a static export before open-next build, with why and what to change', () => {
+    const post = buildspecPhases(input).post_build;
+    const check = post.find((c) => c.includes('.next/export-detail.json'))!;
+    expect(post.indexOf(check)).toBeLessThan(post.findIndex((c) => c.includes('@opennextjs/aws@')));
+    const dir = mkdtempSync(join(work, 'export-'));
+    expect(execFileSync('bash', ['-e', '-c', check], { cwd: dir, encoding: 'utf8' })).toBe('');
+    mkdirSync(join(dir, '.next'));
+    writeFileSync(join(dir, '.next', 'export-detail.json'), '{"version":1,"success":true}');
+    const r = spawnSync('bash', ['-e', '-c', check], { cwd: dir, encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(`build failed: ${staticExportMessage}\n`);
   });
 
   it('fetches the commit itself only when CodeBuild has no source', () => {

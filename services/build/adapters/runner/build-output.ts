@@ -1,0 +1,142 @@
+import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+// What the runners do to next build's output around \`open-next build\`: a next.config for an app
+// without one, a static export refused, and the fixes OpenNext's edge functions need to answer in
+// Node as next start does (decisions: "Edge runtime routes get functions of their own, locally").
+
+/**
+ * The names `open-next build` looks for a Next.js config under (it refuses to package an app
+ * without one, though `next build` builds it with the defaults).
+ */
+export const nextConfigNames = ['next.config.ts', 'next.config.mts', 'next.config.cts', 'next.config.js', 'next.config.mjs', 'next.config.cjs'];
+
+/**
+ * What an app without a Next.js config gets before `open-next build`: an empty one, the defaults
+ * `next build` has just used. Written after the build, so the build saw the app as it is.
+ */
+export const emptyNextConfig = '// Written by shiplog: the app has no next.config, and open-next build needs one. Next\'s defaults, as next build used them.\nexport default {};\n';
+
+/**
+ * Writes {@link emptyNextConfig} as `next.config.mjs` when the app has none of
+ * {@link nextConfigNames} (anything at one of those names, a link included, counts as one);
+ * returns whether it wrote it.
+ *
+ * @example
+ * if (await ensureNextConfig(appDir)) log('no next.config: an empty next.config.mjs for open-next build');
+ */
+export const ensureNextConfig = async (appDir: string): Promise<boolean> => {
+  for (const name of nextConfigNames) {
+    if (await lstat(join(appDir, name)).then(() => true, () => false)) return false;
+  }
+  // `wx`: never through a link planted meanwhile at this name.
+  await writeFile(join(appDir, 'next.config.mjs'), emptyNextConfig, { flag: 'wx' });
+  return true;
+};
+
+/**
+ * Why a static export cannot be packaged, as the build log and the deployment's error say it.
+ * `next build` of an app with `output: 'export'` writes `.next/export-detail.json` (a build without
+ * it removes that file first) and the site to `out/`, with no server for OpenNext to package:
+ * `open-next build` failed on a missing `pages-manifest.json`.
+ */
+export const staticExportMessage = "next.config sets output: 'export' (a static export, written to out/): shiplog deploys a Next.js server with OpenNext, which cannot package a static export. Remove output: 'export' from next.config and push again: the pages it exported are prerendered and served as they are now";
+
+/**
+ * Whether `next build` just made a static export of the app (see {@link staticExportMessage}).
+ *
+ * @example
+ * if (await isStaticExport(appDir)) return fail('build-failed', null, staticExportMessage);
+ */
+export const isStaticExport = async (appDir: string): Promise<boolean> => lstat(join(appDir, '.next', 'export-detail.json')).then((s) => s.isFile(), () => false);
+
+/**
+ * The first line of an edge function OpenNext bundles, and the same import as Node can run it.
+ * OpenNext imports \`process\` as a module namespace, and Next's edge runtime, finding that object
+ * is not \`globalThis.process\`, assigns its \`env\`: in Node a namespace is read-only, and every
+ * request failed ("Cannot assign to read only property 'env'"). The default import is the process itself.
+ */
+const edgeBanner = 'import * as process from "node:process";';
+const nodeEdgeBanner = 'import process from "node:process";';
+
+/**
+ * The environment next build gives its edge routes (\`env\` of each entry of
+ * \`.next/server/middleware-manifest.json\`: the build id, the server actions' key, the preview
+ * keys; the same for every route of a build), which Next's edge sandbox sets under next start and
+ * OpenNext's edge functions do not: a page rendered there named no build id. Empty without a manifest.
+ *
+ * @example
+ * await edgeRouteEnv(appDir); // { __NEXT_BUILD_ID: 'kcZc…', … }
+ */
+export const edgeRouteEnv = async (appDir: string): Promise<Record<string, string>> => {
+  const file = join(appDir, '.next', 'server', 'middleware-manifest.json');
+  if (!(await lstat(file).then((st) => st.isFile(), () => false))) return {};
+  type Entry = { env?: Record<string, unknown> };
+  try {
+    const manifest = JSON.parse(await readFile(file, 'utf8')) as { functions?: Record<string, Entry> };
+    const env: Record<string, string> = {};
+    for (const entry of Object.values(manifest.functions ?? {})) {
+      for (const [k, v] of Object.entries(entry?.env ?? {})) if (typeof v === 'string' && !(k in env)) env[k] = v;
+    }
+    return env;
+  } catch {
+    return {};
+  }
+};
+
+/**
+ * Makes the edge functions of a packaged output run in Node as under next start (see
+ * {@link edgeBanner} and {@link edgeRouteEnv}): each \`server-functions/<name>/index.mjs\` that
+ * starts with OpenNext's edge banner gets the default import instead, and sets \`env\` before
+ * anything else runs. Only regular files are touched. Returns the names of the functions changed.
+ *
+ * @example
+ * await nodeLoadableEdgeFunctions(artifactDir, await edgeRouteEnv(appDir)); // ['edge-route-0']
+ */
+export const nodeLoadableEdgeFunctions = async (outputDir: string, env: Record<string, string> = {}): Promise<string[]> => {
+  const root = join(outputDir, 'server-functions');
+  const names = await readdir(root).catch(() => [] as string[]);
+  const changed: string[] = [];
+  for (const name of names.sort()) {
+    const file = join(root, name, 'index.mjs');
+    if (!(await lstat(file).then((st) => st.isFile(), () => false))) continue;
+    const text = await readFile(file, 'utf8');
+    if (!text.startsWith(`${edgeBanner}\n`)) continue;
+    const setEnv = Object.keys(env).length > 0 ? `\nObject.assign(process.env, ${JSON.stringify(env)});` : '';
+    await writeFile(file, nodeEdgeBanner + setEnv + text.slice(edgeBanner.length));
+    changed.push(name);
+  }
+  return changed;
+};
+
+/**
+ * Rewrites the route matchers of \`.next/server/middleware-manifest.json\` from the named groups
+ * Turbopack writes for dynamic segments (\`(?P<name>…)\`, as Rust's regex reads them) to
+ * JavaScript's (\`(?<name>…)\`): OpenNext compiles them with \`new RegExp\` in the edge function
+ * of such a route, and every request to it failed ("Invalid group"). Nothing else of the manifest
+ * changes, and a file that is not a regular file is left alone. Returns how many it rewrote.
+ *
+ * @example
+ * await jsNamedGroupsInMiddlewareManifest(appDir); // 1 for app/api/hi/[name]/route
+ */
+export const jsNamedGroupsInMiddlewareManifest = async (appDir: string): Promise<number> => {
+  const file = join(appDir, '.next', 'server', 'middleware-manifest.json');
+  if (!(await lstat(file).then((st) => st.isFile(), () => false))) return 0;
+  type Entry = { matchers?: { regexp?: unknown }[] };
+  let manifest: { middleware?: Record<string, Entry>; functions?: Record<string, Entry> };
+  try {
+    manifest = JSON.parse(await readFile(file, 'utf8')) as typeof manifest;
+  } catch {
+    return 0;
+  }
+  let rewritten = 0;
+  for (const entry of [...Object.values(manifest.middleware ?? {}), ...Object.values(manifest.functions ?? {})]) {
+    for (const m of entry?.matchers ?? []) {
+      if (typeof m.regexp !== 'string' || !m.regexp.includes('(?P<')) continue;
+      m.regexp = m.regexp.replaceAll('(?P<', '(?<');
+      rewritten++;
+    }
+  }
+  if (rewritten > 0) await writeFile(file, JSON.stringify(manifest, null, 2));
+  return rewritten;
+};

@@ -1,0 +1,109 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nodeLoadableEdgeFunctions } from './build-output.ts';
+
+describe('ensureNextConfig', () => {
+  const dirWith = (files: Record<string, string>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'next-config-'));
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    return dir;
+  };
+
+  it('writes an empty next.config.mjs for an app without one, which Node loads as the defaults', async () => {
+    const dir = dirWith({ 'package.json': '{}' });
+    expect(await ensureNextConfig(dir)).toBe(true);
+    expect(readFileSync(join(dir, 'next.config.mjs'), 'utf8')).toBe(emptyNextConfig);
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `console.log(JSON.stringify((await import(${JSON.stringify(join(dir, 'next.config.mjs'))})).default))`], { encoding: 'utf8' });
+    expect(r.stdout.trim()).toBe('{}');
+  });
+
+  it.each(nextConfigNames)('leaves an app with %s as it is', async (name) => {
+    const dir = dirWith({ [name]: 'export default { poweredByHeader: false };' });
+    expect(await ensureNextConfig(dir)).toBe(false);
+    expect(readdirSync(dir)).toEqual([name]);
+  });
+
+  it('counts a link at one of the names as the app\'s config, and writes nothing through it', async () => {
+    const dir = dirWith({});
+    const outside = join(mkdtempSync(join(tmpdir(), 'next-config-outside-')), 'target.mjs');
+    symlinkSync(outside, join(dir, 'next.config.js'));
+    expect(await ensureNextConfig(dir)).toBe(false);
+    expect(existsSync(outside)).toBe(false);
+    expect(readdirSync(dir)).toEqual(['next.config.js']);
+  });
+});
+
+describe('nodeLoadableEdgeFunctions', () => {
+  it('gives each edge bundle the process itself, which Next\'s edge runtime can set env on, and leaves everything else', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'open-next-output-'));
+    const fn = (name: string, text: string) => {
+      mkdirSync(join(out, 'server-functions', name), { recursive: true });
+      writeFileSync(join(out, 'server-functions', name, 'index.mjs'), text);
+    };
+    // What Next's edge globals do on load, under the banner OpenNext's edge bundles start with.
+    const body = 'if (process !== globalThis.process) { process.env = globalThis.process.env; }\nexport const env = process.env === globalThis.process.env;\n';
+    fn('edge-route-0', `import * as process from "node:process";\n${body}`);
+    fn('default', 'import { createRequire } from "node:module";\nexport const handler = 1;\n');
+    const elsewhere = join(mkdtempSync(join(tmpdir(), 'open-next-elsewhere-')), 'index.mjs');
+    writeFileSync(elsewhere, `import * as process from "node:process";\n${body}`);
+    mkdirSync(join(out, 'server-functions', 'linked'));
+    symlinkSync(elsewhere, join(out, 'server-functions', 'linked', 'index.mjs'));
+
+    const loads = (file: string) => spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(file)}); console.log(m.env)`], { encoding: 'utf8' });
+    expect(loads(join(out, 'server-functions', 'edge-route-0', 'index.mjs')).stderr).toContain("Cannot assign to read only property 'env'");
+    expect(await nodeLoadableEdgeFunctions(out)).toEqual(['edge-route-0']);
+    expect(loads(join(out, 'server-functions', 'edge-route-0', 'index.mjs')).stdout.trim()).toBe('true');
+    expect(readFileSync(join(out, 'server-functions', 'edge-route-0', 'index.mjs'), 'utf8')).toBe(`import process from "node:process";\n${body}`);
+    expect(readFileSync(join(out, 'server-functions', 'default', 'index.mjs'), 'utf8')).toContain('createRequire');
+    expect(readFileSync(elsewhere, 'utf8').startsWith('import * as process')).toBe(true);
+    // With the build's edge env: set before the bundle's own code runs.
+    fn('edge-route-1', 'import * as process from "node:process";\nexport const id = process.env.__NEXT_BUILD_ID;\n');
+    expect(await nodeLoadableEdgeFunctions(out, { __NEXT_BUILD_ID: 'b1' })).toEqual(['edge-route-1']);
+    const withEnv = spawnSync(process.execPath, ['--input-type=module', '-e', `console.log((await import(${JSON.stringify(join(out, 'server-functions', 'edge-route-1', 'index.mjs'))})).id)`], { encoding: 'utf8' });
+    expect(withEnv.stdout.trim()).toBe('b1');
+    // Nothing to change: an output without edge functions, or without server functions at all.
+    expect(await nodeLoadableEdgeFunctions(out)).toEqual([]);
+    expect(await nodeLoadableEdgeFunctions(mkdtempSync(join(tmpdir(), 'open-next-empty-')))).toEqual([]);
+  });
+});
+
+describe('jsNamedGroupsInMiddlewareManifest', () => {
+  it('rewrites the matchers Turbopack writes with (?P<name> into regular expressions JavaScript compiles, and nothing else', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'middleware-manifest-'));
+    mkdirSync(join(app, '.next', 'server'), { recursive: true });
+    const file = join(app, '.next', 'server', 'middleware-manifest.json');
+    const rust = '^/api/hi/(?P<nxtPname>[^/]+?)(?:/)?$';
+    writeFileSync(file, JSON.stringify({
+      version: 3,
+      middleware: { '/': { name: 'middleware', matchers: [{ regexp: '^/posts(?:/(.*))?$', originalSource: '/posts/:path*' }] } },
+      functions: { '/api/hi/[name]/route': { name: 'app/api/hi/[name]/route', env: { KEY: '(?P<kept>' }, matchers: [{ regexp: rust, originalSource: '/api/hi/[name]' }] } },
+    }));
+    expect(() => new RegExp(rust)).toThrow(/Invalid group/);
+    expect(await jsNamedGroupsInMiddlewareManifest(app)).toBe(1);
+    const after = JSON.parse(readFileSync(file, 'utf8'));
+    const fixed = after.functions['/api/hi/[name]/route'].matchers[0].regexp as string;
+    expect(fixed).toBe('^/api/hi/(?<nxtPname>[^/]+?)(?:/)?$');
+    expect(new RegExp(fixed).exec('/api/hi/bob')?.groups).toEqual({ nxtPname: 'bob' });
+    expect(after.middleware['/'].matchers[0].regexp).toBe('^/posts(?:/(.*))?$');
+    expect(after.functions['/api/hi/[name]/route'].env).toEqual({ KEY: '(?P<kept>' });
+    // Once is enough; no manifest (no middleware, no edge routes) is nothing to do.
+    expect(await jsNamedGroupsInMiddlewareManifest(app)).toBe(0);
+    expect(await jsNamedGroupsInMiddlewareManifest(mkdtempSync(join(tmpdir(), 'no-manifest-')))).toBe(0);
+  });
+});
+
+describe('edgeRouteEnv', () => {
+  it('is the env next build gives its edge routes, once per name; nothing without a manifest', async () => {
+    const app = mkdtempSync(join(tmpdir(), 'edge-env-'));
+    expect(await edgeRouteEnv(app)).toEqual({});
+    mkdirSync(join(app, '.next', 'server'), { recursive: true });
+    writeFileSync(join(app, '.next', 'server', 'middleware-manifest.json'), JSON.stringify({
+      middleware: { '/': { env: { ONLY_MIDDLEWARE: 'x' } } },
+      functions: { '/a/route': { env: { __NEXT_BUILD_ID: 'b1', KEY: 'k' } }, '/b/page': { env: { __NEXT_BUILD_ID: 'b1', OTHER: 'o', N: 1 } } },
+    }));
+    expect(await edgeRouteEnv(app)).toEqual({ __NEXT_BUILD_ID: 'b1', KEY: 'k', OTHER: 'o' });
+  });
+});
