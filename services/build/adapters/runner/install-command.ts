@@ -50,7 +50,9 @@ export const installTable = {
   npm: { frozen: 'npm ci', plain: 'npm install', corepack: false },
   pnpm: { frozen: 'pnpm install --frozen-lockfile', plain: 'pnpm install', corepack: true },
   yarn: { frozen: 'yarn install --frozen-lockfile', plain: 'yarn install', corepack: true },
-  berry: { frozen: 'yarn install --immutable', plain: 'yarn install', corepack: true },
+  // Yarn 2+ links a node_modules tree whatever .yarnrc.yml says: Next's standalone output and
+  // OpenNext trace files in node_modules, and a Plug'n'Play install (yarn's default) has none.
+  berry: { frozen: 'YARN_NODE_LINKER=node-modules yarn install --immutable', plain: 'YARN_NODE_LINKER=node-modules yarn install', corepack: true },
   bun: { frozen: 'bun install --frozen-lockfile', plain: 'bun install', corepack: false },
 } as const;
 
@@ -72,7 +74,7 @@ const declared = (packageManager: string | undefined): { name: InstallPlan['mana
  * @example
  * chooseInstall({ lockfiles: ['package-lock.json'], yarnrcYml: false }).command; // 'npm ci'
  * chooseInstall({ lockfiles: [], yarnrcYml: false }).command; // 'npm install'
- * chooseInstall({ lockfiles: ['yarn.lock'], yarnrcYml: true }).command; // 'yarn install --immutable'
+ * chooseInstall({ lockfiles: ['yarn.lock'], yarnrcYml: true }).command; // 'YARN_NODE_LINKER=node-modules yarn install --immutable'
  */
 export const chooseInstall = (inputs: InstallInputs): InstallPlan => {
   const pm = declared(inputs.packageManager);
