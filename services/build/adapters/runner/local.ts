@@ -12,6 +12,7 @@ import { runProcess, type ProcessResult } from './process.ts';
 import {
   edgeRouteEnv, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, nodeLoadableEdgeFunctions, staticExportMessage,
 } from './build-output.ts';
+import { openNextBuildArgs } from './open-next-args.mjs';
 import { writeOpenNextConfig } from './open-next-config.ts';
 import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
 import { nodeCheckScript } from './node-version.ts';
@@ -48,6 +49,8 @@ const tailSize = 50;
 const openNextCacheHooks = fileURLToPath(new URL('./open-next-cache/', import.meta.url));
 // `open-next build` started ahead, while next build runs (a plain ES module, bound read-only into the sandbox).
 const openNextPackager = fileURLToPath(new URL('./open-next-packager.mjs', import.meta.url));
+// What it imports: the arguments of open-next build, shared with the buildspec (bound beside it).
+const openNextArgsModule = fileURLToPath(new URL('./open-next-args.mjs', import.meta.url));
 // The checkout, `sh -c <this> checkout <repo> <sha>` (logged with the two filled in).
 const checkoutScript =
   'git init --quiet && { git fetch --quiet --depth 1 -- "$1" "$2" || git fetch --quiet -- "$1" "$2"; } && git checkout --quiet --detach FETCH_HEAD';
@@ -207,7 +210,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           readOnly: [
             modules,
             ...(phase === 'checkout' && localRepo ? [localRepo] : []),
-            ...(phase === 'package' ? [openNextPackager, ...(cache ? [openNextCacheHooks] : [])] : []),
+            ...(phase === 'package' ? [openNextPackager, openNextArgsModule, ...(cache ? [openNextCacheHooks] : [])] : []),
           ],
           network: phase === 'checkout' && localRepo ? ('none' as const) : ('outside' as const),
         };
@@ -281,7 +284,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         });
         return {
           go: (configPath) => {
-            log(`$ ${[process.execPath, ...hooks, openNextBin, 'build', '--config-path', configPath].join(' ')} (loaded while next build ran)`, 'system');
+            log(`$ ${[process.execPath, ...hooks, openNextBin, ...openNextBuildArgs(configPath)].join(' ')} (loaded while next build ran)`, 'system');
             for (const [line, stream] of held ?? []) log(line, stream);
             held = null;
             if (!ended) {

@@ -7,6 +7,7 @@
 // its process group when next build fails.
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { openNextBuildArgs } from './open-next-args.mjs';
 
 const bin = process.argv[2];
 const word = new Promise((resolve) => {
@@ -29,5 +30,5 @@ if (typeof go?.configPath !== 'string') {
 }
 // The channel is not needed any more: the process ends when the build does, as the CLI would.
 process.disconnect();
-process.argv = [process.argv[0], bin, 'build', '--config-path', go.configPath];
+process.argv = [process.argv[0], bin, ...openNextBuildArgs(go.configPath)];
 await import(pathToFileURL(bin).href);

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { emptyNextConfig, nextConfigNames, staticExportMessage } from '../runner/build-output.ts';
+import { openNextBuildArgs } from '../runner/open-next-args.mjs';
 import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
 import { nodeCheckScript } from '../runner/node-version.ts';
@@ -230,7 +231,7 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       // open-next build refuses an app without a next.config, which next build builds with the defaults: an empty one.
       `has_config=0; for f in ${nextConfigNames.join(' ')}; do if [ -e "$f" ] || [ -L "$f" ]; then has_config=1; fi; done; `
         + `if [ "$has_config" = 0 ]; then echo ${b64(emptyNextConfig)} | base64 -d > next.config.mjs && echo "no next.config in the app: an empty next.config.mjs (Next's defaults, as next build used them) for open-next build, which needs one"; fi`,
-      `npx --yes @opennextjs/aws@${openNext} build --config-path ${shiplogConfigFile}`,
+      `npx --yes @opennextjs/aws@${openNext} ${openNextBuildArgs(shiplogConfigFile).join(' ')}`,
       'test -f .open-next/open-next.output.json',
       // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).
       `echo ${b64(runtimeEnvScript)} | base64 -d > "${S}/runtime-env.mjs" && node "${S}/runtime-env.mjs" .open-next`,
