@@ -1,9 +1,21 @@
-import { lstat, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { isInside } from './artifact-links.ts';
 
-// What the runners do to next build's output around \`open-next build\`: a next.config for an app
+// What the runners do to next build's output around `open-next build`: a next.config for an app
 // without one, a static export refused, and the fixes OpenNext's edge functions need to answer in
 // Node as next start does (decisions: "Edge runtime routes get functions of their own, locally").
+
+// The build's folders were written by user code, and shiplog's own user changes files in them:
+// a file is replaced whole (written aside, then renamed over it, so a link planted at its name is
+// replaced, not followed) and only in a folder whose real path is inside `root`.
+const replaceInside = async (root: string, file: string, text: string): Promise<void> => {
+  const [realRoot, dir] = await Promise.all([realpath(root), realpath(dirname(file))]);
+  if (!isInside(realRoot, dir)) throw new Error(`${file} is not inside ${root}`);
+  const aside = join(dir, `.${basename(file)}.shiplog-${process.pid}`);
+  await writeFile(aside, text, { flag: 'wx' });
+  await rename(aside, join(dir, basename(file)));
+};
 
 /**
  * The names `open-next build` looks for a Next.js config under (it refuses to package an app
@@ -52,16 +64,16 @@ export const isStaticExport = async (appDir: string): Promise<boolean> => lstat(
 
 /**
  * The first line of an edge function OpenNext bundles, and the same import as Node can run it.
- * OpenNext imports \`process\` as a module namespace, and Next's edge runtime, finding that object
- * is not \`globalThis.process\`, assigns its \`env\`: in Node a namespace is read-only, and every
+ * OpenNext imports `process` as a module namespace, and Next's edge runtime, finding that object
+ * is not `globalThis.process`, assigns its `env`: in Node a namespace is read-only, and every
  * request failed ("Cannot assign to read only property 'env'"). The default import is the process itself.
  */
 const edgeBanner = 'import * as process from "node:process";';
 const nodeEdgeBanner = 'import process from "node:process";';
 
 /**
- * The environment next build gives its edge routes (\`env\` of each entry of
- * \`.next/server/middleware-manifest.json\`: the build id, the server actions' key, the preview
+ * The environment next build gives its edge routes (`env` of each entry of
+ * `.next/server/middleware-manifest.json`: the build id, the server actions' key, the preview
  * keys; the same for every route of a build), which Next's edge sandbox sets under next start and
  * OpenNext's edge functions do not: a page rendered there named no build id. Empty without a manifest.
  *
@@ -86,8 +98,8 @@ export const edgeRouteEnv = async (appDir: string): Promise<Record<string, strin
 
 /**
  * Makes the edge functions of a packaged output run in Node as under next start (see
- * {@link edgeBanner} and {@link edgeRouteEnv}): each \`server-functions/<name>/index.mjs\` that
- * starts with OpenNext's edge banner gets the default import instead, and sets \`env\` before
+ * {@link edgeBanner} and {@link edgeRouteEnv}): each `server-functions/<name>/index.mjs` that
+ * starts with OpenNext's edge banner gets the default import instead, and sets `env` before
  * anything else runs. Only regular files are touched. Returns the names of the functions changed.
  *
  * @example
@@ -103,16 +115,16 @@ export const nodeLoadableEdgeFunctions = async (outputDir: string, env: Record<s
     const text = await readFile(file, 'utf8');
     if (!text.startsWith(`${edgeBanner}\n`)) continue;
     const setEnv = Object.keys(env).length > 0 ? `\nObject.assign(process.env, ${JSON.stringify(env)});` : '';
-    await writeFile(file, nodeEdgeBanner + setEnv + text.slice(edgeBanner.length));
+    await replaceInside(outputDir, file, nodeEdgeBanner + setEnv + text.slice(edgeBanner.length));
     changed.push(name);
   }
   return changed;
 };
 
 /**
- * Rewrites the route matchers of \`.next/server/middleware-manifest.json\` from the named groups
- * Turbopack writes for dynamic segments (\`(?P<name>…)\`, as Rust's regex reads them) to
- * JavaScript's (\`(?<name>…)\`): OpenNext compiles them with \`new RegExp\` in the edge function
+ * Rewrites the route matchers of `.next/server/middleware-manifest.json` from the named groups
+ * Turbopack writes for dynamic segments (`(?P<name>…)`, as Rust's regex reads them) to
+ * JavaScript's (`(?<name>…)`): OpenNext compiles them with `new RegExp` in the edge function
  * of such a route, and every request to it failed ("Invalid group"). Nothing else of the manifest
  * changes, and a file that is not a regular file is left alone. Returns how many it rewrote.
  *
@@ -137,6 +149,6 @@ export const jsNamedGroupsInMiddlewareManifest = async (appDir: string): Promise
       rewritten++;
     }
   }
-  if (rewritten > 0) await writeFile(file, JSON.stringify(manifest, null, 2));
+  if (rewritten > 0) await replaceInside(appDir, file, JSON.stringify(manifest, null, 2));
   return rewritten;
 };

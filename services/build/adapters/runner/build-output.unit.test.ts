@@ -89,6 +89,14 @@ describe('jsNamedGroupsInMiddlewareManifest', () => {
     expect(new RegExp(fixed).exec('/api/hi/bob')?.groups).toEqual({ nxtPname: 'bob' });
     expect(after.middleware['/'].matchers[0].regexp).toBe('^/posts(?:/(.*))?$');
     expect(after.functions['/api/hi/[name]/route'].env).toEqual({ KEY: '(?P<kept>' });
+    // A manifest reached through a link out of the app is not written.
+    const outside = mkdtempSync(join(tmpdir(), 'middleware-manifest-outside-'));
+    mkdirSync(join(outside, 'server'));
+    writeFileSync(join(outside, 'server', 'middleware-manifest.json'), JSON.stringify({ functions: { f: { matchers: [{ regexp: rust }] } } }));
+    const linked = mkdtempSync(join(tmpdir(), 'middleware-manifest-linked-'));
+    symlinkSync(outside, join(linked, '.next'));
+    await expect(jsNamedGroupsInMiddlewareManifest(linked)).rejects.toThrow(/is not inside/);
+    expect(readFileSync(join(outside, 'server', 'middleware-manifest.json'), 'utf8')).toContain('(?P<');
     // Once is enough; no manifest (no middleware, no edge routes) is nothing to do.
     expect(await jsNamedGroupsInMiddlewareManifest(app)).toBe(0);
     expect(await jsNamedGroupsInMiddlewareManifest(mkdtempSync(join(tmpdir(), 'no-manifest-')))).toBe(0);
