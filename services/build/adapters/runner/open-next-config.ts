@@ -442,7 +442,11 @@ const edgePatterns = (fn, locales, trailingSlash) => {
 };
 
 // The build's edge routes, one function each (read while \`open-next build\` loads this file, after
-// next build; a deployed function has no use for them).
+// next build; a deployed function has no use for them). A route that carries assets (next/og's
+// font: an \`opengraph-image\` on the edge) is left out: OpenNext's copy of them failed the whole
+// build (it copies \`server/edge/assets/…\` into a folder it did not make), and its edge runtime
+// would not find them either. Such a route stays in the server function, which answers it 500.
+const edgeRoutesLeftOut = [];
 const edgeRouteFunctions = () => {
   if (!process.env.SHIPLOG_GIT_COMMIT_SHA) return {};
   const read = (file) => {
@@ -455,7 +459,9 @@ const edgeRouteFunctions = () => {
   const manifest = read('.next/server/middleware-manifest.json');
   const locales = read('.next/routes-manifest.json')?.i18n?.locales ?? [];
   const trailingSlash = read('.next/required-server-files.json')?.config?.trailingSlash === true;
-  return Object.fromEntries(Object.values(manifest?.functions ?? {}).map((fn, i) => ['edge-route-' + i, {
+  const routes = Object.values(manifest?.functions ?? {});
+  for (const fn of routes) if ((fn.assets ?? []).length > 0) edgeRoutesLeftOut.push(fn.name);
+  return Object.fromEntries(routes.filter((fn) => (fn.assets ?? []).length === 0).map((fn, i) => ['edge-route-' + i, {
     runtime: 'edge', routes: [fn.name], patterns: edgePatterns(fn, locales, trailingSlash), override: localEdgeOverride,
   }]));
 };
@@ -483,10 +489,16 @@ export const localOpenNextConfig = `// Written by shiplog's local build runner.
 ${localPieces}
 const edgeRoutes = edgeRouteFunctions();
 const edge = Object.keys(edgeRoutes).length > 0;
-if (edge && !globalThis.__shiplogConfigReported) {
+if ((edge || edgeRoutesLeftOut.length > 0) && !globalThis.__shiplogConfigReported) {
   globalThis.__shiplogConfigReported = true;
-  console.log('shiplog: edge runtime routes, each in a function of its own (next.config redirects, rewrites and headers and the middleware do not run in front of them): '
-    + Object.values(edgeRoutes).map((f) => f.routes[0]).join(', '));
+  if (edge) {
+    console.log('shiplog: edge runtime routes, each in a function of its own (next.config redirects, rewrites and headers and the middleware do not run in front of them): '
+      + Object.values(edgeRoutes).map((f) => f.routes[0]).join(', '));
+  }
+  if (edgeRoutesLeftOut.length > 0) {
+    console.log('warning: edge runtime routes with assets (fonts, images), which OpenNext\\'s edge functions cannot carry, stay in the server function and answer 500: '
+      + edgeRoutesLeftOut.join(', ') + ". Without export const runtime = 'edge' they run in the server function.");
+  }
 }
 
 export default {

@@ -106,6 +106,21 @@ describe('local OpenNext config', () => {
     expect(config.functions['edge-route-2'].patterns).toEqual(['about/', 'about.rsc', 'about.segments/*']);
   });
 
+  it('leaves an edge route that carries assets in the server function, and warns (OpenNext could not copy them)', () => {
+    const { config, log } = load({
+      'c.mjs': localOpenNextConfig,
+      '.next/server/middleware-manifest.json': JSON.stringify({ functions: {
+        '/blog/[slug]/opengraph-image/route': { name: 'app/blog/[slug]/opengraph-image/route', page: '/blog/[slug]/opengraph-image/route', assets: [{ name: 'server/edge/assets/Geist-Regular.ttf', filePath: 'server/edge/assets/Geist-Regular.ttf' }] },
+        '/api/edge/route': { name: 'app/api/edge/route', page: '/api/edge/route', assets: [], wasm: [{ name: 'w', filePath: 'server/w.wasm' }] },
+      } }),
+    }, 'c.mjs');
+    expect(Object.values(config.functions).map((f) => (f as { routes: string[] }).routes[0])).toEqual(['app/api/edge/route']);
+    expect(log).toEqual([
+      'shiplog: edge runtime routes, each in a function of its own (next.config redirects, rewrites and headers and the middleware do not run in front of them): app/api/edge/route',
+      "warning: edge runtime routes with assets (fonts, images), which OpenNext's edge functions cannot carry, stay in the server function and answer 500: app/blog/[slug]/opengraph-image/route. Without export const runtime = 'edge' they run in the server function.",
+    ]);
+  });
+
   it('without an app config and without edge routes: no functions, nothing said', () => {
     const { config, log } = load({ 'c.mjs': localOpenNextConfig, '.next/server/middleware-manifest.json': edgeManifest([]) }, 'c.mjs');
     expect(config.functions).toBeUndefined();
