@@ -29,7 +29,7 @@ import { localUrls, projectionPositions, readModels } from '../../projections/in
 import { startSiteRouter, type SiteRouter } from './router.ts';
 import { cachedMounts } from './mounts.ts';
 import { localHealthProbe } from '../../services/deploy/adapters/health-probe/local.ts';
-import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
+import { holdDataDir, removeRuntimeFile, writeRuntimeFile } from './runtime-file.ts';
 
 /**
  * The embedded runtime behind `shiplog dev`: DynamoDB Local on disk, the tables, the services
@@ -85,6 +85,9 @@ export const startLocalRuntime = async (cfg: LocalConfig, opts: LocalRuntimeOpti
     for (const stop of stops.reverse()) await stop().catch((err: unknown) => log(`shiplog: while stopping: ${(err as Error).message}`));
   };
   try {
+    // 0. the data dir is this process's (a second shiplog on it would kill this one's database)
+    const release = holdDataDir(cfg.dataDir);
+    stops.push(async () => release());
     // 1. the database and the tables
     // Supervised (started again on the same port when it dies) and, where the host allows, in a
     // network namespace of its own so it answers on 127.0.0.1 only.
