@@ -29,6 +29,9 @@ export const nextConfigNames = ['next.config.ts', 'next.config.mts', 'next.confi
  */
 export const emptyNextConfig = '// Written by shiplog: the app has no next.config, and open-next build needs one. Next\'s defaults, as next build used them.\nexport default {};\n';
 
+/** What the build log says when {@link emptyNextConfig} was written (both runners). */
+export const emptyNextConfigLine = "no next.config in the app: an empty next.config.mjs (Next's defaults, as next build used them) for open-next build, which needs one";
+
 /**
  * Writes {@link emptyNextConfig} as `next.config.mjs` when the app has none of
  * {@link nextConfigNames} (anything at one of those names, a link included, counts as one);
@@ -71,6 +74,27 @@ export const isStaticExport = async (appDir: string): Promise<boolean> => lstat(
 const edgeBanner = 'import * as process from "node:process";';
 const nodeEdgeBanner = 'import process from "node:process";';
 
+// What next build writes of its middleware and edge routes, as far as shiplog reads it.
+interface ManifestEntry {
+  env?: Record<string, unknown>;
+  matchers?: { regexp?: unknown }[];
+}
+interface MiddlewareManifest {
+  middleware?: Record<string, ManifestEntry>;
+  functions?: Record<string, ManifestEntry>;
+}
+
+// `.next/server/middleware-manifest.json` of the app, when it is a regular file that parses.
+const readMiddlewareManifest = async (appDir: string): Promise<{ file: string; manifest: MiddlewareManifest } | undefined> => {
+  const file = join(appDir, '.next', 'server', 'middleware-manifest.json');
+  if (!(await lstat(file).then((st) => st.isFile(), () => false))) return undefined;
+  try {
+    return { file, manifest: JSON.parse(await readFile(file, 'utf8')) as MiddlewareManifest };
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * The environment next build gives its edge routes (`env` of each entry of
  * `.next/server/middleware-manifest.json`: the build id, the server actions' key, the preview
@@ -81,19 +105,11 @@ const nodeEdgeBanner = 'import process from "node:process";';
  * await edgeRouteEnv(appDir); // { __NEXT_BUILD_ID: 'kcZc…', … }
  */
 export const edgeRouteEnv = async (appDir: string): Promise<Record<string, string>> => {
-  const file = join(appDir, '.next', 'server', 'middleware-manifest.json');
-  if (!(await lstat(file).then((st) => st.isFile(), () => false))) return {};
-  type Entry = { env?: Record<string, unknown> };
-  try {
-    const manifest = JSON.parse(await readFile(file, 'utf8')) as { functions?: Record<string, Entry> };
-    const env: Record<string, string> = {};
-    for (const entry of Object.values(manifest.functions ?? {})) {
-      for (const [k, v] of Object.entries(entry?.env ?? {})) if (typeof v === 'string' && !(k in env)) env[k] = v;
-    }
-    return env;
-  } catch {
-    return {};
+  const env: Record<string, string> = {};
+  for (const entry of Object.values((await readMiddlewareManifest(appDir))?.manifest.functions ?? {})) {
+    for (const [k, v] of Object.entries(entry?.env ?? {})) if (typeof v === 'string' && !(k in env)) env[k] = v;
   }
+  return env;
 };
 
 /**
@@ -132,15 +148,9 @@ export const nodeLoadableEdgeFunctions = async (outputDir: string, env: Record<s
  * await jsNamedGroupsInMiddlewareManifest(appDir); // 1 for app/api/hi/[name]/route
  */
 export const jsNamedGroupsInMiddlewareManifest = async (appDir: string): Promise<number> => {
-  const file = join(appDir, '.next', 'server', 'middleware-manifest.json');
-  if (!(await lstat(file).then((st) => st.isFile(), () => false))) return 0;
-  type Entry = { matchers?: { regexp?: unknown }[] };
-  let manifest: { middleware?: Record<string, Entry>; functions?: Record<string, Entry> };
-  try {
-    manifest = JSON.parse(await readFile(file, 'utf8')) as typeof manifest;
-  } catch {
-    return 0;
-  }
+  const read = await readMiddlewareManifest(appDir);
+  if (!read) return 0;
+  const { file, manifest } = read;
   let rewritten = 0;
   for (const entry of [...Object.values(manifest.middleware ?? {}), ...Object.values(manifest.functions ?? {})]) {
     for (const m of entry?.matchers ?? []) {

@@ -10,7 +10,7 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import {
-  edgeRouteEnv, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, nodeLoadableEdgeFunctions, staticExportMessage,
+  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, nodeLoadableEdgeFunctions, staticExportMessage,
 } from './build-output.ts';
 import { openNextBuildArgs } from './open-next-args.mjs';
 import { writeOpenNextConfig } from './open-next-config.ts';
@@ -390,7 +390,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (await isStaticExport(appDir)) return fail('build-failed', null, staticExportMessage);
         const groups = await jsNamedGroupsInMiddlewareManifest(appDir);
         if (groups > 0) log(`middleware manifest: ${groups} route matcher(s) rewritten from (?P<name> to JavaScript's (?<name>, which OpenNext compiles them as`, 'system');
-        if (await ensureNextConfig(appDir)) log('no next.config in the app: an empty next.config.mjs (Next\'s defaults, as next build used them) for open-next build, which needs one', 'system');
+        if (await ensureNextConfig(appDir)) log(emptyNextConfigLine, 'system');
         const config = await writeOpenNextConfig(appDir);
         log(config.own ? 'using the app\'s open-next.config.ts' : 'no open-next.config.ts: using shiplog\'s local config', 'system');
         r = await packager.go(relative(appDir, config.path));

@@ -188,6 +188,13 @@ const localTagCache = async () => {
 // dynamic segments, added to the query as next start adds them when it runs an edge route (Next's
 // edge route reads its params from there; OpenNext's edge handler passes none, and a handler of
 // /api/hi/[name] saw no name). A catch-all's segments are a value each.
+const decodeSegment = (v) => {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+};
 const edgeRouteParams = (rawPath, params) => {
   const routes = globalThis._ROUTES;
   if (!Array.isArray(routes)) return false;
@@ -204,16 +211,9 @@ const edgeRouteParams = (rawPath, params) => {
       for (const [key, value] of Object.entries(groups)) {
         if (value === undefined || !key.startsWith('nxtP')) continue;
         const name = key.slice(4);
-        const decode = (v) => {
-          try {
-            return decodeURIComponent(v);
-          } catch {
-            return v;
-          }
-        };
         const catchAll = String(route.page ?? '').includes('[...' + name + ']');
         params.delete(name);
-        for (const v of catchAll ? value.split('/') : [value]) params.append(name, decode(v));
+        for (const v of catchAll ? value.split('/') : [value]) params.append(name, decodeSegment(v));
         added = true;
       }
       return added;
@@ -323,7 +323,12 @@ const localConverter = async () => {
       const host = headers['x-forwarded-host'] ?? headers.host ?? 'on';
       // The query as Next gets it, taken when it is read: an edge function's bundle lists its route
       // (globalThis._ROUTES) only once its handler module has loaded, after this conversion.
+      // Made once, or once more when the bundle has listed its routes since; the same query object
+      // is handed out each time it is read.
+      let made;
       const queryOf = () => {
+        const listed = Array.isArray(globalThis._ROUTES);
+        if (made && (made.listed || !listed)) return made;
         const params = new URLSearchParams(event.rawQueryString ?? '');
         // Written again only when an edge route's values were added: any other query reaches Next as it came.
         const qs = edgeRouteParams(event.rawPath, params) ? params.toString() : (event.rawQueryString ?? '');
@@ -332,7 +337,8 @@ const localConverter = async () => {
           const all = params.getAll(k);
           query[k] = all.length > 1 ? all : all[0];
         }
-        return { qs, query };
+        made = { qs, query, listed };
+        return made;
       };
       const cookies = {};
       for (const c of event.cookies ?? []) {

@@ -203,7 +203,9 @@ describe('local OpenNext config', () => {
     const event = (rawPath: string, rawQueryString: string) =>
       JSON.stringify({ rawPath, rawQueryString, headers: { host: 'web.localhost:3001', 'x-forwarded-proto': 'http' }, requestContext: { http: { method: 'GET', sourceIp: '127.0.0.1' } } });
     const out = run(dir, `const conv = await c.default.override.converter();
-      out.server = (await conv.convertFrom(${event('/api/hi/bob', 'q=1')})).url;
+      const server = await conv.convertFrom(${event('/api/hi/bob', 'q=1')});
+      out.server = server.url;
+      out.serverSameQuery = server.query === server.query;
       // Converted before the bundle has listed its route (its handler module loads after the conversion), read after.
       const early = await conv.convertFrom(${event('/api/hi/early', '')});
       // What an edge function's bundle sets (the matchers as jsNamedGroupsInMiddlewareManifest leaves them).
@@ -212,6 +214,8 @@ describe('local OpenNext config', () => {
         { name: 'app/docs/[...slug]/page', page: '/docs/[...slug]/page', regex: ['^/docs/(?<nxtPslug>.+?)(?:/)?$'] },
       ];
       out.early = [early.url, early.query];
+      // Read again, the query is the same object (a change made to it stays).
+      out.sameQuery = early.query === early.query;
       early.url = 'http://web.localhost:3001/rewritten'; early.query = { r: '1' };
       out.rewritten = [early.url, early.query, JSON.parse(JSON.stringify(early)).url, { ...early }.query];
       const one = await conv.convertFrom(${event('/api/hi/b%C3%B6b', 'q=1&name=spoofed')});
@@ -222,6 +226,8 @@ describe('local OpenNext config', () => {
       out.static = (await conv.convertFrom(${event('/api/hi/', 'y&z=a+b')})).url;`);
     expect(out.server).toBe('http://web.localhost:3001/api/hi/bob?q=1');
     expect(out.early).toEqual(['http://web.localhost:3001/api/hi/early?name=early', { name: 'early' }]);
+    expect(out.sameQuery).toBe(true);
+    expect(out.serverSameQuery).toBe(true);
     // OpenNext's routing may set them (a rewrite); copies and JSON see what was set.
     expect(out.rewritten).toEqual(['http://web.localhost:3001/rewritten', { r: '1' }, 'http://web.localhost:3001/rewritten', { r: '1' }]);
     expect(out.one).toEqual(['http://web.localhost:3001/api/hi/b%C3%B6b?q=1&name=b%C3%B6b', { q: '1', name: 'böb' }]);

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { emptyNextConfig, nextConfigNames, staticExportMessage } from '../runner/build-output.ts';
+import { emptyNextConfig, emptyNextConfigLine, nextConfigNames, staticExportMessage } from '../runner/build-output.ts';
 import { openNextBuildArgs } from '../runner/open-next-args.mjs';
 import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
@@ -230,7 +230,7 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `if [ -f .next/export-detail.json ]; then echo ${b64(`build failed: ${staticExportMessage}`)} | base64 -d; echo; exit 1; fi`,
       // open-next build refuses an app without a next.config, which next build builds with the defaults: an empty one.
       `has_config=0; for f in ${nextConfigNames.join(' ')}; do if [ -e "$f" ] || [ -L "$f" ]; then has_config=1; fi; done; `
-        + `if [ "$has_config" = 0 ]; then echo ${b64(emptyNextConfig)} | base64 -d > next.config.mjs && echo "no next.config in the app: an empty next.config.mjs (Next's defaults, as next build used them) for open-next build, which needs one"; fi`,
+        + `if [ "$has_config" = 0 ]; then echo ${b64(emptyNextConfig)} | base64 -d > next.config.mjs && echo ${b64(emptyNextConfigLine)} | base64 -d && echo; fi`,
       `npx --yes @opennextjs/aws@${openNext} ${openNextBuildArgs(shiplogConfigFile).join(' ')}`,
       'test -f .open-next/open-next.output.json',
       // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).
