@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -22,12 +22,16 @@ let keyId: string;
 const put = (Name: string, Value: string) => ssm.send(new PutParameterCommand({ Name, Value, Type: 'SecureString', KeyId: keyId, Overwrite: true }));
 
 /** An OpenNext output whose handler answers with the env vars it was asked for. */
-const output = (parameters: Record<string, string>) => {
+const output = (parameters: Record<string, string>, files: Record<string, string> = {}) => {
   const out = mkdtempSync(join(work, 'out-'));
   const fn = join(out, 'server-functions', 'default');
   mkdirSync(fn, { recursive: true });
   writeFileSync(join(out, 'open-next.output.json'), JSON.stringify({ origins: { default: { type: 'function', handler: 'index.handler', bundle: '.open-next/server-functions/default' } } }));
   writeFileSync(join(fn, 'index.mjs'), 'export const handler = async (names) => Object.fromEntries(names.map((n) => [n, process.env[n] ?? null]));\n');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(fn, name)), { recursive: true });
+    writeFileSync(join(fn, name), text);
+  }
   execFileSync(process.execPath, ['--input-type=module', '-e', runtimeEnvScript, out], { env: { PATH: process.env.PATH, SHIPLOG_ENV_PARAMETERS: JSON.stringify(parameters) } });
   return fn;
 };
@@ -96,6 +100,40 @@ describe("the site function's entry on AWS", () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toContain('/shiplog/env/web/production/GONE/4');
     expect(`${r.stdout}${r.stderr}`).not.toContain('present-secret-value');
+  });
+
+  it("gives Next's server in the function the revalidate that res.revalidate() of a Pages Router API route needs, in a monorepo app's package folder too", () => {
+    // A stand-in for next/dist/server/next-server.js where OpenNext's bundle resolves it, and a
+    // handler that does what Next's pages API does: attach the request's meta, then call the
+    // revalidate it finds there (next start's router puts one there; without it Next throws).
+    const nextServer = `class NextNodeServer {
+  attachRequestMeta(req) { req[Symbol.for('NextInternalRequestMeta')] = { initURL: 'https://site.example/' }; }
+  async revalidate({ urlPath, headers }) { return 'regenerated ' + urlPath + ' with ' + Object.keys(headers).join(','); }
+}
+module.exports = { default: NextNodeServer };
+`;
+    for (const pkg of ['', 'apps/web']) {
+      const at = pkg ? `${pkg}/` : '';
+      const fn = output({}, {
+        [`${at}node_modules/next/dist/server/next-server.js`]: nextServer,
+        'index.mjs': `export { handler } from './${at}bundle.mjs';\n`,
+        [`${at}bundle.mjs`]: `${pkg ? `globalThis.monorepoPackagePath = '${pkg}';\n` : ''}import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+export const handler = async () => {
+  const NextNodeServer = require('next/dist/server/next-server.js').default;
+  const req = { headers: { 'x-forwarded-proto': 'http' } };
+  new NextNodeServer().attachRequestMeta(req);
+  const meta = req[Symbol.for('NextInternalRequestMeta')];
+  if (!meta.revalidate) throw new Error('Invariant: missing internal router-server-methods this is an internal bug');
+  return { revalidated: await meta.revalidate({ urlPath: '/posts/a', headers: { 'x-prerender-revalidate': 'id' } }), initURL: meta.initURL };
+};
+`,
+      });
+      const r = invoke(fn, [], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
+      expect(r.status, `${pkg || 'app at the root'}: ${r.stderr}`).toBe(0);
+      // On AWS the URL keeps the scheme CloudFront was reached with: only the local converter rewrites it.
+      expect(JSON.parse(r.stdout)).toEqual({ revalidated: 'regenerated /posts/a with x-prerender-revalidate', initURL: 'https://site.example/' });
+    }
   });
 
   it('asks SSM nothing when the project has no env vars', async () => {

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { nextServerPatchSource } from './next-server-patch.ts';
 
 /**
  * The config file the runner hands to `open-next build --config-path`, next to the app's own.
@@ -230,29 +231,21 @@ const edgeRouteParams = (rawPath, params) => {
 const localConverter = async () => {
   const fs = await import('node:fs');
   const path = await import('node:path');
-  // OpenNext runs Next with experimental.trustHostHeader, with which Next itself writes
-  // request.url as https://<host>…: in the server function, Next's own initURL is corrected
-  // to the scheme of x-forwarded-proto (what the converter set), as next start does. Done at
-  // the first request, not here: \`open-next build\` calls this factory too (for its name), and
-  // loading Next's server there cost the packaging about 0.2 s of CPU.
-  let corrected = false;
-  const correctInitUrl = () => {
-    if (corrected) return;
-    corrected = true;
+  // Next's server as next start runs it (next-server-patch.ts): res.revalidate() of a Pages
+  // Router API route finds the server's revalidate, and Next's own initURL takes the scheme of
+  // x-forwarded-proto (what the converter set; OpenNext runs Next with trustHostHeader, with
+  // which Next writes request.url as https://<host>…). Done at the first request, not here:
+  // \`open-next build\` calls this factory too (for its name), and loading Next's server there
+  // cost the packaging about 0.2 s of CPU.
+  let patched = false;
+  const patchNextServer = () => {
+    if (patched) return;
+    patched = true;
     try {
       const require = createRequire(path.join(process.cwd(), globalThis.monorepoPackagePath ?? '', 'index.mjs'));
-      const server = require('next/dist/server/next-server.js').default;
-      const attach = server?.prototype?.attachRequestMeta;
-      if (typeof attach === 'function' && !attach.shiplog) {
-        server.prototype.attachRequestMeta = Object.assign(function (req, ...rest) {
-          attach.call(this, req, ...rest);
-          const meta = req[Symbol.for('NextInternalRequestMeta')];
-          const proto = String(req.headers?.['x-forwarded-proto'] ?? '').split(',')[0].trim();
-          if (proto === 'http' && typeof meta?.initURL === 'string' && meta.initURL.startsWith('https://')) meta.initURL = 'http://' + meta.initURL.slice(8);
-        }, { shiplog: true });
-      }
+      (${nextServerPatchSource})(require('next/dist/server/next-server.js').default, { httpFromForwardedProto: true });
     } catch {
-      // not a Next server function (the image function): nothing to correct
+      // not a Next server function (the image function): nothing to patch
     }
   };
   const { createRequire } = await import('node:module');
@@ -315,7 +308,7 @@ const localConverter = async () => {
   return {
     name: 'shiplog-local-apigw-v2',
     convertFrom: async (event) => {
-      correctInitUrl();
+      patchNextServer();
       const headers = {};
       for (const [k, v] of Object.entries(event.headers ?? {})) headers[k.toLowerCase()] = v;
       if (Array.isArray(event.cookies) && event.cookies.length > 0) headers.cookie = event.cookies.join('; ');

@@ -1,3 +1,5 @@
+import { nextServerPatchSource } from '../runner/next-server-patch.ts';
+
 /**
  * The files a build adds to the OpenNext server function on AWS so that the running app gets
  * its project's env vars from the secret store: `shiplog-env.mjs`, the function's entry
@@ -57,6 +59,14 @@ const dot = spec.handler.lastIndexOf('.');
 const file = spec.handler.slice(0, dot);
 const path = [file + '.mjs', file + '.js'].map((f) => new URL('./' + f, import.meta.url)).find((u) => existsSync(u)) ?? new URL('./' + file + '.mjs', import.meta.url);
 const mod = await import(path.href);
+// res.revalidate() of a Pages Router API route, as next start serves it (next-server-patch.ts):
+// Next's server, resolved where OpenNext's bundle resolves it (a monorepo app's package folder).
+try {
+  const requireNext = createRequire(new URL('./' + (globalThis.monorepoPackagePath ? globalThis.monorepoPackagePath + '/' : '') + 'index.mjs', import.meta.url));
+  (${nextServerPatchSource})(requireNext('next/dist/server/next-server.js').default, { httpFromForwardedProto: false });
+} catch {
+  // no Next server to patch
+}
 export const handler = mod[spec.handler.slice(dot + 1)];
 `;
 
