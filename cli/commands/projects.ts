@@ -34,7 +34,7 @@ export const projectsCommand = (): Command => {
     .option('--repo <url-or-path>', 'the repository (a GitHub URL for webhooks; omit to push to shiplog\'s own git remote)')
     .option('--branch <name>', 'the production branch', 'main')
     .option('--install-command <cmd>', 'install command (default: npm ci)')
-    .option('--build-command <cmd>', 'build command (default: next build)')
+    .option('--build-command <cmd>', 'build command (default: the app\'s package.json build script with its package manager, else next build)')
     .option('--root-dir <dir>', 'the app\'s directory in the repository', '.')
     .option('--json', 'print JSON')
     .action(async (name: string, o: { repo?: string; branch: string; installCommand?: string; buildCommand?: string; rootDir: string; json?: boolean }) => {

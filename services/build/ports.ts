@@ -12,7 +12,7 @@
  * const job: BuildJob = {
  *   deploymentId: '01JD2Z8J6X3Q4R5S6T7V8W9XYZ', projectId: 'web', repo: '/srv/git/web.git',
  *   sha: '9fceb02d0ae598e95dc970b74767f19372d61af8', rootDir: '.', installCommand: 'npm ci',
- *   buildCommand: 'npx next build', env: { NEXT_PUBLIC_SITE_NAME: 'Web' }, timeoutMs: 15 * 60_000,
+ *   buildCommand: '', env: { NEXT_PUBLIC_SITE_NAME: 'Web' }, timeoutMs: 15 * 60_000,
  * };
  */
 export interface BuildJob {
@@ -26,7 +26,7 @@ export interface BuildJob {
   rootDir: string;
   /** Runs in `rootDir`; empty: the local runner detects it from the lockfile (`install-command.ts`), CodeBuild runs `npm ci`. */
   installCommand: string;
-  /** Runs in `rootDir`; `'npx next build'` by default. OpenNext packaging follows it. */
+  /** Runs in `rootDir`; empty: the app's `build` script with its package manager, else `npx next build` (`chooseBuild`). OpenNext packaging follows it. */
   buildCommand: string;
   /**
    * The project's Node.js setting (`'22.x'`): the version the build asks for when the app's

@@ -58,7 +58,8 @@ const toScheduled = (
     rootDir: q.buildSettings.rootDirectory,
     // Empty: the runner detects the package manager from the checkout (lockfile, packageManager).
     installCommand: q.buildSettings.installCommand ?? '',
-    buildCommand: q.buildSettings.buildCommand ?? 'npx next build',
+    // Empty: the runner runs the app's build script with its package manager, else next build.
+    buildCommand: q.buildSettings.buildCommand ?? '',
     ...(q.buildSettings.nodeVersion ? { nodeVersion: q.buildSettings.nodeVersion } : {}),
     timeoutMs,
   },

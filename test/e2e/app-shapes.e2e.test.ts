@@ -47,6 +47,8 @@ interface Shape {
   fixture: string;
   /** What the build log must say was run for the install. */
   install: string;
+  /** How its developer builds it for the reference, when not `npx next build` (its build script does more). */
+  build?: string;
   routes: (string | Req)[];
 }
 const json = { 'content-type': 'application/json' };
@@ -71,6 +73,8 @@ const shapes: Shape[] = [
     project: 'pages',
     fixture: 'pages-app',
     install: 'npm ci',
+    // Its build script writes a module the about page imports, and builds with webpack (next.config has a webpack config).
+    build: 'npm run build',
     routes: [
       { path: '/', varies: isrAge }, '/ssr?name=e2e',
       { path: '/about', known: staticPageCdn },
@@ -264,7 +268,7 @@ const bodyDiff = (a: string, b: string) => {
 const referenceServer = async (shape: Shape, log: (s: string) => void): Promise<{ port: number; buildId: string; dir: string; child: ChildProcess }> => {
   const dir = mkdtempSync(join(tmpdir(), `shiplog-ref-${shape.project}-`));
   copyFixture(shape.fixture, dir);
-  const env = buildReference(dir, installShellCommand(chooseInstall(readInstallInputs(dir, dir))), (s) => log(`[ref ${shape.project}] ${s}`));
+  const env = buildReference(dir, installShellCommand(chooseInstall(readInstallInputs(dir, dir))), (s) => log(`[ref ${shape.project}] ${s}`), shape.build);
   const { port, child } = await startNext(dir, env);
   await vi.waitFor(async () => expect((await get(port, 'localhost', '/api/__ready').catch(() => ({ status: 0 }))).status).toBeGreaterThan(0), { timeout: 60_000, interval: 200 });
   return { port, buildId: readFileSync(join(dir, '.next', 'BUILD_ID'), 'utf8').trim(), dir, child };
@@ -328,6 +332,11 @@ describe('every app shape deploys and answers as next start does', () => {
     expect(log).toMatch(new RegExp(`install: \\w+, detected from [^:]+: ${shape.install.replace(/[-]/g, '\\-')}`));
     // The shell line run is the one the repository calls for (corepack for pnpm/yarn, bun from npm when missing).
     expect(log).toContain(`$ ${installShellCommand(chooseInstall(readInstallInputs(work[shape.project]!, work[shape.project]!)))}`);
+    // No project sets a build command: the app's build script runs with its package manager.
+    const plan = chooseInstall(readInstallInputs(work[shape.project]!, work[shape.project]!));
+    const script = JSON.parse(readFileSync(join(fixtures, shape.fixture, 'package.json'), 'utf8')).scripts.build as string;
+    expect(log).toContain(`build: the build script of package.json (${JSON.stringify(script)}), run with ${plan.manager}: ${plan.runBuild}`);
+    expect(log).toContain(`$ ${plan.runBuild}`);
     expect(log).toContain("no open-next.config.ts: using shiplog's local config");
     // Only the app without a next.config gets an empty one for open-next build (next build needs none).
     const emptyConfig = 'no next.config in the app: an empty next.config.mjs';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { freePort } from '../../infra/local/dynamodb-local.ts';
 
 /**
- * Installs and builds an app as its developer would (`<install>`, then `next build`), the
+ * Installs and builds an app as its developer would (`<install>`, then `next build` or `build`), the
  * reference an e2e suite compares shiplog's answers with. The install comes from the npm
  * registry: a fetch that stalls there once would hold the suite to its timeout and then fail
  * every case, so an install gets two tries of 5 minutes, its half-written `node_modules` removed
@@ -15,12 +15,12 @@ import { freePort } from '../../infra/local/dynamodb-local.ts';
  * const env = buildReference(dir, 'npm ci', (line) => notes.push(line));
  * const { port, child } = await startNext(dir, env);
  */
-export const buildReference = (dir: string, install: string, log: (line: string) => void = () => {}): NodeJS.ProcessEnv => {
+export const buildReference = (dir: string, install: string, log: (line: string) => void = () => {}, build = 'npx next build'): NodeJS.ProcessEnv => {
   const tmp = join(dir, '.tmp');
   mkdirSync(tmp, { recursive: true });
   const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp, CI: '1', NEXT_TELEMETRY_DISABLED: '1' };
   delete env.NODE_ENV;
-  const steps = [{ cmd: install, tries: 2, timeout: 300_000 }, { cmd: 'npx next build', tries: 1, timeout: 600_000 }];
+  const steps = [{ cmd: install, tries: 2, timeout: 300_000 }, { cmd: build, tries: 1, timeout: 600_000 }];
   for (const { cmd, tries, timeout } of steps) {
     for (let attempt = 1; ; attempt++) {
       const r = spawnSync('sh', ['-c', cmd], { cwd: dir, env, encoding: 'utf8', timeout });

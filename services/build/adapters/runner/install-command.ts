@@ -20,11 +20,13 @@ export interface InstallInputs {
  * shown in the build log.
  *
  * @example
- * const plan: InstallPlan = { manager: 'pnpm', command: 'pnpm install --frozen-lockfile', corepack: true, reason: 'pnpm-lock.yaml' };
+ * const plan: InstallPlan = { manager: 'pnpm', command: 'pnpm install --frozen-lockfile', runBuild: 'pnpm run build', corepack: true, reason: 'pnpm-lock.yaml' };
  */
 export interface InstallPlan {
   manager: 'npm' | 'pnpm' | 'yarn' | 'bun';
   command: string;
+  /** How this manager runs the app's `build` script (`pnpm run build`): see {@link chooseBuild}. */
+  runBuild: string;
   /** pnpm and yarn come through corepack (at the version `packageManager` pins, else corepack's default). */
   corepack: boolean;
   /**
@@ -47,13 +49,13 @@ export const lockfileNames = ['pnpm-lock.yaml', 'yarn.lock', 'bun.lock', 'bun.lo
  * installTable.pnpm.frozen; // 'pnpm install --frozen-lockfile'
  */
 export const installTable = {
-  npm: { frozen: 'npm ci', plain: 'npm install', corepack: false },
-  pnpm: { frozen: 'pnpm install --frozen-lockfile', plain: 'pnpm install', corepack: true },
-  yarn: { frozen: 'yarn install --frozen-lockfile', plain: 'yarn install', corepack: true },
+  npm: { frozen: 'npm ci', plain: 'npm install', runBuild: 'npm run build', corepack: false },
+  pnpm: { frozen: 'pnpm install --frozen-lockfile', plain: 'pnpm install', runBuild: 'pnpm run build', corepack: true },
+  yarn: { frozen: 'yarn install --frozen-lockfile', plain: 'yarn install', runBuild: 'yarn run build', corepack: true },
   // Yarn 2+ links a node_modules tree whatever .yarnrc.yml says: Next's standalone output and
   // OpenNext trace files in node_modules, and a Plug'n'Play install (yarn's default) has none.
-  berry: { frozen: 'YARN_NODE_LINKER=node-modules yarn install --immutable', plain: 'YARN_NODE_LINKER=node-modules yarn install', corepack: true },
-  bun: { frozen: 'bun install --frozen-lockfile', plain: 'bun install', corepack: false },
+  berry: { frozen: 'YARN_NODE_LINKER=node-modules yarn install --immutable', plain: 'YARN_NODE_LINKER=node-modules yarn install', runBuild: 'yarn run build', corepack: true },
+  bun: { frozen: 'bun install --frozen-lockfile', plain: 'bun install', runBuild: 'bun run build', corepack: false },
 } as const;
 
 const managerOf = (lockfile: string): InstallPlan['manager'] =>
@@ -85,7 +87,7 @@ export const chooseInstall = (inputs: InstallInputs): InstallPlan => {
   const berry = manager === 'yarn' && (inputs.yarnrcYml || (pm?.name === 'yarn' && (pm.major ?? 1) >= 2));
   const row = installTable[berry ? 'berry' : manager];
   const fromNpm = manager === 'bun' ? `bun@${(pm?.name === 'bun' && /^bun@([0-9A-Za-z.-]+)/.exec(inputs.packageManager!.trim())?.[1]) || '1'}` : undefined;
-  return { manager, command: lockfile ? row.frozen : row.plain, corepack: row.corepack, ...(fromNpm ? { fromNpm } : {}), reason: because };
+  return { manager, command: lockfile ? row.frozen : row.plain, runBuild: row.runBuild, corepack: row.corepack, ...(fromNpm ? { fromNpm } : {}), reason: because };
 };
 
 const corepackLine =
@@ -93,10 +95,11 @@ const corepackLine =
   + ' && mkdir -p "$TMPDIR/.corepack-bin" && corepack enable --install-directory "$TMPDIR/.corepack-bin" <pm> && ';
 
 // bun from the npm registry (its package carries the binary for this platform) when the machine has none.
+// Its folder goes on PATH first, so a later line of the same build (the build script) finds the bun the install brought.
 const fromNpmLine =
-  '{ command -v <bin> >/dev/null 2>&1 || { echo "<bin> is not on this machine: installing <spec> from the npm registry"'
+  'export PATH="$TMPDIR/.<bin>/node_modules/.bin:$PATH" && { command -v <bin> >/dev/null 2>&1 || { echo "<bin> is not on this machine: installing <spec> from the npm registry"'
   + ' && npm install --no-save --no-package-lock --no-audit --no-fund --loglevel=error --prefix "$TMPDIR/.<bin>" <spec>'
-  + ' && export PATH="$TMPDIR/.<bin>/node_modules/.bin:$PATH" && <bin> --version >/dev/null; }'
+  + ' && <bin> --version >/dev/null; }'
   + ' || { echo "<bin> is not on this machine and <spec> could not be installed from the npm registry" >&2; false; }; } && ';
 
 /**
@@ -109,10 +112,48 @@ const fromNpmLine =
  * @example
  * installShellCommand(chooseInstall({ lockfiles: ['package-lock.json'], yarnrcYml: false })); // 'npm ci'
  */
-export const installShellCommand = (plan: InstallPlan): string =>
-  plan.corepack ? corepackLine.replace('<pm>', plan.manager) + plan.command
-  : plan.fromNpm ? fromNpmLine.replaceAll('<bin>', plan.manager).replaceAll('<spec>', plan.fromNpm) + plan.command
-  : plan.command;
+export const installShellCommand = (plan: InstallPlan): string => managerShellCommand(plan, plan.command);
+
+/** A command of the plan's package manager as a shell line that first makes that manager available (see {@link installShellCommand}). */
+const managerShellCommand = (plan: InstallPlan, command: string): string =>
+  plan.corepack ? corepackLine.replace('<pm>', plan.manager) + command
+  : plan.fromNpm ? fromNpmLine.replaceAll('<bin>', plan.manager).replaceAll('<spec>', plan.fromNpm) + command
+  : command;
+
+/** The build of an app without a `build` script (and of a project that sets none), as before scripts were read. */
+export const defaultBuildCommand = 'npx next build';
+
+/**
+ * The build a project without its own build command runs, and why: as Vercel decides, the app's
+ * `build` script of its `package.json` run with its package manager (so `next build --webpack`,
+ * a code generator before the build, or a `prebuild` script run as they do on the developer's
+ * machine), else `npx next build`. `line` is the shell line (the manager made available first,
+ * as for the install); `command` what the build log shows.
+ *
+ * @example
+ * chooseBuild(chooseInstall({ lockfiles: ['pnpm-lock.yaml'], yarnrcYml: false }), 'next build --webpack').command; // 'pnpm run build'
+ * chooseBuild(chooseInstall({ lockfiles: [], yarnrcYml: false }), undefined).command; // 'npx next build'
+ */
+export const chooseBuild = (plan: InstallPlan, buildScript: string | undefined): { command: string; line: string; reason: string } =>
+  buildScript === undefined
+    ? { command: defaultBuildCommand, line: defaultBuildCommand, reason: 'no build script in package.json' }
+    : { command: plan.runBuild, line: managerShellCommand(plan, plan.runBuild), reason: `the build script of package.json (${JSON.stringify(buildScript)}), run with ${plan.manager}` };
+
+/**
+ * The `build` script of the app's own `package.json` (not a monorepo root's), when it has one
+ * that is not empty.
+ *
+ * @example
+ * readBuildScript('/builds/01JD…/src/apps/web'); // 'next build'
+ */
+export const readBuildScript = (appDir: string): string | undefined => {
+  try {
+    const v = (JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')) as { scripts?: { build?: unknown } }).scripts?.build;
+    return typeof v === 'string' && v.trim() !== '' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+};
 
 /**
  * Where the install runs and what decides it: the nearest directory from the app up to the
@@ -159,14 +200,16 @@ export const readInstallInputs = (appDir: string, repoRoot: string): InstallInpu
  * `node detect.mjs <json|sh> <appDir> <repoRoot>`: `json` prints the plan and the install
  * directory; `sh` prints `SHIPLOG_INSTALL_DIR`, `SHIPLOG_INSTALL_COMMAND` (the shell line),
  * `SHIPLOG_INSTALL_FROZEN` (1: a lockfile pins the install) and `SHIPLOG_INSTALL_LOG` (what the
- * build log says) as shell assignments.
+ * build log says) as shell assignments. `build-json` and `build` say the same of the build a
+ * project without its own build command runs ({@link chooseBuild}): `SHIPLOG_BUILD_COMMAND`
+ * (the shell line) and `SHIPLOG_BUILD_LOG`.
  *
  * @example
  * execFileSync('node', ['--input-type=module', '-e', installDetectScript, '--', 'json', app, root]); // '{"manager":"pnpm",…}'
  */
 export const installDetectScript = `import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-const T = ${JSON.stringify({ lockfiles: lockfileNames, table: installTable, corepackLine, fromNpmLine })};
+const T = ${JSON.stringify({ lockfiles: lockfileNames, table: installTable, corepackLine, fromNpmLine, defaultBuildCommand })};
 const [mode, appArg, rootArg] = process.argv.slice(-3);
 const appDir = resolve(appArg), repoRoot = resolve(rootArg);
 const pkgManager = (d) => { try { const v = JSON.parse(readFileSync(join(d, 'package.json'), 'utf8')).packageManager; return typeof v === 'string' ? v : undefined; } catch { return undefined; } };
@@ -188,10 +231,16 @@ const berry = manager === 'yarn' && (yarnrc || (pm?.name === 'yarn' && (pm.major
 const row = T.table[berry ? 'berry' : manager];
 const command = lockfile ? row.frozen : row.plain;
 const fromNpm = manager === 'bun' ? 'bun@' + ((pm?.name === 'bun' && /^bun@([0-9A-Za-z.-]+)/.exec(packageManager.trim())?.[1]) || '1') : undefined;
-const line = row.corepack ? T.corepackLine.replace('<pm>', manager) + command
-  : fromNpm ? T.fromNpmLine.replaceAll('<bin>', manager).replaceAll('<spec>', fromNpm) + command : command;
+const withManager = (cmd) => row.corepack ? T.corepackLine.replace('<pm>', manager) + cmd
+  : fromNpm ? T.fromNpmLine.replaceAll('<bin>', manager).replaceAll('<spec>', fromNpm) + cmd : cmd;
+const line = withManager(command);
 const where = relative(repoRoot, dir) || '.';
 const q = (s) => "'" + s.replace(/'/g, "'\\\\''") + "'";
-if (mode === 'json') process.stdout.write(JSON.stringify({ manager, command, corepack: row.corepack, ...(fromNpm ? { fromNpm } : {}), reason, dir }) + '\\n');
+const buildScript = (() => { try { const v = JSON.parse(readFileSync(join(appDir, 'package.json'), 'utf8')).scripts?.build; return typeof v === 'string' && v.trim() !== '' ? v : undefined; } catch { return undefined; } })();
+const build = buildScript === undefined ? { command: T.defaultBuildCommand, line: T.defaultBuildCommand, reason: 'no build script in package.json' }
+  : { command: row.runBuild, line: withManager(row.runBuild), reason: 'the build script of package.json (' + JSON.stringify(buildScript) + '), run with ' + manager };
+if (mode === 'json') process.stdout.write(JSON.stringify({ manager, command, runBuild: row.runBuild, corepack: row.corepack, ...(fromNpm ? { fromNpm } : {}), reason, dir }) + '\\n');
+else if (mode === 'build-json') process.stdout.write(JSON.stringify(build) + '\\n');
+else if (mode === 'build') process.stdout.write(['SHIPLOG_BUILD_COMMAND=' + q(build.line), 'SHIPLOG_BUILD_LOG=' + q('build: ' + build.reason + ': ' + build.command), ''].join('\\n'));
 else process.stdout.write(['SHIPLOG_INSTALL_DIR=' + q(dir), 'SHIPLOG_INSTALL_COMMAND=' + q(line), 'SHIPLOG_INSTALL_FROZEN=' + (lockfile ? 1 : 0), 'SHIPLOG_INSTALL_LOG=' + q('install: ' + manager + ', detected from ' + reason + ': ' + command + ' (in ' + where + ')'), ''].join('\\n'));
 `;

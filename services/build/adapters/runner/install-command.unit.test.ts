@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { chooseInstall, installDetectScript, installShellCommand, readInstallInputs, readInstallSite } from './install-command.ts';
+import { chooseBuild, chooseInstall, installDetectScript, installShellCommand, readBuildScript, readInstallInputs, readInstallSite } from './install-command.ts';
 
 const cases = [
     [['package-lock.json'], undefined, false, 'npm', 'npm ci'],
@@ -96,7 +96,7 @@ const checkout = (lockfiles: readonly string[], pm: string | undefined, yarnrc: 
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pm ? { name: 'app', packageManager: pm } : { name: 'app' }));
   return { root, dir };
 };
-const detect = (mode: 'json' | 'sh', dir: string, root: string) =>
+const detect = (mode: 'json' | 'sh' | 'build' | 'build-json', dir: string, root: string) =>
   execFileSync(process.execPath, ['--input-type=module', '-e', installDetectScript, '--', mode, dir, root], { encoding: 'utf8' });
 
 describe('installDetectScript (the same decision, run in the checkout on CodeBuild)', () => {
@@ -117,5 +117,61 @@ describe('installDetectScript (the same decision, run in the checkout on CodeBui
   it('installs an app without a lockfile in its own directory, with a plain install', () => {
     const { root, dir } = checkout([], undefined, false, 'site');
     expect(JSON.parse(detect('json', dir, root))).toMatchObject({ manager: 'npm', command: 'npm install', reason: 'no lockfile', dir });
+  });
+});
+
+describe('chooseBuild (the build a project without its own build command runs)', () => {
+  it.each([
+    [['package-lock.json'], undefined, 'npm run build'],
+    [['pnpm-lock.yaml'], 'pnpm@9.15.0', 'pnpm run build'],
+    [['yarn.lock'], undefined, 'yarn run build'],
+    [['yarn.lock'], 'yarn@4.5.1', 'yarn run build'],
+    [['bun.lock'], undefined, 'bun run build'],
+    [[], undefined, 'npm run build'],
+  ] as const)('%j packageManager=%s with a build script → %s', (lockfiles, pm, command) => {
+    const p = plan([...lockfiles], pm);
+    const b = chooseBuild(p, 'node gen.mjs && next build --webpack');
+    expect(b).toEqual({ command, line: installShellCommand({ ...p, command }), reason: `the build script of package.json ("node gen.mjs && next build --webpack"), run with ${p.manager}` });
+  });
+
+  it('builds with next build when package.json has no build script, or an empty one', () => {
+    const root = mkdtempSync(join(tmpdir(), 'build-script-'));
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ scripts: { build: '  ', start: 'next start' } }));
+    expect(readBuildScript(root)).toBeUndefined();
+    expect(chooseBuild(plan(['pnpm-lock.yaml']), readBuildScript(root))).toEqual({ command: 'npx next build', line: 'npx next build', reason: 'no build script in package.json' });
+    writeFileSync(join(root, 'package.json'), '{ not json');
+    expect(readBuildScript(root)).toBeUndefined();
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ scripts: { build: 'next build' } }));
+    expect(readBuildScript(root)).toBe('next build');
+  });
+
+  it('runs the script with the bun the install brought into the build\'s folder, without installing it again', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'build-bun-'));
+    const bin = join(tmp, 'bin');
+    mkdirSync(bin);
+    // The install's bun, where the install line puts it; npm fails if anything asks it for bun again.
+    mkdirSync(join(tmp, '.bun', 'node_modules', '.bin'), { recursive: true });
+    writeFileSync(join(tmp, '.bun', 'node_modules', '.bin', 'bun'), '#!/bin/sh\necho "bun $*"\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'npm'), '#!/bin/sh\necho "npm was asked for bun" >&2\nexit 1\n', { mode: 0o755 });
+    const r = spawnSync('/bin/sh', ['-c', chooseBuild(plan(['bun.lock']), 'next build').line], { env: { PATH: `${bin}:/usr/bin:/bin`, TMPDIR: tmp }, encoding: 'utf8' });
+    expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, 'bun run build', '']);
+  });
+});
+
+describe('installDetectScript build modes (the same build decision, on CodeBuild)', () => {
+  it.each(cases)('%j packageManager=%s yarnrc=%s: decides the build as chooseBuild', (lockfiles, pm, yarnrc) => {
+    const { root, dir } = checkout(lockfiles, pm, yarnrc, 'apps/web');
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'web', ...(pm ? { packageManager: pm } : {}), scripts: { build: "next build --webpack && echo 'done'" } }));
+    expect(JSON.parse(detect('build-json', dir, root))).toEqual(chooseBuild(chooseInstall(readInstallInputs(dir, root)), readBuildScript(dir)));
+  });
+
+  it('says the build line and why in shell the buildspec sources; next build without a script', () => {
+    const { root, dir } = checkout(['pnpm-lock.yaml'], 'pnpm@9.15.0', false);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app', packageManager: 'pnpm@9.15.0', scripts: { build: 'next build' } }));
+    const vars = () => execFileSync('bash', ['-c', `${detect('build', dir, root)}\nprintf '%s\\n' "$SHIPLOG_BUILD_COMMAND" "$SHIPLOG_BUILD_LOG"`], { encoding: 'utf8' }).split('\n');
+    const expected = chooseBuild(chooseInstall(readInstallInputs(dir, root)), 'next build');
+    expect(vars().slice(0, 2)).toEqual([expected.line, 'build: the build script of package.json ("next build"), run with pnpm: pnpm run build']);
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'app' }));
+    expect(vars().slice(0, 2)).toEqual(['npx next build', 'build: no build script in package.json: npx next build']);
   });
 });

@@ -109,6 +109,24 @@ describe('localBuildRunner', () => {
     expect(outcome.logTail).not.toContain('line 1');
   });
 
+  it("runs the app's build script with its package manager when the project sets no build command", async () => {
+    // A repository of its own: package.json has a build script (which fails, so nothing is packaged).
+    const scripted = join(root, 'scripted');
+    execFileSync('git', ['init', '--quiet', scripted]);
+    await writeFile(join(scripted, 'package.json'), JSON.stringify({ name: 'scripted', private: true, scripts: { build: 'echo "script standalone=$NEXT_PRIVATE_STANDALONE" && exit 3' } }));
+    await writeFile(join(scripted, 'package-lock.json'), '{ "lockfileVersion": 3, "packages": {} }\n');
+    const g = (...args: string[]) => execFileSync('git', ['-c', 'user.email=test@shiplog.dev', '-c', 'user.name=test', ...args], { cwd: scripted, encoding: 'utf8' }).trim();
+    g('add', '-A');
+    g('commit', '--quiet', '-m', 'scripted');
+    const { running, lines } = await run(job({ repo: scripted, sha: g('rev-parse', 'HEAD'), buildCommand: '' }));
+    const outcome = await running.outcome;
+    expect(outcome).toMatchObject({ ok: false, reason: 'build-failed', exitCode: 3, message: 'build command "npm run build" exited with code 3' });
+    const text = lines.map((l) => l.line);
+    expect(text).toContain('build: the build script of package.json ("echo \\"script standalone=$NEXT_PRIVATE_STANDALONE\\" && exit 3"), run with npm: npm run build');
+    expect(text).toContain('$ npm run build');
+    expect(text).toContain('script standalone=true');
+  });
+
   it('refuses a static export with why and what to change, before OpenNext packages anything', async () => {
     // What next build leaves for output: 'export' (the real build is checked by hand; see the closing note).
     const { running, lines } = await run(job({ buildCommand: 'mkdir -p .next out && echo \'{"version":1,"success":true}\' > .next/export-detail.json && echo "<h1>hi</h1>" > out/index.html' }));

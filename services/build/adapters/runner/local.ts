@@ -14,7 +14,7 @@ import {
 } from './build-output.ts';
 import { openNextBuildArgs } from './open-next-args.mjs';
 import { writeOpenNextConfig } from './open-next-config.ts';
-import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
+import { chooseBuild, chooseInstall, installShellCommand, readBuildScript, readInstallSite } from './install-command.ts';
 import { nodeCheckScript } from './node-version.ts';
 import { installKey, projectCache, storeEnv } from './build-cache.ts';
 import { killRecordedGroup, recordProcess, type ProcessRecord } from './process-record.ts';
@@ -372,12 +372,15 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           }
           log(await cache.restoreNextCache(appDir), 'system');
         }
-        const buildCommand = job.buildCommand || 'npx next build';
+        // The project's command, else the app's build script with its package manager, else next build.
+        const chosen = job.buildCommand ? undefined : chooseBuild(chooseInstall(site.inputs), readBuildScript(appDir));
+        log(chosen ? `build: ${chosen.reason}: ${chosen.command}` : `build: the project's command: ${job.buildCommand}`, 'system');
+        const buildCommand = chosen?.command ?? job.buildCommand;
         packager = startPackager(appDir);
-        r = await run('build', appDir, 'sh', ['-c', buildCommand], {
+        r = await run('build', appDir, 'sh', ['-c', chosen?.line ?? job.buildCommand], {
           NEXT_PRIVATE_STANDALONE: 'true',
           NEXT_PRIVATE_OUTPUT_TRACE_ROOT: traceRoot,
-        });
+        }, buildCommand);
         // Long over (it ran beside the build command): its line comes before what follows the build.
         await nodeCheck;
         leaves.appDir = appDir;

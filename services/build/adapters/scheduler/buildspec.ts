@@ -135,7 +135,7 @@ writeFileSync(out, JSON.stringify({ sha256: hash.digest('hex'), sizeBytes, files
  * `installCommand` is detected in the checkout (`installDetectScript`), as the local runner does.
  *
  * @example
- * const input: BuildspecInput = { rootDir: '.', installCommand: 'npm ci', buildCommand: 'npx next build', checkout: true };
+ * const input: BuildspecInput = { rootDir: '.', installCommand: 'npm ci', buildCommand: '', checkout: true };
  */
 export interface BuildspecInput {
   rootDir: string;
@@ -219,7 +219,14 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `d="$PWD"; has_lock() { for f in ${lockfiles}; do [ -f "$1/$f" ] && return 0; done; return 1; }; while [ "$d" != / ] && ! has_lock "$d"; do d="$(dirname "$d")"; done; [ "$d" != / ] || d="$PWD"; export NEXT_PRIVATE_OUTPUT_TRACE_ROOT="$d"`,
       `if [ -f open-next.config.ts ]; then echo ${b64(wrappedOpenNextConfig('./open-next.config.ts'))} | base64 -d > ${shiplogConfigFile}; else echo ${b64(awsOpenNextConfig)} | base64 -d > ${shiplogConfigFile}; fi`,
     ],
-    build: [app, 'export NODE_ENV="${NODE_ENV:-production}" NEXT_PRIVATE_STANDALONE=true', input.buildCommand || 'npx next build'],
+    build: [
+      app,
+      'export NODE_ENV="${NODE_ENV:-production}" NEXT_PRIVATE_STANDALONE=true',
+      // The project's command, else the app's build script with its package manager, else next build (chooseBuild).
+      ...(input.buildCommand
+        ? [`echo ${sq(`build: the project's command: ${input.buildCommand}`)}`, input.buildCommand]
+        : [`node "${S}/detect.mjs" build "$PWD" "$CODEBUILD_SRC_DIR" > "${S}/build.sh" && . "${S}/build.sh" && echo "$SHIPLOG_BUILD_LOG"`, 'eval "$SHIPLOG_BUILD_COMMAND"']),
+    ],
     post_build: [
       // post_build runs after a failed build unless the build phase aborted; never package one.
       '[ "$CODEBUILD_BUILD_SUCCEEDING" = 1 ]',

@@ -36,7 +36,7 @@ describe('buildspecFor', () => {
     expect(p.install[0]).toBe(`cd "$CODEBUILD_SRC_DIR/apps/web" ${CHECKOUT_MARK}`);
     expect(p.install.at(-1)).toBe('cd "$SHIPLOG_INSTALL_DIR" && if [ "$SHIPLOG_MODULES_RESTORED" != 1 ]; then eval "$SHIPLOG_INSTALL_COMMAND"; fi');
     expect(p.install).toContain(`export SHIPLOG_INSTALL_DIR="$PWD" SHIPLOG_INSTALL_COMMAND='npm ci' SHIPLOG_CACHE_KEY= && echo 'install: the project'\\''s command: npm ci'`);
-    expect(p.build).toEqual(['cd "$CODEBUILD_SRC_DIR/apps/web"', 'export NODE_ENV="${NODE_ENV:-production}" NEXT_PRIVATE_STANDALONE=true', 'npx next build']);
+    expect(p.build).toEqual(['cd "$CODEBUILD_SRC_DIR/apps/web"', 'export NODE_ENV="${NODE_ENV:-production}" NEXT_PRIVATE_STANDALONE=true', `echo 'build: the project'\\''s command: npx next build'`, 'npx next build']);
     // An app on a Next.js major past its support window still builds (OpenNext warns in the log).
     expect(p.post_build).toContain(`npx --yes @opennextjs/aws@${DEFAULT_OPENNEXT_VERSION} build --config-path open-next.shiplog.config.ts --dangerously-use-unsupported-next-version`);
     const uploads = p.post_build.filter((c) => c.startsWith('aws s3 cp'));
@@ -75,6 +75,33 @@ describe('buildspecFor', () => {
     // A link at one of the names is the app's (even one that leads nowhere): nothing is written through it.
     expect(run({}, { 'next.config.mjs': join(work, 'nowhere.mjs') }).files).toEqual(['next.config.mjs']);
     expect(existsSync(join(work, 'nowhere.mjs'))).toBe(false);
+  });
+
+  it("runs the app's build script with its package manager when the project sets no build command, else next build", () => {
+    const phases = buildspecPhases({ ...input, buildCommand: '', installCommand: '' });
+    const writeDetect = phases.install.find((c) => c.includes('detect.mjs') && c.startsWith('mkdir -p'))!;
+    // npx as a stand-in on PATH: it says what it was asked to run (next build, where the app's own would run).
+    const bin = mkdtempSync(join(work, 'bin-'));
+    writeFileSync(join(bin, 'npx'), '#!/bin/sh\necho "npx $*"\n', { mode: 0o755 });
+    /** The build phase in one shell, as CodeBuild runs it, after the install phase wrote detect.mjs. */
+    const run = (pkg: Record<string, unknown>) => {
+      const src = mkdtempSync(join(work, 'build-'));
+      mkdirSync(join(src, 'apps', 'web'), { recursive: true });
+      writeFileSync(join(src, 'package-lock.json'), '{}');
+      writeFileSync(join(src, 'apps', 'web', 'package.json'), JSON.stringify(pkg));
+      const id = `b-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      const r = spawnSync('bash', ['-c', ['set -e', writeDetect, ...phases.build].join('\n')], {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CODEBUILD_SRC_DIR: src, SHIPLOG_DEPLOYMENT_ID: id }, encoding: 'utf8',
+      });
+      rmSync(`/tmp/shiplog/${id}`, { recursive: true, force: true });
+      expect(r.status, r.stderr).toBe(0);
+      return r.stdout.split('\n');
+    };
+    const scripted = run({ name: 'web', scripts: { build: 'echo "standalone=$NEXT_PRIVATE_STANDALONE" && echo built by the script' } });
+    expect(scripted[0]).toBe('build: the build script of package.json ("echo \\"standalone=$NEXT_PRIVATE_STANDALONE\\" && echo built by the script"), run with npm: npm run build');
+    expect(scripted).toContain('standalone=true');
+    expect(scripted).toContain('built by the script');
+    expect(run({ name: 'web' }).slice(0, 2)).toEqual(['build: no build script in package.json: npx next build', 'npx next build']);
   });
 
   it('names the edge runtime routes, which AWS does not serve yet, in the build log', () => {

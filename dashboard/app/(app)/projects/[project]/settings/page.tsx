@@ -124,7 +124,8 @@ export default async function SettingsPage({ params }: { params: Promise<{ proje
           </label>
           <label className="label">
             Build command
-            <input name="buildCommand" defaultValue={s?.build.buildCommand ?? ''} placeholder="next build" />
+            <input name="buildCommand" defaultValue={s?.build.buildCommand ?? ''} placeholder="detected at build time" />
+            <span className="hint">Empty: the build script of the app&apos;s package.json, run with its package manager (npm run build, pnpm run build…); without one, next build.</span>
           </label>
           <label className="check">
             <input type="checkbox" name="autoDeploy" defaultChecked={s?.autoDeploy ?? true} /> Deploy on every push
