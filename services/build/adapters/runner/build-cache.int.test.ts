@@ -34,7 +34,10 @@ const buildCommand = [
   'if [ -f .next/cache/marker ]; then echo "NEXT_CACHE $(cat .next/cache/marker)"; fi',
   'mkdir -p .next/cache && echo "$SHIPLOG_DEPLOYMENT_ID" > .next/cache/marker',
   // next build writes .next/trace: the folder the cache was restored into is the build's to write.
-  'touch .next/trace',
+  'touch .next/trace && echo b1 > .next/BUILD_ID',
+  // A second Next build output (as a custom distDir leaves it), whose standalone copy has a
+  // node_modules the install did not make: the cache keeps none of it (one folder restored).
+  'mkdir -p dist/standalone/node_modules/copied && echo b1 > dist/BUILD_ID',
 ].join(' && ');
 
 const build = async (over: Partial<BuildJob>) => {

@@ -29,6 +29,9 @@ const keyFiles = new Set([
 ]);
 const skipped = new Set(['node_modules', '.git', '.next', '.open-next']);
 
+// A folder with a BUILD_ID is a Next.js build (a custom distDir): its standalone copy holds a
+// package.json and a node_modules the install did not make. Restored as the install's, that
+// node_modules made the folder shiplog's and the sandboxed next build could not write it.
 const walk = (root: string, onDir: (rel: string, names: string[]) => void, dir = root): void => {
   let entries;
   try {
@@ -36,6 +39,7 @@ const walk = (root: string, onDir: (rel: string, names: string[]) => void, dir =
   } catch {
     return;
   }
+  if (dir !== root && entries.some((e) => e.isFile() && e.name === 'BUILD_ID')) return;
   onDir(relative(root, dir), entries.filter((e) => e.isFile()).map((e) => e.name));
   for (const e of entries) if (e.isDirectory() && !skipped.has(e.name)) walk(root, onDir, join(dir, e.name));
 };

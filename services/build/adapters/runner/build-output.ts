@@ -66,6 +66,35 @@ export const staticExportMessage = "next.config sets output: 'export' (a static 
 export const isStaticExport = async (appDir: string): Promise<boolean> => lstat(join(appDir, '.next', 'export-detail.json')).then((s) => s.isFile(), () => false);
 
 /**
+ * Why a build that succeeded left nothing to package, as the build log and the deployment's error
+ * say it: `next build` wrote its output to a custom `distDir` (`<distDir>` in the text, the folder
+ * with `BUILD_ID` and `required-server-files.json`), which OpenNext does not read (it packages
+ * `.next` only; `open-next build` failed on a missing `middleware-manifest.json`), or the build
+ * command ran no `next build` at all.
+ */
+export const customDistDirMessage = "next.config sets distDir: '<distDir>' (the build went to <distDir>/): OpenNext, which packages the app for shiplog, reads only .next. Remove distDir from next.config (or set it only outside production builds) and push again";
+export const noNextBuildMessage = 'the build command succeeded but left no Next.js build in .next (no .next/BUILD_ID): it must run next build (the app\'s build script does, or the project\'s build command)';
+
+/**
+ * What is wrong with a build's output before `open-next build` (see {@link customDistDirMessage}),
+ * or undefined when `.next` holds a build. Looks for a custom `distDir` among the app's folders.
+ *
+ * @example
+ * const problem = await missingNextBuild(appDir); // "next.config sets distDir: 'build' …"
+ */
+export const missingNextBuild = async (appDir: string): Promise<string | undefined> => {
+  const isFile = (p: string) => lstat(p).then((s) => s.isFile(), () => false);
+  if (await isFile(join(appDir, '.next', 'BUILD_ID'))) return undefined;
+  for (const e of await readdir(appDir, { withFileTypes: true }).catch(() => [])) {
+    if (!e.isDirectory() || e.name === 'node_modules' || e.name === '.git') continue;
+    if ((await isFile(join(appDir, e.name, 'BUILD_ID'))) && (await isFile(join(appDir, e.name, 'required-server-files.json')))) {
+      return customDistDirMessage.replaceAll('<distDir>', e.name);
+    }
+  }
+  return noNextBuildMessage;
+};
+
+/**
  * The first line of an edge function OpenNext bundles, and the same import as Node can run it.
  * OpenNext imports `process` as a module namespace, and Next's edge runtime, finding that object
  * is not `globalThis.process`, assigns its `env`: in Node a namespace is read-only, and every

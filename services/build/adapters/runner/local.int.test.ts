@@ -8,7 +8,7 @@ import type { BuildJob, LogStream } from '../../ports.ts';
 import { installKey } from './build-cache.ts';
 import { chooseInstall, installShellCommand, readInstallSite } from './install-command.ts';
 import { localBuildRunner, removeAside } from './local.ts';
-import { staticExportMessage } from './build-output.ts';
+import { customDistDirMessage, noNextBuildMessage, staticExportMessage } from './build-output.ts';
 import { groupMembers, killRecordedGroup, readProcessRecord } from './process-record.ts';
 
 // A tiny repository with no Next app: these tests exercise the runner's process handling
@@ -77,8 +77,8 @@ describe('localBuildRunner', () => {
       const j = job({ env: { PROJECT_VAR: 'yes', DATABASE_URL: 'postgres://app' }, installCommand: printEnv('INSTALL'), buildCommand: printEnv('BUILD') });
       const { running, lines } = await run(j);
       const outcome = await running.outcome;
-      // No Next app in the tiny repo: OpenNext refuses to package it.
-      expect(outcome).toMatchObject({ ok: false, reason: 'package-failed' });
+      // No Next app in the tiny repo: nothing in .next to package.
+      expect(outcome).toMatchObject({ ok: false, reason: 'build-failed', message: noNextBuildMessage });
       const envOf = (label: string) =>
         Object.fromEntries(lines.filter((l) => l.line.startsWith(`${label} `)).map((l) => l.line.slice(label.length + 1).split(/=(.*)/s).slice(0, 2)));
       for (const label of ['INSTALL', 'BUILD']) {
@@ -135,8 +135,20 @@ describe('localBuildRunner', () => {
     expect(lines.map((l) => l.line)).toContain(`build failed (build-failed): ${staticExportMessage}`);
     expect(lines.some((l) => l.line.includes('open-next.config.ts'))).toBe(false);
     // The same build without the export's marker goes on to OpenNext.
-    const plain = await (await run(job({ buildCommand: 'mkdir -p out && echo "<h1>hi</h1>" > out/index.html' }))).running.outcome;
+    const plain = await (await run(job({ buildCommand: 'mkdir -p .next out && echo b1 > .next/BUILD_ID && echo "<h1>hi</h1>" > out/index.html' }))).running.outcome;
     expect(plain).toMatchObject({ ok: false, reason: 'package-failed' });
+  });
+
+  it('refuses a build in a custom distDir, or none in .next, with why, before OpenNext packages anything', async () => {
+    // What next build leaves with distDir: 'build' (OpenNext failed on a missing .next/server/middleware-manifest.json).
+    const custom = await run(job({ buildCommand: 'mkdir -p .next/cache build && echo b1 > build/BUILD_ID && echo {} > build/required-server-files.json' }));
+    const outcome = await custom.running.outcome;
+    const message = customDistDirMessage.replaceAll('<distDir>', 'build');
+    expect(outcome).toMatchObject({ ok: false, reason: 'build-failed', exitCode: null, message });
+    expect(message).toContain("next.config sets distDir: 'build' (the build went to build/)");
+    expect(custom.lines.some((l) => l.line.includes('open-next.config.ts'))).toBe(false);
+    // A build command that ran no next build at all.
+    expect(await (await run(job({ buildCommand: 'echo built nothing' }))).running.outcome).toMatchObject({ ok: false, reason: 'build-failed', message: noNextBuildMessage });
   });
 
   it('reports install and checkout failures as such', async () => {
@@ -181,7 +193,7 @@ describe('localBuildRunner', () => {
     const bin = join(root, 'node_modules', 'fake-open-next', 'index.js');
     await mkdir(dirname(bin), { recursive: true });
     await writeFile(bin, 'const fs = require("node:fs"); fs.mkdirSync(".open-next/assets", { recursive: true }); fs.writeFileSync(".open-next/open-next.output.json", "{}");\n');
-    const j = job({ buildCommand: 'mkdir -p .next/standalone && echo x > .next/standalone/server.js' });
+    const j = job({ buildCommand: 'mkdir -p .next/standalone && echo x > .next/standalone/server.js && echo b1 > .next/BUILD_ID' });
     const runner = localBuildRunner({ workRoot: join(root, 'work'), killGraceMs: 500, openNextBin: bin, cacheRoot: false });
     const outcome = await runner.start(j, () => undefined).outcome;
     expect(outcome).toMatchObject({ ok: true, artifactDir: join(root, 'work', j.deploymentId, 'artifact') });

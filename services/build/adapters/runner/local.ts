@@ -10,7 +10,7 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import {
-  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, nodeLoadableEdgeFunctions, staticExportMessage,
+  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nodeLoadableEdgeFunctions, staticExportMessage,
 } from './build-output.ts';
 import { openNextBuildArgs } from './open-next-args.mjs';
 import { writeOpenNextConfig } from './open-next-config.ts';
@@ -391,6 +391,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         t = performance.now();
         if (!(await insideReal(src, appDir))) return fail('build-failed', null, `rootDir "${job.rootDir}" leaves the repository`);
         if (await isStaticExport(appDir)) return fail('build-failed', null, staticExportMessage);
+        const missing = await missingNextBuild(appDir);
+        if (missing) return fail('build-failed', null, missing);
         const groups = await jsNamedGroupsInMiddlewareManifest(appDir);
         if (groups > 0) log(`middleware manifest: ${groups} route matcher(s) rewritten from (?P<name> to JavaScript's (?<name>, which OpenNext compiles them as`, 'system');
         if (await ensureNextConfig(appDir)) log(emptyNextConfigLine, 'system');

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { emptyNextConfig, emptyNextConfigLine, nextConfigNames, staticExportMessage } from '../runner/build-output.ts';
+import { customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, staticExportMessage } from '../runner/build-output.ts';
 import { openNextBuildArgs } from '../runner/open-next-args.mjs';
 import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
@@ -225,7 +225,7 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       // The project's command, else the app's build script with its package manager, else next build (chooseBuild).
       ...(input.buildCommand
         ? [`echo ${sq(`build: the project's command: ${input.buildCommand}`)}`, input.buildCommand]
-        : [`node "${S}/detect.mjs" build "$PWD" "$CODEBUILD_SRC_DIR" > "${S}/build.sh" && . "${S}/build.sh" && echo "$SHIPLOG_BUILD_LOG"`, 'eval "$SHIPLOG_BUILD_COMMAND"']),
+        : [`node "${S}/detect.mjs" build "$PWD" "$CODEBUILD_SRC_DIR" > "${S}/build.sh" && . "${S}/build.sh" && export SHIPLOG_BUILD_COMMAND && echo "$SHIPLOG_BUILD_LOG"`, 'eval "$SHIPLOG_BUILD_COMMAND"']),
     ],
     post_build: [
       // post_build runs after a failed build unless the build phase aborted; never package one.
@@ -235,6 +235,11 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `echo ${b64(edgeRoutesWarningScript)} | base64 -d > "${S}/edge-routes.cjs" && node "${S}/edge-routes.cjs"`,
       // A static export has no server to package (open-next build failed on a missing manifest): say why.
       `if [ -f .next/export-detail.json ]; then echo ${b64(`build failed: ${staticExportMessage}`)} | base64 -d; echo; exit 1; fi`,
+      // No build in .next: a custom distDir (OpenNext reads .next only), or a build command without next build.
+      'if [ ! -f .next/BUILD_ID ]; then d=""; for f in */required-server-files.json .[!.]*/required-server-files.json; do '
+        + 'if [ -f "$f" ] && [ -f "$(dirname "$f")/BUILD_ID" ]; then d="$(dirname "$f")"; break; fi; done; '
+        + `if [ -n "$d" ]; then m="$(echo ${b64(`build failed: ${customDistDirMessage}`)} | base64 -d)"; echo "\${m//"<distDir>"/$d}"; `
+        + `else echo ${b64(`build failed: ${noNextBuildMessage}`)} | base64 -d; echo; fi; exit 1; fi`,
       // open-next build refuses an app without a next.config, which next build builds with the defaults: an empty one.
       `has_config=0; for f in ${nextConfigNames.join(' ')}; do if [ -e "$f" ] || [ -L "$f" ]; then has_config=1; fi; done; `
         + `if [ "$has_config" = 0 ]; then echo ${b64(emptyNextConfig)} | base64 -d > next.config.mjs && echo ${b64(emptyNextConfigLine)} | base64 -d && echo; fi`,

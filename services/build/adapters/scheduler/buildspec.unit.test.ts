@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeArtifactDir } from '../../service.ts';
-import { emptyNextConfig, nextConfigNames, staticExportMessage } from '../runner/build-output.ts';
+import { customDistDirMessage, emptyNextConfig, nextConfigNames, noNextBuildMessage, staticExportMessage } from '../runner/build-output.ts';
 import {
   artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, edgeRoutesWarningScript, manifestScript, type BuildspecInput,
 } from './buildspec.ts';
@@ -83,14 +83,17 @@ describe('buildspecFor', () => {
     // npx as a stand-in on PATH: it says what it was asked to run (next build, where the app's own would run).
     const bin = mkdtempSync(join(work, 'bin-'));
     writeFileSync(join(bin, 'npx'), '#!/bin/sh\necho "npx $*"\n', { mode: 0o755 });
-    /** The build phase in one shell, as CodeBuild runs it, after the install phase wrote detect.mjs. */
+    // Each command as CodeBuild runs it: what one exports and the folder it ends in carry to the next, nothing else.
+    const asCodeBuild = (commands: string[]) => ['set -e', 'S="$(mktemp -d)"', ...commands.map((c) =>
+      `( trap 'export -p > "$S/env"; pwd > "$S/cwd"' EXIT; eval ${JSON.stringify(c).replace(/\$/g, '\\$').replace(/`/g, '\\`')} ); . "$S/env"; cd "$(cat "$S/cwd")"`)].join('\n');
+    /** The build phase, after the install phase wrote detect.mjs. */
     const run = (pkg: Record<string, unknown>) => {
       const src = mkdtempSync(join(work, 'build-'));
       mkdirSync(join(src, 'apps', 'web'), { recursive: true });
       writeFileSync(join(src, 'package-lock.json'), '{}');
       writeFileSync(join(src, 'apps', 'web', 'package.json'), JSON.stringify(pkg));
       const id = `b-${Date.now()}-${Math.random().toString(36).slice(2)}`;
-      const r = spawnSync('bash', ['-c', ['set -e', writeDetect, ...phases.build].join('\n')], {
+      const r = spawnSync('bash', ['-c', asCodeBuild([writeDetect, ...phases.build])], {
         env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, CODEBUILD_SRC_DIR: src, SHIPLOG_DEPLOYMENT_ID: id }, encoding: 'utf8',
       });
       rmSync(`/tmp/shiplog/${id}`, { recursive: true, force: true });
@@ -128,6 +131,26 @@ describe('buildspecFor', () => {
     const r = spawnSync('bash', ['-e', '-c', check], { cwd: dir, encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(r.stdout).toBe(`build failed: ${staticExportMessage}\n`);
+  });
+
+  it('refuses a build in a custom distDir, or none in .next, with why, before open-next build', () => {
+    const post = buildspecPhases(input).post_build;
+    const check = post.find((c) => c.includes('.next/BUILD_ID'))!;
+    expect(post.indexOf(check)).toBeLessThan(post.findIndex((c) => c.includes('@opennextjs/aws@')));
+    const run = (files: string[]) => {
+      const dir = mkdtempSync(join(work, 'dist-'));
+      for (const f of files) {
+        mkdirSync(dirname(join(dir, f)), { recursive: true });
+        writeFileSync(join(dir, f), '{}');
+      }
+      return spawnSync('bash', ['-e', '-c', check], { cwd: dir, encoding: 'utf8' });
+    };
+    expect(run(['.next/BUILD_ID', 'build/BUILD_ID', 'build/required-server-files.json'])).toMatchObject({ status: 0, stdout: '' });
+    for (const distDir of ['build', '.out']) {
+      const r = run(['.next/cache/x', `${distDir}/BUILD_ID`, `${distDir}/required-server-files.json`, 'other/BUILD_ID']);
+      expect([r.status, r.stdout]).toEqual([1, `build failed: ${customDistDirMessage.replaceAll('<distDir>', distDir)}\n`]);
+    }
+    expect(run(['.next/cache/x', 'other/BUILD_ID'])).toMatchObject({ status: 1, stdout: `build failed: ${noNextBuildMessage}\n` });
   });
 
   it('fetches the commit itself only when CodeBuild has no source', () => {
