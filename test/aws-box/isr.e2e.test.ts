@@ -25,6 +25,17 @@ export default function Fresh({ at }) {
   return <p>rendered at <span id="at">{at}</span></p>;
 }
 `;
+// A page kept for an hour, and an API route that regenerates a page on demand (res.revalidate).
+const hourlyPage = freshPage.replace('revalidate: 2', 'revalidate: 3600').replace('Fresh', 'Hourly');
+const revalidateRoute = `export default async function handler(req, res) {
+  try {
+    await res.revalidate(String(req.query.path));
+    res.json({ revalidated: req.query.path });
+  } catch (err) {
+    res.status(500).json({ error: err instanceof Error ? err.message : String(err) });
+  }
+}
+`;
 
 describe('ISR and images on the AWS box: a stale Pages Router page regenerates through S3, SQS and the revalidation function; /_next/image is the image function', () => {
   let sl: LocalShiplog;
@@ -48,6 +59,8 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
       project: 'isr', fixtureDir: join(fixtures, 'pages-app'), message: 'pages app with a 2 s ISR page',
       prepare: (dir) => {
         writeFileSync(join(dir, 'pages', 'fresh.js'), freshPage);
+        writeFileSync(join(dir, 'pages', 'hourly.js'), hourlyPage);
+        writeFileSync(join(dir, 'pages', 'api', 'revalidate-page.js'), revalidateRoute);
         cpSync(join(fixtures, 'next-app', 'public', 'pixel.png'), join(dir, 'public', 'pixel.png'));
       },
     }));
@@ -105,6 +118,22 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
     // The tag cache the site function queries is the declared table, with dynamodb-lite's index.
     const table = await dynamodb.send(new DescribeTableCommand({ TableName: 'shiplog-box-isr-tags' }));
     expect(table.Table?.GlobalSecondaryIndexes?.map((g) => g.IndexName)).toEqual(['revalidate']);
+  }, 60_000);
+
+  it("regenerates a page at once through res.revalidate() in a Pages Router API route, in the site function (its entry gives Next's server the router's revalidate)", async () => {
+    const first = await sl.site('isr.localhost', '/hourly');
+    expect(first.status, first.body.slice(0, 500)).toBe(200);
+    const built = renderedAt(first.body);
+    const res = await sl.site('isr.localhost', '/api/revalidate-page?path=/hourly');
+    expect([res.status, res.body]).toEqual([200, JSON.stringify({ revalidated: '/hourly' })]);
+    const after = await sl.site('isr.localhost', '/hourly');
+    expect(after.status).toBe(200);
+    expect(renderedAt(after.body)).toBeGreaterThan(built);
+  }, 60_000);
+
+  it('serves a public file whose name needs percent-encoding from S3, as next start does', async () => {
+    const res = await sl.site('isr.localhost', '/read%20me.txt');
+    expect([res.status, res.body]).toEqual([200, 'a public file whose name has a space\n']);
   }, 60_000);
 
   it("serves /_next/image from the deployment's version of the project's image function, which reads the public file from S3", async () => {

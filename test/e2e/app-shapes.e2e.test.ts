@@ -79,7 +79,7 @@ const shapes: Shape[] = [
       { path: '/', varies: isrAge }, '/ssr?name=e2e',
       { path: '/about', known: staticPageCdn },
       { path: '/posts/first', varies: isrAge }, { path: '/posts/second', varies: isrAge }, { path: '/posts/missing', known: errorsUncached },
-      '/api/hello?x=1', '/api/status?code=418', { path: '/robots.txt', known: publicFile(false) }, '/nope',
+      '/api/hello?x=1', '/api/status?code=418', { path: '/robots.txt', known: publicFile(false) }, { path: '/read%20me.txt', known: publicFile(false) }, '/nope',
     ],
   },
   { project: 'nolock', fixture: 'no-lockfile-app', install: 'npm install', routes: ['/', '/legacy', '/api/ping', '/nope'] },

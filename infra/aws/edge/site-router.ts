@@ -90,6 +90,12 @@ function isAsset(site, uri) {
   var rest = uri.slice(base.length + 1);
   if (rest.slice(0, 13) === '_next/static/') return true;
   var first = rest.split('/')[0];
+  // The URI comes percent-encoded (/my%20file.txt); the public names are the files' own.
+  try {
+    first = decodeURIComponent(first);
+  } catch (e) {
+    // not valid percent-encoding: compared as it came
+  }
   return !!first && (site.f || []).indexOf(first) >= 0;
 }
 

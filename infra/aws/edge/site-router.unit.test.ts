@@ -16,7 +16,7 @@ const kvs = (entries: RoutingEntry[]) => {
 
 const world = () => {
   const store = kvs([
-    routingEntries.deployment({ deploymentId: D1, projectId: 'web', serverHost: 'd1.lambda-url.eu-west-1.on.aws', imageHost: 'img1.lambda-url.eu-west-1.on.aws', publicNames: ['favicon.ico', 'images'] }),
+    routingEntries.deployment({ deploymentId: D1, projectId: 'web', serverHost: 'd1.lambda-url.eu-west-1.on.aws', imageHost: 'img1.lambda-url.eu-west-1.on.aws', publicNames: ['favicon.ico', 'images', 'my file.txt', 'café.txt'] }),
     routingEntries.deployment({ deploymentId: D2, projectId: 'web', serverHost: 'd2.lambda-url.eu-west-1.on.aws', publicNames: [] }),
     routingEntries.deployment({ deploymentId: DOCS, projectId: 'docs', serverHost: 'docs.lambda-url.eu-west-1.on.aws', basePath: '/docs', publicNames: ['logo.svg'] }),
     routingEntries.alias('web', 'production', D1),
@@ -59,6 +59,10 @@ describe('the sites viewer-request function', () => {
     expect(await originOf(w.run('web.apps.example.com', '/images/a.png'))).toMatchObject({ domain: config.assetsDomain, type: 's3' });
     expect(await originOf(w.run('web.apps.example.com', '/favicon.ico'))).toMatchObject({ type: 's3' });
     expect(await originOf(w.run('web.apps.example.com', '/imagesx'))).toMatchObject({ domain: 'd1.lambda-url.eu-west-1.on.aws', type: 'lambda' });
+    // Public files whose names need percent-encoding in a URL (next start serves them by the decoded name).
+    expect(await originOf(w.run('web.apps.example.com', '/my%20file.txt'))).toMatchObject({ type: 's3' });
+    expect(await originOf(w.run('web.apps.example.com', '/caf%C3%A9.txt'))).toMatchObject({ type: 's3' });
+    expect(await originOf(w.run('web.apps.example.com', '/caf%E9.txt'))).toMatchObject({ type: 'lambda' });
     expect(await originOf(w.run('web.apps.example.com', '/_next/image', 'url=%2Fa.png&w=64'))).toMatchObject({ domain: 'img1.lambda-url.eu-west-1.on.aws', type: 'lambda' });
     // A deployment without an image function sends images to its server.
     expect(await originOf(w.run('login--web.apps.example.com', '/_next/image'))).toMatchObject({ domain: 'd2.lambda-url.eu-west-1.on.aws' });

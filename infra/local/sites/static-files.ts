@@ -30,9 +30,19 @@ const toRegExp = (pattern: string) =>
 export const behaviorMatcher = (behaviors: Behavior[]) => {
   const rules = behaviors.filter((b) => b.pattern !== '*' && b.origin).map((b) => ({ re: toRegExp(b.pattern), origin: b.origin! }));
   const fallback = behaviors.find((b) => b.pattern === '*')?.origin ?? 'default';
+  const decode = (p: string) => {
+    try {
+      return decodeURIComponent(p);
+    } catch {
+      return p;
+    }
+  };
   return (path: string): string => {
     const p = path.replace(/^\/+/, '');
-    return rules.find((r) => r.re.test(p))?.origin ?? fallback;
+    // OpenNext writes a public file's pattern with its own name (my file.txt); the path comes
+    // percent-encoded (my%20file.txt), and next start serves the file by the decoded name.
+    const decoded = decode(p);
+    return rules.find((r) => r.re.test(p) || r.re.test(decoded))?.origin ?? fallback;
   };
 };
 
