@@ -187,8 +187,12 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     });
     if (ended) {
       const t0 = performance.now();
-      const written0 = req.socket.bytesWritten;
-      res.once('close', () => ended({ status: res.statusCode, durationMs: Math.round((performance.now() - t0) * 10) / 10, bytesOut: req.socket.bytesWritten - written0 }));
+      // The socket as it is now: by the response's close, req.socket may be gone (a request whose
+      // body was refused mid-upload), and reading it there threw out of the event handler and
+      // took the whole runtime down.
+      const socket = req.socket as typeof req.socket | null;
+      const written0 = socket?.bytesWritten ?? 0;
+      res.once('close', () => ended({ status: res.statusCode, durationMs: Math.round((performance.now() - t0) * 10) / 10, bytesOut: (socket?.bytesWritten ?? written0) - written0 }));
     }
     // --- end observability
     if (origin?.type === 's3') {
