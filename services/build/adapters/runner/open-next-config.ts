@@ -12,6 +12,39 @@ import { nextServerPatchSource } from './next-server-patch.ts';
 export const shiplogConfigFile = 'open-next.shiplog.config.ts';
 
 /**
+ * JavaScript for a generated OpenNext config (evaluated by `open-next build` in the app's folder):
+ * `shiplogAppSharp`, the version of sharp the app itself depends on (its package.json names it),
+ * as installed, else undefined. OpenNext leaves sharp out of every server function (its image
+ * function has its own), so an app that calls sharp in a route failed: Turbopack links
+ * `.next/node_modules/sharp-<hash>` to the package, the link led nowhere, and the build was
+ * refused (locally) or the route could not load it. The configs install that version into the
+ * server function, for the machine it runs on.
+ *
+ * @example
+ * `${appSharpSource}\nexport default { default: { install: shiplogAppSharp && { packages: ['sharp@' + shiplogAppSharp] } } };`
+ */
+export const appSharpSource = `import * as shiplogSharpFs from 'node:fs';
+import * as shiplogSharpPath from 'node:path';
+const shiplogAppSharp = (() => {
+  try {
+    const pkg = JSON.parse(shiplogSharpFs.readFileSync('package.json', 'utf8'));
+    if (!pkg.dependencies?.sharp && !pkg.optionalDependencies?.sharp) return undefined;
+    for (let dir = process.cwd(); ; dir = shiplogSharpPath.dirname(dir)) {
+      const file = shiplogSharpPath.join(dir, 'node_modules', 'sharp', 'package.json');
+      if (shiplogSharpFs.existsSync(file)) return JSON.parse(shiplogSharpFs.readFileSync(file, 'utf8')).version;
+      if (dir === shiplogSharpPath.dirname(dir)) return undefined;
+    }
+  } catch {
+    return undefined;
+  }
+})();
+if (shiplogAppSharp && !globalThis.__shiplogSharpReported) {
+  globalThis.__shiplogSharpReported = true;
+  console.log('shiplog: the app depends on sharp, which OpenNext leaves out of the server function: sharp@' + shiplogAppSharp + ' is installed into it');
+}
+`;
+
+/**
  * The pieces every local OpenNext config shares (JavaScript, compiled by `open-next build`):
  * the image loader, the tag cache, and the overrides that bind a function to the local router.
  *
@@ -486,6 +519,7 @@ const localImageOptimization = {
  */
 export const localOpenNextConfig = `// Written by shiplog's local build runner.
 ${localPieces}
+${appSharpSource}
 const edgeRoutes = edgeRouteFunctions();
 const edge = Object.keys(edgeRoutes).length > 0;
 if ((edge || edgeRoutesLeftOut.length > 0) && !globalThis.__shiplogConfigReported) {
@@ -502,7 +536,7 @@ if ((edge || edgeRoutesLeftOut.length > 0) && !globalThis.__shiplogConfigReporte
 
 export default {
   buildCommand: 'exit 0',
-  default: { override: localOverride },
+  default: { override: localOverride, ...(shiplogAppSharp ? { install: { packages: ['sharp@' + shiplogAppSharp], os: process.platform, arch: process.arch } } : {}) },
   ...(edge ? { functions: edgeRoutes } : {}),
   // Read when an edge function starts (deployed, where the build's routes are not listed again); the
   // middleware itself runs inside the server function either way.

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { awsOpenNextConfig } from '../scheduler/buildspec.ts';
 import { localOpenNextConfig, localWrappedOpenNextConfig } from './open-next-config.ts';
 
 // The generated configs are JavaScript that `open-next build` loads: load them in a real Node.
@@ -119,6 +120,20 @@ describe('local OpenNext config', () => {
       'shiplog: edge runtime routes, each in a function of its own (next.config redirects, rewrites and headers and the middleware do not run in front of them): app/api/edge/route',
       "warning: edge runtime routes with assets (fonts, images), which OpenNext's edge functions cannot carry, stay in the server function and answer 500: app/blog/[slug]/opengraph-image/route. Without export const runtime = 'edge' they run in the server function.",
     ]);
+  });
+
+  it("installs the app's own sharp into the server function (OpenNext leaves it out), at the version installed, for this machine", () => {
+    const sharp = { 'node_modules/sharp/package.json': JSON.stringify({ name: 'sharp', version: '0.34.4' }) };
+    const withSharp = load({ 'c.mjs': localOpenNextConfig, 'package.json': JSON.stringify({ dependencies: { sharp: '^0.34.0', next: '16.4.5' } }), ...sharp }, 'c.mjs');
+    expect(withSharp.config.default.install).toEqual({ packages: ['sharp@0.34.4'], os: process.platform, arch: process.arch });
+    expect(withSharp.log).toEqual(['shiplog: the app depends on sharp, which OpenNext leaves out of the server function: sharp@0.34.4 is installed into it']);
+    // sharp in node_modules only as another package's dependency (Next's own, for images): nothing installed.
+    const transitive = load({ 'c.mjs': localOpenNextConfig, 'package.json': JSON.stringify({ dependencies: { next: '16.4.5' } }), ...sharp }, 'c.mjs');
+    expect(transitive.config.default.install).toBeUndefined();
+    expect(transitive.log).toEqual([]);
+    // On AWS: the site functions' platform (x86_64 Linux).
+    const aws = load({ 'c.mjs': awsOpenNextConfig, 'package.json': JSON.stringify({ dependencies: { sharp: '0.34.4' } }), ...sharp }, 'c.mjs');
+    expect(aws.config.default.install).toEqual({ packages: ['sharp@0.34.4'], os: 'linux', arch: 'x64', libc: 'glibc', nodeVersion: '22' });
   });
 
   it('without an app config and without edge routes: no functions, nothing said', () => {

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, staticExportMessage } from '../runner/build-output.ts';
 import { openNextBuildArgs } from '../runner/open-next-args.mjs';
-import { shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
+import { appSharpSource, shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
 import { nodeCheckScript } from '../runner/node-version.ts';
 import { runtimeEnvScript } from './runtime-env.ts';
@@ -69,6 +69,7 @@ export const artifactUriFor = (bucket: string, projectId: string, deploymentId: 
  * awsOpenNextConfig.includes("incrementalCache: 's3-lite'"); // true
  */
 export const awsOpenNextConfig = `// Written by shiplog's CodeBuild buildspec.
+${appSharpSource}
 export default {
   buildCommand: 'exit 0',
   default: {
@@ -76,6 +77,8 @@ export default {
     // shells and route handler streams reach the viewer as they are made; a plain Invoke (the
     // health gate, ISR revalidation) reads the streamed HTTP prelude and body (aws-invoke.ts).
     override: { wrapper: 'aws-lambda-streaming', converter: 'aws-apigw-v2', incrementalCache: 's3-lite', tagCache: 'dynamodb-lite', queue: 'sqs-lite' },
+    // The app's own sharp, for the site functions' architecture (x86_64).
+    ...(shiplogAppSharp ? { install: { packages: ['sharp@' + shiplogAppSharp], os: 'linux', arch: 'x64', libc: 'glibc', nodeVersion: '22' } } : {}),
   },
   // /_next/image: reads the deployment's assets from the sites bucket (BUCKET_KEY_PREFIX per
   // version), with sharp for the site functions' architecture (x86_64), not OpenNext's arm64.
