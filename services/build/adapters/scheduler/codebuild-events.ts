@@ -110,7 +110,11 @@ export const outcomeOf = (build: ShiplogBuild, manifest: ArtifactManifest | unde
       const command = /executing command: ([\s\S]*?)\. Reason:/.exec(context)?.[1]?.trim();
       const exit = /exit status (\d+)/.exec(context)?.[1];
       const reason: BuildFailureKind = command?.endsWith(CHECKOUT_MARK) ? 'checkout-failed' : (reasonOfPhase[phase?.type ?? ''] ?? 'infrastructure');
-      const what = command ? `${phaseLabel[reason] ?? reason.replace('-failed', '')} command "${command.replace(CHECKOUT_MARK, '').trim()}"` : `phase ${phase?.type ?? 'unknown'}`;
+      // The lines that run a command the checkout decided (the buildspec's eval of it) are named by what they ran, as the log says it.
+      const ran = command?.includes('eval "$SHIPLOG_BUILD_COMMAND"') ? 'build' : command?.includes('eval "$SHIPLOG_INSTALL_COMMAND"') ? 'install' : undefined;
+      const what = !command ? `phase ${phase?.type ?? 'unknown'}`
+        : ran ? `${ran} command (the one the build log's "${ran}:" line names)`
+        : `${phaseLabel[reason] ?? reason.replace('-failed', '')} command "${command.replace(CHECKOUT_MARK, '').trim()}"`;
       return fail(reason, exit ? Number(exit) : null, exit ? `${what} exited with code ${exit}` : `${what} failed${context ? `: ${context}` : ''}`);
     }
   }

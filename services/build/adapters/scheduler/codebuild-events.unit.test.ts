@@ -66,6 +66,8 @@ describe('state change → outcome', () => {
   it.each([
     ['INSTALL', 'npm ci', 'install-failed', 'install command "npm ci" exited with code 1'],
     ['BUILD', 'npx next build', 'build-failed', 'build command "npx next build" exited with code 1'],
+    ['BUILD', 'eval "$SHIPLOG_BUILD_COMMAND"', 'build-failed', 'build command (the one the build log\'s "build:" line names) exited with code 1'],
+    ['INSTALL', 'cd "$SHIPLOG_INSTALL_DIR" && if [ "$SHIPLOG_MODULES_RESTORED" != 1 ]; then eval "$SHIPLOG_INSTALL_COMMAND"; fi', 'install-failed', 'install command (the one the build log\'s "install:" line names) exited with code 1'],
     ['PRE_BUILD', 'd="$PWD"; exit 1', 'build-failed', 'build command "d="$PWD"; exit 1" exited with code 1'],
     ['POST_BUILD', 'npx --yes @opennextjs/aws@4.1.12 build', 'package-failed', 'package command "npx --yes @opennextjs/aws@4.1.12 build" exited with code 1'],
     ['INSTALL', 'git init -q "$CODEBUILD_SRC_DIR" && git checkout -q --detach FETCH_HEAD # shiplog:checkout', 'checkout-failed', 'checkout command "git init -q "$CODEBUILD_SRC_DIR" && git checkout -q --detach FETCH_HEAD" exited with code 1'],
