@@ -6,6 +6,9 @@ import { isInside } from './artifact-links.ts';
 // without one, a static export refused, and the fixes OpenNext's edge functions need to answer in
 // Node as next start does (decisions: "Edge runtime routes get functions of their own, locally").
 
+// A regular file at `p` (not a link, a folder or nothing): the files user code wrote are read only so.
+const isRegularFile = (p: string): Promise<boolean> => lstat(p).then((st) => st.isFile(), () => false);
+
 // The build's folders were written by user code, and shiplog's own user changes files in them:
 // a file is replaced whole (written aside, then renamed over it, so a link planted at its name is
 // replaced, not followed) and only in a folder whose real path is inside `root`.
@@ -63,7 +66,7 @@ export const staticExportMessage = "next.config sets output: 'export' (a static 
  * @example
  * if (await isStaticExport(appDir)) return fail('build-failed', null, staticExportMessage);
  */
-export const isStaticExport = async (appDir: string): Promise<boolean> => lstat(join(appDir, '.next', 'export-detail.json')).then((s) => s.isFile(), () => false);
+export const isStaticExport = (appDir: string): Promise<boolean> => isRegularFile(join(appDir, '.next', 'export-detail.json'));
 
 /**
  * Why a build that succeeded left nothing to package, as the build log and the deployment's error
@@ -83,11 +86,10 @@ export const noNextBuildMessage = 'the build command succeeded but left no Next.
  * const problem = await missingNextBuild(appDir); // "next.config sets distDir: 'build' …"
  */
 export const missingNextBuild = async (appDir: string): Promise<string | undefined> => {
-  const isFile = (p: string) => lstat(p).then((s) => s.isFile(), () => false);
-  if (await isFile(join(appDir, '.next', 'BUILD_ID'))) return undefined;
+  if (await isRegularFile(join(appDir, '.next', 'BUILD_ID'))) return undefined;
   for (const e of await readdir(appDir, { withFileTypes: true }).catch(() => [])) {
     if (!e.isDirectory() || e.name === 'node_modules' || e.name === '.git') continue;
-    if ((await isFile(join(appDir, e.name, 'BUILD_ID'))) && (await isFile(join(appDir, e.name, 'required-server-files.json')))) {
+    if ((await isRegularFile(join(appDir, e.name, 'BUILD_ID'))) && (await isRegularFile(join(appDir, e.name, 'required-server-files.json')))) {
       return customDistDirMessage.replaceAll('<distDir>', e.name);
     }
   }
@@ -116,7 +118,7 @@ interface MiddlewareManifest {
 // `.next/server/middleware-manifest.json` of the app, when it is a regular file that parses.
 const readMiddlewareManifest = async (appDir: string): Promise<{ file: string; manifest: MiddlewareManifest } | undefined> => {
   const file = join(appDir, '.next', 'server', 'middleware-manifest.json');
-  if (!(await lstat(file).then((st) => st.isFile(), () => false))) return undefined;
+  if (!(await isRegularFile(file))) return undefined;
   try {
     return { file, manifest: JSON.parse(await readFile(file, 'utf8')) as MiddlewareManifest };
   } catch {
@@ -156,7 +158,7 @@ export const nodeLoadableEdgeFunctions = async (outputDir: string, env: Record<s
   const changed: string[] = [];
   for (const name of names.sort()) {
     const file = join(root, name, 'index.mjs');
-    if (!(await lstat(file).then((st) => st.isFile(), () => false))) continue;
+    if (!(await isRegularFile(file))) continue;
     const text = await readFile(file, 'utf8');
     if (!text.startsWith(`${edgeBanner}\n`)) continue;
     const setEnv = Object.keys(env).length > 0 ? `\nObject.assign(process.env, ${JSON.stringify(env)});` : '';

@@ -336,7 +336,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         else log(opts.cacheRoot === false ? 'build cache: off' : `build cache: off (project id "${job.projectId}" cannot name a folder)`, 'system');
         // The project's own command runs in rootDir; the detected one where the lockfile is (a monorepo's root).
         const site = readInstallSite(appDir, src);
-        const detected = job.installCommand ? undefined : chooseInstall(site.inputs);
+        const plan = chooseInstall(site.inputs);
+        const detected = job.installCommand ? undefined : plan;
         const installDir = detected ? site.dir : appDir;
         if (detected) log(`install: ${detected.manager}, detected from ${detected.reason}: ${detected.command} (in ${relative(src, installDir) || '.'})`, 'system');
         else log(`install: the project's command: ${job.installCommand}`, 'system');
@@ -373,7 +374,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
           log(await cache.restoreNextCache(appDir), 'system');
         }
         // The project's command, else the app's build script with its package manager, else next build.
-        const chosen = job.buildCommand ? undefined : chooseBuild(chooseInstall(site.inputs), readBuildScript(appDir));
+        const chosen = job.buildCommand ? undefined : chooseBuild(plan, readBuildScript(appDir));
         log(chosen ? `build: ${chosen.reason}: ${chosen.command}` : `build: the project's command: ${job.buildCommand}`, 'system');
         const buildCommand = chosen?.command ?? job.buildCommand;
         packager = startPackager(appDir);
