@@ -108,7 +108,11 @@ describe("the site function's entry on AWS", () => {
     // revalidate it finds there (next start's router puts one there; without it Next throws).
     const nextServer = `class NextNodeServer {
   attachRequestMeta(req) { req[Symbol.for('NextInternalRequestMeta')] = { initURL: 'https://site.example/' }; }
-  async revalidate({ urlPath, headers }) { return 'regenerated ' + urlPath + ' with ' + Object.keys(headers).join(','); }
+  async revalidate({ urlPath, headers }) {
+    // As OpenNext's cache handler does: the page's write is left pending on the request.
+    globalThis.__openNextAls.getStore().pendingPromiseRunner.add(new Promise((done) => setTimeout(() => { globalThis.written = urlPath; done(); }, 50)));
+    return 'regenerated ' + urlPath + ' with ' + Object.keys(headers).join(',');
+  }
 }
 module.exports = { default: NextNodeServer };
 `;
@@ -119,20 +123,26 @@ module.exports = { default: NextNodeServer };
         'index.mjs': `export { handler } from './${at}bundle.mjs';\n`,
         [`${at}bundle.mjs`]: `${pkg ? `globalThis.monorepoPackagePath = '${pkg}';\n` : ''}import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
-export const handler = async () => {
+import { AsyncLocalStorage } from 'node:async_hooks';
+globalThis.__openNextAls = new AsyncLocalStorage();
+const pending = [];
+const pendingPromiseRunner = { add: (p) => pending.push(p), await: () => Promise.all(pending) };
+export const handler = () => globalThis.__openNextAls.run({ pendingPromiseRunner }, async () => {
   const NextNodeServer = require('next/dist/server/next-server.js').default;
   const req = { headers: { 'x-forwarded-proto': 'http' } };
   new NextNodeServer().attachRequestMeta(req);
   const meta = req[Symbol.for('NextInternalRequestMeta')];
   if (!meta.revalidate) throw new Error('Invariant: missing internal router-server-methods this is an internal bug');
-  return { revalidated: await meta.revalidate({ urlPath: '/posts/a', headers: { 'x-prerender-revalidate': 'id' } }), initURL: meta.initURL };
-};
+  const revalidated = await meta.revalidate({ urlPath: '/posts/a', headers: { 'x-prerender-revalidate': 'id' } });
+  return { revalidated, written: globalThis.written, initURL: meta.initURL };
+});
 `,
       });
       const r = invoke(fn, [], { AWS_ENDPOINT_URL: 'http://127.0.0.1:9' });
       expect(r.status, `${pkg || 'app at the root'}: ${r.stderr}`).toBe(0);
       // On AWS the URL keeps the scheme CloudFront was reached with: only the local converter rewrites it.
-      expect(JSON.parse(r.stdout)).toEqual({ revalidated: 'regenerated /posts/a with x-prerender-revalidate', initURL: 'https://site.example/' });
+      // res.revalidate() resolves once the page is written, not when it has been rendered.
+      expect(JSON.parse(r.stdout)).toEqual({ revalidated: 'regenerated /posts/a with x-prerender-revalidate', written: '/posts/a', initURL: 'https://site.example/' });
     }
   });
 
