@@ -131,6 +131,14 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
     expect(renderedAt(after.body)).toBeGreaterThan(built);
   }, 60_000);
 
+  it("redirects an API path with a trailing slash to the path without, as next start does (Next's redirect, which the buildspec hands to OpenNext's routing)", async () => {
+    const res = await sl.site('isr.localhost', '/api/revalidate-page/?path=/hourly');
+    expect(res.status, res.body.slice(0, 300)).toBe(308);
+    const to = new URL(String(res.headers.location), 'http://isr.localhost');
+    // The query as OpenNext writes it (path=%2Fhourly), the same parameters as next start's.
+    expect([to.pathname, [...to.searchParams]]).toEqual(['/api/revalidate-page', [['path', '/hourly']]]);
+  }, 60_000);
+
   it('serves a public file whose name needs percent-encoding from S3, as next start does', async () => {
     const res = await sl.site('isr.localhost', '/read%20me.txt');
     expect([res.status, res.body]).toEqual([200, 'a public file whose name has a space\n']);

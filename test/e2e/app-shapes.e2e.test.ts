@@ -67,6 +67,7 @@ const staticPageCdn: Known = {
   shiplog: { 'cache-control': 'public, max-age=0, s-maxage=31536000, must-revalidate' },
 };
 const isrAge = { header: 'cache-control', why: "an ISR page's s-maxage is what is left of its lifetime when asked" } as const;
+const redirectBody: Known = { why: 'OpenNext sends a redirect without a body (next start sends the location as text)', shiplog: { body: false } };
 const optimizedImage = (cacheControl: string): Known => ({ why: "OpenNext's image optimizer marks its answers immutable", shiplog: { 'cache-control': cacheControl } });
 const shapes: Shape[] = [
   {
@@ -82,7 +83,13 @@ const shapes: Shape[] = [
       '/api/hello?x=1', '/api/status?code=418', { path: '/robots.txt', known: publicFile(false) }, { path: '/read%20me.txt', known: publicFile(false) }, '/nope',
     ],
   },
-  { project: 'nolock', fixture: 'no-lockfile-app', install: 'npm install', routes: ['/', '/legacy', '/api/ping', '/nope'] },
+  {
+    project: 'nolock',
+    fixture: 'no-lockfile-app',
+    install: 'npm install',
+    // Without trailingSlash, next start redirects a path with one (308), /api/ paths too.
+    routes: ['/', '/legacy', '/api/ping', '/nope', { path: '/legacy/', known: redirectBody }, { path: '/api/ping/?q=1', known: redirectBody }],
+  },
   { project: 'pnpm', fixture: 'pnpm-app', install: 'pnpm install --frozen-lockfile', routes: ['/', '/dynamic?q=two', '/api/time?who=e2e', '/nope'] },
   {
     project: 'yarn',
@@ -96,7 +103,12 @@ const shapes: Shape[] = [
     project: 'bun',
     fixture: 'bun-app',
     install: 'bun install --frozen-lockfile',
-    routes: [{ path: '/', known: staticPageCdn }, '/greet?name=e2e', '/api/ping?q=1', { path: '/api/ping', method: 'POST', headers: json, send: '{}' }, '/nope'],
+    // trailingSlash: true: next start redirects a page's path without the slash, /api/ paths too, and a file's path with one.
+    routes: [
+      { path: '/', known: staticPageCdn }, '/greet/?name=e2e', '/api/ping/?q=1', { path: '/api/ping/', method: 'POST', headers: json, send: '{}' }, '/nope/',
+      { path: '/greet?name=e2e', known: redirectBody }, { path: '/api/ping?q=1', known: redirectBody }, { path: '/api/ping', method: 'POST', headers: json, send: '{}', known: redirectBody },
+      { path: '/hello.txt', known: publicFile(false) }, { path: '/hello.txt/', known: redirectBody }, { path: '/nope', known: redirectBody },
+    ],
   },
   {
     project: 'middleware',
@@ -104,8 +116,8 @@ const shapes: Shape[] = [
     install: 'npm ci',
     routes: [
       '/',
-      { path: '/old', known: { why: 'OpenNext sends a proxy redirect without a body (next start sends the location as text)', shiplog: { body: false } } },
-      { path: '/moved', known: { why: 'OpenNext sends a proxy redirect without a body (next start sends the location as text)', shiplog: { body: false } } },
+      { path: '/old', known: redirectBody },
+      { path: '/moved', known: redirectBody },
       {
         path: '/rewrite-me?q=x',
         known: {

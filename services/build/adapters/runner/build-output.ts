@@ -1,4 +1,6 @@
 import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { basename, dirname, join } from 'node:path';
 import { isInside } from './artifact-links.ts';
 
@@ -193,3 +195,120 @@ export const jsNamedGroupsInMiddlewareManifest = async (appDir: string): Promise
   if (rewritten > 0) await replaceInside(appDir, file, JSON.stringify(manifest, null, 2));
   return rewritten;
 };
+
+/**
+ * A JavaScript function, as source, that hands Next's trailing-slash redirects to OpenNext's
+ * routing: `next build` writes them into `.next/routes-manifest.json` as `internal` redirects
+ * (`/:path+/` → `/:path+`; with `trailingSlash: true`, `/:notfile` → `/:notfile/` and a file's
+ * `/:file/` → `/:file`), which next start's router applies to every path but `.well-known`.
+ * OpenNext skips internal redirects and applies a slash rule of its own that leaves `/api/…`
+ * paths alone and never takes a slash off a file's path, so `/api/hello/` was answered where
+ * next start redirects it (308) to `/api/hello`. The function marks Next's internal redirects
+ * (these are all of them) as ordinary ones and returns how many; OpenNext's own rule still runs
+ * first, and where it does not redirect, Next's do, in Next's order before the app's.
+ *
+ * @example
+ * const handOver = new Function(`return ${trailingSlashRedirectsSource}`)();
+ * handOver({ redirects: [{ source: '/:path+/', destination: '/:path+', internal: true, statusCode: 308, regex: '…' }] }); // 1
+ */
+export const trailingSlashRedirectsSource = `function shiplogTrailingSlashRedirects(manifest) {
+  let n = 0;
+  for (const r of manifest && Array.isArray(manifest.redirects) ? manifest.redirects : []) {
+    if (r && r.internal === true) {
+      r.internal = false;
+      n++;
+    }
+  }
+  return n;
+}`;
+
+/**
+ * A JavaScript function, as source, called with `(fs, path, outputDir)`: the routes manifests
+ * OpenNext's server functions read at run time, each `.next/routes-manifest.json` regular file in
+ * `server-functions/<name>/` or up to four folders below it (a monorepo app's package folder),
+ * `node_modules` and links not followed. OpenNext copies them from next build's standalone output.
+ */
+export const routesManifestsSource = `function shiplogRoutesManifests(fs, path, outputDir) {
+  const found = [];
+  const walk = (dir, depth) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (!e.isDirectory() || e.name === 'node_modules') continue;
+      const p = path.join(dir, e.name);
+      if (e.name === '.next') {
+        const file = path.join(p, 'routes-manifest.json');
+        try {
+          if (fs.lstatSync(file).isFile()) found.push(file);
+        } catch {}
+      } else if (depth < 4) walk(p, depth + 1);
+    }
+  };
+  const functions = path.join(outputDir, 'server-functions');
+  let names = [];
+  try {
+    names = fs.readdirSync(functions).sort();
+  } catch {}
+  for (const name of names) walk(path.join(functions, name), 0);
+  return found;
+}`;
+
+type ManifestFinder = (nodeFs: typeof fs, nodePath: typeof path, outputDir: string) => string[];
+const handOverTrailingSlashRedirects = new Function(`return ${trailingSlashRedirectsSource}`)() as (manifest: unknown) => number;
+const routesManifests = new Function(`return ${routesManifestsSource}`)() as ManifestFinder;
+
+/** The build log's line for {@link nextTrailingSlashRedirects} (and the buildspec's step), for `n` redirects. */
+export const trailingSlashRedirectsLine = (n: number | string): string =>
+  `routes manifest: Next's ${n} trailing-slash redirect(s) handed to OpenNext's routing, which skips them (so /api/ paths and files answer with or without the slash as next start redirects them)`;
+
+/**
+ * Applies {@link trailingSlashRedirectsSource} to each routes manifest of a packaged output's
+ * server functions ({@link routesManifestsSource}; one that is not JSON is left alone). Returns
+ * how many redirects it handed over in all.
+ *
+ * @example
+ * await nextTrailingSlashRedirects(artifactDir); // 1 for an app without trailingSlash
+ */
+export const nextTrailingSlashRedirects = async (outputDir: string): Promise<number> => {
+  let n = 0;
+  for (const file of routesManifests(fs, path, outputDir)) {
+    let manifest: unknown;
+    try {
+      manifest = JSON.parse(await readFile(file, 'utf8'));
+    } catch {
+      continue;
+    }
+    const handed = handOverTrailingSlashRedirects(manifest);
+    if (handed > 0) await replaceInside(outputDir, file, JSON.stringify(manifest));
+    n += handed;
+  }
+  return n;
+};
+
+/**
+ * {@link nextTrailingSlashRedirects} as a CommonJS script for CodeBuild, `node script <output dir>`
+ * after `open-next build`; prints the build log's line when it changed something.
+ */
+export const trailingSlashRedirectsScript = `const fs = require('node:fs');
+const path = require('node:path');
+let n = 0;
+for (const file of (${routesManifestsSource})(fs, path, process.argv[2])) {
+  let manifest;
+  try {
+    manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    continue;
+  }
+  const handed = (${trailingSlashRedirectsSource})(manifest);
+  if (handed > 0) {
+    fs.writeFileSync(file + '.shiplog', JSON.stringify(manifest));
+    fs.renameSync(file + '.shiplog', file);
+  }
+  n += handed;
+}
+if (n > 0) console.log(${JSON.stringify(trailingSlashRedirectsLine('<n>'))}.replace('<n>', String(n)));
+`;

@@ -1,9 +1,12 @@
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nodeLoadableEdgeFunctions } from './build-output.ts';
+import {
+  edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, trailingSlashRedirectsLine,
+  trailingSlashRedirectsScript,
+} from './build-output.ts';
 
 describe('ensureNextConfig', () => {
   const dirWith = (files: Record<string, string>) => {
@@ -100,6 +103,80 @@ describe('jsNamedGroupsInMiddlewareManifest', () => {
     // Once is enough; no manifest (no middleware, no edge routes) is nothing to do.
     expect(await jsNamedGroupsInMiddlewareManifest(app)).toBe(0);
     expect(await jsNamedGroupsInMiddlewareManifest(mkdtempSync(join(tmpdir(), 'no-manifest-')))).toBe(0);
+  });
+});
+
+describe("Next's trailing-slash redirects, handed to OpenNext's routing", () => {
+  // As next build 16.4.5 writes them: without trailingSlash (one rule) and with it (two), before the app's own.
+  const withoutSlash = [
+    { source: '/:path+/', destination: '/:path+', internal: true, priority: true, statusCode: 308, regex: '^(?:/((?:[^/]+?)(?:/(?:[^/]+?))*))/$' },
+    { source: '/home', destination: '/', statusCode: 307, regex: '^(?!/_next)/home(?:/)?$' },
+  ];
+  const withSlash = [
+    {
+      source: '/:file((?!\\.well-known(?:/.*)?)(?:[^/]+/)*[^/]+\\.\\w+)/', destination: '/:file', internal: true, priority: true,
+      missing: [{ type: 'header', key: 'x-nextjs-data' }], statusCode: 308, regex: '^(?:/((?!\\.well-known(?:/.*)?)(?:[^/]+/)*[^/]+\\.\\w+))/$',
+    },
+    { source: '/:notfile((?!\\.well-known(?:/.*)?)(?:[^/]+/)*[^/\\.]+)', destination: '/:notfile/', internal: true, priority: true, statusCode: 308, regex: '^(?:/((?!\\.well-known(?:/.*)?)(?:[^/]+/)*[^/\\.]+))$' },
+  ];
+  /** A packaged output whose function `fn` has a routes manifest at `at` (inside the function). */
+  const outputWith = (redirects: unknown[], at = '.next', fn = 'default') => {
+    const out = mkdtempSync(join(tmpdir(), 'routes-manifest-'));
+    mkdirSync(join(out, 'server-functions', fn, at), { recursive: true });
+    writeFileSync(join(out, 'server-functions', fn, at, 'routes-manifest.json'), JSON.stringify({ version: 3, basePath: '', redirects, headers: [], rewrites: [] }));
+    return out;
+  };
+  const redirectsOf = (out: string, at = '.next', fn = 'default') => JSON.parse(readFileSync(join(out, 'server-functions', fn, at, 'routes-manifest.json'), 'utf8')).redirects;
+
+  it("marks them as ordinary redirects in each function's manifest, in their place before the app's, and changes nothing else", async () => {
+    const out = outputWith(withoutSlash);
+    expect(await nextTrailingSlashRedirects(out)).toBe(1);
+    expect(redirectsOf(out)).toEqual([{ ...withoutSlash[0], internal: false }, withoutSlash[1]]);
+    expect(await nextTrailingSlashRedirects(out)).toBe(0);
+    // A monorepo app's function keeps its manifest in the app's package folder; node_modules are not looked into.
+    const mono = outputWith(withSlash, 'apps/web/.next');
+    mkdirSync(join(mono, 'server-functions', 'default', 'node_modules', 'pkg', '.next'), { recursive: true });
+    writeFileSync(join(mono, 'server-functions', 'default', 'node_modules', 'pkg', '.next', 'routes-manifest.json'), JSON.stringify({ redirects: withoutSlash }));
+    expect(await nextTrailingSlashRedirects(mono)).toBe(2);
+    expect(redirectsOf(mono, 'apps/web/.next')).toEqual(withSlash.map((r) => ({ ...r, internal: false })));
+    expect(redirectsOf(mono, 'node_modules/pkg/.next')).toEqual(withoutSlash);
+    // Next's regexes as OpenNext tests them: /api/ paths and files are redirected as next start does.
+    const [file, notfile] = withSlash.map((r) => new RegExp(r.regex));
+    expect(['/robots.txt/', '/a/b.json/'].map((p) => file!.test(p))).toEqual([true, true]);
+    expect(['/api/ping', '/docs/a'].map((p) => notfile!.test(p))).toEqual([true, true]);
+    expect(['/.well-known/x', '/robots.txt', '/api/ping/'].map((p) => notfile!.test(p))).toEqual([false, false, false]);
+    expect(new RegExp(withoutSlash[0]!.regex).test('/api/ping/')).toBe(true);
+    // No functions, or a manifest that is not JSON: nothing to do.
+    expect(await nextTrailingSlashRedirects(mkdtempSync(join(tmpdir(), 'no-routes-manifest-')))).toBe(0);
+    const broken = outputWith([]);
+    writeFileSync(join(broken, 'server-functions', 'default', '.next', 'routes-manifest.json'), '{');
+    expect(await nextTrailingSlashRedirects(broken)).toBe(0);
+  });
+
+  it('follows no link, and writes nothing through one', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'routes-manifest-outside-'));
+    writeFileSync(join(outside, 'routes-manifest.json'), JSON.stringify({ redirects: withoutSlash }));
+    const linked = outputWith([]);
+    const fn = join(linked, 'server-functions', 'default');
+    rmSync(join(fn, '.next'), { recursive: true });
+    symlinkSync(outside, join(fn, '.next'));
+    expect(await nextTrailingSlashRedirects(linked)).toBe(0);
+    const file = join(fn, 'app', '.next', 'routes-manifest.json');
+    mkdirSync(dirname(file), { recursive: true });
+    symlinkSync(join(outside, 'routes-manifest.json'), file);
+    expect(await nextTrailingSlashRedirects(linked)).toBe(0);
+    expect(JSON.parse(readFileSync(join(outside, 'routes-manifest.json'), 'utf8')).redirects).toEqual(withoutSlash);
+  });
+
+  it("does the same on CodeBuild (the buildspec's script), saying so in the build log", () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'trailing-slash-script-')), 'trailing-slash.cjs');
+    writeFileSync(script, trailingSlashRedirectsScript);
+    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const out = outputWith(withSlash);
+    expect(run(out)).toBe(`${trailingSlashRedirectsLine(2)}\n`);
+    expect(redirectsOf(out)).toEqual(withSlash.map((r) => ({ ...r, internal: false })));
+    expect(run(out)).toBe('');
+    expect(run(mkdtempSync(join(tmpdir(), 'no-routes-manifest-')))).toBe('');
   });
 });
 

@@ -10,7 +10,7 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import {
-  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nodeLoadableEdgeFunctions, staticExportMessage,
+  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, staticExportMessage, trailingSlashRedirectsLine,
 } from './build-output.ts';
 import { openNextBuildArgs } from './open-next-args.mjs';
 import { writeOpenNextConfig } from './open-next-config.ts';
@@ -410,6 +410,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         // Published by shiplog's own user, links followed: none may point outside the artifact.
         const escaping = await checkArtifactLinks(artifactDir);
         if (escaping) return fail('package-failed', null, `the build output links outside itself: ${escaping}`);
+        const slashes = await nextTrailingSlashRedirects(artifactDir);
+        if (slashes > 0) log(trailingSlashRedirectsLine(slashes), 'system');
         const edgeEnv = await edgeRouteEnv(appDir);
         const edge = await nodeLoadableEdgeFunctions(artifactDir, edgeEnv);
         if (edge.length > 0) {

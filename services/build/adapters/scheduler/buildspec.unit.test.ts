@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeArtifactDir } from '../../service.ts';
-import { customDistDirMessage, emptyNextConfig, nextConfigNames, noNextBuildMessage, staticExportMessage } from '../runner/build-output.ts';
+import { customDistDirMessage, emptyNextConfig, nextConfigNames, noNextBuildMessage, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
 import {
   artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, edgeRoutesWarningScript, manifestScript, type BuildspecInput,
 } from './buildspec.ts';
@@ -118,6 +118,14 @@ describe('buildspecFor', () => {
     expect(run()).toBe('');
     writeFileSync(join(dir, '.next', 'server', 'middleware-manifest.json'), JSON.stringify({ functions: { '/api/e/route': { name: 'app/api/e/route' } } }));
     expect(run()).toBe("warning: edge runtime routes are not served on AWS yet (they answer 500 there): app/api/e/route. Without export const runtime = 'edge' they run in the server function.\n");
+  });
+
+  it("hands Next's trailing-slash redirects to OpenNext's routing in the output open-next build made, before it is zipped", () => {
+    const post = buildspecPhases(input).post_build;
+    const step = post.findIndex((c) => c.includes(Buffer.from(trailingSlashRedirectsScript, 'utf8').toString('base64')));
+    expect(step).toBeGreaterThan(post.findIndex((c) => c.includes('@opennextjs/aws@')));
+    expect(post[step]).toMatch(/ \.open-next$/);
+    expect(step).toBeLessThan(post.findIndex((c) => c.includes('zip -qry')));
   });
 
   it('refuses a static export before open-next build, with why and what to change', () => {
