@@ -139,6 +139,12 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
     expect([to.pathname, [...to.searchParams]]).toEqual(['/api/revalidate-page', [['path', '/hourly']]]);
   }, 60_000);
 
+  it('answers a path a fallback: true page was not built for with its fallback shell from the S3 cache, as next start does', async () => {
+    const res = await sl.site('isr.localhost', '/drafts/2');
+    expect(res.status, res.body.slice(0, 300)).toBe(200);
+    expect(res.body).toContain('Loading the draft…');
+  }, 60_000);
+
   it('serves a public file whose name needs percent-encoding from S3, as next start does', async () => {
     const res = await sl.site('isr.localhost', '/read%20me.txt');
     expect([res.status, res.body]).toEqual([200, 'a public file whose name has a space\n']);

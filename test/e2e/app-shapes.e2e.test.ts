@@ -81,6 +81,8 @@ const shapes: Shape[] = [
       { path: '/about', known: staticPageCdn },
       { path: '/posts/first', varies: isrAge }, { path: '/posts/second', varies: isrAge }, { path: '/posts/missing', known: errorsUncached },
       '/api/hello?x=1', '/api/status?code=418', { path: '/robots.txt', known: publicFile(false) }, { path: '/read%20me.txt', known: publicFile(false) }, '/nope',
+      // fallback: true: the build's page, and the fallback shell for a path it did not generate.
+      '/drafts/1', '/drafts/2', '/drafts/gone',
     ],
   },
   {

@@ -312,3 +312,69 @@ for (const file of (${routesManifestsSource})(fs, path, process.argv[2])) {
 }
 if (n > 0) console.log(${JSON.stringify(trailingSlashRedirectsLine('<n>'))}.replace('<n>', String(n)));
 `;
+
+/**
+ * A JavaScript function, as source, called with `(fs, path, outputDir)`: gives each Pages
+ * Router fallback shell (`fallback: true`) in the packaged output's `cache/` the type of a Pages
+ * entry, and returns how many it changed. `open-next build` types a prerendered entry by its
+ * files (a `.json` makes a page), and a Pages fallback shell is an `.html` and a `.meta` whose
+ * route cache owner is `PAGES`, so it was written as an App Router entry: OpenNext's cache handed
+ * it to Next as `APP_PAGE` and every path the build had not generated answered 500 ("Invariant:
+ * received non-pages cache entry in pages handler") where next start serves the shell. The entry
+ * becomes a page with the empty data Next's own cache gives a fallback shell. Only files whose
+ * path has a dynamic segment (`[`) are read; links are not followed, and a file is replaced whole.
+ */
+export const pagesFallbackEntriesSource = `function shiplogPagesFallbackEntries(fs, path, outputDir) {
+  let n = 0;
+  const walk = (dir) => {
+    let entries;
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) {
+        walk(p);
+        continue;
+      }
+      if (!e.isFile() || !e.name.endsWith('.cache') || !p.includes('[')) continue;
+      let entry;
+      try {
+        entry = JSON.parse(fs.readFileSync(p, 'utf8'));
+      } catch {
+        continue;
+      }
+      const route = entry && entry.meta && entry.meta.routeCache;
+      if (entry.type !== 'app' || !route || !route.owner || route.owner.kind !== 'PAGES' || route.isFallback !== true) continue;
+      entry.type = 'page';
+      if (entry.json === undefined) entry.json = {};
+      fs.writeFileSync(p + '.shiplog', JSON.stringify(entry));
+      fs.renameSync(p + '.shiplog', p);
+      n++;
+    }
+  };
+  walk(path.join(outputDir, 'cache'));
+  return n;
+}`;
+
+type FallbackFixer = (nodeFs: typeof fs, nodePath: typeof path, outputDir: string) => number;
+const fixPagesFallbackEntries = new Function(`return ${pagesFallbackEntriesSource}`)() as FallbackFixer;
+
+/** The build log's line for {@link pagesFallbackEntries} (and the buildspec's step), for `n` entries. */
+export const pagesFallbackEntriesLine = (n: number | string): string =>
+  `cache: ${n} Pages Router fallback page(s) (fallback: true) typed as Pages entries, which open-next build wrote as App Router ones (they answered 500)`;
+
+/**
+ * Applies {@link pagesFallbackEntriesSource} to a packaged output. Returns how many entries it changed.
+ *
+ * @example
+ * pagesFallbackEntries(artifactDir); // 1 for pages/posts/[id].js with fallback: true
+ */
+export const pagesFallbackEntries = (outputDir: string): number => fixPagesFallbackEntries(fs, path, outputDir);
+
+/** {@link pagesFallbackEntries} as a CommonJS script for CodeBuild, `node script <output dir>`. */
+export const pagesFallbackEntriesScript = `const n = (${pagesFallbackEntriesSource})(require('node:fs'), require('node:path'), process.argv[2]);
+if (n > 0) console.log(${JSON.stringify(pagesFallbackEntriesLine('<n>'))}.replace('<n>', String(n)));
+`;

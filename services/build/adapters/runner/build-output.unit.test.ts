@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, trailingSlashRedirectsLine,
-  trailingSlashRedirectsScript,
+  pagesFallbackEntries, pagesFallbackEntriesLine, pagesFallbackEntriesScript, trailingSlashRedirectsScript,
 } from './build-output.ts';
 
 describe('ensureNextConfig', () => {
@@ -177,6 +177,62 @@ describe("Next's trailing-slash redirects, handed to OpenNext's routing", () => 
     expect(redirectsOf(out)).toEqual(withSlash.map((r) => ({ ...r, internal: false })));
     expect(run(out)).toBe('');
     expect(run(mkdtempSync(join(tmpdir(), 'no-routes-manifest-')))).toBe('');
+  });
+});
+
+describe('Pages Router fallback shells in the cache open-next build wrote', () => {
+  // As open-next build 4.1 writes them for next build 16.4.5 (html shortened): the shell of pages/fb/[id].js
+  // with fallback: true, the page the build generated for /fb/1, and an App Router page.
+  const key = '/route-cache/PAGES/748e/$/fb/[id]';
+  const shell = { type: 'app', meta: { routeCache: { key, owner: { kind: 'PAGES', sourceRoute: '/fb/[id]' }, isFallback: true } }, html: '<p>loading</p>' };
+  const page = { type: 'page', html: '<h1>1</h1>', json: { pageProps: { id: '1' } }, revalidate: 60 };
+  const appShell = { type: 'app', meta: { routeCache: { key: '/route-cache/APP_PAGE/1a2b/$/blog/[slug]', owner: { kind: 'APP_PAGE', sourceRoute: '/blog/[slug]' }, isFallback: true } }, html: '<p>shell</p>' };
+  const outputWith = (files: Record<string, unknown>) => {
+    const out = mkdtempSync(join(tmpdir(), 'fallback-cache-'));
+    for (const [name, entry] of Object.entries(files)) {
+      const file = join(out, 'cache', 'BUILD', name);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, typeof entry === 'string' ? entry : JSON.stringify(entry));
+    }
+    return out;
+  };
+  const read = (out: string, name: string) => JSON.parse(readFileSync(join(out, 'cache', 'BUILD', name), 'utf8'));
+  const names = {
+    shell: 'route-cache/PAGES/748e/$/fb/[id].cache', page: 'route-cache/PAGES/748e/$/fb/1.cache',
+    app: 'route-cache/APP_PAGE/1a2b/$/blog/[slug].cache', nested: 'route-cache/PAGES/99ff/$/[lang]/about.cache',
+  };
+
+  it("types a Pages fallback shell as a page with the empty data Next's own cache gives it, and leaves every other entry", () => {
+    const nested = { ...shell, meta: { routeCache: { ...shell.meta.routeCache, key: '/route-cache/PAGES/99ff/$/[lang]/about' } } };
+    const out = outputWith({ [names.shell]: shell, [names.page]: page, [names.app]: appShell, [names.nested]: nested, 'route-cache/PAGES/0/$/[x]/broken.cache': '{' });
+    expect(pagesFallbackEntries(out)).toBe(2);
+    expect(read(out, names.shell)).toEqual({ ...shell, type: 'page', json: {} });
+    expect(read(out, names.nested)).toEqual({ ...nested, type: 'page', json: {} });
+    expect(read(out, names.page)).toEqual(page);
+    expect(read(out, names.app)).toEqual(appShell);
+    expect(pagesFallbackEntries(out)).toBe(0);
+    expect(pagesFallbackEntries(mkdtempSync(join(tmpdir(), 'no-cache-')))).toBe(0);
+  });
+
+  it('follows no link, and writes nothing through one', () => {
+    const outside = mkdtempSync(join(tmpdir(), 'fallback-outside-'));
+    writeFileSync(join(outside, '[id].cache'), JSON.stringify(shell));
+    const out = outputWith({});
+    mkdirSync(join(out, 'cache', 'BUILD'), { recursive: true });
+    symlinkSync(join(outside, '[id].cache'), join(out, 'cache', 'BUILD', '[id].cache'));
+    symlinkSync(outside, join(out, 'cache', 'BUILD', '[dir]'));
+    expect(pagesFallbackEntries(out)).toBe(0);
+    expect(JSON.parse(readFileSync(join(outside, '[id].cache'), 'utf8'))).toEqual(shell);
+  });
+
+  it("does the same on CodeBuild (the buildspec's script), saying so in the build log", () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'pages-fallback-script-')), 'pages-fallback.cjs');
+    writeFileSync(script, pagesFallbackEntriesScript);
+    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const out = outputWith({ [names.shell]: shell, [names.page]: page });
+    expect(run(out)).toBe(`${pagesFallbackEntriesLine(1)}\n`);
+    expect(read(out, names.shell)).toEqual({ ...shell, type: 'page', json: {} });
+    expect(run(out)).toBe('');
   });
 });
 

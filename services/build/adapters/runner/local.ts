@@ -10,7 +10,8 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import {
-  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, staticExportMessage, trailingSlashRedirectsLine,
+  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, pagesFallbackEntries, pagesFallbackEntriesLine, staticExportMessage,
+  trailingSlashRedirectsLine,
 } from './build-output.ts';
 import { openNextBuildArgs } from './open-next-args.mjs';
 import { writeOpenNextConfig } from './open-next-config.ts';
@@ -412,6 +413,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (escaping) return fail('package-failed', null, `the build output links outside itself: ${escaping}`);
         const slashes = await nextTrailingSlashRedirects(artifactDir);
         if (slashes > 0) log(trailingSlashRedirectsLine(slashes), 'system');
+        const fallbacks = pagesFallbackEntries(artifactDir);
+        if (fallbacks > 0) log(pagesFallbackEntriesLine(fallbacks), 'system');
         const edgeEnv = await edgeRouteEnv(appDir);
         const edge = await nodeLoadableEdgeFunctions(artifactDir, edgeEnv);
         if (edge.length > 0) {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeArtifactDir } from '../../service.ts';
-import { customDistDirMessage, emptyNextConfig, nextConfigNames, noNextBuildMessage, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
+import { customDistDirMessage, emptyNextConfig, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
 import {
   artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, edgeRoutesWarningScript, manifestScript, type BuildspecInput,
 } from './buildspec.ts';
@@ -126,6 +126,14 @@ describe('buildspecFor', () => {
     expect(step).toBeGreaterThan(post.findIndex((c) => c.includes('@opennextjs/aws@')));
     expect(post[step]).toMatch(/ \.open-next$/);
     expect(step).toBeLessThan(post.findIndex((c) => c.includes('zip -qry')));
+  });
+
+  it('types Pages Router fallback shells as Pages entries in the output open-next build made, before its cache is uploaded', () => {
+    const post = buildspecPhases(input).post_build;
+    const step = post.findIndex((c) => c.includes(Buffer.from(pagesFallbackEntriesScript, 'utf8').toString('base64')));
+    expect(step).toBeGreaterThan(post.findIndex((c) => c.includes('@opennextjs/aws@')));
+    expect(post[step]).toMatch(/ \.open-next$/);
+    expect(step).toBeLessThan(post.findIndex((c) => c.startsWith('aws s3 cp .open-next')));
   });
 
   it('refuses a static export before open-next build, with why and what to change', () => {
