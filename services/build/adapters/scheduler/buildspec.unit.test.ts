@@ -120,19 +120,16 @@ describe('buildspecFor', () => {
     expect(run()).toBe("warning: edge runtime routes are not served on AWS yet (they answer 500 there): app/api/e/route. Without export const runtime = 'edge' they run in the server function.\n");
   });
 
-  it("hands Next's trailing-slash redirects to OpenNext's routing in the output open-next build made, before it is zipped", () => {
+  // The fixes of the output open-next build made (build-output.ts), each before the output is zipped and uploaded.
+  it.each([
+    ["hands Next's trailing-slash redirects to OpenNext's routing", trailingSlashRedirectsScript],
+    ['types Pages Router fallback shells as Pages entries in the cache', pagesFallbackEntriesScript],
+  ])('%s in the output open-next build made, before it is zipped and uploaded', (_, script) => {
     const post = buildspecPhases(input).post_build;
-    const step = post.findIndex((c) => c.includes(Buffer.from(trailingSlashRedirectsScript, 'utf8').toString('base64')));
+    const step = post.findIndex((c) => c.includes(Buffer.from(script, 'utf8').toString('base64')));
     expect(step).toBeGreaterThan(post.findIndex((c) => c.includes('@opennextjs/aws@')));
     expect(post[step]).toMatch(/ \.open-next$/);
     expect(step).toBeLessThan(post.findIndex((c) => c.includes('zip -qry')));
-  });
-
-  it('types Pages Router fallback shells as Pages entries in the output open-next build made, before its cache is uploaded', () => {
-    const post = buildspecPhases(input).post_build;
-    const step = post.findIndex((c) => c.includes(Buffer.from(pagesFallbackEntriesScript, 'utf8').toString('base64')));
-    expect(step).toBeGreaterThan(post.findIndex((c) => c.includes('@opennextjs/aws@')));
-    expect(post[step]).toMatch(/ \.open-next$/);
     expect(step).toBeLessThan(post.findIndex((c) => c.startsWith('aws s3 cp .open-next')));
   });
 
