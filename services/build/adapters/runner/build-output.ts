@@ -1,5 +1,5 @@
 import { lstat, readdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
-import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import { basename, dirname, join } from 'node:path';
 import { isInside } from './artifact-links.ts';
@@ -196,153 +196,95 @@ export const jsNamedGroupsInMiddlewareManifest = async (appDir: string): Promise
   return rewritten;
 };
 
-/**
- * A JavaScript function, as source, that hands Next's trailing-slash redirects to OpenNext's
- * routing: `next build` writes them into `.next/routes-manifest.json` as `internal` redirects
- * (`/:path+/` → `/:path+`; with `trailingSlash: true`, `/:notfile` → `/:notfile/` and a file's
- * `/:file/` → `/:file`), which next start's router applies to every path but `.well-known`.
- * OpenNext skips internal redirects and applies a slash rule of its own that leaves `/api/…`
- * paths alone and never takes a slash off a file's path, so `/api/hello/` was answered where
- * next start redirects it (308) to `/api/hello`. The function marks Next's internal redirects
- * (these are all of them) as ordinary ones and returns how many; OpenNext's own rule still runs
- * first, and where it does not redirect, Next's do, in Next's order before the app's.
- *
- * @example
- * const handOver = new Function(`return ${trailingSlashRedirectsSource}`)();
- * handOver({ redirects: [{ source: '/:path+/', destination: '/:path+', internal: true, statusCode: 308, regex: '…' }] }); // 1
- */
-export const trailingSlashRedirectsSource = `function shiplogTrailingSlashRedirects(manifest) {
-  let n = 0;
-  for (const r of manifest && Array.isArray(manifest.redirects) ? manifest.redirects : []) {
-    if (r && r.internal === true) {
-      r.internal = false;
-      n++;
-    }
-  }
-  return n;
-}`;
+// The fixes below change the output `open-next build` made, locally (shiplog's runner, through
+// replaceInside) and on CodeBuild (a script, outputFixScript). Each is one async function, as
+// source, called with `(fsp, path, outputDir, replace)`: node:fs/promises, node:path, the output
+// folder, and `replace(file, text)`, which writes a file whole. It follows no link and returns
+// how many things it changed.
 
 /**
- * A JavaScript function, as source, called with `(fs, path, outputDir)`: the routes manifests
- * OpenNext's server functions read at run time, each `.next/routes-manifest.json` regular file in
- * `server-functions/<name>/` or up to four folders below it (a monorepo app's package folder),
- * `node_modules` and links not followed. OpenNext copies them from next build's standalone output.
+ * Hands Next's trailing-slash redirects to OpenNext's routing: `next build` writes them into
+ * `.next/routes-manifest.json` as `internal` redirects (`/:path+/` → `/:path+`; with
+ * `trailingSlash: true`, `/:notfile` → `/:notfile/` and a file's `/:file/` → `/:file`), which
+ * next start's router applies to every path but `.well-known`. OpenNext skips internal redirects
+ * and applies a slash rule of its own that leaves `/api/…` paths alone and never takes a slash
+ * off a file's path, so `/api/hello/` was answered where next start redirects it (308) to
+ * `/api/hello`. Next's internal redirects (these are all of them) are marked ordinary in each
+ * routes manifest OpenNext's server functions read at run time (copied from next build's
+ * standalone output: `.next/routes-manifest.json` in `server-functions/<name>/` or up to four
+ * folders below it, a monorepo app's package folder; `node_modules` not looked into; a manifest
+ * that is not JSON left alone). OpenNext's own rule still runs first, and where it does not
+ * redirect, Next's do, in Next's order before the app's. Returns how many redirects it handed over.
  */
-export const routesManifestsSource = `function shiplogRoutesManifests(fs, path, outputDir) {
-  const found = [];
-  const walk = (dir, depth) => {
+const trailingSlashRedirectsSource = `async function shiplogTrailingSlashRedirects(fsp, path, outputDir, replace) {
+  const manifests = [];
+  const walk = async (dir, depth) => {
     let entries;
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      entries = await fsp.readdir(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (!e.isDirectory() || e.name === 'node_modules') continue;
       const p = path.join(dir, e.name);
-      if (e.name === '.next') {
-        const file = path.join(p, 'routes-manifest.json');
-        try {
-          if (fs.lstatSync(file).isFile()) found.push(file);
-        } catch {}
-      } else if (depth < 4) walk(p, depth + 1);
+      if (e.name === '.next') manifests.push(path.join(p, 'routes-manifest.json'));
+      else if (depth < 4) await walk(p, depth + 1);
     }
   };
   const functions = path.join(outputDir, 'server-functions');
-  let names = [];
-  try {
-    names = fs.readdirSync(functions).sort();
-  } catch {}
-  for (const name of names) walk(path.join(functions, name), 0);
-  return found;
-}`;
-
-type ManifestFinder = (nodeFs: typeof fs, nodePath: typeof path, outputDir: string) => string[];
-const handOverTrailingSlashRedirects = new Function(`return ${trailingSlashRedirectsSource}`)() as (manifest: unknown) => number;
-const routesManifests = new Function(`return ${routesManifestsSource}`)() as ManifestFinder;
-
-/** The build log's line for {@link nextTrailingSlashRedirects} (and the buildspec's step), for `n` redirects. */
-export const trailingSlashRedirectsLine = (n: number | string): string =>
-  `routes manifest: Next's ${n} trailing-slash redirect(s) handed to OpenNext's routing, which skips them (so /api/ paths and files answer with or without the slash as next start redirects them)`;
-
-/**
- * Applies {@link trailingSlashRedirectsSource} to each routes manifest of a packaged output's
- * server functions ({@link routesManifestsSource}; one that is not JSON is left alone). Returns
- * how many redirects it handed over in all.
- *
- * @example
- * await nextTrailingSlashRedirects(artifactDir); // 1 for an app without trailingSlash
- */
-export const nextTrailingSlashRedirects = async (outputDir: string): Promise<number> => {
+  for (const name of (await fsp.readdir(functions).catch(() => [])).sort()) await walk(path.join(functions, name), 0);
   let n = 0;
-  for (const file of routesManifests(fs, path, outputDir)) {
-    let manifest: unknown;
+  for (const file of manifests) {
+    let manifest;
     try {
-      manifest = JSON.parse(await readFile(file, 'utf8'));
+      if (!(await fsp.lstat(file)).isFile()) continue;
+      manifest = JSON.parse(await fsp.readFile(file, 'utf8'));
     } catch {
       continue;
     }
-    const handed = handOverTrailingSlashRedirects(manifest);
-    if (handed > 0) await replaceInside(outputDir, file, JSON.stringify(manifest));
+    let handed = 0;
+    for (const r of manifest && Array.isArray(manifest.redirects) ? manifest.redirects : []) {
+      if (r && r.internal === true) {
+        r.internal = false;
+        handed++;
+      }
+    }
+    if (handed > 0) await replace(file, JSON.stringify(manifest));
     n += handed;
   }
   return n;
-};
+}`;
 
 /**
- * {@link nextTrailingSlashRedirects} as a CommonJS script for CodeBuild, `node script <output dir>`
- * after `open-next build`; prints the build log's line when it changed something.
+ * Gives each Pages Router fallback shell (`fallback: true`) in the output's `cache/` the type of
+ * a Pages entry. `open-next build` types a prerendered entry by its files (a `.json` makes a
+ * page), and a Pages fallback shell is an `.html` and a `.meta` whose route cache owner is
+ * `PAGES`, so it was written as an App Router entry: OpenNext's cache handed it to Next as
+ * `APP_PAGE` and every path the build had not generated answered 500 ("Invariant: received
+ * non-pages cache entry in pages handler") where next start serves the shell. The entry becomes
+ * a page with the empty data Next's own cache gives a fallback shell. Only files whose path has a
+ * dynamic segment (`[`) are read. Returns how many entries it changed.
  */
-export const trailingSlashRedirectsScript = `const fs = require('node:fs');
-const path = require('node:path');
-let n = 0;
-for (const file of (${routesManifestsSource})(fs, path, process.argv[2])) {
-  let manifest;
-  try {
-    manifest = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch {
-    continue;
-  }
-  const handed = (${trailingSlashRedirectsSource})(manifest);
-  if (handed > 0) {
-    fs.writeFileSync(file + '.shiplog', JSON.stringify(manifest));
-    fs.renameSync(file + '.shiplog', file);
-  }
-  n += handed;
-}
-if (n > 0) console.log(${JSON.stringify(trailingSlashRedirectsLine('<n>'))}.replace('<n>', String(n)));
-`;
-
-/**
- * A JavaScript function, as source, called with `(fs, path, outputDir)`: gives each Pages
- * Router fallback shell (`fallback: true`) in the packaged output's `cache/` the type of a Pages
- * entry, and returns how many it changed. `open-next build` types a prerendered entry by its
- * files (a `.json` makes a page), and a Pages fallback shell is an `.html` and a `.meta` whose
- * route cache owner is `PAGES`, so it was written as an App Router entry: OpenNext's cache handed
- * it to Next as `APP_PAGE` and every path the build had not generated answered 500 ("Invariant:
- * received non-pages cache entry in pages handler") where next start serves the shell. The entry
- * becomes a page with the empty data Next's own cache gives a fallback shell. Only files whose
- * path has a dynamic segment (`[`) are read; links are not followed, and a file is replaced whole.
- */
-export const pagesFallbackEntriesSource = `function shiplogPagesFallbackEntries(fs, path, outputDir) {
+const pagesFallbackEntriesSource = `async function shiplogPagesFallbackEntries(fsp, path, outputDir, replace) {
   let n = 0;
-  const walk = (dir) => {
+  const walk = async (dir) => {
     let entries;
     try {
-      entries = fs.readdirSync(dir, { withFileTypes: true });
+      entries = await fsp.readdir(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const e of entries) {
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
-        walk(p);
+        await walk(p);
         continue;
       }
       if (!e.isFile() || !e.name.endsWith('.cache') || !p.includes('[')) continue;
       let entry;
       try {
-        entry = JSON.parse(fs.readFileSync(p, 'utf8'));
+        entry = JSON.parse(await fsp.readFile(p, 'utf8'));
       } catch {
         continue;
       }
@@ -350,31 +292,64 @@ export const pagesFallbackEntriesSource = `function shiplogPagesFallbackEntries(
       if (entry.type !== 'app' || !route || !route.owner || route.owner.kind !== 'PAGES' || route.isFallback !== true) continue;
       entry.type = 'page';
       if (entry.json === undefined) entry.json = {};
-      fs.writeFileSync(p + '.shiplog', JSON.stringify(entry));
-      fs.renameSync(p + '.shiplog', p);
+      await replace(p, JSON.stringify(entry));
       n++;
     }
   };
-  walk(path.join(outputDir, 'cache'));
+  await walk(path.join(outputDir, 'cache'));
   return n;
 }`;
 
-type FallbackFixer = (nodeFs: typeof fs, nodePath: typeof path, outputDir: string) => number;
-const fixPagesFallbackEntries = new Function(`return ${pagesFallbackEntriesSource}`)() as FallbackFixer;
+type OutputFix = (nodeFsp: typeof fsp, nodePath: typeof path, outputDir: string, replace: (file: string, text: string) => Promise<void>) => Promise<number>;
+const outputFix = (source: string): ((outputDir: string) => Promise<number>) => {
+  const fix = new Function(`return ${source}`)() as OutputFix;
+  return (outputDir) => fix(fsp, path, outputDir, (file, text) => replaceInside(outputDir, file, text));
+};
+
+/**
+ * An output fix as a CommonJS script for CodeBuild, `node script <output dir>` after `open-next
+ * build`: a file is replaced as {@link replaceInside} does (written aside, never through a link
+ * at that name, then renamed), and the build log's line is printed when it changed something.
+ * A failure is printed and exits non-zero.
+ */
+const outputFixScript = (source: string, line: (n: string) => string): string => `const fsp = require('node:fs/promises');
+const path = require('node:path');
+const replace = async (file, text) => {
+  const aside = path.join(path.dirname(file), '.' + path.basename(file) + '.shiplog-' + process.pid);
+  await fsp.writeFile(aside, text, { flag: 'wx' });
+  await fsp.rename(aside, file);
+};
+(${source})(fsp, path, process.argv[2], replace).then((n) => {
+  if (n > 0) console.log(${JSON.stringify(line('<n>'))}.replace('<n>', String(n)));
+});
+`;
+
+/** The build log's line for {@link nextTrailingSlashRedirects} (and the buildspec's step), for `n` redirects. */
+export const trailingSlashRedirectsLine = (n: number | string): string =>
+  `routes manifest: Next's ${n} trailing-slash redirect(s) handed to OpenNext's routing, which skips them (so /api/ paths and files answer with or without the slash as next start redirects them)`;
+
+/**
+ * {@link trailingSlashRedirectsSource} on a packaged output. Returns how many redirects it handed over.
+ *
+ * @example
+ * await nextTrailingSlashRedirects(artifactDir); // 1 for an app without trailingSlash
+ */
+export const nextTrailingSlashRedirects = outputFix(trailingSlashRedirectsSource);
+
+/** {@link nextTrailingSlashRedirects} as the buildspec's script (see {@link outputFixScript}). */
+export const trailingSlashRedirectsScript = outputFixScript(trailingSlashRedirectsSource, trailingSlashRedirectsLine);
 
 /** The build log's line for {@link pagesFallbackEntries} (and the buildspec's step), for `n` entries. */
 export const pagesFallbackEntriesLine = (n: number | string): string =>
   `cache: ${n} Pages Router fallback page(s) (fallback: true) typed as Pages entries, which open-next build wrote as App Router ones (they answered 500)`;
 
 /**
- * Applies {@link pagesFallbackEntriesSource} to a packaged output. Returns how many entries it changed.
+ * {@link pagesFallbackEntriesSource} on a packaged output. Returns how many entries it changed.
  *
  * @example
- * pagesFallbackEntries(artifactDir); // 1 for pages/posts/[id].js with fallback: true
+ * await pagesFallbackEntries(artifactDir); // 1 for pages/posts/[id].js with fallback: true
  */
-export const pagesFallbackEntries = (outputDir: string): number => fixPagesFallbackEntries(fs, path, outputDir);
+export const pagesFallbackEntries = outputFix(pagesFallbackEntriesSource);
 
-/** {@link pagesFallbackEntries} as a CommonJS script for CodeBuild, `node script <output dir>`. */
-export const pagesFallbackEntriesScript = `const n = (${pagesFallbackEntriesSource})(require('node:fs'), require('node:path'), process.argv[2]);
-if (n > 0) console.log(${JSON.stringify(pagesFallbackEntriesLine('<n>'))}.replace('<n>', String(n)));
-`;
+/** {@link pagesFallbackEntries} as the buildspec's script (see {@link outputFixScript}). */
+export const pagesFallbackEntriesScript = outputFixScript(pagesFallbackEntriesSource, pagesFallbackEntriesLine);

@@ -202,26 +202,26 @@ describe('Pages Router fallback shells in the cache open-next build wrote', () =
     app: 'route-cache/APP_PAGE/1a2b/$/blog/[slug].cache', nested: 'route-cache/PAGES/99ff/$/[lang]/about.cache',
   };
 
-  it("types a Pages fallback shell as a page with the empty data Next's own cache gives it, and leaves every other entry", () => {
+  it("types a Pages fallback shell as a page with the empty data Next's own cache gives it, and leaves every other entry", async () => {
     const nested = { ...shell, meta: { routeCache: { ...shell.meta.routeCache, key: '/route-cache/PAGES/99ff/$/[lang]/about' } } };
     const out = outputWith({ [names.shell]: shell, [names.page]: page, [names.app]: appShell, [names.nested]: nested, 'route-cache/PAGES/0/$/[x]/broken.cache': '{' });
-    expect(pagesFallbackEntries(out)).toBe(2);
+    expect(await pagesFallbackEntries(out)).toBe(2);
     expect(read(out, names.shell)).toEqual({ ...shell, type: 'page', json: {} });
     expect(read(out, names.nested)).toEqual({ ...nested, type: 'page', json: {} });
     expect(read(out, names.page)).toEqual(page);
     expect(read(out, names.app)).toEqual(appShell);
-    expect(pagesFallbackEntries(out)).toBe(0);
-    expect(pagesFallbackEntries(mkdtempSync(join(tmpdir(), 'no-cache-')))).toBe(0);
+    expect(await pagesFallbackEntries(out)).toBe(0);
+    expect(await pagesFallbackEntries(mkdtempSync(join(tmpdir(), 'no-cache-')))).toBe(0);
   });
 
-  it('follows no link, and writes nothing through one', () => {
+  it('follows no link, and writes nothing through one', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'fallback-outside-'));
     writeFileSync(join(outside, '[id].cache'), JSON.stringify(shell));
     const out = outputWith({});
     mkdirSync(join(out, 'cache', 'BUILD'), { recursive: true });
     symlinkSync(join(outside, '[id].cache'), join(out, 'cache', 'BUILD', '[id].cache'));
     symlinkSync(outside, join(out, 'cache', 'BUILD', '[dir]'));
-    expect(pagesFallbackEntries(out)).toBe(0);
+    expect(await pagesFallbackEntries(out)).toBe(0);
     expect(JSON.parse(readFileSync(join(outside, '[id].cache'), 'utf8'))).toEqual(shell);
   });
 

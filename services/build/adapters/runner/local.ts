@@ -413,7 +413,7 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (escaping) return fail('package-failed', null, `the build output links outside itself: ${escaping}`);
         const slashes = await nextTrailingSlashRedirects(artifactDir);
         if (slashes > 0) log(trailingSlashRedirectsLine(slashes), 'system');
-        const fallbacks = pagesFallbackEntries(artifactDir);
+        const fallbacks = await pagesFallbackEntries(artifactDir);
         if (fallbacks > 0) log(pagesFallbackEntriesLine(fallbacks), 'system');
         const edgeEnv = await edgeRouteEnv(appDir);
         const edge = await nodeLoadableEdgeFunctions(artifactDir, edgeEnv);
