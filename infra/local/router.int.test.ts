@@ -37,7 +37,7 @@ export const handler = async (event) => {
 
 const streamingFn = `
 export const handler = awslambda.streamifyResponse(async (event, responseStream) => {
-  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'content-type': 'text/plain' }, cookies: ['s=1'] });
+  const stream = awslambda.HttpResponseStream.from(responseStream, { statusCode: 201, headers: { 'content-type': 'text/plain', vary: 'x-theme' }, cookies: ['s=1'] });
   stream.write('hello ');
   await new Promise((r) => setTimeout(r, 20));
   stream.end('streamed world');
@@ -163,6 +163,8 @@ describe('site router (hand-made artifacts)', () => {
     expect(res.status).toBe(201);
     expect(res.headers['set-cookie']).toEqual(['s=1']);
     expect(res.body).toBe('hello streamed world');
+    // OpenNext's streaming wrapper encodes a body by the request's Accept-Encoding and does not say so.
+    expect(res.headers.vary).toBe('x-theme, Accept-Encoding');
   });
 
   it('runs one environment per deployment function', () => {

@@ -12,6 +12,7 @@ import { FunctionInvocationError, functionPool } from './sites/function-pool.ts'
 import { parseSiteAddress, parseSiteHost, type SiteAddress } from './sites/host.ts';
 import { malformedSiteRequest } from './sites/request-checks.ts';
 import { siteFetch } from './sites/site-fetch.ts';
+import { varyWithEncoding } from './sites/compression.ts';
 import { mountedSite, type MountsOf } from './mounts.ts';
 import { ProjectId } from '../../events/index.ts';
 import { behaviorMatcher, serveAsset, type Behavior } from './sites/static-files.ts';
@@ -142,8 +143,12 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     if (inv.kind === 'result') return writeApiGatewayV2Result(res, inv.result, { head: req.method === 'HEAD', extraHeaders: extra });
     // --- streamed: OpenNext's streaming wrapper labels an uncompressed body `content-encoding: identity`,
     // which `next start` never sends and the buffered wrapper did not: dropped, the headers stay as they were.
+    // That wrapper encodes every body by the request's `Accept-Encoding` (Brotli, gzip, deflate or
+    // none) without saying so in `vary`, as `next start` does: a cache in front would hand a
+    // Brotli body to a client that asked for none.
     const headers = toNodeHeaders(inv.head);
     if (String(headers['content-encoding']).toLowerCase() === 'identity') delete headers['content-encoding'];
+    headers.vary = varyWithEncoding(headers.vary);
     res.writeHead(inv.head.statusCode, { ...headers, ...extra });
     await pipeline(inv.body, res).catch(() => res.destroy());
   };

@@ -3,6 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nextConfigRules, serveAsset } from './static-files.ts';
 
@@ -34,6 +35,20 @@ const get = (port: number, path: string, headers: Record<string, string> = {}) =
     req.on('error', reject).end();
   });
 
+const getRaw = (port: number, path: string, headers: Record<string, string> = {}, method = 'GET') =>
+  new Promise<{ status: number; headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, method, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject).end();
+  });
+
+// A build chunk big enough to compress (CloudFront's floor is 1,000 bytes), one under it, and an image.
+const bigScript = Array.from({ length: 400 }, (_, i) => `export const value${i} = "chunk line ${i}";`).join('\n');
+const smallStyle = 'body { margin: 0 }\n';
+const image = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) % 256));
+
 describe('static files with the app\'s next.config rules', () => {
   let version: string;
   let server: Server;
@@ -46,6 +61,9 @@ describe('static files with the app\'s next.config rules', () => {
     writeFileSync(join(version, 'server-functions', 'default', '.next', 'routes-manifest.json'), JSON.stringify(manifest));
     mkdirSync(join(version, 'assets', '_next', 'static'), { recursive: true });
     for (const f of ['hello.txt', 'moved.txt', 'secret.txt', '_next/static/app.js']) writeFileSync(join(version, 'assets', f), `file ${f}\n`);
+    writeFileSync(join(version, 'assets', '_next/static/big.js'), bigScript);
+    writeFileSync(join(version, 'assets', 'small.css'), smallStyle);
+    writeFileSync(join(version, 'assets', 'logo.png'), image);
     server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0]!;
       void serveAsset(req, res, join(version, 'assets'), path, { 'x-shiplog-deployment': 'd1' }).then((served) => served || res.writeHead(404).end());
@@ -83,5 +101,36 @@ describe('static files with the app\'s next.config rules', () => {
     expect([old.status, old.headers.location, old.headers.refresh]).toEqual([308, '/files/report.pdf', '0;url=/files/report.pdf']);
     // Build files are not redirected by a source that excludes /_next.
     expect((await get(port, '/_next/static/app.js')).status).toBe(200);
+  });
+
+  it('compresses text of 1,000 bytes or more as CloudFront does: Brotli before gzip, by Accept-Encoding', async () => {
+    const raw = Buffer.from(bigScript);
+    const br = await getRaw(port, '/_next/static/big.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect([br.status, br.headers['content-encoding'], br.headers.vary, Number(br.headers['content-length'])]).toEqual([200, 'br', 'Accept-Encoding', br.body.length]);
+    expect(brotliDecompressSync(br.body).equals(raw)).toBe(true);
+    expect(br.body.length).toBeLessThan(raw.length / 3);
+    const gz = await getRaw(port, '/_next/static/big.js', { 'accept-encoding': 'gzip, br;q=0' });
+    expect([gz.headers['content-encoding'], gz.headers.vary]).toEqual(['gzip', 'Accept-Encoding']);
+    expect(gunzipSync(gz.body).equals(raw)).toBe(true);
+    // No Accept-Encoding: the file as it is, and still `vary`, since another client gets it encoded.
+    const plain = await getRaw(port, '/_next/static/big.js');
+    expect([plain.headers['content-encoding'], plain.headers.vary, Number(plain.headers['content-length'])]).toEqual([undefined, 'Accept-Encoding', raw.length]);
+    expect(plain.body.equals(raw)).toBe(true);
+    // The same ETag for each encoding (weak: the same file), the config's headers on each.
+    expect(new Set([br.headers.etag, gz.headers.etag, plain.headers.etag]).size).toBe(1);
+    expect([br.headers['x-all'], br.headers['cache-control']]).toEqual(['yes', 'public, max-age=31536000, immutable']);
+    // HEAD says what GET would send; a 304 carries `vary` too.
+    const head = await getRaw(port, '/_next/static/big.js', { 'accept-encoding': 'br' }, 'HEAD');
+    expect([head.headers['content-encoding'], head.headers['content-length'], head.body.length]).toEqual(['br', String(br.body.length), 0]);
+    const notModified = await getRaw(port, '/_next/static/big.js', { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) });
+    expect([notModified.status, notModified.headers.vary, notModified.body.length]).toEqual([304, 'Accept-Encoding', 0]);
+  });
+
+  it('leaves small files and compressed formats as they are', async () => {
+    const small = await getRaw(port, '/small.css', { 'accept-encoding': 'br, gzip' });
+    expect([small.headers['content-encoding'], small.headers.vary, small.body.toString()]).toEqual([undefined, undefined, smallStyle]);
+    const png = await getRaw(port, '/logo.png', { 'accept-encoding': 'br, gzip' });
+    expect([png.headers['content-encoding'], png.headers.vary, png.headers['content-type']]).toEqual([undefined, undefined, 'image/png']);
+    expect(png.body.equals(image)).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { compressedFiles, compressibleSize, compressibleType, encodingFor, varyWithEncoding } from './compression.ts';
 
 /**
  * One routing rule of OpenNext's `open-next.output.json`, as CloudFront would apply it: a path
@@ -217,10 +218,14 @@ const rulesOf = (versionDir: string): Promise<NextConfigRules> => {
 const cacheControlFor = (path: string) =>
   path.startsWith('/_next/static/') ? 'public, max-age=31536000, immutable' : 'public, max-age=0, must-revalidate';
 
+// Compressed copies of the files served, shared by every version (their files never change).
+const compressed = compressedFiles();
+
 /**
  * Serves a file of a version's `assets/` the way S3 behind CloudFront would: GET and HEAD only,
  * `cache-control` by path, a weak ETag (size and mtime; version directories are immutable) with
- * `304` on `If-None-Match`. Answers `false` without writing when there is no such file. As under
+ * `304` on `If-None-Match`, text compressed as CloudFront compresses it (Brotli or gzip, by the
+ * request's `Accept-Encoding`). Answers `false` without writing when there is no such file. As under
  * `next start`, the app's `next.config` redirects apply first and its `headers()` are added
  * (read from the version's `routes-manifest.json`, beside `assets/`).
  *
@@ -258,18 +263,27 @@ export const serveAsset = async (
     return true;
   }
   const etag = `W/"${info.size.toString(16)}-${Math.floor(info.mtimeMs).toString(16)}"`;
-  const headers = { 'cache-control': cacheControlFor(decoded), etag, ...fromConfig, ...extraHeaders };
+  const type = contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream';
+  // As CloudFront compresses (and `next start`): a text file of 1,000 bytes to 10 MB, in Brotli or
+  // gzip as the client accepts, its body depending on `Accept-Encoding`. The weak ETag stays: the
+  // encodings are the same file.
+  const compressible = compressibleType(type) && compressibleSize(info.size);
+  const headers: OutgoingHttpHeaders = { 'cache-control': cacheControlFor(decoded), etag, ...fromConfig, ...extraHeaders };
+  if (compressible) headers.vary = varyWithEncoding(headers.vary);
   if (req.headers['if-none-match'] === etag) {
     res.writeHead(304, headers).end();
     return true;
   }
+  const encoding = compressible ? encodingFor(req.headers['accept-encoding']) : undefined;
+  const body = encoding ? await compressed.get(file, etag, encoding).catch(() => undefined) : undefined;
   res.writeHead(200, {
     ...headers,
-    'content-type': contentTypes[extname(file).toLowerCase()] ?? 'application/octet-stream',
-    'content-length': info.size,
+    'content-type': type,
+    ...(body ? { 'content-encoding': encoding, 'content-length': body.length } : { 'content-length': info.size }),
     'last-modified': info.mtime.toUTCString(),
   });
   if (req.method === 'HEAD') res.end();
+  else if (body) res.end(body);
   else createReadStream(file).on('error', () => res.destroy()).pipe(res);
   return true;
 };
