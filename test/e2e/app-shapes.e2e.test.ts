@@ -153,18 +153,25 @@ const shapes: Shape[] = [
       '/docs', '/docs/fr', '/docs/de', '/docs/en', '/docs/nl',
       {
         path: '/docs/',
-        known: { why: "OpenNext's routing redirects every trailing slash; next start serves the basePath root with one", shiplog: { status: 308, location: '/docs', 'content-type': undefined, 'cache-control': undefined, body: false } },
+        known: { why: "OpenNext's routing redirects every trailing slash (before the middleware); next start serves the basePath root with one", shiplog: { status: 308, location: '/docs', 'content-type': undefined, 'cache-control': undefined, 'x-proxy': undefined, body: false } },
       },
+      // The visitor's language at the basePath's root (OpenNext looked only at '/' until build-output.ts's routingLocales).
+      { path: '/docs', name: '/docs (accept-language: fr)', headers: { 'accept-language': 'fr-CH, fr;q=0.9, en;q=0.8' }, known: redirectBody },
+      { path: '/docs', name: '/docs (NEXT_LOCALE=de)', headers: { cookie: 'NEXT_LOCALE=de' }, known: redirectBody },
+      { path: '/docs', name: '/docs (accept-language: de, NEXT_LOCALE=en)', headers: { 'accept-language': 'de', cookie: 'NEXT_LOCALE=en' } },
+      // The middleware (x-proxy), next.config redirects, rewrites and headers, under basePath and locales.
+      '/docs/members/x', { path: '/docs/api/hello?x=1', name: '/docs/api/hello?x=1 (accept-language: fr)', headers: { 'accept-language': 'fr' } }, '/docs/api/private', { path: '/docs/api/private', name: '/docs/api/private (signed in)', headers: { authorization: 'Bearer e2e' } },
+      { path: '/docs/handbook', known: redirectBody }, { path: '/docs/fr/handbook', known: redirectBody }, '/docs/guide', '/docs/de/guide',
       {
-        path: '/docs',
-        name: '/docs (accept-language: fr)',
-        headers: { 'accept-language': 'fr-CH, fr;q=0.9, en;q=0.8' },
+        path: '/docs/fr/members/x',
         known: {
-          why: "OpenNext detects the locale only on the path '/' (handleLocaleRedirect), never on a basePath root",
-          shiplog: { status: 200, location: undefined, 'content-type': 'text/html; charset=utf-8', 'cache-control': 's-maxage=31536000', body: false },
+          why: "next start hands the middleware, for a locale other than the default, a nextUrl whose pathname keeps the basePath and the locale (/docs/fr/members/x; Next.js issue 49883), so this app's rewrite does not happen there; OpenNext gives it /members/x, as next start does for the default locale",
+          shiplog: { status: 200, 'cache-control': 's-maxage=31536000', 'x-proxy': 'rewrote fr', body: false },
         },
       },
-      { path: '/docs', name: '/docs (accept-language: de, NEXT_LOCALE=en)', headers: { 'accept-language': 'de', cookie: 'NEXT_LOCALE=en' } },
+      // next/image of a public file, named under the basePath; outside it there is none.
+      '/docs/gallery', { path: '/docs/_next/image?url=%2Fdocs%2Fpic.png&w=64&q=75', body: false, known: optimizedImage('public,max-age=14400,immutable') },
+      '/docs/_next/image?url=%2Fpic.png&w=64&q=75',
       { path: '/docs/about', name: '/docs/about (accept-language: fr)', headers: { 'accept-language': 'fr' } },
       '/docs/about', '/docs/fr/about', '/docs/de/about',
       '/docs/blog/hello', '/docs/fr/blog/hello', '/docs/de/blog/world', { path: '/docs/blog/missing', known: errorsUncached },
@@ -173,8 +180,8 @@ const shapes: Shape[] = [
       {
         path: '/docs/fr/api/hello',
         known: {
-          why: "OpenNext's routing strips a locale from API paths, which Next.js never localizes",
-          shiplog: { status: 200, 'content-type': 'application/json; charset=utf-8', 'cache-control': undefined, body: false },
+          why: "OpenNext's routing strips a locale from API paths, which Next.js never localizes (so its middleware sees the default locale)",
+          shiplog: { status: 200, 'content-type': 'application/json; charset=utf-8', 'cache-control': undefined, 'x-proxy': 'saw en', body: false },
         },
       },
       { path: '/docs/robots.txt', known: publicFile(false) },

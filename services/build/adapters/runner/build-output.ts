@@ -203,6 +203,32 @@ export const jsNamedGroupsInMiddlewareManifest = async (appDir: string): Promise
 // how many things it changed.
 
 /**
+ * The folders of an OpenNext output's server functions that hold a `.next` (copied from next
+ * build's standalone output): `server-functions/<name>/` or up to four folders below it, a monorepo
+ * app's package folder, in name order; `node_modules` is not looked into and no link is followed.
+ * As source, for the output fixes below (each is run alone on CodeBuild).
+ */
+const serverFunctionDirsSource = `async function shiplogServerFunctionDirs(fsp, path, outputDir) {
+  const dirs = [];
+  const walk = async (dir, depth) => {
+    let entries;
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (!e.isDirectory() || e.name === 'node_modules') continue;
+      if (e.name === '.next') dirs.push(dir);
+      else if (depth < 4) await walk(path.join(dir, e.name), depth + 1);
+    }
+  };
+  const functions = path.join(outputDir, 'server-functions');
+  for (const name of (await fsp.readdir(functions).catch(() => [])).sort()) await walk(path.join(functions, name), 0);
+  return dirs;
+}`;
+
+/**
  * Hands Next's trailing-slash redirects to OpenNext's routing: `next build` writes them into
  * `.next/routes-manifest.json` as `internal` redirects (`/:path+/` → `/:path+`; with
  * `trailingSlash: true`, `/:notfile` → `/:notfile/` and a file's `/:file/` → `/:file`), which
@@ -217,23 +243,7 @@ export const jsNamedGroupsInMiddlewareManifest = async (appDir: string): Promise
  * redirect, Next's do, in Next's order before the app's. Returns how many redirects it handed over.
  */
 const trailingSlashRedirectsSource = `async function shiplogTrailingSlashRedirects(fsp, path, outputDir, replace) {
-  const manifests = [];
-  const walk = async (dir, depth) => {
-    let entries;
-    try {
-      entries = await fsp.readdir(dir, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      if (!e.isDirectory() || e.name === 'node_modules') continue;
-      const p = path.join(dir, e.name);
-      if (e.name === '.next') manifests.push(path.join(p, 'routes-manifest.json'));
-      else if (depth < 4) await walk(p, depth + 1);
-    }
-  };
-  const functions = path.join(outputDir, 'server-functions');
-  for (const name of (await fsp.readdir(functions).catch(() => [])).sort()) await walk(path.join(functions, name), 0);
+  const manifests = (await (${serverFunctionDirsSource})(fsp, path, outputDir)).map((dir) => path.join(dir, '.next', 'routes-manifest.json'));
   let n = 0;
   for (const file of manifests) {
     let manifest;
@@ -300,27 +310,93 @@ const pagesFallbackEntriesSource = `async function shiplogPagesFallbackEntries(f
   return n;
 }`;
 
-type OutputFix = (nodeFsp: typeof fsp, nodePath: typeof path, outputDir: string, replace: (file: string, text: string) => Promise<void>) => Promise<number>;
-const outputFix = (source: string): ((outputDir: string) => Promise<number>) => {
-  const fix = new Function(`return ${source}`)() as OutputFix;
+/**
+ * Makes OpenNext's routing localize a path as Next does, for an app with `i18n` (the Pages
+ * Router's locales). OpenNext 4.1's `localizePath`, which the middleware's matcher and
+ * next.config's redirects, rewrites and headers are tested against, puts a locale in front of the
+ * whole path and picks it from the visitor (cookie, `Accept-Language`). Next puts it after the
+ * `basePath` (`/docs/old/a` → `/docs/en/old/a`, where OpenNext made `/en/docs/old/a`, which none of
+ * them matched: the middleware never ran, an auth check in it let every request through, the
+ * app's redirects and rewrites were skipped), and takes a path without one as the default
+ * locale's (the domain's, with `i18n.domains`): only the root redirects by the visitor's language.
+ * OpenNext's locale redirect looked only at `/`, never at the basePath's root. In each server
+ * function whose `.next/routes-manifest.json` has `i18n`, its bundle's (`index.mjs` beside
+ * `.next`) `localizePath` and the head of its locale redirect are replaced to do that (a path
+ * outside the basePath is localized as before, with the default locale). The bundle is OpenNext
+ * 4.1.12's, minified by its esbuild: the two functions are found by their shape; a bundle without
+ * them is left as it is and counted apart. Returns `[patched, not found]`.
+ */
+const routingLocalesSource = `async function shiplogRoutingLocales(fsp, path, outputDir, replace) {
+  const dirs = await (${serverFunctionDirsSource})(fsp, path, outputDir);
+  // localizePath and handleLocaleRedirect as esbuild minifies them: (e) the event, (t) the i18n
+  // config, the config object, isLocalizedPath and detectLocale by their minified names.
+  const localize = /function ([\\w$]+)\\((\\w)\\)\\{let (\\w)=([\\w$]+)\\.i18n;return!\\3\\|\\|([\\w$]+)\\(\\2\\.rawPath\\)\\?\\2\\.rawPath:\`\\/\\$\\{([\\w$]+)\\(\\2,\\3\\)\\}\\$\\{\\2\\.rawPath\\}\`\\}/;
+  const redirect = /(function [\\w$]+\\((\\w)\\)\\{let (\\w)=([\\w$]+)\\.i18n;if\\(!\\3\\|\\|\\3\\.localeDetection===!1\\|\\|)\\2\\.rawPath!=="\\/"\\)/;
+  let patched = 0;
+  let missing = 0;
+  for (const dir of dirs) {
+    let manifest;
+    try {
+      const file = path.join(dir, '.next', 'routes-manifest.json');
+      if (!(await fsp.lstat(file)).isFile()) continue;
+      manifest = JSON.parse(await fsp.readFile(file, 'utf8'));
+    } catch {
+      continue;
+    }
+    if (!manifest || !manifest.i18n) continue;
+    const bundle = path.join(dir, 'index.mjs');
+    let code;
+    try {
+      if (!(await fsp.lstat(bundle)).isFile()) continue;
+      code = await fsp.readFile(bundle, 'utf8');
+    } catch {
+      continue;
+    }
+    if (code.includes('/*shiplog:routingLocales*/')) continue; // done before
+    const l = localize.exec(code);
+    const r = redirect.exec(code);
+    if (!l || !r) {
+      missing++;
+      continue;
+    }
+    const [, fn, e, t, config, isLocalized, detect] = l;
+    // detectLocale given neither cookies nor Accept-Language: the domain's default locale, else i18n's.
+    const locale = detect + '({headers:{host:' + e + '.headers.host},cookies:{}},' + t + ')';
+    const fixed = '/*shiplog:routingLocales*/function ' + fn + '(' + e + '){let ' + t + '=' + config + '.i18n;if(!' + t + ')return ' + e + '.rawPath;' +
+      'let b=' + config + '.basePath||"",p=' + e + '.rawPath;' +
+      'if(b&&(p===b||p.startsWith(b+"/"))){let r=p.slice(b.length)||"/";return ' + isLocalized + '(r)?p:b+"/"+' + locale + '+(r==="/"?"":r)}' +
+      'return ' + isLocalized + '(p)?p:"/"+' + locale + '+p}';
+    const next = code.replace(l[0], () => fixed).replace(r[0], () => r[1] + r[2] + '.rawPath!==(' + r[4] + '.basePath||"/"))');
+    await replace(bundle, next);
+    patched++;
+  }
+  return [patched, missing];
+}`;
+
+type OutputFix<R> = (nodeFsp: typeof fsp, nodePath: typeof path, outputDir: string, replace: (file: string, text: string) => Promise<void>) => Promise<R>;
+const outputFix = <R = number>(source: string): ((outputDir: string) => Promise<R>) => {
+  const fix = new Function(`return ${source}`)() as OutputFix<R>;
   return (outputDir) => fix(fsp, path, outputDir, (file, text) => replaceInside(outputDir, file, text));
 };
 
 /**
  * An output fix as a CommonJS script for CodeBuild, `node script <output dir>` after `open-next
  * build`: a file is replaced as {@link replaceInside} does (written aside, never through a link
- * at that name, then renamed), and the build log's line is printed when it changed something.
+ * at that name, then renamed), and the build log's line is printed when it changed something (a
+ * fix that returns `[changed, not found]` also prints its warning for what it could not change).
  * A failure is printed and exits non-zero.
  */
-const outputFixScript = (source: string, line: (n: string) => string): string => `const fsp = require('node:fs/promises');
+const outputFixScript = (source: string, line: (n: string) => string, warning?: (n: string) => string): string => `const fsp = require('node:fs/promises');
 const path = require('node:path');
 const replace = async (file, text) => {
   const aside = path.join(path.dirname(file), '.' + path.basename(file) + '.shiplog-' + process.pid);
   await fsp.writeFile(aside, text, { flag: 'wx' });
   await fsp.rename(aside, file);
 };
-(${source})(fsp, path, process.argv[2], replace).then((n) => {
+(${source})(fsp, path, process.argv[2], replace).then((result) => {
+  const [n, missing] = [].concat(result);
   if (n > 0) console.log(${JSON.stringify(line('<n>'))}.replace('<n>', String(n)));
+  if (missing > 0) console.log(${JSON.stringify(warning?.('<n>') ?? '')}.replace('<n>', String(missing)));
 });
 `;
 
@@ -353,3 +429,22 @@ export const pagesFallbackEntries = outputFix(pagesFallbackEntriesSource);
 
 /** {@link pagesFallbackEntries} as the buildspec's script (see {@link outputFixScript}). */
 export const pagesFallbackEntriesScript = outputFixScript(pagesFallbackEntriesSource, pagesFallbackEntriesLine);
+
+/** The build log's line for {@link routingLocales} (and the buildspec's step), for `n` server functions. */
+export const routingLocalesLine = (n: number | string): string =>
+  `routing: i18n: OpenNext's routing made to localize paths as Next does in ${n} server function(s) (the locale after the basePath; a path without one is the default locale's), so the middleware and next.config redirects, rewrites and headers match them`;
+
+/** The build log's warning for {@link routingLocales}, for `n` server functions whose bundle it could not change. */
+export const routingLocalesWarning = (n: number | string): string =>
+  `warning: i18n: OpenNext's locale routing was not found in ${n} server function bundle(s), left as they are: with a basePath, the middleware and next.config redirects, rewrites and headers will not match requests (another OpenNext than 4.1.12?)`;
+
+/**
+ * {@link routingLocalesSource} on a packaged output. Returns `[patched, not found]` server functions.
+ *
+ * @example
+ * await routingLocales(artifactDir); // [1, 0] for a Pages Router app with i18n
+ */
+export const routingLocales = outputFix<[number, number]>(routingLocalesSource);
+
+/** {@link routingLocales} as the buildspec's script (see {@link outputFixScript}). */
+export const routingLocalesScript = outputFixScript(routingLocalesSource, routingLocalesLine, routingLocalesWarning);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, trailingSlashRedirectsLine,
+  routingLocales, routingLocalesLine, routingLocalesScript, routingLocalesWarning, edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, trailingSlashRedirectsLine,
   pagesFallbackEntries, pagesFallbackEntriesLine, pagesFallbackEntriesScript, trailingSlashRedirectsScript,
 } from './build-output.ts';
 
@@ -246,5 +246,81 @@ describe('edgeRouteEnv', () => {
       functions: { '/a/route': { env: { __NEXT_BUILD_ID: 'b1', KEY: 'k' } }, '/b/page': { env: { __NEXT_BUILD_ID: 'b1', OTHER: 'o', N: 1 } } },
     }));
     expect(await edgeRouteEnv(app)).toEqual({ __NEXT_BUILD_ID: 'b1', KEY: 'k', OTHER: 'o' });
+  });
+});
+
+describe("OpenNext's locale routing, made Next's", () => {
+  // The functions as OpenNext 4.1.12's server bundle has them (minified by its esbuild 0.28.2; from
+  // a Pages Router app with basePath and i18n built here): isLocalizedPath, localizePath and the
+  // head of handleLocaleRedirect. detectLocale (its helpers left out) is a stand-in: the
+  // NEXT_LOCALE cookie, else the default locale.
+  const bundled = [
+    'function Eo(e){return w.i18n?.locales.includes(e.split("/")[1].toLowerCase())??!1}',
+    'function B(e){let t=w.i18n;return!t||Eo(e.rawPath)?e.rawPath:`/${Ee(e,t)}${e.rawPath}`}',
+    'function $t(e){let t=w.i18n;if(!t||t.localeDetection===!1||e.rawPath!=="/")return!1;return"redirect"}',
+  ].join('');
+  // For each path: localizePath without a cookie, with NEXT_LOCALE=fr, and whether the locale redirect goes on.
+  const routeWith = (code: string, config: object, paths: string[]) =>
+    new Function('w', `const Ee=(e,t)=>e.cookies.NEXT_LOCALE??t.defaultLocale;${code};` +
+      `const ev=(p,c)=>({rawPath:p,headers:{host:'h'},cookies:c});` +
+      `return ${JSON.stringify(paths)}.flatMap((p)=>[B(ev(p,{})),B(ev(p,{NEXT_LOCALE:'fr'})),$t(ev(p,{}))])`)(config) as unknown[];
+  const outputWith = (manifest: object | null, bundle = bundled, at = 'server-functions/default') => {
+    const out = mkdtempSync(join(tmpdir(), 'routing-locales-'));
+    mkdirSync(join(out, at, '.next'), { recursive: true });
+    writeFileSync(join(out, at, 'index.mjs'), `import x from 'y';${bundle};export{B};`);
+    if (manifest) writeFileSync(join(out, at, '.next', 'routes-manifest.json'), JSON.stringify(manifest));
+    return out;
+  };
+  const i18n = { locales: ['en', 'fr'], defaultLocale: 'en' };
+  const docs = { basePath: '/docs', i18n };
+  const bundleOf = (out: string, at = 'server-functions/default') => readFileSync(join(out, at, 'index.mjs'), 'utf8').slice("import x from 'y';".length, -';export{B};'.length);
+
+  it('puts the locale after the basePath and localizes a path without one with the default locale, as Next compiles the middleware, redirects, rewrites and headers', async () => {
+    const paths = ['/docs', '/docs/old/a', '/docs/fr/old/a', '/outside'];
+    // Before: the visitor's locale, in front of the basePath (no rule of Next's matches); the root's locale redirect never.
+    expect(routeWith(bundled, docs, paths)).toEqual([
+      '/en/docs', '/fr/docs', false, '/en/docs/old/a', '/fr/docs/old/a', false,
+      '/en/docs/fr/old/a', '/fr/docs/fr/old/a', false, '/en/outside', '/fr/outside', false,
+    ]);
+    const out = outputWith({ ...docs, redirects: [] });
+    expect(await routingLocales(out)).toEqual([1, 0]);
+    expect(routeWith(bundleOf(out), docs, paths)).toEqual([
+      '/docs/en', '/docs/en', 'redirect', '/docs/en/old/a', '/docs/en/old/a', false,
+      '/docs/fr/old/a', '/docs/fr/old/a', false, '/en/outside', '/en/outside', false,
+    ]);
+    // Once only.
+    expect(await routingLocales(out)).toEqual([0, 0]);
+  });
+
+  it('without a basePath: a path without a locale is the default locale\'s, not the visitor\'s', async () => {
+    const config = { basePath: '', i18n };
+    const out = outputWith(config);
+    expect(await routingLocales(out)).toEqual([1, 0]);
+    expect(routeWith(bundled, config, ['/', '/about', '/fr/about'])).toEqual(['/en/', '/fr/', 'redirect', '/en/about', '/fr/about', false, '/fr/about', '/fr/about', false]);
+    expect(routeWith(bundleOf(out), config, ['/', '/about', '/fr/about'])).toEqual(['/en/', '/en/', 'redirect', '/en/about', '/en/about', false, '/fr/about', '/fr/about', false]);
+  });
+
+  it('leaves an app without locales, and counts a bundle it cannot find the functions in', async () => {
+    for (const manifest of [{ basePath: '/docs' }, {}, null]) {
+      const other = outputWith(manifest);
+      expect(await routingLocales(other)).toEqual([0, 0]);
+      expect(bundleOf(other)).toBe(bundled);
+    }
+    const changed = bundled.replace('return!t||', 'return t===void 0||');
+    const out = outputWith(docs, changed);
+    expect(await routingLocales(out)).toEqual([0, 1]);
+    expect(bundleOf(out)).toBe(changed);
+  });
+
+  it("does the same on CodeBuild (the buildspec's script), in a monorepo app's package folder, saying so in the build log", () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'routing-locales-script-')), 'routing-locales.cjs');
+    writeFileSync(script, routingLocalesScript);
+    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const at = 'server-functions/default/apps/web';
+    const out = outputWith(docs, bundled, at);
+    expect(run(out)).toBe(`${routingLocalesLine(1)}\n`);
+    expect(routeWith(bundleOf(out, at), docs, ['/docs/a'])).toEqual(['/docs/en/a', '/docs/en/a', false]);
+    expect(run(out)).toBe('');
+    expect(run(outputWith(docs, 'function B(e){return e.rawPath}'))).toBe(`${routingLocalesWarning(1)}\n`);
   });
 });

@@ -10,7 +10,7 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import {
-  edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, pagesFallbackEntries, pagesFallbackEntriesLine, staticExportMessage,
+  routingLocales, routingLocalesLine, routingLocalesWarning, edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, pagesFallbackEntries, pagesFallbackEntriesLine, staticExportMessage,
   trailingSlashRedirectsLine,
 } from './build-output.ts';
 import { openNextBuildArgs } from './open-next-args.mjs';
@@ -415,6 +415,9 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         if (slashes > 0) log(trailingSlashRedirectsLine(slashes), 'system');
         const fallbacks = await pagesFallbackEntries(artifactDir);
         if (fallbacks > 0) log(pagesFallbackEntriesLine(fallbacks), 'system');
+        const [localized, unlocalized] = await routingLocales(artifactDir);
+        if (localized > 0) log(routingLocalesLine(localized), 'system');
+        if (unlocalized > 0) log(routingLocalesWarning(unlocalized), 'system');
         const edgeEnv = await edgeRouteEnv(appDir);
         const edge = await nodeLoadableEdgeFunctions(artifactDir, edgeEnv);
         if (edge.length > 0) {

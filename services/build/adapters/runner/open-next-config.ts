@@ -71,16 +71,46 @@ const localPieces = `import * as shiplogFs from 'node:fs';
 const assetTypes = { '.png': 'image/png', '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.gif': 'image/gif',
   '.webp': 'image/webp', '.avif': 'image/avif', '.svg': 'image/svg+xml', '.ico': 'image/x-icon' };
 
+// The file under the version's assets/ that a local image's URL names: undefined when the URL
+// leaves assets/ (or is not percent-encoded UTF-8), null when it names nothing there. An app with a
+// basePath asks for its images under it (next/image's src names it; so does a static import's
+// URL), and assets/ holds them without it: outside the basePath there is no file, as under next
+// start. The basePath is read as the router reads it (open-next-output.ts, assetPrefixOf).
+let shiplogBasePath;
+const localAssetFile = (fs, path, url) => {
+  if (shiplogBasePath === undefined) {
+    shiplogBasePath = '';
+    try {
+      const output = JSON.parse(fs.readFileSync(path.join(versionRoot(fs, path), 'open-next.output.json'), 'utf8'));
+      const s3 = Object.values(output.origins ?? {}).find((o) => o?.type === 's3');
+      const to = s3?.copy?.find((c) => c.from.replace(/\\/+$/, '').endsWith('assets'))?.to;
+      const base = s3?.originPath ?? '';
+      if (to && to.startsWith(base)) shiplogBasePath = ('/' + to.slice(base.length)).replace(/\\/+/g, '/').replace(/\\/$/, '');
+    } catch {
+      // no output above the function: no basePath
+    }
+  }
+  const bare = url.split('?')[0];
+  if (shiplogBasePath && !bare.startsWith(shiplogBasePath + '/')) return null;
+  // __dirname is the function's directory (OpenNext's config banner); assets/ is its sibling.
+  const root = path.resolve(__dirname, '..', 'assets');
+  let file;
+  try {
+    file = path.resolve(root, '.' + decodeURIComponent(bare.slice(shiplogBasePath.length)));
+  } catch {
+    return undefined;
+  }
+  return file.startsWith(root + path.sep) ? file : undefined;
+};
+
 const localAssetsLoader = async () => {
   const fs = await import('node:fs');
   const path = await import('node:path');
-  // __dirname is the function's directory (OpenNext's config banner); assets/ is its sibling.
-  const root = path.resolve(__dirname, '..', 'assets');
   return {
     name: 'shiplog-local-assets',
     load: async (url) => {
-      const file = path.resolve(root, '.' + decodeURIComponent(url.split('?')[0]));
-      if (!file.startsWith(root + path.sep)) throw new Error('image path outside assets: ' + url);
+      const file = localAssetFile(fs, path, url);
+      if (!file) throw new Error('no image in the assets at ' + url);
       await fs.promises.access(file);
       return {
         body: fs.createReadStream(file),
@@ -286,14 +316,8 @@ const localConverter = async () => {
     if (!event?.rawPath?.endsWith('/_next/image')) return false;
     const url = new URLSearchParams(event.rawQueryString ?? '').get('url') ?? '';
     if (!url.startsWith('/') || url.startsWith('//')) return false;
-    const root = path.resolve(__dirname, '..', 'assets');
-    let file;
-    try {
-      file = path.resolve(root, '.' + decodeURIComponent(url.split('?')[0]));
-    } catch {
-      return false;
-    }
-    return file.startsWith(root + path.sep) && !fs.existsSync(file);
+    const file = localAssetFile(fs, path, url);
+    return file === null || (file !== undefined && !fs.existsSync(file));
   };
   // next.config headers() for what the image function answers (next start adds them to every
   // response; the server function applies them itself): from the default function's build manifest.

@@ -277,4 +277,41 @@ describe('local OpenNext config', () => {
     expect(out.missing).toMatchObject({ statusCode: 404, headers: { 'x-all': 'yes' }, body: '"url" parameter is valid but internal response is invalid' });
     expect(out.present).toBe(500);
   });
+
+  it('image loader: an app with a basePath names its images under it (assets/ has them without it); outside it there is none', () => {
+    const dir = version(false);
+    mkdirSync(join(dir, 'image-optimization-function'));
+    // How open-next build describes a basePath app's assets (open-next-output.ts, assetPrefixOf).
+    writeFileSync(join(dir, 'open-next.output.json'), JSON.stringify({ origins: {
+      s3: { type: 's3', originPath: '_assets', copy: [{ from: '.open-next/assets', to: '_assets/docs', cached: true }] },
+      default: { type: 'function', bundle: '.open-next/server-functions/default' },
+    } }));
+    const out = run(dir, `globalThis.__dirname = ${JSON.stringify(join(dir, 'image-optimization-function'))};
+      const loader = await c.imageOptimization.loader();
+      const read = async (url) => {
+        try {
+          const r = await loader.load(url);
+          const chunks = [];
+          for await (const ch of r.body) chunks.push(ch);
+          return Buffer.concat(chunks).toString() + ' ' + r.contentType;
+        } catch {
+          return 'none';
+        }
+      };
+      out.under = await read('/docs/pixel.png');
+      out.outside = await read('/pixel.png');
+      out.lookalike = await read('/docsx/pixel.png');
+      out.escaping = await read('/docs/../c.mjs');
+      const conv = await c.default.override.converter();
+      const img = (url) => ({ rawPath: '/docs/_next/image', rawQueryString: 'url=' + encodeURIComponent(url) + '&w=64&q=75', headers: { host: 'web.localhost' }, cookies: [], requestContext: { http: { method: 'GET', sourceIp: '127.0.0.1' } } });
+      const failed = () => ({ statusCode: 500, headers: {}, body: new Blob(['Internal server error']).stream(), isBase64Encoded: false });
+      out.statusOutside = (await conv.convertTo(failed(), img('/pixel.png'))).statusCode;
+      out.statusMissingUnder = (await conv.convertTo(failed(), img('/docs/gone.png'))).statusCode;
+      out.statusPresentUnder = (await conv.convertTo(failed(), img('/docs/pixel.png'))).statusCode;`);
+    expect(out).toEqual({
+      under: 'png image/png', outside: 'none', lookalike: 'none', escaping: 'none',
+      // As next start answers a local image it has no file for; a failure on a file it has stays a failure.
+      statusOutside: 404, statusMissingUnder: 404, statusPresentUnder: 500,
+    });
+  });
 });

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
+import { routingLocalesScript, customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
 import { openNextBuildArgs } from '../runner/open-next-args.mjs';
 import { appSharpSource, shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
@@ -252,6 +252,8 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `echo ${b64(trailingSlashRedirectsScript)} | base64 -d > "${S}/trailing-slash.cjs" && node "${S}/trailing-slash.cjs" .open-next`,
       // Pages Router fallback shells, which open-next build writes as App Router cache entries (build-output.ts).
       `echo ${b64(pagesFallbackEntriesScript)} | base64 -d > "${S}/pages-fallback.cjs" && node "${S}/pages-fallback.cjs" .open-next`,
+      // With i18n, OpenNext's routing localizes paths otherwise than Next (build-output.ts).
+      `echo ${b64(routingLocalesScript)} | base64 -d > "${S}/routing-locales.cjs" && node "${S}/routing-locales.cjs" .open-next`,
       // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).
       `echo ${b64(runtimeEnvScript)} | base64 -d > "${S}/runtime-env.mjs" && node "${S}/runtime-env.mjs" .open-next`,
       // -y keeps symlinks: pnpm's node_modules resolve a package's own dependencies through them.

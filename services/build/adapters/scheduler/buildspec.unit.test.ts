@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeArtifactDir } from '../../service.ts';
-import { customDistDirMessage, emptyNextConfig, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
+import { routingLocalesScript, customDistDirMessage, emptyNextConfig, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
 import {
   artifactUriFor, awsOpenNextConfig, buildspecFor, cacheUriFor, buildspecPhases, CHECKOUT_MARK, DEFAULT_OPENNEXT_VERSION, edgeRoutesWarningScript, manifestScript, type BuildspecInput,
 } from './buildspec.ts';
@@ -124,6 +124,7 @@ describe('buildspecFor', () => {
   it.each([
     ["hands Next's trailing-slash redirects to OpenNext's routing", trailingSlashRedirectsScript],
     ['types Pages Router fallback shells as Pages entries in the cache', pagesFallbackEntriesScript],
+    ["localizes paths in OpenNext's routing as Next does", routingLocalesScript],
   ])('%s in the output open-next build made, before it is zipped and uploaded', (_, script) => {
     const post = buildspecPhases(input).post_build;
     const step = post.findIndex((c) => c.includes(Buffer.from(script, 'utf8').toString('base64')));
