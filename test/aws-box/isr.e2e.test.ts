@@ -157,6 +157,10 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
     const res = await sl.site('isr.localhost', '/_next/image?url=%2Fpixel.png&w=32&q=75');
     expect(res.status, res.body.slice(0, 300)).toBe(200);
     expect(String(res.headers['content-type'])).toMatch(/^image\//);
+    // What next start sends with an optimized image (the buildspec's image-headers step): the file to be saved, no script to run.
+    expect([res.headers['content-disposition'], res.headers['content-security-policy']]).toEqual([
+      `attachment; filename="pixel.${String(res.headers['content-type']).replace('image/', '')}"`, "script-src 'none'; frame-src 'none'; sandbox;",
+    ]);
     // Next's own validation, in the image function: no width is a 400.
     expect((await sl.site('isr.localhost', '/_next/image?url=%2Fpixel.png')).status).toBe(400);
   }, 60_000);

@@ -141,6 +141,8 @@ const shapes: Shape[] = [
       { path: '/_next/image?url=%2Fpic.png&w=64&q=75', body: false, known: optimizedImage('public,max-age=14400,immutable') },
       { path: '/_next/image?url=%2Fpic.png&w=64&q=75', name: 'image as webp', headers: { accept: 'image/webp,*/*' }, body: false, known: optimizedImage('public,max-age=14400,immutable') },
       { path: '/_next/image?url=%2Fpic.png&w=13&q=75', name: 'image, width not allowed', known: optimizedImage('public,max-age=60,immutable') },
+      // dangerouslyAllowSVG: the SVG as it is, with a Content-Security-Policy that keeps its script from running.
+      { path: '/_next/image?url=%2Flogo.svg&w=64&q=75', known: optimizedImage('public,max-age=14400,immutable') },
       { path: '/pic.png', body: false, known: publicFile(false) },
       { path: '/missing', known: errorsUncached }, '/posts/a', '/posts/b', '/posts/c', { path: '/posts/gone', known: errorsUncached }, '/locked/x', '/locked/z', '/nope',
     ],
@@ -255,6 +257,8 @@ const keyHeaders = (r: Response, origin: string) => {
     'content-type': one('content-type')?.toLowerCase(),
     location: one('location')?.split(origin).join(''),
     'cache-control': one('cache-control'),
+    'content-disposition': one('content-disposition'),
+    'content-security-policy': one('content-security-policy'),
     'set-cookie': cookies,
     'x-proxy': one('x-proxy'),
     'x-action-redirect': one('x-action-redirect'),

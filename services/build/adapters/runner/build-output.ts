@@ -373,6 +373,78 @@ const routingLocalesSource = `async function shiplogRoutingLocales(fsp, path, ou
   return [patched, missing];
 }`;
 
+/**
+ * The headers next start gives every optimized image and OpenNext's image function does not:
+ * `Content-Disposition` (`images.contentDispositionType`, `attachment` by default, with the file's
+ * name and the extension of what is sent) and `Content-Security-Policy`
+ * (`images.contentSecurityPolicy`, `script-src 'none'; frame-src 'none'; sandbox;` by default).
+ * Without them an SVG an app allows (`dangerouslyAllowSVG`) ran its scripts on the app's origin
+ * when opened at `/_next/image?url=…`, which Next's defaults prevent, and an image opened there
+ * showed in place where next start has the browser save it. As source, run inside the image
+ * function: `(href, contentType, images)` → the two headers, the file's name as Next names it
+ * (the URL's last segment up to its first dot, then the type's extension; `image.bin` without
+ * one) and quoted as the `content-disposition` module quotes it (ISO-8859-1 in `filename`, UTF-8
+ * in `filename*` when the name needs it).
+ */
+const imageHeadersSource = `function shiplogImageHeaders(href, contentType, config) {
+  const images = config || {};
+  const headers = {};
+  if (typeof images.contentSecurityPolicy === 'string') headers['Content-Security-Policy'] = images.contentSecurityPolicy;
+  const extensions = { 'image/svg+xml': 'svg', 'image/x-icon': 'ico', 'image/x-icns': 'icns', 'application/pdf': 'pdf' };
+  const last = String(href).split('?', 1)[0].split('/').pop();
+  const name = !contentType || !last ? 'image.bin'
+    : last.split('.', 1)[0] + '.' + (extensions[contentType] || String(contentType).replace(/^[^/]*\\//, '').replace(/[+;].*$/, ''));
+  const latin1 = name.replace(/[^\\x20-\\x7e\\xa0-\\xff]/g, '?');
+  const quotable = /^[\\x20-\\x7e\\x80-\\xff]+$/.test(name);
+  const params = [];
+  if (quotable || latin1 !== name) params.push('filename="' + latin1.replace(/([\\\\"])/g, '\\\\$1') + '"');
+  if (latin1 !== name || !quotable || /%[0-9A-Fa-f]{2}/.test(name)) {
+    try {
+      params.push("filename*=UTF-8''" + encodeURIComponent(name).replace(/[\\x00-\\x20"'()*,/:;<=>?@[\\\\\\]{}\\x7f]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()));
+    } catch {
+      // a lone surrogate: the ISO-8859-1 name alone
+    }
+  }
+  const type = /^[!#$%&'*+.0-9A-Z^_\`a-z|~-]+$/.test(String(images.contentDispositionType)) ? String(images.contentDispositionType).toLowerCase() : 'attachment';
+  headers['Content-Disposition'] = [type, ...params].join('; ');
+  return headers;
+}`;
+
+/**
+ * Gives the image function's answers the headers of {@link imageHeadersSource}: in the output's
+ * `image-optimization-function/index.mjs` (OpenNext 4.1.12's, minified by its esbuild), the
+ * handler's last step, which hands the optimized image to the function that writes the answer,
+ * and that function's headers are found by their shape: the handler computes the two headers
+ * from the image's URL, type and the app's `images` config, and the answer carries them beside
+ * OpenNext's own. A bundle without those shapes is left as it is and counted apart. Returns
+ * `[patched, not found]` (0 or 1 each: an output has one image function, or none).
+ */
+const imageResponseHeadersSource = `async function shiplogImageResponseHeaders(fsp, path, outputDir, replace) {
+  const bundle = path.join(outputDir, 'image-optimization-function', 'index.mjs');
+  let code;
+  try {
+    if (!(await fsp.lstat(bundle)).isFile()) return [0, 0];
+    code = await fsp.readFile(bundle, 'utf8');
+  } catch {
+    return [0, 0];
+  }
+  if (code.includes('/*shiplog:imageHeaders*/')) return [0, 0]; // done before
+  // defaultHandler's last step: let result = await optimizeImage(headers, imageParams, nextConfig,
+  // downloadHandler); return buildSuccessResponse(result, options?.streamCreator, etag)
+  const handed = /let (\\w)=await [\\w$]+\\(\\w,(\\w),([\\w$]+),[\\w$]+\\);return ([\\w$]+)\\(\\1,\\w\\?\\.streamCreator,\\w\\)/.exec(code);
+  // buildSuccessResponse(result, …) and its headers: { Vary, Content-Type, Cache-Control }
+  const written = [...code.matchAll(/(function ([\\w$]+)\\((\\w),\\w,\\w\\)\\{let \\w=\\{Vary:"Accept","Content-Type":\\3\\.contentType,"Cache-Control":\`public,max-age=\\$\\{\\3\\.maxAge\\},immutable\`)\\}/g)]
+    .find((m) => handed && m[2] === handed[4]);
+  if (!handed || !written) return [0, 1];
+  const [, result, params, config] = handed;
+  const headers = ${JSON.stringify(imageHeadersSource)};
+  const next = code
+    .replace(handed[0], () => handed[0].replace(';return ', ';/*shiplog:imageHeaders*/' + result + '.shiplogHeaders=(' + headers + ')(' + params + '.href,' + result + '.contentType,' + config + '.images);return '))
+    .replace(written[0], () => written[1] + ',...' + written[3] + '.shiplogHeaders}');
+  await replace(bundle, next);
+  return [1, 0];
+}`;
+
 type OutputFix<R> = (nodeFsp: typeof fsp, nodePath: typeof path, outputDir: string, replace: (file: string, text: string) => Promise<void>) => Promise<R>;
 const outputFix = <R = number>(source: string): ((outputDir: string) => Promise<R>) => {
   const fix = new Function(`return ${source}`)() as OutputFix<R>;
@@ -448,3 +520,25 @@ export const routingLocales = outputFix<[number, number]>(routingLocalesSource);
 
 /** {@link routingLocales} as the buildspec's script (see {@link outputFixScript}). */
 export const routingLocalesScript = outputFixScript(routingLocalesSource, routingLocalesLine, routingLocalesWarning);
+
+/** The build log's line for {@link imageResponseHeaders} (and the buildspec's step). */
+export const imageResponseHeadersLine = (n: number | string): string =>
+  `images: the image function answers with Content-Disposition and Content-Security-Policy from next.config images, as next start does (${n} function)`;
+
+/** The build log's warning for {@link imageResponseHeaders}. */
+export const imageResponseHeadersWarning = (n: number | string): string =>
+  `warning: images: OpenNext's image function was not found in its bundle (${n}), left as it is: /_next/image answers without Content-Disposition and Content-Security-Policy (another OpenNext than 4.1.12?)`;
+
+/**
+ * {@link imageResponseHeadersSource} on a packaged output. Returns `[patched, not found]`.
+ *
+ * @example
+ * await imageResponseHeaders(artifactDir); // [1, 0] for an output with an image function
+ */
+export const imageResponseHeaders = outputFix<[number, number]>(imageResponseHeadersSource);
+
+/** {@link imageResponseHeaders} as the buildspec's script (see {@link outputFixScript}). */
+export const imageResponseHeadersScript = outputFixScript(imageResponseHeadersSource, imageResponseHeadersLine, imageResponseHeadersWarning);
+
+/** {@link imageHeadersSource} as a function, for tests. */
+export const imageHeaders = new Function(`return ${imageHeadersSource}`)() as (href: string, contentType: string | undefined, images: { contentSecurityPolicy?: string; contentDispositionType?: string }) => Record<string, string>;

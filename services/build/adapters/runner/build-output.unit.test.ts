@@ -1,11 +1,13 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   routingLocales, routingLocalesLine, routingLocalesScript, routingLocalesWarning, edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, trailingSlashRedirectsLine,
   pagesFallbackEntries, pagesFallbackEntriesLine, pagesFallbackEntriesScript, trailingSlashRedirectsScript,
+  imageHeaders, imageResponseHeaders, imageResponseHeadersLine, imageResponseHeadersScript, imageResponseHeadersWarning,
 } from './build-output.ts';
 
 describe('ensureNextConfig', () => {
@@ -322,5 +324,103 @@ describe("OpenNext's locale routing, made Next's", () => {
     expect(routeWith(bundleOf(out, at), docs, ['/docs/a'])).toEqual(['/docs/en/a', '/docs/en/a', false]);
     expect(run(out)).toBe('');
     expect(run(outputWith(docs, 'function B(e){return e.rawPath}'))).toBe(`${routingLocalesWarning(1)}\n`);
+  });
+});
+
+describe("the image function's answers get next start's Content-Disposition and Content-Security-Policy", () => {
+  const require = createRequire(import.meta.url);
+  // Next's own: the headers its image optimizer sends with an optimized image (what next start answers).
+  const nextImage = require('next/dist/server/image-optimizer.js') as { sendResponse: (...args: unknown[]) => void };
+  const nextDefaults = (require('next/dist/server/config-shared.js') as { defaultConfig: { images: Record<string, unknown> } }).defaultConfig.images;
+  const nextHeaders = (url: string, extension: string, images: Record<string, unknown>) => {
+    const headers: Record<string, string> = {};
+    nextImage.sendResponse({ headers: {}, method: 'GET' }, { setHeader: (k: string, v: string) => { headers[k] = v; }, end: () => undefined }, url, extension, Buffer.from('x'), 'etag', false, 'MISS', images, 60, false);
+    return headers;
+  };
+
+  it("names the file and quotes it as Next does, for every type Next's optimizer answers with", () => {
+    const extensions = ['avif', 'webp', 'png', 'jpeg', 'gif', 'svg', 'ico', 'icns', 'bmp', 'jxl', 'heic', 'tiff', 'jp2', 'pdf'];
+    const urls = ['/pic.png', '/docs/pic.png?v=1', '/a.b.c.png', '/my pic.png', '/my%20pic.png', '/caf\u00e9.png', '/\u2603.png', '/\ud83d\ude00 x.png',
+      '/quo"te\\\\.png', "/semi;colon,'x'.png", 'https://cdn.example.com/img/photo.jpg?w=1', '/', '/dir/', '/.png', '/-_~!*()'];
+    const configs = [nextDefaults, { ...nextDefaults, contentDispositionType: 'inline', contentSecurityPolicy: "default-src 'self'" }];
+    let compared = 0;
+    for (const images of configs) {
+      for (const ext of extensions) {
+        for (const url of urls) {
+          const theirs = nextHeaders(url, ext, images);
+          const ours = imageHeaders(url, theirs['Content-Type'], images as { contentSecurityPolicy?: string; contentDispositionType?: string });
+          expect(ours, `${url} as ${ext}`).toEqual({ 'Content-Disposition': theirs['Content-Disposition'], 'Content-Security-Policy': theirs['Content-Security-Policy'] });
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(configs.length * extensions.length * urls.length);
+    expect(imageHeaders('/a.png', undefined, nextDefaults)['Content-Disposition']).toBe('attachment; filename="image.bin"');
+  });
+
+  // defaultHandler and buildSuccessResponse as OpenNext 4.1.12's image function has them (minified
+  // by its esbuild 0.28.2, from an App Router app built here; its debug calls and HOST default left
+  // out). The optimizer, the params check and the stream writer are stand-ins.
+  const bundled = [
+    'async function ug(e,t){let{headers:r,query:d}=e;try{let a=lg(r,d===null?void 0:d);if("errorMessage"in a)return zs(a.errorMessage,t?.streamCreator,400);let n;if(process.env.OPENNEXT_STATIC_ETAG&&(n=pg(a)),n&&r["if-none-match"]===n)return{statusCode:304,headers:{},body:tg(),isBase64Encoded:!1,type:"core"};let o=await ag(r,a,ii,hg);return dg(o,t?.streamCreator,n)}catch(a){return jt("Failed to optimize image",a),zs("Internal server error",t?.streamCreator)}}',
+    'function dg(e,t,r){let d={Vary:"Accept","Content-Type":e.contentType,"Cache-Control":`public,max-age=${e.maxAge},immutable`};if(Le("result",e),r&&(d.ETag=r),t){let a=new oc(()=>{},async()=>{},t);a.writeHead(200,d),a.end(e.buffer)}return{type:"core",statusCode:200,body:sc(e.buffer,!0),isBase64Encoded:!0,headers:d}}',
+    'function zs(e,t,r=500){return{type:"core",isBase64Encoded:!1,statusCode:r,headers:{Vary:"Accept","Cache-Control":"public,max-age=60,immutable"},body:e}}',
+  ].join('');
+  // The handler's answer to ?url=<url>, its optimizer answering with `contentType` (or failing when none).
+  const answer = async (code: string, url: string, contentType: string | undefined, images: object) =>
+    new Function('images', 'contentType', 'url', `const ii={images},Le=()=>{},sc=(b)=>b,jt=()=>{},pg=()=>'',tg=()=>'',hg=null,oc=null;` +
+      `const lg=(h,q)=>q.url?{href:q.url,width:64}:{errorMessage:'"url" parameter is required'};` +
+      `const ag=async()=>{if(!contentType)throw new Error('no image');return{buffer:'img',contentType,maxAge:60}};${code};` +
+      'return ug({headers:{},query:url===undefined?{}:{url}},{})')(images, contentType, url) as Promise<{ statusCode: number; headers: Record<string, string> }>;
+  const outputWith = (bundle: string | undefined) => {
+    const out = mkdtempSync(join(tmpdir(), 'image-headers-'));
+    mkdirSync(join(out, 'server-functions', 'default'), { recursive: true });
+    if (bundle !== undefined) {
+      mkdirSync(join(out, 'image-optimization-function'));
+      writeFileSync(join(out, 'image-optimization-function', 'index.mjs'), `import x from 'y';${bundle};export{ug as handler};`);
+    }
+    return out;
+  };
+  const bundleOf = (out: string) => readFileSync(join(out, 'image-optimization-function', 'index.mjs'), 'utf8').slice("import x from 'y';".length, -';export{ug as handler};'.length);
+  const images = { contentSecurityPolicy: "script-src 'none'; frame-src 'none'; sandbox;", contentDispositionType: 'attachment' };
+
+  it('adds them to an optimized image; a failure and a bad request stay as they were', async () => {
+    const before = await answer(bundled, '/logo.svg', 'image/svg+xml', images);
+    expect(before.headers).toEqual({ Vary: 'Accept', 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public,max-age=60,immutable' });
+    const out = outputWith(bundled);
+    expect(await imageResponseHeaders(out)).toEqual([1, 0]);
+    const after = await answer(bundleOf(out), '/logo.svg', 'image/svg+xml', images);
+    expect([after.statusCode, after.headers]).toEqual([200, {
+      ...before.headers, 'Content-Security-Policy': images.contentSecurityPolicy, 'Content-Disposition': 'attachment; filename="logo.svg"',
+    }]);
+    const inline = await answer(bundleOf(out), '/docs/pic.png', 'image/webp', { contentDispositionType: 'inline', contentSecurityPolicy: '' });
+    expect(inline.headers).toMatchObject({ 'Content-Disposition': 'inline; filename="pic.webp"', 'Content-Security-Policy': '' });
+    for (const [url, type, status] of [['/gone.png', undefined, 500], [undefined, 'image/png', 400]] as const) {
+      const failed = await answer(bundleOf(out), url as string, type, images);
+      expect([failed.statusCode, failed.headers]).toEqual([status, (await answer(bundled, url as string, type, images)).headers]);
+    }
+    // Once only.
+    expect(await imageResponseHeaders(out)).toEqual([0, 0]);
+  });
+
+  it('leaves an output without an image function, and counts a bundle it cannot find the functions in', async () => {
+    expect(await imageResponseHeaders(outputWith(undefined))).toEqual([0, 0]);
+    for (const changed of [bundled.replace('immutable`}', 'immutable`,X:1}'), bundled.replace('return dg(o,', 'return dg2(o,')]) {
+      const out = outputWith(changed);
+      expect(await imageResponseHeaders(out)).toEqual([0, 1]);
+      expect(bundleOf(out)).toBe(changed);
+    }
+  });
+
+  it("does the same on CodeBuild (the buildspec's script), saying so in the build log", () => {
+    const script = join(mkdtempSync(join(tmpdir(), 'image-headers-script-')), 'image-headers.cjs');
+    writeFileSync(script, imageResponseHeadersScript);
+    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const out = outputWith(bundled);
+    expect(run(out)).toBe(`${imageResponseHeadersLine(1)}\n`);
+    expect(bundleOf(out)).toContain('.shiplogHeaders}');
+    expect(run(out)).toBe('');
+    expect(run(outputWith(undefined))).toBe('');
+    expect(run(outputWith('function ug(){}'))).toBe(`${imageResponseHeadersWarning(1)}\n`);
   });
 });

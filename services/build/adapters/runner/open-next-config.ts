@@ -426,8 +426,10 @@ const localConverter = async () => {
         if (name === 'set-cookie') cookies = cookies.concat(v ?? []);
         else headers[name] = v === null || v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v);
       }
+      // As next start: the app's headers() first, then what the image optimizer sets over them
+      // (Vary, Cache-Control, Content-Type, Content-Disposition, Content-Security-Policy).
       const image = event?.rawPath?.endsWith('/_next/image');
-      if (image) Object.assign(headers, configHeaders(event));
+      if (image) for (const [k, v] of Object.entries(configHeaders(event))) if (!(k in headers)) headers[k] = v;
       if (result.statusCode >= 500 && missingLocalImage(event)) {
         return { statusCode: 404, headers: configHeaders(event), cookies, body: '"url" parameter is valid but internal response is invalid', isBase64Encoded: false };
       }

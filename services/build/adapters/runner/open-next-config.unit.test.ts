@@ -269,13 +269,18 @@ describe('local OpenNext config', () => {
       const failed = { statusCode: 500, headers: { vary: 'Accept' }, body: new Blob(['Internal server error']).stream(), isBase64Encoded: false };
       const img = (url) => ({ ...${event({ host: 'web.localhost' }, '/_next/image', '')}, rawQueryString: 'url=' + encodeURIComponent(url) + '&w=64&q=75' });
       out.missing = await conv.convertTo({ ...failed }, img('/missing.png'));
-      out.present = (await conv.convertTo({ ...failed, body: new Blob(['Internal server error']).stream() }, img('/pixel.png'))).statusCode;`);
+      out.present = (await conv.convertTo({ ...failed, body: new Blob(['Internal server error']).stream() }, img('/pixel.png'))).statusCode;
+      const optimized = { statusCode: 200, headers: { 'Content-Type': 'image/png', 'x-all': 'optimizer' }, body: new Blob(['png']).stream(), isBase64Encoded: false };
+      out.optimized = (await conv.convertTo(optimized, img('/pixel.png'))).headers;
+      out.plain = (await conv.convertTo({ ...optimized, headers: { 'Content-Type': 'image/png' }, body: new Blob(['png']).stream() }, img('/pixel.png'))).headers;`);
     expect(out.http).toBe('http://web.localhost:3001/api/x?a=1&a=2&b=3');
     expect(out.https).toBe('https://shop.example.com/api/x?a=1&a=2&b=3');
     expect([out.query, out.cookies, out.cookie]).toEqual([{ a: ['1', '2'], b: '3' }, { s: 'a=b' }, 's=a=b']);
     // As next start answers it: the status and message of Next's image error, the app's headers(), no content type.
     expect(out.missing).toMatchObject({ statusCode: 404, headers: { 'x-all': 'yes' }, body: '"url" parameter is valid but internal response is invalid' });
     expect(out.present).toBe(500);
+    // The image optimizer's own headers win over the app's, as under next start (it sets them after the router did).
+    expect([out.optimized, out.plain]).toEqual([{ 'content-type': 'image/png', 'x-all': 'optimizer' }, { 'content-type': 'image/png', 'x-all': 'yes' }]);
   });
 
   it('image loader: an app with a basePath names its images under it (assets/ has them without it); outside it there is none', () => {

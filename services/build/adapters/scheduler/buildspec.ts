@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { routingLocalesScript, customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
+import { imageResponseHeadersScript, routingLocalesScript, customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
 import { openNextBuildArgs } from '../runner/open-next-args.mjs';
 import { appSharpSource, shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
@@ -254,6 +254,8 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `echo ${b64(pagesFallbackEntriesScript)} | base64 -d > "${S}/pages-fallback.cjs" && node "${S}/pages-fallback.cjs" .open-next`,
       // With i18n, OpenNext's routing localizes paths otherwise than Next (build-output.ts).
       `echo ${b64(routingLocalesScript)} | base64 -d > "${S}/routing-locales.cjs" && node "${S}/routing-locales.cjs" .open-next`,
+      // OpenNext's image function leaves out next start's Content-Disposition and Content-Security-Policy (build-output.ts).
+      `echo ${b64(imageResponseHeadersScript)} | base64 -d > "${S}/image-headers.cjs" && node "${S}/image-headers.cjs" .open-next`,
       // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).
       `echo ${b64(runtimeEnvScript)} | base64 -d > "${S}/runtime-env.mjs" && node "${S}/runtime-env.mjs" .open-next`,
       // -y keeps symlinks: pnpm's node_modules resolve a package's own dependencies through them.
