@@ -163,5 +163,10 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
     ]);
     // Next's own validation, in the image function: no width is a 400.
     expect((await sl.site('isr.localhost', '/_next/image?url=%2Fpixel.png')).status).toBe(400);
+    // A file S3 does not have, and one that is not an image: next start's statuses and messages (OpenNext answered both 500).
+    const missing = await sl.site('isr.localhost', '/_next/image?url=%2Fmissing.png&w=32&q=75');
+    expect([missing.status, missing.body]).toEqual([404, '"url" parameter is valid but internal response is invalid']);
+    const text = await sl.site('isr.localhost', '/_next/image?url=%2Frobots.txt&w=32&q=75');
+    expect([text.status, text.body]).toEqual([400, "The requested resource isn't a valid image."]);
   }, 60_000);
 });

@@ -69,6 +69,7 @@ const staticPageCdn: Known = {
 const isrAge = { header: 'cache-control', why: "an ISR page's s-maxage is what is left of its lifetime when asked" } as const;
 const redirectBody: Known = { why: 'OpenNext sends a redirect without a body (next start sends the location as text)', shiplog: { body: false } };
 const optimizedImage = (cacheControl: string): Known => ({ why: "OpenNext's image optimizer marks its answers immutable", shiplog: { 'cache-control': cacheControl } });
+const imageFailure: Known = { why: "OpenNext's image function lets a failure be kept for a minute (next start sends no cache-control)", shiplog: { 'cache-control': 'public,max-age=60,immutable' } };
 const shapes: Shape[] = [
   {
     project: 'pages',
@@ -140,9 +141,11 @@ const shapes: Shape[] = [
       '/action/done?name=e2e',
       { path: '/_next/image?url=%2Fpic.png&w=64&q=75', body: false, known: optimizedImage('public,max-age=14400,immutable') },
       { path: '/_next/image?url=%2Fpic.png&w=64&q=75', name: 'image as webp', headers: { accept: 'image/webp,*/*' }, body: false, known: optimizedImage('public,max-age=14400,immutable') },
-      { path: '/_next/image?url=%2Fpic.png&w=13&q=75', name: 'image, width not allowed', known: optimizedImage('public,max-age=60,immutable') },
+      { path: '/_next/image?url=%2Fpic.png&w=13&q=75', name: 'image, width not allowed', known: imageFailure },
       // dangerouslyAllowSVG: the SVG as it is, with a Content-Security-Policy that keeps its script from running.
       { path: '/_next/image?url=%2Flogo.svg&w=64&q=75', known: optimizedImage('public,max-age=14400,immutable') },
+      // A public file that is not an image (400), and one that does not exist (404).
+      { path: '/_next/image?url=%2Frobots.txt&w=64&q=75', known: imageFailure }, { path: '/_next/image?url=%2Fnope.png&w=64&q=75', known: imageFailure },
       { path: '/pic.png', body: false, known: publicFile(false) },
       { path: '/missing', known: errorsUncached }, '/posts/a', '/posts/b', '/posts/c', { path: '/posts/gone', known: errorsUncached }, '/locked/x', '/locked/z', '/nope',
     ],
@@ -173,7 +176,7 @@ const shapes: Shape[] = [
       },
       // next/image of a public file, named under the basePath; outside it there is none.
       '/docs/gallery', { path: '/docs/_next/image?url=%2Fdocs%2Fpic.png&w=64&q=75', body: false, known: optimizedImage('public,max-age=14400,immutable') },
-      '/docs/_next/image?url=%2Fpic.png&w=64&q=75',
+      { path: '/docs/_next/image?url=%2Fpic.png&w=64&q=75', known: imageFailure },
       { path: '/docs/about', name: '/docs/about (accept-language: fr)', headers: { 'accept-language': 'fr' } },
       '/docs/about', '/docs/fr/about', '/docs/de/about',
       '/docs/blog/hello', '/docs/fr/blog/hello', '/docs/de/blog/world', { path: '/docs/blog/missing', known: errorsUncached },

@@ -411,12 +411,19 @@ const imageHeadersSource = `function shiplogImageHeaders(href, contentType, conf
 }`;
 
 /**
- * Gives the image function's answers the headers of {@link imageHeadersSource}: in the output's
- * `image-optimization-function/index.mjs` (OpenNext 4.1.12's, minified by its esbuild), the
- * handler's last step, which hands the optimized image to the function that writes the answer,
- * and that function's headers are found by their shape: the handler computes the two headers
- * from the image's URL, type and the app's `images` config, and the answer carries them beside
- * OpenNext's own. A bundle without those shapes is left as it is and counted apart. Returns
+ * Makes the image function answer as next start's image optimizer does. In the output's
+ * `image-optimization-function/index.mjs` (OpenNext 4.1.12's, minified by its esbuild), four
+ * places are found by their shape:
+ * - the handler's last step, which hands the optimized image to the function that writes the
+ *   answer, computes {@link imageHeadersSource}'s two headers from the image's URL, its type and
+ *   the app's `images` config, and that function's headers carry them beside OpenNext's own;
+ * - the handler's catch answers an error of Next's optimizer with a 4xx status (`ImageError`: not
+ *   an image, an SVG without `dangerouslyAllowSVG`, a missing file) with that status and message,
+ *   as next start does, where OpenNext answered every failure 500 "Internal server error";
+ * - the download handler answers a file its loader does not find (`s3-lite`: "The specified key
+ *   does not exist.", `s3`: `NoSuchKey`) 404, so Next's optimizer fails it with 404 as next start
+ *   does for a missing public file.
+ * A bundle without all of those shapes is left as it is and counted apart. Returns
  * `[patched, not found]` (0 or 1 each: an output has one image function, or none).
  */
 const imageResponseHeadersSource = `async function shiplogImageResponseHeaders(fsp, path, outputDir, replace) {
@@ -431,16 +438,31 @@ const imageResponseHeadersSource = `async function shiplogImageResponseHeaders(f
   if (code.includes('/*shiplog:imageHeaders*/')) return [0, 0]; // done before
   // defaultHandler's last step: let result = await optimizeImage(headers, imageParams, nextConfig,
   // downloadHandler); return buildSuccessResponse(result, options?.streamCreator, etag)
-  const handed = /let (\\w)=await [\\w$]+\\(\\w,(\\w),([\\w$]+),[\\w$]+\\);return ([\\w$]+)\\(\\1,\\w\\?\\.streamCreator,\\w\\)/.exec(code);
+  const handed = /let (\\w)=await [\\w$]+\\(\\w,(\\w),([\\w$]+),([\\w$]+)\\);return ([\\w$]+)\\(\\1,\\w\\?\\.streamCreator,\\w\\)/.exec(code);
+  if (!handed) return [0, 1];
+  const [, result, params, config, download, success] = handed;
   // buildSuccessResponse(result, …) and its headers: { Vary, Content-Type, Cache-Control }
   const written = [...code.matchAll(/(function ([\\w$]+)\\((\\w),\\w,\\w\\)\\{let \\w=\\{Vary:"Accept","Content-Type":\\3\\.contentType,"Cache-Control":\`public,max-age=\\$\\{\\3\\.maxAge\\},immutable\`)\\}/g)]
-    .find((m) => handed && m[2] === handed[4]);
-  if (!handed || !written) return [0, 1];
-  const [, result, params, config] = handed;
+    .find((m) => m[2] === success);
+  // defaultHandler's catch: return error("Failed to optimize image", e), buildFailureResponse("Internal server error", options?.streamCreator)
+  const failed = /catch\\((\\w)\\)\\{return ([\\w$]+)\\("Failed to optimize image",\\1\\),([\\w$]+)\\("Internal server error",(\\w)\\?\\.streamCreator\\)\\}/.exec(code);
+  // downloadHandler(req, res, url) and its catch: throw error("Failed to download image", e), e
+  const start = code.indexOf('async function ' + download + '(');
+  const signature = start < 0 ? null : /^async function [\\w$]+\\((\\w),(\\w),(\\w)\\)\\{/.exec(code.slice(start));
+  const caught = /catch\\((\\w)\\)\\{throw ([\\w$]+)\\("Failed to download image",\\1\\),\\1\\}/g;
+  caught.lastIndex = Math.max(start, 0);
+  const missing = signature ? caught.exec(code) : null;
+  if (!written || !failed || !missing || missing.index - start > 4000) return [0, 1];
   const headers = ${JSON.stringify(imageHeadersSource)};
+  const [, e, log, fail, options] = failed;
+  const res = signature[2];
+  const m = missing[1];
   const next = code
     .replace(handed[0], () => handed[0].replace(';return ', ';/*shiplog:imageHeaders*/' + result + '.shiplogHeaders=(' + headers + ')(' + params + '.href,' + result + '.contentType,' + config + '.images);return '))
-    .replace(written[0], () => written[1] + ',...' + written[3] + '.shiplogHeaders}');
+    .replace(written[0], () => written[1] + ',...' + written[3] + '.shiplogHeaders}')
+    .replace(failed[0], () => 'catch(' + e + '){return ' + log + '("Failed to optimize image",' + e + '),' + e + '&&' + e + '.statusCode>=400&&' + e + '.statusCode<500?' +
+      fail + '(String(' + e + '.message),' + options + '?.streamCreator,' + e + '.statusCode):' + fail + '("Internal server error",' + options + '?.streamCreator)}')
+    .replace(missing[0], () => 'catch(' + m + '){if(' + m + '&&(' + m + '.message==="The specified key does not exist."||' + m + '.name==="NoSuchKey")){' + res + '.statusCode=404;' + res + '.end();return}' + missing[0].slice(('catch(' + m + '){').length));
   await replace(bundle, next);
   return [1, 0];
 }`;
@@ -523,11 +545,11 @@ export const routingLocalesScript = outputFixScript(routingLocalesSource, routin
 
 /** The build log's line for {@link imageResponseHeaders} (and the buildspec's step). */
 export const imageResponseHeadersLine = (n: number | string): string =>
-  `images: the image function answers with Content-Disposition and Content-Security-Policy from next.config images, as next start does (${n} function)`;
+  `images: the image function answers as next start does (${n} function): Content-Disposition and Content-Security-Policy from next.config images, a missing file 404, an image Next refuses 4xx`;
 
 /** The build log's warning for {@link imageResponseHeaders}. */
 export const imageResponseHeadersWarning = (n: number | string): string =>
-  `warning: images: OpenNext's image function was not found in its bundle (${n}), left as it is: /_next/image answers without Content-Disposition and Content-Security-Policy (another OpenNext than 4.1.12?)`;
+  `warning: images: OpenNext's image function was not found in its bundle (${n}), left as it is: /_next/image answers without Content-Disposition and Content-Security-Policy, and every failure 500 (another OpenNext than 4.1.12?)`;
 
 /**
  * {@link imageResponseHeadersSource} on a packaged output. Returns `[patched, not found]`.

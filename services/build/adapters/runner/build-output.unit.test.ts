@@ -327,7 +327,7 @@ describe("OpenNext's locale routing, made Next's", () => {
   });
 });
 
-describe("the image function's answers get next start's Content-Disposition and Content-Security-Policy", () => {
+describe("the image function answers as next start does: Content-Disposition, Content-Security-Policy, a missing file 404", () => {
   const require = createRequire(import.meta.url);
   // Next's own: the headers its image optimizer sends with an optimized image (what next start answers).
   const nextImage = require('next/dist/server/image-optimizer.js') as { sendResponse: (...args: unknown[]) => void };
@@ -358,20 +358,36 @@ describe("the image function's answers get next start's Content-Disposition and 
     expect(imageHeaders('/a.png', undefined, nextDefaults)['Content-Disposition']).toBe('attachment; filename="image.bin"');
   });
 
-  // defaultHandler and buildSuccessResponse as OpenNext 4.1.12's image function has them (minified
-  // by its esbuild 0.28.2, from an App Router app built here; its debug calls and HOST default left
-  // out). The optimizer, the params check and the stream writer are stand-ins.
+  // defaultHandler, buildSuccessResponse, buildFailureResponse and downloadHandler as OpenNext
+  // 4.1.12's image function has them (minified by its esbuild 0.28.2, from an App Router app built
+  // here; the handler's debug calls and HOST default left out). Next's optimizer (ag), the params
+  // check, the loader (fg) and the stream writer are stand-ins: ag fetches the file through the
+  // download handler as Next's fetchInternalImage does (an answer not 2xx is an ImageError of its
+  // status, a throw an ImageError 500) and refuses a text file (400), as Next does.
   const bundled = [
     'async function ug(e,t){let{headers:r,query:d}=e;try{let a=lg(r,d===null?void 0:d);if("errorMessage"in a)return zs(a.errorMessage,t?.streamCreator,400);let n;if(process.env.OPENNEXT_STATIC_ETAG&&(n=pg(a)),n&&r["if-none-match"]===n)return{statusCode:304,headers:{},body:tg(),isBase64Encoded:!1,type:"core"};let o=await ag(r,a,ii,hg);return dg(o,t?.streamCreator,n)}catch(a){return jt("Failed to optimize image",a),zs("Internal server error",t?.streamCreator)}}',
     'function dg(e,t,r){let d={Vary:"Accept","Content-Type":e.contentType,"Cache-Control":`public,max-age=${e.maxAge},immutable`};if(Le("result",e),r&&(d.ETag=r),t){let a=new oc(()=>{},async()=>{},t);a.writeHead(200,d),a.end(e.buffer)}return{type:"core",statusCode:200,body:sc(e.buffer,!0),isBase64Encoded:!0,headers:d}}',
-    'function zs(e,t,r=500){return{type:"core",isBase64Encoded:!1,statusCode:r,headers:{Vary:"Accept","Cache-Control":"public,max-age=60,immutable"},body:e}}',
+    'function zs(e,t,r=500){if(Le(e,r),t){let d=new oc(()=>{},async()=>{},t);d.writeHead(r,{Vary:"Accept","Cache-Control":"public,max-age=60,immutable"}),d.end(e)}return{type:"core",isBase64Encoded:!1,statusCode:r,headers:{Vary:"Accept","Cache-Control":"public,max-age=60,immutable"},body:sc(e)}}',
+    'async function hg(e,t,r){Le("downloadHandler url",r);let d=(a,n)=>{a.pipe(n).once("close",()=>{n.statusCode=200,n.end()}).once("error",o=>{jt("Failed to get image",o),n.statusCode=400,n.end()})};try{if(r.href.toLowerCase().match(/^https?:\\/\\//))d($m.get(r),t);else{let a=await fg.load(r.href);if(!a.body)throw new Error("Empty response body from the S3 request.");d(a.body,t),a.contentType&&t.setHeader("Content-Type",a.contentType),a.cacheControl&&t.setHeader("Cache-Control",a.cacheControl)}}catch(a){throw jt("Failed to download image",a),a}}',
   ].join('');
-  // The handler's answer to ?url=<url>, its optimizer answering with `contentType` (or failing when none).
-  const answer = async (code: string, url: string, contentType: string | undefined, images: object) =>
-    new Function('images', 'contentType', 'url', `const ii={images},Le=()=>{},sc=(b)=>b,jt=()=>{},pg=()=>'',tg=()=>'',hg=null,oc=null;` +
-      `const lg=(h,q)=>q.url?{href:q.url,width:64}:{errorMessage:'"url" parameter is required'};` +
-      `const ag=async()=>{if(!contentType)throw new Error('no image');return{buffer:'img',contentType,maxAge:60}};${code};` +
-      'return ug({headers:{},query:url===undefined?{}:{url}},{})')(images, contentType, url) as Promise<{ statusCode: number; headers: Record<string, string> }>;
+  const stand = `const Le=()=>{},sc=(b)=>b,jt=()=>{},pg=()=>'',tg=()=>'',oc=null,$m=null;
+    class ImageError extends Error{constructor(c,m){super(m);this.statusCode=c}}
+    const lg=(h,q)=>q.url?{href:q.url,width:64}:{errorMessage:'"url" parameter is required'};
+    const files={'/logo.svg':['<svg/>','image/svg+xml'],'/docs/pic.png':['png','image/png'],'/notes.txt':['text','text/plain']};
+    const fg={load:async(href)=>{if(href==='/broken.png')throw new Error('network down');
+      if(!files[href])throw Object.assign(new Error('The specified key does not exist.'),{name:'FatalError'});
+      return{body:{pipe:(res)=>{res.body=files[href][0];const once=(ev,f)=>{if(ev==='close')queueMicrotask(f);return{once}};return{once}}},contentType:files[href][1]}}};
+    const ag=async(h,params,config,download)=>{
+      const res={statusCode:undefined,headers:{},setHeader(k,v){this.headers[k]=v},end(){this.ended=true}};
+      try{await download({},res,{href:params.href});await new Promise((r)=>setTimeout(r,1))}catch{throw new ImageError(500,'"url" parameter is valid but upstream response is invalid')}
+      if(!res.statusCode||res.statusCode<200||res.statusCode>299)throw new ImageError(res.statusCode,'"url" parameter is valid but internal response is invalid');
+      const type=res.headers['Content-Type'];
+      if(!type.startsWith('image/'))throw new ImageError(400,"The requested resource isn't a valid image.");
+      return{buffer:res.body,contentType:type==='image/png'?'image/webp':type,maxAge:60}};`;
+  // The handler's answer to ?url=<url>, with the app's `images` config.
+  const answer = async (code: string, url: string | undefined, images: object) =>
+    new Function('images', 'url', `const ii={images};${stand}${code};return ug({headers:{},query:url===undefined?{}:{url}},{})`)(images, url) as
+      Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
   const outputWith = (bundle: string | undefined) => {
     const out = mkdtempSync(join(tmpdir(), 'image-headers-'));
     mkdirSync(join(out, 'server-functions', 'default'), { recursive: true });
@@ -383,29 +399,50 @@ describe("the image function's answers get next start's Content-Disposition and 
   };
   const bundleOf = (out: string) => readFileSync(join(out, 'image-optimization-function', 'index.mjs'), 'utf8').slice("import x from 'y';".length, -';export{ug as handler};'.length);
   const images = { contentSecurityPolicy: "script-src 'none'; frame-src 'none'; sandbox;", contentDispositionType: 'attachment' };
+  const failure = { Vary: 'Accept', 'Cache-Control': 'public,max-age=60,immutable' };
 
-  it('adds them to an optimized image; a failure and a bad request stay as they were', async () => {
-    const before = await answer(bundled, '/logo.svg', 'image/svg+xml', images);
-    expect(before.headers).toEqual({ Vary: 'Accept', 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public,max-age=60,immutable' });
+  it('adds them to an optimized image', async () => {
+    const before = await answer(bundled, '/logo.svg', images);
+    expect([before.statusCode, before.headers]).toEqual([200, { Vary: 'Accept', 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public,max-age=60,immutable' }]);
     const out = outputWith(bundled);
     expect(await imageResponseHeaders(out)).toEqual([1, 0]);
-    const after = await answer(bundleOf(out), '/logo.svg', 'image/svg+xml', images);
+    const after = await answer(bundleOf(out), '/logo.svg', images);
     expect([after.statusCode, after.headers]).toEqual([200, {
       ...before.headers, 'Content-Security-Policy': images.contentSecurityPolicy, 'Content-Disposition': 'attachment; filename="logo.svg"',
     }]);
-    const inline = await answer(bundleOf(out), '/docs/pic.png', 'image/webp', { contentDispositionType: 'inline', contentSecurityPolicy: '' });
-    expect(inline.headers).toMatchObject({ 'Content-Disposition': 'inline; filename="pic.webp"', 'Content-Security-Policy': '' });
-    for (const [url, type, status] of [['/gone.png', undefined, 500], [undefined, 'image/png', 400]] as const) {
-      const failed = await answer(bundleOf(out), url as string, type, images);
-      expect([failed.statusCode, failed.headers]).toEqual([status, (await answer(bundled, url as string, type, images)).headers]);
-    }
+    const inline = await answer(bundleOf(out), '/docs/pic.png', { contentDispositionType: 'inline', contentSecurityPolicy: '' });
+    expect([inline.statusCode, inline.headers]).toEqual([200, {
+      Vary: 'Accept', 'Content-Type': 'image/webp', 'Cache-Control': 'public,max-age=60,immutable', 'Content-Disposition': 'inline; filename="pic.webp"', 'Content-Security-Policy': '',
+    }]);
     // Once only.
     expect(await imageResponseHeaders(out)).toEqual([0, 0]);
   });
 
+  it("answers a missing file 404 and an image Next refuses with Next's status and message, where OpenNext answered 500; other failures stay 500", async () => {
+    const out = outputWith(bundled);
+    expect(await imageResponseHeaders(out)).toEqual([1, 0]);
+    const cases: [string | undefined, number, string, number, string][] = [
+      // url, then OpenNext's answer (status, body), then next start's
+      ['/gone.png', 500, 'Internal server error', 404, '"url" parameter is valid but internal response is invalid'],
+      ['/notes.txt', 500, 'Internal server error', 400, "The requested resource isn't a valid image."],
+      ['/broken.png', 500, 'Internal server error', 500, 'Internal server error'],
+      [undefined, 400, '"url" parameter is required', 400, '"url" parameter is required'],
+    ];
+    for (const [url, status, body, nextStatus, nextBody] of cases) {
+      const before = await answer(bundled, url, images);
+      expect([before.statusCode, before.body, before.headers], `${url} before`).toEqual([status, body, failure]);
+      const after = await answer(bundleOf(out), url, images);
+      expect([after.statusCode, after.body, after.headers], `${url} after`).toEqual([nextStatus, nextBody, failure]);
+    }
+  });
+
   it('leaves an output without an image function, and counts a bundle it cannot find the functions in', async () => {
     expect(await imageResponseHeaders(outputWith(undefined))).toEqual([0, 0]);
-    for (const changed of [bundled.replace('immutable`}', 'immutable`,X:1}'), bundled.replace('return dg(o,', 'return dg2(o,')]) {
+    const changes = [
+      bundled.replace('immutable`}', 'immutable`,X:1}'), bundled.replace('return dg(o,', 'return dg2(o,'),
+      bundled.replace('"Internal server error",t?.streamCreator)}}', '"Internal server error")}}'), bundled.replace('throw jt("Failed to download image",a),a', 'throw a'),
+    ];
+    for (const changed of changes) {
       const out = outputWith(changed);
       expect(await imageResponseHeaders(out)).toEqual([0, 1]);
       expect(bundleOf(out)).toBe(changed);

@@ -109,9 +109,13 @@ const localAssetsLoader = async () => {
   return {
     name: 'shiplog-local-assets',
     load: async (url) => {
+      // Not there: as OpenNext's s3 loaders say it, which the image function answers 404 (build-output.ts).
+      const none = () => Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' });
       const file = localAssetFile(fs, path, url);
-      if (!file) throw new Error('no image in the assets at ' + url);
-      await fs.promises.access(file);
+      if (!file) throw none();
+      await fs.promises.access(file).catch(() => {
+        throw none();
+      });
       return {
         body: fs.createReadStream(file),
         contentType: assetTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
