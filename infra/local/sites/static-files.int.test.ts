@@ -133,4 +133,52 @@ describe('static files with the app\'s next.config rules', () => {
     expect([png.headers['content-encoding'], png.headers.vary, png.headers['content-type']]).toEqual([undefined, undefined, 'image/png']);
     expect(png.body.equals(image)).toBe(true);
   });
+
+  it('answers a byte range with those bytes (206), never compressed; an unsatisfiable one 416; several apart, or a stale If-Range, the whole file', async () => {
+    const plain = await getRaw(port, '/logo.png');
+    expect([plain.status, plain.headers['accept-ranges']]).toEqual([200, 'bytes']);
+    const part = async (range: string, extra: Record<string, string> = {}) => {
+      const r = await getRaw(port, '/logo.png', { range, ...extra });
+      return [r.status, r.headers['content-range'], Number(r.headers['content-length']), r.body.length === Number(r.headers['content-length']) ? r.body : null] as const;
+    };
+    expect(await part('bytes=0-99')).toEqual([206, 'bytes 0-99/4096', 100, image.subarray(0, 100)]);
+    expect(await part('bytes=4000-')).toEqual([206, 'bytes 4000-4095/4096', 96, image.subarray(4000)]);
+    expect(await part('bytes=-10')).toEqual([206, 'bytes 4086-4095/4096', 10, image.subarray(4086)]);
+    // A last byte past the end is cut to it; a suffix longer than the file is all of it; overlapping parts are one.
+    expect(await part('bytes=4090-9999')).toEqual([206, 'bytes 4090-4095/4096', 6, image.subarray(4090)]);
+    expect(await part('bytes=-99999')).toEqual([206, 'bytes 0-4095/4096', 4096, image]);
+    expect(await part('bytes=0-9, 5-20')).toEqual([206, 'bytes 0-20/4096', 21, image.subarray(0, 21)]);
+    expect((await part('bytes=5000-6000')).slice(0, 2)).toEqual([416, 'bytes */4096']);
+    expect((await part('bytes=abc')).slice(0, 2)).toEqual([416, 'bytes */4096']);
+    expect(await part('bytes=0-9, 100-109')).toEqual([200, undefined, 4096, image]);
+    expect(await part('items=0-9')).toEqual([200, undefined, 4096, image]);
+    // If-Range: the range only while the file is the one the client has.
+    expect((await part('bytes=0-9', { 'if-range': String(plain.headers.etag) }))[0]).toBe(206);
+    expect((await part('bytes=0-9', { 'if-range': 'W/"other"' }))[0]).toBe(200);
+    expect((await part('bytes=0-9', { 'if-range': String(plain.headers['last-modified']) }))[0]).toBe(206);
+    expect((await part('bytes=0-9', { 'if-range': 'Thu, 01 Jan 1970 00:00:00 GMT' }))[0]).toBe(200);
+    // A compressible file's range is of its bytes as they are, whatever the client accepts.
+    const text = await getRaw(port, '/_next/static/big.js', { range: 'bytes=10-19', 'accept-encoding': 'br, gzip' });
+    expect([text.status, text.headers['content-encoding'], text.body.toString()]).toEqual([206, undefined, bigScript.slice(10, 20)]);
+  });
+
+  it('answers a conditional GET 304 by If-None-Match (weak, in a list, or *), else by If-Modified-Since', async () => {
+    const hello = await get(port, '/hello.txt');
+    const etag = String(hello.headers.etag);
+    const modified = String(hello.headers['last-modified']);
+    const status = async (headers: Record<string, string>) => (await get(port, '/hello.txt', headers)).status;
+    expect(await status({ 'if-none-match': etag })).toBe(304);
+    expect(await status({ 'if-none-match': etag.replace(/^W\//, '') })).toBe(304);
+    expect(await status({ 'if-none-match': `"other", ${etag}` })).toBe(304);
+    expect(await status({ 'if-none-match': '*' })).toBe(304);
+    expect(await status({ 'if-none-match': '"other"' })).toBe(200);
+    expect(await status({ 'if-modified-since': modified })).toBe(304);
+    expect(await status({ 'if-modified-since': new Date(Date.parse(modified) + 60_000).toUTCString() })).toBe(304);
+    expect(await status({ 'if-modified-since': new Date(Date.parse(modified) - 1_000).toUTCString() })).toBe(200);
+    expect(await status({ 'if-modified-since': 'not a date' })).toBe(200);
+    // If-None-Match decides when both are sent.
+    expect(await status({ 'if-none-match': '"other"', 'if-modified-since': modified })).toBe(200);
+    const notModified = await get(port, '/hello.txt', { 'if-modified-since': modified });
+    expect([notModified.headers['last-modified'], notModified.headers.etag, notModified.body]).toEqual([modified, etag, '']);
+  });
 });

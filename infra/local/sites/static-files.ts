@@ -270,20 +270,93 @@ export const serveAsset = async (
   const compressible = compressibleType(type) && compressibleSize(info.size);
   const headers: OutgoingHttpHeaders = { 'cache-control': cacheControlFor(decoded), etag, ...fromConfig, ...extraHeaders };
   if (compressible) headers.vary = varyWithEncoding(headers.vary);
-  if (req.headers['if-none-match'] === etag) {
-    res.writeHead(304, headers).end();
+  const lastModified = info.mtime.toUTCString();
+  if (notModified(req, etag, lastModified)) {
+    res.writeHead(304, { ...headers, 'last-modified': lastModified }).end();
     return true;
   }
-  const encoding = compressible ? encodingFor(req.headers['accept-encoding']) : undefined;
+  // A byte range (a video's seek, a resumed download), as S3 behind CloudFront and next start
+  // answer one: the file's bytes as they are, never compressed.
+  const range = byteRange(req, info.size, etag, lastModified);
+  if (range === 'unsatisfiable') {
+    res.writeHead(416, { ...headers, 'content-range': `bytes */${info.size}`, 'content-type': type, 'content-length': 0 }).end();
+    return true;
+  }
+  const encoding = compressible && !range ? encodingFor(req.headers['accept-encoding']) : undefined;
   const body = encoding ? await compressed.get(file, etag, encoding).catch(() => undefined) : undefined;
-  res.writeHead(200, {
+  const length = range ? range.end - range.start + 1 : body ? body.length : info.size;
+  res.writeHead(range ? 206 : 200, {
     ...headers,
+    'accept-ranges': 'bytes',
     'content-type': type,
-    ...(body ? { 'content-encoding': encoding, 'content-length': body.length } : { 'content-length': info.size }),
-    'last-modified': info.mtime.toUTCString(),
+    ...(range ? { 'content-range': `bytes ${range.start}-${range.end}/${info.size}` } : {}),
+    ...(body ? { 'content-encoding': encoding } : {}),
+    'content-length': length,
+    'last-modified': lastModified,
   });
   if (req.method === 'HEAD') res.end();
   else if (body) res.end(body);
-  else createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  else createReadStream(file, range ?? {}).on('error', () => res.destroy()).pipe(res);
   return true;
+};
+
+const httpDate = (value: string | undefined): number => (value ? Date.parse(value) : Number.NaN);
+
+/**
+ * Whether a conditional GET is answered 304 (RFC 9110 13.2.2): `If-None-Match` names the file's
+ * ETag (weakly compared, in a list, or `*`); without one, `If-Modified-Since` is not before its
+ * last modification (to the second, as `Last-Modified` says it).
+ *
+ * @example
+ * notModified(req, 'W/"10-a"', 'Mon, 07 Dec 2026 10:00:00 GMT'); // true for if-none-match: "10-a"
+ */
+export const notModified = (req: IncomingMessage, etag: string, lastModified: string): boolean => {
+  const match = req.headers['if-none-match'];
+  if (match !== undefined) {
+    const bare = (t: string) => t.trim().replace(/^W\//, '');
+    return match.trim() === '*' || match.split(',').some((t) => bare(t) === bare(etag));
+  }
+  const since = httpDate(req.headers['if-modified-since']);
+  return !Number.isNaN(since) && httpDate(lastModified) <= since;
+};
+
+/**
+ * The one byte range a GET asks for (`Range: bytes=…`, RFC 9110 14), as inclusive offsets into a
+ * file of `size` bytes: `first-last`, `first-` and `-suffix` forms, a last byte past the end cut
+ * to it, overlapping or adjacent ranges merged. `undefined` sends the whole file: no range, not
+ * bytes, an `If-Range` the file no longer matches, or several ranges apart (as next start
+ * answers them); `'unsatisfiable'` when no part names a byte of the file (416).
+ *
+ * @example
+ * byteRange(req, 1000, etag, lastModified); // { start: 0, end: 99 } for range: bytes=0-99
+ */
+export const byteRange = (req: IncomingMessage, size: number, etag: string, lastModified: string): { start: number; end: number } | 'unsatisfiable' | undefined => {
+  const header = req.headers.range;
+  if (req.method !== 'GET' && req.method !== 'HEAD') return undefined;
+  const spec = /^\s*bytes=(.*)$/i.exec(header ?? '');
+  if (!spec) return undefined;
+  const ifRange = req.headers['if-range'] === undefined ? undefined : String(req.headers['if-range']);
+  if (ifRange !== undefined) {
+    const fresh = ifRange.includes('"') ? ifRange.trim() === etag : httpDate(lastModified) <= httpDate(ifRange);
+    if (!fresh) return undefined;
+  }
+  const ranges: { start: number; end: number }[] = [];
+  // A part that names no byte of the file (or is not a range) is left out.
+  for (const part of spec[1]!.split(',')) {
+    const m = /^\s*(\d*)\s*-\s*(\d*)\s*$/.exec(part);
+    if (!m || (m[1] === '' && m[2] === '')) continue;
+    // A suffix longer than the file is all of it (RFC 9110 14.1.2, as S3 answers it).
+    const start = m[1] === '' ? (Number(m[2]) === 0 ? size : Math.max(0, size - Number(m[2]))) : Number(m[1]);
+    const end = m[1] === '' || m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+    if (start >= 0 && start <= end) ranges.push({ start, end });
+  }
+  if (ranges.length === 0) return 'unsatisfiable';
+  ranges.sort((a, b) => a.start - b.start);
+  const merged = [ranges[0]!];
+  for (const r of ranges.slice(1)) {
+    const last = merged[merged.length - 1]!;
+    if (r.start > last.end + 1) merged.push(r);
+    else last.end = Math.max(last.end, r.end);
+  }
+  return merged.length === 1 ? merged[0] : undefined;
 };
