@@ -146,6 +146,8 @@ const shapes: Shape[] = [
       { path: '/_next/image?url=%2Flogo.svg&w=64&q=75', known: optimizedImage('public,max-age=14400,immutable') },
       // A public file that is not an image (400), and one that does not exist (404).
       { path: '/_next/image?url=%2Frobots.txt&w=64&q=75', known: imageFailure }, { path: '/_next/image?url=%2Fnope.png&w=64&q=75', known: imageFailure },
+      // An image a route handler makes: the image function asks the app for it, as next start asks its own server.
+      '/api/pixel', { path: '/_next/image?url=%2Fapi%2Fpixel&w=64&q=75', body: false, known: optimizedImage('public,max-age=14400,immutable') },
       { path: '/pic.png', body: false, known: publicFile(false) },
       { path: '/missing', known: errorsUncached }, '/posts/a', '/posts/b', '/posts/c', { path: '/posts/gone', known: errorsUncached }, '/locked/x', '/locked/z', '/nope',
     ],

@@ -411,6 +411,42 @@ const imageHeadersSource = `function shiplogImageHeaders(href, contentType, conf
 }`;
 
 /**
+ * What the image function does with a local image its loader does not find (not a file of the
+ * deployment's assets): asks the app for it at the origin the viewer asked (`x-forwarded-host` or
+ * `host`, `x-forwarded-proto`), as next start's optimizer asks its own server, so an image a
+ * route makes (`/icon`, `/opengraph-image`, a route handler) is optimized as under next start. The
+ * answer goes to Next's optimizer as it came (status, type, cache-control, body), with its
+ * status: a 404 stays one. Not asked: a path of the image optimizer itself, and anything without
+ * a host. As source, run inside the image function: `(href, res, requestHeaders)`; it ends `res`.
+ * Locally the function's fetch of `<label>.localhost` reaches the router (site-fetch.ts); on AWS
+ * the origin is CloudFront's.
+ */
+const appImageSource = `async function shiplogAppImage(href, res, requestHeaders) {
+  const headers = requestHeaders || {};
+  const one = (v) => String(Array.isArray(v) ? v[0] : v || '').split(',')[0].trim();
+  const host = one(headers['x-forwarded-host'] || headers.host);
+  const path = String(href);
+  if (host && /^\\/(?!\\/)/.test(path) && !/^\\/_next\\/image(?:[?/]|$)/.test(path)) {
+    try {
+      const proto = one(headers['x-forwarded-proto']) === 'http' ? 'http' : 'https';
+      const answer = await fetch(proto + '://' + host + path, { redirect: 'manual', headers: { accept: 'image/*,*/*;q=0.8' }, signal: AbortSignal.timeout(10000) });
+      const body = Buffer.from(await answer.arrayBuffer());
+      res.statusCode = answer.status;
+      for (const name of ['content-type', 'cache-control', 'etag']) {
+        const value = answer.headers.get(name);
+        if (value) res.setHeader(name.replace(/(^|-)\\w/g, (c) => c.toUpperCase()), value);
+      }
+      res.end(body);
+      return;
+    } catch (e) {
+      console.error('shiplog: the app did not answer the image ' + path + ': ' + (e && e.message));
+    }
+  }
+  res.statusCode = 404;
+  res.end();
+}`;
+
+/**
  * Makes the image function answer as next start's image optimizer does. In the output's
  * `image-optimization-function/index.mjs` (OpenNext 4.1.12's, minified by its esbuild), four
  * places are found by their shape:
@@ -438,9 +474,9 @@ const imageResponseHeadersSource = `async function shiplogImageResponseHeaders(f
   if (code.includes('/*shiplog:imageHeaders*/')) return [0, 0]; // done before
   // defaultHandler's last step: let result = await optimizeImage(headers, imageParams, nextConfig,
   // downloadHandler); return buildSuccessResponse(result, options?.streamCreator, etag)
-  const handed = /let (\\w)=await [\\w$]+\\(\\w,(\\w),([\\w$]+),([\\w$]+)\\);return ([\\w$]+)\\(\\1,\\w\\?\\.streamCreator,\\w\\)/.exec(code);
+  const handed = /let (\\w)=await [\\w$]+\\((\\w),(\\w),([\\w$]+),([\\w$]+)\\);return ([\\w$]+)\\(\\1,\\w\\?\\.streamCreator,\\w\\)/.exec(code);
   if (!handed) return [0, 1];
-  const [, result, params, config, download, success] = handed;
+  const [, result, requestHeaders, params, config, download, success] = handed;
   // buildSuccessResponse(result, …) and its headers: { Vary, Content-Type, Cache-Control }
   const written = [...code.matchAll(/(function ([\\w$]+)\\((\\w),\\w,\\w\\)\\{let \\w=\\{Vary:"Accept","Content-Type":\\3\\.contentType,"Cache-Control":\`public,max-age=\\$\\{\\3\\.maxAge\\},immutable\`)\\}/g)]
     .find((m) => m[2] === success);
@@ -455,14 +491,17 @@ const imageResponseHeadersSource = `async function shiplogImageResponseHeaders(f
   if (!written || !failed || !missing || missing.index - start > 4000) return [0, 1];
   const headers = ${JSON.stringify(imageHeadersSource)};
   const [, e, log, fail, options] = failed;
-  const res = signature[2];
+  const [, , res, url] = signature;
   const m = missing[1];
   const next = code
-    .replace(handed[0], () => handed[0].replace(';return ', ';/*shiplog:imageHeaders*/' + result + '.shiplogHeaders=(' + headers + ')(' + params + '.href,' + result + '.contentType,' + config + '.images);return '))
+    .replace(handed[0], () => handed[0]
+      .replace(',' + download + ');', ',function(q,s,u){return ' + download + '(q,s,u,' + requestHeaders + ')});')
+      .replace(';return ', ';/*shiplog:imageHeaders*/' + result + '.shiplogHeaders=(' + headers + ')(' + params + '.href,' + result + '.contentType,' + config + '.images);return '))
     .replace(written[0], () => written[1] + ',...' + written[3] + '.shiplogHeaders}')
     .replace(failed[0], () => 'catch(' + e + '){return ' + log + '("Failed to optimize image",' + e + '),' + e + '&&' + e + '.statusCode>=400&&' + e + '.statusCode<500?' +
       fail + '(String(' + e + '.message),' + options + '?.streamCreator,' + e + '.statusCode):' + fail + '("Internal server error",' + options + '?.streamCreator)}')
-    .replace(missing[0], () => 'catch(' + m + '){if(' + m + '&&(' + m + '.message==="The specified key does not exist."||' + m + '.name==="NoSuchKey")){' + res + '.statusCode=404;' + res + '.end();return}' + missing[0].slice(('catch(' + m + '){').length));
+    .replace(missing[0], () => 'catch(' + m + '){if(' + m + '&&(' + m + '.message==="The specified key does not exist."||' + m + '.name==="NoSuchKey"))' +
+      'return (' + ${JSON.stringify(appImageSource)} + ')(' + url + '.href,' + res + ',arguments[3]);' + missing[0].slice(('catch(' + m + '){').length));
   await replace(bundle, next);
   return [1, 0];
 }`;

@@ -1,5 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,6 +11,13 @@ import {
   pagesFallbackEntries, pagesFallbackEntriesLine, pagesFallbackEntriesScript, trailingSlashRedirectsScript,
   imageHeaders, imageResponseHeaders, imageResponseHeadersLine, imageResponseHeadersScript, imageResponseHeadersWarning,
 } from './build-output.ts';
+
+/** An output fix's buildspec script, written to a file and run as CodeBuild runs it: `node <script> <output dir>`, its stdout. */
+const scriptRunner = (name: string, source: string) => {
+  const script = join(mkdtempSync(join(tmpdir(), 'output-fix-script-')), name);
+  writeFileSync(script, source);
+  return (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+};
 
 describe('ensureNextConfig', () => {
   const dirWith = (files: Record<string, string>) => {
@@ -171,9 +180,7 @@ describe("Next's trailing-slash redirects, handed to OpenNext's routing", () => 
   });
 
   it("does the same on CodeBuild (the buildspec's script), saying so in the build log", () => {
-    const script = join(mkdtempSync(join(tmpdir(), 'trailing-slash-script-')), 'trailing-slash.cjs');
-    writeFileSync(script, trailingSlashRedirectsScript);
-    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const run = scriptRunner('trailing-slash.cjs', trailingSlashRedirectsScript);
     const out = outputWith(withSlash);
     expect(run(out)).toBe(`${trailingSlashRedirectsLine(2)}\n`);
     expect(redirectsOf(out)).toEqual(withSlash.map((r) => ({ ...r, internal: false })));
@@ -228,9 +235,7 @@ describe('Pages Router fallback shells in the cache open-next build wrote', () =
   });
 
   it("does the same on CodeBuild (the buildspec's script), saying so in the build log", () => {
-    const script = join(mkdtempSync(join(tmpdir(), 'pages-fallback-script-')), 'pages-fallback.cjs');
-    writeFileSync(script, pagesFallbackEntriesScript);
-    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const run = scriptRunner('pages-fallback.cjs', pagesFallbackEntriesScript);
     const out = outputWith({ [names.shell]: shell, [names.page]: page });
     expect(run(out)).toBe(`${pagesFallbackEntriesLine(1)}\n`);
     expect(read(out, names.shell)).toEqual({ ...shell, type: 'page', json: {} });
@@ -315,9 +320,7 @@ describe("OpenNext's locale routing, made Next's", () => {
   });
 
   it("does the same on CodeBuild (the buildspec's script), in a monorepo app's package folder, saying so in the build log", () => {
-    const script = join(mkdtempSync(join(tmpdir(), 'routing-locales-script-')), 'routing-locales.cjs');
-    writeFileSync(script, routingLocalesScript);
-    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const run = scriptRunner('routing-locales.cjs', routingLocalesScript);
     const at = 'server-functions/default/apps/web';
     const out = outputWith(docs, bundled, at);
     expect(run(out)).toBe(`${routingLocalesLine(1)}\n`);
@@ -378,15 +381,15 @@ describe("the image function answers as next start does: Content-Disposition, Co
       if(!files[href])throw Object.assign(new Error('The specified key does not exist.'),{name:'FatalError'});
       return{body:{pipe:(res)=>{res.body=files[href][0];const once=(ev,f)=>{if(ev==='close')queueMicrotask(f);return{once}};return{once}}},contentType:files[href][1]}}};
     const ag=async(h,params,config,download)=>{
-      const res={statusCode:undefined,headers:{},setHeader(k,v){this.headers[k]=v},end(){this.ended=true}};
+      const res={statusCode:undefined,headers:{},setHeader(k,v){this.headers[k]=v},end(b){this.ended=true;if(b)this.body=String(b)}};
       try{await download({},res,{href:params.href});await new Promise((r)=>setTimeout(r,1))}catch{throw new ImageError(500,'"url" parameter is valid but upstream response is invalid')}
       if(!res.statusCode||res.statusCode<200||res.statusCode>299)throw new ImageError(res.statusCode,'"url" parameter is valid but internal response is invalid');
       const type=res.headers['Content-Type'];
       if(!type.startsWith('image/'))throw new ImageError(400,"The requested resource isn't a valid image.");
       return{buffer:res.body,contentType:type==='image/png'?'image/webp':type,maxAge:60}};`;
   // The handler's answer to ?url=<url>, with the app's `images` config.
-  const answer = async (code: string, url: string | undefined, images: object) =>
-    new Function('images', 'url', `const ii={images};${stand}${code};return ug({headers:{},query:url===undefined?{}:{url}},{})`)(images, url) as
+  const answer = async (code: string, url: string | undefined, images: object, headers: Record<string, string> = {}) =>
+    new Function('images', 'url', 'headers', `const ii={images};${stand}${code};return ug({headers,query:url===undefined?{}:{url}},{})`)(images, url, headers) as
       Promise<{ statusCode: number; headers: Record<string, string>; body: string }>;
   const outputWith = (bundle: string | undefined) => {
     const out = mkdtempSync(join(tmpdir(), 'image-headers-'));
@@ -436,6 +439,34 @@ describe("the image function answers as next start does: Content-Disposition, Co
     }
   });
 
+  it("asks the app, at the viewer's origin, for a local image that is not a file (a route's image), as next start asks its own server", async () => {
+    const asked: string[] = [];
+    const app = createServer((req, res) => {
+      asked.push(`${req.headers.host} ${req.url}`);
+      if (req.url === '/icon?v=1') res.writeHead(200, { 'content-type': 'image/png', 'cache-control': 'public, max-age=60' }).end('png');
+      else if (req.url === '/api/text') res.writeHead(200, { 'content-type': 'text/plain' }).end('text');
+      else res.writeHead(404, { 'content-type': 'text/html' }).end('not found');
+    });
+    await new Promise<void>((ok) => app.listen(0, '127.0.0.1', ok));
+    try {
+      const origin = { host: 'internal', 'x-forwarded-host': `127.0.0.1:${(app.address() as AddressInfo).port}`, 'x-forwarded-proto': 'http' };
+      const out = outputWith(bundled);
+      expect(await imageResponseHeaders(out)).toEqual([1, 0]);
+      const icon = await answer(bundleOf(out), '/icon?v=1', images, origin);
+      expect([icon.statusCode, icon.body, icon.headers['Content-Type'], icon.headers['Content-Disposition']]).toEqual([200, 'png', 'image/webp', 'attachment; filename="icon.webp"']);
+      const text = await answer(bundleOf(out), '/api/text', images, origin);
+      expect([text.statusCode, text.body]).toEqual([400, "The requested resource isn't a valid image."]);
+      const none = await answer(bundleOf(out), '/nothing.png', images, origin);
+      expect([none.statusCode, none.body]).toEqual([404, '"url" parameter is valid but internal response is invalid']);
+      expect(asked).toEqual([`127.0.0.1:${(app.address() as AddressInfo).port} /icon?v=1`, `127.0.0.1:${(app.address() as AddressInfo).port} /api/text`, `127.0.0.1:${(app.address() as AddressInfo).port} /nothing.png`]);
+      // Without a host there is nobody to ask; OpenNext's function (before) answered 500.
+      expect((await answer(bundleOf(out), '/icon?v=1', images)).statusCode).toBe(404);
+      expect((await answer(bundled, '/icon?v=1', images, origin)).statusCode).toBe(500);
+    } finally {
+      app.close();
+    }
+  });
+
   it('leaves an output without an image function, and counts a bundle it cannot find the functions in', async () => {
     expect(await imageResponseHeaders(outputWith(undefined))).toEqual([0, 0]);
     const changes = [
@@ -450,9 +481,7 @@ describe("the image function answers as next start does: Content-Disposition, Co
   });
 
   it("does the same on CodeBuild (the buildspec's script), saying so in the build log", () => {
-    const script = join(mkdtempSync(join(tmpdir(), 'image-headers-script-')), 'image-headers.cjs');
-    writeFileSync(script, imageResponseHeadersScript);
-    const run = (out: string) => execFileSync('node', [script, out], { encoding: 'utf8' });
+    const run = scriptRunner('image-headers.cjs', imageResponseHeadersScript);
     const out = outputWith(bundled);
     expect(run(out)).toBe(`${imageResponseHeadersLine(1)}\n`);
     expect(bundleOf(out)).toContain('.shiplogHeaders}');
