@@ -254,7 +254,7 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `echo ${b64(pagesFallbackEntriesScript)} | base64 -d > "${S}/pages-fallback.cjs" && node "${S}/pages-fallback.cjs" .open-next`,
       // With i18n, OpenNext's routing localizes paths otherwise than Next (build-output.ts).
       `echo ${b64(routingLocalesScript)} | base64 -d > "${S}/routing-locales.cjs" && node "${S}/routing-locales.cjs" .open-next`,
-      // OpenNext's image function leaves out next start's Content-Disposition and Content-Security-Policy (build-output.ts).
+      // OpenNext's image function, made to answer as next start's optimizer: its headers, its failures, a route's image (build-output.ts).
       `echo ${b64(imageResponseHeadersScript)} | base64 -d > "${S}/image-headers.cjs" && node "${S}/image-headers.cjs" .open-next`,
       // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).
       `echo ${b64(runtimeEnvScript)} | base64 -d > "${S}/runtime-env.mjs" && node "${S}/runtime-env.mjs" .open-next`,
