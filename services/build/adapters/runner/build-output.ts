@@ -456,9 +456,10 @@ const appImageSource = `async function shiplogAppImage(href, res, requestHeaders
  * - the handler's catch answers an error of Next's optimizer with a 4xx status (`ImageError`: not
  *   an image, an SVG without `dangerouslyAllowSVG`, a missing file) with that status and message,
  *   as next start does, where OpenNext answered every failure 500 "Internal server error";
- * - the download handler answers a file its loader does not find (`s3-lite`: "The specified key
- *   does not exist.", `s3`: `NoSuchKey`) 404, so Next's optimizer fails it with 404 as next start
- *   does for a missing public file.
+ * - the download handler, for a file its loader does not find (`s3-lite`: "The specified key
+ *   does not exist.", `s3`: `NoSuchKey`), asks the app for it ({@link appImageSource}, with the
+ *   request's headers the handler now hands it), so an image a route makes is optimized and a
+ *   missing one fails with 404, as under next start.
  * A bundle without all of those shapes is left as it is and counted apart. Returns
  * `[patched, not found]` (0 or 1 each: an output has one image function, or none).
  */
@@ -584,7 +585,7 @@ export const routingLocalesScript = outputFixScript(routingLocalesSource, routin
 
 /** The build log's line for {@link imageResponseHeaders} (and the buildspec's step). */
 export const imageResponseHeadersLine = (n: number | string): string =>
-  `images: the image function answers as next start does (${n} function): Content-Disposition and Content-Security-Policy from next.config images, a missing file 404, an image Next refuses 4xx`;
+  `images: the image function answers as next start does (${n} function): Content-Disposition and Content-Security-Policy from next.config images, an image a route makes asked of the app, a missing file 404, an image Next refuses 4xx`;
 
 /** The build log's warning for {@link imageResponseHeaders}. */
 export const imageResponseHeadersWarning = (n: number | string): string =>
