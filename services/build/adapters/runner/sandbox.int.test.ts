@@ -81,6 +81,8 @@ describe('the bubblewrap sandbox', () => {
         root: await attempt(() => readFileSync('/root/.npmrc', 'utf8')),
         rootDir: await attempt(() => readdirSync('/root').join(',')),
         hostTmp: await attempt(() => readFileSync(${JSON.stringify(hostTmpFile)}, 'utf8')),
+        // its own /tmp is writable, as Lambda's and next start's are (os.tmpdir(): uploads, caches)
+        tmpWrite: await attempt(() => { writeFileSync('/tmp/scratch.txt', 'y'); return readFileSync('/tmp/scratch.txt', 'utf8'); }),
       };
       console.log(JSON.stringify(out));`, 'none');
     expect(r.uid).toBe(process.getuid?.() === 0 ? sandboxUid : process.getuid?.());
@@ -92,6 +94,7 @@ describe('the bubblewrap sandbox', () => {
     expect(r.root).toMatch(/^failed: ENOENT/);
     expect(r.rootDir).toMatch(/^failed: ENOENT/);
     expect(r.hostTmp).toMatch(/^failed: ENOENT/); // its own /tmp
+    expect(r.tmpWrite).toBe('ok: y');
   });
 
   it('reaches the internet but neither the host loopback nor the host\'s own addresses', async () => {

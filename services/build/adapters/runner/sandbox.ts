@@ -202,7 +202,9 @@ export const bwrapSandbox = (): Sandbox => {
     const goFd = outside ? stdio.push('pipe') - 1 : -1;
     const resolvFd = outside && ownResolver ? stdio.push('pipe') - 1 : -1;
 
-    const bw = [...namespaces(), '--die-with-parent', ...system, '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp'];
+    // Its own /tmp, writable by whoever it runs as (sticky, as a host's /tmp and Lambda's are): bwrap
+    // makes a tmpfs 0755 and owned by root when started as root, so the dropped user could not write it.
+    const bw = [...namespaces(), '--die-with-parent', ...system, '--dev', '/dev', '--proc', '/proc', '--perms', '1777', '--tmpfs', '/tmp'];
     // The network namespace is always new: with `none` it has only its own loopback.
     if (outside) bw.push('--info-fd', String(infoFd));
     if (resolvFd >= 0) bw.push('--ro-bind-data', String(resolvFd), '/etc/resolv.conf');
