@@ -111,6 +111,10 @@ const shapes: Shape[] = [
       { path: '/', known: staticPageCdn }, '/greet/?name=e2e', '/api/ping/?q=1', { path: '/api/ping/', method: 'POST', headers: json, send: '{}' }, '/nope/',
       { path: '/greet?name=e2e', known: redirectBody }, { path: '/api/ping?q=1', known: redirectBody }, { path: '/api/ping', method: 'POST', headers: json, send: '{}', known: redirectBody },
       { path: '/hello.txt', known: publicFile(false) }, { path: '/hello.txt/', known: redirectBody }, { path: '/nope', known: redirectBody },
+      // A client navigation's data request: its JSON, never the trailing-slash redirect to the page.
+      { path: '/_next/data/<build-id>/greet.json?name=e2e', headers: { 'x-nextjs-data': '1' } },
+      // images.unoptimized: the app's server answers /_next/image (no image function), as next start does.
+      { path: '/_next/image?url=%2Fhello.txt&w=64&q=75', known: redirectBody }, '/_next/image/?url=%2Fhello.txt&w=64&q=75',
     ],
   },
   {
@@ -388,8 +392,10 @@ describe('every app shape deploys and answers as next start does', () => {
     for (const r of shape.routes) {
       const route: Req = typeof r === 'string' ? { path: r } : r;
       const name = route.name ?? (route.method && route.method !== 'GET' ? `${route.method} ${route.path}` : route.path);
-      const ours = await send(sl.sitesPort, host, await requestOf(route, sl.sitesPort, host));
-      const theirs = await send(ref.port, 'localhost', await requestOf(route, ref.port, 'localhost'));
+      // A path may name the build (`/_next/data/<build-id>/…`): each server's own.
+      const built = (id: string | undefined) => ({ ...route, path: route.path.split('<build-id>').join(id ?? '') });
+      const ours = await send(sl.sitesPort, host, await requestOf(built(shiplogBuildId), sl.sitesPort, host));
+      const theirs = await send(ref.port, 'localhost', await requestOf(built(ref.buildId), ref.port, 'localhost'));
       const oursKey = keyHeaders(ours, `http://${host}:${sl.sitesPort}`);
       const theirsKey = keyHeaders(theirs, `http://localhost:${ref.port}`);
       // The proxy's own headers must never reach a client of shiplog (next start leaks x-middleware-rewrite).

@@ -240,7 +240,9 @@ const serverFunctionDirsSource = `async function shiplogServerFunctionDirs(fsp, 
  * standalone output: `.next/routes-manifest.json` in `server-functions/<name>/` or up to four
  * folders below it, a monorepo app's package folder; `node_modules` not looked into; a manifest
  * that is not JSON left alone). OpenNext's own rule still runs first, and where it does not
- * redirect, Next's do, in Next's order before the app's. Returns how many redirects it handed over.
+ * redirect, Next's do, in Next's order before the app's; none of them for a data request (each
+ * gets `missing` conditions on `x-nextjs-data` and `__nextDataReq`, which OpenNext's normalized
+ * data request carries). Returns how many redirects it handed over.
  */
 const trailingSlashRedirectsSource = `async function shiplogTrailingSlashRedirects(fsp, path, outputDir, replace) {
   const manifests = (await (${serverFunctionDirsSource})(fsp, path, outputDir)).map((dir) => path.join(dir, '.next', 'routes-manifest.json'));
@@ -257,6 +259,16 @@ const trailingSlashRedirectsSource = `async function shiplogTrailingSlashRedirec
     for (const r of manifest && Array.isArray(manifest.redirects) ? manifest.redirects : []) {
       if (r && r.internal === true) {
         r.internal = false;
+        // Never for a data request: OpenNext turns /_next/data/<id>/a.json into /a (with
+        // x-nextjs-data and __nextDataReq) before it applies redirects, which next start matches
+        // against the data path itself, and /:notfile → /:notfile/ then sent every client
+        // navigation of an app with trailingSlash a 308 to the page instead of its JSON.
+        const missing = Array.isArray(r.missing) ? r.missing : [];
+        const lacks = (type, key) => !missing.some((c) => c && c.type === type && c.key === key);
+        r.missing = missing.concat(
+          lacks('header', 'x-nextjs-data') ? [{ type: 'header', key: 'x-nextjs-data' }] : [],
+          lacks('query', '__nextDataReq') ? [{ type: 'query', key: '__nextDataReq' }] : [],
+        );
         handed++;
       }
     }
@@ -533,6 +545,53 @@ const replace = async (file, text) => {
   if (missing > 0) console.log(${JSON.stringify(warning?.('<n>') ?? '')}.replace('<n>', String(missing)));
 });
 `;
+
+/**
+ * `/_next/image` answered by the app's server, as next start answers it, when the app turned
+ * Next's optimizer off: `images.unoptimized: true`, or a loader of its own (`images.loader` other
+ * than `default`: the browser asks another service for its images). next start then has no image
+ * route (a 404 page, or its trailing-slash redirect first). open-next build still makes its image
+ * function and routes `_next/image*` to it, so shiplog resized and served images the app had
+ * turned off. The output's `_next/image*` behaviour goes to the default server function instead,
+ * and the image origin is taken out, so neither the local router nor the AWS site host (which
+ * publishes an image function only for that origin) sends a request to it. Reads the config as
+ * next build wrote it (`.next/required-server-files.json` of the first server function).
+ */
+const imagesOffSource = `async function shiplogImagesOff(fsp, path, outputDir, replace) {
+  const dirs = await (${serverFunctionDirsSource})(fsp, path, outputDir);
+  let images;
+  for (const dir of dirs) {
+    try {
+      images = JSON.parse(await fsp.readFile(path.join(dir, '.next', 'required-server-files.json'), 'utf8')).config.images;
+      break;
+    } catch {
+      // not this one
+    }
+  }
+  if (!images || (images.unoptimized !== true && (images.loader || 'default') === 'default')) return 0;
+  const file = path.join(outputDir, 'open-next.output.json');
+  const output = JSON.parse(await fsp.readFile(file, 'utf8'));
+  if (!output.origins || !output.origins.imageOptimizer || !output.origins.default) return 0;
+  delete output.origins.imageOptimizer;
+  output.behaviors = (output.behaviors || []).map((b) => (b.origin === 'imageOptimizer' ? { ...b, origin: 'default' } : b));
+  await replace(file, JSON.stringify(output));
+  return 1;
+}`;
+
+/** The build log's line for {@link imagesOff} (and the buildspec's step). */
+export const imagesOffLine = (n: number | string): string =>
+  `images: next.config turns Next's optimizer off (images.unoptimized or a custom loader): /_next/image goes to the app's server, which answers it as next start does (${n} output), not to an image function`;
+
+/**
+ * {@link imagesOffSource} on a packaged output. Returns 1 when it routed `/_next/image` to the server.
+ *
+ * @example
+ * await imagesOff(artifactDir); // 1 for an app with images: { unoptimized: true }
+ */
+export const imagesOff = outputFix(imagesOffSource);
+
+/** {@link imagesOff} as the buildspec's script (see {@link outputFixScript}). */
+export const imagesOffScript = outputFixScript(imagesOffSource, imagesOffLine);
 
 /** The build log's line for {@link nextTrailingSlashRedirects} (and the buildspec's step), for `n` redirects. */
 export const trailingSlashRedirectsLine = (n: number | string): string =>

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   routingLocales, routingLocalesLine, routingLocalesScript, routingLocalesWarning, edgeRouteEnv, emptyNextConfig, ensureNextConfig, jsNamedGroupsInMiddlewareManifest, nextConfigNames, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, trailingSlashRedirectsLine,
   pagesFallbackEntries, pagesFallbackEntriesLine, pagesFallbackEntriesScript, trailingSlashRedirectsScript,
-  imageHeaders, imageResponseHeaders, imageResponseHeadersLine, imageResponseHeadersScript, imageResponseHeadersWarning,
+  imageHeaders, imageResponseHeaders, imageResponseHeadersLine, imageResponseHeadersScript, imageResponseHeadersWarning, imagesOff, imagesOffLine, imagesOffScript,
 } from './build-output.ts';
 
 /** An output fix's buildspec script, written to a file and run as CodeBuild runs it: `node <script> <output dir>`, its stdout. */
@@ -117,6 +117,55 @@ describe('jsNamedGroupsInMiddlewareManifest', () => {
   });
 });
 
+describe("/_next/image when next.config turns Next's optimizer off", () => {
+  // open-next.output.json as open-next build 4.1 writes it (origins and behaviours of an app with public files).
+  const output = {
+    origins: {
+      s3: { type: 's3', originPath: '_assets', copy: [{ from: '.open-next/assets', to: '_assets' }] },
+      imageOptimizer: { type: 'function', handler: 'index.handler', bundle: '.open-next/image-optimization-function' },
+      default: { type: 'function', handler: 'index.handler', bundle: '.open-next/server-functions/default', streaming: true },
+    },
+    behaviors: [{ pattern: '_next/image*', origin: 'imageOptimizer' }, { pattern: '_next/data/*', origin: 'default' }, { pattern: '*', origin: 'default' }, { pattern: '_next/*', origin: 's3' }],
+  };
+  /** An output whose server function's build says `images` (as next build writes required-server-files.json), at `at`. */
+  const outputWith = (images: Record<string, unknown> | undefined, at = '.next') => {
+    const out = mkdtempSync(join(tmpdir(), 'images-off-'));
+    writeFileSync(join(out, 'open-next.output.json'), JSON.stringify(output));
+    mkdirSync(join(out, 'server-functions', 'default', at), { recursive: true });
+    const config = { images: { loader: 'default', loaderFile: '', path: '/_next/image', unoptimized: false, ...images } };
+    if (images !== undefined) writeFileSync(join(out, 'server-functions', 'default', at, 'required-server-files.json'), JSON.stringify({ version: 1, config }));
+    return out;
+  };
+  const outputOf = (out: string) => JSON.parse(readFileSync(join(out, 'open-next.output.json'), 'utf8')) as typeof output;
+  const served = { ...output, origins: { s3: output.origins.s3, default: output.origins.default }, behaviors: output.behaviors.map((b) => (b.origin === 'imageOptimizer' ? { ...b, origin: 'default' } : b)) };
+
+  it('sends it to the server function, and makes no image origin, for images.unoptimized or a custom loader', async () => {
+    const off = outputWith({ unoptimized: true });
+    expect(await imagesOff(off)).toBe(1);
+    expect(outputOf(off)).toEqual(served);
+    expect(await imagesOff(off)).toBe(0);
+    // A loader of the app's own (a monorepo app's build sits under its package path).
+    const custom = outputWith({ loader: 'custom', loaderFile: './image-loader.js' }, 'apps/web/.next');
+    expect(await imagesOff(custom)).toBe(1);
+    expect(outputOf(custom)).toEqual(served);
+  });
+
+  it("leaves Next's optimizer, and an output it cannot read, as they are", async () => {
+    for (const out of [outputWith({}), outputWith({ unoptimized: false, loader: 'default' }), outputWith(undefined)]) {
+      expect(await imagesOff(out)).toBe(0);
+      expect(outputOf(out)).toEqual(output);
+    }
+  });
+
+  it("does the same on CodeBuild (the buildspec's script), saying so in the build log", () => {
+    const run = scriptRunner('images-off.cjs', imagesOffScript);
+    const off = outputWith({ unoptimized: true });
+    expect(run(off)).toBe(`${imagesOffLine(1)}\n`);
+    expect(outputOf(off)).toEqual(served);
+    expect(run(outputWith({}))).toBe('');
+  });
+});
+
 describe("Next's trailing-slash redirects, handed to OpenNext's routing", () => {
   // As next build 16.4.5 writes them: without trailingSlash (one rule) and with it (two), before the app's own.
   const withoutSlash = [
@@ -138,18 +187,21 @@ describe("Next's trailing-slash redirects, handed to OpenNext's routing", () => 
     return out;
   };
   const redirectsOf = (out: string, at = '.next', fn = 'default') => JSON.parse(readFileSync(join(out, 'server-functions', fn, at, 'routes-manifest.json'), 'utf8')).redirects;
+  // Handed over, each skips data requests (OpenNext normalizes /_next/data/<id>/a.json to /a before redirects).
+  const dataReq = [{ type: 'header', key: 'x-nextjs-data' }, { type: 'query', key: '__nextDataReq' }];
+  const handed = (r: object & { missing?: unknown[] }) => ({ ...r, internal: false, missing: r.missing ? [...r.missing, dataReq[1]] : dataReq });
 
   it("marks them as ordinary redirects in each function's manifest, in their place before the app's, and changes nothing else", async () => {
     const out = outputWith(withoutSlash);
     expect(await nextTrailingSlashRedirects(out)).toBe(1);
-    expect(redirectsOf(out)).toEqual([{ ...withoutSlash[0], internal: false }, withoutSlash[1]]);
+    expect(redirectsOf(out)).toEqual([handed(withoutSlash[0]!), withoutSlash[1]]);
     expect(await nextTrailingSlashRedirects(out)).toBe(0);
     // A monorepo app's function keeps its manifest in the app's package folder; node_modules are not looked into.
     const mono = outputWith(withSlash, 'apps/web/.next');
     mkdirSync(join(mono, 'server-functions', 'default', 'node_modules', 'pkg', '.next'), { recursive: true });
     writeFileSync(join(mono, 'server-functions', 'default', 'node_modules', 'pkg', '.next', 'routes-manifest.json'), JSON.stringify({ redirects: withoutSlash }));
     expect(await nextTrailingSlashRedirects(mono)).toBe(2);
-    expect(redirectsOf(mono, 'apps/web/.next')).toEqual(withSlash.map((r) => ({ ...r, internal: false })));
+    expect(redirectsOf(mono, 'apps/web/.next')).toEqual(withSlash.map(handed));
     expect(redirectsOf(mono, 'node_modules/pkg/.next')).toEqual(withoutSlash);
     // Next's regexes as OpenNext tests them: /api/ paths and files are redirected as next start does.
     const [file, notfile] = withSlash.map((r) => new RegExp(r.regex));
@@ -183,7 +235,7 @@ describe("Next's trailing-slash redirects, handed to OpenNext's routing", () => 
     const run = scriptRunner('trailing-slash.cjs', trailingSlashRedirectsScript);
     const out = outputWith(withSlash);
     expect(run(out)).toBe(`${trailingSlashRedirectsLine(2)}\n`);
-    expect(redirectsOf(out)).toEqual(withSlash.map((r) => ({ ...r, internal: false })));
+    expect(redirectsOf(out)).toEqual(withSlash.map(handed));
     expect(run(out)).toBe('');
     expect(run(mkdtempSync(join(tmpdir(), 'no-routes-manifest-')))).toBe('');
   });

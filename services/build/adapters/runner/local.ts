@@ -10,7 +10,7 @@ import type { BuildFailureKind, BuildJob, BuildOutcome, BuildRunner, LogStream, 
 import { buildEnv, type BuildPhase } from './build-env.ts';
 import { runProcess, type ProcessResult } from './process.ts';
 import {
-  imageResponseHeaders, imageResponseHeadersLine, imageResponseHeadersWarning, routingLocales, routingLocalesLine, routingLocalesWarning, edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, pagesFallbackEntries, pagesFallbackEntriesLine, staticExportMessage,
+  imageResponseHeaders, imageResponseHeadersLine, imagesOff, imagesOffLine, imageResponseHeadersWarning, routingLocales, routingLocalesLine, routingLocalesWarning, edgeRouteEnv, emptyNextConfigLine, ensureNextConfig, isStaticExport, jsNamedGroupsInMiddlewareManifest, missingNextBuild, nextTrailingSlashRedirects, nodeLoadableEdgeFunctions, pagesFallbackEntries, pagesFallbackEntriesLine, staticExportMessage,
   trailingSlashRedirectsLine,
 } from './build-output.ts';
 import { openNextBuildArgs } from './open-next-args.mjs';
@@ -418,6 +418,8 @@ export const localBuildRunner = (opts: LocalBuildRunnerOptions): BuildRunner => 
         const [localized, unlocalized] = await routingLocales(artifactDir);
         if (localized > 0) log(routingLocalesLine(localized), 'system');
         if (unlocalized > 0) log(routingLocalesWarning(unlocalized), 'system');
+        const imagesOffNow = await imagesOff(artifactDir);
+        if (imagesOffNow > 0) log(imagesOffLine(imagesOffNow), 'system');
         const [imageFixed, imageMissing] = await imageResponseHeaders(artifactDir);
         if (imageFixed > 0) log(imageResponseHeadersLine(imageFixed), 'system');
         if (imageMissing > 0) log(imageResponseHeadersWarning(imageMissing), 'system');

@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import { imageResponseHeadersScript, routingLocalesScript, customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
+import { imageResponseHeadersScript, imagesOffScript, routingLocalesScript, customDistDirMessage, emptyNextConfig, emptyNextConfigLine, nextConfigNames, noNextBuildMessage, pagesFallbackEntriesScript, staticExportMessage, trailingSlashRedirectsScript } from '../runner/build-output.ts';
 import { openNextBuildArgs } from '../runner/open-next-args.mjs';
 import { appSharpSource, shiplogConfigFile, wrappedOpenNextConfig } from '../runner/open-next-config.ts';
 import { installDetectScript } from '../runner/install-command.ts';
@@ -254,6 +254,8 @@ export const buildspecPhases = (input: BuildspecInput): Record<'install' | 'pre_
       `echo ${b64(pagesFallbackEntriesScript)} | base64 -d > "${S}/pages-fallback.cjs" && node "${S}/pages-fallback.cjs" .open-next`,
       // With i18n, OpenNext's routing localizes paths otherwise than Next (build-output.ts).
       `echo ${b64(routingLocalesScript)} | base64 -d > "${S}/routing-locales.cjs" && node "${S}/routing-locales.cjs" .open-next`,
+      // /_next/image to the app's server when next.config turns the optimizer off (build-output.ts).
+      `echo ${b64(imagesOffScript)} | base64 -d > "${S}/images-off.cjs" && node "${S}/images-off.cjs" .open-next`,
       // OpenNext's image function, made to answer as next start's optimizer: its headers, its failures, a route's image (build-output.ts).
       `echo ${b64(imageResponseHeadersScript)} | base64 -d > "${S}/image-headers.cjs" && node "${S}/image-headers.cjs" .open-next`,
       // The function's entry that reads the project's env vars from SSM when it starts (runtime-env.ts).
