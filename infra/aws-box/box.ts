@@ -35,7 +35,7 @@ import { codeBuildStandIn } from './codebuild.ts';
 import { DECLARED_ACCOUNT, declareStack, type DeclaredStack } from './declared.ts';
 import { awsEndpoint } from './endpoint.ts';
 import { eventBridgeStandIn, type DeliveredEvent } from './eventbridge.ts';
-import { loadViewerRequestFunction } from '../aws/edge/runner.ts';
+import { loadViewerRequestFunction, loadViewerResponseFunction } from '../aws/edge/runner.ts';
 import { BODY_HASH_SOURCE, loadOriginRequestFunction } from '../aws/edge/body-hash.ts';
 import { distributionTenantStandIn } from './distribution-tenants.ts';
 import { frontDoor } from './front-door.ts';
@@ -320,6 +320,8 @@ export const startAwsBox = async (cfg: LocalConfig, opts: AwsBoxOptions = {}): P
         run: (e) => siteRouter.run(e), urls: (host) => functionUrls.resolve(host), servesHost: (host) => tenants.servesHost(host),
         // the declared Lambda@Edge function that hashes request bodies, when the behaviours run it
         ...(made.edge.bodyHash ? { originRequest: loadOriginRequestFunction(BODY_HASH_SOURCE) } : {}),
+        // the declared viewer-response function that adds the app's headers() to its files in S3
+        ...(made.edge.responseFunctionCode !== undefined ? { viewerResponse: loadViewerResponseFunction(made.edge.responseFunctionCode).run } : {}),
       },
     });
     const sites = createServer(door.handle);

@@ -1,5 +1,6 @@
 import { GetKeyCommand } from '@aws-sdk/client-cloudfront-keyvaluestore';
 import { GetFunctionUrlConfigCommand, GetPolicyCommand } from '@aws-sdk/client-lambda';
+import { monotonicFactory } from 'ulid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deploymentAlias, siteFunctionName } from '../../services/deploy/adapters/site-host/aws.ts';
 import { routingEntries } from '../../services/deploy/adapters/site-host/aws-routing.ts';
@@ -10,6 +11,7 @@ import { EDGE, edgeArtifact, startSitesEdge, type SitesEdge } from '../../test/s
 // box's KeyValueStore, Function URLs per deployment alias, written by the AWS site host through
 // the box's endpoint with the real SDK clients (test/support/sites-edge.ts).
 
+const ulid = monotonicFactory();
 let edge: SitesEdge;
 beforeAll(async () => {
   edge = await startSitesEdge();
@@ -50,6 +52,38 @@ describe('the front door on the sites distribution\'s routing state', () => {
     expect(js.headers['x-shiplog-deployment']).toBe(d);
     expect((await edge.get('assets.sites.localhost', '/robots.txt')).body).toBe('User-agent: * (three)');
     expect((await edge.get('assets.sites.localhost', '/_next/static/chunks/nope.js')).status).toBe(404);
+  });
+
+  it("adds the app's headers() to its files from S3, as the local router and next start do, and answers the function's own as it sent them", async () => {
+    // routes-manifest.json as next build writes it in the server function (headers() of next.config).
+    const manifest = {
+      version: 3, caseSensitive: false, basePath: '',
+      headers: [
+        { source: '/:path*', headers: [{ key: 'Strict-Transport-Security', value: 'max-age=63072000' }], regex: '^(?:/((?:[^/]+?)(?:/(?:[^/]+?))*))?(?:/)?$' },
+        { source: '/robots.txt', headers: [{ key: 'Cache-Control', value: 'public, max-age=3600' }, { key: 'Via', value: 'never' }], regex: '^/robots\\.txt(?:/)?$' },
+        { source: '/_next/static/:path*', has: [{ type: 'cookie', key: 'cors' }], headers: [{ key: 'access-control-allow-origin', value: '*' }], regex: '^/_next/static(?:/((?:[^/]+?)(?:/(?:[^/]+?))*))?(?:/)?$' },
+      ],
+    };
+    const d = ulid();
+    await edge.host.publish({
+      projectId: 'heads', deploymentId: d,
+      artifactDir: edgeArtifact(edge.work, 'six', undefined, { 'server-functions/default/.next/routes-manifest.json': JSON.stringify(manifest) }),
+    });
+    await edge.host.shiftAlias({ projectId: 'heads', alias: 'production', deploymentId: d });
+    const robots = await edge.get('heads.sites.localhost', '/robots.txt');
+    expect([robots.status, robots.body, robots.headers['strict-transport-security'], robots.headers['cache-control']]).toEqual([200, 'User-agent: * (six)', 'max-age=63072000', 'public, max-age=3600']);
+    // CloudFront lets no function set Via; the metadata that carried the rules is not sent.
+    expect([robots.headers.via, robots.headers['x-amz-meta-shiplog-headers']]).toEqual([undefined, undefined]);
+    const js = await edge.get('heads.sites.localhost', '/_next/static/chunks/app-six.js');
+    expect([js.headers['strict-transport-security'], js.headers['cache-control'], js.headers['access-control-allow-origin']]).toEqual(['max-age=63072000', 'public, max-age=31536000, immutable', undefined]);
+    expect((await edge.get('heads.sites.localhost', '/_next/static/chunks/app-six.js', { cookie: 'cors=1' })).headers['access-control-allow-origin']).toBe('*');
+    // The server function applies headers() itself on AWS: its answer passes through as it was.
+    const page = await edge.get('heads.sites.localhost', '/about');
+    expect([page.body.startsWith('six /about'), page.headers['strict-transport-security']]).toEqual([true, undefined]);
+    // A deployment without rules gets no metadata at all.
+    const plain = await edge.deploy('heads', 'seven');
+    await edge.host.shiftAlias({ projectId: 'heads', alias: 'production', deploymentId: plain });
+    expect((await edge.get('heads.sites.localhost', '/robots.txt')).headers['strict-transport-security']).toBeUndefined();
   });
 
   it('gives each deployment an IAM-only Function URL on its own alias that only the distribution may invoke', async () => {

@@ -8,7 +8,9 @@ import { EventBodyTooLargeError, maxEventBodyBytes, readEventBody, toApiGatewayV
 import { FunctionInvocationError, type Invocation } from '../local/sites/function-pool.ts';
 import { malformedSiteRequest } from '../local/sites/request-checks.ts';
 import type { loadOriginRequestFunction } from '../aws/edge/body-hash.ts';
-import { viewerRequest, type ViewerRequestEvent, type ViewerRequestOutcome, type ViewerResponse } from '../aws/edge/runner.ts';
+import {
+  viewerRequest, type ViewerRequest, type ViewerRequestEvent, type ViewerRequestOutcome, type ViewerResponse, type ViewerResponseEvent,
+} from '../aws/edge/runner.ts';
 import type { FunctionUrl } from './function-urls.ts';
 
 /**
@@ -33,6 +35,8 @@ export interface FrontDoorOptions {
     servesHost?: (host: string) => boolean;
     /** The declared origin-request Lambda@Edge function on the site behaviours, if any (edge/body-hash.ts). */
     originRequest?: ReturnType<typeof loadOriginRequestFunction>;
+    /** The declared viewer-response CloudFront Function (edge/asset-headers.ts), run on a file's answer from S3. */
+    viewerResponse?: (event: ViewerResponseEvent) => Promise<ViewerResponseEvent['response']>;
   };
   log?: (line: string) => void;
 }
@@ -75,7 +79,21 @@ const statusOf = (err: unknown) => (err as { $metadata?: { httpStatusCode?: numb
 export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage, res: ServerResponse): void } => {
   const { s3, sitesBucket: Bucket } = opts;
 
-  const serveAsset = async (req: IncomingMessage, res: ServerResponse, Key: string, extra: OutgoingHttpHeaders) => {
+  // CloudFront hands a viewer-response function the response it is about to send, the object's
+  // metadata among its headers (x-amz-meta-<name>), and sends what the function returns.
+  const atViewerResponse = async (request: ViewerRequest, status: number, headers: OutgoingHttpHeaders, metadata: Record<string, string> | undefined) => {
+    const run = opts.edge.viewerResponse;
+    if (!run || status >= 400) return headers;
+    const cf: ViewerResponseEvent['response']['headers'] = {};
+    for (const [name, value] of Object.entries(headers)) if (value !== undefined) cf[name.toLowerCase()] = { value: String(value) };
+    for (const [name, value] of Object.entries(metadata ?? {})) cf[`x-amz-meta-${name.toLowerCase()}`] = { value };
+    const out = await run({ version: '1.0', context: { eventType: 'viewer-response' }, viewer: { ip: '127.0.0.1' }, request, response: { statusCode: status, headers: cf } });
+    const back: OutgoingHttpHeaders = {};
+    for (const [name, h] of Object.entries(out.headers)) back[name] = h.value;
+    return back;
+  };
+
+  const serveAsset = async (req: IncomingMessage, res: ServerResponse, Key: string, extra: OutgoingHttpHeaders, viewer: ViewerRequest) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'Assets answer GET and HEAD only.', { allow: 'GET, HEAD', ...extra });
     const h = req.headers;
     const input = { Bucket, Key, IfNoneMatch: h['if-none-match'], IfModifiedSince: h['if-modified-since'] ? new Date(h['if-modified-since']) : undefined };
@@ -96,7 +114,8 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
       ...(out.ContentLength !== undefined ? { 'content-length': out.ContentLength } : {}),
       ...('ContentRange' in out && out.ContentRange ? { 'content-range': out.ContentRange } : {}),
     };
-    res.writeHead('ContentRange' in out && out.ContentRange ? 206 : 200, headers);
+    const status = 'ContentRange' in out && out.ContentRange ? 206 : 200;
+    res.writeHead(status, await atViewerResponse(viewer, status, headers, out.Metadata));
     if (!('Body' in out) || !out.Body) return void res.end();
     await pipeline(out.Body as Readable, res).catch(() => res.destroy());
   };
@@ -154,7 +173,8 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     const [uri, query] = [(req.url ?? '/').split('?')[0]!, (req.url ?? '').split('?').slice(1).join('?')];
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) if (value !== undefined && name !== 'host') headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    const out = await edge.run(viewerRequest({ host: req.headers.host ?? '', uri, method: req.method ?? 'GET', query, headers }));
+    const viewer = viewerRequest({ host: req.headers.host ?? '', uri, method: req.method ?? 'GET', query, headers });
+    const out = await edge.run(viewer);
     if (out.kind === 'response') return answer(res, out.response);
     const { origin, request } = out;
     const deploymentId = request.headers['x-shiplog-deployment']?.value;
@@ -162,7 +182,7 @@ export const frontDoor = (opts: FrontDoorOptions): { handle(req: IncomingMessage
     if (!origin?.domainName) return reply(res, 502, 'The sites function chose no origin for this request.', extra);
     if (origin.originAccessControlConfig?.originType === 's3') {
       const key = `${(origin.originPath ?? '').replace(/^\//, '')}${decodeURIComponent(request.uri)}`;
-      return serveAsset(req, res, key, extra);
+      return serveAsset(req, res, key, extra, viewer.request);
     }
     const target = edge.urls(origin.domainName);
     if (!target) return reply(res, 502, `No Function URL answers at ${origin.domainName}.`, extra);

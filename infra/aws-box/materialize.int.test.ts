@@ -16,6 +16,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { GetBucketPolicyCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ASSET_HEADERS_SOURCE } from '../aws/edge/asset-headers.ts';
 import { siteRouterCode } from '../aws/edge/site-router.ts';
 import { subscriptions } from '../topology.ts';
 import type { FunctionCode } from './bundle.ts';
@@ -108,6 +109,8 @@ describe("materialize: the sites' CloudFront front", () => {
     expect(functionCode).toBe(siteRouterCode({ siteDomain: 'localhost', kvsId: keyValueStore.id, assetsDomain: `${bucket}.s3.${BOX_REGION}.amazonaws.com` }));
     expect(distributionArn).toMatch(new RegExp(`^arn:aws:cloudfront::${BOX_ACCOUNT}:distribution/E[0-9A-Z]{13}$`));
     expect(tenantDomains).toEqual(['*.localhost']);
+    // the viewer-response function (headers() on files from S3) is told apart from the router by its name
+    expect(made.edge.responseFunctionCode).toBe(ASSET_HEADERS_SOURCE);
   });
 
   it('gives the deploy functions the store and the distribution, as declared', () => {

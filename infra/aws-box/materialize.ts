@@ -107,6 +107,8 @@ export interface MaterializedEdge {
   certificateArn?: string;
   /** Whether the site behaviours run the body-hash Lambda@Edge function on origin requests, with the body. */
   bodyHash: boolean;
+  /** The viewer-response function's code (`ASSET_HEADERS_SOURCE`), when the stack declares it. */
+  responseFunctionCode?: string;
 }
 
 /**
@@ -404,7 +406,9 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
           edge.keyValueStore = { name, arn: r.state.arn as string, id: r.id };
           return;
         case 'aws:cloudfront/function:Function':
-          edge.functionCode = i.code as string;
+          // The viewer-response one adds headers() to S3 files; the other is the site router.
+          if (String(i.name).endsWith('-site-headers')) edge.responseFunctionCode = i.code as string;
+          else edge.functionCode = i.code as string;
           return;
         case 'aws:cloudfront/multitenantDistribution:MultitenantDistribution': {
           edge.distributionArn = r.state.arn as string;
@@ -434,9 +438,9 @@ export const materialize = async (stack: DeclaredStack, clients: BoxClients, cod
       ignoreExisting(err);
     }
   }
-  const { keyValueStore, functionCode, distributionArn, tenantDomains = [], certificateArn, bodyHash = false } = edge;
+  const { keyValueStore, functionCode, distributionArn, tenantDomains = [], certificateArn, bodyHash = false, responseFunctionCode } = edge;
   if (!keyValueStore || functionCode === undefined || !distributionArn) {
     throw new Error("the declared stack has no sites' front (key value store, site router function, distribution): the box cannot route sites");
   }
-  return { pipes, apis, declaredOnly, edge: { keyValueStore, functionCode, distributionArn, tenantDomains, bodyHash, ...(certificateArn ? { certificateArn } : {}) }, created };
+  return { pipes, apis, declaredOnly, edge: { keyValueStore, functionCode, distributionArn, tenantDomains, bodyHash, ...(certificateArn ? { certificateArn } : {}), ...(responseFunctionCode !== undefined ? { responseFunctionCode } : {}) }, created };
 };

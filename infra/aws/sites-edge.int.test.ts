@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { subscriptions } from '../topology.ts';
+import { ASSET_HEADERS_SOURCE } from './edge/asset-headers.ts';
 import { siteRouterCode } from './edge/site-router.ts';
 import { ALL_VIEWER_EXCEPT_HOST_POLICY_ID, SERVER_CACHE_HEADERS } from './index.ts';
 import { ACCOUNT, BUCKET_SUFFIX, declareUnderMocks, REGION, resolved, type Registered } from './mocked-stack.ts';
@@ -172,7 +173,14 @@ describe('the sites CloudFront front (sites-edge.ts)', () => {
     expect(fn.inputs).toMatchObject({ name: 'shiplog-ci-site-router', runtime: 'cloudfront-js-2.0', publish: true, keyValueStoreAssociations: [kvs.state.arn] });
     expect(fn.inputs.code).toBe(siteRouterCode({ siteDomain: 'apps.example.com', kvsId: kvs.id, assetsDomain: sitesDomain }));
     expect(behaviours).toHaveLength(3);
-    for (const b of behaviours) expect(b.functionAssociations, b.pathPattern).toEqual([{ eventType: 'viewer-request', functionArn: fn.state.arn }]);
+    // and the asset headers function as viewer-response: public files come through the default behaviour too
+    const headers = s.one(CfFunction, 'SiteAssetHeaders');
+    expect(headers.inputs).toMatchObject({ name: 'shiplog-ci-site-headers', runtime: 'cloudfront-js-2.0', publish: true, code: ASSET_HEADERS_SOURCE });
+    for (const b of behaviours) {
+      expect(b.functionAssociations, b.pathPattern).toEqual([
+        { eventType: 'viewer-request', functionArn: fn.state.arn }, { eventType: 'viewer-response', functionArn: headers.state.arn },
+      ]);
+    }
   });
 
   it("builds everything from the stage's site domain", async () => {

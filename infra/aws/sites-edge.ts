@@ -1,5 +1,6 @@
 import type * as AwsModule from '@pulumi/aws';
 import type { Cloud } from './cloud.ts';
+import { ASSET_HEADERS_SOURCE } from './edge/asset-headers.ts';
 import { BODY_HASH_SOURCE } from './edge/body-hash.ts';
 import { siteRouterCode } from './edge/site-router.ts';
 import type { StackNames } from './names.ts';
@@ -100,6 +101,16 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
     code,
   });
 
+  // The app's headers() on the files served from S3, which no server function answers: the
+  // deploy service puts the rules matching each file in its metadata, this function applies them.
+  const assetHeaders = new aws.cloudfront.Function('SiteAssetHeaders', {
+    name: `${prefix}-site-headers`,
+    runtime: 'cloudfront-js-2.0',
+    comment: "shiplog: adds next.config headers() to a site's files in S3",
+    publish: true,
+    code: ASSET_HEADERS_SOURCE,
+  });
+
   // 3. how CloudFront signs its requests to the origins the function picks
   const originAccess = (logical: string, type: 's3' | 'lambda', description: string) =>
     new aws.cloudfront.OriginAccessControl(logical, {
@@ -176,7 +187,7 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
   }, { provider: usEast1, dependsOn: [bodyHashLogs] });
 
   // 6. the distribution: every behaviour runs the router, which chooses the origin
-  const viewerRequest = [{ eventType: 'viewer-request', functionArn: router.arn }];
+  const viewerFunctions = [{ eventType: 'viewer-request', functionArn: router.arn }, { eventType: 'viewer-response', functionArn: assetHeaders.arn }];
   const server = {
     targetOriginId: SERVER_ORIGIN,
     viewerProtocolPolicy: 'redirect-to-https',
@@ -184,7 +195,7 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
     cachePolicyId: serverCache.id,
     originRequestPolicyId: ALL_VIEWER_EXCEPT_HOST_POLICY_ID,
     compress: true,
-    functionAssociations: viewerRequest,
+    functionAssociations: viewerFunctions,
     lambdaFunctionAssociations: [{ eventType: 'origin-request', lambdaFunctionArn: bodyHash.qualifiedArn, includeBody: true }],
   };
   const distribution = new aws.cloudfront.MultitenantDistribution('SitesDistribution', {
@@ -210,7 +221,7 @@ export const declareSiteEdge = ({ aws, pulumi }: Cloud, input: SiteEdgeInput) =>
         allowedMethods: { items: READ_METHODS, cachedMethods: READ_METHODS },
         cachePolicyId: assetsCache.id,
         compress: true,
-        functionAssociations: viewerRequest,
+        functionAssociations: viewerFunctions,
       },
       { ...server, pathPattern: '/_next/image*' },
     ],

@@ -203,7 +203,7 @@ export const startSiteRouter = async (opts: SiteRouterOptions): Promise<SiteRout
     if (origin?.type === 's3') {
       const prefix = version.assetPrefix;
       const assetPath = !prefix ? path : path.startsWith(`${prefix}/`) ? path.slice(prefix.length) : undefined;
-      if (assetPath && (await serveAsset(req, res, join(version.dir, 'assets'), assetPath, extra))) return;
+      if (assetPath && (await serveAsset(req, res, join(version.dir, 'assets'), assetPath, extra, path))) return;
       return sendPage(res, 404, 'Not found', `No file at ${path}.`, extra);
     }
     const fnDir = origin?.type === 'function' && origin.bundle ? resolve(version.dir, relative('.open-next', origin.bundle)) : undefined;

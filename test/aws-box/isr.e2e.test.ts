@@ -150,6 +150,18 @@ describe('ISR and images on the AWS box: a stale Pages Router page regenerates t
     expect([res.status, res.body]).toEqual([200, 'a public file whose name has a space\n']);
   }, 60_000);
 
+  it("adds the app's headers() to its files from S3 (the declared viewer-response function), as to its pages", async () => {
+    const hsts = 'max-age=63072000; includeSubDomains';
+    const robots = await sl.site('isr.localhost', '/robots.txt');
+    expect([robots.status, robots.headers['strict-transport-security'], robots.headers['x-robots-rule'], robots.headers['x-amz-meta-shiplog-headers']]).toEqual([200, hsts, 'public file', undefined]);
+    const page = await sl.site('isr.localhost', '/about');
+    expect([page.status, page.headers['strict-transport-security'], page.headers['x-robots-rule']]).toEqual([200, hsts, undefined]);
+    const chunk = /\/_next\/static\/[^"']+\.js/.exec(page.body)?.[0];
+    expect(chunk, 'a script of the page').toBeDefined();
+    const js = await sl.site('isr.localhost', chunk!);
+    expect([js.status, js.headers['strict-transport-security'], js.headers['cache-control']]).toEqual([200, hsts, 'public, max-age=31536000, immutable']);
+  }, 60_000);
+
   it("serves /_next/image from the deployment's version of the project's image function, which reads the public file from S3", async () => {
     const { lambda } = clients();
     const alias = await lambda.send(new GetAliasCommand({ FunctionName: 'shiplog-box-site-isr_image', Name: `d-${deploymentId}` }));

@@ -270,6 +270,9 @@ const keyHeaders = (r: Response, origin: string) => {
     'content-security-policy': one('content-security-policy'),
     'set-cookie': cookies,
     'x-proxy': one('x-proxy'),
+    // next.config headers() (pages-app sets these on every path, and one on a public file)
+    'strict-transport-security': one('strict-transport-security'),
+    'x-robots-rule': one('x-robots-rule'),
     'x-action-redirect': one('x-action-redirect'),
     'x-middleware-*': Object.keys(h).filter((k) => k.startsWith('x-middleware-')),
   };

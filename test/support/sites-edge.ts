@@ -15,7 +15,8 @@ import { keyValueStoreRouting } from '../../services/deploy/adapters/site-host/a
 import type { SiteHost } from '../../services/deploy/ports.ts';
 import { siteRouterCode } from '../../infra/aws/edge/site-router.ts';
 import { sitesKeyValueStoreClient } from '../../infra/aws/runtime/key-value-store-client.ts';
-import { loadViewerRequestFunction } from '../../infra/aws/edge/runner.ts';
+import { ASSET_HEADERS_SOURCE } from '../../infra/aws/edge/asset-headers.ts';
+import { loadViewerRequestFunction, loadViewerResponseFunction } from '../../infra/aws/edge/runner.ts';
 import { BODY_HASH_SOURCE, loadOriginRequestFunction } from '../../infra/aws/edge/body-hash.ts';
 import { distributionTenantStandIn } from '../../infra/aws-box/distribution-tenants.ts';
 import { awsEndpoint } from '../../infra/aws-box/endpoint.ts';
@@ -37,12 +38,13 @@ export const EDGE = {
 
 /**
  * A directory shaped like an OpenNext output whose server function answers
- * `<tag> <path> <x-forwarded-host> <x-shiplog-deployment>`, with one static chunk and a robots.txt.
+ * `<tag> <path> <x-forwarded-host> <x-shiplog-deployment>`, with one static chunk and a robots.txt
+ * (and `more` files, by their path in the output).
  *
  * @example
  * await host.publish({ projectId: 'web', deploymentId, artifactDir: edgeArtifact(work, 'one') });
  */
-export const edgeArtifact = (work: string, tag: string, handler?: string): string => {
+export const edgeArtifact = (work: string, tag: string, handler?: string, more: Record<string, string> = {}): string => {
   const dir = join(work, `artifact-${tag}-${monotonicFactory()()}`);
   const files: Record<string, string> = {
     'open-next.output.json': JSON.stringify({
@@ -53,6 +55,7 @@ export const edgeArtifact = (work: string, tag: string, handler?: string): strin
     'assets/robots.txt': `User-agent: * (${tag})`,
     'server-functions/default/index.mjs': handler ??
       `export const handler = async (event) => ({ statusCode: 200, headers: { 'content-type': 'text/plain' }, body: '${tag} ' + event.rawPath + ' ' + event.headers['x-forwarded-host'] + ' ' + event.headers['x-shiplog-deployment'] });`,
+    ...more,
   };
   for (const [p, body] of Object.entries(files)) {
     mkdirSync(join(dir, p, '..'), { recursive: true });
@@ -131,6 +134,8 @@ export const startSitesEdge = async (opts: { wrapInvoke?: (invoke: FrontDoorOpti
         run: (e) => edgeFunction.run(e), urls: (h) => urls.resolve(h), servesHost: (h) => tenants.servesHost(h),
         // The declared body-hash Lambda@Edge function, as the stack associates it (off with `bodyHash(false)`).
         originRequest: async (r) => (hashBodies ? bodyHashFunction(r) : { kind: 'request', headers: {} }),
+        // The declared viewer-response function that adds headers() to files in S3.
+        viewerResponse: loadViewerResponseFunction(ASSET_HEADERS_SOURCE).run,
       },
     });
     const door: Server = createServer(handler.handle);

@@ -95,5 +95,42 @@ export const viewerRequest = (opts: { host: string; uri: string; method?: string
   }
   const headers: ViewerRequest['headers'] = { host: { value: opts.host } };
   for (const [name, value] of Object.entries(opts.headers ?? {})) headers[name.toLowerCase()] = { value };
-  return { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '127.0.0.1' }, request: { method: opts.method ?? 'GET', uri: opts.uri, querystring, headers, cookies: {} } };
+  // CloudFront parses the Cookie header into `cookies` (the first value of a name).
+  const cookies: ViewerRequest['cookies'] = {};
+  for (const part of (headers.cookie?.value ?? '').split(/;\s*/)) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && !(part.slice(0, eq) in cookies)) cookies[part.slice(0, eq)] = { value: part.slice(eq + 1) };
+  }
+  return { version: '1.0', context: { eventType: 'viewer-request' }, viewer: { ip: '127.0.0.1' }, request: { method: opts.method ?? 'GET', uri: opts.uri, querystring, headers, cookies } };
+};
+
+/**
+ * A CloudFront Functions viewer-response event: the viewer's request and the response CloudFront
+ * is about to send (headers keyed by lowercase name).
+ *
+ * @example
+ * const e: ViewerResponseEvent = { version: '1.0', context: { eventType: 'viewer-response' }, viewer: { ip: '127.0.0.1' },
+ *   request: viewerRequest({ host: 'web.apps.example.com', uri: '/robots.txt' }).request, response: { statusCode: 200, headers: {} } };
+ */
+export interface ViewerResponseEvent {
+  version: '1.0';
+  context: { eventType: 'viewer-response'; distributionId?: string; requestId?: string };
+  viewer: { ip: string };
+  request: ViewerRequest;
+  response: { statusCode: number; statusDescription?: string; headers: Record<string, { value: string; multiValue?: { value: string }[] }>; cookies?: Record<string, unknown> };
+}
+
+/**
+ * Runs a viewer-response CloudFront Function's code (one that imports nothing) in its own V8
+ * context, as {@link loadViewerRequestFunction} does a viewer-request one: `run` hands it the
+ * event and resolves to the response it returns.
+ *
+ * @example
+ * const fn = loadViewerResponseFunction(ASSET_HEADERS_SOURCE);
+ * const out = await fn.run({ ...event, response: { statusCode: 200, headers: { 'x-amz-meta-shiplog-headers': { value: '[]' } } } });
+ */
+export const loadViewerResponseFunction = (code: string) => {
+  const handler = runInNewContext(`${code}\n;handler`, {}) as (e: ViewerResponseEvent) => ViewerResponseEvent['response'] | Promise<ViewerResponseEvent['response']>;
+  if (typeof handler !== 'function') throw new Error('the function defines no handler');
+  return { run: async (event: ViewerResponseEvent): Promise<ViewerResponseEvent['response']> => handler(structuredClone(event)) };
 };

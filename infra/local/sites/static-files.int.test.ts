@@ -182,3 +182,36 @@ describe('static files with the app\'s next.config rules', () => {
     expect([notModified.headers['last-modified'], notModified.headers.etag, notModified.body]).toEqual([modified, etag, '']);
   });
 });
+
+describe("static files of an app with a basePath", () => {
+  it('matches its headers() and redirects() against the path asked, basePath included, as next start does', async () => {
+    // next build compiles the basePath into every source: /robots.txt becomes /docs/robots.txt.
+    const based = {
+      version: 3, caseSensitive: false, basePath: '/docs',
+      headers: [{ source: '/docs/robots.txt', headers: [{ key: 'x-file', value: 'robots' }], regex: '^/docs/robots\\.txt(?:/)?$' }],
+      redirects: [{ source: '/docs/old.txt', destination: '/docs/robots.txt', statusCode: 307, regex: '^(?!/_next)/docs/old\\.txt(?:/)?$' }],
+    };
+    const version = mkdtempSync(join(tmpdir(), 'static-files-based-'));
+    writeFileSync(join(version, 'open-next.output.json'), JSON.stringify({ origins: { default: { type: 'function', bundle: '.open-next/server-functions/default' } } }));
+    mkdirSync(join(version, 'server-functions', 'default', '.next'), { recursive: true });
+    writeFileSync(join(version, 'server-functions', 'default', '.next', 'routes-manifest.json'), JSON.stringify(based));
+    mkdirSync(join(version, 'assets'), { recursive: true });
+    for (const f of ['robots.txt', 'old.txt']) writeFileSync(join(version, 'assets', f), `file ${f}\n`);
+    // The router hands over the file's path under assets/ and the path asked, as router.ts does.
+    const server = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const file = path.startsWith('/docs/') ? path.slice('/docs'.length) : undefined;
+      void (file ? serveAsset(req, res, join(version, 'assets'), file, {}, path) : Promise.resolve(false)).then((served) => served || res.writeHead(404).end());
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const robots = await get(port, '/docs/robots.txt');
+      expect([robots.status, robots.body, robots.headers['x-file']]).toEqual([200, 'file robots.txt\n', 'robots']);
+      const old = await get(port, '/docs/old.txt');
+      expect([old.status, old.headers.location]).toEqual([307, '/docs/robots.txt']);
+    } finally {
+      await new Promise<void>((ok) => server.close(() => ok()));
+    }
+  });
+});

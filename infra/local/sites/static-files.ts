@@ -231,6 +231,9 @@ const compressed = compressedFiles();
  *
  * @example
  * if (!(await serveAsset(req, res, join(versionDir, 'assets'), '/hello.txt', extra))) notFound(res);
+ *
+ * `requestPath` is the path the viewer asked for, which the rules are matched against: with a
+ * basePath, `/docs/hello.txt` for the file `/hello.txt` (Next compiles the basePath into every source).
  */
 export const serveAsset = async (
   req: IncomingMessage,
@@ -238,6 +241,7 @@ export const serveAsset = async (
   assetsDir: string,
   path: string,
   extraHeaders: Record<string, string>,
+  requestPath: string = path,
 ): Promise<boolean> => {
   let decoded: string;
   try {
@@ -249,7 +253,7 @@ export const serveAsset = async (
   const file = resolve(root, `.${decoded}`);
   if (!file.startsWith(root + sep)) return false;
   const rules = await rulesOf(dirname(root));
-  const redirect = configRedirect(rules, req, path);
+  const redirect = configRedirect(rules, req, requestPath);
   if (redirect) {
     const refresh: Record<string, string> = redirect.statusCode === 308 ? { refresh: `0;url=${redirect.location}` } : {};
     res.writeHead(redirect.statusCode, { location: redirect.location, ...refresh, ...extraHeaders }).end(redirect.location);
@@ -257,7 +261,7 @@ export const serveAsset = async (
   }
   const info = await stat(file).catch(() => undefined);
   if (!info?.isFile()) return false;
-  const fromConfig = configHeaders(rules, req, path);
+  const fromConfig = configHeaders(rules, req, requestPath);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.writeHead(405, { allow: 'GET, HEAD', ...fromConfig, ...extraHeaders }).end();
     return true;

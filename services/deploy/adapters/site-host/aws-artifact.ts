@@ -18,6 +18,8 @@ export interface ObjectTarget {
   key: string;
   cacheControl?: string;
   contentType?: string;
+  /** S3 user metadata (served as `x-amz-meta-<name>`). */
+  metadata?: Record<string, string>;
 }
 
 /**
@@ -65,12 +67,12 @@ const s3Source = (s3: S3Client, bucket: string, prefix: string): ArtifactSource 
     }
   },
   async copyTo(path, t) {
-    const headers = t.cacheControl || t.contentType;
+    const headers = t.cacheControl || t.contentType || t.metadata;
     await s3.send(new CopyObjectCommand({
       Bucket: t.bucket, Key: t.key,
       CopySource: `${bucket}/${(prefix + path).split('/').map(encodeURIComponent).join('/')}`,
       // REPLACE drops the source's headers, so the content type is always given with it.
-      ...(headers ? { MetadataDirective: 'REPLACE', CacheControl: t.cacheControl, ContentType: t.contentType } : {}),
+      ...(headers ? { MetadataDirective: 'REPLACE', CacheControl: t.cacheControl, ContentType: t.contentType, ...(t.metadata ? { Metadata: t.metadata } : {}) } : {}),
     }));
   },
   async objectOf(path) {
@@ -114,6 +116,7 @@ const dirSource = (s3: S3Client, root: string): ArtifactSource => ({
     await s3.send(new PutObjectCommand({
       Bucket: t.bucket, Key: t.key, Body: await readFile(join(root, path)),
       ...(t.cacheControl ? { CacheControl: t.cacheControl } : {}), ...(t.contentType ? { ContentType: t.contentType } : {}),
+      ...(t.metadata ? { Metadata: t.metadata } : {}),
     }));
   },
   objectOf: async () => undefined,

@@ -9,6 +9,7 @@ import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, type S3Client } 
 import type { Published, SiteHost } from '../../ports.ts';
 import { artifactSource, type ArtifactSource } from './aws-artifact.ts';
 import { publicNamesOf, routingEntries, type RoutingWriter } from './aws-routing.ts';
+import { ASSET_HEADERS_META, assetHeaderRules, assetHeadersMeta, type AssetHeaderRule } from './asset-headers.ts';
 import { assetPrefixOf, type OpenNextOutput } from './open-next-output.ts';
 import { awsErrorName as errorName } from '../../../shell/index.ts';
 import {
@@ -354,6 +355,23 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
   };
 
   /**
+   * The `headers()` rules of the build, from the `routes-manifest.json` in its default server
+   * function (under the app's package path in a monorepo); none when there is none.
+   */
+  const assetHeaderRulesOf = async (source: ArtifactSource, output: OpenNextOutput): Promise<AssetHeaderRule[]> => {
+    const bundle = output.origins?.default?.bundle?.replace(/^\.open-next\//, '').replace(/\/+$/, '');
+    if (!bundle) return [];
+    let text = await send(source.readText(`${bundle}/.next/routes-manifest.json`));
+    if (text === undefined) {
+      const found = (await send(source.list(bundle)))
+        .filter((p) => p.endsWith('/.next/routes-manifest.json') && !p.includes('/node_modules/'))
+        .sort((a, b) => a.split('/').length - b.split('/').length)[0];
+      text = found ? await send(source.readText(found)) : undefined;
+    }
+    return text ? assetHeaderRules(text) : [];
+  };
+
+  /**
    * What ISR on AWS needs of a deployment: the preview id its revalidation sends (from the
    * prerender manifest OpenNext copies for its revalidation function) and its build's tags.
    */
@@ -377,10 +395,17 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       const assets = await send(source.list('assets'));
       // An app with a basePath has its assets requested under it (`/docs/_next/static/…`).
       const basePath = assetPrefixOf(output);
+      // The app's headers() for each file, which CloudFront's viewer-response function applies (asset-headers.ts).
+      const headerRules = await assetHeaderRulesOf(source, output);
+      let headersTooLarge = 0;
       await inBatches(assets, opts.concurrency ?? 16, (path) => {
         const rel = path.slice('assets/'.length);
-        const key = siteKeys.asset(projectId, deploymentId, `${basePath.slice(1)}${basePath ? '/' : ''}${rel}`);
-        return send(source.copyTo(path, { bucket, key, cacheControl: cacheControlFor(rel), contentType: contentTypeFor(rel) }));
+        const served = `${basePath.slice(1)}${basePath ? '/' : ''}${rel}`;
+        const meta = headerRules.length > 0 ? assetHeadersMeta(headerRules, `/${served}`) : undefined;
+        if (meta === 'too-large') headersTooLarge++;
+        const metadata = meta && meta !== 'too-large' ? { [ASSET_HEADERS_META]: meta } : undefined;
+        const key = siteKeys.asset(projectId, deploymentId, served);
+        return send(source.copyTo(path, { bucket, key, cacheControl: cacheControlFor(rel), contentType: contentTypeFor(rel), ...(metadata ? { metadata } : {}) }));
       });
       const cache = await send(source.list('cache'));
       await inBatches(cache, opts.concurrency ?? 16, (path) => send(source.copyTo(path, { bucket, key: siteKeys.cache(projectId, path.slice('cache/'.length)) })));
@@ -401,7 +426,8 @@ export const awsSiteHost = (opts: AwsSiteHostOptions): SiteHost => {
       }
       // 4. the marker, last
       const published: Published = { assets: assets.length, functionVersion: version };
-      await put(siteKeys.published(projectId, deploymentId), JSON.stringify({ ...published, deploymentId, functionName: fn }));
+      // Files whose matching headers() rules did not fit S3's metadata are served without them; the marker counts them.
+      await put(siteKeys.published(projectId, deploymentId), JSON.stringify({ ...published, deploymentId, functionName: fn, ...(headersTooLarge ? { headersTooLarge } : {}) }));
       return published;
     },
 
