@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import { api, CliError, output } from '../client.ts';
 
@@ -110,12 +110,20 @@ export const deployCommand = (): Command =>
       if (o.prod && o.preview) throw new CliError('choose --prod or --preview, not both');
       const dir = resolve(dirArg);
       if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new CliError(`${dirArg} is not a directory`);
+      const project = encodeURIComponent(o.project);
+      // A project in a monorepo builds a folder of its repository: the upload must hold it.
+      const settings = (await api<{ settings: { build?: { rootDirectory?: string } } | null }>('GET', `/api/projects/${project}`)).settings;
+      const rootDir = (settings?.build?.rootDirectory ?? '.').replace(/^\.\/+/, '').replace(/\/+$/, '') || '.';
+      if (rootDir !== '.' && !existsSync(join(dir, rootDir))) {
+        const inside = dir.split(sep).join('/').endsWith(`/${rootDir}`);
+        throw new CliError(`project ${o.project} builds ${rootDir}/ of its repository, and ${dirArg} has no ${rootDir}/: deploy the repository's root directory`
+          + (inside ? ` (${dir.slice(0, dir.length - rootDir.length - 1) || '/'})` : '') + ', or change the project\'s root directory');
+      }
       const files = sourceFiles(dir);
       const zip = zipFiles(dir, files);
       // A preview's alias follows the branch the directory is on, as for a push.
       const branch = o.prod ? undefined : gitOut(dir, ['symbolic-ref', '--quiet', '--short', 'HEAD'])?.trim() || undefined;
       const head = gitOut(dir, ['rev-parse', '--short', 'HEAD'])?.trim();
-      const project = encodeURIComponent(o.project);
       // The API says how the archive travels: a presigned PUT to S3 on AWS, in the request locally.
       const how = await api<Transport>('POST', `/api/projects/${project}/uploads`, { bytes: zip.length });
       if (how.method === 'PUT') await putArchive(how, zip);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,5 +64,23 @@ describe('shiplog deploy (local runtime): a directory to a live deployment', () 
     const both = sl.cli(['deploy', dir, '--project', 'web', '--prod', '--preview']);
     expect(both.status).not.toBe(0);
     expect(both.stderr).toContain('--prod or --preview');
+  });
+
+  it("refuses, before uploading, a directory without the folder a monorepo project builds, naming the repository's root when it is inside it", () => {
+    sl.json(['projects', 'create', 'mono', '--root-dir', './apps/web/']);
+    const repo = mkdtempSync(join(tmpdir(), 'shiplog-deploy-mono-'));
+    mkdirSync(join(repo, 'apps', 'web'), { recursive: true });
+    writeFileSync(join(repo, 'apps', 'web', 'package.json'), '{}');
+    try {
+      const inside = sl.cli(['deploy', join(repo, 'apps', 'web'), '--project', 'mono']);
+      expect(inside.status).not.toBe(0);
+      expect(inside.stderr).toContain(`project mono builds apps/web/ of its repository, and ${join(repo, 'apps', 'web')} has no apps/web/: deploy the repository's root directory (`);
+      expect(inside.stderr).toContain(`${repo}), or change the project's root directory`);
+      const elsewhere = sl.cli(['deploy', dir, '--project', 'mono']);
+      expect(elsewhere.stderr).toContain(`has no apps/web/: deploy the repository's root directory, or change`);
+      expect(sl.json<unknown[]>(['deployments', 'list', 'mono'])).toEqual([]);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });
