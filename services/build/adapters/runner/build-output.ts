@@ -485,6 +485,13 @@ const imageResponseHeadersSource = `async function shiplogImageResponseHeaders(f
     return [0, 0];
   }
   if (code.includes('/*shiplog:imageHeaders*/')) return [0, 0]; // done before
+  // No image origin (imagesOff took it out: the app's server answers /_next/image): nothing runs this bundle.
+  try {
+    const output = JSON.parse(await fsp.readFile(path.join(outputDir, 'open-next.output.json'), 'utf8'));
+    if (output.origins && !output.origins.imageOptimizer) return [0, 0];
+  } catch {
+    // no readable output: the bundle is patched as before
+  }
   // defaultHandler's last step: let result = await optimizeImage(headers, imageParams, nextConfig,
   // downloadHandler); return buildSuccessResponse(result, options?.streamCreator, etag)
   const handed = /let (\\w)=await [\\w$]+\\((\\w),(\\w),([\\w$]+),([\\w$]+)\\);return ([\\w$]+)\\(\\1,\\w\\?\\.streamCreator,\\w\\)/.exec(code);

@@ -141,9 +141,14 @@ describe("/_next/image when next.config turns Next's optimizer off", () => {
 
   it('sends it to the server function, and makes no image origin, for images.unoptimized or a custom loader', async () => {
     const off = outputWith({ unoptimized: true });
+    // The image function's bundle stays, unrouted: the image step then neither patches it nor warns.
+    mkdirSync(join(off, 'image-optimization-function'));
+    writeFileSync(join(off, 'image-optimization-function', 'index.mjs'), 'export const handler = async () => ({});');
+    expect(await imageResponseHeaders(off)).toEqual([0, 1]);
     expect(await imagesOff(off)).toBe(1);
     expect(outputOf(off)).toEqual(served);
     expect(await imagesOff(off)).toBe(0);
+    expect(await imageResponseHeaders(off)).toEqual([0, 0]);
     // A loader of the app's own (a monorepo app's build sits under its package path).
     const custom = outputWith({ loader: 'custom', loaderFile: './image-loader.js' }, 'apps/web/.next');
     expect(await imagesOff(custom)).toBe(1);
