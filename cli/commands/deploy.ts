@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve, sep } from 'node:path';
+import { join, posix, resolve, sep } from 'node:path';
 import { Command } from 'commander';
 import { api, CliError, output } from '../client.ts';
 
@@ -113,7 +113,8 @@ export const deployCommand = (): Command =>
       const project = encodeURIComponent(o.project);
       // A project in a monorepo builds a folder of its repository: the upload must hold it.
       const settings = (await api<{ settings: { build?: { rootDirectory?: string } } | null }>('GET', `/api/projects/${project}`)).settings;
-      const rootDir = (settings?.build?.rootDirectory ?? '.').replace(/^\.\/+/, '').replace(/\/+$/, '') || '.';
+      // As the buildspec reads it (posix.normalize): `./apps/web/` and `apps/./web` are `apps/web`.
+      const rootDir = posix.normalize(settings?.build?.rootDirectory || '.').replace(/\/+$/, '') || '.';
       if (rootDir !== '.' && !existsSync(join(dir, rootDir))) {
         const inside = dir.split(sep).join('/').endsWith(`/${rootDir}`);
         throw new CliError(`project ${o.project} builds ${rootDir}/ of its repository, and ${dirArg} has no ${rootDir}/: deploy the repository's root directory`

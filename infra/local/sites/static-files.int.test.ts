@@ -26,6 +26,15 @@ const manifest = {
   ],
 };
 
+/** A published version's directory whose default function holds `routesManifest` (its assets/ are the test's to write). */
+const versionWith = (routesManifest: unknown) => {
+  const version = mkdtempSync(join(tmpdir(), 'static-files-'));
+  writeFileSync(join(version, 'open-next.output.json'), JSON.stringify({ origins: { default: { type: 'function', bundle: '.open-next/server-functions/default' } } }));
+  mkdirSync(join(version, 'server-functions', 'default', '.next'), { recursive: true });
+  writeFileSync(join(version, 'server-functions', 'default', '.next', 'routes-manifest.json'), JSON.stringify(routesManifest));
+  return version;
+};
+
 const get = (port: number, path: string, headers: Record<string, string> = {}) =>
   new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, headers, agent: false }, (res) => {
@@ -55,10 +64,7 @@ describe('static files with the app\'s next.config rules', () => {
   let port: number;
 
   beforeAll(async () => {
-    version = mkdtempSync(join(tmpdir(), 'static-files-'));
-    writeFileSync(join(version, 'open-next.output.json'), JSON.stringify({ origins: { default: { type: 'function', bundle: '.open-next/server-functions/default' } } }));
-    mkdirSync(join(version, 'server-functions', 'default', '.next'), { recursive: true });
-    writeFileSync(join(version, 'server-functions', 'default', '.next', 'routes-manifest.json'), JSON.stringify(manifest));
+    version = versionWith(manifest);
     mkdirSync(join(version, 'assets', '_next', 'static'), { recursive: true });
     for (const f of ['hello.txt', 'moved.txt', 'secret.txt', '_next/static/app.js']) writeFileSync(join(version, 'assets', f), `file ${f}\n`);
     writeFileSync(join(version, 'assets', '_next/static/big.js'), bigScript);
@@ -191,10 +197,7 @@ describe("static files of an app with a basePath", () => {
       headers: [{ source: '/docs/robots.txt', headers: [{ key: 'x-file', value: 'robots' }], regex: '^/docs/robots\\.txt(?:/)?$' }],
       redirects: [{ source: '/docs/old.txt', destination: '/docs/robots.txt', statusCode: 307, regex: '^(?!/_next)/docs/old\\.txt(?:/)?$' }],
     };
-    const version = mkdtempSync(join(tmpdir(), 'static-files-based-'));
-    writeFileSync(join(version, 'open-next.output.json'), JSON.stringify({ origins: { default: { type: 'function', bundle: '.open-next/server-functions/default' } } }));
-    mkdirSync(join(version, 'server-functions', 'default', '.next'), { recursive: true });
-    writeFileSync(join(version, 'server-functions', 'default', '.next', 'routes-manifest.json'), JSON.stringify(based));
+    const version = versionWith(based);
     mkdirSync(join(version, 'assets'), { recursive: true });
     for (const f of ['robots.txt', 'old.txt']) writeFileSync(join(version, 'assets', f), `file ${f}\n`);
     // The router hands over the file's path under assets/ and the path asked, as router.ts does.
